@@ -1,0 +1,34 @@
+"""Typed exceptions raised for errors a user can cause.
+
+Every message names the object, the rule that was broken, the offending value and the fix,
+e.g. ``Projection 'E->I': delay 0.05 ms is shorter than one step (dt = 0.1 ms); use a delay
+>= 0.1 ms or a smaller dt``.
+"""
+
+
+class DistsimError(Exception):
+    """Base class of all distsim errors."""
+
+
+class ModelError(DistsimError, ValueError):
+    """Unknown neuron model, unknown or invalid model parameter."""
+
+
+class NetworkError(DistsimError, ValueError):
+    """Invalid population, projection, stimulus or recorder description."""
+
+
+class ConnectionRuleError(NetworkError):
+    """A connection rule that cannot be satisfied (probability, in-degree, multapses)."""
+
+
+class DelayError(NetworkError):
+    """A delay that is not representable on the simulation grid."""
+
+
+class ConfigError(DistsimError, ValueError):
+    """An unknown or invalid option of a configuration object or of the command line."""
+
+
+class SimulationError(DistsimError, RuntimeError):
+    """A run that cannot proceed (for example a fixed-point input range overflow)."""

@@ -1,0 +1,33 @@
+"""Brunel (2000) model A: sparse random network of E and I delta-synapse LIF neurons.
+
+Parameters are those of NEST's ``brunel_delta_nest.py`` example (Brunel, J. Comput.
+Neurosci. 8:183-208, 2000): NE = 4 order, NI = order, CE = NE/10, CI = NI/10 (fixed
+in-degree, autapses and multapses allowed), J = 0.1 mV, J_I = -g J, delay 1.5 ms,
+iaf_psc_delta with C_m 1 pF, tau_m 20 ms, t_ref 2 ms, E_L 0, V_reset 10 mV, V_th 20 mV,
+and an independent Poisson drive of rate eta * nu_th * CE per neuron, with
+nu_th = V_th / (J CE tau_m).  g = 5, eta = 2 gives the asynchronous irregular state.
+"""
+from ..network import Network
+from ..rules import FixedIndegree
+
+
+def brunel(order=2500, g=5.0, eta=2.0, J=0.1, delay=1.5, dt=0.1, seed=1, record=True,
+           epsilon=0.1):
+    """The network; all neurons' spikes are recorded when ``record``."""
+    ne, ni = 4 * order, order
+    ce, ci = int(epsilon * ne), int(epsilon * ni)
+    params = {"C_m": 1.0, "tau_m": 20.0, "t_ref": 2.0, "E_L": 0.0, "V_reset": 10.0,
+              "V_m": 0.0, "V_th": 20.0}
+    nu_th = params["V_th"] / (J * ce * params["tau_m"])
+    p_rate = 1000.0 * eta * nu_th * ce
+    net = Network(dt=dt, seed=seed)
+    net.add_population("E", "iaf_psc_delta", ne, params)
+    net.add_population("I", "iaf_psc_delta", ni, params)
+    for target in ("E", "I"):
+        net.connect("E", target, FixedIndegree(ce), weight=J, delay=delay)
+        net.connect("I", target, FixedIndegree(ci), weight=-g * J, delay=delay)
+        net.add_poisson_input(target, rate=p_rate, weight=J, delay=delay)
+    if record:
+        net.record_spikes("E")
+        net.record_spikes("I")
+    return net

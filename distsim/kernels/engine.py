@@ -1,0 +1,251 @@
+"""The per-rank event-driven core: one call advances all local neurons by a span of steps.
+
+Step numbering: step t integrates the state from (t-1) dt to t dt.  A spike emitted in step t
+has time t dt (NEST's spike time) and, over a connection of delay d steps, is read in step
+t + d.  Synaptic input waits in a ring buffer ``ring[channel * ns + (t % ns), i]`` of int64
+fixed-point values (weight * 2**FIXED_BITS): sums of integers do not depend on the order in
+which spikes arrive, so input to a neuron is bit-identical for any partition.  Channel 0
+collects positive (excitatory), channel 1 negative (inhibitory) weights.  ``cur[t % ns, i]``
+holds DC current (pA) arriving in step t; it acts from step t + 1 on, as NEST's I_0.
+
+Schedule of one step t:
+  1. stimuli: Poisson counts emitted in step t - d (keyed by (stimulus, gid, t - d)) and
+     DC currents are added to slot t;
+  2. every neuron group is updated (parameters of neuron i in column
+     grp_pbase[g] + (i - grp_lo[g]) * grp_pstride[g] of ``par``: stride 0 when the whole
+     population shares one parameter set) with its model's exact propagator, reading and clearing
+     slot t; threshold crossings are collected; spike sources emit their scheduled spikes;
+  3. each spike is recorded (if its neuron is recorded) and delivered through the
+     source-indexed CSR table into slots t + d of its local targets.
+"""
+import math
+
+import numba as nb
+import numpy as np
+
+from ..models import iaf_psc_alpha as alpha
+from ..models import iaf_psc_delta as delta
+from ..models import iaf_psc_exp as pexp
+from ..models import izhikevich as izh
+from ..models.base import P_E_L, P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V
+from ..rng import poisson_at
+
+FIXED_BITS = 36
+FIXED_SCALE = float(2 ** FIXED_BITS)
+FIXED_INV = 1.0 / FIXED_SCALE
+
+# counters (int64 array shared with Python)
+C_RECORDED, C_SPIKES, C_EVENTS, C_SCHEDULE = 0, 1, 2, 3
+N_COUNTERS = 4
+
+
+@nb.njit(inline="always")
+def to_fixed(w):
+    """Weight (float) -> fixed-point int64, rounded half away from zero."""
+    return np.int64(w * FIXED_SCALE + (0.5 if w >= 0.0 else -0.5))
+
+
+@nb.njit(inline="always")
+def _update_delta(i, c, par, st, refr, spikes, current):
+    y3 = st[S_V, i]
+    if refr[i] == 0:
+        y3 = par[delta.P_P30, c] * (st[S_I0, i] + par[P_I_E, c]) + par[delta.P_P33, c] * y3 + spikes
+        if par[delta.P_REFR_INPUT, c] != 0.0 and st[delta.S_REFR_BUFFER, i] != 0.0:
+            y3 += st[delta.S_REFR_BUFFER, i]
+            st[delta.S_REFR_BUFFER, i] = 0.0
+        if y3 < par[P_V_MIN, c]:
+            y3 = par[P_V_MIN, c]
+    else:
+        if par[delta.P_REFR_INPUT, c] != 0.0:
+            st[delta.S_REFR_BUFFER, i] += spikes * math.exp(-refr[i] * par[delta.P_H_OVER_TAU, c])
+        refr[i] -= 1
+    fired = y3 >= par[P_THETA, c]
+    if fired:
+        refr[i] = np.int32(par[P_REFR, c])
+        y3 = par[P_V_RESET, c]
+    st[S_V, i] = y3
+    st[S_I0, i] = current
+    return fired
+
+
+@nb.njit(inline="always")
+def _update_exp(i, c, par, st, refr, ex, inh, current):
+    v = st[S_V, i]
+    if refr[i] == 0:
+        v = (v * par[pexp.P_P22, c] + st[pexp.S_I_EX, i] * par[pexp.P_P21EX, c]
+             + st[pexp.S_I_IN, i] * par[pexp.P_P21IN, c]
+             + (par[P_I_E, c] + st[S_I0, i]) * par[pexp.P_P20, c])
+    else:
+        refr[i] -= 1
+    st[pexp.S_I_EX, i] = st[pexp.S_I_EX, i] * par[pexp.P_P11EX, c] + ex
+    st[pexp.S_I_IN, i] = st[pexp.S_I_IN, i] * par[pexp.P_P11IN, c] + inh
+    fired = v >= par[P_THETA, c]
+    if fired:
+        refr[i] = np.int32(par[P_REFR, c])
+        v = par[P_V_RESET, c]
+    st[S_V, i] = v
+    st[S_I0, i] = current
+    return fired
+
+
+@nb.njit(inline="always")
+def _update_alpha(i, c, par, st, refr, ex, inh, current):
+    y3 = st[S_V, i]
+    di_ex, i_ex = st[alpha.S_DI_EX, i], st[alpha.S_I_EX, i]
+    di_in, i_in = st[alpha.S_DI_IN, i], st[alpha.S_I_IN, i]
+    if refr[i] == 0:
+        y3 = (par[alpha.P_P30, c] * (st[S_I0, i] + par[P_I_E, c])
+              + par[alpha.P_P31EX, c] * di_ex + par[alpha.P_P32EX, c] * i_ex
+              + par[alpha.P_P31IN, c] * di_in + par[alpha.P_P32IN, c] * i_in
+              + par[alpha.P_EXPM1_TAU, c] * y3 + y3)
+        if y3 < par[P_V_MIN, c]:
+            y3 = par[P_V_MIN, c]
+    else:
+        refr[i] -= 1
+    st[alpha.S_I_EX, i] = par[alpha.P_P21EX, c] * di_ex + par[alpha.P_P11EX, c] * i_ex
+    st[alpha.S_DI_EX, i] = di_ex * par[alpha.P_P11EX, c] + par[alpha.P_EPSC_EX, c] * ex
+    st[alpha.S_I_IN, i] = par[alpha.P_P21IN, c] * di_in + par[alpha.P_P11IN, c] * i_in
+    st[alpha.S_DI_IN, i] = di_in * par[alpha.P_P11IN, c] + par[alpha.P_EPSC_IN, c] * inh
+    fired = y3 >= par[P_THETA, c]
+    if fired:
+        refr[i] = np.int32(par[P_REFR, c])
+        y3 = par[P_V_RESET, c]
+    st[S_V, i] = y3
+    st[S_I0, i] = current
+    return fired
+
+
+@nb.njit(inline="always")
+def _update_izhikevich(i, c, par, st, h, spikes, current):
+    v, u = st[S_V, i], st[izh.S_U, i]
+    drive = st[S_I0, i] + par[P_I_E, c]
+    a, b = par[izh.P_A, c], par[izh.P_B, c]
+    if par[izh.P_CONSISTENT, c] != 0.0:
+        v_old, u_old = v, u
+        v += h * (0.04 * v_old * v_old + 5.0 * v_old + 140.0 - u_old + drive) + spikes
+        u += h * a * (b * v_old - u_old)
+    else:
+        v += h / 2.0 * (0.04 * v * v + 5.0 * v + 140.0 - u + drive) + spikes
+        v += h / 2.0 * (0.04 * v * v + 5.0 * v + 140.0 - u + drive) + spikes
+        u += h * a * (b * v - u)
+    if v < par[P_V_MIN, c]:
+        v = par[P_V_MIN, c]
+    fired = v >= par[P_THETA, c]
+    if fired:
+        v = par[izh.P_C, c]
+        u += par[izh.P_D, c]
+    st[S_V, i] = v
+    st[izh.S_U, i] = u
+    st[S_I0, i] = current
+    return fired
+
+
+@nb.njit(inline="always")
+def _deliver(row, t, ns, ring, seg_ptr, seg_start, seg_wq, seg_wofs, seg_delay, seg_dofs,
+             syn_target, syn_weight, syn_delay):
+    """Add the weights of source row ``row``'s synapses to the slots t + d of their targets."""
+    for sg in range(seg_ptr[row], seg_ptr[row + 1]):
+        a = seg_start[sg]
+        b = seg_start[sg + 1]
+        wofs = seg_wofs[sg]
+        d = seg_delay[sg]
+        if wofs < 0 and d > 0:
+            wq = seg_wq[sg]
+            base = (t + d) % ns + (0 if wq >= 0 else ns)
+            line = ring[base]
+            for k in range(a, b):
+                line[syn_target[k]] += wq
+        else:
+            dofs = seg_dofs[sg]
+            wq = seg_wq[sg]
+            for k in range(a, b):
+                if wofs >= 0:
+                    wq = to_fixed(np.float64(syn_weight[wofs + k - a]))
+                dd = d if d > 0 else np.int64(syn_delay[dofs + k - a])
+                ring[(t + dd) % ns + (0 if wq >= 0 else ns), syn_target[k]] += wq
+    return seg_start[seg_ptr[row + 1]] - seg_start[seg_ptr[row]]
+
+
+@nb.njit(cache=True)
+def advance(t_from, t_to, h, ns,
+            grp_model, grp_lo, grp_hi, grp_pbase, grp_pstride, par, st, refr, ring, cur,
+            pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_wq, pz_delay, pz_start, pz_stop,
+            dc_ptr, dc_local, dc_amp, dc_delay, dc_start, dc_stop,
+            ss_step, ss_local,
+            local_row, seg_ptr, seg_start, seg_wq, seg_wofs, seg_delay, seg_dofs,
+            syn_target, syn_weight, syn_delay,
+            rec_flag, local_gid, rec_step, rec_gid, counters, spiked):
+    """Compute steps t_from+1 .. t_to; return the last step computed.  Returns early (before
+    a step) when the spike record buffer might not hold that step's spikes: grow and resume."""
+    n_local = refr.shape[0]
+    for t in range(t_from + 1, t_to + 1):
+        if rec_step.shape[0] - counters[C_RECORDED] < n_local:
+            return t - 1
+        slot = t % ns
+        # 1. stimuli
+        for j in range(pz_ptr.shape[0] - 1):
+            te = t - pz_delay[j]
+            if pz_start[j] < te and te <= pz_stop[j]:
+                lam, cdf, wq = pz_lam[j], pz_cdf[j], pz_wq[j]
+                line = ring[slot + (0 if wq >= 0 else ns)]
+                for k in range(pz_ptr[j], pz_ptr[j + 1]):
+                    n = poisson_at(pz_key[k], te, lam, cdf)
+                    if n > 0:
+                        line[pz_local[k]] += n * wq
+        for j in range(dc_ptr.shape[0] - 1):
+            te = t - dc_delay[j]
+            if dc_start[j] < te and te <= dc_stop[j]:
+                for k in range(dc_ptr[j], dc_ptr[j + 1]):
+                    cur[slot, dc_local[k]] += dc_amp[j]
+        # 2. neuron updates
+        ex_line = ring[slot]
+        in_line = ring[slot + ns]
+        cur_line = cur[slot]
+        nspk = 0
+        for g in range(grp_model.shape[0]):
+            model = grp_model[g]
+            if model == 4:  # spike sources: only their schedule
+                continue
+            lo, pbase, pstride = grp_lo[g], grp_pbase[g], grp_pstride[g]
+            for i in range(lo, grp_hi[g]):
+                c = pbase + (i - lo) * pstride
+                ex = ex_line[i] * FIXED_INV
+                inh = in_line[i] * FIXED_INV
+                current = cur_line[i]
+                ex_line[i] = 0
+                in_line[i] = 0
+                cur_line[i] = 0.0
+                if model == 0:
+                    fired = _update_delta(i, c, par, st, refr, ex + inh, current)
+                elif model == 1:
+                    fired = _update_exp(i, c, par, st, refr, ex, inh, current)
+                elif model == 2:
+                    fired = _update_alpha(i, c, par, st, refr, ex, inh, current)
+                else:
+                    fired = _update_izhikevich(i, c, par, st, h, ex + inh, current)
+                if fired:
+                    spiked[nspk] = i
+                    nspk += 1
+        c = counters[C_SCHEDULE]
+        while c < ss_step.shape[0] and ss_step[c] <= t:
+            if ss_step[c] == t:
+                spiked[nspk] = ss_local[c]
+                nspk += 1
+            c += 1
+        counters[C_SCHEDULE] = c
+        # 3. record and deliver
+        events = 0
+        for k in range(nspk):
+            i = spiked[k]
+            if rec_flag[i]:
+                r = counters[C_RECORDED]
+                rec_step[r] = t
+                rec_gid[r] = local_gid[i]
+                counters[C_RECORDED] = r + 1
+            row = local_row[i]
+            if row >= 0:
+                events += _deliver(row, t, ns, ring, seg_ptr, seg_start, seg_wq, seg_wofs,
+                                   seg_delay, seg_dofs, syn_target, syn_weight, syn_delay)
+        counters[C_SPIKES] += nspk
+        counters[C_EVENTS] += events
+    return t_to

@@ -1,0 +1,23 @@
+"""Neuron models with NEST's semantics and their lowering into flat arrays for the kernels."""
+from ..errors import ModelError
+from .iaf_psc_alpha import IafPscAlpha
+from .iaf_psc_delta import IafPscDelta
+from .iaf_psc_exp import IafPscExp
+from .izhikevich import Izhikevich
+from .spike_source import SpikeSource
+
+MODELS = {cls.name: cls for cls in (IafPscDelta, IafPscExp, IafPscAlpha, Izhikevich, SpikeSource)}
+
+
+def get_model(name, where):
+    """The model class called ``name``; ``where`` names the object asking, for the error."""
+    try:
+        return MODELS[name]
+    except (KeyError, TypeError):
+        raise ModelError(
+            f"{where}: neuron model {name!r} is not known; available models: "
+            f"{', '.join(sorted(MODELS))}") from None
+
+
+__all__ = ["MODELS", "get_model", "IafPscDelta", "IafPscExp", "IafPscAlpha", "Izhikevich",
+           "SpikeSource"]

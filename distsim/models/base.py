@@ -1,0 +1,137 @@
+"""Common machinery of neuron models: parameters, validation, serialisation, lowering.
+
+A model is a frozen dataclass whose fields are NEST's parameter names (including the initial
+value of each state variable, as in ``nest.Create(model, params=...)``).  A field holds a
+number or a per-neuron distribution.  ``lower`` turns the per-neuron values of a block of
+neurons into the flat float64 arrays the kernels read:
+
+    par[row, i]   parameters and exact-integration propagators of neuron i
+    st[row, i]    state variables of neuron i (membrane potential relative to E_L for iaf)
+
+Row meanings are the module constants of each model; the kernels use the same constants.
+"""
+import dataclasses
+from typing import ClassVar
+
+import numpy as np
+
+from ..distributions import as_value, to_spec
+from ..errors import ModelError
+
+N_PAR_ROWS = 20   # rows of the parameter matrix shared by all models
+N_STATE_ROWS = 8  # rows of the state matrix shared by all models
+
+
+@dataclasses.dataclass(frozen=True)
+class NeuronModel:
+    """Base class; subclasses define the fields (NEST names and defaults) and ``lower``."""
+
+    name: ClassVar[str] = ""
+    model_id: ClassVar[int] = -1
+    recordables: ClassVar[tuple] = ()
+    is_source_only: ClassVar[bool] = False
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            value = as_value(getattr(self, f.name), f"{self.name}.{f.name}")
+            object.__setattr__(self, f.name, value)
+            if isinstance(value, float):
+                self.check({f.name: np.array([value])}, partial=True)
+
+    @classmethod
+    def parameter_names(cls):
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_params(cls, params, where=None):
+        """Build from a NEST-style parameter dict, rejecting unknown names."""
+        params = dict(params or {})
+        valid = cls.parameter_names()
+        for key in params:
+            if key not in valid:
+                raise ModelError(
+                    f"{where or cls.name}: model '{cls.name}' has no parameter {key!r}; "
+                    f"valid parameters: {', '.join(valid)}")
+        return cls(**params)
+
+    def to_dict(self):
+        return {f.name: to_spec(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def values(self):
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def check(self, v, partial=False):
+        """Validate per-neuron values ``v`` (name -> array); raise ModelError naming the rule."""
+
+    def lower(self, v, dt):
+        """Per-neuron values ``v`` (name -> float64 array of length n) -> (par, st)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _require(v, name, rule, ok, fix, model):
+        if name in v:
+            bad = ~ok(v[name])
+            if np.any(bad):
+                raise ModelError(
+                    f"{model}: parameter {name} = {v[name][bad][0]!r} violates {rule}; {fix}")
+
+
+def empty_rows(n):
+    return np.zeros((N_PAR_ROWS, n)), np.zeros((N_STATE_ROWS, n))
+
+
+def refractory_steps(t_ref, dt):
+    """Refractory period in whole steps, rounded to the nearest step as NEST's Time does."""
+    return np.floor(t_ref / dt + 0.5)
+
+
+def propagator_32(tau_syn, tau, c, h):
+    """NEST's numerically stable P32: effect of a PSC (exp. kernel) on V over one step h.
+
+    P32 = -tau / (C (1 - tau/tau_syn)) * exp(-h/tau_syn) * expm1(h (1/tau_syn - 1/tau)),
+    replaced by its singular limit h/C exp(-h/tau) where tau_syn ~ tau (as NEST does).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p32_linear = 1.0 / (2.0 * c * tau * tau) * h * h * (tau_syn - tau) * np.exp(-h / tau)
+        p32_singular = h / c * np.exp(-h / tau)
+        p32 = (-tau / (c * (1.0 - tau / tau_syn)) * np.exp(-h / tau_syn)
+               * np.expm1(h * (1.0 / tau_syn - 1.0 / tau)))
+    dev = np.abs(p32 - p32_singular)
+    singular = (tau == tau_syn) | ((np.abs(tau - tau_syn) < 0.1) & (dev > 2.0 * np.abs(p32_linear)))
+    singular |= ~np.isfinite(p32)
+    return np.where(singular, p32_singular, p32)
+
+
+def propagator_31(tau_syn, tau, c, h):
+    """NEST's numerically stable P31: effect of dI/dt of an alpha PSC on V over one step h."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p31_linear = 1.0 / (3.0 * c * tau * tau) * h * h * h * (tau_syn - tau) * np.exp(-h / tau)
+        p31 = (1.0 / c * (np.exp(-h / tau_syn) * np.expm1(-h / tau + h / tau_syn)
+                          / (tau / tau_syn - 1.0) * tau - h * np.exp(-h / tau_syn))
+               / (-1.0 / tau + 1.0 / tau_syn) * tau)
+        p31_singular = h * h / 2.0 / c * np.exp(-h / tau)
+    dev = np.abs(p31 - p31_singular)
+    singular = (tau == tau_syn) | ((np.abs(tau - tau_syn) < 0.1) & (dev > 2.0 * np.abs(p31_linear)))
+    singular |= ~np.isfinite(p31)
+    return np.where(singular, p31_singular, p31)
+
+
+def iaf_checks(model, v):
+    """Rules NEST enforces for every iaf model."""
+    req = NeuronModel._require
+    req(v, "C_m", "C_m > 0", lambda x: x > 0, "use a positive capacitance in pF", model)
+    req(v, "tau_m", "tau_m > 0", lambda x: x > 0, "use a positive time constant in ms", model)
+    req(v, "t_ref", "t_ref >= 0", lambda x: x >= 0, "use a non-negative refractory period in ms", model)
+    for syn in ("tau_syn_ex", "tau_syn_in"):
+        req(v, syn, f"{syn} > 0", lambda x: x > 0, "use a positive synaptic time constant in ms", model)
+    if "V_reset" in v and "V_th" in v:
+        bad = ~(v["V_reset"] < v["V_th"])
+        if np.any(bad):
+            raise ModelError(
+                f"{model}: V_reset = {v['V_reset'][bad][0]!r} mV is not below V_th = "
+                f"{v['V_th'][bad][0]!r} mV (rule V_reset < V_th); lower V_reset or raise V_th")
+
+
+# rows shared by all neuron models (model-specific rows start at 6 / 2)
+P_THETA, P_V_RESET, P_I_E, P_E_L, P_REFR, P_V_MIN = 0, 1, 2, 3, 4, 5
+S_V, S_I0 = 0, 1

@@ -1,0 +1,59 @@
+"""izhikevich: Izhikevich (2003) simple model (NEST)."""
+import dataclasses
+
+import numpy as np
+
+from .base import (P_I_E, P_THETA, P_V_MIN, S_V, NeuronModel, empty_rows)
+
+MODEL_ID = 3
+P_A, P_B, P_C, P_D, P_CONSISTENT = 6, 7, 8, 9, 10
+S_U = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Izhikevich(NeuronModel):
+    r"""Izhikevich (2003) neuron, forward Euler as NEST's ``izhikevich``.
+
+    .. math::
+        \frac{dv}{dt} = 0.04 v^2 + 5 v + 140 - u + I_e + I_0, \qquad
+        \frac{du}{dt} = a (b v - u)
+
+    ``consistent_integration`` (NEST's default): one Euler step of length h with old v, u;
+    otherwise the published scheme (two half steps for v, then u with the new v).  Arriving
+    weights (mV) are added to v; ``v = max(v, V_min)``; ``v >= V_th`` emits a spike and sets
+    ``v = c``, ``u = u + d``.  No refractory period.
+
+    Units: as in NEST, the published ones: time in ms, v (``V_m``), c, V_th, V_min in mV;
+    u (``U_m``), d and I_e in the model's current units (mV/ms); weights in mV.
+    """
+
+    name = "izhikevich"
+    model_id = MODEL_ID
+    recordables = ("V_m", "U_m")
+
+    V_m: object = -65.0
+    U_m: object = -13.0
+    a: object = 0.02
+    b: object = 0.2
+    c: object = -65.0
+    d: object = 8.0
+    I_e: object = 0.0
+    V_th: object = 30.0
+    V_min: object = -np.inf
+    consistent_integration: object = 1.0
+
+    def lower(self, v, dt):
+        n = v["V_m"].shape[0]
+        par, st = empty_rows(n)
+        par[P_THETA] = v["V_th"]
+        par[P_V_MIN] = v["V_min"]
+        par[P_I_E] = v["I_e"]
+        par[P_A], par[P_B], par[P_C], par[P_D] = v["a"], v["b"], v["c"], v["d"]
+        par[P_CONSISTENT] = (v["consistent_integration"] != 0).astype(float)
+        st[S_V] = v["V_m"]
+        st[S_U] = v["U_m"]
+        return par, st
+
+    @staticmethod
+    def record(name, par, st, idx, cols):
+        return st[S_V if name == "V_m" else S_U, idx].copy()

@@ -1,0 +1,357 @@
+"""The rank-independent network description: populations, projections, stimuli, recorders.
+
+A Network answers every question per gid identically on every rank (its parameters, its
+incoming connections), so that each rank builds only what it owns.  gids are int64,
+contiguous per population, numbered from 0 in the order populations are added.  Units
+follow NEST: ms, mV, pA, pF, nS, Hz.
+"""
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .distributions import as_value, is_distribution, to_spec
+from .errors import ConnectionRuleError, DelayError, NetworkError
+from .models import get_model
+from .rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, OneToOne,
+                    PairwiseBernoulli, rule_from_spec, rule_to_spec)
+
+
+@dataclass(frozen=True)
+class Population:
+    """``size`` neurons of one model; gids ``first_gid .. first_gid + size - 1``."""
+    name: str
+    model: object
+    size: int
+    first_gid: int
+
+    @property
+    def gids(self):
+        return np.arange(self.first_gid, self.first_gid + self.size, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Static synapses from ``source`` to ``target`` made by ``rule``; weight (mV for delta
+    synapses, pA for current synapses) and delay (ms) are numbers or distributions."""
+    name: str
+    source: str
+    target: str
+    rule: object
+    weight: object
+    delay: object
+    index: int
+
+
+@dataclass(frozen=True)
+class PoissonInput:
+    """An independent Poisson spike train of ``rate`` Hz into each target neuron (NEST's
+    poisson_generator), active for spike times in (start, stop] ms, arriving after ``delay``."""
+    name: str
+    target: str
+    rate: float
+    weight: float
+    delay: float
+    start: float
+    stop: float
+    neurons: object
+    index: int
+
+
+@dataclass(frozen=True)
+class DCInput:
+    """A constant current ``amplitude`` pA into each target neuron (NEST's dc_generator),
+    emitted for steps ending in (start, stop] ms and arriving after ``delay``."""
+    name: str
+    target: str
+    amplitude: float
+    start: float
+    stop: float
+    delay: float
+    neurons: object
+    index: int
+
+
+@dataclass(frozen=True)
+class SpikeRecorder:
+    """Records the spikes of a population, or of the given neuron indices in it."""
+    population: str
+    neurons: object = None
+
+
+@dataclass(frozen=True)
+class StateRecorder:
+    """Samples state variables (e.g. ``V_m``) of a population every ``interval`` ms."""
+    population: str
+    variables: tuple
+    interval: float
+    neurons: object = None
+
+
+def _neuron_subset(neurons, pop, where):
+    if neurons is None:
+        return None
+    idx = np.unique(np.asarray(neurons, dtype=np.int64))
+    if idx.size and (idx[0] < 0 or idx[-1] >= pop.size):
+        raise NetworkError(
+            f"{where}: neuron index {int(idx[0] if idx[0] < 0 else idx[-1])} is outside "
+            f"population '{pop.name}' of size {pop.size}; use indices 0..{pop.size - 1}")
+    return tuple(int(i) for i in idx)
+
+
+@dataclass
+class Network:
+    """A network description; ``dt`` is the step (ms), ``seed`` keys every random stream."""
+    dt: float = 0.1
+    seed: int = 1
+    populations: dict = field(default_factory=dict)
+    projections: list = field(default_factory=list)
+    poisson_inputs: list = field(default_factory=list)
+    dc_inputs: list = field(default_factory=list)
+    spike_recorders: list = field(default_factory=list)
+    state_recorders: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if not (isinstance(self.dt, (int, float)) and self.dt > 0):
+            raise NetworkError(f"Network: dt = {self.dt!r} ms is not positive; use e.g. dt=0.1")
+        if not (isinstance(self.seed, (int, np.integer)) and 0 <= self.seed < 2**63):
+            raise NetworkError(
+                f"Network: seed {self.seed!r} is not an integer in [0, 2**63); use e.g. seed=1")
+        self.dt = float(self.dt)
+
+    # ---------------------------------------------------------------- populations
+    @property
+    def n_neurons(self):
+        return sum(p.size for p in self.populations.values())
+
+    def add_population(self, name, model, size, params=None):
+        """Add ``size`` neurons of ``model`` (a NEST model name) with NEST-named ``params``
+        (numbers or distributions per neuron, initial state such as ``V_m`` included)."""
+        where = f"Population '{name}'"
+        if not isinstance(name, str) or not name:
+            raise NetworkError(f"Population {name!r}: a population needs a non-empty name")
+        if name in self.populations:
+            raise NetworkError(f"{where}: a population of that name exists; use another name")
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+            raise NetworkError(
+                f"{where}: size {size!r} is not a non-negative integer; use e.g. size=100")
+        cls = get_model(model, where)
+        model_obj = cls.from_params(params, where)
+        if cls.name == "spike_source" and len(model_obj.spike_times) != size:
+            raise NetworkError(
+                f"{where}: spike_times has {len(model_obj.spike_times)} lists for {size} "
+                f"neurons; give one list of times per neuron")
+        pop = Population(name, model_obj, int(size), self.n_neurons)
+        self.populations[name] = pop
+        return pop
+
+    def population(self, name, where):
+        try:
+            return self.populations[name]
+        except KeyError:
+            raise NetworkError(
+                f"{where}: population '{name}' does not exist; populations: "
+                f"{', '.join(self.populations) or '(none)'}") from None
+
+    def population_of(self, gids):
+        """Index (in ``self.populations`` order) of the population of each gid."""
+        firsts = np.array([p.first_gid for p in self.populations.values()], dtype=np.int64)
+        return np.searchsorted(firsts, np.asarray(gids, dtype=np.int64), side="right") - 1
+
+    # ---------------------------------------------------------------- projections
+    def connect(self, source, target, rule, weight=1.0, delay=1.0, name=None):
+        """Connect population ``source`` to ``target`` with a rule (object, name or NEST
+        conn_spec dict), weight and delay (ms; numbers or distributions)."""
+        name = name or f"{source}->{target}"
+        if any(p.name == name for p in self.projections):
+            name = f"{name}#{len(self.projections)}"
+        where = f"Projection '{name}'"
+        src = self.population(source, where)
+        tgt = self.population(target, where)
+        if tgt.model.is_source_only:
+            raise NetworkError(
+                f"{where}: target population '{target}' is a {tgt.model.name}, which receives "
+                f"no input; connect to a neuron population")
+        rule = rule_from_spec(rule, where)
+        self._check_rule(rule, src, tgt, where)
+        weight = as_value(weight, f"{where}: weight")
+        delay = as_value(delay, f"{where}: delay")
+        self._check_delay(delay, where)
+        proj = Projection(name, source, target, rule, weight, delay, len(self.projections))
+        self.projections.append(proj)
+        return proj
+
+    def _check_rule(self, rule, src, tgt, where):
+        same = src.name == tgt.name
+        autapses = getattr(rule, "allow_autapses", True)
+        available_src = src.size - (1 if same and not autapses else 0)
+        available_tgt = tgt.size - (1 if same and not autapses else 0)
+
+        def count(value, what):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ConnectionRuleError(
+                    f"{where}: {rule.rule} {what} {value!r} is not a non-negative integer")
+
+        if isinstance(rule, FixedIndegree):
+            count(rule.indegree, "indegree")
+            if rule.indegree > 0 and available_src <= 0:
+                raise ConnectionRuleError(
+                    f"{where}: fixed_indegree {rule.indegree} from an empty source set")
+            if not rule.allow_multapses and rule.indegree > available_src:
+                raise ConnectionRuleError(
+                    f"{where}: fixed_indegree {rule.indegree} is larger than the {available_src} "
+                    f"available sources of '{src.name}' without multapses; use indegree <= "
+                    f"{available_src} or allow_multapses=True")
+        elif isinstance(rule, FixedOutdegree):
+            count(rule.outdegree, "outdegree")
+            if rule.outdegree > 0 and available_tgt <= 0:
+                raise ConnectionRuleError(
+                    f"{where}: fixed_outdegree {rule.outdegree} into an empty target set")
+            if not rule.allow_multapses and rule.outdegree > available_tgt:
+                raise ConnectionRuleError(
+                    f"{where}: fixed_outdegree {rule.outdegree} is larger than the "
+                    f"{available_tgt} available targets of '{tgt.name}' without multapses; use "
+                    f"outdegree <= {available_tgt} or allow_multapses=True")
+        elif isinstance(rule, PairwiseBernoulli):
+            p = rule.p
+            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+                raise ConnectionRuleError(
+                    f"{where}: pairwise_bernoulli probability p = {p!r} is outside [0, 1]; "
+                    f"use 0 <= p <= 1")
+        elif isinstance(rule, FixedTotalNumber):
+            count(rule.N, "N")
+            pairs = src.size * tgt.size - (src.size if same and not rule.allow_autapses else 0)
+            if rule.N > 0 and pairs <= 0:
+                raise ConnectionRuleError(f"{where}: fixed_total_number {rule.N} with no pairs")
+            if not rule.allow_multapses and rule.N > pairs:
+                raise ConnectionRuleError(
+                    f"{where}: fixed_total_number N = {rule.N} is larger than the {pairs} "
+                    f"possible pairs without multapses; use N <= {pairs} or allow_multapses=True")
+        elif isinstance(rule, OneToOne):
+            if src.size != tgt.size:
+                raise ConnectionRuleError(
+                    f"{where}: one_to_one needs populations of equal size, got {src.size} "
+                    f"('{src.name}') and {tgt.size} ('{tgt.name}'); use all_to_all or "
+                    f"populations of the same size")
+
+    def _check_delay(self, delay, where):
+        low = delay.bounds[0] if is_distribution(delay) else delay
+        if not math.isfinite(low) or round(low / self.dt) < 1:
+            if is_distribution(delay):
+                raise DelayError(
+                    f"{where}: delay distribution {delay} can draw delays below one step "
+                    f"(dt = {self.dt} ms); clip it with low >= {self.dt} ms")
+            raise DelayError(
+                f"{where}: delay {delay} ms is shorter than one step (dt = {self.dt} ms); use a "
+                f"delay >= {self.dt} ms or a smaller dt")
+
+    # ---------------------------------------------------------------- stimuli
+    def add_poisson_input(self, target, rate, weight=1.0, delay=1.0, start=0.0, stop=math.inf,
+                          neurons=None, name=None):
+        """Independent Poisson input of ``rate`` Hz to each neuron of ``target`` (or of the
+        given neuron indices), each spike adding ``weight``, arriving after ``delay`` ms."""
+        name = name or f"poisson->{target}#{len(self.poisson_inputs)}"
+        where = f"PoissonInput '{name}'"
+        pop = self.population(target, where)
+        if not (isinstance(rate, (int, float)) and rate >= 0 and math.isfinite(rate)):
+            raise NetworkError(f"{where}: rate {rate!r} Hz is not a finite rate >= 0")
+        if not isinstance(weight, (int, float)) or not math.isfinite(weight):
+            raise NetworkError(f"{where}: weight {weight!r} must be a finite number")
+        self._check_delay(float(delay), where)
+        self._check_window(start, stop, where)
+        stim = PoissonInput(name, target, float(rate), float(weight), float(delay), float(start),
+                            float(stop), _neuron_subset(neurons, pop, where),
+                            len(self.poisson_inputs))
+        self.poisson_inputs.append(stim)
+        return stim
+
+    def add_dc_input(self, target, amplitude, start=0.0, stop=math.inf, delay=None, neurons=None,
+                     name=None):
+        """Constant current ``amplitude`` pA into each neuron of ``target`` during (start, stop]
+        ms; the current reaches the neuron after ``delay`` ms (default: one step)."""
+        name = name or f"dc->{target}#{len(self.dc_inputs)}"
+        where = f"DCInput '{name}'"
+        pop = self.population(target, where)
+        delay = self.dt if delay is None else float(delay)
+        if not isinstance(amplitude, (int, float)) or not math.isfinite(amplitude):
+            raise NetworkError(f"{where}: amplitude {amplitude!r} pA must be a finite number")
+        self._check_delay(delay, where)
+        self._check_window(start, stop, where)
+        stim = DCInput(name, target, float(amplitude), float(start), float(stop), delay,
+                       _neuron_subset(neurons, pop, where), len(self.dc_inputs))
+        self.dc_inputs.append(stim)
+        return stim
+
+    def _check_window(self, start, stop, where):
+        if not (0 <= start <= stop):
+            raise NetworkError(
+                f"{where}: active window (start={start}, stop={stop}) ms is invalid; use "
+                f"0 <= start <= stop")
+
+    # ---------------------------------------------------------------- recorders
+    def record_spikes(self, population, neurons=None):
+        pop = self.population(population, "SpikeRecorder")
+        rec = SpikeRecorder(population, _neuron_subset(neurons, pop, f"SpikeRecorder '{population}'"))
+        self.spike_recorders.append(rec)
+        return rec
+
+    def record_state(self, population, variables, interval=1.0, neurons=None):
+        where = f"StateRecorder '{population}'"
+        pop = self.population(population, where)
+        variables = (variables,) if isinstance(variables, str) else tuple(variables)
+        for var in variables:
+            if var not in pop.model.recordables:
+                raise NetworkError(
+                    f"{where}: model '{pop.model.name}' has no recordable {var!r}; recordables: "
+                    f"{', '.join(pop.model.recordables) or '(none)'}")
+        steps = interval / self.dt
+        if interval <= 0 or abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
+            raise NetworkError(
+                f"{where}: interval {interval} ms is not a positive multiple of dt = {self.dt} "
+                f"ms; use e.g. interval={self.dt}")
+        rec = StateRecorder(population, variables, float(interval),
+                            _neuron_subset(neurons, pop, where))
+        self.state_recorders.append(rec)
+        return rec
+
+    # ---------------------------------------------------------------- serialisation
+    def to_dict(self):
+        """A JSON-serialisable description; ``Network.from_dict`` inverts it."""
+        return {
+            "dt": self.dt, "seed": int(self.seed),
+            "populations": [{"name": p.name, "model": p.model.name, "size": p.size,
+                             "params": p.model.to_dict()} for p in self.populations.values()],
+            "projections": [{"name": p.name, "source": p.source, "target": p.target,
+                             "rule": rule_to_spec(p.rule), "weight": to_spec(p.weight),
+                             "delay": to_spec(p.delay)} for p in self.projections],
+            "poisson_inputs": [{"name": s.name, "target": s.target, "rate": s.rate,
+                                "weight": s.weight, "delay": s.delay, "start": s.start,
+                                "stop": s.stop, "neurons": s.neurons} for s in self.poisson_inputs],
+            "dc_inputs": [{"name": s.name, "target": s.target, "amplitude": s.amplitude,
+                           "start": s.start, "stop": s.stop, "delay": s.delay,
+                           "neurons": s.neurons} for s in self.dc_inputs],
+            "spike_recorders": [{"population": r.population, "neurons": r.neurons}
+                                for r in self.spike_recorders],
+            "state_recorders": [{"population": r.population, "variables": list(r.variables),
+                                 "interval": r.interval, "neurons": r.neurons}
+                                for r in self.state_recorders],
+        }
+
+    @classmethod
+    def from_dict(cls, d):
+        net = cls(dt=d["dt"], seed=d["seed"])
+        for p in d.get("populations", []):
+            net.add_population(p["name"], p["model"], p["size"], p.get("params"))
+        for p in d.get("projections", []):
+            net.connect(p["source"], p["target"], p["rule"], p["weight"], p["delay"], p["name"])
+        for s in d.get("poisson_inputs", []):
+            net.add_poisson_input(s["target"], s["rate"], s["weight"], s["delay"], s["start"],
+                                  s["stop"], s["neurons"], s["name"])
+        for s in d.get("dc_inputs", []):
+            net.add_dc_input(s["target"], s["amplitude"], s["start"], s["stop"], s["delay"],
+                             s["neurons"], s["name"])
+        for r in d.get("spike_recorders", []):
+            net.record_spikes(r["population"], r["neurons"])
+        for r in d.get("state_recorders", []):
+            net.record_state(r["population"], r["variables"], r["interval"], r["neurons"])
+        return net

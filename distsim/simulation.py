@@ -1,0 +1,349 @@
+"""Simulation(network, context, decomposition): build the local part, run, collect results.
+
+Build: the neurons this rank owns are laid out population by population (one group per
+population); their parameters and initial states are drawn from streams keyed by
+(seed, PARAM/INIT, "pop.param", gid) and lowered to the kernels' arrays; their incoming
+synapses are generated and stored source-indexed (connectivity.py); stimuli are lowered to
+flat arrays.  ``run(t_ms)`` may be called repeatedly and continues exactly where it stopped.
+"""
+import hashlib
+import math
+import time
+
+import numpy as np
+
+from .connectivity import build_synapse_table
+from .distributions import is_distribution
+from .errors import ConfigError, NetworkError
+from .kernels import connect as ck
+from .kernels.engine import (C_EVENTS, C_RECORDED, C_SPIKES, FIXED_BITS, N_COUNTERS, advance,
+                             to_fixed)
+from .models.base import N_PAR_ROWS, N_STATE_ROWS
+from .rng import PARAM, POISSON, POISSON_TABLE, poisson_cdf_table, stream_id
+
+_INITIAL_RECORD_CAPACITY = 1 << 16
+
+
+def spike_digest(steps, gids):
+    """SHA-256 (hex) of the spikes as (step, gid) pairs, sorted, packed as little-endian int64."""
+    pairs = np.empty((len(steps), 2), dtype="<i8")
+    pairs[:, 0] = steps
+    pairs[:, 1] = gids
+    order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+    return hashlib.sha256(pairs[order].tobytes()).hexdigest()
+
+
+class Simulation:
+    """Simulate ``network`` on this rank of ``context`` with the given ``decomposition``."""
+
+    def __init__(self, network, context=None, decomposition=None):
+        from distsim.comm import LocalContext
+        from distsim.partition import block
+
+        t0 = time.perf_counter()
+        self.network = network
+        self.context = context or LocalContext()
+        self.decomposition = decomposition or block(network.n_neurons, self.context.size)
+        if self.decomposition.n_ranks != self.context.size:
+            raise ConfigError(
+                f"Simulation: decomposition is for {self.decomposition.n_ranks} ranks but the "
+                f"context has {self.context.size}; compute the decomposition for "
+                f"{self.context.size} ranks")
+        self.dt = network.dt
+        self.step = 0
+        self._build_neurons()
+        self.table = build_synapse_table(network, self._local_by_pop)
+        self.ns = self.table.max_delay + 1
+        self._build_stimuli()
+        self.ns = max(self.ns, self._max_stim_delay + 1)
+        self.ring = np.zeros((2 * self.ns, self.n_local), np.int64)
+        self.cur = np.zeros((self.ns, self.n_local), np.float64)
+        self.local_row = np.full(self.n_local, -1, np.int64)
+        pos = np.searchsorted(self.table.row_gid, self.local_gid)
+        pos_ok = pos < self.table.row_gid.size
+        found = np.zeros(self.n_local, np.bool_)
+        found[pos_ok] = self.table.row_gid[pos[pos_ok]] == self.local_gid[pos_ok]
+        self.local_row[found] = pos[found]
+        self._build_recording()
+        self.counters = np.zeros(N_COUNTERS, np.int64)
+        self._spiked = np.empty(self.n_local, np.int64)
+        self.build_seconds = time.perf_counter() - t0
+        self.run_seconds = 0.0
+
+    # ------------------------------------------------------------------ build
+    def _build_neurons(self):
+        net = self.network
+        mine = self.decomposition.local_gids(self.context.rank)
+        self.local_gid = mine
+        self.n_local = mine.size
+        par_blocks = []
+        self.st = np.zeros((N_STATE_ROWS, self.n_local))
+        self.refr = np.zeros(self.n_local, np.int32)
+        grp_model, grp_lo, grp_hi, grp_pbase, grp_pstride = [], [], [], [], []
+        n_cols = 0
+        self._local_by_pop = {}
+        self._pop_slice = {}
+        sched_step, sched_local = [], []
+        lo = 0
+        for pop in net.populations.values():
+            sel = mine[(mine >= pop.first_gid) & (mine < pop.first_gid + pop.size)]
+            hi = lo + sel.size
+            offsets = sel - pop.first_gid
+            self._local_by_pop[pop.name] = (offsets, np.arange(lo, hi, dtype=np.int64))
+            self._pop_slice[pop.name] = (lo, hi)
+            grp_model.append(pop.model.model_id)
+            grp_lo.append(lo)
+            grp_hi.append(hi)
+            grp_pbase.append(n_cols)
+            grp_pstride.append(0)
+            if pop.model.is_source_only:
+                steps = pop.model.schedule(net.dt, f"Population '{pop.name}'")
+                for k, off in enumerate(offsets):
+                    sched_step.append(steps[off])
+                    sched_local.append(np.full(steps[off].size, lo + k, np.int64))
+            elif sel.size:
+                values = {}
+                for name, value in pop.model.values().items():
+                    if is_distribution(value):
+                        keys = ck.keys_for(net.seed, PARAM, stream_id(f"{pop.name}.{name}"), sel)
+                        values[name] = value.draw(keys, np.zeros(sel.size, np.int64))
+                    else:
+                        values[name] = np.full(sel.size, float(value))
+                pop.model.check(values)
+                par, st = pop.model.lower(values, net.dt)
+                self.st[:, lo:hi] = st
+                if np.array_equal(par, np.broadcast_to(par[:, :1], par.shape), equal_nan=True):
+                    par = par[:, :1]  # one parameter set shared by the population
+                else:
+                    grp_pstride[-1] = 1
+                par_blocks.append(par)
+                n_cols += par.shape[1]
+            lo = hi
+        self.par = (np.concatenate(par_blocks, axis=1) if par_blocks
+                    else np.zeros((N_PAR_ROWS, 1)))
+        self.grp_pbase = np.array(grp_pbase, np.int64)
+        self.grp_pstride = np.array(grp_pstride, np.int64)
+        self.grp_model = np.array(grp_model, np.int64)
+        self.grp_lo = np.array(grp_lo, np.int64)
+        self.grp_hi = np.array(grp_hi, np.int64)
+        if sched_step:
+            s = np.concatenate(sched_step)
+            l = np.concatenate(sched_local)
+            order = np.lexsort((l, s))
+            self.ss_step, self.ss_local = s[order], l[order]
+        else:
+            self.ss_step = np.empty(0, np.int64)
+            self.ss_local = np.empty(0, np.int64)
+
+    def _targets(self, stim_target, neurons):
+        offsets, local_idx = self._local_by_pop[stim_target]
+        pop = self.network.populations[stim_target]
+        if neurons is not None:
+            keep = np.isin(offsets, np.asarray(neurons, dtype=np.int64))
+            offsets, local_idx = offsets[keep], local_idx[keep]
+        return pop.first_gid + offsets, local_idx
+
+    def _steps_window(self, start, stop):
+        """Emission window (start, stop] ms as steps; inf -> int64 max."""
+        hi = np.iinfo(np.int64).max if math.isinf(stop) else int(math.floor(stop / self.dt + 0.5))
+        return int(math.floor(start / self.dt + 0.5)), hi
+
+    def _build_stimuli(self):
+        net = self.network
+        self._max_stim_delay = 0
+        ptr, local, keys = [0], [], []
+        lam, cdf, wq, delay, start, stop = [], [], [], [], [], []
+        for s in net.poisson_inputs:
+            gids, idx = self._targets(s.target, s.neurons)
+            local.append(idx)
+            keys.append(ck.keys_for(net.seed, POISSON, stream_id(s.name), gids))
+            ptr.append(ptr[-1] + idx.size)
+            lam.append(s.rate * self.dt / 1000.0)
+            cdf.append(poisson_cdf_table(lam[-1]))
+            wq.append(int(to_fixed(s.weight)))
+            d = int(math.floor(s.delay / self.dt + 0.5))
+            delay.append(d)
+            a, b = self._steps_window(s.start, s.stop)
+            start.append(a)
+            stop.append(b)
+            self._max_stim_delay = max(self._max_stim_delay, d)
+        self.pz = (np.array(ptr, np.int64), _cat(local, np.int64), _cat(keys, np.uint64),
+                   np.array(lam, float), np.array(cdf, float).reshape(-1, POISSON_TABLE),
+                   np.array(wq, np.int64),
+                   np.array(delay, np.int64), np.array(start, np.int64), np.array(stop, np.int64))
+        ptr, local, amp, delay, start, stop = [0], [], [], [], [], []
+        for s in net.dc_inputs:
+            _, idx = self._targets(s.target, s.neurons)
+            local.append(idx)
+            ptr.append(ptr[-1] + idx.size)
+            amp.append(s.amplitude)
+            d = int(math.floor(s.delay / self.dt + 0.5))
+            delay.append(d)
+            a, b = self._steps_window(s.start, s.stop)
+            start.append(a)
+            stop.append(b)
+            self._max_stim_delay = max(self._max_stim_delay, d)
+        self.dc = (np.array(ptr, np.int64), _cat(local, np.int64), np.array(amp, float),
+                   np.array(delay, np.int64), np.array(start, np.int64), np.array(stop, np.int64))
+
+    def _build_recording(self):
+        net = self.network
+        self.rec_flag = np.zeros(self.n_local, np.bool_)
+        for rec in net.spike_recorders:
+            _, idx = self._targets(rec.population, rec.neurons)
+            self.rec_flag[idx] = True
+        cap = max(_INITIAL_RECORD_CAPACITY, 2 * self.n_local)
+        self.rec_step = np.empty(cap, np.int64)
+        self.rec_gid = np.empty(cap, np.int64)
+        self._samplers = []
+        for rec in net.state_recorders:
+            gids, idx = self._targets(rec.population, rec.neurons)
+            interval = int(round(rec.interval / self.dt))
+            model = net.populations[rec.population].model
+            g = list(net.populations).index(rec.population)
+            cols = self.grp_pbase[g] + (idx - self.grp_lo[g]) * self.grp_pstride[g]
+            self._samplers.append({"rec": rec, "gids": gids, "idx": idx, "cols": cols,
+                                   "interval": interval,
+                                   "model": model, "times": [],
+                                   "values": {v: [] for v in rec.variables}})
+
+    # ------------------------------------------------------------------ run
+    def run(self, t_ms):
+        """Advance the simulation by ``t_ms`` ms (a multiple of dt)."""
+        n = t_ms / self.dt
+        if not (t_ms >= 0 and abs(n - round(n)) <= 1e-9 * max(1.0, n)):
+            raise ConfigError(
+                f"Simulation.run: duration {t_ms} ms is not a non-negative multiple of dt = "
+                f"{self.dt} ms; use a multiple of dt")
+        end = self.step + int(round(n))
+        t0 = time.perf_counter()
+        while self.step < end:
+            stop = end
+            for s in self._samplers:
+                nxt = (self.step // s["interval"] + 1) * s["interval"]
+                stop = min(stop, nxt)
+            reached = self._advance(stop)
+            if reached < stop:
+                self._grow_record()
+            self.step = reached
+            for s in self._samplers:
+                if self.step % s["interval"] == 0 and reached == stop:
+                    self._sample(s)
+        self.run_seconds += time.perf_counter() - t0
+
+    def _advance(self, stop):
+        tb = self.table
+        return advance(self.step, stop, self.dt, self.ns, self.grp_model, self.grp_lo,
+                       self.grp_hi, self.grp_pbase, self.grp_pstride, self.par, self.st, self.refr, self.ring, self.cur,
+                       *self.pz, *self.dc, self.ss_step, self.ss_local,
+                       self.local_row, tb.seg_ptr, tb.seg_start, tb.seg_wq, tb.seg_wofs,
+                       tb.seg_delay, tb.seg_dofs, tb.syn_target, tb.syn_weight, tb.syn_delay,
+                       self.rec_flag, self.local_gid, self.rec_step, self.rec_gid,
+                       self.counters, self._spiked)
+
+    def _grow_record(self):
+        """Double the spike record buffers: recorded spikes are never dropped."""
+        cap = 2 * self.rec_step.size
+        for name in ("rec_step", "rec_gid"):
+            old = getattr(self, name)
+            new = np.empty(cap, np.int64)
+            new[:old.size] = old
+            setattr(self, name, new)
+
+    def _sample(self, s):
+        s["times"].append(self.step * self.dt)
+        for var in s["rec"].variables:
+            s["values"][var].append(s["model"].record(var, self.par, self.st, s["idx"], s["cols"]))
+
+    # ------------------------------------------------------------------ results
+    @property
+    def t(self):
+        """Model time reached (ms)."""
+        return self.step * self.dt
+
+    def spikes(self, population=None):
+        """Recorded spikes as (times_ms, gids), sorted by (step, gid); optionally of one
+        population only."""
+        n = self.counters[C_RECORDED]
+        steps, gids = self.rec_step[:n], self.rec_gid[:n]
+        if population is not None:
+            pop = self.network.population(population, "Simulation.spikes")
+            keep = (gids >= pop.first_gid) & (gids < pop.first_gid + pop.size)
+            steps, gids = steps[keep], gids[keep]
+        order = np.lexsort((gids, steps))
+        return steps[order] * self.dt, gids[order]
+
+    def spike_steps(self):
+        n = self.counters[C_RECORDED]
+        return self.rec_step[:n].copy(), self.rec_gid[:n].copy()
+
+    def states(self, index=0):
+        """Samples of state recorder ``index``: dict with 'times' (ms), 'gids' and one
+        (n_samples, n_neurons) array per variable."""
+        s = self._samplers[index]
+        out = {"times": np.array(s["times"]), "gids": s["gids"]}
+        for var, vals in s["values"].items():
+            out[var] = np.array(vals).reshape(len(s["times"]), s["gids"].size)
+        return out
+
+    def connections(self, projection=None):
+        """The local synapses (of one projection, by name, or all) as a dict of arrays
+        ``source``, ``target`` (gids), ``weight`` and ``delay`` (ms), like NEST's
+        GetConnections; weights are those the kernels use (float32 when drawn)."""
+        tb = self.table
+        seg_len = np.diff(tb.seg_start)
+        seg_row = np.repeat(np.arange(tb.row_gid.size), np.diff(tb.seg_ptr))
+        keep = np.ones(seg_len.size, np.bool_)
+        if projection is not None:
+            names = [p.name for p in self.network.projections]
+            if projection not in names:
+                raise NetworkError(
+                    f"Simulation.connections: projection '{projection}' does not exist; "
+                    f"projections: {', '.join(names)}")
+            keep = tb.seg_proj == names.index(projection)
+        syn_seg = np.repeat(np.arange(seg_len.size), seg_len)
+        sel = keep[syn_seg]
+        syn_seg = syn_seg[sel]
+        first = tb.seg_start[syn_seg]
+        pos = np.flatnonzero(sel) - first
+        wofs = tb.seg_wofs[syn_seg]
+        weight = np.where(wofs < 0, tb.seg_wq[syn_seg] * 2.0 ** -FIXED_BITS,
+                          tb.syn_weight[np.where(wofs < 0, 0, wofs + pos)] if tb.syn_weight.size
+                          else 0.0)
+        dofs = tb.seg_dofs[syn_seg]
+        delay = np.where(tb.seg_delay[syn_seg] > 0, tb.seg_delay[syn_seg],
+                         tb.syn_delay[np.where(dofs < 0, 0, dofs + pos)] if tb.syn_delay.size
+                         else 0)
+        return {"source": tb.row_gid[seg_row[syn_seg]],
+                "target": self.local_gid[tb.syn_target[sel].astype(np.int64)],
+                "weight": weight, "delay": delay * self.dt,
+                "projection": tb.seg_proj[syn_seg]}
+
+    def digest(self):
+        return spike_digest(*self.spike_steps())
+
+    def summary(self):
+        """Figures of the run so far (this rank)."""
+        tb = self.table
+        n_neurons = sum(p.size for p in self.network.populations.values()
+                        if not p.model.is_source_only)
+        n_rec = int(self.counters[C_RECORDED])
+        recorded_neurons = int(self.rec_flag.sum())
+        t_s = self.t / 1000.0
+        return {
+            "neurons": int(n_neurons),
+            "synapses": tb.n_synapses,
+            "spikes": int(self.counters[C_SPIKES]),
+            "recorded_spikes": n_rec,
+            "mean_rate_hz": (n_rec / recorded_neurons / t_s) if recorded_neurons and t_s else 0.0,
+            "synaptic_events": int(self.counters[C_EVENTS]),
+            "t_model_ms": self.t,
+            "build_s": self.build_seconds,
+            "wall_s": self.run_seconds,
+            "rtf": self.run_seconds / t_s if t_s else math.nan,
+            "digest": self.digest(),
+        }
+
+
+def _cat(arrays, dtype):
+    return np.concatenate(arrays).astype(dtype) if arrays else np.empty(0, dtype)

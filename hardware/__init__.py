@@ -1,0 +1,1 @@
+"""Neuromorphic hardware profiles, fabrics, energy and device synapses (to come)."""

@@ -1,0 +1,145 @@
+"""Statistics of every connection rule, and of drawn weights and delays."""
+import numpy as np
+import pytest
+
+from distsim import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, LogNormal,
+                     Network, Normal, OneToOne, PairwiseBernoulli, Simulation, Uniform)
+
+
+def _net(n_src=300, n_tgt=200, seed=3):
+    net = Network(dt=0.1, seed=seed)
+    net.add_population("A", "iaf_psc_delta", n_src)
+    net.add_population("B", "iaf_psc_delta", n_tgt)
+    return net
+
+
+def _conns(net, name=None):
+    return Simulation(net).connections(name)
+
+
+def test_fixed_indegree_exact_and_uniform():
+    net = _net()
+    net.connect("A", "B", FixedIndegree(50), weight=1.0, delay=1.0)
+    c = _conns(net)
+    indeg = np.bincount(c["target"] - 300, minlength=200)
+    assert np.all(indeg == 50)
+    # sources uniform: each source gets Binomial(200*50, 1/300) synapses
+    outdeg = np.bincount(c["source"], minlength=300)
+    mean = 200 * 50 / 300
+    assert abs(outdeg.mean() - mean) < 1e-9
+    chi2 = ((outdeg - mean) ** 2 / mean).sum()
+    assert chi2 < 299 + 4 * np.sqrt(2 * 299)
+
+
+def test_fixed_indegree_without_autapses_and_multapses():
+    net = _net()
+    net.connect("A", "A", FixedIndegree(299, allow_autapses=False, allow_multapses=False))
+    c = _conns(net)
+    assert np.all(c["source"] != c["target"])
+    pairs = c["source"] * 1000 + c["target"]
+    assert np.unique(pairs).size == pairs.size == 300 * 299
+
+
+def test_fixed_indegree_multapses_occur_when_allowed():
+    net = _net(n_src=20, n_tgt=10)
+    net.connect("A", "B", FixedIndegree(20))
+    c = _conns(net)
+    pairs = c["source"] * 1000 + c["target"]
+    assert np.unique(pairs).size < pairs.size
+
+
+def test_fixed_outdegree_exact():
+    net = _net()
+    net.connect("A", "B", FixedOutdegree(40, allow_multapses=False))
+    c = _conns(net)
+    assert np.all(np.bincount(c["source"], minlength=300) == 40)
+    pairs = c["source"] * 1000 + c["target"]
+    assert np.unique(pairs).size == pairs.size
+    indeg = np.bincount(c["target"] - 300, minlength=200)
+    mean = 300 * 40 / 200
+    assert abs(indeg.mean() - mean) < 1e-9
+    assert ((indeg - mean) ** 2 / mean).sum() < 199 + 4 * np.sqrt(2 * 199)
+
+
+def test_pairwise_bernoulli_count_within_4_sigma():
+    p = 0.1
+    net = _net()
+    net.connect("A", "B", PairwiseBernoulli(p))
+    c = _conns(net)
+    n_pairs = 300 * 200
+    assert abs(c["source"].size - n_pairs * p) < 4 * np.sqrt(n_pairs * p * (1 - p))
+    pairs = c["source"] * 1000 + c["target"]
+    assert np.unique(pairs).size == pairs.size  # never multapses
+
+
+def test_pairwise_bernoulli_autapses_and_extremes():
+    net = _net()
+    net.connect("A", "A", PairwiseBernoulli(1.0, allow_autapses=False), name="full")
+    net.connect("A", "B", PairwiseBernoulli(0.0), name="none")
+    assert _conns(net, "full")["source"].size == 300 * 299
+    assert _conns(net, "none")["source"].size == 0
+
+
+def test_fixed_total_number_exact():
+    net = _net()
+    net.connect("A", "B", FixedTotalNumber(5000), name="multi")
+    net.connect("A", "A", FixedTotalNumber(20000, allow_autapses=False, allow_multapses=False),
+                name="unique")
+    assert _conns(net, "multi")["source"].size == 5000
+    c = _conns(net, "unique")
+    assert c["source"].size == 20000
+    assert np.all(c["source"] != c["target"])
+    assert np.unique(c["source"] * 1000 + c["target"]).size == 20000
+    # targets of the multapse-allowed rule: multinomial with equal probabilities
+    indeg = np.bincount(_conns(net, "multi")["target"] - 300, minlength=200)
+    mean = 5000 / 200
+    assert ((indeg - mean) ** 2 / mean).sum() < 199 + 4 * np.sqrt(2 * 199)
+
+
+def test_one_to_one_and_all_to_all():
+    net = _net(n_src=50, n_tgt=50)
+    net.connect("A", "B", OneToOne(), name="o2o")
+    net.connect("A", "A", AllToAll(allow_autapses=False), name="a2a")
+    c = _conns(net, "o2o")
+    assert np.array_equal(np.sort(c["target"] - c["source"]), np.full(50, 50))
+    c = _conns(net, "a2a")
+    assert c["source"].size == 50 * 49 and np.all(c["source"] != c["target"])
+
+
+@pytest.mark.parametrize("dist, mean, var", [
+    (Normal(2.0, 0.5), 2.0, 0.25),
+    (Uniform(1.0, 3.0), 2.0, 4.0 / 12.0),
+    (LogNormal(0.5, 0.25), np.exp(0.5 + 0.25 ** 2 / 2),
+     (np.exp(0.25 ** 2) - 1) * np.exp(2 * 0.5 + 0.25 ** 2)),
+])
+def test_drawn_weight_moments(dist, mean, var):
+    net = _net()
+    net.connect("A", "B", FixedIndegree(100), weight=dist, delay=1.0)
+    w = _conns(net)["weight"]
+    n = w.size
+    assert abs(w.mean() - mean) < 4 * np.sqrt(var / n)
+    assert abs(w.var() - var) < 4 * var * np.sqrt(2.0 / (n - 1)) * 1.5
+
+
+def test_normal_clipping_and_drawn_delays_on_grid():
+    net = _net()
+    net.connect("A", "B", FixedIndegree(100), weight=Normal(0.0, 1.0, low=-0.5, high=0.5),
+                delay=Uniform(0.1, 5.0))
+    c = _conns(net)
+    assert c["weight"].min() >= -0.5 and c["weight"].max() <= 0.5
+    assert np.mean(c["weight"] == 0.5) > 0.25  # clipped mass P(x > 0.5) ~ 0.31
+    steps = c["delay"] / 0.1
+    assert np.allclose(steps, np.round(steps)) and steps.min() >= 1 and steps.max() <= 50
+    assert np.unique(np.round(steps)).size == 50
+
+
+def test_connectivity_depends_on_seed_only():
+    def conns(seed):
+        net = _net(seed=seed)
+        net.connect("A", "B", FixedIndegree(30), weight=Normal(1.0, 0.1), delay=1.0)
+        c = _conns(net)
+        order = np.lexsort((c["source"], c["target"]))
+        return c["source"][order], c["target"][order], c["weight"][order]
+    a, b, c = conns(1), conns(1), conns(2)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], c[0])
