@@ -141,6 +141,8 @@ class Network:
             raise NetworkError(
                 f"{where}: spike_times has {len(model_obj.spike_times)} lists for {size} "
                 f"neurons; give one list of times per neuron")
+        if cls.name == "spike_source":
+            model_obj.schedule(self.dt, where)  # validates the times now, before any build
         pop = Population(name, model_obj, int(size), self.n_neurons)
         self.populations[name] = pop
         return pop

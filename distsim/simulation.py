@@ -14,7 +14,7 @@ import numpy as np
 
 from .connectivity import build_synapse_table
 from .distributions import is_distribution
-from .errors import ConfigError, NetworkError
+from .errors import ConfigError, ModelError, NetworkError
 from .kernels import connect as ck
 from .kernels.engine import (C_EVENTS, C_RECORDED, C_SPIKES, FIXED_BITS, N_COUNTERS, advance,
                              to_fixed)
@@ -109,7 +109,10 @@ class Simulation:
                         values[name] = value.draw(keys, np.zeros(sel.size, np.int64))
                     else:
                         values[name] = np.full(sel.size, float(value))
-                pop.model.check(values)
+                try:
+                    pop.model.check(values)
+                except ModelError as exc:
+                    raise ModelError(f"Population '{pop.name}': {exc}") from None
                 par, st = pop.model.lower(values, net.dt)
                 self.st[:, lo:hi] = st
                 if np.array_equal(par, np.broadcast_to(par[:, :1], par.shape), equal_nan=True):

@@ -32,11 +32,13 @@ class NeuronModel:
     is_source_only: ClassVar[bool] = False
 
     def __post_init__(self):
+        constants = {}
         for f in dataclasses.fields(self):
             value = as_value(getattr(self, f.name), f"{self.name}.{f.name}")
             object.__setattr__(self, f.name, value)
             if isinstance(value, float):
-                self.check({f.name: np.array([value])}, partial=True)
+                constants[f.name] = np.array([value])
+        self.check(constants)  # rules among constants now; drawn values at build
 
     @classmethod
     def parameter_names(cls):
@@ -52,7 +54,10 @@ class NeuronModel:
                 raise ModelError(
                     f"{where or cls.name}: model '{cls.name}' has no parameter {key!r}; "
                     f"valid parameters: {', '.join(valid)}")
-        return cls(**params)
+        try:
+            return cls(**params)
+        except ModelError as exc:
+            raise ModelError(f"{where}: {exc}") if where else exc from None
 
     def to_dict(self):
         return {f.name: to_spec(getattr(self, f.name)) for f in dataclasses.fields(self)}
@@ -60,8 +65,9 @@ class NeuronModel:
     def values(self):
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
-    def check(self, v, partial=False):
-        """Validate per-neuron values ``v`` (name -> array); raise ModelError naming the rule."""
+    def check(self, v):
+        """Validate per-neuron values ``v`` (name -> array, missing names are skipped);
+        raise ModelError naming the rule."""
 
     def lower(self, v, dt):
         """Per-neuron values ``v`` (name -> float64 array of length n) -> (par, st)."""
@@ -73,7 +79,8 @@ class NeuronModel:
             bad = ~ok(v[name])
             if np.any(bad):
                 raise ModelError(
-                    f"{model}: parameter {name} = {v[name][bad][0]!r} violates {rule}; {fix}")
+                    f"model {model}: parameter {name} = {float(v[name][bad][0])!r} violates "
+                    f"{rule}; {fix}")
 
 
 def empty_rows(n):
@@ -128,8 +135,8 @@ def iaf_checks(model, v):
         bad = ~(v["V_reset"] < v["V_th"])
         if np.any(bad):
             raise ModelError(
-                f"{model}: V_reset = {v['V_reset'][bad][0]!r} mV is not below V_th = "
-                f"{v['V_th'][bad][0]!r} mV (rule V_reset < V_th); lower V_reset or raise V_th")
+                f"model {model}: V_reset = {float(v['V_reset'][bad][0])!r} mV is not below "
+                f"V_th = {float(v['V_th'][bad][0])!r} mV (rule V_reset < V_th); lower V_reset or raise V_th")
 
 
 # rows shared by all neuron models (model-specific rows start at 6 / 2)

@@ -46,7 +46,7 @@ class IafPscAlpha(NeuronModel):
     tau_syn_in: object = 2.0
     I_e: object = 0.0
 
-    def check(self, v, partial=False):
+    def check(self, v):
         iaf_checks(self.name, v)
 
     def lower(self, v, dt):

@@ -45,7 +45,7 @@ class IafPscDelta(NeuronModel):
     I_e: object = 0.0
     refractory_input: object = 0.0
 
-    def check(self, v, partial=False):
+    def check(self, v):
         iaf_checks(self.name, v)
 
     def lower(self, v, dt):

@@ -46,7 +46,7 @@ class IafPscExp(NeuronModel):
     I_syn_ex: object = 0.0
     I_syn_in: object = 0.0
 
-    def check(self, v, partial=False):
+    def check(self, v):
         iaf_checks(self.name, v)
 
     def lower(self, v, dt):

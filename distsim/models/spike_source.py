@@ -53,13 +53,13 @@ class SpikeSource:
             steps = np.rint(t / dt).astype(np.int64)
             off = np.abs(steps * dt - t) > 1e-9 * np.maximum(1.0, np.abs(t))
             if np.any(off) or np.any(steps < 1):
-                bad = t[off | (steps < 1)][0]
+                bad = float(t[off | (steps < 1)][0])
                 raise ModelError(
                     f"{where}: spike time {bad!r} ms of neuron {i} is not a positive multiple of "
                     f"dt = {dt} ms; use times k * dt with k >= 1")
             steps = np.sort(steps)
             if np.any(np.diff(steps) == 0):
-                dup = steps[:-1][np.diff(steps) == 0][0] * dt
+                dup = float(steps[:-1][np.diff(steps) == 0][0] * dt)
                 raise ModelError(
                     f"{where}: neuron {i} has two spikes at {dup!r} ms; give each time once "
                     f"(use a larger weight for a stronger input)")
