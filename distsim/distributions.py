@@ -130,7 +130,9 @@ def as_value(value, where):
             return cls(**{k: float(v) for k, v in spec.items()})
         except TypeError as exc:
             raise NetworkError(f"{where}: {kind} distribution needs {valid}: {exc}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, (bool, np.bool_)):
+        return float(value)  # flags such as refractory_input are stored as 0.0 / 1.0
+    if not isinstance(value, (int, float, np.integer, np.floating)):
         raise NetworkError(
             f"{where}: value {value!r} is neither a number nor a distribution; use a number, "
             f"Normal/Uniform/LogNormal, or a dict with a 'distribution' key")

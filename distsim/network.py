@@ -60,8 +60,8 @@ class PoissonInput:
 
 @dataclass(frozen=True)
 class DCInput:
-    """A constant current ``amplitude`` pA into each target neuron (NEST's dc_generator),
-    emitted for steps ending in (start, stop] ms and arriving after ``delay``."""
+    """A constant current ``amplitude`` pA into each target neuron (NEST's dc_generator): the
+    neuron integrates it in the steps ending in (start + delay, stop + delay] ms."""
     name: str
     target: str
     amplitude: float

@@ -6,11 +6,13 @@ t + d.  Synaptic input waits in a ring buffer ``ring[channel * ns + (t % ns), i]
 fixed-point values (weight * 2**FIXED_BITS): sums of integers do not depend on the order in
 which spikes arrive, so input to a neuron is bit-identical for any partition.  Channel 0
 collects positive (excitatory), channel 1 negative (inhibitory) weights.  ``cur[t % ns, i]``
-holds DC current (pA) arriving in step t; it acts from step t + 1 on, as NEST's I_0.
+holds DC current (pA) arriving in step t; it acts from step t + 1 on, as NEST's I_0.  A DC
+input of window (start, stop] and delay d is emitted in steps start/dt .. stop/dt - 1, so it
+is integrated in the steps ending in (start + d, stop + d], as NEST's dc_generator.
 
 Schedule of one step t:
-  1. stimuli: Poisson counts emitted in step t - d (keyed by (stimulus, gid, t - d)) and
-     DC currents are added to slot t;
+  1. stimuli: Poisson counts emitted in step t - d (keyed by (stimulus, gid, t - d); emitted
+     in steps ending in (start, stop]) and DC currents are added to slot t;
   2. every neuron group is updated (parameters of neuron i in column
      grp_pbase[g] + (i - grp_lo[g]) * grp_pstride[g] of ``par``: stride 0 when the whole
      population shares one parameter set) with its model's exact propagator, reading and clearing
@@ -125,8 +127,8 @@ def _update_izhikevich(i, c, par, st, h, spikes, current):
         v += h * (0.04 * v_old * v_old + 5.0 * v_old + 140.0 - u_old + drive) + spikes
         u += h * a * (b * v_old - u_old)
     else:
-        v += h / 2.0 * (0.04 * v * v + 5.0 * v + 140.0 - u + drive) + spikes
-        v += h / 2.0 * (0.04 * v * v + 5.0 * v + 140.0 - u + drive) + spikes
+        v += h * 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + drive + spikes)
+        v += h * 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + drive + spikes)
         u += h * a * (b * v - u)
     if v < par[P_V_MIN, c]:
         v = par[P_V_MIN, c]
@@ -194,7 +196,7 @@ def advance(t_from, t_to, h, ns,
                         line[pz_local[k]] += n * wq
         for j in range(dc_ptr.shape[0] - 1):
             te = t - dc_delay[j]
-            if dc_start[j] < te and te <= dc_stop[j]:
+            if dc_start[j] <= te and te < dc_stop[j]:
                 for k in range(dc_ptr[j], dc_ptr[j + 1]):
                     cur[slot, dc_local[k]] += dc_amp[j]
         # 2. neuron updates

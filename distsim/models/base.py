@@ -110,12 +110,15 @@ def propagator_32(tau_syn, tau, c, h):
 
 
 def propagator_31(tau_syn, tau, c, h):
-    """NEST's numerically stable P31: effect of dI/dt of an alpha PSC on V over one step h."""
+    """P31: effect of the alpha PSC's dI on V over one step h, with a = 1/tau_syn - 1/tau,
+
+    P31 = 1/C [(exp(-h/tau) - exp(-h/tau_syn)) / a**2 - h exp(-h/tau_syn) / a],
+    replaced by its limit h**2/(2C) exp(-h/tau) where tau_syn ~ tau (NEST's criterion).
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         p31_linear = 1.0 / (3.0 * c * tau * tau) * h * h * h * (tau_syn - tau) * np.exp(-h / tau)
-        p31 = (1.0 / c * (np.exp(-h / tau_syn) * np.expm1(-h / tau + h / tau_syn)
-                          / (tau / tau_syn - 1.0) * tau - h * np.exp(-h / tau_syn))
-               / (-1.0 / tau + 1.0 / tau_syn) * tau)
+        a = 1.0 / tau_syn - 1.0 / tau
+        p31 = 1.0 / c * (np.exp(-h / tau_syn) * np.expm1(h * a) / a - h * np.exp(-h / tau_syn)) / a
         p31_singular = h * h / 2.0 / c * np.exp(-h / tau)
     dev = np.abs(p31 - p31_singular)
     singular = (tau == tau_syn) | ((np.abs(tau - tau_syn) < 0.1) & (dev > 2.0 * np.abs(p31_linear)))

@@ -18,9 +18,9 @@ class Izhikevich(NeuronModel):
         \frac{dv}{dt} = 0.04 v^2 + 5 v + 140 - u + I_e + I_0, \qquad
         \frac{du}{dt} = a (b v - u)
 
-    ``consistent_integration`` (NEST's default): one Euler step of length h with old v, u;
-    otherwise the published scheme (two half steps for v, then u with the new v).  Arriving
-    weights (mV) are added to v; ``v = max(v, V_min)``; ``v >= V_th`` emits a spike and sets
+    ``consistent_integration`` (NEST's default): one Euler step of length h with old v, u,
+    and the arriving weights (mV) added to v; otherwise the published scheme: two half steps
+    for v in which the arriving weights act as a current, then u with the new v. ``v = max(v, V_min)``; ``v >= V_th`` emits a spike and sets
     ``v = c``, ``u = u + d``.  No refractory period.
 
     Units: as in NEST, the published ones: time in ms, v (``V_m``), c, V_th, V_min in mV;

@@ -56,8 +56,8 @@ def test_spike_source_delay_and_dc_onset():
     assert np.allclose(times, [5.0]) and list(gids) == [0]
     # spike at 5.0 ms over 1.0 ms: first visible at 6.0 ms
     assert np.all(v[t < 5.95, 0] == 0.0) and np.allclose(v[t > 5.95, 0], 2.0)
-    # DC emitted for steps ending in (10, 12] ms, arriving 0.5 ms later, acts one step after:
-    # V grows by I h / C = 0.1 mV per step from 10.7 ms to 12.6 ms (20 steps)
+    # DC of window (10, 12] ms and delay 0.5 ms is integrated in the steps ending in
+    # (10.5, 12.5] ms (as NEST's dc_generator): V grows by I h / C = 0.1 mV per step
     dv = np.diff(np.concatenate(([0.0], v[:, 1])))
     grow = np.flatnonzero(np.abs(dv - 0.1) < 1e-9)
-    assert np.allclose(t[grow[[0, -1]]], [10.7, 12.6]) and grow.size == 20
+    assert np.allclose(t[grow[[0, -1]]], [10.6, 12.5]) and grow.size == 20
