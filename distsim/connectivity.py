@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import arrays
 from .distributions import is_distribution
 from .errors import DelayError, SimulationError
 from .kernels import connect as ck
@@ -158,9 +159,9 @@ def _assemble(parts, n_local, net):
 
     by_proj = {p[0]: p for p in parts}
     n_seg = seg_keys.size
-    seg_wq = np.zeros(n_seg, np.int64)
+    seg_wq = arrays.zeros(n_seg, np.int64)
     seg_wofs = np.full(n_seg, -1, np.int64)
-    seg_delay = np.zeros(n_seg, np.int64)
+    seg_delay = arrays.zeros(n_seg, np.int64)
     seg_dofs = np.full(n_seg, -1, np.int64)
     # per-synapse weights/delays, in table order, only for projections that draw them
     w_syn = np.zeros(src_all.size, np.float32)

@@ -26,14 +26,14 @@ INIT = 5
 POISSON = 6
 SHUFFLE = 7
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
-_INV53 = 1.0 / 9007199254740992.0
+INV_2_53 = 1.0 / 9007199254740992.0
 
 
 def stream_id(name):
@@ -51,7 +51,7 @@ def splitmix64(z):
 @nb.njit(cache=True, inline="always")
 def make_key(seed, purpose, stream, gid):
     """Key of one stream; all arguments are non-negative integers."""
-    k = splitmix64(np.uint64(seed) + _GOLDEN)
+    k = splitmix64(np.uint64(seed) + GOLDEN)
     k = splitmix64(k ^ np.uint64(purpose))
     k = splitmix64(k ^ np.uint64(stream))
     return splitmix64(k ^ np.uint64(gid))
@@ -60,8 +60,8 @@ def make_key(seed, purpose, stream, gid):
 @nb.njit(cache=True, inline="always")
 def uniform(key, counter):
     """u in [0, 1), the counter-th number of the stream ``key``."""
-    z = splitmix64(key + np.uint64(counter) * _GOLDEN)
-    return np.float64(z >> _S11) * _INV53
+    z = splitmix64(key + np.uint64(counter) * GOLDEN)
+    return np.float64(z >> _S11) * INV_2_53
 
 
 @nb.njit(cache=True, inline="always")
@@ -79,7 +79,7 @@ def standard_normal(key, counter):
 
 
 @nb.njit(cache=True)
-def _poisson_ptrs(key, lam):
+def poisson_ptrs(key, lam):
     """Poisson variate for lam >= 10: transformed rejection with squeeze (Hormann 1993, PTRS)."""
     slam = math.sqrt(lam)
     loglam = math.log(lam)
@@ -104,31 +104,24 @@ def _poisson_ptrs(key, lam):
             return np.int64(k)
 
 
-POISSON_TABLE = 64  # entries of a Poisson CDF table; inversion is used for lam < 10
+POISSON_TABLE = 64  # entries of a Poisson CDF table and of its guide table
+POISSON_INVERSION_MAX = 10.0  # inversion of the CDF table below this mean, PTRS above
 
 
-def poisson_cdf_table(lam):
-    """CDF of Poisson(lam) at k = 0 .. POISSON_TABLE-1 (ones when lam >= 10: PTRS is used)."""
-    table = np.ones(POISSON_TABLE)
-    if lam < 10.0:
+def poisson_tables(lam):
+    """CDF of Poisson(lam) at k = 0 .. POISSON_TABLE-1 (last entry 1) and its guide table
+    (Chen & Asau 1974): guide[g] = smallest k with cdf[k] > g / POISSON_TABLE.  A count is
+    then drawn by exact inversion of one uniform u, starting the search at guide[floor(u *
+    POISSON_TABLE)], about one comparison per draw.  Ones when lam >= POISSON_INVERSION_MAX
+    (PTRS is used)."""
+    cdf = np.ones(POISSON_TABLE)
+    if lam < POISSON_INVERSION_MAX:
         p = math.exp(-lam)
-        cdf = p
+        acc = p
         for k in range(POISSON_TABLE - 1):
-            table[k] = cdf
+            cdf[k] = min(acc, 1.0)
             p *= lam / (k + 1)
-            cdf += p
-    return table
-
-
-@nb.njit(cache=True, inline="always")
-def poisson_at(key, step, lam, cdf_table):
-    """Poisson(lam) count of stream ``key`` in step ``step``: inversion of the CDF table with
-    one uniform for lam < 10, else PTRS."""
-    z = splitmix64(key + np.uint64(step) * _GOLDEN)
-    if lam < 10.0:
-        u = np.float64(z >> _S11) * _INV53
-        k = 0
-        while u >= cdf_table[k] and k < POISSON_TABLE - 1:
-            k += 1
-        return np.int64(k)
-    return _poisson_ptrs(z, lam)
+            acc += p
+    guide = np.array([np.argmax(cdf > g / POISSON_TABLE) for g in range(POISSON_TABLE)],
+                     dtype=np.int64)
+    return cdf, guide

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from . import arrays
 from .connectivity import build_synapse_table
 from .distributions import is_distribution
 from .errors import ConfigError, ModelError, NetworkError
@@ -19,7 +20,7 @@ from .kernels import connect as ck
 from .kernels.engine import (C_EVENTS, C_RECORDED, C_SPIKES, FIXED_BITS, N_COUNTERS, advance,
                              to_fixed)
 from .models.base import N_PAR_ROWS, N_STATE_ROWS
-from .rng import PARAM, POISSON, POISSON_TABLE, poisson_cdf_table, stream_id
+from .rng import PARAM, POISSON, POISSON_TABLE, poisson_tables, stream_id
 
 _INITIAL_RECORD_CAPACITY = 1 << 16
 
@@ -56,8 +57,8 @@ class Simulation:
         self.ns = self.table.max_delay + 1
         self._build_stimuli()
         self.ns = max(self.ns, self._max_stim_delay + 1)
-        self.ring = np.zeros((2 * self.ns, self.n_local), np.int64)
-        self.cur = np.zeros((self.ns, self.n_local), np.float64)
+        self.ring = arrays.zeros((2 * self.ns, self.n_local), np.int64)
+        self.cur = arrays.zeros((self.ns, self.n_local))
         self.local_row = np.full(self.n_local, -1, np.int64)
         pos = np.searchsorted(self.table.row_gid, self.local_gid)
         pos_ok = pos < self.table.row_gid.size
@@ -65,7 +66,7 @@ class Simulation:
         found[pos_ok] = self.table.row_gid[pos[pos_ok]] == self.local_gid[pos_ok]
         self.local_row[found] = pos[found]
         self._build_recording()
-        self.counters = np.zeros(N_COUNTERS, np.int64)
+        self.counters = arrays.zeros(N_COUNTERS, np.int64)
         self._spiked = np.empty(self.n_local, np.int64)
         self.build_seconds = time.perf_counter() - t0
         self.run_seconds = 0.0
@@ -77,8 +78,8 @@ class Simulation:
         self.local_gid = mine
         self.n_local = mine.size
         par_blocks = []
-        self.st = np.zeros((N_STATE_ROWS, self.n_local))
-        self.refr = np.zeros(self.n_local, np.int32)
+        self.st = arrays.zeros((N_STATE_ROWS, self.n_local))
+        self.refr = arrays.zeros(self.n_local, np.int32)
         grp_model, grp_lo, grp_hi, grp_pbase, grp_pstride = [], [], [], [], []
         n_cols = 0
         self._local_by_pop = {}
@@ -123,7 +124,7 @@ class Simulation:
                 n_cols += par.shape[1]
             lo = hi
         self.par = (np.concatenate(par_blocks, axis=1) if par_blocks
-                    else np.zeros((N_PAR_ROWS, 1)))
+                    else arrays.zeros((N_PAR_ROWS, 1)))
         self.grp_pbase = np.array(grp_pbase, np.int64)
         self.grp_pstride = np.array(grp_pstride, np.int64)
         self.grp_model = np.array(grp_model, np.int64)
@@ -155,14 +156,16 @@ class Simulation:
         net = self.network
         self._max_stim_delay = 0
         ptr, local, keys = [0], [], []
-        lam, cdf, wq, delay, start, stop = [], [], [], [], [], []
+        lam, cdf, guide, wq, delay, start, stop = [], [], [], [], [], [], []
         for s in net.poisson_inputs:
             gids, idx = self._targets(s.target, s.neurons)
             local.append(idx)
             keys.append(ck.keys_for(net.seed, POISSON, stream_id(s.name), gids))
             ptr.append(ptr[-1] + idx.size)
             lam.append(s.rate * self.dt / 1000.0)
-            cdf.append(poisson_cdf_table(lam[-1]))
+            table, index = poisson_tables(lam[-1])
+            cdf.append(table)
+            guide.append(index)
             wq.append(int(to_fixed(s.weight)))
             d = int(math.floor(s.delay / self.dt + 0.5))
             delay.append(d)
@@ -172,6 +175,7 @@ class Simulation:
             self._max_stim_delay = max(self._max_stim_delay, d)
         self.pz = (np.array(ptr, np.int64), _cat(local, np.int64), _cat(keys, np.uint64),
                    np.array(lam, float), np.array(cdf, float).reshape(-1, POISSON_TABLE),
+                   np.array(guide, np.int64).reshape(-1, POISSON_TABLE),
                    np.array(wq, np.int64),
                    np.array(delay, np.int64), np.array(start, np.int64), np.array(stop, np.int64))
         ptr, local, amp, delay, start, stop = [0], [], [], [], [], []
@@ -191,7 +195,7 @@ class Simulation:
 
     def _build_recording(self):
         net = self.network
-        self.rec_flag = np.zeros(self.n_local, np.bool_)
+        self.rec_flag = arrays.zeros(self.n_local, np.bool_)
         for rec in net.spike_recorders:
             _, idx = self._targets(rec.population, rec.neurons)
             self.rec_flag[idx] = True

@@ -30,7 +30,7 @@ from ..models import iaf_psc_delta as delta
 from ..models import iaf_psc_exp as pexp
 from ..models import izhikevich as izh
 from ..models.base import P_E_L, P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V
-from ..rng import poisson_at
+from ..rng import GOLDEN, INV_2_53, POISSON_INVERSION_MAX, poisson_ptrs, splitmix64
 
 FIXED_BITS = 36
 FIXED_SCALE = float(2 ** FIXED_BITS)
@@ -41,137 +41,213 @@ C_RECORDED, C_SPIKES, C_EVENTS, C_SCHEDULE = 0, 1, 2, 3
 N_COUNTERS = 4
 
 
-@nb.njit(inline="always")
+@nb.njit(cache=True)
 def to_fixed(w):
     """Weight (float) -> fixed-point int64, rounded half away from zero."""
     return np.int64(w * FIXED_SCALE + (0.5 if w >= 0.0 else -0.5))
 
 
-@nb.njit(inline="always")
-def _update_delta(i, c, par, st, refr, spikes, current):
-    y3 = st[S_V, i]
-    if refr[i] == 0:
-        y3 = par[delta.P_P30, c] * (st[S_I0, i] + par[P_I_E, c]) + par[delta.P_P33, c] * y3 + spikes
-        if par[delta.P_REFR_INPUT, c] != 0.0 and st[delta.S_REFR_BUFFER, i] != 0.0:
-            y3 += st[delta.S_REFR_BUFFER, i]
-            st[delta.S_REFR_BUFFER, i] = 0.0
-        if y3 < par[P_V_MIN, c]:
-            y3 = par[P_V_MIN, c]
-    else:
-        if par[delta.P_REFR_INPUT, c] != 0.0:
-            st[delta.S_REFR_BUFFER, i] += spikes * math.exp(-refr[i] * par[delta.P_H_OVER_TAU, c])
-        refr[i] -= 1
-    fired = y3 >= par[P_THETA, c]
-    if fired:
-        refr[i] = np.int32(par[P_REFR, c])
-        y3 = par[P_V_RESET, c]
-    st[S_V, i] = y3
-    st[S_I0, i] = current
-    return fired
+# Each kernel below handles a whole group (or a whole step) per call: numba increments and
+# decrements the reference count of every array argument on each call, which inside a
+# per-neuron loop cost 10x the neuron update itself (measured).
 
 
-@nb.njit(inline="always")
-def _update_exp(i, c, par, st, refr, ex, inh, current):
-    v = st[S_V, i]
-    if refr[i] == 0:
-        v = (v * par[pexp.P_P22, c] + st[pexp.S_I_EX, i] * par[pexp.P_P21EX, c]
-             + st[pexp.S_I_IN, i] * par[pexp.P_P21IN, c]
-             + (par[P_I_E, c] + st[S_I0, i]) * par[pexp.P_P20, c])
-    else:
-        refr[i] -= 1
-    st[pexp.S_I_EX, i] = st[pexp.S_I_EX, i] * par[pexp.P_P11EX, c] + ex
-    st[pexp.S_I_IN, i] = st[pexp.S_I_IN, i] * par[pexp.P_P11IN, c] + inh
-    fired = v >= par[P_THETA, c]
-    if fired:
-        refr[i] = np.int32(par[P_REFR, c])
-        v = par[P_V_RESET, c]
-    st[S_V, i] = v
-    st[S_I0, i] = current
-    return fired
-
-
-@nb.njit(inline="always")
-def _update_alpha(i, c, par, st, refr, ex, inh, current):
-    y3 = st[S_V, i]
-    di_ex, i_ex = st[alpha.S_DI_EX, i], st[alpha.S_I_EX, i]
-    di_in, i_in = st[alpha.S_DI_IN, i], st[alpha.S_I_IN, i]
-    if refr[i] == 0:
-        y3 = (par[alpha.P_P30, c] * (st[S_I0, i] + par[P_I_E, c])
-              + par[alpha.P_P31EX, c] * di_ex + par[alpha.P_P32EX, c] * i_ex
-              + par[alpha.P_P31IN, c] * di_in + par[alpha.P_P32IN, c] * i_in
-              + par[alpha.P_EXPM1_TAU, c] * y3 + y3)
-        if y3 < par[P_V_MIN, c]:
-            y3 = par[P_V_MIN, c]
-    else:
-        refr[i] -= 1
-    st[alpha.S_I_EX, i] = par[alpha.P_P21EX, c] * di_ex + par[alpha.P_P11EX, c] * i_ex
-    st[alpha.S_DI_EX, i] = di_ex * par[alpha.P_P11EX, c] + par[alpha.P_EPSC_EX, c] * ex
-    st[alpha.S_I_IN, i] = par[alpha.P_P21IN, c] * di_in + par[alpha.P_P11IN, c] * i_in
-    st[alpha.S_DI_IN, i] = di_in * par[alpha.P_P11IN, c] + par[alpha.P_EPSC_IN, c] * inh
-    fired = y3 >= par[P_THETA, c]
-    if fired:
-        refr[i] = np.int32(par[P_REFR, c])
-        y3 = par[P_V_RESET, c]
-    st[S_V, i] = y3
-    st[S_I0, i] = current
-    return fired
-
-
-@nb.njit(inline="always")
-def _update_izhikevich(i, c, par, st, h, spikes, current):
-    v, u = st[S_V, i], st[izh.S_U, i]
-    drive = st[S_I0, i] + par[P_I_E, c]
-    a, b = par[izh.P_A, c], par[izh.P_B, c]
-    if par[izh.P_CONSISTENT, c] != 0.0:
-        v_old, u_old = v, u
-        v += h * (0.04 * v_old * v_old + 5.0 * v_old + 140.0 - u_old + drive) + spikes
-        u += h * a * (b * v_old - u_old)
-    else:
-        v += h * 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + drive + spikes)
-        v += h * 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + drive + spikes)
-        u += h * a * (b * v - u)
-    if v < par[P_V_MIN, c]:
-        v = par[P_V_MIN, c]
-    fired = v >= par[P_THETA, c]
-    if fired:
-        v = par[izh.P_C, c]
-        u += par[izh.P_D, c]
-    st[S_V, i] = v
-    st[izh.S_U, i] = u
-    st[S_I0, i] = current
-    return fired
-
-
-@nb.njit(inline="always")
-def _deliver(row, t, ns, ring, seg_ptr, seg_start, seg_wq, seg_wofs, seg_delay, seg_dofs,
-             syn_target, syn_weight, syn_delay):
-    """Add the weights of source row ``row``'s synapses to the slots t + d of their targets."""
-    for sg in range(seg_ptr[row], seg_ptr[row + 1]):
-        a = seg_start[sg]
-        b = seg_start[sg + 1]
-        wofs = seg_wofs[sg]
-        d = seg_delay[sg]
-        if wofs < 0 and d > 0:
-            wq = seg_wq[sg]
-            base = (t + d) % ns + (0 if wq >= 0 else ns)
-            line = ring[base]
-            for k in range(a, b):
-                line[syn_target[k]] += wq
+@nb.njit(cache=True)
+def _update_delta(lo, hi, pbase, pstride, par, st, refr, ex_line, in_line, cur_line,
+                  spiked, nspk):
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        spikes = (ex_line[i] + in_line[i]) * FIXED_INV
+        current = cur_line[i]
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        y3 = st[S_V, i]
+        if refr[i] == 0:
+            y3 = par[delta.P_P30, c] * (st[S_I0, i] + par[P_I_E, c]) + par[delta.P_P33, c] * y3 + spikes
+            if par[delta.P_REFR_INPUT, c] != 0.0 and st[delta.S_REFR_BUFFER, i] != 0.0:
+                y3 += st[delta.S_REFR_BUFFER, i]
+                st[delta.S_REFR_BUFFER, i] = 0.0
+            if y3 < par[P_V_MIN, c]:
+                y3 = par[P_V_MIN, c]
         else:
-            dofs = seg_dofs[sg]
-            wq = seg_wq[sg]
-            for k in range(a, b):
-                if wofs >= 0:
-                    wq = to_fixed(np.float64(syn_weight[wofs + k - a]))
-                dd = d if d > 0 else np.int64(syn_delay[dofs + k - a])
-                ring[(t + dd) % ns + (0 if wq >= 0 else ns), syn_target[k]] += wq
-    return seg_start[seg_ptr[row + 1]] - seg_start[seg_ptr[row]]
+            if par[delta.P_REFR_INPUT, c] != 0.0:
+                st[delta.S_REFR_BUFFER, i] += spikes * math.exp(-refr[i] * par[delta.P_H_OVER_TAU, c])
+            refr[i] -= 1
+        if y3 >= par[P_THETA, c]:
+            refr[i] = np.int32(par[P_REFR, c])
+            y3 = par[P_V_RESET, c]
+            spiked[nspk] = i
+            nspk += 1
+        st[S_V, i] = y3
+        st[S_I0, i] = current
+    return nspk
+
+
+@nb.njit(cache=True)
+def _update_exp(lo, hi, pbase, pstride, par, st, refr, ex_line, in_line, cur_line, spiked, nspk):
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        ex = ex_line[i] * FIXED_INV
+        inh = in_line[i] * FIXED_INV
+        current = cur_line[i]
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        v = st[S_V, i]
+        if refr[i] == 0:
+            v = (v * par[pexp.P_P22, c] + st[pexp.S_I_EX, i] * par[pexp.P_P21EX, c]
+                 + st[pexp.S_I_IN, i] * par[pexp.P_P21IN, c]
+                 + (par[P_I_E, c] + st[S_I0, i]) * par[pexp.P_P20, c])
+        else:
+            refr[i] -= 1
+        st[pexp.S_I_EX, i] = st[pexp.S_I_EX, i] * par[pexp.P_P11EX, c] + ex
+        st[pexp.S_I_IN, i] = st[pexp.S_I_IN, i] * par[pexp.P_P11IN, c] + inh
+        if v >= par[P_THETA, c]:
+            refr[i] = np.int32(par[P_REFR, c])
+            v = par[P_V_RESET, c]
+            spiked[nspk] = i
+            nspk += 1
+        st[S_V, i] = v
+        st[S_I0, i] = current
+    return nspk
+
+
+@nb.njit(cache=True)
+def _update_alpha(lo, hi, pbase, pstride, par, st, refr, ex_line, in_line, cur_line,
+                  spiked, nspk):
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        ex = ex_line[i] * FIXED_INV
+        inh = in_line[i] * FIXED_INV
+        current = cur_line[i]
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        y3 = st[S_V, i]
+        di_ex, i_ex = st[alpha.S_DI_EX, i], st[alpha.S_I_EX, i]
+        di_in, i_in = st[alpha.S_DI_IN, i], st[alpha.S_I_IN, i]
+        if refr[i] == 0:
+            y3 = (par[alpha.P_P30, c] * (st[S_I0, i] + par[P_I_E, c])
+                  + par[alpha.P_P31EX, c] * di_ex + par[alpha.P_P32EX, c] * i_ex
+                  + par[alpha.P_P31IN, c] * di_in + par[alpha.P_P32IN, c] * i_in
+                  + par[alpha.P_EXPM1_TAU, c] * y3 + y3)
+            if y3 < par[P_V_MIN, c]:
+                y3 = par[P_V_MIN, c]
+        else:
+            refr[i] -= 1
+        st[alpha.S_I_EX, i] = par[alpha.P_P21EX, c] * di_ex + par[alpha.P_P11EX, c] * i_ex
+        st[alpha.S_DI_EX, i] = di_ex * par[alpha.P_P11EX, c] + par[alpha.P_EPSC_EX, c] * ex
+        st[alpha.S_I_IN, i] = par[alpha.P_P21IN, c] * di_in + par[alpha.P_P11IN, c] * i_in
+        st[alpha.S_DI_IN, i] = di_in * par[alpha.P_P11IN, c] + par[alpha.P_EPSC_IN, c] * inh
+        if y3 >= par[P_THETA, c]:
+            refr[i] = np.int32(par[P_REFR, c])
+            y3 = par[P_V_RESET, c]
+            spiked[nspk] = i
+            nspk += 1
+        st[S_V, i] = y3
+        st[S_I0, i] = current
+    return nspk
+
+
+@nb.njit(cache=True)
+def _update_izhikevich(lo, hi, pbase, pstride, par, st, h, ex_line, in_line, cur_line,
+                       spiked, nspk):
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        spikes = (ex_line[i] + in_line[i]) * FIXED_INV
+        current = cur_line[i]
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        v, u = st[S_V, i], st[izh.S_U, i]
+        drive = st[S_I0, i] + par[P_I_E, c]
+        a, b = par[izh.P_A, c], par[izh.P_B, c]
+        if par[izh.P_CONSISTENT, c] != 0.0:
+            v_old, u_old = v, u
+            v += h * (0.04 * v_old * v_old + 5.0 * v_old + 140.0 - u_old + drive) + spikes
+            u += h * a * (b * v_old - u_old)
+        else:
+            v += h * 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + drive + spikes)
+            v += h * 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + drive + spikes)
+            u += h * a * (b * v - u)
+        if v < par[P_V_MIN, c]:
+            v = par[P_V_MIN, c]
+        if v >= par[P_THETA, c]:
+            v = par[izh.P_C, c]
+            u += par[izh.P_D, c]
+            spiked[nspk] = i
+            nspk += 1
+        st[S_V, i] = v
+        st[izh.S_U, i] = u
+        st[S_I0, i] = current
+    return nspk
+
+
+@nb.njit(cache=True)
+def _stimulate(t, ns, ring, cur, pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_guide, pz_wq,
+               pz_delay, pz_start, pz_stop, dc_ptr, dc_local, dc_amp, dc_delay, dc_start, dc_stop):
+    """Add the Poisson counts and DC currents that arrive in step t to slot t % ns."""
+    slot = t % ns
+    for j in range(pz_ptr.shape[0] - 1):
+        te = t - pz_delay[j]
+        if pz_start[j] < te and te <= pz_stop[j]:
+            lam, wq = pz_lam[j], pz_wq[j]
+            line = ring[slot + (0 if wq >= 0 else ns)]
+            for k in range(pz_ptr[j], pz_ptr[j + 1]):
+                z = splitmix64(pz_key[k] + np.uint64(te) * GOLDEN)
+                if lam < POISSON_INVERSION_MAX:  # guided inversion of the CDF, one uniform
+                    u = np.float64(z >> np.uint64(11)) * INV_2_53
+                    n = pz_guide[j, z >> np.uint64(58)]  # floor(u * POISSON_TABLE)
+                    while u >= pz_cdf[j, n]:
+                        n += 1
+                else:
+                    n = poisson_ptrs(z, lam)
+                if n > 0:
+                    line[pz_local[k]] += n * wq
+    for j in range(dc_ptr.shape[0] - 1):
+        te = t - dc_delay[j]
+        if dc_start[j] <= te and te < dc_stop[j]:
+            for k in range(dc_ptr[j], dc_ptr[j + 1]):
+                cur[slot, dc_local[k]] += dc_amp[j]
+
+
+@nb.njit(cache=True)
+def _deliver(t, ns, ring, spiked, nspk, local_row, seg_ptr, seg_start, seg_wq, seg_wofs,
+             seg_delay, seg_dofs, syn_target, syn_weight, syn_delay):
+    """Add the weights of the synapses of this step's spiking local neurons to the slots
+    t + d of their targets; return the number of synaptic events."""
+    events = 0
+    for k in range(nspk):
+        row = local_row[spiked[k]]
+        if row < 0:
+            continue
+        for sg in range(seg_ptr[row], seg_ptr[row + 1]):
+            a = seg_start[sg]
+            b = seg_start[sg + 1]
+            wofs = seg_wofs[sg]
+            d = seg_delay[sg]
+            events += b - a
+            if wofs < 0 and d > 0:
+                wq = seg_wq[sg]
+                line = ring[(t + d) % ns + (0 if wq >= 0 else ns)]
+                for m in range(a, b):
+                    line[syn_target[m]] += wq
+            else:
+                dofs = seg_dofs[sg]
+                wq = seg_wq[sg]
+                for m in range(a, b):
+                    if wofs >= 0:
+                        wq = to_fixed(np.float64(syn_weight[wofs + m - a]))
+                    dd = d if d > 0 else np.int64(syn_delay[dofs + m - a])
+                    ring[(t + dd) % ns + (0 if wq >= 0 else ns), syn_target[m]] += wq
+    return events
 
 
 @nb.njit(cache=True)
 def advance(t_from, t_to, h, ns,
             grp_model, grp_lo, grp_hi, grp_pbase, grp_pstride, par, st, refr, ring, cur,
-            pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_wq, pz_delay, pz_start, pz_stop,
+            pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_guide, pz_wq, pz_delay, pz_start, pz_stop,
             dc_ptr, dc_local, dc_amp, dc_delay, dc_start, dc_stop,
             ss_step, ss_local,
             local_row, seg_ptr, seg_start, seg_wq, seg_wofs, seg_delay, seg_dofs,
@@ -184,59 +260,33 @@ def advance(t_from, t_to, h, ns,
         if rec_step.shape[0] - counters[C_RECORDED] < n_local:
             return t - 1
         slot = t % ns
-        # 1. stimuli
-        for j in range(pz_ptr.shape[0] - 1):
-            te = t - pz_delay[j]
-            if pz_start[j] < te and te <= pz_stop[j]:
-                lam, cdf, wq = pz_lam[j], pz_cdf[j], pz_wq[j]
-                line = ring[slot + (0 if wq >= 0 else ns)]
-                for k in range(pz_ptr[j], pz_ptr[j + 1]):
-                    n = poisson_at(pz_key[k], te, lam, cdf)
-                    if n > 0:
-                        line[pz_local[k]] += n * wq
-        for j in range(dc_ptr.shape[0] - 1):
-            te = t - dc_delay[j]
-            if dc_start[j] <= te and te < dc_stop[j]:
-                for k in range(dc_ptr[j], dc_ptr[j + 1]):
-                    cur[slot, dc_local[k]] += dc_amp[j]
-        # 2. neuron updates
-        ex_line = ring[slot]
-        in_line = ring[slot + ns]
-        cur_line = cur[slot]
+        _stimulate(t, ns, ring, cur, pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_guide, pz_wq,
+                   pz_delay, pz_start, pz_stop, dc_ptr, dc_local, dc_amp, dc_delay, dc_start,
+                   dc_stop)
+        ex_line, in_line, cur_line = ring[slot], ring[slot + ns], cur[slot]
         nspk = 0
         for g in range(grp_model.shape[0]):
+            lo, hi, pb, ps = grp_lo[g], grp_hi[g], grp_pbase[g], grp_pstride[g]
             model = grp_model[g]
-            if model == 4:  # spike sources: only their schedule
-                continue
-            lo, pbase, pstride = grp_lo[g], grp_pbase[g], grp_pstride[g]
-            for i in range(lo, grp_hi[g]):
-                c = pbase + (i - lo) * pstride
-                ex = ex_line[i] * FIXED_INV
-                inh = in_line[i] * FIXED_INV
-                current = cur_line[i]
-                ex_line[i] = 0
-                in_line[i] = 0
-                cur_line[i] = 0.0
-                if model == 0:
-                    fired = _update_delta(i, c, par, st, refr, ex + inh, current)
-                elif model == 1:
-                    fired = _update_exp(i, c, par, st, refr, ex, inh, current)
-                elif model == 2:
-                    fired = _update_alpha(i, c, par, st, refr, ex, inh, current)
-                else:
-                    fired = _update_izhikevich(i, c, par, st, h, ex + inh, current)
-                if fired:
-                    spiked[nspk] = i
-                    nspk += 1
-        c = counters[C_SCHEDULE]
+            if model == delta.MODEL_ID:
+                nspk = _update_delta(lo, hi, pb, ps, par, st, refr, ex_line, in_line, cur_line,
+                                     spiked, nspk)
+            elif model == pexp.MODEL_ID:
+                nspk = _update_exp(lo, hi, pb, ps, par, st, refr, ex_line, in_line, cur_line,
+                                   spiked, nspk)
+            elif model == alpha.MODEL_ID:
+                nspk = _update_alpha(lo, hi, pb, ps, par, st, refr, ex_line, in_line, cur_line,
+                                     spiked, nspk)
+            elif model == izh.MODEL_ID:
+                nspk = _update_izhikevich(lo, hi, pb, ps, par, st, h, ex_line, in_line,
+                                          cur_line, spiked, nspk)
+        c = counters[C_SCHEDULE]  # spike sources: their scheduled spikes of step t
         while c < ss_step.shape[0] and ss_step[c] <= t:
             if ss_step[c] == t:
                 spiked[nspk] = ss_local[c]
                 nspk += 1
             c += 1
         counters[C_SCHEDULE] = c
-        # 3. record and deliver
-        events = 0
         for k in range(nspk):
             i = spiked[k]
             if rec_flag[i]:
@@ -244,10 +294,8 @@ def advance(t_from, t_to, h, ns,
                 rec_step[r] = t
                 rec_gid[r] = local_gid[i]
                 counters[C_RECORDED] = r + 1
-            row = local_row[i]
-            if row >= 0:
-                events += _deliver(row, t, ns, ring, seg_ptr, seg_start, seg_wq, seg_wofs,
-                                   seg_delay, seg_dofs, syn_target, syn_weight, syn_delay)
         counters[C_SPIKES] += nspk
-        counters[C_EVENTS] += events
+        counters[C_EVENTS] += _deliver(t, ns, ring, spiked, nspk, local_row, seg_ptr, seg_start,
+                                       seg_wq, seg_wofs, seg_delay, seg_dofs, syn_target,
+                                       syn_weight, syn_delay)
     return t_to

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .. import arrays
 from ..distributions import as_value, to_spec
 from ..errors import ModelError
 
@@ -84,7 +85,7 @@ class NeuronModel:
 
 
 def empty_rows(n):
-    return np.zeros((N_PAR_ROWS, n)), np.zeros((N_STATE_ROWS, n))
+    return arrays.zeros((N_PAR_ROWS, n)), arrays.zeros((N_STATE_ROWS, n))
 
 
 def refractory_steps(t_ref, dt):
