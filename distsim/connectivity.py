@@ -113,95 +113,66 @@ def build_synapse_table(net, local_of_gid_by_pop):
 
     ``local_of_gid_by_pop[name]`` = (local offsets within the population (sorted int64),
     local neuron index of each)."""
+    n_local = sum(len(v[1]) for v in local_of_gid_by_pop.values())
+    tdtype = np.uint16 if n_local <= 2 ** 16 else np.uint32
     parts = []
     for proj in net.projections:
         offsets, local_idx = local_of_gid_by_pop[proj.target]
         if offsets.size == 0:
             continue
+        tgt_pop = net.populations[proj.target]
         src_off, tgt_off = _sources_of_local_targets(net, proj, offsets)
-        src_gid = net.populations[proj.source].first_gid + src_off
-        tgt_gid = net.populations[proj.target].first_gid + tgt_off
-        # group by target (stable: keeps the rule's canonical order within a target)
-        order = np.argsort(tgt_gid, kind="stable")
-        src_gid, tgt_gid = src_gid[order], tgt_gid[order]
-        tgt_local = local_idx[np.searchsorted(offsets, tgt_gid - net.populations[proj.target].first_gid)]
+        if tgt_off.size > 1 and np.any(tgt_off[1:] < tgt_off[:-1]):
+            # group by target (stable: keeps the rule's canonical order within a target)
+            order = np.argsort(tgt_off, kind="stable")
+            src_off, tgt_off = src_off[order], tgt_off[order]
+        tgt_gid = tgt_pop.first_gid + tgt_off
+        local_of_offset = arrays.full(tgt_pop.size, -1, np.int64)
+        local_of_offset[offsets] = local_idx
+        tgt_local = local_of_offset[tgt_off].astype(tdtype)
+        w = d = None
         if is_distribution(proj.weight):
             w = _draw_per_synapse(net, proj, proj.weight, WEIGHT, tgt_gid).astype(np.float32)
-        else:
-            w = float(proj.weight)
         if is_distribution(proj.delay):
             d = _delay_steps(net, proj, _draw_per_synapse(net, proj, proj.delay, DELAY, tgt_gid))
-        else:
-            d = int(_delay_steps(net, proj, [proj.delay])[0])
-        parts.append((proj.index, src_gid, tgt_local, w, d))
-    return _assemble(parts, sum(len(v[1]) for v in local_of_gid_by_pop.values()), net)
+        del tgt_gid, tgt_off
+        src_gid = net.populations[proj.source].first_gid + src_off
+        del src_off
+        parts.append((proj, src_gid, tgt_local, w, d))
+    return _assemble(parts, n_local, net, tdtype)
 
 
-def _assemble(parts, n_local, net):
-    n_proj = max(len(net.projections), 1)
-    src_all = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
-    row_gid = np.unique(src_all)
-    proj_all = np.concatenate([np.full(p[1].size, p[0], np.int64) for p in parts]) if parts \
-        else np.empty(0, np.int64)
-    rows = np.searchsorted(row_gid, src_all)
-    perm, offsets = ck.counting_sort(rows * n_proj + proj_all, row_gid.size * n_proj)
-    # segments: non-empty (row, projection) keys
-    counts = np.diff(offsets)
-    seg_keys = np.flatnonzero(counts)
-    seg_start = np.append(offsets[seg_keys], offsets[-1]).astype(np.int64)
-    seg_row = seg_keys // n_proj
-    seg_proj = (seg_keys % n_proj).astype(np.int32)
-    seg_ptr = np.searchsorted(seg_row, np.arange(row_gid.size + 1)).astype(np.int64)
+def _assemble(parts, n_local, net, tdtype):
+    n_total = net.n_neurons
+    # source rows: every gid with a local target, in gid order
+    is_source = np.zeros(n_total, np.bool_)
+    for _, src, _, _, _ in parts:
+        is_source[src] = True
+    row_gid = np.flatnonzero(is_source).astype(np.int64)
+    del is_source
+    row_of_gid = arrays.full(n_total, -1, np.int32 if row_gid.size < 2 ** 31 else np.int64)
+    row_of_gid[row_gid] = np.arange(row_gid.size, dtype=row_of_gid.dtype)
 
-    tgt_all = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.int64)
-    tdtype = np.uint16 if n_local <= 2 ** 16 else np.uint32
-    syn_target = tgt_all[perm].astype(tdtype)
-
-    by_proj = {p[0]: p for p in parts}
-    n_seg = seg_keys.size
-    seg_wq = arrays.zeros(n_seg, np.int64)
-    seg_wofs = np.full(n_seg, -1, np.int64)
-    seg_delay = arrays.zeros(n_seg, np.int64)
-    seg_dofs = np.full(n_seg, -1, np.int64)
-    # per-synapse weights/delays, in table order, only for projections that draw them
-    w_syn = np.zeros(src_all.size, np.float32)
-    d_syn = np.zeros(src_all.size, np.int64)
-    pos = 0
-    need_w = np.zeros(src_all.size, np.bool_)
-    need_d = np.zeros(src_all.size, np.bool_)
+    n_proj = len(parts)
+    sizes = np.array([p[1].size for p in parts], np.int64)
+    proj_wq = np.zeros(n_proj, np.int64)
+    proj_dconst = np.zeros(n_proj, np.int64)
+    proj_index = np.array([p[0].index for p in parts], np.int32)
     max_d, min_d = 1, np.iinfo(np.int64).max
     abs_in = np.zeros(n_local)
-    for idx, src, tgt, w, d in parts:
-        sl = slice(pos, pos + src.size)
-        if isinstance(w, np.ndarray):
-            w_syn[sl] = w
-            need_w[sl] = True
-            np.add.at(abs_in, tgt, np.abs(w.astype(float)))
+    for k, (proj, src, tgt, w, d) in enumerate(parts):
+        if w is None:
+            proj_wq[k] = to_fixed(float(proj.weight))
+            abs_in += np.bincount(tgt, minlength=n_local) * abs(float(proj.weight))
         else:
-            abs_in += np.bincount(tgt, minlength=n_local) * abs(w)
-        if isinstance(d, np.ndarray):
-            d_syn[sl] = d
-            need_d[sl] = True
-            if d.size:
-                max_d, min_d = max(max_d, int(d.max())), min(min_d, int(d.min()))
-        elif src.size:
-            max_d, min_d = max(max_d, d), min(min_d, d)
-        pos += src.size
-    w_syn, need_w = w_syn[perm], need_w[perm]
-    d_syn, need_d = d_syn[perm], need_d[perm]
-    w_cum = np.concatenate(([0], np.cumsum(need_w)))
-    d_cum = np.concatenate(([0], np.cumsum(need_d)))
-    for s in range(n_seg):
-        idx, _, _, w, d = by_proj[int(seg_proj[s])]
-        if isinstance(w, np.ndarray):
-            seg_wofs[s] = w_cum[seg_start[s]]
+            abs_in += np.bincount(tgt, weights=np.abs(w.astype(np.float64)), minlength=n_local)
+        if d is None:
+            proj_dconst[k] = int(_delay_steps(net, proj, [proj.delay])[0])
+            dk = np.array([proj_dconst[k]]) if src.size else np.empty(0, np.int64)
         else:
-            seg_wq[s] = int(to_fixed(w))
-        if isinstance(d, np.ndarray):
-            seg_dofs[s] = d_cum[seg_start[s]]
-        else:
-            seg_delay[s] = d
-    ddtype = np.uint8 if max_d < 2 ** 8 else np.uint16
+            dk = d
+        if dk.size:
+            max_d, min_d = max(max_d, int(dk.max())), min(min_d, int(dk.min()))
     if max_d >= 2 ** 16:
         raise DelayError(
             f"Network: a delay of {max_d} steps exceeds the {2 ** 16 - 1} steps a synapse can "
@@ -212,7 +183,21 @@ def _assemble(parts, n_local, net):
             f"Network: neuron with local index {int(abs_in.argmax())} receives synapses whose "
             f"absolute weights sum to {abs_in.max():.4g}, beyond the fixed-point input range "
             f"{limit:.4g}; reduce weights or in-degrees")
-    return SynapseTable(row_gid.astype(np.int64), seg_ptr, seg_start, seg_proj, seg_wq,
-                        seg_wofs, seg_delay, seg_dofs, syn_target, w_syn[need_w],
-                        d_syn[need_d].astype(ddtype), max_d,
+    ddtype = np.uint8 if max_d < 2 ** 8 else np.uint16
+
+    def cat(items, dtype):
+        return np.concatenate(items).astype(dtype, copy=False) if items else np.empty(0, dtype)
+
+    rows = cat([row_of_gid[p[1]] for p in parts], row_of_gid.dtype)
+    parts = [(p[0], None, p[2], p[3], p[4]) for p in parts]  # frees the source gids
+    targets = cat([p[2] for p in parts], tdtype)
+    weights = cat([p[3] for p in parts if p[3] is not None], np.float32)
+    delays = cat([p[4] for p in parts if p[4] is not None], ddtype)
+    has_w = np.array([p[3] is not None for p in parts], np.bool_)
+    has_d = np.array([p[4] is not None for p in parts], np.bool_)
+    (seg_ptr, seg_start, seg_proj, seg_wq, seg_wofs, seg_delay, seg_dofs, syn_target, syn_weight,
+     syn_delay) = ck.assemble_csr(rows, row_gid.size, sizes, proj_index, proj_wq, proj_dconst,
+                                  has_w, has_d, targets, weights, delays)
+    return SynapseTable(row_gid, seg_ptr, seg_start, seg_proj, seg_wq, seg_wofs, seg_delay,
+                        seg_dofs, syn_target, syn_weight, syn_delay, max_d,
                         min_d if min_d != np.iinfo(np.int64).max else 0)

@@ -158,19 +158,98 @@ def fixed_total_number(key, total, src_first, n_src, tgt_first, n_tgt, autapses,
 
 
 @nb.njit(cache=True)
-def counting_sort(keys, n_keys):
-    """Stable permutation sorting integer keys in [0, n_keys) and the key offsets (CSR)."""
-    counts = np.zeros(n_keys + 1, np.int64)
-    for i in range(keys.shape[0]):
-        counts[keys[i] + 1] += 1
-    for j in range(n_keys):
-        counts[j + 1] += counts[j]
-    offsets = counts.copy()
-    perm = np.empty(keys.shape[0], np.int64)
-    for i in range(keys.shape[0]):
-        perm[counts[keys[i]]] = i
-        counts[keys[i]] += 1
-    return perm, offsets
+def assemble_csr(rows, n_rows, sizes, proj_index, proj_wq, proj_dconst, has_w, has_d, targets,
+                 weights, delays):
+    """Source-indexed CSR from synapses given projection after projection.
+
+    ``rows[s]`` is the source row of synapse s; projection k owns the next ``sizes[k]``
+    synapses; ``weights`` / ``delays`` hold, in the same order, the per-synapse values of
+    the projections flagged in ``has_w`` / ``has_d``.  A stable counting sort by row keeps
+    projection order (then target order) within a row; each run of one projection in a row
+    becomes a segment with its weight and delay either homogeneous (seg_wq, seg_delay) or
+    at offsets seg_wofs / seg_dofs of syn_weight / syn_delay.
+    """
+    n_syn = rows.shape[0]
+    n_proj = sizes.shape[0]
+    proj_of = np.empty(n_syn, np.int32)
+    pos = 0
+    for k in range(n_proj):
+        for m in range(sizes[k]):
+            proj_of[pos + m] = k
+        pos += sizes[k]
+    # stable counting sort by row
+    start = np.zeros(n_rows + 1, np.int64)
+    for s in range(n_syn):
+        start[rows[s] + 1] += 1
+    for r in range(n_rows):
+        start[r + 1] += start[r]
+    fill = start[:-1].copy()
+    order = np.empty(n_syn, np.int64)
+    for s in range(n_syn):
+        r = rows[s]
+        order[fill[r]] = s
+        fill[r] += 1
+    # per-synapse weight / delay index of each synapse (-1 if homogeneous)
+    w_idx = np.full(n_syn if weights.shape[0] else 0, -1, np.int64)
+    d_idx = np.full(n_syn if delays.shape[0] else 0, -1, np.int64)
+    pos = 0
+    wpos = 0
+    dpos = 0
+    for k in range(n_proj):
+        for m in range(sizes[k]):
+            if has_w[k]:
+                w_idx[pos + m] = wpos
+                wpos += 1
+            if has_d[k]:
+                d_idx[pos + m] = dpos
+                dpos += 1
+        pos += sizes[k]
+    # segments
+    n_seg = 0
+    for r in range(n_rows):
+        for q in range(start[r], start[r + 1]):
+            if q == start[r] or proj_of[order[q]] != proj_of[order[q - 1]]:
+                n_seg += 1
+    seg_ptr = np.zeros(n_rows + 1, np.int64)
+    seg_start = np.empty(n_seg + 1, np.int64)
+    seg_proj = np.empty(n_seg, np.int32)
+    seg_wq = np.zeros(n_seg, np.int64)
+    seg_wofs = np.full(n_seg, -1, np.int64)
+    seg_delay = np.zeros(n_seg, np.int64)
+    seg_dofs = np.full(n_seg, -1, np.int64)
+    syn_target = np.empty(n_syn, targets.dtype)
+    syn_weight = np.empty(weights.shape[0], np.float32)
+    syn_delay = np.empty(delays.shape[0], delays.dtype)
+    g = -1
+    wout = 0
+    dout = 0
+    for r in range(n_rows):
+        for q in range(start[r], start[r + 1]):
+            s = order[q]
+            k = proj_of[s]
+            if q == start[r] or k != proj_of[order[q - 1]]:
+                g += 1
+                seg_start[g] = q
+                seg_proj[g] = proj_index[k]
+                if has_w[k]:
+                    seg_wofs[g] = wout
+                else:
+                    seg_wq[g] = proj_wq[k]
+                if has_d[k]:
+                    seg_dofs[g] = dout
+                else:
+                    seg_delay[g] = proj_dconst[k]
+            syn_target[q] = targets[s]
+            if has_w[k]:
+                syn_weight[wout] = weights[w_idx[s]]
+                wout += 1
+            if has_d[k]:
+                syn_delay[dout] = delays[d_idx[s]]
+                dout += 1
+        seg_ptr[r + 1] = g + 1
+    seg_start[n_seg] = n_syn
+    return (seg_ptr, seg_start, seg_proj, seg_wq, seg_wofs, seg_delay, seg_dofs, syn_target,
+            syn_weight, syn_delay)
 
 
 @nb.njit(cache=True)
