@@ -13,7 +13,7 @@ import numpy as np
 from .distributions import as_value, is_distribution, to_spec
 from .errors import ConnectionRuleError, DelayError, NetworkError
 from .models import get_model
-from .rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, OneToOne,
+from .rules import (FixedIndegree, FixedOutdegree, FixedTotalNumber, OneToOne,
                     PairwiseBernoulli, rule_from_spec, rule_to_spec)
 
 

@@ -217,6 +217,18 @@ class Simulation:
     # ------------------------------------------------------------------ run
     def run(self, t_ms):
         """Advance the simulation by ``t_ms`` ms (a multiple of dt)."""
+        # Schedule (one process):
+        #   until the end step:
+        #     stop = next state-sampling step or the end step
+        #     advance(step -> stop) in one numba call; per step t it
+        #       1. adds the Poisson counts and DC currents that arrive in step t,
+        #       2. updates every neuron group (exact propagators), reading and clearing
+        #          ring slot t, collects threshold crossings and scheduled source spikes,
+        #       3. records the spikes of recorded neurons and delivers every spike through
+        #          the source-indexed CSR into the slots t + d of its targets;
+        #     if the spike record buffer might overflow, advance stops before the step:
+        #       double the buffer and resume (spikes are never dropped);
+        #     at a sampling step, copy the recorded state variables.
         n = t_ms / self.dt
         if not (t_ms >= 0 and abs(n - round(n)) <= 1e-9 * max(1.0, n)):
             raise ConfigError(

@@ -29,7 +29,7 @@ from ..models import iaf_psc_alpha as alpha
 from ..models import iaf_psc_delta as delta
 from ..models import iaf_psc_exp as pexp
 from ..models import izhikevich as izh
-from ..models.base import P_E_L, P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V
+from ..models.base import P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V
 from ..rng import GOLDEN, INV_2_53, POISSON_INVERSION_MAX, poisson_ptrs, splitmix64
 
 FIXED_BITS = 36

@@ -3,7 +3,7 @@ import dataclasses
 
 import numpy as np
 
-from .base import (P_E_L, P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V, NeuronModel,
+from .base import (P_E_L, P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_V, NeuronModel,
                    empty_rows, iaf_checks, propagator_32, refractory_steps)
 
 MODEL_ID = 1

@@ -1,7 +1,6 @@
 """Every model round-trips through its serialised form; networks round-trip too."""
 import json
 
-import numpy as np
 import pytest
 
 from distsim import FixedIndegree, Network, Normal, Simulation, Uniform

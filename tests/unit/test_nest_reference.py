@@ -1,7 +1,6 @@
 """Single neurons against NEST 3.10 (tests/data/nest_single_neuron.json, made by
 scripts/nest_reference.py): membrane traces to 1e-9 mV and identical spike times."""
 import json
-import math
 from pathlib import Path
 
 import numpy as np

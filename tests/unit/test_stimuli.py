@@ -1,7 +1,7 @@
 """Poisson, DC and spike-source inputs: statistics and timing."""
 import numpy as np
 
-from distsim import Network, OneToOne, Simulation
+from distsim import Network, Simulation
 
 COUNTER = {"C_m": 1.0, "tau_m": 1e12, "E_L": 0.0, "V_m": 0.0, "V_reset": 0.0, "V_th": 1e12}
 
