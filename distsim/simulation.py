@@ -152,46 +152,40 @@ class Simulation:
         hi = np.iinfo(np.int64).max if math.isinf(stop) else int(math.floor(stop / self.dt + 0.5))
         return int(math.floor(start / self.dt + 0.5)), hi
 
+    def _lower_targets_and_timing(self, stimuli):
+        """Shared arrays of a stimulus kind: target CSR (ptr, local index), delay (steps),
+        emission window (steps), and the target gids of each stimulus."""
+        ptr, local, gids, delay, start, stop = [0], [], [], [], [], []
+        for s in stimuli:
+            g, idx = self._targets(s.target, s.neurons)
+            gids.append(g)
+            local.append(idx)
+            ptr.append(ptr[-1] + idx.size)
+            delay.append(int(math.floor(s.delay / self.dt + 0.5)))
+            a, b = self._steps_window(s.start, s.stop)
+            start.append(a)
+            stop.append(b)
+        self._max_stim_delay = max([self._max_stim_delay, *delay])
+        arrays_ = (np.array(ptr, np.int64), _cat(local, np.int64), np.array(delay, np.int64),
+                   np.array(start, np.int64), np.array(stop, np.int64))
+        return arrays_, gids
+
     def _build_stimuli(self):
         net = self.network
         self._max_stim_delay = 0
-        ptr, local, keys = [0], [], []
-        lam, cdf, guide, wq, delay, start, stop = [], [], [], [], [], [], []
-        for s in net.poisson_inputs:
-            gids, idx = self._targets(s.target, s.neurons)
-            local.append(idx)
-            keys.append(ck.keys_for(net.seed, POISSON, stream_id(s.name), gids))
-            ptr.append(ptr[-1] + idx.size)
-            lam.append(s.rate * self.dt / 1000.0)
-            table, index = poisson_tables(lam[-1])
-            cdf.append(table)
-            guide.append(index)
-            wq.append(int(to_fixed(s.weight)))
-            d = int(math.floor(s.delay / self.dt + 0.5))
-            delay.append(d)
-            a, b = self._steps_window(s.start, s.stop)
-            start.append(a)
-            stop.append(b)
-            self._max_stim_delay = max(self._max_stim_delay, d)
-        self.pz = (np.array(ptr, np.int64), _cat(local, np.int64), _cat(keys, np.uint64),
-                   np.array(lam, float), np.array(cdf, float).reshape(-1, POISSON_TABLE),
-                   np.array(guide, np.int64).reshape(-1, POISSON_TABLE),
-                   np.array(wq, np.int64),
-                   np.array(delay, np.int64), np.array(start, np.int64), np.array(stop, np.int64))
-        ptr, local, amp, delay, start, stop = [0], [], [], [], [], []
-        for s in net.dc_inputs:
-            _, idx = self._targets(s.target, s.neurons)
-            local.append(idx)
-            ptr.append(ptr[-1] + idx.size)
-            amp.append(s.amplitude)
-            d = int(math.floor(s.delay / self.dt + 0.5))
-            delay.append(d)
-            a, b = self._steps_window(s.start, s.stop)
-            start.append(a)
-            stop.append(b)
-            self._max_stim_delay = max(self._max_stim_delay, d)
-        self.dc = (np.array(ptr, np.int64), _cat(local, np.int64), np.array(amp, float),
-                   np.array(delay, np.int64), np.array(start, np.int64), np.array(stop, np.int64))
+        (ptr, local, delay, start, stop), gids = self._lower_targets_and_timing(net.poisson_inputs)
+        lam = np.array([s.rate * self.dt / 1000.0 for s in net.poisson_inputs])
+        tables = [poisson_tables(x) for x in lam]
+        keys = [ck.keys_for(net.seed, POISSON, stream_id(s.name), g)
+                for s, g in zip(net.poisson_inputs, gids)]
+        self.pz = (ptr, local, _cat(keys, np.uint64), lam,
+                   np.array([t[0] for t in tables], float).reshape(-1, POISSON_TABLE),
+                   np.array([t[1] for t in tables], np.int64).reshape(-1, POISSON_TABLE),
+                   np.array([to_fixed(s.weight) for s in net.poisson_inputs], np.int64),
+                   delay, start, stop)
+        (ptr, local, delay, start, stop), _ = self._lower_targets_and_timing(net.dc_inputs)
+        self.dc = (ptr, local, np.array([s.amplitude for s in net.dc_inputs], float),
+                   delay, start, stop)
 
     def _build_recording(self):
         net = self.network

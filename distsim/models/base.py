@@ -22,6 +22,10 @@ from ..errors import ModelError
 N_PAR_ROWS = 20   # rows of the parameter matrix shared by all models
 N_STATE_ROWS = 8  # rows of the state matrix shared by all models
 
+# rows shared by all neuron models (model-specific rows start at 6 / 2)
+P_THETA, P_V_RESET, P_I_E, P_E_L, P_REFR, P_V_MIN = 0, 1, 2, 3, 4, 5
+S_V, S_I0 = 0, 1
+
 
 @dataclasses.dataclass(frozen=True)
 class NeuronModel:
@@ -127,6 +131,44 @@ def propagator_31(tau_syn, tau, c, h):
     return np.where(singular, p31_singular, p31)
 
 
+@dataclasses.dataclass(frozen=True)
+class IafModel(NeuronModel):
+    """Fields, rules and lowering shared by the leaky integrate-and-fire models.
+
+    The membrane potential is integrated relative to E_L (``st[S_V] = V_m - E_L``), as NEST
+    does; threshold, reset and V_min rows are relative too.
+    """
+
+    V_m: object = -70.0
+    E_L: object = -70.0
+    C_m: object = 250.0
+    tau_m: object = 10.0
+    t_ref: object = 2.0
+    V_th: object = -55.0
+    V_reset: object = -70.0
+    I_e: object = 0.0
+
+    def check(self, v):
+        iaf_checks(self.name, v)
+
+    def lower_common(self, v, dt):
+        """(par, st) with the rows every iaf model has filled in."""
+        par, st = empty_rows(v["V_m"].shape[0])
+        e_l = v["E_L"]
+        par[P_THETA] = v["V_th"] - e_l
+        par[P_V_RESET] = v["V_reset"] - e_l
+        par[P_V_MIN] = v["V_min"] - e_l if "V_min" in v else -np.inf
+        par[P_I_E] = v["I_e"]
+        par[P_E_L] = e_l
+        par[P_REFR] = refractory_steps(v["t_ref"], dt)
+        st[S_V] = v["V_m"] - e_l
+        return par, st
+
+    @staticmethod
+    def record_v(par, st, idx, cols):
+        return st[S_V, idx] + par[P_E_L, cols]
+
+
 def iaf_checks(model, v):
     """Rules NEST enforces for every iaf model."""
     req = NeuronModel._require
@@ -142,7 +184,3 @@ def iaf_checks(model, v):
                 f"model {model}: V_reset = {float(v['V_reset'][bad][0])!r} mV is not below "
                 f"V_th = {float(v['V_th'][bad][0])!r} mV (rule V_reset < V_th); lower V_reset or raise V_th")
 
-
-# rows shared by all neuron models (model-specific rows start at 6 / 2)
-P_THETA, P_V_RESET, P_I_E, P_E_L, P_REFR, P_V_MIN = 0, 1, 2, 3, 4, 5
-S_V, S_I0 = 0, 1

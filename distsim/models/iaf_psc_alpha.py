@@ -3,8 +3,7 @@ import dataclasses
 
 import numpy as np
 
-from .base import (P_E_L, P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_V, NeuronModel,
-                   empty_rows, iaf_checks, propagator_31, propagator_32, refractory_steps)
+from .base import IafModel, propagator_31, propagator_32
 
 MODEL_ID = 2
 P_P11EX, P_P21EX, P_P11IN, P_P21IN, P_EPSC_EX, P_EPSC_IN = 6, 7, 8, 9, 10, 11
@@ -13,7 +12,7 @@ S_DI_EX, S_I_EX, S_DI_IN, S_I_IN = 2, 3, 4, 5
 
 
 @dataclasses.dataclass(frozen=True)
-class IafPscAlpha(NeuronModel):
+class IafPscAlpha(IafModel):
     r"""Leaky integrate-and-fire neuron with alpha-shaped current synapses (NEST semantics).
 
     .. math::
@@ -34,31 +33,13 @@ class IafPscAlpha(NeuronModel):
     model_id = MODEL_ID
     recordables = ("V_m", "I_syn_ex", "I_syn_in")
 
-    V_m: object = -70.0
-    E_L: object = -70.0
-    C_m: object = 250.0
-    tau_m: object = 10.0
-    t_ref: object = 2.0
-    V_th: object = -55.0
-    V_reset: object = -70.0
     V_min: object = -np.inf
     tau_syn_ex: object = 2.0
     tau_syn_in: object = 2.0
-    I_e: object = 0.0
-
-    def check(self, v):
-        iaf_checks(self.name, v)
 
     def lower(self, v, dt):
-        n = v["V_m"].shape[0]
-        par, st = empty_rows(n)
-        e_l, tau, c = v["E_L"], v["tau_m"], v["C_m"]
-        par[P_THETA] = v["V_th"] - e_l
-        par[P_V_RESET] = v["V_reset"] - e_l
-        par[P_V_MIN] = v["V_min"] - e_l
-        par[P_I_E] = v["I_e"]
-        par[P_E_L] = e_l
-        par[P_REFR] = refractory_steps(v["t_ref"], dt)
+        par, st = self.lower_common(v, dt)
+        tau, c = v["tau_m"], v["C_m"]
         for tau_syn, p11, p21, epsc, p31, p32 in (
                 (v["tau_syn_ex"], P_P11EX, P_P21EX, P_EPSC_EX, P_P31EX, P_P32EX),
                 (v["tau_syn_in"], P_P11IN, P_P21IN, P_EPSC_IN, P_P31IN, P_P32IN)):
@@ -69,11 +50,10 @@ class IafPscAlpha(NeuronModel):
             par[p32] = propagator_32(tau_syn, tau, c, dt)
         par[P_P30] = -tau / c * np.expm1(-dt / tau)
         par[P_EXPM1_TAU] = np.expm1(-dt / tau)
-        st[S_V] = v["V_m"] - e_l
         return par, st
 
-    @staticmethod
-    def record(name, par, st, idx, cols):
+    @classmethod
+    def record(cls, name, par, st, idx, cols):
         if name == "V_m":
-            return st[S_V, idx] + par[P_E_L, cols]
+            return cls.record_v(par, st, idx, cols)
         return st[S_I_EX if name == "I_syn_ex" else S_I_IN, idx].copy()

@@ -3,8 +3,7 @@ import dataclasses
 
 import numpy as np
 
-from .base import (P_E_L, P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V, NeuronModel,
-                   empty_rows, iaf_checks, refractory_steps)
+from .base import IafModel
 
 MODEL_ID = 0
 P_P33, P_P30, P_REFR_INPUT, P_H_OVER_TAU = 6, 7, 8, 9
@@ -12,7 +11,7 @@ S_REFR_BUFFER = 2
 
 
 @dataclasses.dataclass(frozen=True)
-class IafPscDelta(NeuronModel):
+class IafPscDelta(IafModel):
     r"""Leaky integrate-and-fire neuron with delta synapses, exactly integrated (NEST semantics).
 
     .. math::
@@ -34,39 +33,17 @@ class IafPscDelta(NeuronModel):
     model_id = MODEL_ID
     recordables = ("V_m",)
 
-    V_m: object = -70.0
-    E_L: object = -70.0
-    C_m: object = 250.0
-    tau_m: object = 10.0
-    t_ref: object = 2.0
-    V_th: object = -55.0
-    V_reset: object = -70.0
     V_min: object = -np.inf
-    I_e: object = 0.0
     refractory_input: object = 0.0
 
-    def check(self, v):
-        iaf_checks(self.name, v)
-
     def lower(self, v, dt):
-        n = v["V_m"].shape[0]
-        par, st = empty_rows(n)
-        e_l = v["E_L"]
-        par[P_THETA] = v["V_th"] - e_l
-        par[P_V_RESET] = v["V_reset"] - e_l
-        par[P_V_MIN] = v["V_min"] - e_l
-        par[P_I_E] = v["I_e"]
-        par[P_E_L] = e_l
-        par[P_REFR] = refractory_steps(v["t_ref"], dt)
+        par, st = self.lower_common(v, dt)
         par[P_P33] = np.exp(-dt / v["tau_m"])
         par[P_P30] = -v["tau_m"] / v["C_m"] * np.expm1(-dt / v["tau_m"])
         par[P_REFR_INPUT] = (v["refractory_input"] != 0).astype(float)
         par[P_H_OVER_TAU] = dt / v["tau_m"]
-        st[S_V] = v["V_m"] - e_l
-        st[S_I0] = 0.0
-        st[S_REFR_BUFFER] = 0.0
         return par, st
 
-    @staticmethod
-    def record(name, par, st, idx, cols):
-        return st[S_V, idx] + par[P_E_L, cols]
+    @classmethod
+    def record(cls, name, par, st, idx, cols):
+        return cls.record_v(par, st, idx, cols)

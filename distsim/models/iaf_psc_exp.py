@@ -3,8 +3,7 @@ import dataclasses
 
 import numpy as np
 
-from .base import (P_E_L, P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_V, NeuronModel,
-                   empty_rows, iaf_checks, propagator_32, refractory_steps)
+from .base import IafModel, propagator_32
 
 MODEL_ID = 1
 P_P22, P_P21EX, P_P21IN, P_P11EX, P_P11IN, P_P20 = 6, 7, 8, 9, 10, 11
@@ -12,7 +11,7 @@ S_I_EX, S_I_IN = 2, 3
 
 
 @dataclasses.dataclass(frozen=True)
-class IafPscExp(NeuronModel):
+class IafPscExp(IafModel):
     r"""Leaky integrate-and-fire neuron with exponential current synapses (NEST semantics).
 
     .. math::
@@ -33,45 +32,26 @@ class IafPscExp(NeuronModel):
     model_id = MODEL_ID
     recordables = ("V_m", "I_syn_ex", "I_syn_in")
 
-    V_m: object = -70.0
-    E_L: object = -70.0
-    C_m: object = 250.0
-    tau_m: object = 10.0
-    t_ref: object = 2.0
-    V_th: object = -55.0
-    V_reset: object = -70.0
     tau_syn_ex: object = 2.0
     tau_syn_in: object = 2.0
-    I_e: object = 0.0
     I_syn_ex: object = 0.0
     I_syn_in: object = 0.0
 
-    def check(self, v):
-        iaf_checks(self.name, v)
-
     def lower(self, v, dt):
-        n = v["V_m"].shape[0]
-        par, st = empty_rows(n)
-        e_l, tau, c = v["E_L"], v["tau_m"], v["C_m"]
-        par[P_THETA] = v["V_th"] - e_l
-        par[P_V_RESET] = v["V_reset"] - e_l
-        par[P_V_MIN] = -np.inf
-        par[P_I_E] = v["I_e"]
-        par[P_E_L] = e_l
-        par[P_REFR] = refractory_steps(v["t_ref"], dt)
+        par, st = self.lower_common(v, dt)
+        tau, c = v["tau_m"], v["C_m"]
         par[P_P22] = np.exp(-dt / tau)
         par[P_P11EX] = np.exp(-dt / v["tau_syn_ex"])
         par[P_P11IN] = np.exp(-dt / v["tau_syn_in"])
         par[P_P21EX] = propagator_32(v["tau_syn_ex"], tau, c, dt)
         par[P_P21IN] = propagator_32(v["tau_syn_in"], tau, c, dt)
         par[P_P20] = -tau / c * np.expm1(-dt / tau)
-        st[S_V] = v["V_m"] - e_l
         st[S_I_EX] = v["I_syn_ex"]
         st[S_I_IN] = v["I_syn_in"]
         return par, st
 
-    @staticmethod
-    def record(name, par, st, idx, cols):
+    @classmethod
+    def record(cls, name, par, st, idx, cols):
         if name == "V_m":
-            return st[S_V, idx] + par[P_E_L, cols]
+            return cls.record_v(par, st, idx, cols)
         return st[S_I_EX if name == "I_syn_ex" else S_I_IN, idx].copy()
