@@ -2,17 +2,25 @@
 
 ``distsim run`` with no arguments simulates the built-in Brunel network (order 2500, 1 s)
 and prints a summary ending in the spike digest, the SHA-256 of all recorded spikes as
-sorted (step, gid) pairs, which is equal for equal spike trains on any machine.
+sorted (step, gid) pairs, which is equal for equal spike trains on any machine and any
+number of ranks.  Started under ``mpiexec -n N`` (or ``srun``) it uses the N ranks;
+``--ranks N`` starts mpiexec itself on this machine.
 """
 import argparse
 import json
+import os
+import shutil
+import subprocess
 import sys
 
-from .errors import DistsimError
+from .errors import ConfigError, DistsimError
 from .examples import EXAMPLES
 
 
 def _parser():
+    from distsim.comm.exchange import BACKENDS
+    from distsim.partition import BALANCERS
+
     parser = argparse.ArgumentParser(prog="distsim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a built-in example network")
@@ -23,6 +31,13 @@ def _parser():
     run.add_argument("--t-sim", type=float, default=1000.0, help="model time in ms (default 1000)")
     run.add_argument("--dt", type=float, default=0.1, help="step in ms (default 0.1)")
     run.add_argument("--seed", type=int, default=1, help="seed of all random streams (default 1)")
+    run.add_argument("--ranks", type=int, default=None,
+                     help="start this many MPI ranks on this machine (mpiexec from the mpich "
+                          "wheel); under mpiexec/srun the launcher's ranks are used")
+    run.add_argument("--backend", default="collective", choices=sorted(BACKENDS),
+                     help="spike exchange between ranks (default collective)")
+    run.add_argument("--balancer", default="block", choices=sorted(BALANCERS),
+                     help="how neurons are distributed over ranks (default block)")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     return parser
 
@@ -34,40 +49,79 @@ def _print_summary(s):
         ("spikes", f"{s['spikes']:,}"),
         ("mean rate", f"{s['mean_rate_hz']:.3f} Hz"),
         ("model time", f"{s['t_model_ms']:.1f} ms"),
+        ("ranks", f"{s['ranks_total']} ({s['backend']} exchange, {s['decomposition']} balancer)"),
         ("build time", f"{s['build_s']:.2f} s"),
         ("wall time", f"{s['wall_s']:.2f} s"),
         ("real-time factor", f"{s['rtf']:.2f} (wall s per model s)"),
         ("synaptic events/s", f"{s['synaptic_events'] / max(s['wall_s'], 1e-12) / 1e6:.1f} M"),
-        ("spike digest", s["digest"]),
     ]
     for name, value in rows:
         print(f"{name:<18} {value}")
+    if s["ranks_total"] > 1:
+        print(f"{'rank':>4} {'neurons':>9} {'spikes':>9} {'sent':>9} {'received':>9} "
+              f"{'messages':>9} {'MB sent':>8} {'compute s':>9} {'wait s':>7}")
+        for r in s["ranks"]:
+            print(f"{r['rank']:>4} {r['neurons']:>9} {r['spikes']:>9} {r['spikes_sent']:>9} "
+                  f"{r['spikes_received']:>9} {r['messages_sent']:>9} "
+                  f"{r['bytes_sent'] / 1e6:>8.2f} {r['compute_s']:>9.2f} {r['wait_s']:>7.2f}")
+    print(f"{'spike digest':<18} {s['digest']}")
+
+
+def _relaunch(args, argv):
+    """Run the same command under mpiexec with ``--ranks`` ranks."""
+    if args.ranks < 1:
+        raise ConfigError(f"distsim run: --ranks {args.ranks} is not a positive rank count")
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    if not os.path.exists(mpiexec):
+        mpiexec = shutil.which("mpiexec")
+    if mpiexec is None:
+        raise ConfigError("distsim run --ranks: no mpiexec found next to this Python (the mpich "
+                          "wheel installs one); install distsim's dependencies")
+    rest, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--ranks":
+            skip = True
+        elif not a.startswith("--ranks="):
+            rest.append(a)
+    cmd = [mpiexec, "-n", str(args.ranks), sys.executable, "-m", "distsim.cli", *rest]
+    return subprocess.run(cmd).returncode
 
 
 def cmd_run(args):
     from .simulation import Simulation
 
-    build = EXAMPLES[args.example]
-    net = build(order=args.order, dt=args.dt, seed=args.seed)
-    sim = Simulation(net)
+    net = EXAMPLES[args.example](order=args.order, dt=args.dt, seed=args.seed)
+    sim = Simulation(net, decomposition=args.balancer, backend=args.backend)
     sim.run(args.t_sim)
     summary = sim.summary()
-    summary["example"] = args.example
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        print(f"distsim run {args.example}: order {args.order}, seed {args.seed}, "
-              f"dt {args.dt} ms, {args.t_sim} ms")
-        _print_summary(summary)
+    if sim.context.rank == 0:
+        summary["example"] = args.example
+        if args.json:
+            print(json.dumps(summary))
+        else:
+            print(f"distsim run {args.example}: order {args.order}, seed {args.seed}, "
+                  f"dt {args.dt} ms, {args.t_sim} ms")
+            _print_summary(summary)
     return 0
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    from distsim.comm import default_context, launched_under_mpi
+
     try:
+        if args.command == "run" and args.ranks is not None and not launched_under_mpi():
+            return _relaunch(args, argv)
         return {"run": cmd_run}[args.command](args)
     except DistsimError as exc:
-        print(f"distsim: error: {exc}", file=sys.stderr)
+        context = default_context() if launched_under_mpi() else None
+        where = f" on rank {context.rank}" if context else ""
+        print(f"distsim: error{where}: {exc}", file=sys.stderr)
+        if context is not None:
+            context.abort(2)
         return 2
 
 

@@ -32,3 +32,11 @@ class ConfigError(DistsimError, ValueError):
 
 class SimulationError(DistsimError, RuntimeError):
     """A run that cannot proceed (for example a fixed-point input range overflow)."""
+
+
+class PartitionError(DistsimError, ValueError):
+    """An invalid decomposition, balancer or rank count."""
+
+
+class CommunicationError(DistsimError, RuntimeError):
+    """A failure of the exchange between ranks (another rank failed, a protocol violation)."""

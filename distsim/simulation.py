@@ -15,14 +15,15 @@ import numpy as np
 from . import arrays
 from .connectivity import build_synapse_table
 from .distributions import is_distribution
-from .errors import ConfigError, ModelError, NetworkError
+from .errors import CommunicationError, ConfigError, ModelError, NetworkError
 from .kernels import connect as ck
-from .kernels.engine import (C_EVENTS, C_RECORDED, C_SPIKES, FIXED_BITS, N_COUNTERS, advance,
-                             to_fixed)
+from .kernels.engine import (C_EVENTS, C_OUT, C_RECORDED, C_SPIKES, FIXED_BITS, N_COUNTERS,
+                             advance, deliver, to_fixed)
 from .models.base import N_PAR_ROWS, N_STATE_ROWS
 from .rng import PARAM, POISSON, POISSON_TABLE, poisson_tables, stream_id
 
 _INITIAL_RECORD_CAPACITY = 1 << 16
+_DIGEST_CHUNK_SPIKES = 1 << 22  # spikes per gather when digesting across ranks
 
 
 def spike_digest(steps, gids):
@@ -35,21 +36,37 @@ def spike_digest(steps, gids):
 
 
 class Simulation:
-    """Simulate ``network`` on this rank of ``context`` with the given ``decomposition``."""
+    """Simulate ``network`` on this rank of ``context`` (default: MPI when started by an MPI
+    launcher, else one process) with ``decomposition`` (a Decomposition or a balancer name;
+    default "block") and the spike exchange ``backend`` ("collective" or "async").
 
-    def __init__(self, network, context=None, decomposition=None):
-        from distsim.comm import LocalContext
-        from distsim.partition import block
+    Under MPI every rank must construct the Simulation and call ``run``, ``summary`` and
+    ``digest`` (they are collective); ``spikes`` and ``states`` return this rank's part.
+    """
+
+    def __init__(self, network, context=None, decomposition=None, backend="collective"):
+        from distsim.comm import default_context
+        from distsim.comm.exchange import make_exchange
+        from distsim.comm.routing import build_routing, row_delay_bounds
+        from distsim.partition import Decomposition, get_balancer
 
         t0 = time.perf_counter()
         self.network = network
-        self.context = context or LocalContext()
-        self.decomposition = decomposition or block(network.n_neurons, self.context.size)
-        if self.decomposition.n_ranks != self.context.size:
+        self.context = context or default_context()
+        size = self.context.size
+        if decomposition is None or isinstance(decomposition, str):
+            decomposition = get_balancer(decomposition or "block")(network, size)
+        if not isinstance(decomposition, Decomposition):
             raise ConfigError(
-                f"Simulation: decomposition is for {self.decomposition.n_ranks} ranks but the "
-                f"context has {self.context.size}; compute the decomposition for "
-                f"{self.context.size} ranks")
+                f"Simulation: decomposition {decomposition!r} is neither a Decomposition nor a "
+                f"balancer name")
+        if decomposition.n_ranks != size or decomposition.n_gids != network.n_neurons:
+            raise ConfigError(
+                f"Simulation: decomposition is for {decomposition.n_ranks} ranks and "
+                f"{decomposition.n_gids} gids but the context has {size} ranks and the network "
+                f"{network.n_neurons} neurons; compute the decomposition for this network and "
+                f"{size} ranks")
+        self.decomposition = decomposition
         self.dt = network.dt
         self.step = 0
         self._build_neurons()
@@ -59,15 +76,26 @@ class Simulation:
         self.ns = max(self.ns, self._max_stim_delay + 1)
         self.ring = arrays.zeros((2 * self.ns, self.n_local), np.int64)
         self.cur = arrays.zeros((self.ns, self.n_local))
-        self.local_row = np.full(self.n_local, -1, np.int64)
+        self.local_row = arrays.full(self.n_local, -1, np.int64)
         pos = np.searchsorted(self.table.row_gid, self.local_gid)
         pos_ok = pos < self.table.row_gid.size
         found = np.zeros(self.n_local, np.bool_)
         found[pos_ok] = self.table.row_gid[pos[pos_ok]] == self.local_gid[pos_ok]
         self.local_row[found] = pos[found]
         self._build_recording()
+        self.routing = build_routing(self.context, decomposition, self.table, self.local_gid)
+        self._row_min_delay, self._row_max_delay = row_delay_bounds(self.table)
+        self._pending_steps = np.empty(0, np.int64)
+        self._pending_rows = np.empty(0, np.int64)
+        self.send_flag = self.routing.send_flag
+        cap = max(_INITIAL_RECORD_CAPACITY, 2 * self.n_local)
+        self.out_step = arrays.zeros(cap, np.int64)
+        self.out_local = arrays.zeros(cap, np.int64)
         self.counters = arrays.zeros(N_COUNTERS, np.int64)
-        self._spiked = np.empty(self.n_local, np.int64)
+        self._spiked = arrays.zeros(self.n_local, np.int64)
+        self._rows = arrays.zeros(self.n_local, np.int64)
+        self._steps = arrays.zeros(self.n_local, np.int64)
+        self.exchange = make_exchange(backend, self)
         self.build_seconds = time.perf_counter() - t0
         self.run_seconds = 0.0
 
@@ -211,38 +239,100 @@ class Simulation:
     # ------------------------------------------------------------------ run
     def run(self, t_ms):
         """Advance the simulation by ``t_ms`` ms (a multiple of dt)."""
-        # Schedule (one process):
-        #   until the end step:
-        #     stop = next state-sampling step or the end step
+        # Schedule: one process computes the whole span (_compute); several ranks alternate
+        # computing and exchanging spikes as the backend prescribes (comm/exchange.py):
+        #   collective: windows of W <= min delay between ranks, Alltoallv double-buffered;
+        #   async:      chunks up to each rank's horizon from its incoming link clocks.
+        # _compute(upto), on each rank:
+        #   until upto:
+        #     stop = next state-sampling step or upto
         #     advance(step -> stop) in one numba call; per step t it
         #       1. adds the Poisson counts and DC currents that arrive in step t,
         #       2. updates every neuron group (exact propagators), reading and clearing
         #          ring slot t, collects threshold crossings and scheduled source spikes,
-        #       3. records the spikes of recorded neurons and delivers every spike through
-        #          the source-indexed CSR into the slots t + d of its targets;
-        #     if the spike record buffer might overflow, advance stops before the step:
-        #       double the buffer and resume (spikes are never dropped);
+        #       3. records the spikes of recorded neurons, queues those with targets on
+        #          other ranks, and delivers every spike through the source-indexed CSR
+        #          into the slots t + d of its local targets;
+        #     if a spike buffer might overflow, advance stops before the step: double the
+        #       buffer and resume (spikes are never dropped);
         #     at a sampling step, copy the recorded state variables.
         n = t_ms / self.dt
         if not (t_ms >= 0 and abs(n - round(n)) <= 1e-9 * max(1.0, n)):
             raise ConfigError(
                 f"Simulation.run: duration {t_ms} ms is not a non-negative multiple of dt = "
                 f"{self.dt} ms; use a multiple of dt")
+        if not self.context.can_run:
+            raise ConfigError(
+                f"Simulation.run: a {self.context.name} context only pretends to be rank "
+                f"{self.context.rank} of {self.context.size}; run under mpiexec with an "
+                f"MPIContext, or with one LocalContext")
         end = self.step + int(round(n))
         t0 = time.perf_counter()
-        while self.step < end:
-            stop = end
+        if self.context.size == 1:
+            self._compute(end)
+        else:
+            self.exchange.run(end)
+        self.run_seconds += time.perf_counter() - t0
+
+    def _compute(self, upto):
+        while self.step < upto:
+            stop = upto
             for s in self._samplers:
-                nxt = (self.step // s["interval"] + 1) * s["interval"]
-                stop = min(stop, nxt)
+                stop = min(stop, (self.step // s["interval"] + 1) * s["interval"])
             reached = self._advance(stop)
             if reached < stop:
-                self._grow_record()
+                self._grow_buffers()
             self.step = reached
-            for s in self._samplers:
-                if self.step % s["interval"] == 0 and reached == stop:
-                    self._sample(s)
-        self.run_seconds += time.perf_counter() - t0
+            if reached == stop:
+                for s in self._samplers:
+                    if self.step % s["interval"] == 0:
+                        self._sample(s)
+
+    def take_outgoing(self):
+        """Steps and local indices of the spikes queued for other ranks; empties the queue."""
+        n = self.counters[C_OUT]
+        out = self.out_step[:n].copy(), self.out_local[:n].copy()
+        self.counters[C_OUT] = 0
+        return out
+
+    def deliver_remote(self, steps, gids):
+        """Take spikes of other ranks' neurons (steps, gids).  A spike is delivered into the
+        ring buffers once all its arrival steps fall within the ring (step + d <= now + ns -
+        1 for its longest delay); a spike from a rank that runs ahead waits until then."""
+        tb = self.table
+        rows = np.searchsorted(tb.row_gid, gids)
+        rows = np.minimum(rows, max(tb.row_gid.size - 1, 0))
+        if gids.size and (tb.row_gid.size == 0 or np.any(tb.row_gid[rows] != gids)):
+            raise CommunicationError(
+                f"rank {self.context.rank} received spikes of gids it has no synapses from; "
+                f"the ranks disagree about the routing")
+        self._pending_steps = np.concatenate((self._pending_steps, steps.astype(np.int64)))
+        self._pending_rows = np.concatenate((self._pending_rows, rows.astype(np.int64)))
+        self.deliver_pending()
+
+    def deliver_pending(self):
+        """Deliver the waiting remote spikes whose arrival steps now all fit in the ring."""
+        if self._pending_steps.size == 0:
+            return
+        due = (self._pending_steps + self._row_max_delay[self._pending_rows]
+               <= self.step + self.ns - 1)
+        rows, steps = self._pending_rows[due], self._pending_steps[due]
+        self._pending_rows, self._pending_steps = self._pending_rows[~due], self._pending_steps[~due]
+        tb = self.table
+        events, late = deliver(rows, steps, rows.size, self.step, self.ns, self.ring, tb.seg_ptr,
+                               tb.seg_start, tb.seg_wq, tb.seg_wofs, tb.seg_delay, tb.seg_dofs,
+                               tb.syn_target, tb.syn_weight, tb.syn_delay)
+        if late:
+            raise CommunicationError(
+                f"rank {self.context.rank}: {late} synaptic events arrived after their step "
+                f"(now step {self.step}); the exchange let a rank miss a spike")
+        self.counters[C_EVENTS] += events
+
+    def pending_horizon(self):
+        """Last step that may be computed before a waiting remote spike must be delivered."""
+        if self._pending_steps.size == 0:
+            return np.iinfo(np.int64).max
+        return int((self._pending_steps + self._row_min_delay[self._pending_rows]).min() - 1)
 
     def _advance(self, stop):
         tb = self.table
@@ -252,16 +342,17 @@ class Simulation:
                        self.local_row, tb.seg_ptr, tb.seg_start, tb.seg_wq, tb.seg_wofs,
                        tb.seg_delay, tb.seg_dofs, tb.syn_target, tb.syn_weight, tb.syn_delay,
                        self.rec_flag, self.local_gid, self.rec_step, self.rec_gid,
-                       self.counters, self._spiked)
+                       self.send_flag, self.out_step, self.out_local, self.counters,
+                       self._spiked, self._rows, self._steps)
 
-    def _grow_record(self):
-        """Double the spike record buffers: recorded spikes are never dropped."""
-        cap = 2 * self.rec_step.size
-        for name in ("rec_step", "rec_gid"):
-            old = getattr(self, name)
-            new = np.empty(cap, np.int64)
-            new[:old.size] = old
-            setattr(self, name, new)
+    def _grow_buffers(self):
+        """Double the spike record and outgoing buffers: spikes are never dropped."""
+        for names in (("rec_step", "rec_gid"), ("out_step", "out_local")):
+            for name in names:
+                old = getattr(self, name)
+                new = arrays.zeros(2 * old.size, np.int64)
+                new[:old.size] = old
+                setattr(self, name, new)
 
     def _sample(self, s):
         s["times"].append(self.step * self.dt)
@@ -333,28 +424,66 @@ class Simulation:
                 "projection": tb.seg_proj[syn_seg]}
 
     def digest(self):
-        return spike_digest(*self.spike_steps())
+        """Spike digest of all ranks' recorded spikes (collective).  With several ranks the
+        spikes reach rank 0 in chunks of steps (sorted by step first, the SHA-256 is fed chunk
+        by chunk), so memory stays bounded; the result is broadcast to every rank."""
+        steps, gids = self.spike_steps()
+        ctx = self.context
+        if ctx.size == 1:
+            return spike_digest(steps, gids)
+        total = ctx.allreduce(int(steps.size), "sum")
+        n_chunks = max(1, -(-total // _DIGEST_CHUNK_SPIKES))
+        bounds = np.linspace(0, self.step + 1, n_chunks + 1).round().astype(np.int64)
+        sha = hashlib.sha256()
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            keep = (steps >= lo) & (steps < hi)
+            parts = ctx.gather((steps[keep], gids[keep]))
+            if ctx.rank == 0:
+                s = np.concatenate([p[0] for p in parts])
+                g = np.concatenate([p[1] for p in parts])
+                pairs = np.empty((s.size, 2), dtype="<i8")
+                pairs[:, 0], pairs[:, 1] = s, g
+                sha.update(pairs[np.lexsort((g, s))].tobytes())
+        return ctx.bcast(sha.hexdigest() if ctx.rank == 0 else None)
+
+    def rank_counters(self):
+        """This rank's counters: neurons, synapses, spikes, synaptic events, and the
+        exchange's spikes/messages/bytes sent and received and seconds computing/waiting."""
+        return {"rank": self.context.rank, "neurons": int(self.n_local),
+                "synapses": self.table.n_synapses, "spikes": int(self.counters[C_SPIKES]),
+                "synaptic_events": int(self.counters[C_EVENTS]),
+                "run_s": self.run_seconds, **self.exchange.counters}
 
     def summary(self):
-        """Figures of the run so far (this rank)."""
-        tb = self.table
+        """Figures of the run so far over all ranks (collective); ``ranks`` lists every
+        rank's counters (gathered to rank 0 only, None elsewhere; nothing else is gathered)."""
+        ctx = self.context
         n_neurons = sum(p.size for p in self.network.populations.values()
                         if not p.model.is_source_only)
-        n_rec = int(self.counters[C_RECORDED])
-        recorded_neurons = int(self.rec_flag.sum())
+        totals = ctx.allreduce(np.array([
+            self.table.n_synapses, self.counters[C_SPIKES], self.counters[C_RECORDED],
+            int(self.rec_flag.sum()), self.counters[C_EVENTS]], dtype=np.int64), "sum")
+        synapses, spikes, n_rec, recorded_neurons, events = (int(x) for x in totals)
+        wall = ctx.allreduce(self.run_seconds, "max")
+        build = ctx.allreduce(self.build_seconds, "max")
+        ranks = ctx.gather(self.rank_counters())
         t_s = self.t / 1000.0
         return {
             "neurons": int(n_neurons),
-            "synapses": tb.n_synapses,
-            "spikes": int(self.counters[C_SPIKES]),
+            "synapses": synapses,
+            "spikes": spikes,
             "recorded_spikes": n_rec,
             "mean_rate_hz": (n_rec / recorded_neurons / t_s) if recorded_neurons and t_s else 0.0,
-            "synaptic_events": int(self.counters[C_EVENTS]),
+            "synaptic_events": events,
             "t_model_ms": self.t,
-            "build_s": self.build_seconds,
-            "wall_s": self.run_seconds,
-            "rtf": self.run_seconds / t_s if t_s else math.nan,
+            "build_s": build,
+            "wall_s": wall,
+            "rtf": wall / t_s if t_s else math.nan,
+            "ranks_total": ctx.size,
+            "backend": self.exchange.name,
+            "decomposition": self.decomposition.name,
             "digest": self.digest(),
+            "ranks": ranks if ctx.rank == 0 else None,
         }
 
 

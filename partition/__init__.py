@@ -1,4 +1,6 @@
 """Decompositions (gid -> rank, local index) and the balancers that compute them."""
-from .decomposition import Decomposition, block
+from .balancers import BALANCERS, balanced, block, get_balancer, population, round_robin
+from .decomposition import Decomposition
 
-__all__ = ["Decomposition", "block"]
+__all__ = ["Decomposition", "BALANCERS", "get_balancer", "round_robin", "block", "population",
+           "balanced"]

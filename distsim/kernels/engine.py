@@ -17,8 +17,10 @@ Schedule of one step t:
      grp_pbase[g] + (i - grp_lo[g]) * grp_pstride[g] of ``par``: stride 0 when the whole
      population shares one parameter set) with its model's exact propagator, reading and clearing
      slot t; threshold crossings are collected; spike sources emit their scheduled spikes;
-  3. each spike is recorded (if its neuron is recorded) and delivered through the
-     source-indexed CSR table into slots t + d of its local targets.
+  3. each spike is recorded (if its neuron is recorded), queued for the ranks that hold
+     targets of it (if any), and delivered through the source-indexed CSR table into slots
+     t + d of its local targets.  Spikes from other ranks are delivered by the same
+     ``deliver`` kernel when they arrive, always before their slot is read.
 """
 import math
 
@@ -37,8 +39,8 @@ FIXED_SCALE = float(2 ** FIXED_BITS)
 FIXED_INV = 1.0 / FIXED_SCALE
 
 # counters (int64 array shared with Python)
-C_RECORDED, C_SPIKES, C_EVENTS, C_SCHEDULE = 0, 1, 2, 3
-N_COUNTERS = 4
+C_RECORDED, C_SPIKES, C_EVENTS, C_SCHEDULE, C_OUT = 0, 1, 2, 3, 4
+N_COUNTERS = 5
 
 
 @nb.njit(cache=True)
@@ -213,15 +215,17 @@ def _stimulate(t, ns, ring, cur, pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_gu
 
 
 @nb.njit(cache=True)
-def _deliver(t, ns, ring, spiked, nspk, local_row, seg_ptr, seg_start, seg_wq, seg_wofs,
-             seg_delay, seg_dofs, syn_target, syn_weight, syn_delay):
-    """Add the weights of the synapses of this step's spiking local neurons to the slots
-    t + d of their targets; return the number of synaptic events."""
+def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg_start, seg_wq, seg_wofs, seg_delay,
+            seg_dofs, syn_target, syn_weight, syn_delay):
+    """Add the weights of the synapses of source rows ``rows[:n]`` (spikes emitted in steps
+    ``steps[:n]``) to the slots step + d of their targets.  Returns (synaptic events, late
+    synapses): a synapse is late when step + d <= ``now``, the last step computed, which the
+    exchange must never allow."""
     events = 0
-    for k in range(nspk):
-        row = local_row[spiked[k]]
-        if row < 0:
-            continue
+    late = 0
+    for k in range(n):
+        row = rows[k]
+        t = steps[k]
         for sg in range(seg_ptr[row], seg_ptr[row + 1]):
             a = seg_start[sg]
             b = seg_start[sg + 1]
@@ -229,6 +233,8 @@ def _deliver(t, ns, ring, spiked, nspk, local_row, seg_ptr, seg_start, seg_wq, s
             d = seg_delay[sg]
             events += b - a
             if wofs < 0 and d > 0:
+                if t + d <= now:
+                    late += b - a
                 wq = seg_wq[sg]
                 line = ring[(t + d) % ns + (0 if wq >= 0 else ns)]
                 for m in range(a, b):
@@ -240,8 +246,10 @@ def _deliver(t, ns, ring, spiked, nspk, local_row, seg_ptr, seg_start, seg_wq, s
                     if wofs >= 0:
                         wq = to_fixed(np.float64(syn_weight[wofs + m - a]))
                     dd = d if d > 0 else np.int64(syn_delay[dofs + m - a])
+                    if t + dd <= now:
+                        late += 1
                     ring[(t + dd) % ns + (0 if wq >= 0 else ns), syn_target[m]] += wq
-    return events
+    return events, late
 
 
 @nb.njit(cache=True)
@@ -252,12 +260,16 @@ def advance(t_from, t_to, h, ns,
             ss_step, ss_local,
             local_row, seg_ptr, seg_start, seg_wq, seg_wofs, seg_delay, seg_dofs,
             syn_target, syn_weight, syn_delay,
-            rec_flag, local_gid, rec_step, rec_gid, counters, spiked):
-    """Compute steps t_from+1 .. t_to; return the last step computed.  Returns early (before
-    a step) when the spike record buffer might not hold that step's spikes: grow and resume."""
+            rec_flag, local_gid, rec_step, rec_gid, send_flag, out_step, out_local,
+            counters, spiked, rows, steps):
+    """Compute steps t_from+1 .. t_to; return the last step computed.  Spikes of neurons
+    flagged in ``send_flag`` (targets on other ranks) are appended to out_step / out_local.
+    Returns early (before a step) when the record or outgoing buffers might not hold that
+    step's spikes: grow them and resume."""
     n_local = refr.shape[0]
     for t in range(t_from + 1, t_to + 1):
-        if rec_step.shape[0] - counters[C_RECORDED] < n_local:
+        if (rec_step.shape[0] - counters[C_RECORDED] < n_local
+                or out_step.shape[0] - counters[C_OUT] < n_local):
             return t - 1
         slot = t % ns
         _stimulate(t, ns, ring, cur, pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_guide, pz_wq,
@@ -287,6 +299,7 @@ def advance(t_from, t_to, h, ns,
                 nspk += 1
             c += 1
         counters[C_SCHEDULE] = c
+        n_rows = 0
         for k in range(nspk):
             i = spiked[k]
             if rec_flag[i]:
@@ -294,8 +307,17 @@ def advance(t_from, t_to, h, ns,
                 rec_step[r] = t
                 rec_gid[r] = local_gid[i]
                 counters[C_RECORDED] = r + 1
+            if send_flag[i]:
+                o = counters[C_OUT]
+                out_step[o] = t
+                out_local[o] = i
+                counters[C_OUT] = o + 1
+            if local_row[i] >= 0:
+                rows[n_rows] = local_row[i]
+                steps[n_rows] = t
+                n_rows += 1
         counters[C_SPIKES] += nspk
-        counters[C_EVENTS] += _deliver(t, ns, ring, spiked, nspk, local_row, seg_ptr, seg_start,
-                                       seg_wq, seg_wofs, seg_delay, seg_dofs, syn_target,
-                                       syn_weight, syn_delay)
+        events, _ = deliver(rows, steps, n_rows, t, ns, ring, seg_ptr, seg_start, seg_wq,
+                            seg_wofs, seg_delay, seg_dofs, syn_target, syn_weight, syn_delay)
+        counters[C_EVENTS] += events
     return t_to

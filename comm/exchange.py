@@ -1,0 +1,215 @@
+"""Spike exchange between ranks: the ``collective`` and the ``async`` backend.
+
+A spike travels as one int64, ``gid << LAG_BITS | (step - base)``, where ``base`` is the
+step before the chunk of steps it was emitted in (known to the receiver), and goes only to
+the ranks that hold targets of its neuron (routing.py), once per rank.  Synaptic input is
+summed in fixed point, so the order in which spikes arrive does not matter: any schedule
+that delivers every spike before the step that reads it gives bit-identical results.
+"""
+import time
+
+import numpy as np
+
+from distsim.errors import CommunicationError, ConfigError
+
+from .routing import NO_LINK
+
+LAG_BITS = 16
+MAX_CHUNK = (1 << LAG_BITS) - 1  # steps in one exchange window or async chunk
+COUNTER_KEYS = ("spikes_sent", "spikes_received", "messages_sent", "messages_received",
+                "bytes_sent", "bytes_received", "compute_s", "wait_s")
+
+
+def pack_by_destination(sim, base):
+    """This chunk's outgoing spikes as one packed int64 array per rank."""
+    steps, local = sim.take_outgoing()
+    r = sim.routing
+    counts = r.send_ptr[local + 1] - r.send_ptr[local]
+    first = np.repeat(r.send_ptr[local], counts)
+    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    dest = r.send_rank[first + offset]
+    packed = (np.repeat(sim.local_gid[local], counts) << LAG_BITS) | np.repeat(steps - base, counts)
+    order = np.argsort(dest, kind="stable")
+    per_rank = np.split(packed[order], np.searchsorted(dest[order], np.arange(1, sim.context.size)))
+    return per_rank
+
+
+def unpack(packed, base):
+    return base + (packed & MAX_CHUNK), packed >> LAG_BITS
+
+
+class _Backend:
+    def __init__(self, sim):
+        self.sim = sim
+        self.counters = dict.fromkeys(COUNTER_KEYS, 0)
+        self.counters["compute_s"] = self.counters["wait_s"] = 0.0
+
+    def _compute(self, upto):
+        t0 = time.perf_counter()
+        self.sim._compute(upto)
+        self.counters["compute_s"] += time.perf_counter() - t0
+
+    def _deliver(self, packed, base):
+        if packed.size:
+            steps, gids = unpack(packed, base)
+            self.sim.deliver_remote(steps, gids)
+        self.counters["spikes_received"] += int(packed.size)
+        self.counters["bytes_received"] += int(packed.nbytes)
+
+    def _count_sent(self, per_rank, header_words=0):
+        for a in per_rank:
+            if a.size or header_words:
+                self.counters["messages_sent"] += 1
+            self.counters["spikes_sent"] += int(a.size)
+            self.counters["bytes_sent"] += int(a.nbytes) + 8 * header_words
+
+
+class CollectiveExchange(_Backend):
+    """Alltoallv once per window of W steps, W <= the smallest delay between ranks.
+
+    With that delay d >= 2, W = d // 2 and the exchange is double-buffered: the spikes of
+    window k travel while window k + 1 is computed and are delivered before window k + 2,
+    in time because a spike of window k arrives at least 2W steps after it is emitted.
+    With d = 1, W = 1 and each step's spikes are exchanged before the next step.
+    """
+
+    name = "collective"
+
+    def __init__(self, sim):
+        super().__init__(sim)
+        la = sim.routing.in_lookahead
+        local_min = int(la.min()) if la.size and la.min() != NO_LINK else MAX_CHUNK
+        d = min(int(sim.context.allreduce(local_min, "min")), MAX_CHUNK)
+        self.pipelined = d >= 2
+        self.window = d // 2 if self.pipelined else 1
+
+    def run(self, end):
+        # Schedule of one rank (every rank runs the same windows in lockstep):
+        #   for each window k = (base, base + W]:
+        #     compute the window's steps
+        #     pack its spikes per destination rank; start Ialltoall of the counts (k)
+        #     pipelined: finish the data exchange of window k - 1 and deliver it
+        #     post the data exchange of window k (Ialltoallv)
+        #     not pipelined (W = d = 1): finish window k now and deliver it
+        #   at the end of run: finish and deliver the last window
+        sim = self.sim
+        pending = None
+        while sim.step < end:
+            base = sim.step
+            self._compute(min(end, base + self.window))
+            per_rank = pack_by_destination(sim, base)
+            self._count_sent(per_rank)
+            handle = sim.context.start_alltoallv(per_rank)
+            if pending is not None:
+                self._finish(*pending)
+            handle.post_data()
+            pending = (handle, base)
+            if not self.pipelined:
+                self._finish(*pending)
+                pending = None
+        if pending is not None:
+            self._finish(*pending)
+
+    def _finish(self, handle, base):
+        buf, counts = handle.finish()
+        self.counters["wait_s"] += handle.wait_seconds
+        self.counters["messages_received"] += int(np.count_nonzero(counts))
+        self._deliver(buf, base)
+
+
+class AsyncExchange(_Backend):
+    """Non-blocking point-to-point messages with neighbour ranks only, no global clock.
+
+    Each incoming link r -> me has a clock c_r (every spike r emitted up to step c_r has
+    arrived) and a lookahead L_r (smallest delay on the link).  This rank may compute up to
+    min_r(c_r + L_r); after each chunk it sends every out-neighbour one message
+    [clock, base, spikes...], empty or not: an empty message still advances that link's
+    clock (conservative parallel discrete-event simulation, null messages).  A rank waits
+    only when a neighbour's clock holds it back; there is no barrier in the loop.  A
+    neighbour may run ahead by up to its own lookahead, so a spike can arrive before its
+    arrival steps fit in the ring buffer; the Simulation keeps it until they do and bounds
+    the horizon so that it is delivered in time.
+    """
+
+    name = "async"
+
+    def __init__(self, sim):
+        super().__init__(sim)
+        r = sim.routing
+        self.in_ranks = [int(x) for x in r.in_ranks]
+        self.lookahead = {x: int(r.in_lookahead[x]) for x in self.in_ranks}
+        self.clock = {x: sim.step for x in self.in_ranks}
+        self.out_ranks = [int(x) for x in r.out_ranks]
+        self.requests = []  # (request, buffer) of sends in flight
+
+    def run(self, end):
+        # Schedule of one rank:
+        #   until step == end:
+        #     receive every message already here (deliver its spikes, advance link clocks)
+        #     horizon = min(end, step + MAX_CHUNK, min over incoming links of clock + lookahead,
+        #                   last step before a spike that arrived early must be delivered)
+        #     horizon > step: compute up to the horizon; deliver early spikes now due; send
+        #                     each out-neighbour its spikes of the chunk with the new clock
+        #                     (an empty message if none)
+        #     otherwise:      block until one message arrives (counted as waiting)
+        #   then wait until every incoming link's clock reaches end (its spikes that arrive
+        #   later are in the ring buffers before the next run), and for the sends to finish
+        sim = self.sim
+        while sim.step < end:
+            self._receive(block=False)
+            horizon = min(end, sim.step + MAX_CHUNK, sim.pending_horizon(),
+                          *(self.clock[r] + self.lookahead[r] for r in self.in_ranks))
+            if horizon > sim.step:
+                base = sim.step
+                self._compute(horizon)
+                sim.deliver_pending()
+                self._send(pack_by_destination(sim, base), base)
+            else:
+                self._receive(block=True)
+        while any(self.clock[r] < end for r in self.in_ranks):
+            self._receive(block=True)
+        t0 = time.perf_counter()
+        self.sim.context.wait_all([req for req, _ in self.requests])
+        self.counters["wait_s"] += time.perf_counter() - t0
+        self.requests = []
+
+    def _send(self, per_rank, base):
+        ctx = self.sim.context
+        self.requests = [(q, b) for q, b in self.requests if not q.Test()]
+        for r in self.out_ranks:
+            msg = np.concatenate(([self.sim.step, base], per_rank[r]))
+            self.requests.append((ctx.send(msg, r), msg))
+        self._count_sent([per_rank[r] for r in self.out_ranks], header_words=2)
+
+    def _receive(self, block):
+        ctx = self.sim.context
+        while True:
+            t0 = time.perf_counter()
+            got = ctx.probe_recv(block)
+            if block:
+                self.counters["wait_s"] += time.perf_counter() - t0
+            if got is None:
+                return
+            source, msg = got
+            if source not in self.clock or msg.size < 2:
+                raise CommunicationError(
+                    f"async exchange: unexpected message from rank {source} on rank "
+                    f"{ctx.rank}; the ranks disagree about the routing")
+            self.counters["messages_received"] += 1
+            self.counters["bytes_received"] += 16  # the header
+            self.clock[source] = int(msg[0])
+            self._deliver(msg[2:], int(msg[1]))
+            if block:
+                return
+
+
+BACKENDS = {"collective": CollectiveExchange, "async": AsyncExchange}
+
+
+def make_exchange(name, sim):
+    try:
+        cls = BACKENDS[name]
+    except KeyError:
+        raise ConfigError(
+            f"exchange backend {name!r} is not known; use one of {', '.join(BACKENDS)}") from None
+    return cls(sim)

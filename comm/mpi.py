@@ -1,0 +1,127 @@
+"""MPIContext: the only module that imports mpi4py.
+
+Every message is an int64 array.  ``start_alltoallv`` is a non-blocking all-to-all in two
+phases: ``Ialltoall`` of the counts at once; ``post_data()`` waits for the counts (tiny) and
+starts ``Ialltoallv`` of the data; ``finish()`` waits for the data.  The collective backend
+posts the data of window k and computes window k + 1 before finishing it.
+
+No rank dies alone: on an uncaught exception on any rank, the excepthook installed here
+prints that rank's message on stderr and calls MPI_Abort, which ends every rank of the job.
+"""
+import sys
+import time
+import traceback
+
+import numpy as np
+from mpi4py import MPI
+
+from distsim.errors import DistsimError
+
+_OPS = {"sum": MPI.SUM, "min": MPI.MIN, "max": MPI.MAX}
+TAG_SPIKES = 17
+
+
+def _abort_on_uncaught(exc_type, exc, tb):
+    rank = MPI.COMM_WORLD.Get_rank()
+    if isinstance(exc, DistsimError):
+        text = f"distsim: error on rank {rank}: {exc}\n"
+    else:
+        text = (f"distsim: rank {rank} failed:\n"
+                + "".join(traceback.format_exception(exc_type, exc, tb)))
+    sys.stderr.write(text)
+    sys.stderr.flush()
+    MPI.COMM_WORLD.Abort(1)
+
+
+class TwoPhaseAlltoallv:
+    """Handle of a non-blocking all-to-all of int64 arrays (see module docstring)."""
+
+    def __init__(self, comm, arrays):
+        self.comm = comm
+        self.sendcounts = np.array([a.size for a in arrays], np.int64)
+        self.sendbuf = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
+        self.recvcounts = np.empty(comm.Get_size(), np.int64)
+        self.request = comm.Ialltoall(self.sendcounts, self.recvcounts)
+        self.wait_seconds = 0.0
+
+    def _wait(self):
+        t0 = time.perf_counter()
+        self.request.Wait()
+        self.wait_seconds += time.perf_counter() - t0
+
+    def post_data(self):
+        self._wait()
+        sdispl = np.concatenate(([0], np.cumsum(self.sendcounts)[:-1]))
+        rdispl = np.concatenate(([0], np.cumsum(self.recvcounts)[:-1]))
+        self.recvbuf = np.empty(int(self.recvcounts.sum()), np.int64)
+        self.request = self.comm.Ialltoallv(
+            [self.sendbuf, (self.sendcounts, sdispl), MPI.INT64_T],
+            [self.recvbuf, (self.recvcounts, rdispl), MPI.INT64_T])
+
+    def finish(self):
+        """Received data: (concatenated int64 array, counts per source rank)."""
+        self._wait()
+        return self.recvbuf, self.recvcounts
+
+
+class MPIContext:
+    """A rank of MPI_COMM_WORLD (or of ``comm``)."""
+
+    name = "mpi"
+    can_run = True
+
+    def __init__(self, comm=None, abort_on_error=True):
+        self.comm = comm or MPI.COMM_WORLD
+        self.rank = self.comm.Get_rank()
+        self.size = self.comm.Get_size()
+        if abort_on_error:
+            sys.excepthook = _abort_on_uncaught
+        self._status = MPI.Status()
+
+    def allreduce(self, x, op="sum"):
+        if isinstance(x, np.ndarray):
+            out = np.empty_like(x)
+            self.comm.Allreduce(x, out, op=_OPS[op])
+            return out
+        return self.comm.allreduce(x, op=_OPS[op])
+
+    def gather(self, obj):
+        return self.comm.gather(obj, root=0)
+
+    def bcast(self, obj):
+        return self.comm.bcast(obj, root=0)
+
+    def alltoallv(self, arrays):
+        handle = TwoPhaseAlltoallv(self.comm, [np.asarray(a, np.int64) for a in arrays])
+        handle.post_data()
+        buf, counts = handle.finish()
+        return np.split(buf, np.cumsum(counts)[:-1])
+
+    def start_alltoallv(self, arrays):
+        return TwoPhaseAlltoallv(self.comm, arrays)
+
+    def send(self, array, dest):
+        """Non-blocking send; returns a request whose ``Test()`` tells completion (keep the
+        array alive until then)."""
+        return self.comm.Isend([array, MPI.INT64_T], dest=dest, tag=TAG_SPIKES)
+
+    def probe_recv(self, block):
+        """One pending message as (source, int64 array), or None when none is pending and
+        ``block`` is False."""
+        st = self._status
+        if block:
+            self.comm.Probe(source=MPI.ANY_SOURCE, tag=TAG_SPIKES, status=st)
+        elif not self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=TAG_SPIKES, status=st):
+            return None
+        source = st.Get_source()
+        buf = np.empty(st.Get_count(MPI.INT64_T), np.int64)
+        self.comm.Recv([buf, MPI.INT64_T], source=source, tag=TAG_SPIKES)
+        return source, buf
+
+    @staticmethod
+    def wait_all(requests):
+        MPI.Request.Waitall(requests)
+
+    def abort(self, code=1):
+        sys.stderr.flush()
+        self.comm.Abort(code)

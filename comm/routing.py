@@ -1,0 +1,75 @@
+"""Routing tables: which ranks need the spikes of each local neuron, and link lookaheads.
+
+After the build every rank knows the source gids of its synapses (the rows of its synapse
+table).  One collective exchange of these source lists tells every rank, for each of its
+neurons, which other ranks hold targets of it; a spike is then sent once to each of those
+ranks, never to the others.  The lookahead of the link r -> s is the smallest delay
+(steps) of the synapses from neurons of r onto neurons of s: s may compute step t once it
+has every spike r emitted up to step t - lookahead.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+NO_LINK = np.iinfo(np.int64).max
+
+
+@dataclass
+class Routing:
+    send_ptr: np.ndarray      # int64 [n_local + 1]: CSR local neuron -> destination ranks
+    send_rank: np.ndarray     # int32
+    in_lookahead: np.ndarray  # int64 [size]: lookahead of link r -> me (NO_LINK if none)
+    out_ranks: np.ndarray     # ranks that need some of my spikes
+    in_ranks: np.ndarray      # ranks whose spikes I need
+
+    @property
+    def send_flag(self):
+        return np.diff(self.send_ptr) > 0
+
+
+def row_delay_bounds(table):
+    """Smallest and largest delay (steps) of each source row of a SynapseTable."""
+    bounds = []
+    for reduce, init in ((np.minimum, NO_LINK), (np.maximum, 0)):
+        seg = table.seg_delay.copy()
+        per_syn = np.flatnonzero(seg == 0)
+        if per_syn.size:
+            # per-synapse delays of consecutive such segments are stored back to back
+            seg[per_syn] = reduce.reduceat(table.syn_delay.astype(np.int64),
+                                           table.seg_dofs[per_syn])
+        rows = np.repeat(np.arange(table.row_gid.size), np.diff(table.seg_ptr))
+        out = np.full(table.row_gid.size, init, np.int64)
+        reduce.at(out, rows, seg)
+        bounds.append(out)
+    return bounds[0], bounds[1]
+
+
+def build_routing(context, decomposition, table, local_gid):
+    """Exchange source lists (one alltoallv) and build this rank's Routing."""
+    me, size = context.rank, context.size
+    owner = decomposition.rank_of[table.row_gid]
+    remote = owner != me
+    min_delay, _ = row_delay_bounds(table)
+    in_lookahead = np.full(size, NO_LINK, np.int64)
+    if np.any(remote):
+        np.minimum.at(in_lookahead, owner[remote], min_delay[remote])
+    needed = [table.row_gid[remote & (owner == r)] for r in range(size)]
+    wanted_by = context.alltoallv(needed)  # from each rank: my gids it needs
+    pairs_local, pairs_rank = [], []
+    for r, gids in enumerate(wanted_by):
+        if r == me or gids.size == 0:
+            continue
+        pairs_local.append(decomposition.local_index(gids))
+        pairs_rank.append(np.full(gids.size, r, np.int32))
+    n_local = local_gid.size
+    if pairs_local:
+        loc = np.concatenate(pairs_local)
+        rk = np.concatenate(pairs_rank)
+        order = np.lexsort((rk, loc))
+        loc, rk = loc[order], rk[order]
+    else:
+        loc, rk = np.empty(0, np.int64), np.empty(0, np.int32)
+    send_ptr = np.concatenate(([0], np.cumsum(np.bincount(loc, minlength=n_local))))
+    out_ranks = np.unique(rk)
+    in_ranks = np.flatnonzero(in_lookahead != NO_LINK)
+    return Routing(send_ptr.astype(np.int64), rk, in_lookahead, out_ranks, in_ranks)

@@ -1,0 +1,125 @@
+"""Balancers: functions (network, n_ranks) -> Decomposition, computable without MPI.
+
+    round_robin   gid g on rank g % n (NEST's distribution)
+    block         contiguous blocks of equal size (Arbor's partition_load_balance)
+    population    whole populations per rank while they fit in an equal share of the
+                  expected work; larger populations are split at share boundaries
+    balanced      contiguous blocks of equal expected work per model second:
+                  w(gid) = steps * UPDATE_NS + sum over incoming projections of
+                  expected in-degree * expected source rate * EVENT_NS
+                  + Poisson inputs * steps * POISSON_NS
+"""
+import numpy as np
+
+from distsim.errors import PartitionError
+from distsim.rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, OneToOne,
+                           PairwiseBernoulli)
+
+from .decomposition import Decomposition
+
+# cost model of the numba core (ns, measured on the Brunel benchmark)
+UPDATE_NS = 4.0
+EVENT_NS = 4.0
+POISSON_NS = 6.0
+DEFAULT_RATE_HZ = 10.0
+
+
+def _check(network, n_ranks):
+    if not isinstance(n_ranks, (int, np.integer)) or n_ranks < 1:
+        raise PartitionError(f"balancer: n_ranks {n_ranks!r} is not a positive integer; use >= 1")
+    if network.n_neurons == 0:
+        raise PartitionError("balancer: the network has no neurons to distribute")
+
+
+def round_robin(network, n_ranks):
+    _check(network, n_ranks)
+    return Decomposition(n_ranks, np.arange(network.n_neurons) % n_ranks, "round_robin")
+
+
+def block(network, n_ranks):
+    _check(network, n_ranks)
+    return Decomposition(n_ranks, _cut(np.ones(network.n_neurons), n_ranks), "block")
+
+
+def expected_indegree(network, proj):
+    """Expected number of incoming synapses of one target neuron of ``proj``."""
+    src = network.populations[proj.source].size
+    tgt = network.populations[proj.target].size
+    rule = proj.rule
+    same = proj.source == proj.target and not getattr(rule, "allow_autapses", True)
+    if isinstance(rule, FixedIndegree):
+        return float(rule.indegree)
+    if isinstance(rule, FixedOutdegree):
+        return rule.outdegree * src / max(tgt, 1)
+    if isinstance(rule, PairwiseBernoulli):
+        return rule.p * (src - (1 if same else 0))
+    if isinstance(rule, FixedTotalNumber):
+        return rule.N / max(tgt, 1)
+    if isinstance(rule, OneToOne):
+        return 1.0
+    if isinstance(rule, AllToAll):
+        return float(src - (1 if same else 0))
+    raise TypeError(rule)
+
+
+def expected_work(network, rates=None, t_model_ms=1000.0):
+    """Expected cost (ns per ``t_model_ms``) of each gid; ``rates`` maps population -> Hz."""
+    rates = rates or {}
+    steps = t_model_ms / network.dt
+    work = np.full(network.n_neurons, steps * UPDATE_NS)
+    for proj in network.projections:
+        tgt = network.populations[proj.target]
+        rate = rates.get(proj.source, DEFAULT_RATE_HZ)
+        work[tgt.first_gid:tgt.first_gid + tgt.size] += (
+            expected_indegree(network, proj) * rate * t_model_ms / 1000.0 * EVENT_NS)
+    for stim in network.poisson_inputs:
+        tgt = network.populations[stim.target]
+        idx = np.arange(tgt.size) if stim.neurons is None else np.asarray(stim.neurons)
+        work[tgt.first_gid + idx] += steps * POISSON_NS
+    return work
+
+
+def balanced(network, n_ranks, rates=None):
+    _check(network, n_ranks)
+    return Decomposition(n_ranks, _cut(expected_work(network, rates), n_ranks), "balanced")
+
+
+def population(network, n_ranks, rates=None):
+    """Equal-work contiguous cuts moved to the nearest population boundary wherever that
+    keeps the rank's work within 10 % of an equal share, so populations stay whole where
+    their sizes allow."""
+    _check(network, n_ranks)
+    work = expected_work(network, rates)
+    cum = np.concatenate(([0.0], np.cumsum(work)))
+    share = cum[-1] / n_ranks
+    cuts = np.searchsorted(np.cumsum(work) - 0.5 * work, share * np.arange(1, n_ranks))
+    pop_bounds = np.array([p.first_gid for p in network.populations.values()] + [work.size])
+    bounds = [0]
+    for cut in cuts:
+        nearest = pop_bounds[np.argmin(np.abs(pop_bounds - cut))]
+        load = cum[nearest] - cum[bounds[-1]]
+        if bounds[-1] < nearest < work.size and 0.9 * share <= load <= 1.1 * share:
+            cut = nearest
+        bounds.append(max(int(cut), bounds[-1]))
+    bounds.append(work.size)
+    rank_of = np.repeat(np.arange(n_ranks, dtype=np.int32), np.diff(bounds))
+    return Decomposition(n_ranks, rank_of, "population")
+
+
+def _cut(work, n_ranks):
+    """Contiguous ranks of equal cumulative work: each gid goes where its midpoint falls."""
+    cum = np.cumsum(work)
+    mid = cum - 0.5 * work
+    return np.minimum((mid / cum[-1] * n_ranks).astype(np.int64), n_ranks - 1)
+
+
+BALANCERS = {"round_robin": round_robin, "block": block, "population": population,
+             "balanced": balanced}
+
+
+def get_balancer(name):
+    try:
+        return BALANCERS[name]
+    except KeyError:
+        raise PartitionError(
+            f"balancer {name!r} is not known; use one of {', '.join(BALANCERS)}") from None
