@@ -1,0 +1,29 @@
+"""Run every test network with every balancer and backend; rank 0 prints one JSON object
+{"network/balancer/backend": [digest, recorded spikes], ...}.  Run under mpiexec -n N."""
+import json
+import sys
+
+from networks import NETWORKS
+
+from distsim import Simulation
+from distsim.partition import BALANCERS
+
+T_MS = 150.0
+
+
+def main():
+    out = {}
+    for name, make in NETWORKS.items():
+        for balancer in BALANCERS:
+            for backend in ("collective", "async"):
+                sim = Simulation(make(), decomposition=balancer, backend=backend)
+                sim.run(T_MS / 3)
+                sim.run(2 * T_MS / 3)  # two run calls: continuation across exchanges
+                s = sim.summary()
+                out[f"{name}/{balancer}/{backend}"] = [s["digest"], s["recorded_spikes"]]
+    if sim.context.rank == 0:
+        print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Spike trains are bit-identical for 1, 2, 3 and 4 ranks, every balancer and both exchange
+backends, for Brunel and a four-population network with delays from 0.1 to 5 ms."""
+import json
+
+import pytest
+from mpirun import mpiexec
+from networks import NETWORKS
+
+from distsim.partition import BALANCERS
+
+
+@pytest.fixture(scope="module")
+def digests():
+    out = {}
+    for n in (1, 2, 3, 4):
+        r = mpiexec(n, ["digests.py"], timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+        out[n] = json.loads(r.stdout.strip().splitlines()[-1])
+    return out
+
+
+def test_every_combination_ran(digests):
+    expected = {f"{net}/{bal}/{be}" for net in NETWORKS for bal in BALANCERS
+                for be in ("collective", "async")}
+    for n, d in digests.items():
+        assert set(d) == expected, n
+
+
+@pytest.mark.parametrize("network", sorted(NETWORKS))
+def test_identical_spikes_for_any_ranks_balancer_backend(digests, network):
+    reference = digests[1][f"{network}/block/collective"]
+    assert reference[1] > 1000  # a run with real activity
+    for n, d in digests.items():
+        for key, value in d.items():
+            if key.startswith(network + "/"):
+                assert value == reference, f"{n} ranks, {key}"
