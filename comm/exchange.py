@@ -12,6 +12,8 @@ import numpy as np
 
 from distsim.errors import CommunicationError, ConfigError
 
+from distsim.kernels.engine import C_OUT, pack_spikes
+
 from .routing import NO_LINK
 
 LAG_BITS = 16
@@ -21,21 +23,13 @@ COUNTER_KEYS = ("spikes_sent", "spikes_received", "messages_sent", "messages_rec
 
 
 def pack_by_destination(sim, base):
-    """This chunk's outgoing spikes as one packed int64 array per rank."""
-    steps, local = sim.take_outgoing()
+    """This chunk's outgoing spikes as one packed int64 array per rank; empties the queue."""
+    n = int(sim.counters[C_OUT])
     r = sim.routing
-    counts = r.send_ptr[local + 1] - r.send_ptr[local]
-    first = np.repeat(r.send_ptr[local], counts)
-    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    dest = r.send_rank[first + offset]
-    packed = (np.repeat(sim.local_gid[local], counts) << LAG_BITS) | np.repeat(steps - base, counts)
-    order = np.argsort(dest, kind="stable")
-    per_rank = np.split(packed[order], np.searchsorted(dest[order], np.arange(1, sim.context.size)))
-    return per_rank
-
-
-def unpack(packed, base):
-    return base + (packed & MAX_CHUNK), packed >> LAG_BITS
+    packed, counts = pack_spikes(sim.out_step, sim.out_local, n, r.send_ptr, r.send_rank,
+                                 sim.local_gid, base, LAG_BITS, sim.context.size)
+    sim.counters[C_OUT] = 0
+    return np.split(packed, np.cumsum(counts)[:-1])
 
 
 class _Backend:
@@ -51,8 +45,7 @@ class _Backend:
 
     def _deliver(self, packed, base):
         if packed.size:
-            steps, gids = unpack(packed, base)
-            self.sim.deliver_remote(steps, gids)
+            self.sim.deliver_remote(packed, base)
         self.counters["spikes_received"] += int(packed.size)
         self.counters["bytes_received"] += int(packed.nbytes)
 

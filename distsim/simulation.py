@@ -17,8 +17,8 @@ from .connectivity import build_synapse_table
 from .distributions import is_distribution
 from .errors import CommunicationError, ConfigError, ModelError, NetworkError
 from .kernels import connect as ck
-from .kernels.engine import (C_EVENTS, C_OUT, C_RECORDED, C_SPIKES, FIXED_BITS, N_COUNTERS,
-                             advance, deliver, to_fixed)
+from .kernels.engine import (C_EVENTS, C_RECORDED, C_SPIKES, FIXED_BITS, N_COUNTERS,
+                             advance, deliver, to_fixed, unpack_spikes)
 from .models.base import N_PAR_ROWS, N_STATE_ROWS
 from .rng import PARAM, POISSON, POISSON_TABLE, poisson_tables, stream_id
 
@@ -288,27 +288,25 @@ class Simulation:
                     if self.step % s["interval"] == 0:
                         self._sample(s)
 
-    def take_outgoing(self):
-        """Steps and local indices of the spikes queued for other ranks; empties the queue."""
-        n = self.counters[C_OUT]
-        out = self.out_step[:n].copy(), self.out_local[:n].copy()
-        self.counters[C_OUT] = 0
-        return out
+    def deliver_remote(self, packed, base):
+        """Take packed spikes of other ranks' neurons (``gid << lag_bits | step - base``).
+        A spike is delivered into the ring buffers once all its arrival steps fall within the
+        ring (step + d <= now + ns - 1 for its longest delay); a spike from a rank that runs
+        ahead waits until then (see ``pending_horizon``)."""
+        from distsim.comm.exchange import LAG_BITS
 
-    def deliver_remote(self, steps, gids):
-        """Take spikes of other ranks' neurons (steps, gids).  A spike is delivered into the
-        ring buffers once all its arrival steps fall within the ring (step + d <= now + ns -
-        1 for its longest delay); a spike from a rank that runs ahead waits until then."""
-        tb = self.table
-        rows = np.searchsorted(tb.row_gid, gids)
-        rows = np.minimum(rows, max(tb.row_gid.size - 1, 0))
-        if gids.size and (tb.row_gid.size == 0 or np.any(tb.row_gid[rows] != gids)):
+        steps = np.empty(packed.size, np.int64)
+        rows = np.empty(packed.size, np.int64)
+        n_due, unknown = unpack_spikes(packed, base, LAG_BITS, self.table.row_gid,
+                                       self._row_max_delay, self.step + self.ns - 1, steps, rows)
+        if unknown:
             raise CommunicationError(
-                f"rank {self.context.rank} received spikes of gids it has no synapses from; "
-                f"the ranks disagree about the routing")
-        self._pending_steps = np.concatenate((self._pending_steps, steps.astype(np.int64)))
-        self._pending_rows = np.concatenate((self._pending_rows, rows.astype(np.int64)))
-        self.deliver_pending()
+                f"rank {self.context.rank} received {unknown} spikes of gids it has no synapses "
+                f"from; the ranks disagree about the routing")
+        self._deliver_rows(rows, steps, n_due)
+        if n_due < packed.size:
+            self._pending_steps = np.concatenate((self._pending_steps, steps[n_due:]))
+            self._pending_rows = np.concatenate((self._pending_rows, rows[n_due:]))
 
     def deliver_pending(self):
         """Deliver the waiting remote spikes whose arrival steps now all fit in the ring."""
@@ -317,9 +315,13 @@ class Simulation:
         due = (self._pending_steps + self._row_max_delay[self._pending_rows]
                <= self.step + self.ns - 1)
         rows, steps = self._pending_rows[due], self._pending_steps[due]
-        self._pending_rows, self._pending_steps = self._pending_rows[~due], self._pending_steps[~due]
+        self._pending_rows = self._pending_rows[~due]
+        self._pending_steps = self._pending_steps[~due]
+        self._deliver_rows(rows, steps, rows.size)
+
+    def _deliver_rows(self, rows, steps, n):
         tb = self.table
-        events, late = deliver(rows, steps, rows.size, self.step, self.ns, self.ring, tb.seg_ptr,
+        events, late = deliver(rows, steps, n, self.step, self.ns, self.ring, tb.seg_ptr,
                                tb.seg_start, tb.seg_wq, tb.seg_wofs, tb.seg_delay, tb.seg_dofs,
                                tb.syn_target, tb.syn_weight, tb.syn_delay)
         if late:

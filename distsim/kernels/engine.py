@@ -321,3 +321,60 @@ def advance(t_from, t_to, h, ns,
                             seg_wofs, seg_delay, seg_dofs, syn_target, syn_weight, syn_delay)
         counters[C_EVENTS] += events
     return t_to
+
+
+@nb.njit(cache=True)
+def pack_spikes(out_step, out_local, n, send_ptr, send_rank, local_gid, base, lag_bits, size):
+    """Outgoing spikes -> one int64 per (spike, destination rank), ``gid << lag_bits |
+    (step - base)``, grouped by destination; returns (packed, counts per rank)."""
+    counts = np.zeros(size, np.int64)
+    for k in range(n):
+        i = out_local[k]
+        for j in range(send_ptr[i], send_ptr[i + 1]):
+            counts[send_rank[j]] += 1
+    offsets = np.zeros(size, np.int64)
+    for r in range(1, size):
+        offsets[r] = offsets[r - 1] + counts[r - 1]
+    packed = np.empty(offsets[size - 1] + counts[size - 1], np.int64)
+    for k in range(n):
+        i = out_local[k]
+        word = (local_gid[i] << lag_bits) | (out_step[k] - base)
+        for j in range(send_ptr[i], send_ptr[i + 1]):
+            r = send_rank[j]
+            packed[offsets[r]] = word
+            offsets[r] += 1
+    return packed, counts
+
+
+@nb.njit(cache=True)
+def unpack_spikes(packed, base, lag_bits, row_gid, row_max_delay, last_slot_step, steps, rows):
+    """Packed spikes -> steps and source rows (binary search in row_gid), the spikes whose
+    arrival steps all fit in the ring (step + longest delay <= last_slot_step) first.
+    Returns (number that fit, number whose gid has no row here: a routing error)."""
+    mask = (np.int64(1) << lag_bits) - 1
+    unknown = 0
+    n_rows = row_gid.shape[0]
+    front = 0
+    back = packed.shape[0]
+    for k in range(packed.shape[0]):
+        gid = packed[k] >> lag_bits
+        step = base + (packed[k] & mask)
+        lo, hi = 0, n_rows
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if row_gid[mid] < gid:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == n_rows or row_gid[lo] != gid:
+            unknown += 1
+            continue
+        if step + row_max_delay[lo] <= last_slot_step:
+            steps[front] = step
+            rows[front] = lo
+            front += 1
+        else:
+            back -= 1
+            steps[back] = step
+            rows[back] = lo
+    return front, unknown
