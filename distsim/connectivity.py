@@ -6,13 +6,17 @@ position among that target's incoming synapses of the projection as counter.  He
 network is the same for any number of ranks.
 
 The table is a CSR over source rows (every gid with at least one local target), each row a
-list of segments, one per projection:
+list of segments, one per projection.  A segment's fields sit together in one row of the
+int64 matrix ``seg`` (so one cache line serves a spike's segment lookup):
 
-    seg_ptr[row] .. seg_ptr[row+1]   segments of the row
-    seg_start[s] .. seg_start[s+1]   synapses of segment s (targets in syn_target, local index,
-                                     narrowest unsigned type)
-    seg_wq[s], seg_delay[s]          fixed-point weight and delay (steps) when homogeneous
-    seg_wofs[s], seg_dofs[s]         else offsets into syn_weight (float32), syn_delay (uint8/16)
+    seg_ptr[row] .. seg_ptr[row+1]       segments of the row
+    seg[s, SEG_START] .. seg[s+1, SEG_START]
+                                         synapses of segment s (targets in syn_target: local
+                                         index, narrowest unsigned type)
+    seg[s, SEG_WQ]                       fixed-point weight when homogeneous
+    seg[s, SEG_WOFS]                     else offset of its weights in syn_weight (float32), -1
+    seg[s, SEG_DELAY]                    delay (steps, > 0) when homogeneous, else
+                                         -(offset of its delays in syn_delay) - 1
 """
 from dataclasses import dataclass
 
@@ -28,16 +32,15 @@ from .rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, O
                     PairwiseBernoulli)
 
 
+SEG_START, SEG_WQ, SEG_DELAY, SEG_WOFS = 0, 1, 2, 3
+
+
 @dataclass
 class SynapseTable:
     row_gid: np.ndarray      # int64, sorted: gid of each source row
     seg_ptr: np.ndarray      # int64 [n_rows + 1]
-    seg_start: np.ndarray    # int64 [n_seg + 1]
+    seg: np.ndarray          # int64 [n_seg + 1, 4]: start, wq, delay, wofs (see module doc)
     seg_proj: np.ndarray     # int32 projection index of each segment
-    seg_wq: np.ndarray       # int64
-    seg_wofs: np.ndarray     # int64, -1 = homogeneous weight
-    seg_delay: np.ndarray    # int64 steps, 0 = per-synapse delay
-    seg_dofs: np.ndarray     # int64
     syn_target: np.ndarray   # uint16 / uint32
     syn_weight: np.ndarray   # float32
     syn_delay: np.ndarray    # uint8 / uint16
@@ -46,12 +49,26 @@ class SynapseTable:
 
     @property
     def n_synapses(self):
-        return int(self.seg_start[-1])
+        return int(self.seg[-1, SEG_START])
+
+    @property
+    def seg_start(self):
+        return self.seg[:, SEG_START]
+
+    @property
+    def seg_delay(self):
+        """Homogeneous delay of each segment (steps), 0 where delays are per synapse."""
+        return np.maximum(self.seg[:-1, SEG_DELAY], 0)
+
+    @property
+    def seg_dofs(self):
+        """Offset of each segment's delays in syn_delay, -1 where homogeneous."""
+        d = self.seg[:-1, SEG_DELAY]
+        return np.where(d > 0, -1, -d - 1)
 
     @property
     def nbytes(self):
-        return sum(a.nbytes for a in (self.row_gid, self.seg_ptr, self.seg_start, self.seg_proj,
-                                      self.seg_wq, self.seg_wofs, self.seg_delay, self.seg_dofs,
+        return sum(a.nbytes for a in (self.row_gid, self.seg_ptr, self.seg, self.seg_proj,
                                       self.syn_target, self.syn_weight, self.syn_delay))
 
 
@@ -198,6 +215,10 @@ def _assemble(parts, n_local, net, tdtype):
     (seg_ptr, seg_start, seg_proj, seg_wq, seg_wofs, seg_delay, seg_dofs, syn_target, syn_weight,
      syn_delay) = ck.assemble_csr(rows, row_gid.size, sizes, proj_index, proj_wq, proj_dconst,
                                   has_w, has_d, targets, weights, delays)
-    return SynapseTable(row_gid, seg_ptr, seg_start, seg_proj, seg_wq, seg_wofs, seg_delay,
-                        seg_dofs, syn_target, syn_weight, syn_delay, max_d,
-                        min_d if min_d != np.iinfo(np.int64).max else 0)
+    seg = arrays.zeros((seg_start.size, 4), np.int64)
+    seg[:, SEG_START] = seg_start
+    seg[:-1, SEG_WQ] = seg_wq
+    seg[:-1, SEG_WOFS] = seg_wofs
+    seg[:-1, SEG_DELAY] = np.where(seg_delay > 0, seg_delay, -seg_dofs - 1)
+    return SynapseTable(row_gid, seg_ptr, seg, seg_proj, syn_target, syn_weight, syn_delay,
+                        max_d, min_d if min_d != np.iinfo(np.int64).max else 0)

@@ -1,10 +1,13 @@
-"""Simulation(network, context, decomposition): build the local part, run, collect results.
+"""Simulation(network, context, decomposition, backend): build the local part, run, collect.
 
-Build: the neurons this rank owns are laid out population by population (one group per
-population); their parameters and initial states are drawn from streams keyed by
-(seed, PARAM/INIT, "pop.param", gid) and lowered to the kernels' arrays; their incoming
-synapses are generated and stored source-indexed (connectivity.py); stimuli are lowered to
-flat arrays.  ``run(t_ms)`` may be called repeatedly and continues exactly where it stopped.
+Build (on every rank, for its own neurons only): the neurons are laid out population by
+population (one group per population); their parameters and initial states are drawn
+from streams keyed by (seed, PARAM, "pop.param", gid) and lowered to the kernels' arrays;
+their incoming synapses are generated and stored source-indexed (connectivity.py);
+stimuli are lowered to flat arrays; one exchange of source lists builds the routing
+(comm/routing.py).  ``run(t_ms)`` may be called repeatedly and continues exactly where it
+stopped; with several ranks the exchange backend (comm/exchange.py) alternates computing
+and exchanging spikes.
 """
 import hashlib
 import math
@@ -13,7 +16,7 @@ import time
 import numpy as np
 
 from . import arrays
-from .connectivity import build_synapse_table
+from .connectivity import SEG_WOFS, SEG_WQ, build_synapse_table
 from .distributions import is_distribution
 from .errors import CommunicationError, ConfigError, ModelError, NetworkError
 from .kernels import connect as ck
@@ -321,8 +324,7 @@ class Simulation:
 
     def _deliver_rows(self, rows, steps, n):
         tb = self.table
-        events, late = deliver(rows, steps, n, self.step, self.ns, self.ring, tb.seg_ptr,
-                               tb.seg_start, tb.seg_wq, tb.seg_wofs, tb.seg_delay, tb.seg_dofs,
+        events, late = deliver(rows, steps, n, self.step, self.ns, self.ring, tb.seg_ptr, tb.seg,
                                tb.syn_target, tb.syn_weight, tb.syn_delay)
         if late:
             raise CommunicationError(
@@ -341,8 +343,8 @@ class Simulation:
         return advance(self.step, stop, self.dt, self.ns, self.grp_model, self.grp_lo,
                        self.grp_hi, self.grp_pbase, self.grp_pstride, self.par, self.st, self.refr, self.ring, self.cur,
                        *self.pz, *self.dc, self.ss_step, self.ss_local,
-                       self.local_row, tb.seg_ptr, tb.seg_start, tb.seg_wq, tb.seg_wofs,
-                       tb.seg_delay, tb.seg_dofs, tb.syn_target, tb.syn_weight, tb.syn_delay,
+                       self.local_row, tb.seg_ptr, tb.seg, tb.syn_target, tb.syn_weight,
+                       tb.syn_delay,
                        self.rec_flag, self.local_gid, self.rec_step, self.rec_gid,
                        self.send_flag, self.out_step, self.out_local, self.counters,
                        self._spiked, self._rows, self._steps)
@@ -412,8 +414,8 @@ class Simulation:
         syn_seg = syn_seg[sel]
         first = tb.seg_start[syn_seg]
         pos = np.flatnonzero(sel) - first
-        wofs = tb.seg_wofs[syn_seg]
-        weight = np.where(wofs < 0, tb.seg_wq[syn_seg] * 2.0 ** -FIXED_BITS,
+        wofs = tb.seg[syn_seg, SEG_WOFS]
+        weight = np.where(wofs < 0, tb.seg[syn_seg, SEG_WQ] * 2.0 ** -FIXED_BITS,
                           tb.syn_weight[np.where(wofs < 0, 0, wofs + pos)] if tb.syn_weight.size
                           else 0.0)
         dofs = tb.seg_dofs[syn_seg]

@@ -215,37 +215,34 @@ def _stimulate(t, ns, ring, cur, pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_gu
 
 
 @nb.njit(cache=True)
-def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg_start, seg_wq, seg_wofs, seg_delay,
-            seg_dofs, syn_target, syn_weight, syn_delay):
+def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight, syn_delay):
     """Add the weights of the synapses of source rows ``rows[:n]`` (spikes emitted in steps
-    ``steps[:n]``) to the slots step + d of their targets.  Returns (synaptic events, late
-    synapses): a synapse is late when step + d <= ``now``, the last step computed, which the
-    exchange must never allow."""
+    ``steps[:n]``) to the slots step + d of their targets; ``seg`` columns as
+    connectivity.SEG_*.  Returns (synaptic events, late synapses): a synapse is late when
+    step + d <= ``now``, the last step computed, which the exchange must never allow."""
     events = 0
     late = 0
     for k in range(n):
         row = rows[k]
         t = steps[k]
         for sg in range(seg_ptr[row], seg_ptr[row + 1]):
-            a = seg_start[sg]
-            b = seg_start[sg + 1]
-            wofs = seg_wofs[sg]
-            d = seg_delay[sg]
+            a = seg[sg, 0]
+            b = seg[sg + 1, 0]
+            wq = seg[sg, 1]
+            d = seg[sg, 2]
+            wofs = seg[sg, 3]
             events += b - a
             if wofs < 0 and d > 0:
                 if t + d <= now:
                     late += b - a
-                wq = seg_wq[sg]
                 line = ring[(t + d) % ns + (0 if wq >= 0 else ns)]
                 for m in range(a, b):
                     line[syn_target[m]] += wq
             else:
-                dofs = seg_dofs[sg]
-                wq = seg_wq[sg]
                 for m in range(a, b):
                     if wofs >= 0:
                         wq = to_fixed(np.float64(syn_weight[wofs + m - a]))
-                    dd = d if d > 0 else np.int64(syn_delay[dofs + m - a])
+                    dd = d if d > 0 else np.int64(syn_delay[-d - 1 + m - a])
                     if t + dd <= now:
                         late += 1
                     ring[(t + dd) % ns + (0 if wq >= 0 else ns), syn_target[m]] += wq
@@ -258,8 +255,7 @@ def advance(t_from, t_to, h, ns,
             pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_guide, pz_wq, pz_delay, pz_start, pz_stop,
             dc_ptr, dc_local, dc_amp, dc_delay, dc_start, dc_stop,
             ss_step, ss_local,
-            local_row, seg_ptr, seg_start, seg_wq, seg_wofs, seg_delay, seg_dofs,
-            syn_target, syn_weight, syn_delay,
+            local_row, seg_ptr, seg, syn_target, syn_weight, syn_delay,
             rec_flag, local_gid, rec_step, rec_gid, send_flag, out_step, out_local,
             counters, spiked, rows, steps):
     """Compute steps t_from+1 .. t_to; return the last step computed.  Spikes of neurons
@@ -317,8 +313,8 @@ def advance(t_from, t_to, h, ns,
                 steps[n_rows] = t
                 n_rows += 1
         counters[C_SPIKES] += nspk
-        events, _ = deliver(rows, steps, n_rows, t, ns, ring, seg_ptr, seg_start, seg_wq,
-                            seg_wofs, seg_delay, seg_dofs, syn_target, syn_weight, syn_delay)
+        events, _ = deliver(rows, steps, n_rows, t, ns, ring, seg_ptr, seg, syn_target,
+                            syn_weight, syn_delay)
         counters[C_EVENTS] += events
     return t_to
 
