@@ -194,26 +194,20 @@ class Network:
                 raise ConnectionRuleError(
                     f"{where}: {rule.rule} {what} {value!r} is not a non-negative integer")
 
+        def degree(value, what, available, pop, side):
+            count(value, what)
+            if value > 0 and available <= 0:
+                raise ConnectionRuleError(f"{where}: {rule.rule} {value} with no {side}")
+            if not rule.allow_multapses and value > available:
+                raise ConnectionRuleError(
+                    f"{where}: {rule.rule} {value} is larger than the {available} available "
+                    f"{side} of '{pop.name}' without multapses; use {what} <= {available} or "
+                    f"allow_multapses=True")
+
         if isinstance(rule, FixedIndegree):
-            count(rule.indegree, "indegree")
-            if rule.indegree > 0 and available_src <= 0:
-                raise ConnectionRuleError(
-                    f"{where}: fixed_indegree {rule.indegree} from an empty source set")
-            if not rule.allow_multapses and rule.indegree > available_src:
-                raise ConnectionRuleError(
-                    f"{where}: fixed_indegree {rule.indegree} is larger than the {available_src} "
-                    f"available sources of '{src.name}' without multapses; use indegree <= "
-                    f"{available_src} or allow_multapses=True")
+            degree(rule.indegree, "indegree", available_src, src, "sources")
         elif isinstance(rule, FixedOutdegree):
-            count(rule.outdegree, "outdegree")
-            if rule.outdegree > 0 and available_tgt <= 0:
-                raise ConnectionRuleError(
-                    f"{where}: fixed_outdegree {rule.outdegree} into an empty target set")
-            if not rule.allow_multapses and rule.outdegree > available_tgt:
-                raise ConnectionRuleError(
-                    f"{where}: fixed_outdegree {rule.outdegree} is larger than the "
-                    f"{available_tgt} available targets of '{tgt.name}' without multapses; use "
-                    f"outdegree <= {available_tgt} or allow_multapses=True")
+            degree(rule.outdegree, "outdegree", available_tgt, tgt, "targets")
         elif isinstance(rule, PairwiseBernoulli):
             p = rule.p
             if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:

@@ -8,7 +8,7 @@ Prints a JSON list, one object per run: ``network``, ``neurons``, ``synapses``, 
 ``backend``, ``t_sim_ms``, ``rtf`` (wall s per model s, slowest rank), ``speedup`` and
 ``efficiency`` (rtf on 1 rank / (ranks x rtf)), ``bytes_sent`` and ``messages_sent``
 (summed over ranks), ``bytes_per_rank``, ``wait_fraction`` (time waiting in the exchange /
-run time, over all ranks), ``digest``.  Each run is its own ``mpiexec -n N`` (the mpich
+run time, over all ranks), ``digest`` (all spikes are recorded: equal for every N).  Each run is its own ``mpiexec -n N`` (the mpich
 wheel's, oversubscribed beyond 2 ranks on a 2-core machine: such runs measure
 communication volume, not speed).  With ``--repeat K`` each configuration runs K times and
 the fastest is kept (the machines here are shared and noisy).
@@ -31,7 +31,7 @@ def worker(network, backend):
     from distsim.examples import brunel
 
     order, epsilon, t_sim = NETWORKS[network]
-    sim = Simulation(brunel(order=order, epsilon=epsilon, record=False), backend=backend)
+    sim = Simulation(brunel(order=order, epsilon=epsilon), backend=backend)
     sim.run(t_sim)
     s = sim.summary()
     if sim.context.rank == 0:
