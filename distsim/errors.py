@@ -40,3 +40,7 @@ class PartitionError(DistsimError, ValueError):
 
 class CommunicationError(DistsimError, RuntimeError):
     """A failure of the exchange between ranks (another rank failed, a protocol violation)."""
+
+
+class StoreError(DistsimError, ValueError):
+    """A run store or checkpoint that cannot be read (missing, foreign, newer format)."""

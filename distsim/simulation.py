@@ -20,7 +20,7 @@ from .connectivity import SEG_WOFS, SEG_WQ, build_synapse_table
 from .distributions import is_distribution
 from .errors import CommunicationError, ConfigError, ModelError, NetworkError
 from .kernels import connect as ck
-from .kernels.engine import (C_EVENTS, C_RECORDED, C_SPIKES, FIXED_BITS, N_COUNTERS,
+from .kernels.engine import (C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES, FIXED_BITS, N_COUNTERS,
                              advance, deliver, to_fixed, unpack_spikes)
 from .models.base import N_PAR_ROWS, N_STATE_ROWS
 from .rng import PARAM, POISSON, POISSON_TABLE, poisson_tables, stream_id
@@ -43,11 +43,16 @@ class Simulation:
     launcher, else one process) with ``decomposition`` (a Decomposition or a balancer name;
     default "block") and the spike exchange ``backend`` ("collective" or "async").
 
+    With ``store`` (a path), recorded spikes and samples go to a zarr run store
+    (distsim/store/LAYOUT.md), flushed every ``flush_steps`` steps or when the buffered spikes
+    exceed ``flush_mb`` MB, and at the end of every ``run``.
+
     Under MPI every rank must construct the Simulation and call ``run``, ``summary`` and
     ``digest`` (they are collective); ``spikes`` and ``states`` return this rank's part.
     """
 
-    def __init__(self, network, context=None, decomposition=None, backend="collective"):
+    def __init__(self, network, context=None, decomposition=None, backend="collective",
+                 store=None, flush_steps=10000, flush_mb=64.0):
         from distsim.comm import default_context
         from distsim.comm.exchange import make_exchange
         from distsim.comm.routing import build_routing, row_delay_bounds
@@ -90,6 +95,7 @@ class Simulation:
         self._row_min_delay, self._row_max_delay = row_delay_bounds(self.table)
         self._pending_steps = np.empty(0, np.int64)
         self._pending_rows = np.empty(0, np.int64)
+        self._last_flush = 0
         self.send_flag = self.routing.send_flag
         cap = max(_INITIAL_RECORD_CAPACITY, 2 * self.n_local)
         self.out_step = arrays.zeros(cap, np.int64)
@@ -99,6 +105,15 @@ class Simulation:
         self._rows = arrays.zeros(self.n_local, np.int64)
         self._steps = arrays.zeros(self.n_local, np.int64)
         self.exchange = make_exchange(backend, self)
+        if not (isinstance(flush_steps, int) and flush_steps >= 1 and flush_mb > 0):
+            raise ConfigError(
+                f"Simulation: flush_steps {flush_steps!r} and flush_mb {flush_mb!r} must be a "
+                f"positive number of steps and of megabytes")
+        self.flush_steps, self.flush_bytes = flush_steps, int(flush_mb * 1e6)
+        self.writer = None
+        if store is not None:
+            from distsim.store import RunWriter
+            self.writer = RunWriter(store, self)
         self.build_seconds = time.perf_counter() - t0
         self.run_seconds = 0.0
 
@@ -236,7 +251,7 @@ class Simulation:
             cols = self.grp_pbase[g] + (idx - self.grp_lo[g]) * self.grp_pstride[g]
             self._samplers.append({"rec": rec, "gids": gids, "idx": idx, "cols": cols,
                                    "interval": interval,
-                                   "model": model, "times": [],
+                                   "model": model, "steps": [],
                                    "values": {v: [] for v in rec.variables}})
 
     # ------------------------------------------------------------------ run
@@ -271,25 +286,90 @@ class Simulation:
                 f"MPIContext, or with one LocalContext")
         end = self.step + int(round(n))
         t0 = time.perf_counter()
-        if self.context.size == 1:
-            self._compute(end)
-        else:
-            self.exchange.run(end)
+        if self.writer is not None:
+            self.writer.begin(self)
+        try:
+            if self.context.size == 1:
+                self._compute(end)
+            else:
+                self.exchange.run(end)
+        except BaseException:
+            if self.writer is not None:
+                self.writer.mark_failed()
+            raise
         self.run_seconds += time.perf_counter() - t0
+        if self.writer is not None:
+            self.flush()
+            self.context.allreduce(0)  # every rank has flushed before the run is complete
+            self.writer.close(self, "complete", self.rank_counters())
+
+    def flush(self):
+        """Write this rank's buffered spikes and samples to the store (a no-op without)."""
+        if self.writer is None:
+            return
+        n = self.counters[C_RECORDED]
+        self.writer.flush(self.rec_step[:n], self.rec_gid[:n], self._samplers, self.step)
+        self.counters[C_RECORDED] = 0
+        for s in self._samplers:
+            s["steps"].clear()
+            for vals in s["values"].values():
+                vals.clear()
+        self._last_flush = self.step
+
+    def checkpoint(self, path):
+        """Write the state at the current step to the zarr checkpoint ``path`` (collective).
+        ``Simulation.restore`` continues from it on any number of ranks."""
+        from distsim.store.checkpoint import write_checkpoint
+        self.flush()
+        write_checkpoint(self, path)
+
+    @classmethod
+    def restore(cls, path, context=None, decomposition=None, backend="collective", **options):
+        """A Simulation at the step of checkpoint ``path``, built anew for this context and
+        decomposition (any rank count, any balancer); ``options`` as for the constructor."""
+        import json
+
+        from distsim.network import Network
+        from distsim.store.checkpoint import load_checkpoint, read_checkpoint_attrs
+        root, attrs = read_checkpoint_attrs(path)
+        network = Network.from_dict(json.loads(attrs["network"]))
+        sim = cls(network, context, decomposition, backend, **options)
+        load_checkpoint(sim, root, attrs)
+        return sim
+
+    def set_step(self, step):
+        """Position a freshly built simulation at ``step`` (used by restore)."""
+        from distsim.comm.exchange import make_exchange
+        self.step = self._last_flush = int(step)
+        self.counters[C_SCHEDULE] = np.searchsorted(self.ss_step, step, side="right")
+        self.exchange = make_exchange(self.exchange.name, self)
+        if self.writer is not None:
+            self.writer.begin(self)
 
     def _compute(self, upto):
         while self.step < upto:
             stop = upto
             for s in self._samplers:
                 stop = min(stop, (self.step // s["interval"] + 1) * s["interval"])
+            if self.writer is not None:
+                stop = min(stop, self._last_flush + self.flush_steps)
             reached = self._advance(stop)
-            if reached < stop:
-                self._grow_buffers()
             self.step = reached
+            if reached < stop and not self._flush_if_full():
+                self._grow_buffers()
             if reached == stop:
                 for s in self._samplers:
                     if self.step % s["interval"] == 0:
                         self._sample(s)
+            if self.writer is not None and self.step >= self._last_flush + self.flush_steps:
+                self.flush()
+
+    def _flush_if_full(self):
+        """Flush instead of growing the record buffer once it holds ``flush_mb``."""
+        if self.writer is None or 16 * self.counters[C_RECORDED] < self.flush_bytes:
+            return False
+        self.flush()
+        return self.out_step.size - self.counters[C_OUT] >= self.n_local
 
     def deliver_remote(self, packed, base):
         """Take packed spikes of other ranks' neurons (``gid << lag_bits | step - base``).
@@ -359,7 +439,7 @@ class Simulation:
                 setattr(self, name, new)
 
     def _sample(self, s):
-        s["times"].append(self.step * self.dt)
+        s["steps"].append(self.step)
         for var in s["rec"].variables:
             s["values"][var].append(s["model"].record(var, self.par, self.st, s["idx"], s["cols"]))
 
@@ -382,17 +462,29 @@ class Simulation:
         return steps[order] * self.dt, gids[order]
 
     def spike_steps(self):
+        """This rank's recorded spikes as (steps, gids), in the store and in memory."""
         n = self.counters[C_RECORDED]
-        return self.rec_step[:n].copy(), self.rec_gid[:n].copy()
+        steps, gids = self.rec_step[:n].copy(), self.rec_gid[:n].copy()
+        if self.writer is not None and self.writer.flushed_spikes:
+            k = self.writer.flushed_spikes
+            steps = np.concatenate((self.writer.group["spike_step"][:k], steps))
+            gids = np.concatenate((self.writer.group["spike_gid"][:k], gids))
+        return steps, gids
 
     def states(self, index=0):
-        """Samples of state recorder ``index``: dict with 'times' (ms), 'gids' and one
-        (n_samples, n_neurons) array per variable."""
+        """Samples of state recorder ``index`` on this rank: dict with 'times' (ms), 'gids'
+        and one (n_samples, n_neurons) array per variable (from the store and memory)."""
         s = self._samplers[index]
-        out = {"times": np.array(s["times"]), "gids": s["gids"]}
-        for var, vals in s["values"].items():
-            out[var] = np.array(vals).reshape(len(s["times"]), s["gids"].size)
-        return out
+        steps = np.array(s["steps"], np.int64)
+        values = {var: np.array(vals).reshape(steps.size, s["gids"].size)
+                  for var, vals in s["values"].items()}
+        if self.writer is not None and self.writer.flushed_samples[index]:
+            k = self.writer.flushed_samples[index]
+            g = self.writer.group[f"state/{index}"]
+            steps = np.concatenate((g["step"][:k], steps))
+            values = {var: np.concatenate((g[var][:k].astype(np.float64), v))
+                      for var, v in values.items()}
+        return {"times": steps * self.dt, "gids": s["gids"], **values}
 
     def connections(self, projection=None):
         """The local synapses (of one projection, by name, or all) as a dict of arrays
@@ -464,8 +556,9 @@ class Simulation:
         ctx = self.context
         n_neurons = sum(p.size for p in self.network.populations.values()
                         if not p.model.is_source_only)
+        n_recorded = self.counters[C_RECORDED] + (self.writer.flushed_spikes if self.writer else 0)
         totals = ctx.allreduce(np.array([
-            self.table.n_synapses, self.counters[C_SPIKES], self.counters[C_RECORDED],
+            self.table.n_synapses, self.counters[C_SPIKES], n_recorded,
             int(self.rec_flag.sum()), self.counters[C_EVENTS]], dtype=np.int64), "sum")
         synapses, spikes, n_rec, recorded_neurons, events = (int(x) for x in totals)
         wall = ctx.allreduce(self.run_seconds, "max")

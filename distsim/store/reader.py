@@ -1,0 +1,99 @@
+"""RunReader: the spikes and samples of a run store, lazily (dask) or in memory."""
+import json
+import warnings
+
+import dask.array as da
+import numpy as np
+import zarr
+
+from distsim.errors import StoreError
+
+from .writer import FORMAT, FORMAT_VERSION
+
+
+def open_run(path):
+    return RunReader(path)
+
+
+class RunReader:
+    """Read a run store written by RunWriter (any number of ranks)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        try:
+            self.root = zarr.open_group(self.path, mode="r")
+        except (FileNotFoundError, zarr.errors.GroupNotFoundError) as exc:
+            raise StoreError(f"run store {self.path!r}: no zarr group there ({exc}); give the "
+                             f"path of a store written by distsim run") from None
+        attrs = dict(self.root.attrs)
+        if attrs.get("format") != FORMAT:
+            raise StoreError(f"run store {self.path!r}: format {attrs.get('format')!r} is not "
+                             f"{FORMAT!r}; it was not written by distsim")
+        if attrs.get("format_version", 0) > FORMAT_VERSION:
+            raise StoreError(f"run store {self.path!r}: format version "
+                             f"{attrs['format_version']} is newer than this distsim reads "
+                             f"({FORMAT_VERSION}); upgrade distsim")
+        self.attrs = attrs
+        self.ranks = [self.root[f"ranks/{name}"] for name in sorted(self.root["ranks"].group_keys())]
+        if not self.complete:
+            warnings.warn(self.describe_incomplete(), stacklevel=2)
+
+    @property
+    def status(self):
+        return self.attrs["status"]
+
+    @property
+    def complete(self):
+        return self.status == "complete"
+
+    @property
+    def dt(self):
+        return self.attrs["dt"]
+
+    def network(self):
+        from distsim.network import Network
+        return Network.from_dict(json.loads(self.attrs["network"]))
+
+    def flushed_step(self):
+        """Model step up to which every rank's data are in the store."""
+        return min(int(g.attrs["flushed_step"]) for g in self.ranks) if self.ranks else 0
+
+    def describe_incomplete(self):
+        return (f"run store {self.path!r} is {self.status}, not complete: the run was "
+                f"interrupted; its data are valid up to step {self.flushed_step()} "
+                f"({self.flushed_step() * self.dt:g} ms) on every rank")
+
+    def spikes_dask(self):
+        """(steps, gids) as lazy dask arrays over all ranks (only flushed entries)."""
+        steps, gids = [], []
+        for g in self.ranks:
+            n = int(g.attrs["flushed_spikes"])
+            steps.append(da.from_zarr(g["spike_step"])[:n])
+            gids.append(da.from_zarr(g["spike_gid"])[:n])
+        if not steps:
+            return da.zeros(0, np.int64), da.zeros(0, np.int64)
+        return da.concatenate(steps), da.concatenate(gids)
+
+    def spikes(self):
+        """All flushed spikes as numpy (steps, gids), sorted by (step, gid)."""
+        steps, gids = (np.asarray(x) for x in da.compute(*self.spikes_dask()))
+        order = np.lexsort((gids, steps))
+        return steps[order], gids[order]
+
+    def states(self, index=0):
+        """Samples of state recorder ``index`` over all ranks: dict with 'times' (ms), 'gids'
+        and one (n_samples, n_neurons) array per variable, neurons in gid order."""
+        parts = []
+        for g in self.ranks:
+            k = int(g.attrs["flushed_samples"][index])
+            sg = g[f"state/{index}"]
+            parts.append((sg, k))
+        variables = self.attrs["state_recorders"][index]["variables"]
+        n = min(k for _, k in parts) if parts else 0
+        steps = np.asarray(parts[0][0]["step"][:n]) if parts else np.zeros(0, np.int64)
+        gids = np.concatenate([np.asarray(sg["gid"][:]) for sg, _ in parts])
+        order = np.argsort(gids)
+        out = {"times": steps * self.dt, "gids": gids[order]}
+        for var in variables:
+            out[var] = np.concatenate([np.asarray(sg[var][:n]) for sg, _ in parts], axis=1)[:, order]
+        return out

@@ -1,0 +1,127 @@
+"""RunWriter: each rank appends its recorded spikes and samples to its own zarr arrays.
+
+A flush appends the buffered data first and then records in the rank's attributes how much
+is valid (``flushed_spikes``, ``flushed_samples``, ``flushed_step``); a rank killed in the
+middle of a flush therefore leaves a store that is valid up to its previous flush.
+"""
+import datetime
+import json
+import platform
+
+import numpy as np
+import zarr
+
+FORMAT = "distsim-run"
+FORMAT_VERSION = 1
+CHUNK = 1 << 20  # entries per chunk of the 1-d arrays
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def versions():
+    import numba
+
+    import distsim
+    out = {"distsim": distsim.__version__, "numpy": np.__version__, "numba": numba.__version__,
+           "zarr": zarr.__version__, "python": platform.python_version()}
+    try:
+        import mpi4py
+        out["mpi4py"] = mpi4py.__version__
+    except ImportError:  # pragma: no cover - a dependency
+        pass
+    return out
+
+
+class RunWriter:
+    """Writer of one rank; ``resume`` appends to an existing store of the same network."""
+
+    def __init__(self, path, sim, resume=False):
+        self.path = str(path)
+        ctx = sim.context
+        self.rank = ctx.rank
+        if ctx.rank == 0:
+            root = zarr.open_group(self.path, mode="a" if resume else "w")
+            if not resume:
+                net = sim.network
+                root.attrs.update({
+                    "format": FORMAT, "format_version": FORMAT_VERSION, "status": "running",
+                    "network": json.dumps(net.to_dict()), "seed": int(net.seed), "dt": net.dt,
+                    "n_ranks": ctx.size, "decomposition": sim.decomposition.to_dict(),
+                    "versions": versions(), "start_time": _now(), "end_time": None,
+                    "t_model_ms": 0.0, "runs": [],
+                    "state_recorders": [{"population": r.population,
+                                         "variables": list(r.variables),
+                                         "interval": r.interval}
+                                        for r in net.state_recorders]})
+            else:
+                root.attrs.update({"status": "running", "n_ranks": ctx.size,
+                                   "decomposition": sim.decomposition.to_dict()})
+        ctx.bcast(None)  # the root exists before the ranks open it
+        self.root = zarr.open_group(self.path, mode="a")
+        self.group = self.root.require_group(f"ranks/r{ctx.rank:05d}")
+        if "spike_step" not in self.group:
+            for name in ("spike_step", "spike_gid"):
+                self.group.create_array(name, shape=(0,), dtype="int64", chunks=(CHUNK,))
+            self.group.attrs.update({"status": "running", "flushed_step": sim.step,
+                                     "flushed_spikes": 0,
+                                     "flushed_samples": [0] * len(sim._samplers)})
+        for k, s in enumerate(sim._samplers):
+            g = self.group.require_group(f"state/{k}")
+            if "step" not in g:
+                g.create_array("step", shape=(0,), dtype="int64", chunks=(CHUNK,))
+                g.create_array("gid", data=np.asarray(s["gids"], np.int64))
+                for var in s["rec"].variables:
+                    g.create_array(var, shape=(0, s["gids"].size), dtype="float32",
+                                   chunks=(max(1, CHUNK // max(1, s["gids"].size)),
+                                           max(1, s["gids"].size)))
+        self.flushed_spikes = int(self.group.attrs["flushed_spikes"])
+        self.flushed_samples = list(self.group.attrs["flushed_samples"])
+        self.begin(sim)
+
+    def begin(self, sim):
+        """A run starts: the store is running (not complete) until ``close``."""
+        self.run_start_step = sim.step
+        self.group.attrs["status"] = "running"
+        if self.rank == 0:
+            self.root.attrs["status"] = "running"
+
+    def flush(self, steps, gids, samplers, step):
+        """Append spikes (steps, gids) and the samplers' buffered samples; then declare them
+        valid up to model step ``step``."""
+        if steps.size:
+            self._append(self.group["spike_step"], self.flushed_spikes, steps)
+            self._append(self.group["spike_gid"], self.flushed_spikes, gids)
+            self.flushed_spikes += int(steps.size)
+        for k, s in enumerate(samplers):
+            n = len(s["steps"])
+            if n:
+                g = self.group[f"state/{k}"]
+                self._append(g["step"], self.flushed_samples[k], np.asarray(s["steps"], np.int64))
+                for var, vals in s["values"].items():
+                    self._append(g[var], self.flushed_samples[k],
+                                 np.asarray(vals, np.float32).reshape(n, -1))
+                self.flushed_samples[k] += n
+        self.group.attrs.update({"flushed_step": int(step), "flushed_spikes": self.flushed_spikes,
+                                 "flushed_samples": self.flushed_samples})
+
+    @staticmethod
+    def _append(array, valid, data):
+        """Write ``data`` after the first ``valid`` entries (dropping any unflushed tail)."""
+        if array.shape[0] != valid:
+            array.resize((valid,) + array.shape[1:])
+        array.append(data)
+
+    def close(self, sim, status, counters):
+        self.group.attrs.update({"status": status, "counters": counters})
+        if self.rank == 0:
+            runs = list(self.root.attrs.get("runs", []))
+            runs.append({"start_step": int(self.run_start_step), "end_step": int(sim.step)})
+            self.root.attrs.update({"status": status, "end_time": _now(), "runs": runs,
+                                    "t_model_ms": sim.step * sim.dt})
+
+    def mark_failed(self):
+        self.group.attrs["status"] = "failed"
+        if self.rank == 0:
+            self.root.attrs.update({"status": "failed", "end_time": _now()})

@@ -1,0 +1,100 @@
+"""The zarr run store: complete runs, interrupted runs (SIGKILL), attributes, errors."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import zarr
+
+from distsim import Simulation, spike_digest
+from distsim.errors import StoreError
+from distsim.examples import brunel
+from distsim.network import Network
+from distsim.store import FORMAT_VERSION, open_run
+
+
+def _net():
+    net = brunel(order=150, seed=4)
+    net.record_state("I", ["V_m"], interval=0.5, neurons=[1, 7, 30])
+    return net
+
+
+def test_store_equals_api_and_carries_the_attributes(tmp_path):
+    path = tmp_path / "run.zarr"
+    sim = Simulation(_net(), store=path, flush_steps=300)
+    sim.run(100.0)
+    sim.run(60.0)
+    r = open_run(path)
+    assert r.complete and r.flushed_step() == 1600
+    steps, gids = r.spikes()
+    assert steps.size == sim.summary()["recorded_spikes"] > 1000
+    assert spike_digest(steps, gids) == sim.digest()
+    api = sim.states()
+    got = r.states()
+    assert np.array_equal(got["gids"], api["gids"]) and np.allclose(got["times"], api["times"])
+    assert np.array_equal(got["V_m"], api["V_m"].astype(np.float32))
+    a = r.attrs
+    assert a["format_version"] == FORMAT_VERSION and a["seed"] == 4 and a["dt"] == 0.1
+    assert Network.from_dict(json.loads(a["network"])).to_dict() == _net().to_dict()
+    assert a["decomposition"]["neurons_per_rank"] == [750]
+    assert {"distsim", "numpy", "numba", "zarr"} <= set(a["versions"])
+    assert a["runs"] == [{"start_step": 0, "end_step": 1000}, {"start_step": 1000, "end_step": 1600}]
+    assert a["start_time"] < a["end_time"]
+    assert r.ranks[0].attrs["counters"]["spikes"] == sim.summary()["spikes"]
+
+
+def test_flush_by_size_keeps_memory_bounded(tmp_path):
+    sim = Simulation(_net(), store=tmp_path / "run.zarr", flush_steps=10**6, flush_mb=0.1)
+    sim.run(200.0)
+    assert sim.rec_step.size <= 1 << 16  # the record buffer never had to grow
+    ref = Simulation(_net())
+    ref.run(200.0)
+    assert sim.digest() == ref.digest()
+
+
+def test_reader_errors(tmp_path):
+    with pytest.raises(StoreError, match="no zarr group there"):
+        open_run(tmp_path / "missing.zarr")
+    zarr.open_group(tmp_path / "other.zarr", mode="w").attrs["format"] = "something"
+    with pytest.raises(StoreError, match="format 'something' is not 'distsim-run'"):
+        open_run(tmp_path / "other.zarr")
+
+
+KILLED_RUN = """
+import sys
+from distsim import Simulation
+from distsim.examples import brunel
+sim = Simulation(brunel(order=150, seed=4), store=sys.argv[1], flush_steps=200)
+sim.run(10**6)
+"""
+
+
+def test_sigkill_leaves_a_store_readable_up_to_its_last_flush(tmp_path):
+    path = tmp_path / "killed.zarr"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(path)])
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if zarr.open_group(path / "ranks" / "r00000", mode="r").attrs["flushed_step"] >= 2000:
+                    break
+            except Exception:  # not created yet
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail("the run never flushed")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    with pytest.warns(UserWarning, match="running, not complete: the run was interrupted"):
+        r = open_run(path)
+    assert not r.complete
+    upto = r.flushed_step()
+    steps, gids = r.spikes()
+    ref = Simulation(brunel(order=150, seed=4))
+    ref.run(upto * 0.1)
+    assert steps.size > 0 and spike_digest(steps, gids) == ref.digest()
