@@ -22,6 +22,8 @@ import zarr
 
 from distsim.errors import StoreError
 
+from .writer import set_attrs
+
 FORMAT = "distsim-checkpoint"
 FORMAT_VERSION = 1
 
@@ -36,7 +38,7 @@ def write_checkpoint(sim, path):
     if ctx.rank == 0:
         root = zarr.open_group(str(path), mode="w")
         net = sim.network
-        root.attrs.update({
+        set_attrs(root, {
             "format": FORMAT, "format_version": FORMAT_VERSION, "step": int(sim.step),
             "network": json.dumps(net.to_dict()), "seed": int(net.seed), "dt": net.dt,
             "n_ranks": ctx.size, "horizon": horizon,

@@ -20,6 +20,12 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat()
 
 
+def set_attrs(node, values):
+    """Update a zarr node's attributes in one write (``attrs.update`` writes key by key, so
+    a process killed in between would leave them inconsistent)."""
+    node.attrs.put({**node.attrs.asdict(), **values})
+
+
 def versions():
     import numba
 
@@ -45,7 +51,7 @@ class RunWriter:
             root = zarr.open_group(self.path, mode="a" if resume else "w")
             if not resume:
                 net = sim.network
-                root.attrs.update({
+                set_attrs(root, {
                     "format": FORMAT, "format_version": FORMAT_VERSION, "status": "running",
                     "network": json.dumps(net.to_dict()), "seed": int(net.seed), "dt": net.dt,
                     "n_ranks": ctx.size, "decomposition": sim.decomposition.to_dict(),
@@ -56,7 +62,7 @@ class RunWriter:
                                          "interval": r.interval}
                                         for r in net.state_recorders]})
             else:
-                root.attrs.update({"status": "running", "n_ranks": ctx.size,
+                set_attrs(root, {"status": "running", "n_ranks": ctx.size,
                                    "decomposition": sim.decomposition.to_dict()})
         ctx.bcast(None)  # the root exists before the ranks open it
         self.root = zarr.open_group(self.path, mode="a")
@@ -64,7 +70,7 @@ class RunWriter:
         if "spike_step" not in self.group:
             for name in ("spike_step", "spike_gid"):
                 self.group.create_array(name, shape=(0,), dtype="int64", chunks=(CHUNK,))
-            self.group.attrs.update({"status": "running", "flushed_step": sim.step,
+            set_attrs(self.group, {"status": "running", "flushed_step": sim.step,
                                      "flushed_spikes": 0,
                                      "flushed_samples": [0] * len(sim._samplers)})
         for k, s in enumerate(sim._samplers):
@@ -83,9 +89,9 @@ class RunWriter:
     def begin(self, sim):
         """A run starts: the store is running (not complete) until ``close``."""
         self.run_start_step = sim.step
-        self.group.attrs["status"] = "running"
+        set_attrs(self.group, {"status": "running"})
         if self.rank == 0:
-            self.root.attrs["status"] = "running"
+            set_attrs(self.root, {"status": "running"})
 
     def flush(self, steps, gids, samplers, step):
         """Append spikes (steps, gids) and the samplers' buffered samples; then declare them
@@ -103,7 +109,7 @@ class RunWriter:
                     self._append(g[var], self.flushed_samples[k],
                                  np.asarray(vals, np.float32).reshape(n, -1))
                 self.flushed_samples[k] += n
-        self.group.attrs.update({"flushed_step": int(step), "flushed_spikes": self.flushed_spikes,
+        set_attrs(self.group, {"flushed_step": int(step), "flushed_spikes": self.flushed_spikes,
                                  "flushed_samples": self.flushed_samples})
 
     @staticmethod
@@ -114,14 +120,14 @@ class RunWriter:
         array.append(data)
 
     def close(self, sim, status, counters):
-        self.group.attrs.update({"status": status, "counters": counters})
+        set_attrs(self.group, {"status": status, "counters": counters})
         if self.rank == 0:
             runs = list(self.root.attrs.get("runs", []))
             runs.append({"start_step": int(self.run_start_step), "end_step": int(sim.step)})
-            self.root.attrs.update({"status": status, "end_time": _now(), "runs": runs,
+            set_attrs(self.root, {"status": status, "end_time": _now(), "runs": runs,
                                     "t_model_ms": sim.step * sim.dt})
 
     def mark_failed(self):
-        self.group.attrs["status"] = "failed"
+        set_attrs(self.group, {"status": "failed"})
         if self.rank == 0:
-            self.root.attrs.update({"status": "failed", "end_time": _now()})
+            set_attrs(self.root, {"status": "failed", "end_time": _now()})
