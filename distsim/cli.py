@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -38,8 +39,38 @@ def _parser():
                      help="spike exchange between ranks (default collective)")
     run.add_argument("--balancer", default="block", choices=sorted(BALANCERS),
                      help="how neurons are distributed over ranks (default block)")
+    run.add_argument("--store", default=None,
+                     help="zarr run store for the recorded spikes (default: EXAMPLE.zarr here)")
+    run.add_argument("--no-store", action="store_true", help="keep the spikes in memory only")
+    run.add_argument("--checkpoint-dir", default=None,
+                     help="write checkpoints (and what --resume needs) to this directory")
+    run.add_argument("--checkpoint-every", default="30min", type=_duration,
+                     help="wall-clock interval between checkpoints, e.g. 90s, 30min, 2h "
+                          "(default 30min); also at the end and on SIGTERM/SIGUSR1")
+    run.add_argument("--resume", default=None, metavar="DIR",
+                     help="continue the run checkpointed in DIR up to --t-sim, appending to "
+                          "its store (any --ranks, --balancer, --backend)")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     return parser
+
+
+def _duration(text):
+    """Seconds from '90s', '30min', '2h' or a plain number of seconds."""
+    units = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600}
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit):
+            number = text[: -len(unit)]
+            break
+    else:
+        number, unit = text, "s"
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"duration {text!r} is not understood; use e.g. 90s, 30min or 2h") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"duration {text!r} must be positive")
+    return value
 
 
 def _print_summary(s):
@@ -86,24 +117,35 @@ def _relaunch(args, argv):
         elif not a.startswith("--ranks="):
             rest.append(a)
     cmd = [mpiexec, "-n", str(args.ranks), sys.executable, "-m", "distsim.cli", *rest]
-    return subprocess.run(cmd).returncode
+    child = subprocess.Popen(cmd)
+    for sig in (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT):  # as Slurm signals the job
+        signal.signal(sig, lambda signum, frame: child.send_signal(signum))
+    return child.wait()
 
 
 def cmd_run(args):
-    from .simulation import Simulation
+    from .checkpointing import run_with_checkpoints, start_run
 
-    net = EXAMPLES[args.example](order=args.order, dt=args.dt, seed=args.seed)
-    sim = Simulation(net, decomposition=args.balancer, backend=args.backend)
-    sim.run(args.t_sim)
+    sim, plan = start_run(args)
+    stopped = run_with_checkpoints(sim, plan)
     summary = sim.summary()
+    if plan["store"] is not None:  # the digest of the whole run, resumed parts included
+        summary.update(plan["store_summary"](sim))
     if sim.context.rank == 0:
-        summary["example"] = args.example
+        summary["example"] = plan["example"]
+        summary["store"] = plan["store"]
+        summary["stopped"] = stopped
         if args.json:
             print(json.dumps(summary))
         else:
-            print(f"distsim run {args.example}: order {args.order}, seed {args.seed}, "
-                  f"dt {args.dt} ms, {args.t_sim} ms")
+            print(f"distsim run {plan['example']}: order {plan['order']}, seed {plan['seed']}, "
+                  f"dt {plan['dt']} ms, to {plan['t_end_ms']} ms")
             _print_summary(summary)
+            if plan["store"]:
+                print(f"{'store':<18} {plan['store']}")
+            if stopped:
+                print(f"stopped by a signal at {sim.t:g} ms; continue with: distsim run "
+                      f"--resume {plan['checkpoint_dir']} --t-sim {plan['t_end_ms']:g}")
     return 0
 
 

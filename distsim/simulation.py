@@ -45,14 +45,15 @@ class Simulation:
 
     With ``store`` (a path), recorded spikes and samples go to a zarr run store
     (distsim/store/LAYOUT.md), flushed every ``flush_steps`` steps or when the buffered spikes
-    exceed ``flush_mb`` MB, and at the end of every ``run``.
+    exceed ``flush_mb`` MB, and at the end of every ``run``; ``resume_store`` (with
+    ``restore``) appends to the store of the run the checkpoint came from.
 
     Under MPI every rank must construct the Simulation and call ``run``, ``summary`` and
     ``digest`` (they are collective); ``spikes`` and ``states`` return this rank's part.
     """
 
     def __init__(self, network, context=None, decomposition=None, backend="collective",
-                 store=None, flush_steps=10000, flush_mb=64.0):
+                 store=None, flush_steps=10000, flush_mb=64.0, resume_store=False):
         from distsim.comm import default_context
         from distsim.comm.exchange import make_exchange
         from distsim.comm.routing import build_routing, row_delay_bounds
@@ -111,7 +112,8 @@ class Simulation:
                 f"positive number of steps and of megabytes")
         self.flush_steps, self.flush_bytes = flush_steps, int(flush_mb * 1e6)
         self.writer = None
-        if store is not None:
+        self._store, self._resume_store = store, resume_store
+        if store is not None and not resume_store:
             from distsim.store import RunWriter
             self.writer = RunWriter(store, self)
         self.build_seconds = time.perf_counter() - t0
@@ -338,12 +340,16 @@ class Simulation:
         return sim
 
     def set_step(self, step):
-        """Position a freshly built simulation at ``step`` (used by restore)."""
+        """Position a freshly built simulation at ``step`` (used by restore); a store given
+        with ``resume_store`` is opened now, to continue from that step."""
         from distsim.comm.exchange import make_exchange
         self.step = self._last_flush = int(step)
         self.counters[C_SCHEDULE] = np.searchsorted(self.ss_step, step, side="right")
         self.exchange = make_exchange(self.exchange.name, self)
-        if self.writer is not None:
+        if self._store is not None and self._resume_store:
+            from distsim.store import RunWriter
+            self.writer = RunWriter(self._store, self, resume=True)
+        elif self.writer is not None:
             self.writer.begin(self)
 
     def _compute(self, upto):

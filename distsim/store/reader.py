@@ -55,8 +55,11 @@ class RunReader:
         return Network.from_dict(json.loads(self.attrs["network"]))
 
     def flushed_step(self):
-        """Model step up to which every rank's data are in the store."""
-        return min(int(g.attrs["flushed_step"]) for g in self.ranks) if self.ranks else 0
+        """Model step up to which every rank's data are in the store (ranks retired by a
+        resume on fewer ranks hold everything they will ever hold)."""
+        active = [int(g.attrs["flushed_step"]) for g in self.ranks
+                  if g.attrs["status"] != "retired"]
+        return min(active) if active else 0
 
     def describe_incomplete(self):
         return (f"run store {self.path!r} is {self.status}, not complete: the run was "

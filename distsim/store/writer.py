@@ -41,12 +41,16 @@ def versions():
 
 
 class RunWriter:
-    """Writer of one rank; ``resume`` appends to an existing store of the same network."""
+    """Writer of one rank.  With ``resume`` it appends to an existing store of the same run,
+    continuing from ``sim.step`` (a restored checkpoint): whatever the interrupted run had
+    flushed after that step is dropped, since the resumed run computes it again."""
 
     def __init__(self, path, sim, resume=False):
         self.path = str(path)
         ctx = sim.context
         self.rank = ctx.rank
+        if ctx.rank == 0 and resume:
+            self._truncate_after(sim.step, ctx.size)
         if ctx.rank == 0:
             root = zarr.open_group(self.path, mode="a" if resume else "w")
             if not resume:
@@ -85,6 +89,26 @@ class RunWriter:
         self.flushed_spikes = int(self.group.attrs["flushed_spikes"])
         self.flushed_samples = list(self.group.attrs["flushed_samples"])
         self.begin(sim)
+
+    def _truncate_after(self, step, n_ranks):
+        """Declare valid only the entries up to ``step`` in every rank group; groups of ranks
+        beyond ``n_ranks`` keep their data but take no part any more ("retired")."""
+        try:
+            root = zarr.open_group(self.path, mode="a")
+        except (FileNotFoundError, zarr.errors.GroupNotFoundError):
+            from distsim.errors import StoreError
+            raise StoreError(f"run store {self.path!r}: nothing to resume there; give the store "
+                             f"of the interrupted run") from None
+        for name in root["ranks"].group_keys():
+            g = root[f"ranks/{name}"]
+            n = int(g.attrs["flushed_spikes"])
+            keep = int(np.searchsorted(g["spike_step"][:n], step, side="right"))
+            samples = [int(np.searchsorted(g[f"state/{k}/step"][:m], step, side="right"))
+                       for k, m in enumerate(g.attrs["flushed_samples"])]
+            retired = int(name[1:]) >= n_ranks
+            set_attrs(g, {"flushed_spikes": keep, "flushed_samples": samples,
+                          "flushed_step": int(step),
+                          "status": "retired" if retired else g.attrs["status"]})
 
     def begin(self, sim):
         """A run starts: the store is running (not complete) until ``close``."""

@@ -98,4 +98,4 @@ def test_cli_error_is_one_line_without_traceback():
                         "--order", "10"], capture_output=True, text=True)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
-    assert r.stderr.startswith("distsim: error: Simulation.run: duration 0.05 ms")
+    assert r.stderr.startswith("distsim: error: distsim run: --t-sim 0.05 ms is not a")

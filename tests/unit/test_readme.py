@@ -20,10 +20,10 @@ def test_readme_opens_with_setup_run_and_test_commands():
     assert test in (ROOT / ".ci" / "run").read_text()
 
 
-def test_default_run_completes_and_prints_summary():
+def test_default_run_completes_and_prints_summary(tmp_path):
     bindir = Path(sys.executable).parent
     r = subprocess.run([str(bindir / "distsim"), "run"], capture_output=True, text=True,
-                       timeout=600)
+                       timeout=600, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     out = r.stdout
     for key in ("neurons            12,500", "synapses           15,625,000", "spikes",
@@ -33,3 +33,7 @@ def test_default_run_completes_and_prints_summary():
     assert len(digest) == 64
     rate = float(re.search(r"mean rate\s+([0-9.]+) Hz", out).group(1))
     assert 30.0 < rate < 45.0
+    from distsim import spike_digest
+    from distsim.store import open_run
+    run = open_run(tmp_path / "brunel.zarr")  # the default run writes its store
+    assert run.complete and spike_digest(*run.spikes()) == digest

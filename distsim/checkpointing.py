@@ -1,0 +1,122 @@
+"""Runs from the command line that survive wall-time limits: periodic checkpoints, a
+checkpoint when Slurm signals the end (SIGTERM, or SIGUSR1 via --signal), and resuming.
+
+A checkpoint directory holds ``run.json`` (what to rebuild: example, its parameters, the
+store) and ``checkpoint.zarr`` (the state, see store/checkpoint.py), replaced atomically
+(written beside it, then renamed).  ``distsim run --resume DIR --t-sim T`` restores it on any
+number of ranks and continues the same run to model time T, appending to the same store.
+"""
+import json
+import os
+import shutil
+import signal
+import time
+
+from .errors import ConfigError
+from .examples import EXAMPLES
+
+_CHUNK_MS = 100.0  # model time between checks for a due checkpoint or a signal
+
+
+def start_run(args):
+    """Build (or restore) the Simulation the CLI arguments describe, and the run plan."""
+    from .simulation import Simulation
+
+    if args.resume:
+        meta_path = os.path.join(args.resume, "run.json")
+        if not os.path.exists(meta_path):
+            raise ConfigError(f"distsim run --resume {args.resume}: no run.json there; give the "
+                              f"--checkpoint-dir of the run to continue")
+        with open(meta_path) as f:
+            plan = json.load(f)
+        sim = Simulation.restore(os.path.join(args.resume, "checkpoint.zarr"),
+                                 decomposition=args.balancer, backend=args.backend,
+                                 store=plan["store"], resume_store=plan["store"] is not None)
+        plan["checkpoint_dir"] = args.resume
+    else:
+        store = None if args.no_store else (args.store or f"{args.example}.zarr")
+        plan = {"example": args.example, "order": args.order, "dt": args.dt, "seed": args.seed,
+                "store": os.path.abspath(store) if store else None,
+                "checkpoint_dir": args.checkpoint_dir}
+        net = EXAMPLES[args.example](order=args.order, dt=args.dt, seed=args.seed)
+        sim = Simulation(net, decomposition=args.balancer, backend=args.backend, store=store)
+        if args.checkpoint_dir and sim.context.rank == 0:
+            os.makedirs(args.checkpoint_dir, exist_ok=True)
+            with open(os.path.join(args.checkpoint_dir, "run.json"), "w") as f:
+                json.dump({k: plan[k] for k in ("example", "order", "dt", "seed", "store")}, f)
+    plan["t_end_ms"] = args.t_sim
+    plan["every_s"] = args.checkpoint_every
+    steps = args.t_sim / sim.dt
+    if not (args.t_sim >= 0 and abs(steps - round(steps)) <= 1e-9 * max(1.0, steps)):
+        raise ConfigError(
+            f"distsim run: --t-sim {args.t_sim} ms is not a non-negative multiple of dt = "
+            f"{sim.dt} ms; use a multiple of dt")
+    if args.t_sim < sim.t:
+        raise ConfigError(f"distsim run --resume: --t-sim {args.t_sim} ms is before the "
+                          f"checkpoint's {sim.t} ms; give the model time to reach")
+    plan["store_summary"] = _store_summary
+    return sim, plan
+
+
+def _store_summary(sim):
+    """Digest and count of every spike in the run store (rank 0 reads it; others None)."""
+    from .simulation import spike_digest
+    from .store import open_run
+
+    out = {}
+    if sim.context.rank == 0:
+        steps, gids = open_run(sim.writer.path).spikes()
+        out = {"digest": spike_digest(steps, gids), "recorded_spikes": int(steps.size)}
+    return sim.context.bcast(out)
+
+
+def run_with_checkpoints(sim, plan):
+    """Run to plan["t_end_ms"]; checkpoint every plan["every_s"] wall seconds, at the end and
+    on SIGTERM/SIGUSR1.  Returns True when a signal stopped the run early."""
+    directory = plan.get("checkpoint_dir")
+    remaining = plan["t_end_ms"] - sim.t
+    if not directory:
+        sim.run(round(remaining / sim.dt) * sim.dt)
+        return False
+    caught = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum))
+                for sig in (signal.SIGTERM, signal.SIGUSR1)}
+    try:
+        last = time.monotonic()
+        end_step = sim.step + round(remaining / sim.dt)
+        while sim.step < end_step:
+            steps = min(end_step - sim.step, round(_CHUNK_MS / sim.dt))
+            sim.run(steps * sim.dt)
+            due = time.monotonic() - last >= plan["every_s"]
+            flags = sim.context.allreduce(int(due) + 2 * int(bool(caught)), "max")
+            if flags >= 2:  # some rank was signalled: everyone checkpoints and stops
+                _checkpoint(sim, directory)
+                if sim.writer is not None:
+                    sim.writer.close(sim, "stopped", sim.rank_counters())
+                return True
+            if flags:
+                _checkpoint(sim, directory)
+                last = time.monotonic()
+        _checkpoint(sim, directory)
+        return False
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _checkpoint(sim, directory):
+    """Write checkpoint.zarr in ``directory`` atomically: beside it first, then renamed."""
+    final = os.path.join(directory, "checkpoint.zarr")
+    fresh = os.path.join(directory, "checkpoint.new.zarr")
+    old = os.path.join(directory, "checkpoint.old.zarr")
+    if sim.context.rank == 0:
+        shutil.rmtree(fresh, ignore_errors=True)
+    sim.context.bcast(None)
+    sim.checkpoint(fresh)
+    if sim.context.rank == 0:
+        shutil.rmtree(old, ignore_errors=True)
+        if os.path.exists(final):
+            os.rename(final, old)
+        os.rename(fresh, final)
+        shutil.rmtree(old, ignore_errors=True)
+    sim.context.bcast(None)
