@@ -22,6 +22,7 @@ def start_run(args):
     """Build (or restore) the Simulation the CLI arguments describe, and the run plan."""
     from .simulation import Simulation
 
+    _check_t_sim(args.t_sim, args.dt)
     if args.resume:
         meta_path = os.path.join(args.resume, "run.json")
         if not os.path.exists(meta_path):
@@ -29,6 +30,7 @@ def start_run(args):
                               f"--checkpoint-dir of the run to continue")
         with open(meta_path) as f:
             plan = json.load(f)
+        _check_t_sim(args.t_sim, plan["dt"])
         sim = Simulation.restore(os.path.join(args.resume, "checkpoint.zarr"),
                                  decomposition=args.balancer, backend=args.backend,
                                  store=plan["store"], resume_store=plan["store"] is not None)
@@ -46,16 +48,18 @@ def start_run(args):
                 json.dump({k: plan[k] for k in ("example", "order", "dt", "seed", "store")}, f)
     plan["t_end_ms"] = args.t_sim
     plan["every_s"] = args.checkpoint_every
-    steps = args.t_sim / sim.dt
-    if not (args.t_sim >= 0 and abs(steps - round(steps)) <= 1e-9 * max(1.0, steps)):
-        raise ConfigError(
-            f"distsim run: --t-sim {args.t_sim} ms is not a non-negative multiple of dt = "
-            f"{sim.dt} ms; use a multiple of dt")
     if args.t_sim < sim.t:
         raise ConfigError(f"distsim run --resume: --t-sim {args.t_sim} ms is before the "
                           f"checkpoint's {sim.t} ms; give the model time to reach")
     plan["store_summary"] = _store_summary
     return sim, plan
+
+
+def _check_t_sim(t_sim, dt):
+    steps = t_sim / dt
+    if not (t_sim >= 0 and abs(steps - round(steps)) <= 1e-9 * max(1.0, steps)):
+        raise ConfigError(f"distsim run: --t-sim {t_sim} ms is not a non-negative multiple of "
+                          f"dt = {dt} ms; use a multiple of dt")
 
 
 def _store_summary(sim):
