@@ -1,4 +1,5 @@
-"""Command line: ``distsim run [EXAMPLE] [options]``.
+"""Command line: ``distsim run [EXAMPLE] [options]``, ``distsim analyze STORE``,
+``distsim export STORE FILE``.
 
 ``distsim run`` with no arguments simulates the built-in Brunel network (order 2500, 1 s)
 and prints a summary ending in the spike digest, the SHA-256 of all recorded spikes as
@@ -51,6 +52,21 @@ def _parser():
                      help="continue the run checkpointed in DIR up to --t-sim, appending to "
                           "its store (any --ranks, --balancer, --backend)")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+    an = sub.add_parser("analyze", help="statistics and plots of a run store (dask)")
+    an.add_argument("store", help="the run store (a .zarr directory)")
+    an.add_argument("--out", default=None, help="output directory (default: STORE.analysis)")
+    an.add_argument("--scheduler", default=None,
+                    help="address of a dask.distributed scheduler (default: a local cluster)")
+    an.add_argument("--t-start", type=float, default=0.0,
+                    help="leave out spikes before this time (ms), e.g. the transient")
+    an.add_argument("--no-plots", action="store_true", help="only the table and summary.json")
+
+    ex = sub.add_parser("export", help="write a run store's spikes as NEST ASCII or Parquet")
+    ex.add_argument("store", help="the run store (a .zarr directory)")
+    ex.add_argument("out", help="the file to write")
+    ex.add_argument("--format", choices=["nest", "parquet"], default=None,
+                    help="default: from the file name (.parquet, else nest)")
     return parser
 
 
@@ -149,6 +165,30 @@ def cmd_run(args):
     return 0
 
 
+def cmd_analyze(args):
+    from .analysis import analyze
+    from .analysis.report import format_table
+
+    summary = analyze(args.store, out_dir=args.out, scheduler=args.scheduler,
+                      t_start_ms=args.t_start, plots=not args.no_plots)
+    state = "complete" if summary["complete"] else f"{summary['status']} (interrupted)"
+    print(f"{args.store}: {summary['spikes']:,} spikes, {summary['t_start_ms']:g}-"
+          f"{summary['t_end_ms']:g} ms, run {state}")
+    print(format_table(summary))
+    out = os.path.dirname(next(iter(summary.get("plots", {}).values()), "")) or args.out
+    print(f"summary and plots in {out or str(args.store).rstrip('/') + '.analysis'}")
+    return 0
+
+
+def cmd_export(args):
+    from .store.export import export_spikes
+
+    fmt = args.format or ("parquet" if args.out.endswith(".parquet") else "nest")
+    n = export_spikes(args.store, args.out, fmt)
+    print(f"{n:,} spikes written to {args.out} ({fmt})")
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
@@ -157,7 +197,7 @@ def main(argv=None):
     try:
         if args.command == "run" and args.ranks is not None and not launched_under_mpi():
             return _relaunch(args, argv)
-        return {"run": cmd_run}[args.command](args)
+        return {"run": cmd_run, "analyze": cmd_analyze, "export": cmd_export}[args.command](args)
     except DistsimError as exc:
         context = default_context() if launched_under_mpi() else None
         where = f" on rank {context.rank}" if context else ""

@@ -1,0 +1,89 @@
+"""Analysis of a run store (exact statistics of known spike trains), plots, CLI, export."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from distsim import Network, Simulation
+from distsim.analysis import analyze
+from distsim.store.export import export_spikes
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """Known trains: A regular (CV 0), B with given ISIs, C two identical trains (corr 1)."""
+    rng = np.random.default_rng(3)
+    regular = [list(np.arange(10.0, 1000.0, 10.0) + k) for k in range(4)]       # 100 Hz-ish
+    irregular = [list(np.round(np.cumsum(rng.exponential(20.0, 40)) + 1.0, 1)) for _ in range(3)]
+    irregular = [[t for t in sorted(set(ts)) if t <= 1000.0] for ts in irregular]
+    twin = list(np.round(np.sort(rng.choice(np.arange(1, 10000), 60, replace=False)) * 0.1, 1))
+    net = Network(dt=0.1, seed=1)
+    net.add_population("A", "spike_source", 4, {"spike_times": regular})
+    net.add_population("B", "spike_source", 3, {"spike_times": irregular})
+    net.add_population("C", "spike_source", 2, {"spike_times": [twin, twin]})
+    for p in "ABC":
+        net.record_spikes(p)
+    path = tmp_path_factory.mktemp("an") / "known.zarr"
+    sim = Simulation(net, store=path)
+    sim.run(1000.0)
+    return path, regular, irregular
+
+
+def test_statistics_of_known_trains(store):
+    path, regular, irregular = store
+    s = analyze(path, plots=False)
+    a, b, c = (s["populations"][p] for p in "ABC")
+    assert a["rate_hz"]["mean"] == pytest.approx(np.mean([len(t) for t in regular]) / 1.0)
+    assert a["isi_cv"]["mean"] == pytest.approx(0.0, abs=1e-12)
+    cvs = [np.std(np.diff(t)) / np.mean(np.diff(t)) for t in irregular]
+    assert b["isi_cv"]["mean"] == pytest.approx(np.mean(cvs), rel=1e-9)
+    assert c["correlation"]["mean"] == pytest.approx(1.0)
+    steps = np.round(np.concatenate(regular) / 0.1).astype(int)
+    counts = np.bincount((steps - 1) // 100, minlength=100)  # bins (0, 10], (10, 20] ... ms
+    assert a["fano_factor"] == pytest.approx(counts.var() / counts.mean(), rel=1e-6)
+    assert s["complete"] and s["spikes"] == sum(len(t) for t in regular + irregular) + 120
+
+
+def test_plots_summary_and_distributed_scheduler(store, tmp_path):
+    from distributed import Client, LocalCluster
+
+    path = store[0]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        s = analyze(path, out_dir=tmp_path, scheduler=cluster.scheduler_address)
+    for name in ("raster", "rates", "cv", "correlations", "population_rate"):
+        png = Path(s["plots"][name])
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+    assert json.loads((tmp_path / "summary.json").read_text())["spikes"] == s["spikes"]
+    local = analyze(path, plots=False)
+    assert local["populations"] == s["populations"]
+
+
+def test_cli_analyze_prints_a_table(store):
+    r = subprocess.run([str(Path(sys.executable).parent / "distsim"), "analyze", str(store[0]),
+                        "--no-plots"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "population" in r.stdout and "ISI CV" in r.stdout
+    assert sum(line.split()[0] in "ABC" for line in r.stdout.splitlines() if line.strip()) == 3
+
+
+def test_export_nest_ascii_and_parquet(store, tmp_path):
+    path = store[0]
+    from distsim.store import open_run
+    steps, gids = open_run(path).spikes()
+    n = export_spikes(path, tmp_path / "spikes.dat", "nest")
+    lines = (tmp_path / "spikes.dat").read_text().splitlines()
+    assert lines[2] == "sender\ttime_ms" and n == steps.size == len(lines) - 3
+    sender, t = np.loadtxt(tmp_path / "spikes.dat", skiprows=3, unpack=True)
+    order = np.lexsort((sender, t))
+    assert np.array_equal(sender[order].astype(int) - 1, gids)
+    assert np.allclose(t[order], steps * 0.1)
+    export_spikes(path, tmp_path / "spikes.parquet", "parquet")
+    table = pq.read_table(tmp_path / "spikes.parquet").to_pydict()
+    order = np.lexsort((table["gid"], table["step"]))
+    assert np.array_equal(np.asarray(table["step"])[order], steps)
+    assert np.array_equal(np.asarray(table["gid"])[order], gids)
