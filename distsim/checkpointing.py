@@ -22,7 +22,6 @@ def start_run(args):
     """Build (or restore) the Simulation the CLI arguments describe, and the run plan."""
     from .simulation import Simulation
 
-    _check_t_sim(args.t_sim, args.dt)
     if args.resume:
         meta_path = os.path.join(args.resume, "run.json")
         if not os.path.exists(meta_path):
@@ -36,11 +35,13 @@ def start_run(args):
                                  store=plan["store"], resume_store=plan["store"] is not None)
         plan["checkpoint_dir"] = args.resume
     else:
-        store = None if args.no_store else (args.store or f"{args.example}.zarr")
-        plan = {"example": args.example, "order": args.order, "dt": args.dt, "seed": args.seed,
+        net = build_network(args.example, args.order, args.dt, args.seed)
+        _check_t_sim(args.t_sim, net.dt)
+        default_store = f"{os.path.splitext(os.path.basename(args.example))[0]}.zarr"
+        store = None if args.no_store else (args.store or default_store)
+        plan = {"example": args.example, "order": args.order, "dt": net.dt, "seed": net.seed,
                 "store": os.path.abspath(store) if store else None,
                 "checkpoint_dir": args.checkpoint_dir}
-        net = EXAMPLES[args.example](order=args.order, dt=args.dt, seed=args.seed)
         sim = Simulation(net, decomposition=args.balancer, backend=args.backend, store=store)
         if args.checkpoint_dir and sim.context.rank == 0:
             os.makedirs(args.checkpoint_dir, exist_ok=True)
@@ -53,6 +54,25 @@ def start_run(args):
                           f"checkpoint's {sim.t} ms; give the model time to reach")
     plan["store_summary"] = _store_summary
     return sim, plan
+
+
+def build_network(example, order, dt, seed):
+    """The network of a built-in example (with its options) or of a model file."""
+    from .modelfile import load_model_file
+
+    if example in EXAMPLES:
+        return EXAMPLES[example](order=order, dt=0.1 if dt is None else dt,
+                                 seed=1 if seed is None else seed)
+    if example.endswith((".toml", ".yaml", ".yml")):
+        net = load_model_file(example)
+        if dt is not None and dt != net.dt:
+            raise ConfigError(f"distsim run: --dt {dt} differs from the model file's dt = "
+                              f"{net.dt} ms; set dt in the file's [network] table")
+        if seed is not None:
+            net.seed = seed
+        return net
+    raise ConfigError(f"distsim run: {example!r} is neither an example "
+                      f"({', '.join(sorted(EXAMPLES))}) nor a model file (.toml, .yaml, .yml)")
 
 
 def _check_t_sim(t_sim, dt):

@@ -25,14 +25,17 @@ def _parser():
 
     parser = argparse.ArgumentParser(prog="distsim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="simulate a built-in example network")
-    run.add_argument("example", nargs="?", default="brunel", choices=sorted(EXAMPLES),
-                     help="example network (default: brunel)")
+    run = sub.add_parser("run", help="simulate an example network or a model file")
+    run.add_argument("example", nargs="?", default="brunel",
+                     help=f"an example ({', '.join(sorted(EXAMPLES))}; default brunel) or a "
+                          f"model file (.toml, .yaml)")
     run.add_argument("--order", type=int, default=2500,
                      help="brunel: network order (NE = 4 order, NI = order; default 2500)")
     run.add_argument("--t-sim", type=float, default=1000.0, help="model time in ms (default 1000)")
-    run.add_argument("--dt", type=float, default=0.1, help="step in ms (default 0.1)")
-    run.add_argument("--seed", type=int, default=1, help="seed of all random streams (default 1)")
+    run.add_argument("--dt", type=float, default=None,
+                     help="examples: step in ms (default 0.1; a model file sets its own)")
+    run.add_argument("--seed", type=int, default=None,
+                     help="seed of all random streams (default 1, or the model file's)")
     run.add_argument("--ranks", type=int, default=None,
                      help="start this many MPI ranks on this machine (mpiexec from the mpich "
                           "wheel); under mpiexec/srun the launcher's ranks are used")
@@ -154,8 +157,9 @@ def cmd_run(args):
         if args.json:
             print(json.dumps(summary))
         else:
-            print(f"distsim run {plan['example']}: order {plan['order']}, seed {plan['seed']}, "
-                  f"dt {plan['dt']} ms, to {plan['t_end_ms']} ms")
+            what = (f"order {plan['order']}, " if plan["example"] in EXAMPLES else "")
+            print(f"distsim run {plan['example']}: {what}seed {sim.network.seed}, "
+                  f"dt {sim.dt} ms, to {plan['t_end_ms']} ms")
             _print_summary(summary)
             if plan["store"]:
                 print(f"{'store':<18} {plan['store']}")

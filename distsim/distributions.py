@@ -126,6 +126,10 @@ def as_value(value, where):
         if unknown:
             raise NetworkError(
                 f"{where}: {kind} distribution has no parameter {unknown[0]!r}; valid: {valid}")
+        for k, v in spec.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise NetworkError(f"{where}: {kind} distribution parameter {k} = {v!r} is not a "
+                                   f"number; give numbers for {valid}")
         try:
             return cls(**{k: float(v) for k, v in spec.items()})
         except TypeError as exc:

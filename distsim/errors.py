@@ -44,3 +44,7 @@ class CommunicationError(DistsimError, RuntimeError):
 
 class StoreError(DistsimError, ValueError):
     """A run store or checkpoint that cannot be read (missing, foreign, newer format)."""
+
+
+class ModelFileError(DistsimError, ValueError):
+    """A model file that cannot be read or does not describe a valid network."""
