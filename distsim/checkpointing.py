@@ -35,18 +35,21 @@ def start_run(args):
                                  store=plan["store"], resume_store=plan["store"] is not None)
         plan["checkpoint_dir"] = args.resume
     else:
-        net = build_network(args.example, args.order, args.dt, args.seed)
+        net = build_network(args.example, {"order": args.order, "scale": args.scale}, args.dt,
+                            args.seed)
         _check_t_sim(args.t_sim, net.dt)
         default_store = f"{os.path.splitext(os.path.basename(args.example))[0]}.zarr"
         store = None if args.no_store else (args.store or default_store)
-        plan = {"example": args.example, "order": args.order, "dt": net.dt, "seed": net.seed,
+        plan = {"example": args.example, "order": args.order, "scale": args.scale,
+                "dt": net.dt, "seed": net.seed,
                 "store": os.path.abspath(store) if store else None,
                 "checkpoint_dir": args.checkpoint_dir}
         sim = Simulation(net, decomposition=args.balancer, backend=args.backend, store=store)
         if args.checkpoint_dir and sim.context.rank == 0:
             os.makedirs(args.checkpoint_dir, exist_ok=True)
             with open(os.path.join(args.checkpoint_dir, "run.json"), "w") as f:
-                json.dump({k: plan[k] for k in ("example", "order", "dt", "seed", "store")}, f)
+                json.dump({k: plan[k] for k in ("example", "order", "scale", "dt", "seed",
+                                                "store")}, f)
     plan["t_end_ms"] = args.t_sim
     plan["every_s"] = args.checkpoint_every
     if args.t_sim < sim.t:
@@ -56,13 +59,18 @@ def start_run(args):
     return sim, plan
 
 
-def build_network(example, order, dt, seed):
-    """The network of a built-in example (with its options) or of a model file."""
+def build_network(example, options, dt, seed):
+    """The network of a built-in example (``options``: its size option, e.g. order or
+    scale) or of a model file."""
     from .modelfile import load_model_file
 
     if example in EXAMPLES:
-        return EXAMPLES[example](order=order, dt=0.1 if dt is None else dt,
-                                 seed=1 if seed is None else seed)
+        size = {"brunel": {"order": options["order"]},
+                "microcircuit": {"scale": options["scale"]}}[example]
+        kwargs = {"dt": 0.1 if dt is None else dt, **size}
+        if seed is not None:
+            kwargs["seed"] = seed
+        return EXAMPLES[example](**kwargs)
     if example.endswith((".toml", ".yaml", ".yml")):
         net = load_model_file(example)
         if dt is not None and dt != net.dt:

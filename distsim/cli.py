@@ -31,6 +31,8 @@ def _parser():
                           f"model file (.toml, .yaml)")
     run.add_argument("--order", type=int, default=2500,
                      help="brunel: network order (NE = 4 order, NI = order; default 2500)")
+    run.add_argument("--scale", type=float, default=1.0,
+                     help="microcircuit: scale of neuron numbers and in-degrees (default 1.0)")
     run.add_argument("--t-sim", type=float, default=1000.0, help="model time in ms (default 1000)")
     run.add_argument("--dt", type=float, default=None,
                      help="examples: step in ms (default 0.1; a model file sets its own)")
@@ -157,7 +159,8 @@ def cmd_run(args):
         if args.json:
             print(json.dumps(summary))
         else:
-            what = (f"order {plan['order']}, " if plan["example"] in EXAMPLES else "")
+            what = {"brunel": f"order {plan.get('order')}, ",
+                    "microcircuit": f"scale {plan.get('scale')}, "}.get(plan["example"], "")
             print(f"distsim run {plan['example']}: {what}seed {sim.network.seed}, "
                   f"dt {sim.dt} ms, to {plan['t_end_ms']} ms")
             _print_summary(summary)

@@ -5,7 +5,8 @@ Drawing is vectorised and keyed, ``values = dist.draw(key_per_item, counters)``,
 of neuron (or synapse) x depends only on (seed, purpose, stream, x) and never on the rank
 that draws it.
 
-    Normal(mean, std, low, high)   mean + std * N(0, 1), clipped to [low, high]
+    Normal(mean, std, low, high)   mean + std * N(0, 1), clipped to [low, high] (or, with
+                                   redraw=True, drawn again until inside)
     Uniform(low, high)             low + (high - low) * U[0, 1)
     LogNormal(mu, sigma)           exp(mu + sigma * N(0, 1))  (NEST's lognormal: mu, sigma
                                    are the mean and std of the underlying normal)
@@ -16,7 +17,7 @@ import numba as nb
 import numpy as np
 
 from .errors import NetworkError
-from .rng import standard_normal, uniform
+from .rng import GOLDEN, splitmix64, standard_normal, uniform
 
 
 @nb.njit(cache=True)
@@ -24,6 +25,23 @@ def _draw_normal(keys, counters, mean, std, low, high):
     out = np.empty(keys.shape[0])
     for i in range(keys.shape[0]):
         v = mean + std * standard_normal(keys[i], counters[i])
+        out[i] = min(max(v, low), high)
+    return out
+
+
+@nb.njit(cache=True)
+def _draw_normal_redraw(keys, counters, mean, std, low, high):
+    """Normal values redrawn until inside [low, high] (NEST's nest.math.redraw): draw k of
+    item i comes from the sub-stream splitmix64(key_i + counter_i * GOLDEN)."""
+    out = np.empty(keys.shape[0])
+    for i in range(keys.shape[0]):
+        sub = splitmix64(keys[i] + np.uint64(counters[i]) * GOLDEN)
+        k = 0
+        while True:
+            v = mean + std * standard_normal(sub, k)
+            k += 1
+            if low <= v <= high or k > 10000:
+                break
         out[i] = min(max(v, low), high)
     return out
 
@@ -46,12 +64,14 @@ def _draw_lognormal(keys, counters, mu, sigma):
 
 @dataclass(frozen=True)
 class Normal:
-    """Normal distribution, optionally clipped to [low, high] (values outside are set to the bound)."""
+    """Normal distribution bounded to [low, high]: values outside are set to the bound, or,
+    with ``redraw``, drawn again until inside (NEST's ``nest.math.redraw``)."""
 
     mean: float
     std: float
     low: float = -np.inf
     high: float = np.inf
+    redraw: bool = False
 
     def __post_init__(self):
         if not self.std >= 0:
@@ -60,8 +80,9 @@ class Normal:
             raise NetworkError(f"Normal: low {self.low} > high {self.high}; use low <= high")
 
     def draw(self, keys, counters):
-        return _draw_normal(keys, counters, float(self.mean), float(self.std),
-                            float(self.low), float(self.high))
+        fn = _draw_normal_redraw if self.redraw else _draw_normal
+        return fn(keys, counters, float(self.mean), float(self.std), float(self.low),
+                  float(self.high))
 
     @property
     def bounds(self):
@@ -127,11 +148,13 @@ def as_value(value, where):
             raise NetworkError(
                 f"{where}: {kind} distribution has no parameter {unknown[0]!r}; valid: {valid}")
         for k, v in spec.items():
+            if k == "redraw" and isinstance(v, bool):
+                continue
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
                 raise NetworkError(f"{where}: {kind} distribution parameter {k} = {v!r} is not a "
                                    f"number; give numbers for {valid}")
         try:
-            return cls(**{k: float(v) for k, v in spec.items()})
+            return cls(**{k: (v if k == "redraw" else float(v)) for k, v in spec.items()})
         except TypeError as exc:
             raise NetworkError(f"{where}: {kind} distribution needs {valid}: {exc}") from None
     if isinstance(value, (bool, np.bool_)):
@@ -147,7 +170,8 @@ def to_spec(value):
     """Serialisable form of a value (inverse of :func:`as_value`)."""
     if isinstance(value, (Normal, Uniform, LogNormal)):
         name = {Normal: "normal", Uniform: "uniform", LogNormal: "lognormal"}[type(value)]
-        return {"distribution": name, **{k: float(v) for k, v in asdict(value).items()}}
+        return {"distribution": name,
+                **{k: (v if isinstance(v, bool) else float(v)) for k, v in asdict(value).items()}}
     return value
 
 

@@ -232,7 +232,7 @@ class Network:
 
     def _check_delay(self, delay, where):
         low = delay.bounds[0] if is_distribution(delay) else delay
-        if not math.isfinite(low) or round(low / self.dt) < 1:
+        if not math.isfinite(low) or math.floor(low / self.dt + 0.5) < 1:  # steps as built
             if is_distribution(delay):
                 raise DelayError(
                     f"{where}: delay distribution {delay} can draw delays below one step "

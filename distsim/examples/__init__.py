@@ -1,6 +1,7 @@
 """Built-in example networks, runnable by name."""
 from .brunel import brunel
+from .microcircuit import microcircuit
 
-EXAMPLES = {"brunel": brunel}
+EXAMPLES = {"brunel": brunel, "microcircuit": microcircuit}
 
-__all__ = ["EXAMPLES", "brunel"]
+__all__ = ["EXAMPLES", "brunel", "microcircuit"]
