@@ -139,6 +139,7 @@ CORR_NEURONS = 200
 CORR_BIN_MS = 1.0
 CV_MIN_SPIKES = 3
 N_QUANTILES = 200  # quantiles at k / N_QUANTILES, k = 0..N_QUANTILES
+CORR_SAMPLE_PAIRS = 3000  # pairs kept per population and seed (uniform random subsample)
 
 
 def derived_params() -> dict:
@@ -472,6 +473,9 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str) ->
         for name in POPS:
             p = r["populations"][name]
             corr = np.asarray(p["corr"], dtype=float)
+            rng = np.random.default_rng([r["seed"], POPS.index(name), 7])
+            pick = np.sort(rng.choice(corr.size, min(CORR_SAMPLE_PAIRS, corr.size),
+                                      replace=False)) if corr.size else np.zeros(0, int)
             pops[name] = {
                 "n": p["n"],
                 "n_spikes": p["n_spikes"],
@@ -483,10 +487,17 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str) ->
                 "corr_n": int(corr.size),
                 "corr_mean": round(float(corr.mean()), 6) if corr.size else None,
                 "corr": _round_list(np.quantile(corr, probs), 4) if corr.size else [],
+                "corr_sample": _round_list(corr[pick], 5),
             }
         seeds.append({"seed": r["seed"], "build_s": round(r["build_s"], 3),
                       "presim_s": round(r["presim_s"], 3), "sim_s": round(r["sim_s"], 3),
                       "num_connections": r["num_connections"], "populations": pops})
+
+    sample_ks = {}
+    for name in POPS:
+        s = [seed["populations"][name]["corr_sample"] for seed in seeds]
+        sample_ks[name] = [round(ks_2samp_d(s[a], s[b]), 4)
+                           for a in range(len(s)) for b in range(a + 1, len(s))]
 
     return {
         "generator": GENERATOR,
@@ -503,6 +514,10 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str) ->
                     "(numpy.quantile, method 'linear'; first = min, last = max) of all pair "
                     "coefficients, rounded to 1e-4; the full sample (corr_n pairs) is too large",
             "corr_quantile_probs": [round(float(x), 4) for x in probs],
+            "corr_sample": f"a uniform random subsample of {CORR_SAMPLE_PAIRS} pair coefficients "
+                           "(numpy default_rng([seed, population index, 7])), rounded to 1e-5; "
+                           "between_seed_ks_corr_sample holds the KS distances of these "
+                           "subsamples between seeds, for comparisons made on subsamples",
         },
         "params": params_dict(),
         "seeds": seeds,
@@ -510,6 +525,7 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str) ->
                                   for a in range(len(runs)) for b in range(a + 1, len(runs))],
         "between_seed_ks": ks,
         "between_seed_ks_range": ks_range,
+        "between_seed_ks_corr_sample": sample_ks,
     }
 
 
