@@ -35,8 +35,8 @@ def start_run(args):
                                  store=plan["store"], resume_store=plan["store"] is not None)
         plan["checkpoint_dir"] = args.resume
     else:
-        net = build_network(args.example, {"order": args.order, "scale": args.scale}, args.dt,
-                            args.seed)
+        net = build_network(args.example, {"order": args.order, "scale": args.scale,
+                                           "state": args.state}, args.dt, args.seed)
         _check_t_sim(args.t_sim, net.dt)
         default_store = f"{os.path.splitext(os.path.basename(args.example))[0]}.zarr"
         store = None if args.no_store else (args.store or default_store)
@@ -65,7 +65,7 @@ def build_network(example, options, dt, seed):
     from .modelfile import load_model_file
 
     if example in EXAMPLES:
-        size = {"brunel": {"order": options["order"]},
+        size = {"brunel": {"order": options["order"], "state": options.get("state")},
                 "microcircuit": {"scale": options["scale"]}}[example]
         kwargs = {"dt": 0.1 if dt is None else dt, **size}
         if seed is not None:

@@ -31,6 +31,8 @@ def _parser():
                           f"model file (.toml, .yaml)")
     run.add_argument("--order", type=int, default=2500,
                      help="brunel: network order (NE = 4 order, NI = order; default 2500)")
+    run.add_argument("--state", default=None, choices=["SR", "AI", "SI_fast", "SI_slow"],
+                     help="brunel: one of Brunel's (2000) four states (default: g 5, eta 2 = AI)")
     run.add_argument("--scale", type=float, default=1.0,
                      help="microcircuit: scale of neuron numbers and in-degrees (default 1.0)")
     run.add_argument("--t-sim", type=float, default=1000.0, help="model time in ms (default 1000)")

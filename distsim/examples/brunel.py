@@ -6,14 +6,29 @@ in-degree, autapses and multapses allowed), J = 0.1 mV, J_I = -g J, delay 1.5 ms
 iaf_psc_delta with C_m 1 pF, tau_m 20 ms, t_ref 2 ms, E_L 0, V_reset 10 mV, V_th 20 mV,
 and an independent Poisson drive of rate eta * nu_th * CE per neuron, with
 nu_th = V_th / (J CE tau_m).  g = 5, eta = 2 gives the asynchronous irregular state.
+
+The four states of Brunel's Fig. 8 (``state=``): SR, synchronous regular (g 3, eta 2);
+AI, asynchronous irregular (g 5, eta 2); SI_fast, synchronous irregular with fast
+oscillations (g 6, eta 4); SI_slow, synchronous irregular with slow oscillations (g 4.5,
+eta 0.9).
 """
 from ..network import Network
 from ..rules import FixedIndegree
 
 
+STATES = {"SR": (3.0, 2.0), "AI": (5.0, 2.0), "SI_fast": (6.0, 4.0), "SI_slow": (4.5, 0.9)}
+
+
 def brunel(order=2500, g=5.0, eta=2.0, J=0.1, delay=1.5, dt=0.1, seed=1, record=True,
-           epsilon=0.1):
-    """The network; all neurons' spikes are recorded when ``record``."""
+           epsilon=0.1, state=None):
+    """The network; all neurons' spikes are recorded when ``record``; ``state`` (a key of
+    STATES) sets g and eta to one of Brunel's four states."""
+    if state is not None:
+        if state not in STATES:
+            from ..errors import ConfigError
+            raise ConfigError(f"brunel: state {state!r} is not known; use one of "
+                              f"{', '.join(STATES)}")
+        g, eta = STATES[state]
     ne, ni = 4 * order, order
     ce, ci = int(epsilon * ne), int(epsilon * ni)
     params = {"C_m": 1.0, "tau_m": 20.0, "t_ref": 2.0, "E_L": 0.0, "V_reset": 10.0,

@@ -49,7 +49,7 @@ def test_statistics_of_known_trains(store):
 
 
 def test_plots_summary_and_distributed_scheduler(store, tmp_path):
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
 
     path = store[0]
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,

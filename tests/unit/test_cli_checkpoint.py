@@ -1,7 +1,6 @@
 """`distsim run --checkpoint-dir`: a SIGTERM (as Slurm sends before the time limit) leaves a
 checkpoint and a store marked stopped; `--resume` continues to the same spikes as one go."""
 import json
-import os
 import signal
 import subprocess
 import sys
