@@ -66,7 +66,8 @@ def build_network(example, options, dt, seed):
 
     if example in EXAMPLES:
         size = {"brunel": {"order": options["order"], "state": options.get("state")},
-                "microcircuit": {"scale": options["scale"]}}[example]
+                "microcircuit": {"scale": options["scale"]},
+                "hpc_benchmark": {"scale": options["scale"]}}[example]
         kwargs = {"dt": 0.1 if dt is None else dt, **size}
         if seed is not None:
             kwargs["seed"] = seed

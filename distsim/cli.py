@@ -34,7 +34,8 @@ def _parser():
     run.add_argument("--state", default=None, choices=["SR", "AI", "SI_fast", "SI_slow"],
                      help="brunel: one of Brunel's (2000) four states (default: g 5, eta 2 = AI)")
     run.add_argument("--scale", type=float, default=1.0,
-                     help="microcircuit: scale of neuron numbers and in-degrees (default 1.0)")
+                     help="microcircuit: scale of neuron numbers and in-degrees; hpc_benchmark: "
+                          "of neuron numbers (default 1.0)")
     run.add_argument("--t-sim", type=float, default=1000.0, help="model time in ms (default 1000)")
     run.add_argument("--dt", type=float, default=None,
                      help="examples: step in ms (default 0.1; a model file sets its own)")
@@ -162,7 +163,8 @@ def cmd_run(args):
             print(json.dumps(summary))
         else:
             what = {"brunel": f"order {plan.get('order')}, ",
-                    "microcircuit": f"scale {plan.get('scale')}, "}.get(plan["example"], "")
+                    "microcircuit": f"scale {plan.get('scale')}, ",
+                    "hpc_benchmark": f"scale {plan.get('scale')}, "}.get(plan["example"], "")
             print(f"distsim run {plan['example']}: {what}seed {sim.network.seed}, "
                   f"dt {sim.dt} ms, to {plan['t_end_ms']} ms")
             _print_summary(summary)

@@ -1,7 +1,8 @@
 """Built-in example networks, runnable by name."""
 from .brunel import brunel
+from .hpc_benchmark import hpc_benchmark
 from .microcircuit import microcircuit
 
-EXAMPLES = {"brunel": brunel, "microcircuit": microcircuit}
+EXAMPLES = {"brunel": brunel, "microcircuit": microcircuit, "hpc_benchmark": hpc_benchmark}
 
-__all__ = ["EXAMPLES", "brunel", "microcircuit"]
+__all__ = ["EXAMPLES", "brunel", "microcircuit", "hpc_benchmark"]
