@@ -38,6 +38,7 @@ def start_run(args):
         net = build_network(args.example, {"order": args.order, "scale": args.scale,
                                            "state": args.state}, args.dt, args.seed)
         _check_t_sim(args.t_sim, net.dt)
+        _check_memory(net, args.balancer)
         default_store = f"{os.path.splitext(os.path.basename(args.example))[0]}.zarr"
         store = None if args.no_store else (args.store or default_store)
         plan = {"example": args.example, "order": args.order, "scale": args.scale,
@@ -82,6 +83,24 @@ def build_network(example, options, dt, seed):
         return net
     raise ConfigError(f"distsim run: {example!r} is neither an example "
                       f"({', '.join(sorted(EXAMPLES))}) nor a model file (.toml, .yaml, .yml)")
+
+
+def _check_memory(net, balancer):
+    """Refuse, before building, a network whose estimated memory per rank exceeds what this
+    machine has per rank (distsim/inspect.py explains the estimate)."""
+    import psutil
+
+    from .inspect import describe, ranks_needed
+
+    size = int(os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "1")) or 1)
+    local = int(os.environ.get("MPI_LOCALNRANKS", "1") or 1)
+    available = psutil.virtual_memory().available / max(local, 1)
+    need = max(r["memory_estimate_bytes"] for r in describe(net, size, balancer)["per_rank"])
+    if need > available:
+        raise ConfigError(
+            f"distsim run: the network needs about {need / 1e9:.1f} GB per rank on {size} "
+            f"rank(s) but {available / 1e9:.1f} GB are available per rank; run it on at least "
+            f"{ranks_needed(net, available, balancer)} ranks (see distsim inspect)")
 
 
 def _check_t_sim(t_sim, dt):

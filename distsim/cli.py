@@ -1,5 +1,5 @@
-"""Command line: ``distsim run [EXAMPLE] [options]``, ``distsim analyze STORE``,
-``distsim export STORE FILE``.
+"""Command line: ``distsim run [EXAMPLE|FILE] [options]``, ``distsim inspect``, ``distsim
+partition``, ``distsim analyze STORE``, ``distsim export STORE FILE``.
 
 ``distsim run`` with no arguments simulates the built-in Brunel network (order 2500, 1 s)
 and prints a summary ending in the spike digest, the SHA-256 of all recorded spikes as
@@ -22,6 +22,7 @@ from .examples import EXAMPLES
 def _parser():
     from distsim.comm.exchange import BACKENDS
     from distsim.partition import BALANCERS
+
 
     parser = argparse.ArgumentParser(prog="distsim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +61,19 @@ def _parser():
                      help="continue the run checkpointed in DIR up to --t-sim, appending to "
                           "its store (any --ranks, --balancer, --backend)")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+    for name, text in (("inspect", "sizes, smallest delay, memory per rank and warnings, "
+                                   "before anything is built"),
+                       ("partition", "load balance and expected spike traffic per rank, for "
+                                     "every balancer")):
+        ins = sub.add_parser(name, help=text)
+        ins.add_argument("example", help="an example name or a model file")
+        ins.add_argument("--ranks", type=int, default=1 if name == "inspect" else 2)
+        ins.add_argument("--balancer", default="block", choices=sorted(BALANCERS))
+        ins.add_argument("--order", type=int, default=2500)
+        ins.add_argument("--scale", type=float, default=1.0)
+        ins.add_argument("--state", default=None)
+        ins.add_argument("--json", action="store_true")
 
     an = sub.add_parser("analyze", help="statistics and plots of a run store (dask)")
     an.add_argument("store", help="the run store (a .zarr directory)")
@@ -176,6 +190,35 @@ def cmd_run(args):
     return 0
 
 
+def cmd_inspect(args):
+    from .checkpointing import build_network
+    from .inspect import describe
+
+    net = build_network(args.example, {"order": args.order, "scale": args.scale,
+                                       "state": args.state}, None, None)
+    from distsim.partition import BALANCERS
+    balancers = [args.balancer] if args.command == "inspect" else sorted(BALANCERS)
+    reports = [describe(net, args.ranks, b) for b in balancers]
+    if args.json:
+        print(json.dumps(reports if args.command == "partition" else reports[0]))
+        return 0
+    d = reports[0]
+    print(f"{args.example}: {d['neurons']:,} neurons, {d['synapses_expected']:,.0f} synapses "
+          f"expected, smallest delay {d['smallest_delay_ms']} ms, dt {d['dt_ms']} ms")
+    for rep in reports:
+        print(f"{rep['ranks']} ranks, {rep['balancer']} balancer: work imbalance "
+              f"{rep['imbalance']:.3f}")
+        print(f"{'rank':>5} {'neurons':>9} {'synapses':>13} {'memory GB':>10} {'work':>7} "
+              f"{'sends/s':>10}")
+        for r in rep["per_rank"]:
+            print(f"{r['rank']:>5} {r['neurons']:>9} {r['synapses_expected']:>13,.0f} "
+                  f"{r['memory_estimate_bytes'] / 1e9:>10.2f} {r['work_share']:>7.3f} "
+                  f"{r['spike_sends_per_s_expected']:>10,.0f}")
+    for w in d["warnings"]:
+        print(f"warning: {w}")
+    return 0
+
+
 def cmd_analyze(args):
     from .analysis import analyze
     from .analysis.report import format_table
@@ -208,7 +251,8 @@ def main(argv=None):
     try:
         if args.command == "run" and args.ranks is not None and not launched_under_mpi():
             return _relaunch(args, argv)
-        return {"run": cmd_run, "analyze": cmd_analyze, "export": cmd_export}[args.command](args)
+        return {"run": cmd_run, "analyze": cmd_analyze, "export": cmd_export,
+                "inspect": cmd_inspect, "partition": cmd_inspect}[args.command](args)
     except DistsimError as exc:
         context = default_context() if launched_under_mpi() else None
         where = f" on rank {context.rank}" if context else ""

@@ -1,0 +1,106 @@
+"""What a network will cost, before anything is built: ``distsim inspect`` and ``distsim
+partition``.
+
+Expected synapses come from each rule's expected in-degree.  The memory estimate per rank is
+calibrated on measured builds (Brunel order 2500: 0.65 GB peak for 15.6 M synapses):
+
+    bytes = BASE + synapses * (BUILD_BYTES_PER_SYNAPSE + stored bytes per synapse)
+            + neurons * BYTES_PER_NEURON (state, parameters and ring buffers)
+
+where the build term covers the temporary arrays of generation and CSR assembly.  Expected
+spike traffic assumes sources spread their targets uniformly over the target population.
+"""
+import math
+
+import numpy as np
+
+from .distributions import is_distribution
+from .partition import get_balancer
+from .partition.balancers import DEFAULT_RATE_HZ, expected_indegree, expected_work
+
+BASE_BYTES = 250e6               # interpreter, numpy, numba and compiled kernels
+BUILD_BYTES_PER_SYNAPSE = 26.0   # generation and assembly temporaries (measured peak)
+BYTES_PER_NEURON = 600.0
+
+
+def expected_synapses(network):
+    """Expected synapse count of each projection (name -> float)."""
+    return {p.name: expected_indegree(network, p) * network.populations[p.target].size
+            for p in network.projections}
+
+
+def smallest_delay_ms(network):
+    lows = [(p.delay.bounds[0] if is_distribution(p.delay) else p.delay) for p in network.projections]
+    if not lows:
+        return None
+    return max(min(lows), network.dt)
+
+
+def stored_bytes_per_synapse(network, n_local):
+    target = 2 if n_local <= 2 ** 16 else 4
+    n_syn = expected_synapses(network)
+    total = sum(n_syn.values()) or 1.0
+    drawn = sum(n for p in network.projections for n in [n_syn[p.name]]
+                if is_distribution(p.weight)) * 4 + sum(
+        n for p in network.projections for n in [n_syn[p.name]] if is_distribution(p.delay))
+    return target + drawn / total
+
+
+def describe(network, n_ranks=1, balancer="block", rates=None):
+    """A dict: sizes, expected synapses, smallest delay, memory per rank, warnings, and the
+    partition (neurons, work share and expected spike sends per rank)."""
+    dec = get_balancer(balancer)(network, n_ranks)
+    work = expected_work(network, rates)
+    n_syn = expected_synapses(network)
+    per_rank_neurons = dec.counts()
+    per_rank_syn = np.zeros(n_ranks)
+    for p in network.projections:
+        tgt = network.populations[p.target]
+        share = np.bincount(dec.rank_of[tgt.first_gid:tgt.first_gid + tgt.size],
+                            minlength=n_ranks) / max(tgt.size, 1)
+        per_rank_syn += share * n_syn[p.name]
+    memory = [BASE_BYTES + s * (BUILD_BYTES_PER_SYNAPSE + stored_bytes_per_synapse(network, n))
+              + n * BYTES_PER_NEURON for s, n in zip(per_rank_syn, per_rank_neurons)]
+    work_per_rank = np.bincount(dec.rank_of, weights=work, minlength=n_ranks)
+    sends = np.zeros(n_ranks)
+    for p in network.projections:
+        src, tgt = network.populations[p.source], network.populations[p.target]
+        rate = (rates or {}).get(p.source, DEFAULT_RATE_HZ)
+        out_degree = n_syn[p.name] / max(src.size, 1)
+        tgt_share = np.bincount(dec.rank_of[tgt.first_gid:tgt.first_gid + tgt.size],
+                                minlength=n_ranks) / max(tgt.size, 1)
+        src_ranks = dec.rank_of[src.first_gid:src.first_gid + src.size]
+        reach = 1.0 - (1.0 - tgt_share) ** out_degree  # P(rank holds >= 1 target)
+        for r in range(n_ranks):
+            n_src = np.count_nonzero(src_ranks == r)
+            sends[r] += n_src * rate * (reach.sum() - reach[r])
+    warnings = []
+    d = smallest_delay_ms(network)
+    if d is not None and d <= network.dt * 1.5 and n_ranks > 1:
+        warnings.append(f"smallest delay {d:g} ms is one step: ranks exchange spikes every step")
+    if not network.spike_recorders:
+        warnings.append("no spike recorder: the run stores no spikes and the digest is empty")
+    if work_per_rank.mean() > 0 and work_per_rank.max() / work_per_rank.mean() > 1.2:
+        warnings.append(f"expected work per rank is unbalanced (max/mean "
+                        f"{work_per_rank.max() / work_per_rank.mean():.2f}); try --balancer balanced")
+    return {
+        "neurons": network.n_neurons, "populations": {p.name: p.size for p in network.populations.values()},
+        "synapses_expected": float(sum(n_syn.values())), "smallest_delay_ms": d, "dt_ms": network.dt,
+        "ranks": n_ranks, "balancer": dec.name,
+        "per_rank": [{"rank": r, "neurons": int(per_rank_neurons[r]),
+                      "synapses_expected": float(per_rank_syn[r]),
+                      "memory_estimate_bytes": float(memory[r]),
+                      "work_share": float(work_per_rank[r] / max(work_per_rank.sum(), 1e-300)),
+                      "spike_sends_per_s_expected": float(sends[r])} for r in range(n_ranks)],
+        "imbalance": float(work_per_rank.max() / max(work_per_rank.mean(), 1e-300)),
+        "warnings": warnings,
+    }
+
+
+def ranks_needed(network, available_bytes, balancer="block"):
+    """Smallest rank count whose largest per-rank memory estimate fits ``available_bytes``."""
+    for n in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024):
+        if max(r["memory_estimate_bytes"] for r in describe(network, n, balancer)["per_rank"]) \
+                <= available_bytes:
+            return n
+    return math.inf
