@@ -122,13 +122,57 @@ def _store_summary(sim):
     return sim.context.bcast(out)
 
 
+class Progress:
+    """Progress on rank 0's stderr: model time, real-time factor, spikes/s and ETA; a bar
+    redrawn in place on a terminal, plain lines every ``every_s`` seconds otherwise (logs)."""
+
+    def __init__(self, sim, t_end_ms, every_s=10.0, stream=None):
+        import sys
+        self.sim, self.t_end, self.every = sim, t_end_ms, every_s
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.t0 = time.monotonic()
+        self.last = self.t0
+        self.start_ms = sim.t
+        self.start_spikes = int(sim.counters[1])
+
+    def update(self, final=False):
+        now = time.monotonic()
+        if self.sim.context.rank != 0 or (not final and not self.tty and now - self.last < self.every):
+            return
+        self.last = now
+        done = self.sim.t - self.start_ms
+        total = max(self.t_end - self.start_ms, 1e-12)
+        wall = now - self.t0
+        rtf = wall / (done / 1000.0) if done else float("nan")
+        eta = rtf * (total - done) / 1000.0 if done else float("nan")
+        rate = (int(self.sim.counters[1]) - self.start_spikes) / wall if wall else 0.0
+        text = (f"{self.sim.t:10.1f} / {self.t_end:g} ms  RTF {rtf:6.2f}  "
+                f"{rate:,.0f} spikes/s (rank 0)  ETA {eta:6.1f} s")
+        if self.tty:
+            width = 24
+            fill = int(width * done / total)
+            self.stream.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {text}")
+            if final:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"progress: {text}\n")
+        self.stream.flush()
+
+
 def run_with_checkpoints(sim, plan):
-    """Run to plan["t_end_ms"]; checkpoint every plan["every_s"] wall seconds, at the end and
-    on SIGTERM/SIGUSR1.  Returns True when a signal stopped the run early."""
+    """Run to plan["t_end_ms"] in chunks, showing progress; with a checkpoint directory,
+    checkpoint every plan["every_s"] wall seconds, at the end and on SIGTERM/SIGUSR1.
+    Returns True when a signal stopped the run early."""
     directory = plan.get("checkpoint_dir")
     remaining = plan["t_end_ms"] - sim.t
+    progress = Progress(sim, plan["t_end_ms"])
     if not directory:
-        sim.run(round(remaining / sim.dt) * sim.dt)
+        end_step = sim.step + round(remaining / sim.dt)
+        while sim.step < end_step:
+            sim.run(min(end_step - sim.step, round(_CHUNK_MS / sim.dt)) * sim.dt)
+            progress.update()
+        progress.update(final=True)
         return False
     caught = []
     previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum))
@@ -139,6 +183,7 @@ def run_with_checkpoints(sim, plan):
         while sim.step < end_step:
             steps = min(end_step - sim.step, round(_CHUNK_MS / sim.dt))
             sim.run(steps * sim.dt)
+            progress.update()
             due = time.monotonic() - last >= plan["every_s"]
             flags = sim.context.allreduce(int(due) + 2 * int(bool(caught)), "max")
             if flags >= 2:  # some rank was signalled: everyone checkpoints and stops
@@ -150,6 +195,7 @@ def run_with_checkpoints(sim, plan):
                 _checkpoint(sim, directory)
                 last = time.monotonic()
         _checkpoint(sim, directory)
+        progress.update(final=True)
         return False
     finally:
         for sig, handler in previous.items():
