@@ -20,3 +20,16 @@ def full(shape, value, dtype=np.float64):
     a = np.empty(shape, dtype)
     a.fill(value)
     return a
+
+
+def release_freed_memory():
+    """Return memory freed by the build to the operating system (glibc keeps it otherwise:
+    measured 1.45 GB resident instead of 0.55 GB after a microcircuit build); a no-op where
+    malloc_trim does not exist."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

@@ -125,6 +125,15 @@ def _delay_steps(net, proj, delays):
     return steps
 
 
+def _narrow_delays(steps):
+    """Delays (steps) in the narrowest unsigned type that the synapse table stores."""
+    if steps.size and steps.max() >= 2 ** 16:
+        raise DelayError(
+            f"Network: a delay of {int(steps.max())} steps exceeds the {2 ** 16 - 1} steps a "
+            f"synapse can hold; use shorter delays or a larger dt")
+    return steps.astype(np.uint8 if not steps.size or steps.max() < 2 ** 8 else np.uint16)
+
+
 def build_synapse_table(net, local_of_gid_by_pop):
     """Generate every projection onto the local neurons and assemble the SynapseTable.
 
@@ -141,8 +150,9 @@ def build_synapse_table(net, local_of_gid_by_pop):
         src_off, tgt_off = _sources_of_local_targets(net, proj, offsets)
         if tgt_off.size > 1 and np.any(tgt_off[1:] < tgt_off[:-1]):
             # group by target (stable: keeps the rule's canonical order within a target)
-            order = np.argsort(tgt_off, kind="stable")
+            order = ck.stable_order(tgt_off, tgt_pop.size)
             src_off, tgt_off = src_off[order], tgt_off[order]
+            del order
         tgt_gid = tgt_pop.first_gid + tgt_off
         local_of_offset = arrays.full(tgt_pop.size, -1, np.int64)
         local_of_offset[offsets] = local_idx
@@ -151,7 +161,8 @@ def build_synapse_table(net, local_of_gid_by_pop):
         if is_distribution(proj.weight):
             w = _draw_per_synapse(net, proj, proj.weight, WEIGHT, tgt_gid).astype(np.float32)
         if is_distribution(proj.delay):
-            d = _delay_steps(net, proj, _draw_per_synapse(net, proj, proj.delay, DELAY, tgt_gid))
+            d = _narrow_delays(_delay_steps(net, proj,
+                                            _draw_per_synapse(net, proj, proj.delay, DELAY, tgt_gid)))
         del tgt_gid, tgt_off
         src_gid = net.populations[proj.source].first_gid + src_off
         del src_off
@@ -205,13 +216,19 @@ def _assemble(parts, n_local, net, tdtype):
     def cat(items, dtype):
         return np.concatenate(items).astype(dtype, copy=False) if items else np.empty(0, dtype)
 
-    rows = cat([row_of_gid[p[1]] for p in parts], row_of_gid.dtype)
-    parts = [(p[0], None, p[2], p[3], p[4]) for p in parts]  # frees the source gids
-    targets = cat([p[2] for p in parts], tdtype)
-    weights = cat([p[3] for p in parts if p[3] is not None], np.float32)
-    delays = cat([p[4] for p in parts if p[4] is not None], ddtype)
     has_w = np.array([p[3] is not None for p in parts], np.bool_)
     has_d = np.array([p[4] is not None for p in parts], np.bool_)
+    # concatenate one field at a time and drop it from ``parts`` (the caller's list) at once,
+    # so that no per-projection copy outlives its concatenation
+    rows = cat([row_of_gid[p[1]] for p in parts], row_of_gid.dtype)
+    del row_of_gid
+    parts[:] = [(p[0], None, p[2], p[3], p[4]) for p in parts]
+    targets = cat([p[2] for p in parts], tdtype)
+    parts[:] = [(p[0], None, None, p[3], p[4]) for p in parts]
+    weights = cat([p[3] for p in parts if p[3] is not None], np.float32)
+    parts[:] = [(p[0], None, None, None, p[4]) for p in parts]
+    delays = cat([p[4] for p in parts if p[4] is not None], ddtype)
+    parts.clear()
     (seg_ptr, seg_start, seg_proj, seg_wq, seg_wofs, seg_delay, seg_dofs, syn_target, syn_weight,
      syn_delay) = ck.assemble_csr(rows, row_gid.size, sizes, proj_index, proj_wq, proj_dconst,
                                   has_w, has_d, targets, weights, delays)

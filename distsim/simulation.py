@@ -80,6 +80,7 @@ class Simulation:
         self.step = 0
         self._build_neurons()
         self.table = build_synapse_table(network, self._local_by_pop)
+        arrays.release_freed_memory()
         self.ns = self.table.max_delay + 1
         self._build_stimuli()
         self.ns = max(self.ns, self._max_stim_delay + 1)

@@ -253,6 +253,22 @@ def assemble_csr(rows, n_rows, sizes, proj_index, proj_wq, proj_dconst, has_w, h
 
 
 @nb.njit(cache=True)
+def stable_order(keys, n_keys):
+    """Permutation sorting integer keys in [0, n_keys) stably (counting sort, O(n + n_keys))."""
+    start = np.zeros(n_keys + 1, np.int64)
+    for i in range(keys.shape[0]):
+        start[keys[i] + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    order = np.empty(keys.shape[0], np.int64)
+    for i in range(keys.shape[0]):
+        k = keys[i]
+        order[start[k]] = i
+        start[k] += 1
+    return order
+
+
+@nb.njit(cache=True)
 def positions_in_groups(sorted_keys):
     """For keys sorted into groups, the position of each element inside its group."""
     out = np.empty(sorted_keys.shape[0], np.int64)
