@@ -26,7 +26,16 @@ def _parser():
 
     parser = argparse.ArgumentParser(prog="distsim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="simulate an example network or a model file")
+    fmt = argparse.RawDescriptionHelpFormatter
+    run = sub.add_parser("run", help="simulate an example network or a model file",
+                         formatter_class=fmt, epilog="""examples:
+  distsim run                                   Brunel order 2500, 1 s, store brunel.zarr
+  distsim run microcircuit --scale 0.1 --t-sim 2000
+  distsim run net.toml --ranks 4 --backend async --balancer balanced
+  mpiexec -n 8 distsim run hpc_benchmark --scale 2
+  distsim run --t-sim 600000 --checkpoint-dir ck --checkpoint-every 30min
+  distsim run --resume ck --t-sim 600000 --ranks 2
+exit codes: 0 success, 2 usage or model error, 1 run failure""")
     run.add_argument("example", nargs="?", default="brunel",
                      help=f"an example ({', '.join(sorted(EXAMPLES))}; default brunel) or a "
                           f"model file (.toml, .yaml)")
@@ -66,7 +75,9 @@ def _parser():
                                    "before anything is built"),
                        ("partition", "load balance and expected spike traffic per rank, for "
                                      "every balancer")):
-        ins = sub.add_parser(name, help=text)
+        ins = sub.add_parser(name, help=text, formatter_class=fmt,
+                             epilog=f"example:\n  distsim {name} microcircuit --scale 0.1 "
+                                    f"--ranks {1 if name == 'inspect' else 4}")
         ins.add_argument("example", help="an example name or a model file")
         ins.add_argument("--ranks", type=int, default=1 if name == "inspect" else 2)
         ins.add_argument("--balancer", default="block", choices=sorted(BALANCERS))
@@ -75,7 +86,10 @@ def _parser():
         ins.add_argument("--state", default=None)
         ins.add_argument("--json", action="store_true")
 
-    an = sub.add_parser("analyze", help="statistics and plots of a run store (dask)")
+    an = sub.add_parser("analyze", help="statistics and plots of a run store (dask)",
+                        formatter_class=fmt, epilog="""examples:
+  distsim analyze brunel.zarr --t-start 100
+  distsim analyze run.zarr --scheduler tcp://scheduler:8786 --out results/""")
     an.add_argument("store", help="the run store (a .zarr directory)")
     an.add_argument("--out", default=None, help="output directory (default: STORE.analysis)")
     an.add_argument("--scheduler", default=None,
@@ -84,7 +98,10 @@ def _parser():
                     help="leave out spikes before this time (ms), e.g. the transient")
     an.add_argument("--no-plots", action="store_true", help="only the table and summary.json")
 
-    ex = sub.add_parser("export", help="write a run store's spikes as NEST ASCII or Parquet")
+    ex = sub.add_parser("export", help="write a run store's spikes as NEST ASCII or Parquet",
+                        formatter_class=fmt, epilog="""examples:
+  distsim export brunel.zarr spikes.dat          NEST's ASCII format (sender = gid + 1)
+  distsim export brunel.zarr spikes.parquet""")
     ex.add_argument("store", help="the run store (a .zarr directory)")
     ex.add_argument("out", help="the file to write")
     ex.add_argument("--format", choices=["nest", "parquet"], default=None,
