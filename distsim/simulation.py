@@ -29,13 +29,17 @@ _INITIAL_RECORD_CAPACITY = 1 << 16
 _DIGEST_CHUNK_SPIKES = 1 << 22  # spikes per gather when digesting across ranks
 
 
-def spike_digest(steps, gids):
-    """SHA-256 (hex) of the spikes as (step, gid) pairs, sorted, packed as little-endian int64."""
+def packed_spikes(steps, gids):
+    """The spikes as (step, gid) pairs sorted by step then gid, as little-endian int64 bytes."""
     pairs = np.empty((len(steps), 2), dtype="<i8")
     pairs[:, 0] = steps
     pairs[:, 1] = gids
-    order = np.lexsort((pairs[:, 1], pairs[:, 0]))
-    return hashlib.sha256(pairs[order].tobytes()).hexdigest()
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))].tobytes()
+
+
+def spike_digest(steps, gids):
+    """SHA-256 (hex) of the spikes as (step, gid) pairs, sorted, packed as little-endian int64."""
+    return hashlib.sha256(packed_spikes(steps, gids)).hexdigest()
 
 
 class Simulation:
@@ -457,10 +461,9 @@ class Simulation:
         return self.step * self.dt
 
     def spikes(self, population=None):
-        """Recorded spikes as (times_ms, gids), sorted by (step, gid); optionally of one
-        population only."""
-        n = self.counters[C_RECORDED]
-        steps, gids = self.rec_step[:n], self.rec_gid[:n]
+        """This rank's recorded spikes (in the store and in memory) as (times_ms, gids),
+        sorted by (step, gid); optionally of one population only."""
+        steps, gids = self.spike_steps()
         if population is not None:
             pop = self.network.population(population, "Simulation.spikes")
             keep = (gids >= pop.first_gid) & (gids < pop.first_gid + pop.size)
@@ -542,11 +545,8 @@ class Simulation:
             keep = (steps >= lo) & (steps < hi)
             parts = ctx.gather((steps[keep], gids[keep]))
             if ctx.rank == 0:
-                s = np.concatenate([p[0] for p in parts])
-                g = np.concatenate([p[1] for p in parts])
-                pairs = np.empty((s.size, 2), dtype="<i8")
-                pairs[:, 0], pairs[:, 1] = s, g
-                sha.update(pairs[np.lexsort((g, s))].tobytes())
+                sha.update(packed_spikes(np.concatenate([p[0] for p in parts]),
+                                         np.concatenate([p[1] for p in parts])))
         return ctx.bcast(sha.hexdigest() if ctx.rank == 0 else None)
 
     def rank_counters(self):
