@@ -1,5 +1,6 @@
 """``analyze``: statistics per population, a JSON summary and PNG plots next to the store."""
 import json
+import math
 import os
 import time
 from contextlib import contextmanager
@@ -64,16 +65,19 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
         cv = stats.isi_cv(steps, gids, counts, step0)
         rate_bin = max(1, int(round(rate_bin_ms / dt)))
         fano_bin = max(1, int(round(fano_bin_ms / dt)))
-        pop_counts = stats.population_counts(steps, gids, pop_index, step0, step1, rate_bin)
-        fano_counts = stats.population_counts(steps, gids, pop_index, step0, step1, fano_bin)
+        base = math.gcd(rate_bin, fano_bin)  # one pass for both bin widths
+        base_counts = stats.population_counts(steps, gids, pop_index, step0, step1, base)
+        pop_counts = stats.coarsen(base_counts, rate_bin // base)
+        fano_counts = stats.coarsen(base_counts, fano_bin // base)
         rng = np.random.default_rng(seed)
-        corr, samples = {}, {}
-        for k, (name, first, size) in enumerate(pops):
-            sample = first + np.sort(rng.choice(size, min(size, n_sample), replace=False))
-            samples[name] = sample
-            corr[name] = stats.correlations(steps, gids, sample, step0, step1,
-                                            max(1, int(round(corr_bin_ms / dt))))
-        raster = _raster_spikes(steps, gids, samples, max(step0, step1 - int(1000 / dt)), step1)
+        samples = {name: first + np.sort(rng.choice(size, min(size, n_sample), replace=False))
+                   for name, first, size in pops}
+        s, g = stats.select_spikes(steps, gids, np.concatenate(list(samples.values())),
+                                   step0, step1)
+    corr_bin = max(1, int(round(corr_bin_ms / dt)))
+    corr = {name: stats.correlations(s, g, sample, step0, step1, corr_bin)
+            for name, sample in samples.items()}
+    raster = _raster_spikes(s, g, samples, max(step0, step1 - int(1000 / dt)))
     summary = {"store": str(store), "status": run.status, "complete": run.complete,
                "t_start_ms": t_start_ms, "t_end_ms": step1 * dt, "duration_s": duration_s,
                "spikes": int(counts.sum()), "populations": {}}
@@ -98,14 +102,12 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
     return summary
 
 
-def _raster_spikes(steps, gids, samples, lo, hi):
-    """Spikes of the sampled neurons (first 50 per population) in the steps (lo, hi]."""
-    import dask.array as da
-
-    chosen = np.sort(np.concatenate([s[:50] for s in samples.values()]))
-    sel = da.isin(gids, chosen) & (steps > lo) & (steps <= hi)
-    s, g = da.compute(steps[sel], gids[sel])
-    return s, g, chosen
+def _raster_spikes(s, g, samples, lo):
+    """Of the sampled neurons' spikes (s, g), those of the first 50 per population after
+    step ``lo``."""
+    chosen = np.sort(np.concatenate([sample[:50] for sample in samples.values()]))
+    keep = np.isin(g, chosen) & (s > lo)
+    return s[keep], g[keep], chosen
 
 
 def format_table(summary):

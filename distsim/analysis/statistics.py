@@ -12,7 +12,8 @@ Spikes before ``t_start`` (the transient) are left out; T is the analysed durati
 
 Nothing of size "all spikes" is ever held in memory: counts come from ``da.bincount``; ISIs
 from gid blocks of at most ``BLOCK_SPIKES`` spikes, each selected by one pass over the store;
-correlations from per-time-chunk sums.
+correlations from per-time-chunk sums over the spikes of the sampled neurons, selected in
+one pass for all populations.
 """
 import dask.array as da
 import numpy as np
@@ -51,6 +52,22 @@ def population_counts(steps, gids, pop_index, step0, step1, bin_steps):
     return counts[:n_pop * n_bins].reshape(n_pop, n_bins)
 
 
+def coarsen(counts, factor):
+    """Counts in bins ``factor`` times wider (a last, partial bin kept), as population_counts
+    would give them for bin_steps * factor."""
+    n_pop, n_bins = counts.shape
+    wide = -(-n_bins // factor)
+    padded = np.zeros((n_pop, wide * factor), counts.dtype)
+    padded[:, :n_bins] = counts
+    return padded.reshape(n_pop, wide, factor).sum(axis=2)
+
+
+def select_spikes(steps, gids, chosen, step0, step1):
+    """The spikes of the gids ``chosen`` in the steps (step0, step1], in memory (one pass)."""
+    sel = da.isin(gids, np.asarray(chosen, np.int64)) & (steps > step0) & (steps <= step1)
+    return da.compute(steps[sel], gids[sel])
+
+
 def isi_cv(steps, gids, counts, step0):
     """ISI CV per neuron (NaN below 3 spikes), by blocks of gids."""
     n = counts.size
@@ -80,14 +97,15 @@ def isi_cv(steps, gids, counts, step0):
     return cv
 
 
-def correlations(steps, gids, sample, step0, step1, bin_steps):
+def correlations(s, g, sample, step0, step1, bin_steps):
     """Pearson coefficients of binned spike counts between all pairs of ``sample`` gids
-    (neurons without variance left out); returns the upper-triangle values."""
+    (neurons without variance left out), from spikes (s, g) in (step0, step1] that include
+    all of the sample's (see select_spikes); returns the upper-triangle values."""
     sample = np.sort(np.asarray(sample, np.int64))
     if sample.size < 2:
         return np.zeros(0)
-    sel = da.isin(gids, sample) & (steps > step0) & (steps <= step1)
-    s, g = da.compute(steps[sel], gids[sel])
+    mine = np.isin(g, sample)
+    s, g = s[mine], g[mine]
     n_bins = max(1, (step1 - step0) // bin_steps)
     row = np.searchsorted(sample, g)
     b = (s - step0 - 1) // bin_steps
