@@ -36,14 +36,11 @@ def smallest_delay_ms(network):
     return max(min(lows), network.dt)
 
 
-def stored_bytes_per_synapse(network, n_local):
-    target = 2 if n_local <= 2 ** 16 else 4
-    n_syn = expected_synapses(network)
+def drawn_bytes_per_synapse(network, n_syn):
+    """Mean bytes per synapse of per-synapse weights (float32) and delays (uint8)."""
     total = sum(n_syn.values()) or 1.0
-    drawn = sum(n for p in network.projections for n in [n_syn[p.name]]
-                if is_distribution(p.weight)) * 4 + sum(
-        n for p in network.projections for n in [n_syn[p.name]] if is_distribution(p.delay))
-    return target + drawn / total
+    return sum(n_syn[p.name] * (4 * is_distribution(p.weight) + is_distribution(p.delay))
+               for p in network.projections) / total
 
 
 def describe(network, n_ranks=1, balancer="block", rates=None):
@@ -59,7 +56,8 @@ def describe(network, n_ranks=1, balancer="block", rates=None):
         share = np.bincount(dec.rank_of[tgt.first_gid:tgt.first_gid + tgt.size],
                             minlength=n_ranks) / max(tgt.size, 1)
         per_rank_syn += share * n_syn[p.name]
-    memory = [BASE_BYTES + s * (BUILD_BYTES_PER_SYNAPSE + stored_bytes_per_synapse(network, n))
+    drawn = drawn_bytes_per_synapse(network, n_syn)
+    memory = [BASE_BYTES + s * (BUILD_BYTES_PER_SYNAPSE + (2 if n <= 2 ** 16 else 4) + drawn)
               + n * BYTES_PER_NEURON for s, n in zip(per_rank_syn, per_rank_neurons)]
     work_per_rank = np.bincount(dec.rank_of, weights=work, minlength=n_ranks)
     sends = np.zeros(n_ranks)

@@ -166,18 +166,17 @@ def worker(scale, backend, profile):
     _log(rank, f"built in {sim.build_seconds:.1f} s; {n_syn_local} local synapses, table "
                f"{tb.nbytes / 1e9:.2f} GB; warm-up {T_WARMUP_MS} ms")
 
-    t0 = time.perf_counter()
-    sim.run(T_WARMUP_MS)
-    warm_wall = time.perf_counter() - t0
-    mem["after_warmup"] = _proc_status()
-    ev0, sp0 = int(sim.counters[C_EVENTS]), int(sim.counters[C_SPIKES])
-    _log(rank, f"warm-up done in {warm_wall:.1f} s; measuring {T_SIM_MS} ms")
+    def timed_run(t_ms, phase):
+        """Run t_ms; (wall s, events, spikes) at the end, memory recorded as ``phase``."""
+        t0 = time.perf_counter()
+        sim.run(t_ms)
+        wall = time.perf_counter() - t0
+        mem[phase] = _proc_status()
+        return wall, int(sim.counters[C_EVENTS]), int(sim.counters[C_SPIKES])
 
-    t0 = time.perf_counter()
-    sim.run(T_SIM_MS)
-    wall = time.perf_counter() - t0
-    mem["after_run"] = _proc_status()
-    ev1, sp1 = int(sim.counters[C_EVENTS]), int(sim.counters[C_SPIKES])
+    warm_wall, ev0, sp0 = timed_run(T_WARMUP_MS, "after_warmup")
+    _log(rank, f"warm-up done in {warm_wall:.1f} s; measuring {T_SIM_MS} ms")
+    wall, ev1, sp1 = timed_run(T_SIM_MS, "after_run")
     _log(rank, f"measured second done in {wall:.1f} s")
 
     s = sim.summary()  # collective (also computes the digest)
