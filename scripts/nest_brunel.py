@@ -30,13 +30,13 @@ included); ``syn_events_per_s`` = n_syn_events / sim_s.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
+
+import nest_seeds
 
 GENERATOR = "scripts/nest_brunel.py"
 
@@ -154,29 +154,14 @@ def run_one(seed: int, threads: int, t_sim: float) -> dict:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Brunel model A reference run in NEST")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1])
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--t-sim", type=float, default=1000.0)
-    ap.add_argument("--out", default=None, help="also write the JSON to this file")
-    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-
-    if args.worker:  # one seed, in-process; prints a single JSON line last
-        run = run_one(args.seeds[0], args.threads, args.t_sim)
-        sys.stdout.flush()
-        print(json.dumps(run))
-        return
-
+    args = nest_seeds.parse("Brunel model A reference run in NEST", [1], 1, 1000.0, argv)
+    if args.worker:
+        return nest_seeds.worker(run_one, args)
     runs = []
-    for seed in args.seeds:
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--seeds", str(seed),
-               "--threads", str(args.threads), "--t-sim", repr(args.t_sim)]
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True)
-        lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
-        runs.append(json.loads(lines[-1]))
-        r = runs[-1]
-        print(f"seed {seed}: {r['mean_rate_hz']:.3f} Hz, build {r['build_s']:.1f} s, "
+    for line in nest_seeds.seed_lines(__file__, args):
+        r = json.loads(line)
+        runs.append(r)
+        print(f"seed {r['seed']}: {r['mean_rate_hz']:.3f} Hz, build {r['build_s']:.1f} s, "
               f"sim {r['sim_s']:.1f} s", file=sys.stderr)
 
     import nest  # only for the version string (prints NEST's banner to stdout)

@@ -91,12 +91,12 @@ recording (all neurons, after the warm-up) differ from ``sim_params.py``:
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import subprocess
 import sys
 import time
+
+import nest_seeds
 
 GENERATOR = "scripts/nest_microcircuit.py"
 
@@ -530,34 +530,22 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str) ->
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Potjans & Diesmann (2014) microcircuit reference run in NEST")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--t-sim", type=float, default=5000.0)
-    ap.add_argument("--out", default=None, help="write the reference JSON to this file")
-    ap.add_argument("--jsonl", default=None, help="also append the raw worker lines to this file")
-    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
+    def jsonl_option(ap):
+        ap.add_argument("--jsonl", default=None, help="also append the raw worker lines to this file")
 
-    if args.worker:  # one seed, in-process; prints a single JSON line last
-        run = run_one(args.seeds[0], args.threads, args.t_sim)
-        sys.stdout.flush()
-        print(json.dumps(run))
-        return
-
+    args = nest_seeds.parse("Potjans & Diesmann (2014) microcircuit reference run in NEST",
+                            [1, 2, 3, 4, 5], 2, 5000.0, argv, extra=jsonl_option)
+    if args.worker:
+        return nest_seeds.worker(run_one, args)
     runs = []
-    for seed in args.seeds:
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--seeds", str(seed),
-               "--threads", str(args.threads), "--t-sim", repr(args.t_sim)]
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True)
-        line = [ln for ln in proc.stdout.splitlines() if ln.strip()][-1]
+    for line in nest_seeds.seed_lines(__file__, args):
         if args.jsonl:
             with open(args.jsonl, "a") as fh:
                 fh.write(line + "\n")
         r = json.loads(line)
         runs.append(r)
         rates = " ".join(f"{name}={p['mean_rate_hz']:.3f}" for name, p in r["populations"].items())
-        print(f"seed {seed}: build {r['build_s']:.1f} s, presim {r['presim_s']:.1f} s, "
+        print(f"seed {r['seed']}: build {r['build_s']:.1f} s, presim {r['presim_s']:.1f} s, "
               f"sim {r['sim_s']:.1f} s; {rates}", file=sys.stderr, flush=True)
 
     import nest  # only for the version string (prints NEST's banner to stdout)

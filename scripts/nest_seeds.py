@@ -1,0 +1,40 @@
+"""Shared by the NEST reference scripts: one NEST kernel per seed, each in a subprocess.
+
+    args = parse(description, seeds, threads, t_sim)      # --seeds --threads --t-sim --out
+    if args.worker: worker(run_one, args) and return       # one seed: a JSON line, printed last
+    for line in seed_lines(__file__, args): ...            # the workers' JSON lines, in order
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+
+def parse(description, seeds, threads, t_sim, argv=None, extra=None):
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--seeds", type=int, nargs="+", default=seeds)
+    ap.add_argument("--threads", type=int, default=threads)
+    ap.add_argument("--t-sim", type=float, default=t_sim)
+    ap.add_argument("--out", default=None, help="also write the JSON to this file")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    if extra:
+        extra(ap)
+    return ap.parse_args(argv)
+
+
+def worker(run_one, args):
+    """Run the single seed in this process; its JSON line is the last line of stdout."""
+    run = run_one(args.seeds[0], args.threads, args.t_sim)
+    sys.stdout.flush()
+    print(json.dumps(run))
+
+
+def seed_lines(script, args):
+    """Run ``script --worker`` once per seed (fresh kernel, own peak memory); yield the JSON
+    line each prints last."""
+    for seed in args.seeds:
+        cmd = [sys.executable, os.path.abspath(script), "--worker", "--seeds", str(seed),
+               "--threads", str(args.threads), "--t-sim", repr(args.t_sim)]
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True)
+        yield [ln for ln in proc.stdout.splitlines() if ln.strip()][-1]
