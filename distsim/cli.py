@@ -183,8 +183,9 @@ def cmd_run(args):
 
     sim, plan = start_run(args)
     stopped = run_with_checkpoints(sim, plan)
-    summary = sim.summary()
-    if plan["store"] is not None:  # the digest of the whole run, resumed parts included
+    # with a store, the digest comes from it (the whole run, resumed parts included)
+    summary = sim.summary(digest=plan["store"] is None)
+    if plan["store"] is not None:
         summary.update(plan["store_summary"](sim))
     if sim.context.rank == 0:
         summary["example"] = plan["example"]

@@ -557,9 +557,10 @@ class Simulation:
                 "synaptic_events": int(self.counters[C_EVENTS]),
                 "run_s": self.run_seconds, **self.exchange.counters}
 
-    def summary(self):
+    def summary(self, digest=True):
         """Figures of the run so far over all ranks (collective); ``ranks`` lists every
-        rank's counters (gathered to rank 0 only, None elsewhere; nothing else is gathered)."""
+        rank's counters (gathered to rank 0 only, None elsewhere; nothing else is gathered);
+        ``digest=False`` skips the spike digest (a collective gather) when it comes from elsewhere."""
         ctx = self.context
         n_neurons = sum(p.size for p in self.network.populations.values()
                         if not p.model.is_source_only)
@@ -586,7 +587,7 @@ class Simulation:
             "ranks_total": ctx.size,
             "backend": self.exchange.name,
             "decomposition": self.decomposition.name,
-            "digest": self.digest(),
+            "digest": self.digest() if digest else None,
             "ranks": ranks if ctx.rank == 0 else None,
         }
 
