@@ -36,20 +36,21 @@ def start_run(args):
         plan["checkpoint_dir"] = args.resume
     else:
         net = build_network(args.example, {"order": args.order, "scale": args.scale,
-                                           "state": args.state}, args.dt, args.seed)
+                                           "state": args.state, "background": args.background},
+                            args.dt, args.seed)
         _check_t_sim(args.t_sim, net.dt)
         _check_memory(net, args.balancer)
         default_store = f"{os.path.splitext(os.path.basename(args.example))[0]}.zarr"
         store = None if args.no_store else (args.store or default_store)
         plan = {"example": args.example, "order": args.order, "scale": args.scale,
-                "dt": net.dt, "seed": net.seed,
+                "background": args.background, "dt": net.dt, "seed": net.seed,
                 "store": os.path.abspath(store) if store else None,
                 "checkpoint_dir": args.checkpoint_dir}
         sim = Simulation(net, decomposition=args.balancer, backend=args.backend, store=store)
         if args.checkpoint_dir and sim.context.rank == 0:
             os.makedirs(args.checkpoint_dir, exist_ok=True)
             with open(os.path.join(args.checkpoint_dir, "run.json"), "w") as f:
-                json.dump({k: plan[k] for k in ("example", "order", "scale", "dt", "seed",
+                json.dump({k: plan[k] for k in ("example", "order", "scale", "background", "dt", "seed",
                                                 "store")}, f)
     plan["t_end_ms"] = args.t_sim
     plan["every_s"] = args.checkpoint_every
@@ -67,7 +68,8 @@ def build_network(example, options, dt, seed):
 
     if example in EXAMPLES:
         size = {"brunel": {"order": options["order"], "state": options.get("state")},
-                "microcircuit": {"scale": options["scale"]},
+                "microcircuit": {"scale": options["scale"],
+                                 "poisson_input": options.get("background", "poisson") == "poisson"},
                 "hpc_benchmark": {"scale": options["scale"]}}[example]
         kwargs = {"dt": 0.1 if dt is None else dt, **size}
         if seed is not None:

@@ -46,6 +46,9 @@ exit codes: 0 success, 2 usage or model error, 1 run failure""")
     run.add_argument("--scale", type=float, default=1.0,
                      help="microcircuit: scale of neuron numbers and in-degrees; hpc_benchmark: "
                           "of neuron numbers (default 1.0)")
+    run.add_argument("--background", default="poisson", choices=["poisson", "dc"],
+                     help="microcircuit: external drive, Poisson trains or their DC equivalent "
+                          "(default poisson)")
     run.add_argument("--t-sim", type=float, default=1000.0, help="model time in ms (default 1000)")
     run.add_argument("--dt", type=float, default=None,
                      help="examples: step in ms (default 0.1; a model file sets its own)")
@@ -84,6 +87,7 @@ exit codes: 0 success, 2 usage or model error, 1 run failure""")
         ins.add_argument("--order", type=int, default=2500)
         ins.add_argument("--scale", type=float, default=1.0)
         ins.add_argument("--state", default=None)
+        ins.add_argument("--background", default="poisson", choices=["poisson", "dc"])
         ins.add_argument("--json", action="store_true")
 
     an = sub.add_parser("analyze", help="statistics and plots of a run store (dask)",
@@ -195,7 +199,8 @@ def cmd_run(args):
             print(json.dumps(summary))
         else:
             what = {"brunel": f"order {plan.get('order')}, ",
-                    "microcircuit": f"scale {plan.get('scale')}, ",
+                    "microcircuit": f"scale {plan.get('scale')}, {plan.get('background')} "
+                                    f"background, ",
                     "hpc_benchmark": f"scale {plan.get('scale')}, "}.get(plan["example"], "")
             print(f"distsim run {plan['example']}: {what}seed {sim.network.seed}, "
                   f"dt {sim.dt} ms, to {plan['t_end_ms']} ms")
@@ -213,7 +218,8 @@ def cmd_inspect(args):
     from .inspect import describe
 
     net = build_network(args.example, {"order": args.order, "scale": args.scale,
-                                       "state": args.state}, None, None)
+                                       "state": args.state, "background": args.background},
+                        None, None)
     from distsim.partition import BALANCERS
     balancers = [args.balancer] if args.command == "inspect" else sorted(BALANCERS)
     reports = [describe(net, args.ranks, b) for b in balancers]
