@@ -11,12 +11,12 @@
 """
 from .distributions import LogNormal, Normal, Uniform
 from .network import Network
-from .rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, OneToOne,
-                    PairwiseBernoulli)
+from .rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList,
+                    OneToOne, PairwiseBernoulli)
 from .simulation import Simulation, spike_digest
 
 __version__ = "0.1.0"
 
 __all__ = ["Network", "Simulation", "spike_digest", "Normal", "Uniform", "LogNormal",
            "FixedIndegree", "FixedOutdegree", "PairwiseBernoulli", "FixedTotalNumber",
-           "OneToOne", "AllToAll"]
+           "OneToOne", "AllToAll", "FromList"]

@@ -28,8 +28,8 @@ from .errors import DelayError, SimulationError
 from .kernels import connect as ck
 from .kernels.engine import FIXED_BITS, to_fixed
 from .rng import CONNECT, DELAY, WEIGHT, make_key, stream_id
-from .rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, OneToOne,
-                    PairwiseBernoulli)
+from .rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList,
+                    OneToOne, PairwiseBernoulli)
 
 
 SEG_START, SEG_WQ, SEG_DELAY, SEG_WOFS = 0, 1, 2, 3
@@ -147,7 +147,11 @@ def build_synapse_table(net, local_of_gid_by_pop):
         if offsets.size == 0:
             continue
         tgt_pop = net.populations[proj.target]
-        src_off, tgt_off = _sources_of_local_targets(net, proj, offsets)
+        if isinstance(proj.rule, FromList):  # explicit synapses, per-synapse values given
+            listed = proj.rule.selection(offsets, tgt_pop.size)
+            src_off, tgt_off = proj.rule.sources[listed], proj.rule.targets[listed]
+        else:
+            src_off, tgt_off = _sources_of_local_targets(net, proj, offsets)
         if tgt_off.size > 1 and np.any(tgt_off[1:] < tgt_off[:-1]):
             # group by target (stable: keeps the rule's canonical order within a target)
             order = ck.stable_order(tgt_off, tgt_pop.size)
@@ -158,9 +162,13 @@ def build_synapse_table(net, local_of_gid_by_pop):
         local_of_offset[offsets] = local_idx
         tgt_local = local_of_offset[tgt_off].astype(tdtype)
         w = d = None
-        if is_distribution(proj.weight):
+        if isinstance(proj.weight, np.ndarray):
+            w = proj.weight[listed].astype(np.float32)
+        elif is_distribution(proj.weight):
             w = _draw_per_synapse(net, proj, proj.weight, WEIGHT, tgt_gid).astype(np.float32)
-        if is_distribution(proj.delay):
+        if isinstance(proj.delay, np.ndarray):
+            d = _narrow_delays(_delay_steps(net, proj, proj.delay[listed]))
+        elif is_distribution(proj.delay):
             d = _narrow_delays(_delay_steps(net, proj,
                                             _draw_per_synapse(net, proj, proj.delay, DELAY, tgt_gid)))
         del tgt_gid, tgt_off

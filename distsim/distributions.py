@@ -167,7 +167,10 @@ def as_value(value, where):
 
 
 def to_spec(value):
-    """Serialisable form of a value (inverse of :func:`as_value`)."""
+    """Serialisable form of a value (inverse of :func:`as_value`; per-synapse arrays of
+    the from_list rule become lists)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
     if isinstance(value, (Normal, Uniform, LogNormal)):
         name = {Normal: "normal", Uniform: "uniform", LogNormal: "lognormal"}[type(value)]
         return {"distribution": name,
@@ -177,3 +180,8 @@ def to_spec(value):
 
 def is_distribution(value):
     return isinstance(value, (Normal, Uniform, LogNormal))
+
+
+def varies_per_synapse(value):
+    """True for values stored per synapse: distributions and from_list arrays."""
+    return is_distribution(value) or isinstance(value, np.ndarray)

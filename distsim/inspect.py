@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .distributions import is_distribution
+from .distributions import is_distribution, varies_per_synapse
 from .partition import get_balancer
 from .partition.balancers import DEFAULT_RATE_HZ, expected_indegree, expected_work
 
@@ -30,7 +30,8 @@ def expected_synapses(network):
 
 
 def smallest_delay_ms(network):
-    lows = [(p.delay.bounds[0] if is_distribution(p.delay) else p.delay) for p in network.projections]
+    lows = [(p.delay.bounds[0] if is_distribution(p.delay) else np.min(p.delay, initial=np.inf))
+            for p in network.projections]
     if not lows:
         return None
     return max(min(lows), network.dt)
@@ -39,7 +40,7 @@ def smallest_delay_ms(network):
 def drawn_bytes_per_synapse(network, n_syn):
     """Mean bytes per synapse of per-synapse weights (float32) and delays (uint8)."""
     total = sum(n_syn.values()) or 1.0
-    return sum(n_syn[p.name] * (4 * is_distribution(p.weight) + is_distribution(p.delay))
+    return sum(n_syn[p.name] * (4 * varies_per_synapse(p.weight) + varies_per_synapse(p.delay))
                for p in network.projections) / total
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from .distributions import as_value, is_distribution, to_spec
 from .errors import ConnectionRuleError, DelayError, NetworkError
 from .models import get_model
-from .rules import (FixedIndegree, FixedOutdegree, FixedTotalNumber, OneToOne,
+from .rules import (FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList, OneToOne,
                     PairwiseBernoulli, rule_from_spec, rule_to_spec)
 
 
@@ -163,7 +163,8 @@ class Network:
     # ---------------------------------------------------------------- projections
     def connect(self, source, target, rule, weight=1.0, delay=1.0, name=None):
         """Connect population ``source`` to ``target`` with a rule (object, name or NEST
-        conn_spec dict), weight and delay (ms; numbers or distributions)."""
+        conn_spec dict), weight and delay (ms; numbers or distributions; with the from_list
+        rule also sequences of one value per listed synapse)."""
         name = name or f"{source}->{target}"
         if any(p.name == name for p in self.projections):
             name = f"{name}#{len(self.projections)}"
@@ -176,12 +177,29 @@ class Network:
                 f"no input; connect to a neuron population")
         rule = rule_from_spec(rule, where)
         self._check_rule(rule, src, tgt, where)
-        weight = as_value(weight, f"{where}: weight")
-        delay = as_value(delay, f"{where}: delay")
+        weight = self._synapse_values(weight, rule, f"{where}: weight")
+        delay = self._synapse_values(delay, rule, f"{where}: delay")
         self._check_delay(delay, where)
         proj = Projection(name, source, target, rule, weight, delay, len(self.projections))
         self.projections.append(proj)
         return proj
+
+    @staticmethod
+    def _synapse_values(value, rule, where):
+        """A number, a distribution, or (from_list only) a float64 array per listed synapse."""
+        if isinstance(value, (list, tuple, np.ndarray)):
+            values = np.asarray(value, dtype=float)
+            if not isinstance(rule, FromList):
+                raise NetworkError(
+                    f"{where}: one value per synapse needs the from_list rule, whose synapses "
+                    f"are known in advance; use a number or a distribution with rule "
+                    f"'{rule.rule}'")
+            if values.shape != rule.sources.shape or not np.all(np.isfinite(values)):
+                raise NetworkError(
+                    f"{where}: {values.size} values (shape {values.shape}) for "
+                    f"{rule.sources.size} listed synapses; give one finite value per synapse")
+            return values
+        return as_value(value, where)
 
     def _check_rule(self, rule, src, tgt, where):
         same = src.name == tgt.name
@@ -223,6 +241,15 @@ class Network:
                 raise ConnectionRuleError(
                     f"{where}: fixed_total_number N = {rule.N} is larger than the {pairs} "
                     f"possible pairs without multapses; use N <= {pairs} or allow_multapses=True")
+        elif isinstance(rule, FromList):
+            for name, idx, pop in (("source", rule.sources, src), ("target", rule.targets, tgt)):
+                bad = (idx < 0) | (idx >= pop.size)
+                if bad.any():
+                    k = int(np.flatnonzero(bad)[0])
+                    raise ConnectionRuleError(
+                        f"{where}: from_list synapse {k} has {name} index {int(idx[k])}, outside "
+                        f"population '{pop.name}' of {pop.size} neurons; use indices "
+                        f"0..{pop.size - 1}")
         elif isinstance(rule, OneToOne):
             if src.size != tgt.size:
                 raise ConnectionRuleError(
@@ -231,6 +258,10 @@ class Network:
                     f"populations of the same size")
 
     def _check_delay(self, delay, where):
+        if isinstance(delay, np.ndarray):
+            if delay.size == 0:
+                return
+            delay = float(delay.min())
         low = delay.bounds[0] if is_distribution(delay) else delay
         if not math.isfinite(low) or math.floor(low / self.dt + 0.5) < 1:  # steps as built
             if is_distribution(delay):

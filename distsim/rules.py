@@ -6,6 +6,8 @@ Each rule is a frozen dataclass; ``rule_from_spec`` accepts NEST-style dicts suc
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
+
 from .errors import ConnectionRuleError
 
 
@@ -57,8 +59,46 @@ class AllToAll:
     rule = "all_to_all"
 
 
+@dataclass(frozen=True, eq=False)
+class FromList:
+    """Explicit synapses ``sources[k] -> targets[k]`` (neuron indices within the source and
+    target populations), as NEST's Connect with index arrays or PyNN's FromListConnector.
+    ``Network.connect`` then also takes one weight and one delay per synapse (sequences in
+    list order)."""
+    sources: object
+    targets: object
+    rule = "from_list"
+
+    def __post_init__(self):
+        src = np.asarray(self.sources)
+        tgt = np.asarray(self.targets)
+        for name, a in (("sources", src), ("targets", tgt)):
+            if a.ndim != 1 or (a.size and not np.issubdtype(a.dtype, np.integer)):
+                raise ConnectionRuleError(
+                    f"rule from_list: {name} must be a flat sequence of integer neuron indices, "
+                    f"got an array of shape {a.shape} and type {a.dtype}")
+        if src.size != tgt.size:
+            raise ConnectionRuleError(
+                f"rule from_list: {src.size} sources but {tgt.size} targets; give one source "
+                f"and one target per synapse")
+        object.__setattr__(self, "sources", src.astype(np.int64))
+        object.__setattr__(self, "targets", tgt.astype(np.int64))
+
+    def selection(self, local_offsets, n_targets):
+        """Indices into the list of the synapses onto the given (sorted) target offsets,
+        grouped by target, in list order within a target."""
+        wanted = np.zeros(n_targets, np.bool_)
+        wanted[local_offsets] = True
+        sel = np.flatnonzero(wanted[self.targets])
+        return sel[np.argsort(self.targets[sel], kind="stable")]
+
+    def to_spec(self):
+        return {"rule": self.rule, "sources": self.sources.tolist(),
+                "targets": self.targets.tolist()}
+
+
 RULES = {cls.rule: cls for cls in (FixedIndegree, FixedOutdegree, PairwiseBernoulli,
-                                   FixedTotalNumber, OneToOne, AllToAll)}
+                                   FixedTotalNumber, OneToOne, AllToAll, FromList)}
 
 
 def rule_from_spec(spec, where):
@@ -90,4 +130,6 @@ def rule_from_spec(spec, where):
 
 
 def rule_to_spec(rule):
+    if isinstance(rule, FromList):
+        return rule.to_spec()
     return {"rule": rule.rule, **dataclasses.asdict(rule)}

@@ -12,8 +12,8 @@
 import numpy as np
 
 from distsim.errors import PartitionError
-from distsim.rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, OneToOne,
-                           PairwiseBernoulli)
+from distsim.rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList,
+                           OneToOne, PairwiseBernoulli)
 
 from .decomposition import Decomposition
 
@@ -59,6 +59,8 @@ def expected_indegree(network, proj):
         return 1.0
     if isinstance(rule, AllToAll):
         return float(src - (1 if same else 0))
+    if isinstance(rule, FromList):
+        return rule.targets.size / max(tgt, 1)
     raise TypeError(rule)
 
 

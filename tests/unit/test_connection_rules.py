@@ -143,3 +143,39 @@ def test_connectivity_depends_on_seed_only():
     a, b, c = conns(1), conns(1), conns(2)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert not np.array_equal(a[0], c[0])
+
+
+def test_from_list_synapses_values_and_serialisation():
+    import json
+
+    from distsim import FromList
+    net = _net(n_src=5, n_tgt=4)
+    src, tgt = [0, 1, 4, 4, 0, 2], [3, 0, 1, 3, 2, 3]
+    weights, delays = [1.0, -2.0, 3.0, 4.0, 5.0, 6.5], [1.0, 1.5, 2.0, 1.0, 0.3, 9.9]
+    net.connect("A", "B", FromList(src, tgt), weight=weights, delay=delays)
+    expected = sorted(zip(src, tgt, weights, delays))
+    for n in (net, Network.from_dict(json.loads(json.dumps(net.to_dict())))):
+        c = _conns(n)
+        got = sorted(zip(c["source"].tolist(), (c["target"] - 5).tolist(), c["weight"].tolist(),
+                         np.round(c["delay"], 6).tolist()))
+        assert got == expected
+    # the union over two ranks' parts is the list, each synapse once
+    from distsim.comm import DryRunContext
+    parts = [Simulation(net, DryRunContext(2, r)).connections() for r in range(2)]
+    assert sum(p["source"].size for p in parts) == len(src)
+
+
+def test_from_list_errors_name_the_problem():
+    from distsim import FromList
+    from distsim.errors import ConnectionRuleError, NetworkError
+    net = _net(n_src=5, n_tgt=4)
+    with pytest.raises(ConnectionRuleError, match="target index 4, outside population 'B'"):
+        net.connect("A", "B", FromList([0, 1], [0, 4]))
+    with pytest.raises(ConnectionRuleError, match="2 sources but 1 targets"):
+        FromList([0, 1], [0])
+    with pytest.raises(NetworkError, match="3 values .* for 2 listed synapses"):
+        net.connect("A", "B", FromList([0, 1], [0, 1]), weight=[1.0, 2.0, 3.0])
+    with pytest.raises(NetworkError, match="needs the from_list rule"):
+        net.connect("A", "B", FixedIndegree(2), weight=[1.0, 2.0])
+    with pytest.raises(Exception, match="shorter than one step"):
+        net.connect("A", "B", FromList([0, 1], [0, 1]), delay=[1.0, 0.01])
