@@ -20,8 +20,9 @@ from .connectivity import SEG_WOFS, SEG_WQ, build_synapse_table
 from .distributions import is_distribution
 from .errors import CommunicationError, ConfigError, ModelError, NetworkError
 from .kernels import connect as ck
-from .kernels.engine import (C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES, FIXED_BITS, N_COUNTERS,
-                             advance, deliver, to_fixed, unpack_spikes)
+from .kernels.engine import (C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES, FIXED_BITS,
+                             N_COUNTERS, advance, catch_up_events, deliver, to_fixed,
+                             unpack_spikes)
 from .models.base import N_PAR_ROWS, N_STATE_ROWS
 from .rng import PARAM, POISSON, POISSON_TABLE, poisson_tables, stream_id
 
@@ -51,13 +52,15 @@ class Simulation:
     (distsim/store/LAYOUT.md), flushed every ``flush_steps`` steps or when the buffered spikes
     exceed ``flush_mb`` MB, and at the end of every ``run``; ``resume_store`` (with
     ``restore``) appends to the store of the run the checkpoint came from.
+    ``event_driven=False`` computes every neuron in every step (see _build_event_driven).
 
     Under MPI every rank must construct the Simulation and call ``run``, ``summary`` and
     ``digest`` (they are collective); ``spikes`` and ``states`` return this rank's part.
     """
 
     def __init__(self, network, context=None, decomposition=None, backend="collective",
-                 store=None, flush_steps=10000, flush_mb=64.0, resume_store=False):
+                 store=None, flush_steps=10000, flush_mb=64.0, resume_store=False,
+                 event_driven=True):
         from distsim.comm import default_context
         from distsim.comm.exchange import make_exchange
         from distsim.comm.routing import build_routing, row_delay_bounds
@@ -97,6 +100,7 @@ class Simulation:
         found[pos_ok] = self.table.row_gid[pos[pos_ok]] == self.local_gid[pos_ok]
         self.local_row[found] = pos[found]
         self._build_recording()
+        self._build_event_driven(event_driven)
         self.routing = build_routing(self.context, decomposition, self.table, self.local_gid)
         self._row_min_delay, self._row_max_delay = row_delay_bounds(self.table)
         self._pending_steps = np.empty(0, np.int64)
@@ -261,6 +265,54 @@ class Simulation:
                                    "model": model, "steps": [],
                                    "values": {v: [] for v in rec.variables}})
 
+    def _build_event_driven(self, enabled):
+        """Event-driven groups: populations whose neurons rest below threshold and receive
+        only synaptic input (no Poisson, no DC, no state sampling) are computed only in the
+        steps in which input reaches them (engine._update_delta_events), so a silent neuron
+        costs nothing.  ``touch[slot]`` lists the local neurons of those groups with input in
+        that slot; ``last[i]`` is the step neuron i was last computed in."""
+        net = self.network
+        driven = {s.target for s in (*net.poisson_inputs, *net.dc_inputs)}
+        driven |= {r.population for r in net.state_recorders}
+        self.grp_lazy = np.array([enabled and pop.model.rests_below_threshold()
+                                  and pop.name not in driven
+                                  for pop in net.populations.values()], np.uint8)
+        lazy_proj = np.array([self.grp_lazy[list(net.populations).index(p.target)]
+                              for p in net.projections], np.uint8)
+        self.seg_lazy = arrays.zeros(self.table.seg.shape[0], np.uint8)
+        n_seg = self.table.seg_proj.size
+        if n_seg:
+            self.seg_lazy[:n_seg] = lazy_proj[self.table.seg_proj]
+        self._lazy_local = np.concatenate(
+            [np.arange(lo, hi) for lo, hi, lazy in zip(self.grp_lo, self.grp_hi, self.grp_lazy)
+             if lazy] or [np.empty(0, np.int64)]).astype(np.int64)
+        self.last = arrays.zeros(self.n_local, np.int64)
+        self.touch = arrays.zeros((self.ns, self._lazy_local.size), np.int32)
+        self.n_touch = arrays.zeros(self.ns, np.int64)
+        self._reset_event_lists()
+
+    def _reset_event_lists(self):
+        """Event-driven neurons are up to date at the current step; list those with input in
+        each future slot from the ring buffer, and all of them in the next step (a neuron
+        starting at or above threshold fires there, as in a step-by-step update)."""
+        lazy = self._lazy_local
+        self.last[lazy] = self.step
+        self.n_touch[:] = 0
+        for j in range(1, self.ns):
+            slot = (self.step + j) % self.ns
+            if j == 1:
+                listed = lazy
+            else:
+                listed = lazy[(self.ring[slot, lazy] != 0) | (self.ring[self.ns + slot, lazy] != 0)]
+            self.touch[slot, :listed.size] = listed
+            self.n_touch[slot] = listed.size
+
+    def _catch_up_event_driven(self):
+        """Bring the event-driven neurons' state to the current step (before it is read)."""
+        if self._lazy_local.size:
+            catch_up_events(self.step, self.grp_lazy, self.grp_lo, self.grp_hi, self.grp_pbase,
+                            self.grp_pstride, self.par, self.st, self.refr, self.last)
+
     # ------------------------------------------------------------------ run
     def run(self, t_ms):
         """Advance the simulation by ``t_ms`` ms (a multiple of dt)."""
@@ -274,7 +326,8 @@ class Simulation:
         #     advance(step -> stop) in one numba call; per step t it
         #       1. adds the Poisson counts and DC currents that arrive in step t,
         #       2. updates every neuron group (exact propagators), reading and clearing
-        #          ring slot t, collects threshold crossings and scheduled source spikes,
+        #          ring slot t -- event-driven groups only the neurons listed for slot t --
+        #          and collects threshold crossings and scheduled source spikes,
         #       3. records the spikes of recorded neurons, queues those with targets on
         #          other ranks, and delivers every spike through the source-indexed CSR
         #          into the slots t + d of its local targets;
@@ -328,6 +381,7 @@ class Simulation:
         ``Simulation.restore`` continues from it on any number of ranks."""
         from distsim.store.checkpoint import write_checkpoint
         self.flush()
+        self._catch_up_event_driven()
         write_checkpoint(self, path)
 
     @classmethod
@@ -350,6 +404,7 @@ class Simulation:
         from distsim.comm.exchange import make_exchange
         self.step = self._last_flush = int(step)
         self.counters[C_SCHEDULE] = np.searchsorted(self.ss_step, step, side="right")
+        self._reset_event_lists()
         self.exchange = make_exchange(self.exchange.name, self)
         if self._store is not None and self._resume_store:
             from distsim.store import RunWriter
@@ -416,7 +471,8 @@ class Simulation:
     def _deliver_rows(self, rows, steps, n):
         tb = self.table
         events, late = deliver(rows, steps, n, self.step, self.ns, self.ring, tb.seg_ptr, tb.seg,
-                               tb.syn_target, tb.syn_weight, tb.syn_delay)
+                               tb.syn_target, tb.syn_weight, tb.syn_delay, self.seg_lazy,
+                               self.touch, self.n_touch)
         if late:
             raise CommunicationError(
                 f"rank {self.context.rank}: {late} synaptic events arrived after their step "
@@ -435,7 +491,8 @@ class Simulation:
                        self.grp_hi, self.grp_pbase, self.grp_pstride, self.par, self.st, self.refr, self.ring, self.cur,
                        *self.pz, *self.dc, self.ss_step, self.ss_local,
                        self.local_row, tb.seg_ptr, tb.seg, tb.syn_target, tb.syn_weight,
-                       tb.syn_delay,
+                       tb.syn_delay, self.grp_lazy, self.last, self.seg_lazy, self.touch,
+                       self.n_touch,
                        self.rec_flag, self.local_gid, self.rec_step, self.rec_gid,
                        self.send_flag, self.out_step, self.out_local, self.counters,
                        self._spiked, self._rows, self._steps)

@@ -17,6 +17,9 @@ Schedule of one step t:
      grp_pbase[g] + (i - grp_lo[g]) * grp_pstride[g] of ``par``: stride 0 when the whole
      population shares one parameter set) with its model's exact propagator, reading and clearing
      slot t; threshold crossings are collected; spike sources emit their scheduled spikes;
+     event-driven groups (iaf_psc_delta with nothing but synaptic input, see
+     ``_update_delta_events``) compute only the neurons whose input arrives in step t,
+     listed in ``touch[t % ns]`` by ``deliver``;
   3. each spike is recorded (if its neuron is recorded), queued for the ranks that hold
      targets of it (if any), and delivered through the source-indexed CSR table into slots
      t + d of its local targets.  Spikes from other ranks are delivered by the same
@@ -84,6 +87,70 @@ def _update_delta(lo, hi, pbase, pstride, par, st, refr, ex_line, in_line, cur_l
         st[S_V, i] = y3
         st[S_I0, i] = current
     return nspk
+
+
+@nb.njit(inline="always")
+def _delta_relax(y, r, n, y_inf, h_over_tau):
+    """iaf_psc_delta over n steps without input, in closed form: r refractory steps hold V,
+    the rest relax it, y -> y_inf + (y - y_inf) exp(-n h / tau_m).  Returns (y, r)."""
+    hold = min(r, n)
+    n -= hold
+    if n > 0:
+        y = y_inf + (y - y_inf) * math.exp(-n * h_over_tau)
+    return y, r - hold
+
+
+@nb.njit(cache=True)
+def _update_delta_events(t, touch_line, n_touch, grp_lo, grp_pbase, grp_pstride, par, st, refr,
+                         last, ex_line, in_line, spiked, nspk):
+    """Event-driven iaf_psc_delta: only the neurons whose input arrives in step t
+    (``touch_line[:n_touch]``) are computed.  Each first catches up, in closed form, the steps
+    since ``last[i]`` in which nothing reached it, then takes step t as ``_update_delta``
+    does.  Valid for groups without DC, Poisson input or refractory_input, whose resting
+    potential y_inf = I_e tau_m / C_m lies below threshold: between inputs they cannot fire.
+    The catch-up equals the step-by-step result to rounding (a few ulp)."""
+    for k in range(n_touch):
+        i = touch_line[k]
+        g = np.searchsorted(grp_lo, i, side="right") - 1
+        c = grp_pbase[g] + (i - grp_lo[g]) * grp_pstride[g]
+        spikes = (ex_line[i] + in_line[i]) * FIXED_INV
+        ex_line[i] = 0
+        in_line[i] = 0
+        y_inf = par[delta.P_P30, c] * par[P_I_E, c] / -math.expm1(-par[delta.P_H_OVER_TAU, c])
+        y3, r = _delta_relax(st[S_V, i], np.int64(refr[i]), t - 1 - last[i], y_inf,
+                             par[delta.P_H_OVER_TAU, c])
+        if r == 0:
+            y3 = par[delta.P_P30, c] * par[P_I_E, c] + par[delta.P_P33, c] * y3 + spikes
+        else:
+            r -= 1
+        if y3 < par[P_V_MIN, c]:
+            y3 = par[P_V_MIN, c]
+        if y3 >= par[P_THETA, c]:
+            r = np.int64(par[P_REFR, c])
+            y3 = par[P_V_RESET, c]
+            spiked[nspk] = i
+            nspk += 1
+        st[S_V, i] = y3
+        refr[i] = r
+        last[i] = t
+    return nspk
+
+
+@nb.njit(cache=True)
+def catch_up_events(t, lazy, grp_lo, grp_hi, grp_pbase, grp_pstride, par, st, refr, last):
+    """Bring every neuron of the event-driven groups (``lazy[g]``) to step t, which must not
+    have input pending for them in steps up to t (so: before checkpoints and state reads)."""
+    for g in range(grp_lo.shape[0]):
+        if not lazy[g]:
+            continue
+        for i in range(grp_lo[g], grp_hi[g]):
+            c = grp_pbase[g] + (i - grp_lo[g]) * grp_pstride[g]
+            y_inf = par[delta.P_P30, c] * par[P_I_E, c] / -math.expm1(-par[delta.P_H_OVER_TAU, c])
+            y3, r = _delta_relax(st[S_V, i], np.int64(refr[i]), t - last[i], y_inf,
+                                 par[delta.P_H_OVER_TAU, c])
+            st[S_V, i] = max(y3, par[P_V_MIN, c])
+            refr[i] = r
+            last[i] = t
 
 
 @nb.njit(cache=True)
@@ -215,10 +282,14 @@ def _stimulate(t, ns, ring, cur, pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_gu
 
 
 @nb.njit(cache=True)
-def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight, syn_delay):
+def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight, syn_delay,
+            seg_lazy, touch, n_touch):
     """Add the weights of the synapses of source rows ``rows[:n]`` (spikes emitted in steps
     ``steps[:n]``) to the slots step + d of their targets; ``seg`` columns as
-    connectivity.SEG_*.  Returns (synaptic events, late synapses): a synapse is late when
+    connectivity.SEG_*.  Targets of segments flagged in ``seg_lazy`` (event-driven groups)
+    are also listed, once, in ``touch[slot, :n_touch[slot]]``: input sums there start at zero
+    and move away from it (weights rounding to 0 are skipped), so a neuron is listed when its
+    slot turns non-zero.  Returns (synaptic events, late synapses): a synapse is late when
     step + d <= ``now``, the last step computed, which the exchange must never allow."""
     events = 0
     late = 0
@@ -232,7 +303,21 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
             d = seg[sg, 2]
             wofs = seg[sg, 3]
             events += b - a
-            if wofs < 0 and d > 0:
+            if seg_lazy[sg]:
+                for m in range(a, b):
+                    if wofs >= 0:
+                        wq = to_fixed(np.float64(syn_weight[wofs + m - a]))
+                    dd = d if d > 0 else np.int64(syn_delay[-d - 1 + m - a])
+                    if t + dd <= now:
+                        late += 1
+                    slot = (t + dd) % ns
+                    i = syn_target[m]
+                    if wq != 0:
+                        if ring[slot, i] == 0 and ring[slot + ns, i] == 0:
+                            touch[slot, n_touch[slot]] = i
+                            n_touch[slot] += 1
+                        ring[slot + (0 if wq >= 0 else ns), i] += wq
+            elif wofs < 0 and d > 0:
                 if t + d <= now:
                     late += b - a
                 line = ring[(t + d) % ns + (0 if wq >= 0 else ns)]
@@ -256,6 +341,7 @@ def advance(t_from, t_to, h, ns,
             dc_ptr, dc_local, dc_amp, dc_delay, dc_start, dc_stop,
             ss_step, ss_local,
             local_row, seg_ptr, seg, syn_target, syn_weight, syn_delay,
+            grp_lazy, last, seg_lazy, touch, n_touch,
             rec_flag, local_gid, rec_step, rec_gid, send_flag, out_step, out_local,
             counters, spiked, rows, steps):
     """Compute steps t_from+1 .. t_to; return the last step computed.  Spikes of neurons
@@ -273,9 +359,16 @@ def advance(t_from, t_to, h, ns,
                    dc_stop)
         ex_line, in_line, cur_line = ring[slot], ring[slot + ns], cur[slot]
         nspk = 0
+        if n_touch[slot]:
+            nspk = _update_delta_events(t, touch[slot], n_touch[slot], grp_lo, grp_pbase,
+                                        grp_pstride, par, st, refr, last, ex_line, in_line,
+                                        spiked, nspk)
+            n_touch[slot] = 0
         for g in range(grp_model.shape[0]):
             lo, hi, pb, ps = grp_lo[g], grp_hi[g], grp_pbase[g], grp_pstride[g]
             model = grp_model[g]
+            if grp_lazy[g]:
+                continue
             if model == delta.MODEL_ID:
                 nspk = _update_delta(lo, hi, pb, ps, par, st, refr, ex_line, in_line, cur_line,
                                      spiked, nspk)
@@ -314,7 +407,7 @@ def advance(t_from, t_to, h, ns,
                 n_rows += 1
         counters[C_SPIKES] += nspk
         events, _ = deliver(rows, steps, n_rows, t, ns, ring, seg_ptr, seg, syn_target,
-                            syn_weight, syn_delay)
+                            syn_weight, syn_delay, seg_lazy, touch, n_touch)
         counters[C_EVENTS] += events
     return t_to
 

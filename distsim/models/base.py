@@ -74,6 +74,12 @@ class NeuronModel:
         """Validate per-neuron values ``v`` (name -> array, missing names are skipped);
         raise ModelError naming the rule."""
 
+    def rests_below_threshold(self):
+        """True when a neuron that receives nothing relaxes to a constant potential below
+        threshold, in closed form, so it may be computed only when input reaches it
+        (event-driven).  Decided from the description alone, identically on every rank."""
+        return False
+
     def lower(self, v, dt):
         """Per-neuron values ``v`` (name -> float64 array of length n) -> (par, st)."""
         raise NotImplementedError

@@ -44,6 +44,14 @@ class IafPscDelta(IafModel):
         par[P_H_OVER_TAU] = dt / v["tau_m"]
         return par, st
 
+    def rests_below_threshold(self):
+        """Constant parameters, no refractory_input, and the resting potential
+        E_L + I_e tau_m / C_m below V_th."""
+        v = (self.I_e, self.tau_m, self.C_m, self.V_th, self.E_L, self.refractory_input)
+        if not all(isinstance(x, float) for x in v):
+            return False
+        return self.refractory_input == 0.0 and self.I_e * self.tau_m / self.C_m < self.V_th - self.E_L
+
     @classmethod
     def record(cls, name, par, st, idx, cols):
         return cls.record_v(par, st, idx, cols)

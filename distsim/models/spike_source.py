@@ -24,6 +24,11 @@ class SpikeSource:
     recordables = ()
     is_source_only = True
 
+    @staticmethod
+    def rests_below_threshold():
+        """Sources are not computed at all; they emit their schedule (see engine.advance)."""
+        return False
+
     def __post_init__(self):
         object.__setattr__(self, "spike_times",
                            tuple(tuple(float(t) for t in np.atleast_1d(ts)) for ts in self.spike_times))
