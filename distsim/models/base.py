@@ -103,11 +103,20 @@ def refractory_steps(t_ref, dt):
     return np.floor(t_ref / dt + 0.5)
 
 
+def propagator_30(tau, c, h):
+    """P30: effect of a constant current on V over one step h, -tau/C expm1(-h/tau); its
+    limit h/C for tau = inf (a perfect integrator, C dV/dt = I)."""
+    with np.errstate(invalid="ignore"):
+        p30 = -tau / c * np.expm1(-h / tau)
+    return np.where(np.isinf(tau), h / c, p30)
+
+
 def propagator_32(tau_syn, tau, c, h):
     """NEST's numerically stable P32: effect of a PSC (exp. kernel) on V over one step h.
 
     P32 = -tau / (C (1 - tau/tau_syn)) * exp(-h/tau_syn) * expm1(h (1/tau_syn - 1/tau)),
-    replaced by its singular limit h/C exp(-h/tau) where tau_syn ~ tau (as NEST does).
+    replaced by its singular limit h/C exp(-h/tau) where tau_syn ~ tau (as NEST does), and
+    by its limit -tau_syn/C expm1(-h/tau_syn) for tau = inf (no leak).
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         p32_linear = 1.0 / (2.0 * c * tau * tau) * h * h * (tau_syn - tau) * np.exp(-h / tau)
@@ -117,14 +126,16 @@ def propagator_32(tau_syn, tau, c, h):
     dev = np.abs(p32 - p32_singular)
     singular = (tau == tau_syn) | ((np.abs(tau - tau_syn) < 0.1) & (dev > 2.0 * np.abs(p32_linear)))
     singular |= ~np.isfinite(p32)
-    return np.where(singular, p32_singular, p32)
+    p32 = np.where(singular, p32_singular, p32)
+    return np.where(np.isinf(tau), -tau_syn / c * np.expm1(-h / tau_syn), p32)
 
 
 def propagator_31(tau_syn, tau, c, h):
     """P31: effect of the alpha PSC's dI on V over one step h, with a = 1/tau_syn - 1/tau,
 
     P31 = 1/C [(exp(-h/tau) - exp(-h/tau_syn)) / a**2 - h exp(-h/tau_syn) / a],
-    replaced by its limit h**2/(2C) exp(-h/tau) where tau_syn ~ tau (NEST's criterion).
+    replaced by its limit h**2/(2C) exp(-h/tau) where tau_syn ~ tau (NEST's criterion);
+    for tau = inf (a = 1/tau_syn) the formula itself is the limit.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         p31_linear = 1.0 / (3.0 * c * tau * tau) * h * h * h * (tau_syn - tau) * np.exp(-h / tau)
@@ -142,7 +153,9 @@ class IafModel(NeuronModel):
     """Fields, rules and lowering shared by the leaky integrate-and-fire models.
 
     The membrane potential is integrated relative to E_L (``st[S_V] = V_m - E_L``), as NEST
-    does; threshold, reset and V_min rows are relative too.
+    does; threshold, reset and V_min rows are relative too.  ``tau_m = inf`` is a neuron
+    without leak (C_m dV/dt = I), lowered with the propagators' limits; ``V_th = inf`` a
+    neuron that never fires (its V_m is still integrated and recordable).
     """
 
     V_m: object = -70.0

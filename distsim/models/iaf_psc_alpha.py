@@ -3,7 +3,7 @@ import dataclasses
 
 import numpy as np
 
-from .base import IafModel, propagator_31, propagator_32
+from .base import IafModel, propagator_30, propagator_31, propagator_32
 
 MODEL_ID = 2
 P_P11EX, P_P21EX, P_P11IN, P_P21IN, P_EPSC_EX, P_EPSC_IN = 6, 7, 8, 9, 10, 11
@@ -48,7 +48,7 @@ class IafPscAlpha(IafModel):
             par[epsc] = np.e / tau_syn
             par[p31] = propagator_31(tau_syn, tau, c, dt)
             par[p32] = propagator_32(tau_syn, tau, c, dt)
-        par[P_P30] = -tau / c * np.expm1(-dt / tau)
+        par[P_P30] = propagator_30(tau, c, dt)
         par[P_EXPM1_TAU] = np.expm1(-dt / tau)
         return par, st
 

@@ -3,7 +3,7 @@ import dataclasses
 
 import numpy as np
 
-from .base import IafModel
+from .base import IafModel, propagator_30
 
 MODEL_ID = 0
 P_P33, P_P30, P_REFR_INPUT, P_H_OVER_TAU = 6, 7, 8, 9
@@ -19,7 +19,8 @@ class IafPscDelta(IafModel):
         V \leftarrow V + \sum_k J_k \delta(t - t_k - d_k)
 
     Each step h: ``y = P30 (I_0 + I_e) + P33 y + sum of arriving weights``, with
-    ``y = V - E_L``, ``P33 = exp(-h/tau_m)``, ``P30 = -tau_m/C_m expm1(-h/tau_m)``; then
+    ``y = V - E_L``, ``P33 = exp(-h/tau_m)``, ``P30 = -tau_m/C_m expm1(-h/tau_m)`` (h/C_m for
+    tau_m = inf); then
     ``y = max(y, V_min - E_L)``.  ``y >= V_th - E_L`` emits a spike, sets ``V = V_reset`` and
     clamps V for ``t_ref`` (input arriving then is dropped, or with ``refractory_input``
     discounted by ``exp(-r h / tau_m)`` and added at the end of the period).  The current of
@@ -39,16 +40,16 @@ class IafPscDelta(IafModel):
     def lower(self, v, dt):
         par, st = self.lower_common(v, dt)
         par[P_P33] = np.exp(-dt / v["tau_m"])
-        par[P_P30] = -v["tau_m"] / v["C_m"] * np.expm1(-dt / v["tau_m"])
+        par[P_P30] = propagator_30(v["tau_m"], v["C_m"], dt)
         par[P_REFR_INPUT] = (v["refractory_input"] != 0).astype(float)
         par[P_H_OVER_TAU] = dt / v["tau_m"]
         return par, st
 
     def rests_below_threshold(self):
-        """Constant parameters, no refractory_input, and the resting potential
-        E_L + I_e tau_m / C_m below V_th."""
+        """Constant parameters, a leak (finite tau_m), no refractory_input, and the resting
+        potential E_L + I_e tau_m / C_m below V_th."""
         v = (self.I_e, self.tau_m, self.C_m, self.V_th, self.E_L, self.refractory_input)
-        if not all(isinstance(x, float) for x in v):
+        if not all(isinstance(x, float) for x in v) or np.isinf(self.tau_m):
             return False
         return self.refractory_input == 0.0 and self.I_e * self.tau_m / self.C_m < self.V_th - self.E_L
 

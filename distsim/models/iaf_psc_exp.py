@@ -3,7 +3,7 @@ import dataclasses
 
 import numpy as np
 
-from .base import IafModel, propagator_32
+from .base import IafModel, propagator_30, propagator_32
 
 MODEL_ID = 1
 P_P22, P_P21EX, P_P21IN, P_P11EX, P_P11IN, P_P20 = 6, 7, 8, 9, 10, 11
@@ -22,8 +22,9 @@ class IafPscExp(IafModel):
     ``y = P22 y + P21ex I_ex + P21in I_in + P20 (I_e + I_0)`` (only when not refractory),
     ``I_x = P11x I_x + (arriving weights of sign x)``, with ``P22 = exp(-h/tau_m)``,
     ``P11x = exp(-h/tau_syn_x)``, ``P20 = -tau_m/C_m expm1(-h/tau_m)`` and ``P21x`` NEST's
-    stable ``propagator_32``.  Positive weights go to the excitatory, negative to the
-    inhibitory synapse.  Threshold, reset and refractoriness as in ``iaf_psc_delta``.
+    stable ``propagator_32`` (both with their limits for tau_m = inf, no leak).  Positive
+    weights go to the excitatory, negative to the inhibitory synapse.  Threshold, reset and
+    refractoriness as in ``iaf_psc_delta``.
 
     Units: mV, pF, ms, pA (weights in pA).
     """
@@ -45,7 +46,7 @@ class IafPscExp(IafModel):
         par[P_P11IN] = np.exp(-dt / v["tau_syn_in"])
         par[P_P21EX] = propagator_32(v["tau_syn_ex"], tau, c, dt)
         par[P_P21IN] = propagator_32(v["tau_syn_in"], tau, c, dt)
-        par[P_P20] = -tau / c * np.expm1(-dt / tau)
+        par[P_P20] = propagator_30(tau, c, dt)
         st[S_I_EX] = v["I_syn_ex"]
         st[S_I_IN] = v["I_syn_in"]
         return par, st

@@ -39,3 +39,43 @@ def test_network_round_trip_gives_identical_spikes():
     b.run(100.0)
     assert a.summary()["recorded_spikes"] > 0
     assert a.digest() == b.digest()
+
+
+@pytest.mark.parametrize("model", ["iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha"])
+def test_no_leak_tau_m_inf_integrates_exactly(model):
+    """tau_m = inf: C_m dV/dt = I_e + I_syn, lowered with the propagators' limits.  A constant
+    current ramps V linearly; one input spike (weight w, arriving at t_a = 2.0 ms) adds w
+    (delta), w tau_s/C (1 - exp(-s/tau_s)) (exp) or w e/C (tau_s (1 - exp(-s/tau_s))
+    - s exp(-s/tau_s)) (alpha), s = t - t_a, and nothing ever leaks away."""
+    import numpy as np
+    c_m, i_e, w, tau_s, t_a = 200.0, 50.0, 30.0, 3.0, 2.0
+    net = Network(dt=0.1, seed=1)
+    params = {"tau_m": np.inf, "C_m": c_m, "I_e": i_e, "E_L": -60.0, "V_m": -60.0,
+              "V_th": np.inf, "V_reset": -70.0}
+    if model != "iaf_psc_delta":
+        params.update(tau_syn_ex=tau_s, tau_syn_in=tau_s)
+    net.add_population("in", "spike_source", 1, {"spike_times": [[t_a - 0.1]]})
+    net.add_population("n", model, 1, params)
+    net.connect("in", "n", "all_to_all", weight=w, delay=0.1)
+    net.record_state("n", "V_m", interval=0.1)
+    sim = Simulation(net)
+    sim.run(20.0)
+    rec = sim.states()
+    t, v = rec["times"], rec["V_m"][:, 0]
+    s = np.clip(t - t_a, 0.0, None)
+    syn = {"iaf_psc_delta": np.where(t >= t_a, w, 0.0),
+           "iaf_psc_exp": w * tau_s / c_m * -np.expm1(-s / tau_s),
+           "iaf_psc_alpha": w * np.e / c_m * (tau_s * -np.expm1(-s / tau_s)
+                                               - s * np.exp(-s / tau_s))}[model]
+    np.testing.assert_allclose(v, -60.0 + i_e * t / c_m + syn, rtol=0, atol=1e-9)
+    assert v[-1] > -60.0 + i_e * 20.0 / c_m + 0.9 * syn[-1]  # no leak: the input stays
+
+
+def test_no_leak_neuron_is_never_event_driven():
+    """Without a leak there is no resting potential to relax to in closed form."""
+    import numpy as np
+
+    from distsim.models import IafPscDelta
+    assert IafPscDelta(tau_m=10.0, I_e=-5.0).rests_below_threshold()
+    assert not IafPscDelta(tau_m=np.inf, I_e=-5.0).rests_below_threshold()
+    assert not IafPscDelta(tau_m=np.inf, I_e=0.0).rests_below_threshold()
