@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from distsim.kernels import connect as ck
+
 NO_LINK = np.iinfo(np.int64).max
 
 
@@ -29,19 +31,7 @@ class Routing:
 
 def row_delay_bounds(table):
     """Smallest and largest delay (steps) of each source row of a SynapseTable."""
-    bounds = []
-    for reduce, init in ((np.minimum, NO_LINK), (np.maximum, 0)):
-        seg = table.seg_delay.copy()
-        per_syn = np.flatnonzero(seg == 0)
-        if per_syn.size:
-            # per-synapse delays of consecutive such segments are stored back to back
-            seg[per_syn] = reduce.reduceat(table.syn_delay.astype(np.int64),
-                                           table.seg_dofs[per_syn])
-        rows = np.repeat(np.arange(table.row_gid.size), np.diff(table.seg_ptr))
-        out = np.full(table.row_gid.size, init, np.int64)
-        reduce.at(out, rows, seg)
-        bounds.append(out)
-    return bounds[0], bounds[1]
+    return ck.row_delay_bounds(table.seg_ptr, table.seg, table.syn_delay)
 
 
 def build_routing(context, decomposition, table, local_gid):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import arrays
-from .distributions import is_distribution
+from .distributions import is_distribution, varies_per_synapse
 from .errors import DelayError, SimulationError
 from .kernels import connect as ck
 from .kernels.engine import FIXED_BITS, to_fixed
@@ -72,178 +72,245 @@ class SynapseTable:
                                       self.syn_target, self.syn_weight, self.syn_delay))
 
 
-def _sources_of_local_targets(net, proj, tgt_local_offsets):
-    """(source offsets, target offsets) of the projection's synapses onto the given targets."""
+CHUNK = 1 << 20  # synapses (fixed_total_number: draws) generated at a time
+
+
+def _target_keyed(net, proj, part):
+    """(source offsets, target offsets) of the synapses onto target offsets ``part`` for the
+    rules whose draws are keyed by the target: grouped by target, in draw order."""
     src = net.populations[proj.source]
     tgt = net.populations[proj.target]
-    rule, seed, sid = proj.rule, net.seed, stream_id(proj.name)
-    tgt_gids = tgt.first_gid + tgt_local_offsets
-    if isinstance(rule, (FixedOutdegree, FixedTotalNumber)):
-        wanted = np.zeros(tgt.size, np.bool_)
-        wanted[tgt_local_offsets] = True
-    if isinstance(rule, FixedIndegree):
-        keys = ck.keys_for(seed, CONNECT, sid, tgt_gids)
-        return ck.fixed_indegree(keys, tgt_local_offsets, tgt.first_gid, src.first_gid, src.size,
-                                 rule.indegree, rule.allow_autapses, rule.allow_multapses)
-    if isinstance(rule, PairwiseBernoulli):
-        keys = ck.keys_for(seed, CONNECT, sid, tgt_gids)
-        return ck.pairwise_bernoulli(keys, tgt_local_offsets, tgt.first_gid, src.first_gid,
-                                     src.size, float(rule.p), rule.allow_autapses)
-    if isinstance(rule, FixedOutdegree):
-        keys = ck.keys_for(seed, CONNECT, sid, src.gids)
-        return ck.fixed_outdegree(keys, src.first_gid, src.size, tgt.first_gid, tgt.size,
-                                  rule.outdegree, rule.allow_autapses, rule.allow_multapses, wanted)
-    if isinstance(rule, FixedTotalNumber):
-        key = np.uint64(make_key(seed, CONNECT, sid, 0))
-        return ck.fixed_total_number(key, rule.N, src.first_gid, src.size, tgt.first_gid,
-                                     tgt.size, rule.allow_autapses, rule.allow_multapses, wanted)
+    rule = proj.rule
     if isinstance(rule, OneToOne):
-        return tgt_local_offsets.copy(), tgt_local_offsets.copy()
+        return part.copy(), part.copy()
     if isinstance(rule, AllToAll):
-        s = np.tile(np.arange(src.size, dtype=np.int64), tgt_local_offsets.size)
-        t = np.repeat(tgt_local_offsets, src.size)
+        s = np.tile(np.arange(src.size, dtype=np.int64), part.size)
+        t = np.repeat(part, src.size)
         if not rule.allow_autapses and proj.source == proj.target:
             keep = s != t
             s, t = s[keep], t[keep]
         return s, t
+    keys = ck.keys_for(net.seed, CONNECT, stream_id(proj.name), tgt.first_gid + part)
+    if isinstance(rule, FixedIndegree):
+        return ck.fixed_indegree(keys, part, tgt.first_gid, src.first_gid, src.size,
+                                 rule.indegree, rule.allow_autapses, rule.allow_multapses)
+    if isinstance(rule, PairwiseBernoulli):
+        return ck.pairwise_bernoulli(keys, part, tgt.first_gid, src.first_gid, src.size,
+                                     float(rule.p), rule.allow_autapses)
     raise TypeError(rule)
 
 
-def _draw_per_synapse(net, proj, value, purpose, tgt_gid_sorted):
-    keys = ck.keys_for(net.seed, purpose, stream_id(proj.name), tgt_gid_sorted)
-    counters = ck.positions_in_groups(tgt_gid_sorted)
-    return value.draw(keys, counters)
+def _pair_chunks(net, proj, offsets):
+    """The projection's synapses onto the local target offsets ``offsets`` (sorted) as
+    chunks (source offsets, target offsets, from_list indices or None) of about CHUNK
+    synapses, in the rule's canonical order: grouped by target for the target-keyed rules
+    and from_list (list order within a target), by source for fixed_outdegree, in draw
+    order for fixed_total_number.  Every call yields the same chunks."""
+    src = net.populations[proj.source]
+    tgt = net.populations[proj.target]
+    rule, sid = proj.rule, stream_id(proj.name)
+    if isinstance(rule, FromList):
+        listed = rule.selection(offsets, tgt.size)
+        for a in range(0, listed.size, CHUNK):
+            sel = listed[a:a + CHUNK]
+            yield rule.sources[sel], rule.targets[sel], sel
+        return
+    if isinstance(rule, (FixedOutdegree, FixedTotalNumber)):  # drawn for all targets
+        wanted = np.zeros(tgt.size, np.bool_)
+        wanted[offsets] = True
+    if isinstance(rule, FixedOutdegree):
+        step = max(1, CHUNK // max(rule.outdegree, 1))
+        for a in range(0, src.size, step):
+            gids = np.arange(src.first_gid + a, src.first_gid + min(a + step, src.size))
+            keys = ck.keys_for(net.seed, CONNECT, sid, gids)
+            yield (*ck.fixed_outdegree(keys, a, src.first_gid, tgt.first_gid, tgt.size,
+                                       rule.outdegree, rule.allow_autapses,
+                                       rule.allow_multapses, wanted), None)
+        return
+    if isinstance(rule, FixedTotalNumber):
+        key = np.uint64(make_key(net.seed, CONNECT, sid, 0))
+        step = CHUNK if rule.allow_multapses else max(rule.N, 1)
+        c = 0
+        for m in range(0, rule.N, step):
+            s, t, c = ck.fixed_total_number(key, c, m, min(m + step, rule.N), src.first_gid,
+                                            src.size, tgt.first_gid, tgt.size,
+                                            rule.allow_autapses, rule.allow_multapses, wanted)
+            yield s, t, None
+        return
+    if isinstance(rule, FixedIndegree):
+        per_target = rule.indegree
+    elif isinstance(rule, PairwiseBernoulli):
+        per_target = rule.p * src.size
+    elif isinstance(rule, AllToAll):
+        per_target = src.size
+    else:
+        per_target = 1
+    step = max(1, int(CHUNK // max(per_target, 1)))
+    for a in range(0, offsets.size, step):
+        yield (*_target_keyed(net, proj, offsets[a:a + step]), None)
 
 
-def _delay_steps(net, proj, delays):
-    steps = np.floor(np.asarray(delays, dtype=float) / net.dt + 0.5).astype(np.int64)
-    if steps.size and steps.min() < 1:
-        bad = np.asarray(delays)[steps < 1].flat[0]
+def _count(net, proj, offsets):
+    """Pass 1: the sources (offsets) of the projection's synapses onto ``offsets`` and the
+    number of synapses of each."""
+    n_src = net.populations[proj.source].size
+    counts = np.zeros(n_src, np.int64)
+    for s, _, _ in _pair_chunks(net, proj, offsets):
+        counts += np.bincount(s, minlength=n_src)
+    used = np.flatnonzero(counts)
+    return used, counts[used]
+
+
+def _delay_steps(net, delay):
+    return int(np.floor(float(delay) / net.dt + 0.5))
+
+
+def _check_delay_range(net, proj, steps):
+    if steps >= 2 ** 16:
         raise DelayError(
-            f"Projection '{proj.name}': delay {bad} ms is shorter than one step (dt = {net.dt} "
-            f"ms); use a delay >= {net.dt} ms or a smaller dt")
-    return steps
+            f"Projection '{proj.name}': a delay of {steps} steps ({steps * net.dt:g} ms) "
+            f"exceeds the {2 ** 16 - 1} steps a synapse can hold; use shorter delays or a "
+            f"larger dt")
 
 
-def _narrow_delays(steps):
-    """Delays (steps) in the narrowest unsigned type that the synapse table stores."""
-    if steps.size and steps.max() >= 2 ** 16:
-        raise DelayError(
-            f"Network: a delay of {int(steps.max())} steps exceeds the {2 ** 16 - 1} steps a "
-            f"synapse can hold; use shorter delays or a larger dt")
-    return steps.astype(np.uint8 if not steps.size or steps.max() < 2 ** 8 else np.uint16)
+def _layout(net, plans):
+    """Rows and segments from the synapse counts of each plan (projection, its sources,
+    their counts): a row per source gid in gid order, a segment per projection of a row in
+    projection order, per-synapse weights and delays of segments stored back to back.
+    Returns (row_gid, seg_ptr, seg, seg_proj, segment of each plan's source per plan)."""
+    sizes = [used.size for _, used, _ in plans]
+    gid = _cat([net.populations[p.source].first_gid + used for p, used, _ in plans], np.int64)
+    plan_of = np.repeat(np.arange(len(plans)), sizes)
+    order = np.argsort(gid, kind="stable")  # by gid, then projection (plans are in order)
+    gid, plan_of = gid[order], plan_of[order]
+    count = _cat([c for _, _, c in plans], np.int64)[order]
+    new_row = np.ones(gid.size, np.bool_)
+    new_row[1:] = gid[1:] != gid[:-1]
+    seg_ptr = np.append(np.flatnonzero(new_row), gid.size).astype(np.int64)
+
+    def per_plan(fn, dtype):
+        return np.array([fn(p) for p, _, _ in plans], dtype)[plan_of]
+
+    has_w = per_plan(lambda p: varies_per_synapse(p.weight), np.bool_)
+    has_d = per_plan(lambda p: varies_per_synapse(p.delay), np.bool_)
+    seg = arrays.zeros((gid.size + 1, 4), np.int64)
+    seg[1:, SEG_START] = np.cumsum(count)
+    w_end = np.cumsum(count * has_w)
+    d_end = np.cumsum(count * has_d)
+    seg[:-1, SEG_WOFS] = np.where(has_w, w_end - count, -1)
+    seg[:-1, SEG_WQ] = np.where(has_w, 0, per_plan(
+        lambda p: 0 if varies_per_synapse(p.weight) else to_fixed(float(p.weight)), np.int64))
+    seg[:-1, SEG_DELAY] = np.where(has_d, count - d_end - 1, per_plan(
+        lambda p: 0 if varies_per_synapse(p.delay) else _delay_steps(net, p.delay), np.int64))
+    seg_proj = per_plan(lambda p: p.index, np.int32)
+    seg_of = np.empty(gid.size, np.int64)
+    seg_of[order] = np.arange(gid.size)
+    bounds = np.cumsum([0] + sizes)
+    return (gid[new_row], seg_ptr, seg, seg_proj,
+            [seg_of[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
+
+
+def _value_spec(net, proj, value, purpose, offsets):
+    """(kind, parameters, stream key per target offset, constant) of a weight or delay for
+    ck.place_synapses."""
+    none = np.empty(0)
+    if isinstance(value, np.ndarray):
+        return ck.GIVEN, none, np.empty(0, np.uint64), 0.0
+    if is_distribution(value):
+        tgt = net.populations[proj.target]
+        keys = np.zeros(tgt.size, np.uint64)
+        keys[offsets] = ck.keys_for(net.seed, purpose, stream_id(proj.name),
+                                    tgt.first_gid + offsets)
+        return value.kind, value.params, keys, 0.0
+    return ck.CONST, none, np.empty(0, np.uint64), float(value)
+
+
+def _place(net, proj, offsets, local_idx, used, seg_rows, seg, syn_target, syn_weight,
+           syn_delay, abs_in):
+    """Pass 2: regenerate the projection's synapses onto ``offsets`` and put each into its
+    segment (``seg_rows``: the segment of each source in ``used``) with its weight and delay.
+    Returns the smallest and largest per-synapse delay (steps; the largest may exceed what
+    syn_delay holds, and those delays are then not stored)."""
+    src, tgt = net.populations[proj.source], net.populations[proj.target]
+    start = seg[seg_rows, SEG_START]
+    fill = np.zeros(src.size, np.int64)
+    fill[used] = start
+    w_shift = np.zeros(src.size, np.int64)
+    w_shift[used] = seg[seg_rows, SEG_WOFS] - start
+    d_shift = np.zeros(src.size, np.int64)
+    d_shift[used] = -seg[seg_rows, SEG_DELAY] - 1 - start
+    seen = np.zeros(tgt.size, np.int64)
+    local_of = arrays.full(tgt.size, -1, np.int64)
+    local_of[offsets] = local_idx
+    w_kind, w_par, w_key, w_const = _value_spec(net, proj, proj.weight, WEIGHT, offsets)
+    d_kind, d_par, d_key, _ = _value_spec(net, proj, proj.delay, DELAY, offsets)
+    d_range = np.array([np.iinfo(np.int64).max, 0], np.int64)
+    none = np.empty(0)
+    for s, t, listed in _pair_chunks(net, proj, offsets):
+        ck.place_synapses(s, t, local_of, fill, seen, w_kind, w_par, w_key,
+                          proj.weight[listed] if w_kind == ck.GIVEN else none, w_shift,
+                          w_const, d_kind, d_par, d_key,
+                          proj.delay[listed] if d_kind == ck.GIVEN else none, d_shift,
+                          net.dt, syn_target, syn_weight, syn_delay, abs_in, d_range)
+    if not np.array_equal(fill[used], seg[seg_rows + 1, SEG_START]):
+        raise SimulationError(
+            f"Projection '{proj.name}': the second pass over its rule drew other synapses "
+            f"than the first; the rule's chunks must be deterministic (a distsim bug)")
+    return int(d_range[0]), int(d_range[1])
 
 
 def build_synapse_table(net, local_of_gid_by_pop):
     """Generate every projection onto the local neurons and assemble the SynapseTable.
 
     ``local_of_gid_by_pop[name]`` = (local offsets within the population (sorted int64),
-    local neuron index of each)."""
+    local neuron index of each).  Two passes over each rule's chunks: the first counts the
+    synapses of each (projection, source), which fixes the layout; the second regenerates
+    them and puts every synapse, with its drawn weight and delay, straight into its place.
+    Besides the table the build holds one chunk and a few arrays per population."""
     n_local = sum(len(v[1]) for v in local_of_gid_by_pop.values())
     tdtype = np.uint16 if n_local <= 2 ** 16 else np.uint32
-    parts = []
+    plans = []
     for proj in net.projections:
-        offsets, local_idx = local_of_gid_by_pop[proj.target]
-        if offsets.size == 0:
-            continue
-        tgt_pop = net.populations[proj.target]
-        if isinstance(proj.rule, FromList):  # explicit synapses, per-synapse values given
-            listed = proj.rule.selection(offsets, tgt_pop.size)
-            src_off, tgt_off = proj.rule.sources[listed], proj.rule.targets[listed]
-        else:
-            src_off, tgt_off = _sources_of_local_targets(net, proj, offsets)
-        if tgt_off.size > 1 and np.any(tgt_off[1:] < tgt_off[:-1]):
-            # group by target (stable: keeps the rule's canonical order within a target)
-            order = ck.stable_order(tgt_off, tgt_pop.size)
-            src_off, tgt_off = src_off[order], tgt_off[order]
-            del order
-        tgt_gid = tgt_pop.first_gid + tgt_off
-        local_of_offset = arrays.full(tgt_pop.size, -1, np.int64)
-        local_of_offset[offsets] = local_idx
-        tgt_local = local_of_offset[tgt_off].astype(tdtype)
-        w = d = None
-        if isinstance(proj.weight, np.ndarray):
-            w = proj.weight[listed].astype(np.float32)
-        elif is_distribution(proj.weight):
-            w = _draw_per_synapse(net, proj, proj.weight, WEIGHT, tgt_gid).astype(np.float32)
-        if isinstance(proj.delay, np.ndarray):
-            d = _narrow_delays(_delay_steps(net, proj, proj.delay[listed]))
-        elif is_distribution(proj.delay):
-            d = _narrow_delays(_delay_steps(net, proj,
-                                            _draw_per_synapse(net, proj, proj.delay, DELAY, tgt_gid)))
-        del tgt_gid, tgt_off
-        src_gid = net.populations[proj.source].first_gid + src_off
-        del src_off
-        parts.append((proj, src_gid, tgt_local, w, d))
-    return _assemble(parts, n_local, net, tdtype)
-
-
-def _assemble(parts, n_local, net, tdtype):
-    n_total = net.n_neurons
-    # source rows: every gid with a local target, in gid order
-    is_source = np.zeros(n_total, np.bool_)
-    for _, src, _, _, _ in parts:
-        is_source[src] = True
-    row_gid = np.flatnonzero(is_source).astype(np.int64)
-    del is_source
-    row_of_gid = arrays.full(n_total, -1, np.int32 if row_gid.size < 2 ** 31 else np.int64)
-    row_of_gid[row_gid] = np.arange(row_gid.size, dtype=row_of_gid.dtype)
-
-    n_proj = len(parts)
-    sizes = np.array([p[1].size for p in parts], np.int64)
-    proj_wq = np.zeros(n_proj, np.int64)
-    proj_dconst = np.zeros(n_proj, np.int64)
-    proj_index = np.array([p[0].index for p in parts], np.int32)
-    max_d, min_d = 1, np.iinfo(np.int64).max
+        offsets = local_of_gid_by_pop[proj.target][0]
+        if offsets.size:
+            used, counts = _count(net, proj, offsets)
+            if used.size:
+                plans.append((proj, used, counts))
+    row_gid, seg_ptr, seg, seg_proj, seg_rows = _layout(net, plans)
+    n_w = int(sum(c.sum() for p, _, c in plans if varies_per_synapse(p.weight)))
+    n_d = int(sum(c.sum() for p, _, c in plans if varies_per_synapse(p.delay)))
+    syn_target = np.empty(int(seg[-1, SEG_START]), tdtype)
+    syn_weight = np.empty(n_w, np.float32)
+    syn_delay = np.empty(n_d, np.uint8)
     abs_in = np.zeros(n_local)
-    for k, (proj, src, tgt, w, d) in enumerate(parts):
-        if w is None:
-            proj_wq[k] = to_fixed(float(proj.weight))
-            abs_in += np.bincount(tgt, minlength=n_local) * abs(float(proj.weight))
-        else:
-            abs_in += np.bincount(tgt, weights=np.abs(w.astype(np.float64)), minlength=n_local)
-        if d is None:
-            proj_dconst[k] = int(_delay_steps(net, proj, [proj.delay])[0])
-            dk = np.array([proj_dconst[k]]) if src.size else np.empty(0, np.int64)
-        else:
-            dk = d
-        if dk.size:
-            max_d, min_d = max(max_d, int(dk.max())), min(min_d, int(dk.min()))
-    if max_d >= 2 ** 16:
-        raise DelayError(
-            f"Network: a delay of {max_d} steps exceeds the {2 ** 16 - 1} steps a synapse can "
-            f"hold; use shorter delays or a larger dt")
+    d_lo, d_hi = [np.iinfo(np.int64).max], [1]
+    for (proj, used, _), rows in zip(plans, seg_rows):
+        offsets, local_idx = local_of_gid_by_pop[proj.target]
+        if not varies_per_synapse(proj.delay):
+            d_lo.append(_delay_steps(net, proj.delay))
+            d_hi.append(d_lo[-1])
+            _check_delay_range(net, proj, d_hi[-1])
+        before = abs_in.copy()
+        while True:
+            lo, hi = _place(net, proj, offsets, local_idx, used, rows, seg, syn_target,
+                            syn_weight, syn_delay, abs_in)
+            if hi <= np.iinfo(syn_delay.dtype).max:
+                break
+            _check_delay_range(net, proj, hi)
+            syn_delay = syn_delay.astype(np.uint16)  # wider delays: this projection again
+            abs_in[:] = before
+        d_lo.append(lo)
+        d_hi.append(hi)
+    max_d, min_d = max(d_hi), min(d_lo)
     limit = 2.0 ** (62 - FIXED_BITS)
     if abs_in.size and abs_in.max() >= limit:
         raise SimulationError(
             f"Network: neuron with local index {int(abs_in.argmax())} receives synapses whose "
             f"absolute weights sum to {abs_in.max():.4g}, beyond the fixed-point input range "
             f"{limit:.4g}; reduce weights or in-degrees")
-    ddtype = np.uint8 if max_d < 2 ** 8 else np.uint16
-
-    def cat(items, dtype):
-        return np.concatenate(items).astype(dtype, copy=False) if items else np.empty(0, dtype)
-
-    has_w = np.array([p[3] is not None for p in parts], np.bool_)
-    has_d = np.array([p[4] is not None for p in parts], np.bool_)
-    # concatenate one field at a time and drop it from ``parts`` (the caller's list) at once,
-    # so that no per-projection copy outlives its concatenation
-    rows = cat([row_of_gid[p[1]] for p in parts], row_of_gid.dtype)
-    del row_of_gid
-    parts[:] = [(p[0], None, p[2], p[3], p[4]) for p in parts]
-    targets = cat([p[2] for p in parts], tdtype)
-    parts[:] = [(p[0], None, None, p[3], p[4]) for p in parts]
-    weights = cat([p[3] for p in parts if p[3] is not None], np.float32)
-    parts[:] = [(p[0], None, None, None, p[4]) for p in parts]
-    delays = cat([p[4] for p in parts if p[4] is not None], ddtype)
-    parts.clear()
-    (seg_ptr, seg_start, seg_proj, seg_wq, seg_wofs, seg_delay, seg_dofs, syn_target, syn_weight,
-     syn_delay) = ck.assemble_csr(rows, row_gid.size, sizes, proj_index, proj_wq, proj_dconst,
-                                  has_w, has_d, targets, weights, delays)
-    seg = arrays.zeros((seg_start.size, 4), np.int64)
-    seg[:, SEG_START] = seg_start
-    seg[:-1, SEG_WQ] = seg_wq
-    seg[:-1, SEG_WOFS] = seg_wofs
-    seg[:-1, SEG_DELAY] = np.where(seg_delay > 0, seg_delay, -seg_dofs - 1)
     return SynapseTable(row_gid, seg_ptr, seg, seg_proj, syn_target, syn_weight, syn_delay,
                         max_d, min_d if min_d != np.iinfo(np.int64).max else 0)
+
+
+def _cat(items, dtype):
+    return np.concatenate(items).astype(dtype, copy=False) if items else np.empty(0, dtype)

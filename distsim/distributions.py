@@ -20,50 +20,51 @@ from .errors import NetworkError
 from .rng import GOLDEN, splitmix64, standard_normal, uniform
 
 
-@nb.njit(cache=True)
-def _draw_normal(keys, counters, mean, std, low, high):
-    out = np.empty(keys.shape[0])
-    for i in range(keys.shape[0]):
-        v = mean + std * standard_normal(keys[i], counters[i])
-        out[i] = min(max(v, low), high)
-    return out
+# distribution kinds of ``draw_one`` (each class's ``kind``; ``params`` fills ``par``)
+NORMAL, NORMAL_REDRAW, UNIFORM, LOGNORMAL = 0, 1, 2, 3
 
 
 @nb.njit(cache=True)
-def _draw_normal_redraw(keys, counters, mean, std, low, high):
-    """Normal values redrawn until inside [low, high] (NEST's nest.math.redraw): draw k of
-    item i comes from the sub-stream splitmix64(key_i + counter_i * GOLDEN)."""
-    out = np.empty(keys.shape[0])
-    for i in range(keys.shape[0]):
-        sub = splitmix64(keys[i] + np.uint64(counters[i]) * GOLDEN)
+def draw_one(kind, par, key, counter):
+    """The ``counter``-th value of stream ``key`` of distribution ``kind`` with parameters
+    ``par``: Normal (mean, std, low, high), Uniform (low, high), LogNormal (mu, sigma).
+    NORMAL_REDRAW is NEST's nest.math.redraw: draw k of an item comes from the sub-stream
+    splitmix64(key + counter * GOLDEN)."""
+    if kind == NORMAL:
+        v = par[0] + par[1] * standard_normal(key, counter)
+        return min(max(v, par[2]), par[3])
+    if kind == NORMAL_REDRAW:
+        sub = splitmix64(key + np.uint64(counter) * GOLDEN)
         k = 0
         while True:
-            v = mean + std * standard_normal(sub, k)
+            v = par[0] + par[1] * standard_normal(sub, k)
             k += 1
-            if low <= v <= high or k > 10000:
+            if par[2] <= v <= par[3] or k > 10000:
                 break
-        out[i] = min(max(v, low), high)
-    return out
+        return min(max(v, par[2]), par[3])
+    if kind == UNIFORM:
+        return par[0] + (par[1] - par[0]) * uniform(key, counter)
+    return np.exp(par[0] + par[1] * standard_normal(key, counter))
 
 
 @nb.njit(cache=True)
-def _draw_uniform(keys, counters, low, high):
+def draw_many(kind, par, keys, counters):
+    """``draw_one`` for every (key, counter) pair."""
     out = np.empty(keys.shape[0])
     for i in range(keys.shape[0]):
-        out[i] = low + (high - low) * uniform(keys[i], counters[i])
+        out[i] = draw_one(kind, par, keys[i], counters[i])
     return out
 
 
-@nb.njit(cache=True)
-def _draw_lognormal(keys, counters, mu, sigma):
-    out = np.empty(keys.shape[0])
-    for i in range(keys.shape[0]):
-        out[i] = np.exp(mu + sigma * standard_normal(keys[i], counters[i]))
-    return out
+class _Drawn:
+    """Vectorised draws of a distribution class with ``kind`` and ``params``."""
+
+    def draw(self, keys, counters):
+        return draw_many(self.kind, self.params, keys, counters)
 
 
 @dataclass(frozen=True)
-class Normal:
+class Normal(_Drawn):
     """Normal distribution bounded to [low, high]: values outside are set to the bound, or,
     with ``redraw``, drawn again until inside (NEST's ``nest.math.redraw``)."""
 
@@ -79,10 +80,13 @@ class Normal:
         if not self.low <= self.high:
             raise NetworkError(f"Normal: low {self.low} > high {self.high}; use low <= high")
 
-    def draw(self, keys, counters):
-        fn = _draw_normal_redraw if self.redraw else _draw_normal
-        return fn(keys, counters, float(self.mean), float(self.std), float(self.low),
-                  float(self.high))
+    @property
+    def kind(self):
+        return NORMAL_REDRAW if self.redraw else NORMAL
+
+    @property
+    def params(self):
+        return np.array([self.mean, self.std, self.low, self.high], float)
 
     @property
     def bounds(self):
@@ -90,7 +94,7 @@ class Normal:
 
 
 @dataclass(frozen=True)
-class Uniform:
+class Uniform(_Drawn):
     """Uniform distribution on [low, high)."""
 
     low: float
@@ -100,8 +104,11 @@ class Uniform:
         if not self.low <= self.high:
             raise NetworkError(f"Uniform: low {self.low} > high {self.high}; use low <= high")
 
-    def draw(self, keys, counters):
-        return _draw_uniform(keys, counters, float(self.low), float(self.high))
+    kind = UNIFORM
+
+    @property
+    def params(self):
+        return np.array([self.low, self.high], float)
 
     @property
     def bounds(self):
@@ -109,7 +116,7 @@ class Uniform:
 
 
 @dataclass(frozen=True)
-class LogNormal:
+class LogNormal(_Drawn):
     """Log-normal distribution; ``mu`` and ``sigma`` are those of the underlying normal."""
 
     mu: float
@@ -119,8 +126,11 @@ class LogNormal:
         if not self.sigma >= 0:
             raise NetworkError(f"LogNormal: sigma {self.sigma} is negative; use sigma >= 0")
 
-    def draw(self, keys, counters):
-        return _draw_lognormal(keys, counters, float(self.mu), float(self.sigma))
+    kind = LOGNORMAL
+
+    @property
+    def params(self):
+        return np.array([self.mu, self.sigma], float)
 
     @property
     def bounds(self):

@@ -114,9 +114,9 @@ def _instrument_build(phases, rank):
     S = simmod.Simulation
     wrap(S, "_build_neurons", "neurons", log=True)
     wrap(simmod, "build_synapse_table", "synapse_table", log=True)
-    wrap(conn, "_sources_of_local_targets", "synapse_table.connect")
-    wrap(conn, "_draw_per_synapse", "synapse_table.draw_weights_delays")
-    wrap(conn, "_assemble", "synapse_table.assemble", log=True)
+    wrap(conn, "_count", "synapse_table.count")
+    wrap(conn, "_layout", "synapse_table.layout")
+    wrap(conn, "_place", "synapse_table.place")
     wrap(S, "_build_stimuli", "stimuli")
     wrap(S, "_build_recording", "recording")
     wrap(routing, "build_routing", "routing", log=True)

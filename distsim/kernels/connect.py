@@ -1,14 +1,18 @@
 """Connection generation kernels.  Every draw is keyed so that a target's (or, for the
 out-degree and total-number rules, a source's) synapses do not depend on the partition.
 
-All functions return pairs (source offset in the source population, target offset in the
-target population) for the wanted targets only, in a canonical order.
+The rule kernels return pairs (source offset in the source population, target offset in the
+target population) for the wanted targets only, in a canonical order, for a part of the
+projection at a time (a range of targets, of sources or of draws), so that the build never
+holds more than a chunk of pairs; ``place_synapses`` puts a chunk straight into the final
+source-indexed arrays, drawing weights and delays on the way.
 """
 import math
 
 import numba as nb
 import numpy as np
 
+from ..distributions import draw_one
 from ..rng import make_key, uniform, uniform_index
 
 
@@ -86,9 +90,10 @@ def pairwise_bernoulli(keys, tgt_idx, tgt_first, src_first, n_src, p, autapses):
 
 
 @nb.njit(cache=True)
-def fixed_outdegree(keys, src_first, n_src, tgt_first, n_tgt, k, autapses, multapses, wanted):
-    """k targets per source (keys[s] is the stream of source s); keeps pairs whose target
-    offset is flagged in ``wanted`` (bool, one per target).  Cost O(n_src * k) on every rank."""
+def fixed_outdegree(keys, s_lo, src_first, tgt_first, n_tgt, k, autapses, multapses, wanted):
+    """k targets per source for the sources s_lo, s_lo + 1, ... (keys[i] is the stream of
+    source s_lo + i); keeps the pairs whose target offset is flagged in ``wanted`` (bool, one
+    per target).  Every rank draws every source's targets: O(n_src * k) per rank."""
     count = 0
     mark = np.zeros(n_tgt if not multapses else 0, np.bool_)
     drawn = np.empty(k, np.int64)
@@ -97,8 +102,9 @@ def fixed_outdegree(keys, src_first, n_src, tgt_first, n_tgt, k, autapses, multa
             src = np.empty(count, np.int64)
             tgt = np.empty(count, np.int64)
         pos = 0
-        for s in range(n_src):
-            key = keys[s]
+        for i in range(keys.shape[0]):
+            s = s_lo + i
+            key = keys[i]
             own = src_first + s - tgt_first
             c = 0
             m = 0
@@ -127,17 +133,20 @@ def fixed_outdegree(keys, src_first, n_src, tgt_first, n_tgt, k, autapses, multa
 
 
 @nb.njit(cache=True)
-def fixed_total_number(key, total, src_first, n_src, tgt_first, n_tgt, autapses, multapses,
-                       wanted):
-    """``total`` pairs drawn uniformly (with or without repeats) from all pairs; every rank
-    draws all pairs and keeps those whose target offset is flagged in ``wanted``."""
+def fixed_total_number(key, c, m, m_stop, src_first, n_src, tgt_first, n_tgt, autapses,
+                       multapses, wanted):
+    """Pairs m .. m_stop - 1 of the projection's pairs, drawn uniformly (with or without
+    repeats) from all pairs, starting at counter ``c`` of the stream ``key``; every rank draws
+    them all and keeps those whose target offset is flagged in ``wanted``.  Returns (source
+    offsets, target offsets, the counter to continue from).  Without multapses the pairs
+    already drawn are only known inside one call: draw them all in one (m = 0, m_stop =
+    the total)."""
     seen = {np.int64(0): True}
     seen.clear()
-    src_all = np.empty(total, np.int64)
-    tgt_all = np.empty(total, np.int64)
-    c = 0
-    m = 0
-    while m < total:
+    src = np.empty(m_stop - m, np.int64)
+    tgt = np.empty(m_stop - m, np.int64)
+    kept = 0
+    while m < m_stop:
         s = uniform_index(key, c, n_src)
         t = uniform_index(key, c + 1, n_tgt)
         c += 2
@@ -148,137 +157,85 @@ def fixed_total_number(key, total, src_first, n_src, tgt_first, n_tgt, autapses,
             if pair in seen:
                 continue
             seen[pair] = True
-        src_all[m] = s
-        tgt_all[m] = t
         m += 1
-    keep = np.empty(total, np.bool_)
-    for i in range(total):
-        keep[i] = wanted[tgt_all[i]]
-    return src_all[keep], tgt_all[keep]
+        if wanted[t]:
+            src[kept] = s
+            tgt[kept] = t
+            kept += 1
+    return src[:kept], tgt[:kept], c
+
+
+CONST, GIVEN = -1, -2  # value kinds of place_synapses besides draw_one's distributions
 
 
 @nb.njit(cache=True)
-def assemble_csr(rows, n_rows, sizes, proj_index, proj_wq, proj_dconst, has_w, has_d, targets,
-                 weights, delays):
-    """Source-indexed CSR from synapses given projection after projection.
+def place_synapses(src, tgt, local_of, fill, seen, w_kind, w_par, w_key, w_given, w_shift,
+                   w_const, d_kind, d_par, d_key, d_given, d_shift, dt, syn_target, syn_weight,
+                   syn_delay, abs_in, d_range):
+    """Put a chunk of one projection's synapses (source offsets ``src``, target offsets
+    ``tgt``, in the rule's canonical order) into the source-indexed arrays.
 
-    ``rows[s]`` is the source row of synapse s; projection k owns the next ``sizes[k]``
-    synapses; ``weights`` / ``delays`` hold, in the same order, the per-synapse values of
-    the projections flagged in ``has_w`` / ``has_d``.  A stable counting sort by row keeps
-    projection order (then target order) within a row; each run of one projection in a row
-    becomes a segment with its weight and delay either homogeneous (seg_wq, seg_delay) or
-    at offsets seg_wofs / seg_dofs of syn_weight / syn_delay.
-    """
-    n_syn = rows.shape[0]
-    n_proj = sizes.shape[0]
-    proj_of = np.empty(n_syn, np.int32)
-    pos = 0
-    for k in range(n_proj):
-        for m in range(sizes[k]):
-            proj_of[pos + m] = k
-        pos += sizes[k]
-    # stable counting sort by row
-    start = np.zeros(n_rows + 1, np.int64)
-    for s in range(n_syn):
-        start[rows[s] + 1] += 1
-    for r in range(n_rows):
-        start[r + 1] += start[r]
-    fill = start[:-1].copy()
-    order = np.empty(n_syn, np.int64)
-    for s in range(n_syn):
-        r = rows[s]
-        order[fill[r]] = s
-        fill[r] += 1
-    # per-synapse weight / delay index of each synapse (-1 if homogeneous)
-    w_idx = np.full(n_syn if weights.shape[0] else 0, -1, np.int64)
-    d_idx = np.full(n_syn if delays.shape[0] else 0, -1, np.int64)
-    pos = 0
-    wpos = 0
-    dpos = 0
-    for k in range(n_proj):
-        for m in range(sizes[k]):
-            if has_w[k]:
-                w_idx[pos + m] = wpos
-                wpos += 1
-            if has_d[k]:
-                d_idx[pos + m] = dpos
-                dpos += 1
-        pos += sizes[k]
-    # segments
-    n_seg = 0
-    for r in range(n_rows):
-        for q in range(start[r], start[r + 1]):
-            if q == start[r] or proj_of[order[q]] != proj_of[order[q - 1]]:
-                n_seg += 1
-    seg_ptr = np.zeros(n_rows + 1, np.int64)
-    seg_start = np.empty(n_seg + 1, np.int64)
-    seg_proj = np.empty(n_seg, np.int32)
-    seg_wq = np.zeros(n_seg, np.int64)
-    seg_wofs = np.full(n_seg, -1, np.int64)
-    seg_delay = np.zeros(n_seg, np.int64)
-    seg_dofs = np.full(n_seg, -1, np.int64)
-    syn_target = np.empty(n_syn, targets.dtype)
-    syn_weight = np.empty(weights.shape[0], np.float32)
-    syn_delay = np.empty(delays.shape[0], delays.dtype)
-    g = -1
-    wout = 0
-    dout = 0
-    for r in range(n_rows):
-        for q in range(start[r], start[r + 1]):
-            s = order[q]
-            k = proj_of[s]
-            if q == start[r] or k != proj_of[order[q - 1]]:
-                g += 1
-                seg_start[g] = q
-                seg_proj[g] = proj_index[k]
-                if has_w[k]:
-                    seg_wofs[g] = wout
-                else:
-                    seg_wq[g] = proj_wq[k]
-                if has_d[k]:
-                    seg_dofs[g] = dout
-                else:
-                    seg_delay[g] = proj_dconst[k]
-            syn_target[q] = targets[s]
-            if has_w[k]:
-                syn_weight[wout] = weights[w_idx[s]]
-                wout += 1
-            if has_d[k]:
-                syn_delay[dout] = delays[d_idx[s]]
-                dout += 1
-        seg_ptr[r + 1] = g + 1
-    seg_start[n_seg] = n_syn
-    return (seg_ptr, seg_start, seg_proj, seg_wq, seg_wofs, seg_delay, seg_dofs, syn_target,
-            syn_weight, syn_delay)
+    Synapse j goes to position q = fill[src[j]] of syn_target (then fill[src[j]] += 1), its
+    target as local index ``local_of[tgt[j]]``.  ``seen[t]`` counts target t's synapses of
+    the projection so far: the counter of the synapse's draws, whose stream is w_key[t]
+    (weights) or d_key[t] (delays).  A weight is ``w_const`` (kind CONST, not stored), the
+    chunk's ``w_given[j]`` (GIVEN) or drawn (a distributions kind, parameters ``w_par``), and
+    is stored as float32 at q + w_shift[src[j]] of syn_weight; delays likewise (ms, rounded
+    to steps) at q + d_shift[src[j]] of syn_delay.  ``abs_in`` sums the absolute weights of
+    each local target; ``d_range`` holds the smallest and largest stored delay (steps), a
+    delay beyond syn_delay's type is not stored but still widens it."""
+    d_cap = np.iinfo(syn_delay.dtype).max
+    for j in range(src.shape[0]):
+        s = src[j]
+        t = tgt[j]
+        q = fill[s]
+        fill[s] = q + 1
+        loc = local_of[t]
+        syn_target[q] = loc
+        c = seen[t]
+        seen[t] = c + 1
+        if w_kind == CONST:
+            w = w_const
+        else:
+            v = w_given[j] if w_kind == GIVEN else draw_one(w_kind, w_par, w_key[t], c)
+            w32 = np.float32(v)
+            syn_weight[q + w_shift[s]] = w32
+            w = np.float64(w32)
+        abs_in[loc] += abs(w)
+        if d_kind != CONST:
+            v = d_given[j] if d_kind == GIVEN else draw_one(d_kind, d_par, d_key[t], c)
+            steps = np.int64(math.floor(v / dt + 0.5))
+            d_range[0] = min(d_range[0], steps)
+            d_range[1] = max(d_range[1], steps)
+            if steps <= d_cap:
+                syn_delay[q + d_shift[s]] = steps
 
 
 @nb.njit(cache=True)
-def stable_order(keys, n_keys):
-    """Permutation sorting integer keys in [0, n_keys) stably (counting sort, O(n + n_keys))."""
-    start = np.zeros(n_keys + 1, np.int64)
-    for i in range(keys.shape[0]):
-        start[keys[i] + 1] += 1
-    for k in range(n_keys):
-        start[k + 1] += start[k]
-    order = np.empty(keys.shape[0], np.int64)
-    for i in range(keys.shape[0]):
-        k = keys[i]
-        order[start[k]] = i
-        start[k] += 1
-    return order
-
-
-@nb.njit(cache=True)
-def positions_in_groups(sorted_keys):
-    """For keys sorted into groups, the position of each element inside its group."""
-    out = np.empty(sorted_keys.shape[0], np.int64)
-    j = 0
-    for i in range(sorted_keys.shape[0]):
-        if i > 0 and sorted_keys[i] != sorted_keys[i - 1]:
-            j = 0
-        out[i] = j
-        j += 1
-    return out
+def row_delay_bounds(seg_ptr, seg, syn_delay):
+    """Smallest and largest delay (steps) of each source row; ``seg`` columns are
+    (start, weight, delay, weight offset) as in connectivity.py (delay > 0: homogeneous,
+    else -(offset of the segment's delays in syn_delay) - 1)."""
+    n_rows = seg_ptr.shape[0] - 1
+    lo = np.empty(n_rows, np.int64)
+    hi = np.empty(n_rows, np.int64)
+    for r in range(n_rows):
+        a = np.iinfo(np.int64).max
+        b = 0
+        for g in range(seg_ptr[r], seg_ptr[r + 1]):
+            d = seg[g, 2]
+            if d > 0:
+                a = min(a, d)
+                b = max(b, d)
+            else:
+                o = -d - 1
+                for m in range(seg[g + 1, 0] - seg[g, 0]):
+                    x = np.int64(syn_delay[o + m])
+                    a = min(a, x)
+                    b = max(b, x)
+        lo[r] = a
+        hi[r] = b
+    return lo, hi
 
 
 @nb.njit(cache=True)

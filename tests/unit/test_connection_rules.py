@@ -179,3 +179,28 @@ def test_from_list_errors_name_the_problem():
         net.connect("A", "B", FixedIndegree(2), weight=[1.0, 2.0])
     with pytest.raises(Exception, match="shorter than one step"):
         net.connect("A", "B", FromList([0, 1], [0, 1]), delay=[1.0, 0.01])
+
+
+def test_long_drawn_delays_widen_the_delay_type_and_match_across_partitions():
+    """Delays beyond 255 steps are stored as uint16 (the projection is placed again when a
+    drawn delay does not fit uint8); every partition holds the same synapses."""
+    from distsim.comm import DryRunContext
+
+    def net():
+        n = _net()
+        n.connect("A", "B", FixedTotalNumber(4000), weight=Normal(1.0, 0.5),
+                  delay=Uniform(0.1, 40.0))
+        n.connect("B", "A", FixedIndegree(20), weight=-1.0, delay=Normal(2.0, 1.0, low=0.1))
+        return n
+
+    def rows(sims):
+        c = [s.connections() for s in sims]
+        a = np.concatenate([np.stack([x["source"], x["target"], x["weight"],
+                                      np.round(x["delay"] / 0.1)], 1) for x in c])
+        return a[np.lexsort(a.T[::-1])]
+
+    one = Simulation(net())
+    assert one.table.syn_delay.dtype == np.uint16 and one.table.max_delay > 255
+    split = [Simulation(net(), DryRunContext(3, r)) for r in range(3)]
+    assert np.array_equal(rows([one]), rows(split))
+    assert rows([one])[:, 3].max() == one.table.max_delay
