@@ -270,7 +270,8 @@ class Simulation:
         only synaptic input (no Poisson, no DC, no state sampling) are computed only in the
         steps in which input reaches them (engine._update_delta_events), so a silent neuron
         costs nothing.  ``touch[slot]`` lists the local neurons of those groups with input in
-        that slot; ``last[i]`` is the step neuron i was last computed in."""
+        that slot (``listed[slot, i]`` marks them); ``last[i]`` is the step neuron i was last
+        computed in, ``lazy_col[i]`` its parameter column."""
         net = self.network
         driven = {s.target for s in (*net.poisson_inputs, *net.dc_inputs)}
         driven |= {r.population for r in net.state_recorders}
@@ -286,8 +287,14 @@ class Simulation:
         self._lazy_local = np.concatenate(
             [np.arange(lo, hi) for lo, hi, lazy in zip(self.grp_lo, self.grp_hi, self.grp_lazy)
              if lazy] or [np.empty(0, np.int64)]).astype(np.int64)
-        self.last = arrays.zeros(self.n_local, np.int64)
-        self.touch = arrays.zeros((self.ns, self._lazy_local.size), np.int32)
+        n_lazy = self._lazy_local.size
+        self.last = arrays.zeros(self.n_local if n_lazy else 0, np.int64)
+        self.lazy_col = arrays.zeros(self.n_local if n_lazy else 0, np.int64)
+        for g in np.flatnonzero(self.grp_lazy):
+            lo, hi = self.grp_lo[g], self.grp_hi[g]
+            self.lazy_col[lo:hi] = self.grp_pbase[g] + np.arange(hi - lo) * self.grp_pstride[g]
+        self.touch = arrays.zeros((self.ns, n_lazy), np.int32)
+        self.listed = arrays.zeros((self.ns, self.n_local if n_lazy else 0), np.uint8)
         self.n_touch = arrays.zeros(self.ns, np.int64)
         self._reset_event_lists()
 
@@ -298,6 +305,7 @@ class Simulation:
         lazy = self._lazy_local
         self.last[lazy] = self.step
         self.n_touch[:] = 0
+        self.listed[:] = 0
         for j in range(1, self.ns):
             slot = (self.step + j) % self.ns
             if j == 1:
@@ -305,6 +313,7 @@ class Simulation:
             else:
                 listed = lazy[(self.ring[slot, lazy] != 0) | (self.ring[self.ns + slot, lazy] != 0)]
             self.touch[slot, :listed.size] = listed
+            self.listed[slot, listed] = 1
             self.n_touch[slot] = listed.size
 
     def _catch_up_event_driven(self):
@@ -472,7 +481,7 @@ class Simulation:
         tb = self.table
         events, late = deliver(rows, steps, n, self.step, self.ns, self.ring, tb.seg_ptr, tb.seg,
                                tb.syn_target, tb.syn_weight, tb.syn_delay, self.seg_lazy,
-                               self.touch, self.n_touch)
+                               self.touch, self.n_touch, self.listed)
         if late:
             raise CommunicationError(
                 f"rank {self.context.rank}: {late} synaptic events arrived after their step "
@@ -491,8 +500,8 @@ class Simulation:
                        self.grp_hi, self.grp_pbase, self.grp_pstride, self.par, self.st, self.refr, self.ring, self.cur,
                        *self.pz, *self.dc, self.ss_step, self.ss_local,
                        self.local_row, tb.seg_ptr, tb.seg, tb.syn_target, tb.syn_weight,
-                       tb.syn_delay, self.grp_lazy, self.last, self.seg_lazy, self.touch,
-                       self.n_touch,
+                       tb.syn_delay, self.grp_lazy, self.lazy_col, self.last, self.seg_lazy,
+                       self.touch, self.n_touch, self.listed,
                        self.rec_flag, self.local_gid, self.rec_step, self.rec_gid,
                        self.send_flag, self.out_step, self.out_local, self.counters,
                        self._spiked, self._rows, self._steps)

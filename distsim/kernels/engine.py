@@ -101,24 +101,23 @@ def _delta_relax(y, r, n, y_inf, h_over_tau):
 
 
 @nb.njit(cache=True)
-def _update_delta_events(t, touch_line, n_touch, grp_lo, grp_pbase, grp_pstride, par, st, refr,
-                         last, ex_line, in_line, spiked, nspk):
+def _update_delta_events(t, touch_line, n_touch, listed_line, col, par, st, refr, last, ex_line,
+                         in_line, spiked, nspk):
     """Event-driven iaf_psc_delta: only the neurons whose input arrives in step t
-    (``touch_line[:n_touch]``) are computed.  Each first catches up, in closed form, the steps
+    (``touch_line[:n_touch]``; ``col[i]``: the parameter column of neuron i) are computed.  Each first catches up, in closed form, the steps
     since ``last[i]`` in which nothing reached it, then takes step t as ``_update_delta``
     does.  Valid for groups without DC, Poisson input or refractory_input, whose resting
     potential y_inf = I_e tau_m / C_m lies below threshold: between inputs they cannot fire.
     The catch-up equals the step-by-step result to rounding (a few ulp)."""
     for k in range(n_touch):
         i = touch_line[k]
-        g = np.searchsorted(grp_lo, i, side="right") - 1
-        c = grp_pbase[g] + (i - grp_lo[g]) * grp_pstride[g]
+        listed_line[i] = 0
+        c = col[i]
         spikes = (ex_line[i] + in_line[i]) * FIXED_INV
         ex_line[i] = 0
         in_line[i] = 0
-        y_inf = par[delta.P_P30, c] * par[P_I_E, c] / -math.expm1(-par[delta.P_H_OVER_TAU, c])
-        y3, r = _delta_relax(st[S_V, i], np.int64(refr[i]), t - 1 - last[i], y_inf,
-                             par[delta.P_H_OVER_TAU, c])
+        y3, r = _delta_relax(st[S_V, i], np.int64(refr[i]), t - 1 - last[i],
+                             par[delta.P_Y_INF, c], par[delta.P_H_OVER_TAU, c])
         if r == 0:
             y3 = par[delta.P_P30, c] * par[P_I_E, c] + par[delta.P_P33, c] * y3 + spikes
         else:
@@ -145,9 +144,8 @@ def catch_up_events(t, lazy, grp_lo, grp_hi, grp_pbase, grp_pstride, par, st, re
             continue
         for i in range(grp_lo[g], grp_hi[g]):
             c = grp_pbase[g] + (i - grp_lo[g]) * grp_pstride[g]
-            y_inf = par[delta.P_P30, c] * par[P_I_E, c] / -math.expm1(-par[delta.P_H_OVER_TAU, c])
-            y3, r = _delta_relax(st[S_V, i], np.int64(refr[i]), t - last[i], y_inf,
-                                 par[delta.P_H_OVER_TAU, c])
+            y3, r = _delta_relax(st[S_V, i], np.int64(refr[i]), t - last[i],
+                                 par[delta.P_Y_INF, c], par[delta.P_H_OVER_TAU, c])
             st[S_V, i] = max(y3, par[P_V_MIN, c])
             refr[i] = r
             last[i] = t
@@ -283,13 +281,12 @@ def _stimulate(t, ns, ring, cur, pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_gu
 
 @nb.njit(cache=True)
 def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight, syn_delay,
-            seg_lazy, touch, n_touch):
+            seg_lazy, touch, n_touch, listed):
     """Add the weights of the synapses of source rows ``rows[:n]`` (spikes emitted in steps
     ``steps[:n]``) to the slots step + d of their targets; ``seg`` columns as
     connectivity.SEG_*.  Targets of segments flagged in ``seg_lazy`` (event-driven groups)
-    are also listed, once, in ``touch[slot, :n_touch[slot]]``: input sums there start at zero
-    and move away from it (weights rounding to 0 are skipped), so a neuron is listed when its
-    slot turns non-zero.  Returns (synaptic events, late synapses): a synapse is late when
+    are also listed, once per slot (``listed[slot, i]``, a small array that stays in cache),
+    in ``touch[slot, :n_touch[slot]]``.  Returns (synaptic events, late synapses): a synapse is late when
     step + d <= ``now``, the last step computed, which the exchange must never allow."""
     events = 0
     late = 0
@@ -312,11 +309,11 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
                         late += 1
                     slot = (t + dd) % ns
                     i = syn_target[m]
-                    if wq != 0:
-                        if ring[slot, i] == 0 and ring[slot + ns, i] == 0:
-                            touch[slot, n_touch[slot]] = i
-                            n_touch[slot] += 1
-                        ring[slot + (0 if wq >= 0 else ns), i] += wq
+                    if not listed[slot, i]:
+                        listed[slot, i] = 1
+                        touch[slot, n_touch[slot]] = i
+                        n_touch[slot] += 1
+                    ring[slot + (0 if wq >= 0 else ns), i] += wq
             elif wofs < 0 and d > 0:
                 if t + d <= now:
                     late += b - a
@@ -341,7 +338,7 @@ def advance(t_from, t_to, h, ns,
             dc_ptr, dc_local, dc_amp, dc_delay, dc_start, dc_stop,
             ss_step, ss_local,
             local_row, seg_ptr, seg, syn_target, syn_weight, syn_delay,
-            grp_lazy, last, seg_lazy, touch, n_touch,
+            grp_lazy, lazy_col, last, seg_lazy, touch, n_touch, listed,
             rec_flag, local_gid, rec_step, rec_gid, send_flag, out_step, out_local,
             counters, spiked, rows, steps):
     """Compute steps t_from+1 .. t_to; return the last step computed.  Spikes of neurons
@@ -349,20 +346,22 @@ def advance(t_from, t_to, h, ns,
     Returns early (before a step) when the record or outgoing buffers might not hold that
     step's spikes: grow them and resume."""
     n_local = refr.shape[0]
+    # calls with many array arguments cost ~100 ns each (reference counting): skip empty ones
+    has_stimuli = pz_ptr.shape[0] > 1 or dc_ptr.shape[0] > 1
     for t in range(t_from + 1, t_to + 1):
         if (rec_step.shape[0] - counters[C_RECORDED] < n_local
                 or out_step.shape[0] - counters[C_OUT] < n_local):
             return t - 1
         slot = t % ns
-        _stimulate(t, ns, ring, cur, pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_guide, pz_wq,
-                   pz_delay, pz_start, pz_stop, dc_ptr, dc_local, dc_amp, dc_delay, dc_start,
-                   dc_stop)
+        if has_stimuli:
+            _stimulate(t, ns, ring, cur, pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_guide, pz_wq,
+                       pz_delay, pz_start, pz_stop, dc_ptr, dc_local, dc_amp, dc_delay,
+                       dc_start, dc_stop)
         ex_line, in_line, cur_line = ring[slot], ring[slot + ns], cur[slot]
         nspk = 0
         if n_touch[slot]:
-            nspk = _update_delta_events(t, touch[slot], n_touch[slot], grp_lo, grp_pbase,
-                                        grp_pstride, par, st, refr, last, ex_line, in_line,
-                                        spiked, nspk)
+            nspk = _update_delta_events(t, touch[slot], n_touch[slot], listed[slot], lazy_col,
+                                        par, st, refr, last, ex_line, in_line, spiked, nspk)
             n_touch[slot] = 0
         for g in range(grp_model.shape[0]):
             lo, hi, pb, ps = grp_lo[g], grp_hi[g], grp_pbase[g], grp_pstride[g]
@@ -406,9 +405,10 @@ def advance(t_from, t_to, h, ns,
                 steps[n_rows] = t
                 n_rows += 1
         counters[C_SPIKES] += nspk
-        events, _ = deliver(rows, steps, n_rows, t, ns, ring, seg_ptr, seg, syn_target,
-                            syn_weight, syn_delay, seg_lazy, touch, n_touch)
-        counters[C_EVENTS] += events
+        if n_rows:
+            events, _ = deliver(rows, steps, n_rows, t, ns, ring, seg_ptr, seg, syn_target,
+                                syn_weight, syn_delay, seg_lazy, touch, n_touch, listed)
+            counters[C_EVENTS] += events
     return t_to
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from .base import IafModel, propagator_30
 
 MODEL_ID = 0
-P_P33, P_P30, P_REFR_INPUT, P_H_OVER_TAU = 6, 7, 8, 9
+P_P33, P_P30, P_REFR_INPUT, P_H_OVER_TAU, P_Y_INF = 6, 7, 8, 9, 10
 S_REFR_BUFFER = 2
 
 
@@ -43,6 +43,7 @@ class IafPscDelta(IafModel):
         par[P_P30] = propagator_30(v["tau_m"], v["C_m"], dt)
         par[P_REFR_INPUT] = (v["refractory_input"] != 0).astype(float)
         par[P_H_OVER_TAU] = dt / v["tau_m"]
+        par[P_Y_INF] = v["I_e"] * v["tau_m"] / v["C_m"]  # resting potential - E_L, no input
         return par, st
 
     def rests_below_threshold(self):
