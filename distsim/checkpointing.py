@@ -36,8 +36,8 @@ def start_run(args):
         plan["checkpoint_dir"] = args.resume
     else:
         net = build_network(args.example, {"order": args.order, "scale": args.scale,
-                                           "state": args.state, "background": args.background},
-                            args.dt, args.seed)
+                                           "state": args.state, "background": args.background,
+                                           "t_sim": args.t_sim}, args.dt, args.seed)
         _check_t_sim(args.t_sim, net.dt)
         _check_memory(net, args.balancer)
         default_store = f"{os.path.splitext(os.path.basename(args.example))[0]}.zarr"
@@ -70,7 +70,8 @@ def build_network(example, options, dt, seed):
         size = {"brunel": {"order": options["order"], "state": options.get("state")},
                 "microcircuit": {"scale": options["scale"],
                                  "poisson_input": options.get("background", "poisson") == "poisson"},
-                "hpc_benchmark": {"scale": options["scale"]}}[example]
+                "hpc_benchmark": {"scale": options["scale"]},
+                "sensor": {"t_sim": options.get("t_sim", 1000.0)}}[example]
         kwargs = {"dt": 0.1 if dt is None else dt, **size}
         if seed is not None:
             kwargs["seed"] = seed
@@ -83,8 +84,12 @@ def build_network(example, options, dt, seed):
         if seed is not None:
             net.seed = seed
         return net
+    if example.endswith(".nir"):  # a NIR graph, time constants in s (distsim/nir_convert.py)
+        from .nir_convert import import_nir
+        return import_nir(example, dt=dt, seed=1 if seed is None else seed)
     raise ConfigError(f"distsim run: {example!r} is neither an example "
-                      f"({', '.join(sorted(EXAMPLES))}) nor a model file (.toml, .yaml, .yml)")
+                      f"({', '.join(sorted(EXAMPLES))}) nor a model file (.toml, .yaml, .yml) "
+                      f"or NIR graph (.nir)")
 
 
 def _check_memory(net, balancer):

@@ -189,6 +189,11 @@ def cmd_run(args):
     stopped = run_with_checkpoints(sim, plan)
     # with a store, the digest comes from it (the whole run, resumed parts included)
     summary = sim.summary(digest=plan["store"] is None)
+    sensor_report = None
+    if plan["example"] == "sensor" and not args.resume:
+        from .examples.sensor import sensor_report as report
+        sensor_report = report(sim, args.t_sim)
+        summary["sensor"] = sensor_report
     if plan["store"] is not None:
         summary.update(plan["store_summary"](sim))
     if sim.context.rank == 0:
@@ -207,6 +212,14 @@ def cmd_run(args):
             _print_summary(summary)
             if plan["store"]:
                 print(f"{'store':<18} {plan['store']}")
+            if sensor_report:
+                print(f"{'sensor responses':<18} {sensor_report['responses']} (units of the "
+                      f"preferred direction; {sensor_report['null_direction_units']} of the null)")
+                if sensor_report["responses"]:
+                    print(f"{'response latency':<18} median {sensor_report['latency_ms_median']:.1f} "
+                          f"ms (min {sensor_report['latency_ms_min']:.1f}, max "
+                          f"{sensor_report['latency_ms_max']:.1f}): first edge event in a "
+                          f"unit's receptive field -> its first spike")
             if stopped:
                 print(f"stopped by a signal at {sim.t:g} ms; continue with: distsim run "
                       f"--resume {plan['checkpoint_dir']} --t-sim {plan['t_end_ms']:g}")

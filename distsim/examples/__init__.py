@@ -2,7 +2,9 @@
 from .brunel import brunel
 from .hpc_benchmark import hpc_benchmark
 from .microcircuit import microcircuit
+from .sensor import sensor
 
-EXAMPLES = {"brunel": brunel, "microcircuit": microcircuit, "hpc_benchmark": hpc_benchmark}
+EXAMPLES = {"brunel": brunel, "microcircuit": microcircuit, "hpc_benchmark": hpc_benchmark,
+            "sensor": sensor}
 
-__all__ = ["EXAMPLES", "brunel", "microcircuit", "hpc_benchmark"]
+__all__ = ["EXAMPLES", "brunel", "microcircuit", "hpc_benchmark", "sensor"]
