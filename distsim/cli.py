@@ -1,5 +1,6 @@
 """Command line: ``distsim run [EXAMPLE|FILE] [options]``, ``distsim inspect``, ``distsim
-partition``, ``distsim analyze STORE``, ``distsim export STORE FILE``.
+partition``, ``distsim analyze STORE``, ``distsim export STORE FILE``, ``distsim convert IN
+OUT`` (NIR graphs <-> model files).
 
 ``distsim run`` with no arguments simulates the built-in Brunel network (order 2500, 1 s)
 and prints a summary ending in the spike digest, the SHA-256 of all recorded spikes as
@@ -37,8 +38,8 @@ def _parser():
   distsim run --resume ck --t-sim 600000 --ranks 2
 exit codes: 0 success, 2 usage or model error, 1 run failure""")
     run.add_argument("example", nargs="?", default="brunel",
-                     help=f"an example ({', '.join(sorted(EXAMPLES))}; default brunel) or a "
-                          f"model file (.toml, .yaml)")
+                     help=f"an example ({', '.join(sorted(EXAMPLES))}; default brunel), a "
+                          f"model file (.toml, .yaml) or a NIR graph (.nir)")
     run.add_argument("--order", type=int, default=2500,
                      help="brunel: network order (NE = 4 order, NI = order; default 2500)")
     run.add_argument("--state", default=None, choices=["SR", "AI", "SI_fast", "SI_slow"],
@@ -61,7 +62,7 @@ exit codes: 0 success, 2 usage or model error, 1 run failure""")
                      help="spike exchange between ranks (default collective)")
     run.add_argument("--balancer", default="block", choices=sorted(BALANCERS),
                      help="how neurons are distributed over ranks (default block)")
-    run.add_argument("--store", default=None,
+    run.add_argument("--out", "--store", dest="store", default=None, metavar="STORE",
                      help="zarr run store for the recorded spikes (default: EXAMPLE.zarr here)")
     run.add_argument("--no-store", action="store_true", help="keep the spikes in memory only")
     run.add_argument("--checkpoint-dir", default=None,
@@ -110,6 +111,21 @@ exit codes: 0 success, 2 usage or model error, 1 run failure""")
     ex.add_argument("out", help="the file to write")
     ex.add_argument("--format", choices=["nest", "parquet"], default=None,
                     help="default: from the file name (.parquet, else nest)")
+
+    cv = sub.add_parser("convert", help="convert between NIR graphs (.nir) and model files "
+                                        "(.toml, .yaml)", formatter_class=fmt, epilog="""examples:
+  distsim convert net.nir net.toml            NIR graph -> model file (NIR times in s)
+  distsim convert net.toml net.nir            model file -> NIR graph
+  distsim convert net.nir net.yaml --dt 0.05 --time-unit ms
+units and node mapping: the docstring of distsim/nir_convert.py
+exit codes: 0 success, 2 unreadable input or one the other format cannot express""")
+    cv.add_argument("input", help="a .nir, .toml, .yaml or .yml file")
+    cv.add_argument("output", help="the file to write (format from its suffix)")
+    cv.add_argument("--dt", type=float, default=None,
+                    help="step (ms) of a network imported from NIR (default: the graph's "
+                         "metadata distsim_dt_ms, else 0.1)")
+    cv.add_argument("--time-unit", default="s", choices=["s", "ms", "us"],
+                    help="unit of the NIR time constants and delays (default s)")
     return parser
 
 
@@ -280,6 +296,15 @@ def cmd_export(args):
     return 0
 
 
+def cmd_convert(args):
+    from .nir_convert import convert
+
+    net = convert(args.input, args.output, dt=args.dt, time_unit=args.time_unit)
+    print(f"{args.input} -> {args.output}: {len(net.populations)} populations, "
+          f"{net.n_neurons:,} neurons, {len(net.projections)} projections, dt {net.dt} ms")
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
@@ -289,7 +314,8 @@ def main(argv=None):
         if args.command == "run" and args.ranks is not None and not launched_under_mpi():
             return _relaunch(args, argv)
         return {"run": cmd_run, "analyze": cmd_analyze, "export": cmd_export,
-                "inspect": cmd_inspect, "partition": cmd_inspect}[args.command](args)
+                "inspect": cmd_inspect, "partition": cmd_inspect,
+                "convert": cmd_convert}[args.command](args)
     except DistsimError as exc:
         context = default_context() if launched_under_mpi() else None
         where = f" on rank {context.rank}" if context else ""
