@@ -178,6 +178,7 @@ class Network:
         rule = rule_from_spec(rule, where)
         self._check_rule(rule, src, tgt, where)
         weight = self._synapse_values(weight, rule, f"{where}: weight")
+        tgt.model.check_weights(weight, where)
         delay = self._synapse_values(delay, rule, f"{where}: delay")
         self._check_delay(delay, where)
         proj = Projection(name, source, target, rule, weight, delay, len(self.projections))

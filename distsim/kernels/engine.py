@@ -34,6 +34,7 @@ from ..models import iaf_psc_alpha as alpha
 from ..models import iaf_psc_delta as delta
 from ..models import iaf_psc_exp as pexp
 from ..models import izhikevich as izh
+from ..models import loihi_cuba_lif as loihi
 from ..models.base import P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V
 from ..rng import GOLDEN, INV_2_53, POISSON_INVERSION_MAX, poisson_ptrs, splitmix64
 
@@ -252,6 +253,38 @@ def _update_izhikevich(lo, hi, pbase, pstride, par, st, h, ex_line, in_line, cur
 
 
 @nb.njit(cache=True)
+def _update_loihi(lo, hi, pbase, pstride, par, st, ex_line, in_line, cur_line, spiked, nspk):
+    """Loihi CUBA LIF in integers (models/loihi_cuba_lif.py; Lava's bit-accurate model):
+    u and v are integers held exactly in float64; products stay below 2^36."""
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        a = (ex_line[i] + in_line[i]) >> FIXED_BITS  # integer weights are exact in fixed point
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        wexp = np.int64(par[loihi.P_WEXP, c])
+        a = a << wexp if wexp >= 0 else a >> -wexp
+        u = np.int64(st[loihi.S_U, i])
+        tmp = u * (4096 - np.int64(par[loihi.P_DU, c]) - 1)
+        u = (tmp >> 12 if tmp >= 0 else -((-tmp) >> 12)) + (a << 6)
+        if u > loihi.UV_MAX:
+            u -= 2 * loihi.UV_MAX
+        elif u <= -loihi.UV_MAX:
+            u += 2 * loihi.UV_MAX
+        v = np.int64(st[S_V, i])
+        tmp = v * (4096 - np.int64(par[loihi.P_DV, c]))
+        v = (tmp >> 12 if tmp >= 0 else -((-tmp) >> 12)) + u + np.int64(par[loihi.P_BIAS, c])
+        v = min(max(v, -loihi.UV_MAX + 1), loihi.UV_MAX - 1)
+        if v > par[loihi.P_VTH, c]:
+            v = 0
+            spiked[nspk] = i
+            nspk += 1
+        st[S_V, i] = v
+        st[loihi.S_U, i] = u
+    return nspk
+
+
+@nb.njit(cache=True)
 def _stimulate(t, ns, ring, cur, pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_guide, pz_wq,
                pz_delay, pz_start, pz_stop, dc_ptr, dc_local, dc_amp, dc_delay, dc_start, dc_stop):
     """Add the Poisson counts and DC currents that arrive in step t to slot t % ns."""
@@ -376,6 +409,9 @@ def advance(t_from, t_to, h, ns,
                                    spiked, nspk)
             elif model == alpha.MODEL_ID:
                 nspk = _update_alpha(lo, hi, pb, ps, par, st, refr, ex_line, in_line, cur_line,
+                                     spiked, nspk)
+            elif model == loihi.MODEL_ID:
+                nspk = _update_loihi(lo, hi, pb, ps, par, st, ex_line, in_line, cur_line,
                                      spiked, nspk)
             elif model == izh.MODEL_ID:
                 nspk = _update_izhikevich(lo, hi, pb, ps, par, st, h, ex_line, in_line,

@@ -4,9 +4,11 @@ from .iaf_psc_alpha import IafPscAlpha
 from .iaf_psc_delta import IafPscDelta
 from .iaf_psc_exp import IafPscExp
 from .izhikevich import Izhikevich
+from .loihi_cuba_lif import LoihiCubaLif
 from .spike_source import SpikeSource
 
-MODELS = {cls.name: cls for cls in (IafPscDelta, IafPscExp, IafPscAlpha, Izhikevich, SpikeSource)}
+MODELS = {cls.name: cls for cls in (IafPscDelta, IafPscExp, IafPscAlpha, Izhikevich, SpikeSource,
+                                    LoihiCubaLif)}
 
 
 def get_model(name, where):
@@ -20,4 +22,4 @@ def get_model(name, where):
 
 
 __all__ = ["MODELS", "get_model", "IafPscDelta", "IafPscExp", "IafPscAlpha", "Izhikevich",
-           "SpikeSource"]
+           "SpikeSource", "LoihiCubaLif"]

@@ -74,6 +74,11 @@ class NeuronModel:
         """Validate per-neuron values ``v`` (name -> array, missing names are skipped);
         raise ModelError naming the rule."""
 
+    @classmethod
+    def check_weights(cls, weights, where):
+        """Validate the weights (a number, an array or a distribution) of a projection onto
+        this model; raise ModelError naming the rule.  Any weight is valid by default."""
+
     def rests_below_threshold(self):
         """True when a neuron that receives nothing relaxes to a constant potential below
         threshold, in closed form, so it may be computed only when input reaches it
