@@ -53,6 +53,9 @@ class Simulation:
     exceed ``flush_mb`` MB, and at the end of every ``run``; ``resume_store`` (with
     ``restore``) appends to the store of the run the checkpoint came from.
     ``event_driven=False`` computes every neuron in every step (see _build_event_driven).
+    ``hardware_counters`` counts, per local neuron, the steps with synaptic input and the
+    spikes, and per source row the spikes delivered (``hardware_counts``; distsim.hardware
+    turns them into per-chip and per-link counts).
 
     Under MPI every rank must construct the Simulation and call ``run``, ``summary`` and
     ``digest`` (they are collective); ``spikes`` and ``states`` return this rank's part.
@@ -60,7 +63,7 @@ class Simulation:
 
     def __init__(self, network, context=None, decomposition=None, backend="collective",
                  store=None, flush_steps=10000, flush_mb=64.0, resume_store=False,
-                 event_driven=True):
+                 event_driven=True, hardware_counters=False):
         from distsim.comm import default_context
         from distsim.comm.exchange import make_exchange
         from distsim.comm.routing import build_routing, row_delay_bounds
@@ -84,7 +87,7 @@ class Simulation:
                 f"{size} ranks")
         self.decomposition = decomposition
         self.dt = network.dt
-        self.step = 0
+        self.step = self._first_step = 0
         self._build_neurons()
         self.table = build_synapse_table(network, self._local_by_pop)
         arrays.release_freed_memory()
@@ -101,6 +104,11 @@ class Simulation:
         self.local_row[found] = pos[found]
         self._build_recording()
         self._build_event_driven(event_driven)
+        n_count = self.n_local if hardware_counters else 0
+        self.hw_active = arrays.zeros(n_count, np.int64)
+        self.hw_spikes = arrays.zeros(n_count, np.int64)
+        self.hw_row_spikes = arrays.zeros(self.table.row_gid.size if hardware_counters else 0,
+                                          np.int64)
         self.routing = build_routing(self.context, decomposition, self.table, self.local_gid)
         self._row_min_delay, self._row_max_delay = row_delay_bounds(self.table)
         self._pending_steps = np.empty(0, np.int64)
@@ -411,7 +419,7 @@ class Simulation:
         """Position a freshly built simulation at ``step`` (used by restore); a store given
         with ``resume_store`` is opened now, to continue from that step."""
         from distsim.comm.exchange import make_exchange
-        self.step = self._last_flush = int(step)
+        self.step = self._last_flush = self._first_step = int(step)
         self.counters[C_SCHEDULE] = np.searchsorted(self.ss_step, step, side="right")
         self._reset_event_lists()
         self.exchange = make_exchange(self.exchange.name, self)
@@ -482,6 +490,8 @@ class Simulation:
         events, late = deliver(rows, steps, n, self.step, self.ns, self.ring, tb.seg_ptr, tb.seg,
                                tb.syn_target, tb.syn_weight, tb.syn_delay, self.seg_lazy,
                                self.touch, self.n_touch, self.listed)
+        if self.hw_row_spikes.size:
+            np.add.at(self.hw_row_spikes, rows[:n], 1)
         if late:
             raise CommunicationError(
                 f"rank {self.context.rank}: {late} synaptic events arrived after their step "
@@ -502,6 +512,7 @@ class Simulation:
                        self.local_row, tb.seg_ptr, tb.seg, tb.syn_target, tb.syn_weight,
                        tb.syn_delay, self.grp_lazy, self.lazy_col, self.last, self.seg_lazy,
                        self.touch, self.n_touch, self.listed,
+                       self.hw_active, self.hw_spikes, self.hw_row_spikes,
                        self.rec_flag, self.local_gid, self.rec_step, self.rec_gid,
                        self.send_flag, self.out_step, self.out_local, self.counters,
                        self._spiked, self._rows, self._steps)
@@ -614,6 +625,17 @@ class Simulation:
                 sha.update(packed_spikes(np.concatenate([p[0] for p in parts]),
                                          np.concatenate([p[1] for p in parts])))
         return ctx.bcast(sha.hexdigest() if ctx.rank == 0 else None)
+
+    def hardware_counts(self):
+        """This rank's hardware counters since the build (``hardware_counters=True``): steps
+        computed, and per local neuron (gid, steps with synaptic input, spikes) and per
+        source row (gid, spikes delivered through its local synapses)."""
+        if not self.hw_spikes.size and self.n_local:
+            raise ConfigError("Simulation.hardware_counts: the simulation was built without "
+                              "hardware_counters=True; build it with them")
+        return {"steps": int(self.step - self._first_step), "gid": self.local_gid,
+                "active_steps": self.hw_active, "spikes": self.hw_spikes,
+                "row_gid": self.table.row_gid, "row_spikes": self.hw_row_spikes}
 
     def rank_counters(self):
         """This rank's counters: neurons, synapses, spikes, synaptic events, and the

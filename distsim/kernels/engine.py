@@ -372,10 +372,14 @@ def advance(t_from, t_to, h, ns,
             ss_step, ss_local,
             local_row, seg_ptr, seg, syn_target, syn_weight, syn_delay,
             grp_lazy, lazy_col, last, seg_lazy, touch, n_touch, listed,
+            hw_active, hw_spikes, hw_row_spikes,
             rec_flag, local_gid, rec_step, rec_gid, send_flag, out_step, out_local,
             counters, spiked, rows, steps):
     """Compute steps t_from+1 .. t_to; return the last step computed.  Spikes of neurons
     flagged in ``send_flag`` (targets on other ranks) are appended to out_step / out_local.
+    With hardware counters (arrays of length > 0) it counts per local neuron the steps with
+    synaptic input (``hw_active``) and the spikes (``hw_spikes``), and per source row the
+    spikes delivered through it (``hw_row_spikes``).
     Returns early (before a step) when the record or outgoing buffers might not hold that
     step's spikes: grow them and resume."""
     n_local = refr.shape[0]
@@ -391,6 +395,9 @@ def advance(t_from, t_to, h, ns,
                        pz_delay, pz_start, pz_stop, dc_ptr, dc_local, dc_amp, dc_delay,
                        dc_start, dc_stop)
         ex_line, in_line, cur_line = ring[slot], ring[slot + ns], cur[slot]
+        if hw_active.shape[0]:  # hardware counters: neuron-steps with synaptic input
+            _count_active(slot, ex_line, in_line, grp_lo, grp_hi, grp_lazy, touch, n_touch,
+                          hw_active)
         nspk = 0
         if n_touch[slot]:
             nspk = _update_delta_events(t, touch[slot], n_touch[slot], listed[slot], lazy_col,
@@ -426,6 +433,10 @@ def advance(t_from, t_to, h, ns,
         n_rows = 0
         for k in range(nspk):
             i = spiked[k]
+            if hw_spikes.shape[0]:
+                hw_spikes[i] += 1
+                if local_row[i] >= 0:
+                    hw_row_spikes[local_row[i]] += 1
             if rec_flag[i]:
                 r = counters[C_RECORDED]
                 rec_step[r] = t
@@ -446,6 +457,21 @@ def advance(t_from, t_to, h, ns,
                                 syn_weight, syn_delay, seg_lazy, touch, n_touch, listed)
             counters[C_EVENTS] += events
     return t_to
+
+
+@nb.njit(cache=True)
+def _count_active(slot, ex_line, in_line, grp_lo, grp_hi, grp_lazy, touch, n_touch, active):
+    """Count the neurons with synaptic input in this step's slot (event-driven groups: only
+    those listed for it, so counting keeps their cost proportional to events)."""
+    for g in range(grp_lo.shape[0]):
+        if not grp_lazy[g]:
+            for i in range(grp_lo[g], grp_hi[g]):
+                if ex_line[i] != 0 or in_line[i] != 0:
+                    active[i] += 1
+    for k in range(n_touch[slot]):
+        i = touch[slot, k]
+        if ex_line[i] != 0 or in_line[i] != 0:
+            active[i] += 1
 
 
 @nb.njit(cache=True)
