@@ -41,9 +41,12 @@ populations below it) or ``"*"`` (all).  A connection between groups connects ev
     [[record.state]]        population (a group), variables, interval, neurons
 
 Every error names the file, the key path (e.g. ``projections[3].weight.mean``), the value and
-what is allowed.
+what is allowed.  ``write_model_file`` writes a Network as such a file (populations at the top
+level, in gid order), which loads back into the same Network.
 """
+import json
 import math
+import re
 import tomllib
 from pathlib import Path
 
@@ -208,3 +211,139 @@ def load_model_file(path):
             call(key, net.record_state, pop, s.get("variables", []), s.get("interval", 1.0),
                  s.get("neurons"))
     return net
+
+
+def write_model_file(net, path):
+    """Write ``net`` to the TOML or YAML (by suffix) file ``path``; ``load_model_file`` gives
+    it back.  Every population, projection, stimulus and recorder is written explicitly, in
+    order; a projection is named only where the loader would not derive its name, and a name
+    the format cannot give back (it names projections NAME:SOURCE->TARGET) is refused."""
+    doc = _document(net)
+    path = Path(path)
+    if path.suffix in (".yaml", ".yml"):
+        import yaml
+        text = yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
+    else:
+        text = "\n".join(_toml_table(doc, [])).lstrip() + "\n"
+    path.write_text(text)
+
+
+def _document(net):
+    """The model-file structure of ``net`` (plain dicts, lists and numbers)."""
+    doc = {"network": {"dt": net.dt, "seed": int(net.seed)},
+           "populations": {p.name: {"model": p.model.name, "size": p.size,
+                                    "params": p.model.to_dict()}
+                           for p in net.populations.values()}}
+    names, projections = [], []
+    for p in net.to_dict()["projections"]:
+        entry = {"source": p["source"], "target": p["target"], "rule": p["rule"],
+                 "weight": p["weight"], "delay": p["delay"]}
+        for given in (None, *_name_candidates(p)):
+            if _derived_name(given, p, names) == p["name"]:
+                if given is not None:
+                    entry["name"] = given
+                break
+        else:
+            raise ModelFileError(
+                f"Projection '{p['name']}': a model file names projections NAME:SOURCE->TARGET "
+                f"(here NAME:{p['source']}->{p['target']}), so this name cannot be written; "
+                f"rename the projection or leave its name unset")
+        names.append(p["name"])
+        projections.append(entry)
+    stimuli = {}
+    for kind, keys in (("poisson", ("target", "rate", "weight", "delay", "start", "stop")),
+                       ("dc", ("target", "amplitude", "start", "stop", "delay"))):
+        for i, s in enumerate(getattr(net, f"{kind}_inputs")):
+            if s.name != f"{kind}->{s.target}#{i}":
+                raise ModelFileError(
+                    f"{'PoissonInput' if kind == 'poisson' else 'DCInput'} '{s.name}': a model "
+                    f"file cannot name stimuli (their names key the random streams); leave the "
+                    f"name unset")
+            entry = {key: getattr(s, key) for key in keys}
+            stimuli.setdefault(kind, []).append(_with_neurons(entry, s.neurons))
+    record = {}
+    for r in net.spike_recorders:
+        record.setdefault("spikes", []).append(_with_neurons({"population": r.population},
+                                                             r.neurons))
+    for r in net.state_recorders:
+        record.setdefault("state", []).append(_with_neurons(
+            {"population": r.population, "variables": list(r.variables),
+             "interval": r.interval}, r.neurons))
+    for key, value in (("projections", projections), ("stimuli", stimuli), ("record", record)):
+        if value:
+            doc[key] = value
+    return doc
+
+
+def _name_candidates(p):
+    """Names NAME that the loader turns into projection p's name NAME:SOURCE->TARGET[#i]."""
+    suffix = f":{p['source']}->{p['target']}"
+    base = re.sub(r"#\d+$", "", p["name"])
+    return [n[: -len(suffix)] for n in {p["name"], base} if n.endswith(suffix) and len(n) > len(suffix)]
+
+
+def _derived_name(given, p, names):
+    """The name Network.connect gives projection p when the loader passes ``given``."""
+    name = f"{given}:{p['source']}->{p['target']}" if given else f"{p['source']}->{p['target']}"
+    return f"{name}#{len(names)}" if name in names else name
+
+
+def _with_neurons(entry, neurons):
+    if neurons is not None:
+        entry["neurons"] = list(neurons)
+    return entry
+
+
+def _toml_key(key):
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def _toml_value(value, inline=False):
+    """A TOML value; long lists span lines unless ``inline`` (inside an inline table)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") \
+            if math.isinf(value) else repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v, True)}"
+                                for k, v in value.items() if v is not None) + " }"
+    items = [_toml_value(v, True) for v in value]
+    if inline or sum(len(i) + 2 for i in items) < 80:
+        return "[" + ", ".join(items) + "]"
+    if any(isinstance(v, list) for v in value):  # e.g. spike times: one line per neuron
+        lines = items
+    else:
+        lines = [", ".join(items[i:i + 10]) for i in range(0, len(items), 10)]
+    return "[\n    " + ",\n    ".join(lines) + ",\n]"
+
+
+def _is_table(value, top):
+    """Values written as [tables]: the top level's dicts, dicts holding lists or dicts
+    (inline tables cannot span lines), lists of dicts as [[tables]]."""
+    if isinstance(value, dict):
+        return top or any(isinstance(v, (dict, list)) for v in value.values())
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _toml_table(table, path, header=None):
+    """Lines of ``table`` at the key path ``path``: its header (if it has values of its
+    own), its values, then its sub-tables."""
+    top = not path
+    values = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()
+              if v is not None and not _is_table(v, top)]
+    lines = (["", header] if header and values else []) + values
+    for k, v in table.items():
+        if not _is_table(v, top):
+            continue
+        sub = path + [_toml_key(k)]
+        if isinstance(v, dict):
+            lines += _toml_table(v, sub, f"[{'.'.join(sub)}]")
+        else:
+            for item in v:
+                lines += ["", f"[[{'.'.join(sub)}]]", *_toml_table(item, sub)]
+    return lines
