@@ -84,7 +84,7 @@ def build_network(example, options, dt, seed):
         if seed is not None:
             net.seed = seed
         return net
-    if example.endswith(".nir"):  # a NIR graph, time constants in s (distsim/nir_convert.py)
+    if example.endswith(".nir"):  # a NIR graph: units in distsim/nir_convert.py
         from .nir_convert import import_nir
         return import_nir(example, dt=dt, seed=1 if seed is None else seed)
     raise ConfigError(f"distsim run: {example!r} is neither an example "

@@ -124,8 +124,9 @@ exit codes: 0 success, 2 unreadable input or one the other format cannot express
     cv.add_argument("--dt", type=float, default=None,
                     help="step (ms) of a network imported from NIR (default: the graph's "
                          "metadata distsim_dt_ms, else 0.1)")
-    cv.add_argument("--time-unit", default="s", choices=["s", "ms", "us"],
-                    help="unit of the NIR time constants and delays (default s)")
+    cv.add_argument("--time-unit", default=None, choices=["s", "ms", "us"],
+                    help="unit of the NIR time constants and delays (default: a read graph's "
+                         "metadata time_unit, else s)")
     return parser
 
 

@@ -48,3 +48,7 @@ class StoreError(DistsimError, ValueError):
 
 class ModelFileError(DistsimError, ValueError):
     """A model file that cannot be read or does not describe a valid network."""
+
+
+class NIRError(DistsimError, ValueError):
+    """A NIR graph that cannot be imported, or a network that cannot be exported to NIR."""
