@@ -279,7 +279,8 @@ def _name_candidates(p):
     """Names NAME that the loader turns into projection p's name NAME:SOURCE->TARGET[#i]."""
     suffix = f":{p['source']}->{p['target']}"
     base = re.sub(r"#\d+$", "", p["name"])
-    return [n[: -len(suffix)] for n in {p["name"], base} if n.endswith(suffix) and len(n) > len(suffix)]
+    return [n[: -len(suffix)] for n in dict.fromkeys((p["name"], base))
+            if n.endswith(suffix) and len(n) > len(suffix)]
 
 
 def _derived_name(given, p, names):

@@ -70,7 +70,7 @@ from .network import Network
 from .rules import FromList
 
 MS_PER_UNIT = {"s": 1000.0, "ms": 1.0, "us": 1e-3}
-EXAMPLE = Path(__file__).parent / "examples" / "data" / "conv_snn.nir"  # scripts/make_nir_example.py
+EXAMPLE = Path(__file__).parent / "examples" / "data" / "conv_snn.nir"  # make_nir_example.py
 MAX_DENSE = 20_000_000  # entries of one exported Linear weight matrix (160 MB as float64)
 _SPIKING = ("LIF", "IF", "CubaLIF", "Threshold")
 _MEMBRANE = ("LI", "I", "CubaLI")  # non-spiking: their output is v
@@ -150,7 +150,7 @@ class _Importer:
                 raise NIRError(
                     f"{self.where(name)}: node type {self.kind(name)} has no distsim equivalent; "
                     f"supported: {', '.join(SUPPORTED)}; replace the node (flatten subgraphs)")
-        self._shapes, self._signals = {}, {}
+        self._shapes, self._signals, self._convs = {}, {}, {}
         self._busy = {"shape": set(), "signal": set()}  # nodes being computed: cycles
         self.pops = {}  # node -> [(population, first index, end index)]
         self.scale = {}  # neuron node -> factor from NIR weight to distsim weight, per neuron
@@ -214,15 +214,15 @@ class _Importer:
         preds = self.preds[name]
         if not preds:
             raise NIRError(f"{self.where(name)}: has no incoming edge; connect it or remove it")
-        want = self._declared_input(name)
         shapes = [self.shape(p) for p in preds]
+        want = self._declared_input(name)
+        want = int(np.prod(shapes[0])) if want is None else want
         for p, s in zip(preds, shapes):
-            n = int(np.prod(s))
-            if n != (want if want is not None else int(np.prod(shapes[0]))):
+            if int(np.prod(s)) != want:
                 raise NIRError(
-                    f"NIR edge ('{p}', '{name}'): '{p}' delivers {n} values (shape {s}) but "
-                    f"{self.where(name)} takes {want if want is not None else int(np.prod(shapes[0]))}; "
-                    f"both ends of an edge must have the same size; fix the node shapes")
+                    f"NIR edge ('{p}', '{name}'): '{p}' delivers {int(np.prod(s))} values (shape "
+                    f"{s}) but {self.where(name)} takes {want}; both ends of an edge must have "
+                    f"the same size; fix the node shapes")
         return shapes[0]
 
     def _weight(self, name):
@@ -235,6 +235,11 @@ class _Importer:
     # ------------------------------------------------------------------ linear maps
     def _conv(self, name):
         """(rows, cols, values, output shape, bias per output) of a convolution or pool."""
+        if name not in self._convs:
+            self._convs[name] = self._lower_conv(name)
+        return self._convs[name]
+
+    def _lower_conv(self, name):
         node, kind = self.nodes[name], self.kind(name)
         pool = kind in ("SumPool2d", "AvgPool2d")
         ndim = 1 if kind == "Conv1d" else 2
@@ -435,13 +440,15 @@ class _Importer:
                                f"give one value per neuron")
             finite = f != "v_threshold" and f != "threshold"
             positive = f in ("tau", "tau_mem", "tau_syn", "r")
-            bad = np.isnan(a) | (~np.isfinite(a) if finite else False) | ((a <= 0) if positive else False)
+            bad = np.isnan(a) | (~np.isfinite(a) if finite else False)
+            bad |= (a <= 0) if positive else False
             if np.any(bad):
                 i = int(np.flatnonzero(bad)[0])
                 rule = f"{f} > 0 and finite" if positive else f"{f} finite"
                 fix = ("use IF or I for a neuron without leak" if f.startswith("tau") and
                        np.isinf(a[i]) else f"give {'positive ' if positive else ''}finite values")
-                raise NIRError(f"{self.where(name)}: {f}[{i}] = {float(a[i])!r} violates {rule}; {fix}")
+                raise NIRError(f"{self.where(name)}: {f}[{i}] = {float(a[i])!r} violates "
+                               f"{rule}; {fix}")
             p[f] = a
         return p
 
@@ -531,7 +538,9 @@ class _Importer:
             if neuron.size != t.size or np.any((neuron < 0) | (neuron >= n)):
                 raise NIRError(f"{self.where(name)}: metadata spike_neuron / spike_time_ms do "
                                f"not pair up with neurons 0..{n - 1}; give spike_times instead")
-            return [t[neuron == i].tolist() for i in range(n)]
+            per_neuron = np.split(t[np.argsort(neuron, kind="stable")],
+                                  np.cumsum(np.bincount(neuron, minlength=n))[:-1])
+            return [x.tolist() for x in per_neuron]
         given = list(given)
         if len(given) != n:
             raise NIRError(f"{self.where(name)}: spike_times has {len(given)} lists for {n} "
@@ -560,20 +569,26 @@ class _Importer:
         for (src, delay), (r, c, v) in terms.items():
             ms = self.dt if delay == 0 else delay * self.k
             by_source.setdefault(src, []).append((r, c, v * scale[r], np.full(r.size, ms)))
+        targets = self.pops[name]
+        t_first = np.array([lo for _, lo, _ in targets])
         for src, parts in by_source.items():
             r, c, w, d = (np.concatenate(x) for x in zip(*parts))
-            live = w != 0
-            r, c, w, d = r[live], c[live], w[live], d[live]
-            for s_pop, s_lo, s_hi in self.pops[src]:
-                for t_pop, t_lo, t_hi in self.pops[name]:
-                    sel = (c >= s_lo) & (c < s_hi) & (r >= t_lo) & (r < t_hi)
-                    if not np.any(sel):
-                        continue
-                    ws, ds = w[sel], d[sel]
-                    self._call(name, self.net.connect, s_pop, t_pop,
-                               FromList(c[sel] - s_lo, r[sel] - t_lo),
-                               float(ws[0]) if np.all(ws == ws[0]) else ws,
-                               float(ds[0]) if np.all(ds == ds[0]) else ds)
+            if r.size == 0:  # every weight cancelled
+                continue
+            sources = self.pops[src]
+            s_first = np.array([lo for _, lo, _ in sources])
+            pair = ((np.searchsorted(s_first, c, "right") - 1) * len(targets)
+                    + np.searchsorted(t_first, r, "right") - 1)
+            order = np.argsort(pair, kind="stable")  # keeps (target, source) order within
+            pair, r, c, w, d = pair[order], r[order], c[order], w[order], d[order]
+            cuts = np.flatnonzero(np.diff(pair)) + 1
+            for lo, hi in zip([0, *cuts], [*cuts, pair.size]):
+                (s_pop, s_lo, _), (t_pop, t_lo, _) = _pair_pops(pair[lo], sources, targets)
+                ws, ds = w[lo:hi], d[lo:hi]
+                self._call(name, self.net.connect, s_pop, t_pop,
+                           FromList(c[lo:hi] - s_lo, r[lo:hi] - t_lo),
+                           float(ws[0]) if np.all(ws == ws[0]) else ws,
+                           float(ds[0]) if np.all(ds == ds[0]) else ds)
 
     def _record(self, output, source, recorded):
         kind = self.kind(source)
@@ -593,6 +608,12 @@ class _Importer:
                     self.net.record_spikes(pop)
                 else:
                     self.net.record_state(pop, ["V_m"], interval=self.dt)
+
+
+def _pair_pops(pair, sources, targets):
+    """The (source, target) population entries of a pair index s * len(targets) + t."""
+    s, t = divmod(int(pair), len(targets))
+    return sources[s], targets[t]
 
 
 def _sum_duplicates(rows, cols, vals, n_cols):
