@@ -98,7 +98,8 @@ def test_if_and_i_integrate_without_leak():
     sim = Simulation(net)
     sim.run(65.0)
     times, gids = sim.spikes()
-    assert times[gids == net.populations["if"].first_gid].tolist() == pytest.approx([20.1, 40.2, 60.3])
+    fired = times[gids == net.populations["if"].first_gid]
+    assert fired.tolist() == pytest.approx([20.1, 40.2, 60.3])
     rec = sim.states(0)
     t = rec["times"]
     expected = 4.0 * 0.5 * t / 1000.0 + np.where(t >= 5.1 - 1e-9, 4.0 * 0.25, 0.0)
@@ -139,7 +140,8 @@ def test_delay_node_sets_the_synaptic_delay_and_short_delays_are_refused():
 
     def delayed(d):
         return graph({"in": nir.Input(input_type={"input": np.array([1])}),
-                      "w": nir.Linear(weight=np.array([[0.02]])), "d": nir.Delay(delay=np.array([d])),
+                      "w": nir.Linear(weight=np.array([[0.02]])),
+                      "d": nir.Delay(delay=np.array([d])),
                       "n": lif, "out": nir.Output(output_type={"output": np.array([1])})},
                      [("in", "w"), ("w", "d"), ("d", "n"), ("n", "out")])
 
@@ -214,20 +216,23 @@ def test_conv_pool_flatten_affine_compose_into_one_matrix(stride, pad, dil, grou
     np.testing.assert_allclose(affine.bias, bias, rtol=1e-12)
 
 
-NEURONS = {
-    "LIF": lambda n: nir.LIF(tau=np.array([0.02, 0.02, 0.03]), r=np.array([1.0, 2.0, 2.0]),
-                             v_leak=np.array([0.0, 0.1, 0.1]), v_threshold=np.array([1.0, 1.0, 2.0]),
-                             v_reset=np.array([-0.5, 0.0, 0.0])),
-    "IF": lambda n: nir.IF(r=np.array([1.0, 1.0, 3.0]), v_threshold=np.array([1.0, 2.0, 2.0]),
-                           v_reset=np.array([0.0, 0.0, -1.0])),
-    "LI": lambda n: nir.LI(tau=np.array([0.01, 0.01, 0.02]), r=np.ones(3), v_leak=np.zeros(3)),
-    "I": lambda n: nir.I(r=np.array([1.0, 2.0, 2.0])),
-    "CubaLIF": lambda n: nir.CubaLIF(tau_syn=np.full(3, 0.005), tau_mem=np.array([0.01, 0.02, 0.02]),
-                                     r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3),
-                                     v_reset=np.zeros(3), w_in=np.ones(3)),
-    "CubaLI": lambda n: nir.CubaLI(tau_syn=np.full(3, 0.005), tau_mem=np.full(3, 0.01),
-                                   r=np.array([1.0, 1.0, 2.0]), v_leak=np.zeros(3), w_in=np.ones(3)),
-    "Threshold": lambda n: nir.Threshold(threshold=np.array([0.5, 1.0, 1.0])),
+NEURONS = {  # three neurons each, with per-neuron differences
+    "LIF": lambda: nir.LIF(tau=np.array([0.02, 0.02, 0.03]), r=np.array([1.0, 2.0, 2.0]),
+                           v_leak=np.array([0.0, 0.1, 0.1]),
+                           v_threshold=np.array([1.0, 1.0, 2.0]),
+                           v_reset=np.array([-0.5, 0.0, 0.0])),
+    "IF": lambda: nir.IF(r=np.array([1.0, 1.0, 3.0]), v_threshold=np.array([1.0, 2.0, 2.0]),
+                         v_reset=np.array([0.0, 0.0, -1.0])),
+    "LI": lambda: nir.LI(tau=np.array([0.01, 0.01, 0.02]), r=np.ones(3), v_leak=np.zeros(3)),
+    "I": lambda: nir.I(r=np.array([1.0, 2.0, 2.0])),
+    "CubaLIF": lambda: nir.CubaLIF(tau_syn=np.full(3, 0.005),
+                                   tau_mem=np.array([0.01, 0.02, 0.02]), r=np.ones(3),
+                                   v_leak=np.zeros(3), v_threshold=np.ones(3),
+                                   v_reset=np.zeros(3), w_in=np.ones(3)),
+    "CubaLI": lambda: nir.CubaLI(tau_syn=np.full(3, 0.005), tau_mem=np.full(3, 0.01),
+                                 r=np.array([1.0, 1.0, 2.0]), v_leak=np.zeros(3),
+                                 w_in=np.ones(3)),
+    "Threshold": lambda: nir.Threshold(threshold=np.array([0.5, 1.0, 1.0])),
 }
 
 
@@ -236,7 +241,7 @@ def test_every_neuron_node_round_trips(kind, tmp_path):
     """Input -> Linear -> NODE -> Output: import, export (through a .nir file) and compare
     every parameter; per-neuron differences become populations n.0, n.1 and merge back."""
     w = np.array([[0.1, 0.0, 0.2], [0.0, 0.3, 0.0], [0.4, 0.0, 0.5]])
-    node = NEURONS[kind](3)
+    node = NEURONS[kind]()
     g = graph({"in": nir.Input(input_type={"input": np.array([3])}), "w": nir.Linear(weight=w),
                "n": node, "out": nir.Output(output_type={"output": np.array([3])})},
               [("in", "w"), ("w", "n"), ("n", "out")])
@@ -257,7 +262,7 @@ def test_every_neuron_node_round_trips(kind, tmp_path):
 
 def test_linear_nodes_round_trip_as_composed_matrices():
     """Scale, Affine (bias), Delay: exported as the Linear / Affine / Delay they compose to."""
-    lif = NEURONS["LIF"](3)
+    lif = NEURONS["LIF"]()
     g = graph({"in": nir.Input(input_type={"input": np.array([3])}),
                "s": nir.Scale(scale=np.array([0.5, -1.0, 2.0])),
                "a": nir.Affine(weight=np.eye(3), bias=np.array([0.1, 0.0, -0.2])),
@@ -277,8 +282,8 @@ def test_linear_nodes_round_trip_as_composed_matrices():
 
 
 def test_import_refuses_what_distsim_cannot_represent():
-    lif = NEURONS["LIF"](3)
-    li = NEURONS["LI"](3)
+    lif = NEURONS["LIF"]()
+    li = NEURONS["LI"]()
     inp = nir.Input(input_type={"input": np.array([3])})
     out3 = nir.Output(output_type={"output": np.array([3])})
     cases = [
@@ -296,7 +301,8 @@ def test_import_refuses_what_distsim_cannot_represent():
          [("in", "n"), ("n", "w"), ("w", "out")], r"reads NIR node 'w' \(Linear\), a weighted sum"),
         ({"in": inp, "a": nir.Linear(weight=np.eye(3)), "b": nir.Linear(weight=np.eye(3)),
           "n": lif, "out": out3},
-         [("in", "a"), ("a", "b"), ("b", "a"), ("b", "n"), ("n", "out")], "a cycle without a neuron"),
+         [("in", "a"), ("a", "b"), ("b", "a"), ("b", "n"), ("n", "out")],
+         "a cycle without a neuron"),
         ({"in": inp, "n": nir.LIF(tau=np.array([np.inf] * 3), r=np.ones(3), v_leak=np.zeros(3),
                                   v_threshold=np.ones(3)), "out": out3},
          [("in", "n"), ("n", "out")], r"tau\[0\] = inf violates tau > 0 and finite; use IF or I"),
@@ -380,9 +386,14 @@ def test_shipped_example_is_the_scripts_graph_and_runs():
         assert type(node) is type(other)
         for key, value in node.to_dict().items():
             if key not in ("type", "input_type", "output_type"):
-                assert json.dumps(_plain(value)) == json.dumps(_plain(other.to_dict()[key])), (name, key)
+                shipped_value = _plain(other.to_dict()[key])
+                assert json.dumps(_plain(value)) == json.dumps(shipped_value), (name, key)
     net = import_nir(EXAMPLE)
     assert net.n_neurons == 510 and len(net.populations) == 6  # lif: one population per bias
+    n_spikes = made.nodes["input"].metadata["spike_time_ms"].size
+    assert sum(map(len, net.populations["input"].model.spike_times)) == n_spikes > 3000
+    again = import_nir(export_nir(net))  # input spikes travel in the Input node's metadata
+    assert again.to_dict()["populations"] == net.to_dict()["populations"]
     sim = Simulation(net)
     sim.run(200.0)
     for node in ("lif.3", "cuba"):
