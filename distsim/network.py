@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .distributions import as_value, is_distribution, to_spec
+from distsim.hardware.devices import device_from_spec
+
+from .distributions import Uniform, as_value, is_distribution, to_spec, varies_per_synapse
 from .errors import ConnectionRuleError, DelayError, NetworkError
 from .models import get_model
 from .rules import (FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList, OneToOne,
@@ -41,6 +43,7 @@ class Projection:
     weight: object
     delay: object
     index: int
+    device: object = None
 
 
 @dataclass(frozen=True)
@@ -161,10 +164,12 @@ class Network:
         return np.searchsorted(firsts, np.asarray(gids, dtype=np.int64), side="right") - 1
 
     # ---------------------------------------------------------------- projections
-    def connect(self, source, target, rule, weight=1.0, delay=1.0, name=None):
+    def connect(self, source, target, rule, weight=1.0, delay=1.0, name=None, device=None):
         """Connect population ``source`` to ``target`` with a rule (object, name or NEST
         conn_spec dict), weight and delay (ms; numbers or distributions; with the from_list
-        rule also sequences of one value per listed synapse)."""
+        rule also sequences of one value per listed synapse).  ``device`` (e.g.
+        ``distsim.hardware.PCM()``) stores each weight in a modelled memory device
+        (hardware/devices.py)."""
         name = name or f"{source}->{target}"
         if any(p.name == name for p in self.projections):
             name = f"{name}#{len(self.projections)}"
@@ -181,7 +186,11 @@ class Network:
         tgt.model.check_weights(weight, where)
         delay = self._synapse_values(delay, rule, f"{where}: delay")
         self._check_delay(delay, where)
-        proj = Projection(name, source, target, rule, weight, delay, len(self.projections))
+        device = device_from_spec(device, where)
+        if device is not None and not varies_per_synapse(weight):
+            weight = Uniform(float(weight), float(weight))  # one stored weight per synapse
+        proj = Projection(name, source, target, rule, weight, delay, len(self.projections),
+                          device)
         self.projections.append(proj)
         return proj
 
@@ -351,7 +360,9 @@ class Network:
                              "params": p.model.to_dict()} for p in self.populations.values()],
             "projections": [{"name": p.name, "source": p.source, "target": p.target,
                              "rule": rule_to_spec(p.rule), "weight": to_spec(p.weight),
-                             "delay": to_spec(p.delay)} for p in self.projections],
+                             "delay": to_spec(p.delay),
+                             "device": p.device.to_spec() if p.device else None}
+                            for p in self.projections],
             "poisson_inputs": [{"name": s.name, "target": s.target, "rate": s.rate,
                                 "weight": s.weight, "delay": s.delay, "start": s.start,
                                 "stop": s.stop, "neurons": s.neurons} for s in self.poisson_inputs],
@@ -371,7 +382,8 @@ class Network:
         for p in d.get("populations", []):
             net.add_population(p["name"], p["model"], p["size"], p.get("params"))
         for p in d.get("projections", []):
-            net.connect(p["source"], p["target"], p["rule"], p["weight"], p["delay"], p["name"])
+            net.connect(p["source"], p["target"], p["rule"], p["weight"], p["delay"], p["name"],
+                        p.get("device"))
         for s in d.get("poisson_inputs", []):
             net.add_poisson_input(s["target"], s["rate"], s["weight"], s["delay"], s["start"],
                                   s["stop"], s["neurons"], s["name"])

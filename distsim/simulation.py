@@ -104,6 +104,7 @@ class Simulation:
         self.local_row[found] = pos[found]
         self._build_recording()
         self._build_event_driven(event_driven)
+        self._build_devices()
         n_count = self.n_local if hardware_counters else 0
         self.hw_active = arrays.zeros(n_count, np.int64)
         self.hw_spikes = arrays.zeros(n_count, np.int64)
@@ -272,6 +273,52 @@ class Simulation:
                                    "interval": interval,
                                    "model": model, "steps": [],
                                    "values": {v: [] for v in rec.variables}})
+
+    def _build_devices(self):
+        """Device projections (hardware/devices.py): program every local synapse's device
+        pair and write its weight as first read at age 0."""
+        from distsim.hardware.devices import DeviceState
+        tb = self.table
+        self._devices = []
+        for proj in self.network.projections:
+            if proj.device is None:
+                continue
+            sel, syn_seg, pos, rows = self._synapses(proj.name, "Simulation")
+            index = tb.seg[syn_seg, SEG_WOFS] + pos  # per-synapse weights (see Network.connect)
+            weights = tb.syn_weight[index].astype(np.float64)
+            w_max = proj.device.w_max or self.context.allreduce(
+                float(np.abs(weights).max(initial=0.0)), "max")
+            if not w_max > 0:
+                raise ConfigError(f"Projection '{proj.name}': all weights are 0; a device "
+                                  f"needs a non-zero weight or w_max")
+            state = DeviceState(proj.device, self.network.seed, proj.name, index, weights,
+                                tb.row_gid[rows], self.local_gid[tb.syn_target[sel].astype(np.int64)],
+                                w_max)
+            self._devices.append(state)
+        self.device_age_s = None
+        if self._devices:
+            self._reference_sums = None
+            self.age_devices(0.0)
+
+    def age_devices(self, age_s):
+        """Set every device synapse to a new read at ``age_s`` seconds after programming
+        (drift and read noise, hardware/devices.py); collective.  The network's own run time
+        is not added: ages are the hours to years over which devices drift."""
+        if not self._devices:
+            raise ConfigError("Simulation.age_devices: the network has no device synapses; "
+                              "connect with device=distsim.hardware.PCM()")
+        sums = []
+        for state in self._devices:
+            w = state.weights_at(float(age_s))
+            self.table.syn_weight[state.index] = w
+            sums.append(np.abs(w).sum())
+        sums = self.context.allreduce(np.array(sums), "sum")
+        if self._reference_sums is None:
+            self._reference_sums = sums
+        for state, s, ref in zip(self._devices, sums, self._reference_sums):
+            if state.device.drift_compensation and s > 0:
+                self.table.syn_weight[state.index] *= np.float32(ref / s)
+        self.device_age_s = float(age_s)
 
     def _build_event_driven(self, enabled):
         """Event-driven groups: populations whose neurons rest below threshold and receive
@@ -573,10 +620,9 @@ class Simulation:
                       for var, v in values.items()}
         return {"times": steps * self.dt, "gids": s["gids"], **values}
 
-    def connections(self, projection=None):
-        """The local synapses (of one projection, by name, or all) as a dict of arrays
-        ``source``, ``target`` (gids), ``weight`` and ``delay`` (ms), like NEST's
-        GetConnections; weights are those the kernels use (float32 when drawn)."""
+    def _synapses(self, projection, where):
+        """(synapse indices in the table, their segments, positions within the segment,
+        source rows) of the local synapses of one projection (by name) or all (None)."""
         tb = self.table
         seg_len = np.diff(tb.seg_start)
         seg_row = np.repeat(np.arange(tb.row_gid.size), np.diff(tb.seg_ptr))
@@ -585,14 +631,20 @@ class Simulation:
             names = [p.name for p in self.network.projections]
             if projection not in names:
                 raise NetworkError(
-                    f"Simulation.connections: projection '{projection}' does not exist; "
+                    f"{where}: projection '{projection}' does not exist; "
                     f"projections: {', '.join(names)}")
             keep = tb.seg_proj == names.index(projection)
         syn_seg = np.repeat(np.arange(seg_len.size), seg_len)
-        sel = keep[syn_seg]
+        sel = np.flatnonzero(keep[syn_seg])
         syn_seg = syn_seg[sel]
-        first = tb.seg_start[syn_seg]
-        pos = np.flatnonzero(sel) - first
+        return sel, syn_seg, sel - tb.seg_start[syn_seg], seg_row[syn_seg]
+
+    def connections(self, projection=None):
+        """The local synapses (of one projection, by name, or all) as a dict of arrays
+        ``source``, ``target`` (gids), ``weight`` and ``delay`` (ms), like NEST's
+        GetConnections; weights are those the kernels use (float32 when drawn)."""
+        tb = self.table
+        sel, syn_seg, pos, rows = self._synapses(projection, "Simulation.connections")
         wofs = tb.seg[syn_seg, SEG_WOFS]
         weight = np.where(wofs < 0, tb.seg[syn_seg, SEG_WQ] * 2.0 ** -FIXED_BITS,
                           tb.syn_weight[np.where(wofs < 0, 0, wofs + pos)] if tb.syn_weight.size
@@ -601,7 +653,7 @@ class Simulation:
         delay = np.where(tb.seg_delay[syn_seg] > 0, tb.seg_delay[syn_seg],
                          tb.syn_delay[np.where(dofs < 0, 0, dofs + pos)] if tb.syn_delay.size
                          else 0)
-        return {"source": tb.row_gid[seg_row[syn_seg]],
+        return {"source": tb.row_gid[rows],
                 "target": self.local_gid[tb.syn_target[sel].astype(np.int64)],
                 "weight": weight, "delay": delay * self.dt,
                 "projection": tb.seg_proj[syn_seg]}

@@ -20,9 +20,10 @@ STATES = {"SR": (3.0, 2.0), "AI": (5.0, 2.0), "SI_fast": (6.0, 4.0), "SI_slow": 
 
 
 def brunel(order=2500, g=5.0, eta=2.0, J=0.1, delay=1.5, dt=0.1, seed=1, record=True,
-           epsilon=0.1, state=None):
+           epsilon=0.1, state=None, device=None):
     """The network; all neurons' spikes are recorded when ``record``; ``state`` (a key of
-    STATES) sets g and eta to one of Brunel's four states."""
+    STATES) sets g and eta to one of Brunel's four states; ``device`` (e.g.
+    ``distsim.hardware.PCM()``) stores the recurrent weights in memory devices."""
     if state is not None:
         if state not in STATES:
             from ..errors import ConfigError
@@ -39,8 +40,8 @@ def brunel(order=2500, g=5.0, eta=2.0, J=0.1, delay=1.5, dt=0.1, seed=1, record=
     net.add_population("E", "iaf_psc_delta", ne, params)
     net.add_population("I", "iaf_psc_delta", ni, params)
     for target in ("E", "I"):
-        net.connect("E", target, FixedIndegree(ce), weight=J, delay=delay)
-        net.connect("I", target, FixedIndegree(ci), weight=-g * J, delay=delay)
+        net.connect("E", target, FixedIndegree(ce), weight=J, delay=delay, device=device)
+        net.connect("I", target, FixedIndegree(ci), weight=-g * J, delay=delay, device=device)
         net.add_poisson_input(target, rate=p_rate, weight=J, delay=delay)
     if record:
         net.record_spikes("E")

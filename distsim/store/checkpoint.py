@@ -42,6 +42,8 @@ def write_checkpoint(sim, path):
             "format": FORMAT, "format_version": FORMAT_VERSION, "step": int(sim.step),
             "network": json.dumps(net.to_dict()), "seed": int(net.seed), "dt": net.dt,
             "n_ranks": ctx.size, "horizon": horizon,
+            "device_age_s": sim.device_age_s,
+            "device_reads": sim._devices[0].reads if sim._devices else 0,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat()})
     ctx.bcast(None)
     g = zarr.open_group(str(path), mode="a").require_group(f"ranks/r{ctx.rank:05d}")
@@ -105,4 +107,8 @@ def load_checkpoint(sim, root, attrs):
     if found != sim.n_local:
         raise StoreError(f"checkpoint: {sim.n_local - found} of this rank's neurons are missing "
                          f"from the checkpoint; it belongs to another network")
+    if sim._devices and attrs.get("device_reads"):  # the same read of the devices again
+        for state in sim._devices:
+            state.reads = int(attrs["device_reads"]) - 1
+        sim.age_devices(attrs["device_age_s"])
     sim.set_step(step)
