@@ -43,7 +43,8 @@ class IafPscDelta(IafModel):
         par[P_P30] = propagator_30(v["tau_m"], v["C_m"], dt)
         par[P_REFR_INPUT] = (v["refractory_input"] != 0).astype(float)
         par[P_H_OVER_TAU] = dt / v["tau_m"]
-        par[P_Y_INF] = v["I_e"] * v["tau_m"] / v["C_m"]  # resting potential - E_L, no input
+        with np.errstate(invalid="ignore"):  # no leak (tau_m = inf): never event-driven
+            par[P_Y_INF] = v["I_e"] * v["tau_m"] / v["C_m"]  # resting potential - E_L
         return par, st
 
     def rests_below_threshold(self):
