@@ -185,30 +185,44 @@ def place_synapses(src, tgt, local_of, fill, seen, w_kind, w_par, w_key, w_given
     each local target; ``d_range`` holds the smallest and largest stored delay (steps), a
     delay beyond syn_delay's type is not stored but still widens it."""
     d_cap = np.iinfo(syn_delay.dtype).max
-    for j in range(src.shape[0]):
+    n = src.shape[0]
+    counter = np.empty(n, np.int64)
+    for j in range(n):
+        counter[j] = seen[tgt[j]]
+        seen[tgt[j]] += 1
+    # draws first, in loops of their own (the out-of-order core overlaps their long
+    # dependency chains there), then the stores
+    w = _values(w_kind, w_par, w_key, w_given, tgt, counter)
+    d = _values(d_kind, d_par, d_key, d_given, tgt, counter)
+    for j in range(n):
         s = src[j]
-        t = tgt[j]
         q = fill[s]
         fill[s] = q + 1
-        loc = local_of[t]
+        loc = local_of[tgt[j]]
         syn_target[q] = loc
-        c = seen[t]
-        seen[t] = c + 1
         if w_kind == CONST:
-            w = w_const
+            abs_in[loc] += abs(w_const)
         else:
-            v = w_given[j] if w_kind == GIVEN else draw_one(w_kind, w_par, w_key[t], c)
-            w32 = np.float32(v)
+            w32 = np.float32(w[j])
             syn_weight[q + w_shift[s]] = w32
-            w = np.float64(w32)
-        abs_in[loc] += abs(w)
+            abs_in[loc] += abs(np.float64(w32))
         if d_kind != CONST:
-            v = d_given[j] if d_kind == GIVEN else draw_one(d_kind, d_par, d_key[t], c)
-            steps = np.int64(math.floor(v / dt + 0.5))
+            steps = np.int64(math.floor(d[j] / dt + 0.5))
             d_range[0] = min(d_range[0], steps)
             d_range[1] = max(d_range[1], steps)
             if steps <= d_cap:
                 syn_delay[q + d_shift[s]] = steps
+
+
+@nb.njit(cache=True)
+def _values(kind, par, key, given, tgt, counter):
+    """Per-synapse values of a chunk for place_synapses (empty when CONST)."""
+    if kind == GIVEN:
+        return given
+    out = np.empty(0 if kind == CONST else tgt.shape[0])
+    for j in range(out.shape[0]):
+        out[j] = draw_one(kind, par, key[tgt[j]], counter[j])
+    return out
 
 
 @nb.njit(cache=True)
