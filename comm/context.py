@@ -42,6 +42,11 @@ class LocalContext:
     def alltoallv(self, arrays):
         return [np.asarray(arrays[0], np.int64)]
 
+    def cartesian(self, dims, periodic):
+        """This rank's neighbours on a grid of ranks (routing.grid_neighbours)."""
+        from .routing import grid_neighbours
+        return grid_neighbours(self.rank, dims, periodic)
+
     def abort(self, code=1):
         sys.exit(code)
 

@@ -1,4 +1,4 @@
-"""Spike exchange between ranks: the ``collective`` and the ``async`` backend.
+"""Spike exchange between ranks: the ``collective``, ``async`` and ``routed`` backends.
 
 A spike travels as one int64, ``gid << LAG_BITS | (step - base)``, where ``base`` is the
 step before the chunk of steps it was emitted in (known to the receiver), and goes only to
@@ -14,7 +14,7 @@ from distsim.errors import CommunicationError, ConfigError
 
 from distsim.kernels.engine import C_OUT, pack_spikes
 
-from .routing import NO_LINK
+from .routing import NO_LINK, RankGrid, grid_route, rank_grid
 
 LAG_BITS = 16
 MAX_CHUNK = (1 << LAG_BITS) - 1  # steps in one exchange window or async chunk
@@ -196,7 +196,113 @@ class AsyncExchange(_Backend):
                 return
 
 
-BACKENDS = {"collective": CollectiveExchange, "async": AsyncExchange}
+class RoutedExchange(_Backend):
+    """Hop by hop over a fabric: the ranks sit on a 2D grid (``sim.rank_grid``, a
+    routing.RankGrid; default a near-square mesh) and a spike moves only
+    between grid neighbours (MPI Cartesian topology, neighbourhood collectives), along the
+    dimension-ordered route to each rank that needs it, like a packet on a chip fabric.
+
+    Windows of W = the smallest delay between ranks: after computing a window, the packets
+    [destination, spike] make as many neighbour exchanges as the grid's diameter, each rank
+    forwarding what is not its own one hop on; all arrive before the next window is
+    computed, so spike trains equal the direct exchange's.  A connection between ranks h
+    hops apart must have a delay >= h * the grid's ``hop_ms`` (checked at the start).
+    Counters add ``packets_forwarded`` and the packets sent over each of this rank's links.
+    """
+
+    name = "routed"
+
+    def __init__(self, sim):
+        super().__init__(sim)
+        ctx = sim.context
+        grid = sim.rank_grid or RankGrid(rank_grid(ctx.size))
+        self.dims, self.periodic = tuple(grid.dims), grid.periodic
+        if int(np.prod(self.dims)) != ctx.size:
+            raise ConfigError(f"routed exchange: a {self.dims[0]}x{self.dims[1]} rank grid "
+                              f"needs {int(np.prod(self.dims))} ranks, not {ctx.size}")
+        self.neighbours = ctx.cartesian(self.dims, self.periodic)  # as routing.grid_neighbours
+        self.next_hop = np.full(ctx.size, -1, np.int64)  # neighbour slot towards each rank
+        self.hops = np.zeros(ctx.size, np.int64)
+        for dst in range(ctx.size):
+            path = grid_route(ctx.rank, dst, self.dims, self.periodic)
+            if path:
+                self.next_hop[dst] = self.neighbours.index(path[0])
+                self.hops[dst] = len(path)
+        self.diameter = sum((n // 2 if self.periodic else n - 1) for n in self.dims)
+        la = sim.routing.in_lookahead
+        local_min = int(la.min()) if la.size and la.min() != NO_LINK else MAX_CHUNK
+        self.window = min(int(ctx.allreduce(local_min, "min")), MAX_CHUNK)
+        self._check_fabric_latency(grid.hop_ms)
+        self.counters["packets_forwarded"] = 0
+        self.counters["link_packets"] = [0] * len(self.neighbours)
+
+    def _check_fabric_latency(self, hop_ms):
+        """Every connection from another rank must outlast the route's latency."""
+        sim = self.sim
+        hop_steps = hop_ms / sim.dt
+        la = sim.routing.in_lookahead
+        for src in np.flatnonzero(la != NO_LINK):
+            hops = len(grid_route(int(src), sim.context.rank, self.dims, self.periodic))
+            if hops * hop_steps > la[src] + 1e-9:
+                raise ConfigError(
+                    f"routed exchange: connections from rank {src} to rank "
+                    f"{sim.context.rank} have delays down to {la[src] * sim.dt:g} ms but cross "
+                    f"{hops} fabric hops of {hop_ms:g} ms; lengthen those delays to >= "
+                    f"{hops * hop_ms:g} ms or place the neurons closer")
+
+    def run(self, end):
+        # Schedule of one rank (all ranks in lockstep):
+        #   for each window (base, base + W]:
+        #     compute the window; pack its spikes per destination rank
+        #     diameter times: send every packet not addressed here one hop on (neighbour
+        #       collective), deliver those that reached this rank
+        sim = self.sim
+        me = sim.context.rank
+        while sim.step < end:
+            base = sim.step
+            self._compute(min(end, base + self.window))
+            per_rank = pack_by_destination(sim, base)
+            self._count_sent(per_rank)
+            self._deliver(per_rank[me], base)
+            dest = np.concatenate([np.full(a.size, r, np.int64) for r, a in enumerate(per_rank)
+                                   if r != me] or [np.empty(0, np.int64)])
+            words = np.concatenate([a for r, a in enumerate(per_rank) if r != me]
+                                   or [np.empty(0, np.int64)])
+            for _ in range(self.diameter):
+                dest, words = self._hop(dest, words, base)
+            if dest.size:
+                raise CommunicationError(
+                    f"routed exchange: rank {me} still holds {dest.size} packets after "
+                    f"{self.diameter} hops; the ranks disagree about the grid")
+
+    def _hop(self, dest, words, base):
+        """Send each packet one hop towards its destination; deliver the arrivals; return
+        the packets still travelling."""
+        slot = self.next_hop[dest]
+        out = []
+        for k in range(len(self.neighbours)):
+            mine = slot == k
+            out.append(np.concatenate((dest[mine], words[mine])))
+            self.counters["link_packets"][k] += int(mine.sum())
+        t0 = time.perf_counter()
+        got = self.sim.context.neighbor_alltoallv(out)
+        self.counters["wait_s"] += time.perf_counter() - t0
+        me = self.sim.context.rank
+        dest_in, words_in = [], []
+        for a in got:
+            n = a.size // 2
+            d, w = a[:n], a[n:]
+            self.counters["messages_received"] += int(n > 0)
+            arrived = d == me
+            self._deliver(w[arrived], base)
+            dest_in.append(d[~arrived])
+            words_in.append(w[~arrived])
+        dest = np.concatenate(dest_in) if dest_in else np.empty(0, np.int64)
+        self.counters["packets_forwarded"] += int(dest.size)
+        return dest, (np.concatenate(words_in) if words_in else np.empty(0, np.int64))
+
+
+BACKENDS = {"collective": CollectiveExchange, "async": AsyncExchange, "routed": RoutedExchange}
 
 
 def make_exchange(name, sim):

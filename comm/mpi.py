@@ -118,6 +118,33 @@ class MPIContext:
         self.comm.Recv([buf, MPI.INT64_T], source=source, tag=TAG_SPIKES)
         return source, buf
 
+    def cartesian(self, dims, periodic):
+        """Arrange the ranks on a Cartesian grid of ``dims`` (row-major rank order, each
+        dimension periodic or not); returns this rank's neighbours as a list, per dimension
+        the lower then the upper one (-1 where there is none)."""
+        self.cart = self.comm.Create_cart(list(dims), periods=[periodic] * len(dims),
+                                          reorder=False)
+        out = []
+        for d in range(len(dims)):
+            lower, upper = self.cart.Shift(d, 1)
+            out += [-1 if r == MPI.PROC_NULL else r for r in (lower, upper)]
+        return out
+
+    def neighbor_alltoallv(self, arrays):
+        """One int64 array to each Cartesian neighbour (order of ``cartesian``) and one from
+        each: MPI's neighbourhood collective, so data moves between grid neighbours only."""
+        cart = self.cart
+        send_counts = np.array([a.size for a in arrays], np.int64)
+        recv_counts = np.zeros_like(send_counts)  # a missing neighbour sends nothing
+        cart.Neighbor_alltoall(send_counts, recv_counts)
+        send = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
+        recv = np.empty(int(recv_counts.sum()), np.int64)
+        sd = np.concatenate(([0], np.cumsum(send_counts)[:-1]))
+        rd = np.concatenate(([0], np.cumsum(recv_counts)[:-1]))
+        cart.Neighbor_alltoallv([send, (send_counts, sd), MPI.INT64_T],
+                                [recv, (recv_counts, rd), MPI.INT64_T])
+        return np.split(recv, np.cumsum(recv_counts)[:-1])
+
     @staticmethod
     def wait_all(requests):
         MPI.Request.Waitall(requests)

@@ -63,3 +63,52 @@ def build_routing(context, decomposition, table, local_gid):
     out_ranks = np.unique(rk)
     in_ranks = np.flatnonzero(in_lookahead != NO_LINK)
     return Routing(send_ptr.astype(np.int64), rk, in_lookahead, out_ranks, in_ranks)
+
+
+@dataclass(frozen=True)
+class RankGrid:
+    """Ranks on a 2D fabric for the routed exchange: ``dims`` (rows, columns; row-major
+    ranks), a torus when ``periodic``, and the latency of one hop in ms."""
+    dims: tuple
+    periodic: bool = False
+    hop_ms: float = 0.0
+
+
+def rank_grid(size):
+    """Near-square 2D grid (rows, columns) of ``size`` ranks, rows <= columns."""
+    rows = int(np.sqrt(size))
+    while size % rows:
+        rows -= 1
+    return rows, size // rows
+
+
+def grid_neighbours(rank, dims, periodic):
+    """The grid neighbours of ``rank`` (row-major ranks, as MPI's Cartesian topology without
+    reordering): per dimension the lower then the upper one, -1 where there is none."""
+    coords = np.unravel_index(rank, dims)
+    out = []
+    for d, n in enumerate(dims):
+        for step in (-1, 1):
+            c = list(coords)
+            c[d] += step
+            if periodic:
+                c[d] %= n
+            out.append(int(np.ravel_multi_index(c, dims)) if 0 <= c[d] < n else -1)
+    return out
+
+
+def grid_route(src, dst, dims, periodic):
+    """Ranks visited from rank ``src`` to ``dst`` (both excluded: the hops in between and
+    dst), dimension-ordered (first along the rows' index, then the columns'); on a torus
+    each dimension goes the shorter way round."""
+    cur = list(np.unravel_index(src, dims))
+    goal = list(np.unravel_index(dst, dims))
+    path = []
+    for d, n in enumerate(dims):
+        while cur[d] != goal[d]:
+            step = 1 if goal[d] > cur[d] else -1
+            if periodic and abs(goal[d] - cur[d]) > n // 2:
+                step = -step
+            cur[d] = (cur[d] + step) % n
+            path.append(int(np.ravel_multi_index(cur, dims)))
+    return path

@@ -53,7 +53,8 @@ class Simulation:
     exceed ``flush_mb`` MB, and at the end of every ``run``; ``resume_store`` (with
     ``restore``) appends to the store of the run the checkpoint came from.
     ``event_driven=False`` computes every neuron in every step (see _build_event_driven).
-    ``hardware_counters`` counts, per local neuron, the steps with synaptic input and the
+    ``rank_grid`` (comm.routing.RankGrid) places the ranks on a fabric for the ``routed``
+    backend.  ``hardware_counters`` counts, per local neuron, the steps with synaptic input and the
     spikes, and per source row the spikes delivered (``hardware_counts``; distsim.hardware
     turns them into per-chip and per-link counts).
 
@@ -63,7 +64,7 @@ class Simulation:
 
     def __init__(self, network, context=None, decomposition=None, backend="collective",
                  store=None, flush_steps=10000, flush_mb=64.0, resume_store=False,
-                 event_driven=True, hardware_counters=False):
+                 event_driven=True, hardware_counters=False, rank_grid=None):
         from distsim.comm import default_context
         from distsim.comm.exchange import make_exchange
         from distsim.comm.routing import build_routing, row_delay_bounds
@@ -123,6 +124,7 @@ class Simulation:
         self._spiked = arrays.zeros(self.n_local, np.int64)
         self._rows = arrays.zeros(self.n_local, np.int64)
         self._steps = arrays.zeros(self.n_local, np.int64)
+        self.rank_grid = rank_grid
         self.exchange = make_exchange(backend, self)
         if not (isinstance(flush_steps, int) and flush_steps >= 1 and flush_mb > 0):
             raise ConfigError(

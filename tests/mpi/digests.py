@@ -6,6 +6,7 @@ import sys
 from networks import NETWORKS
 
 from distsim import Simulation
+from distsim.comm.exchange import BACKENDS
 from distsim.partition import BALANCERS
 
 T_MS = 150.0
@@ -15,7 +16,7 @@ def main():
     out = {}
     for name, make in NETWORKS.items():
         for balancer in BALANCERS:
-            for backend in ("collective", "async"):
+            for backend in BACKENDS:
                 sim = Simulation(make(), decomposition=balancer, backend=backend)
                 sim.run(T_MS / 3)
                 sim.run(2 * T_MS / 3)  # two run calls: continuation across exchanges

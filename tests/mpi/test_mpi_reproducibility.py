@@ -1,11 +1,12 @@
-"""Spike trains are bit-identical for 1, 2, 3 and 4 ranks, every balancer and both exchange
-backends, for Brunel and a four-population network with delays from 0.1 to 5 ms."""
+"""Spike trains are bit-identical for 1, 2, 3 and 4 ranks, every balancer and every exchange
+backend (collective, async, routed hop by hop over a grid of ranks), for Brunel and a four-population network with delays from 0.1 to 5 ms."""
 import json
 
 import pytest
 from mpirun import mpiexec
 from networks import NETWORKS
 
+from distsim.comm.exchange import BACKENDS
 from distsim.partition import BALANCERS
 
 
@@ -21,7 +22,7 @@ def digests():
 
 def test_every_combination_ran(digests):
     expected = {f"{net}/{bal}/{be}" for net in NETWORKS for bal in BALANCERS
-                for be in ("collective", "async")}
+                for be in BACKENDS}
     for n, d in digests.items():
         assert set(d) == expected, n
 
