@@ -52,3 +52,8 @@ class ModelFileError(DistsimError, ValueError):
 
 class NIRError(DistsimError, ValueError):
     """A NIR graph that cannot be imported, or a network that cannot be exported to NIR."""
+
+
+class HardwareError(DistsimError, ValueError):
+    """An invalid chip profile, fabric spec or energy counter set, or a network that does not
+    fit the chips and fabric it is mapped onto."""
