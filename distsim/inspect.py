@@ -8,7 +8,8 @@ calibrated on measured builds (Brunel order 2500: 0.65 GB peak for 15.6 M synaps
             + neurons * BYTES_PER_NEURON (state, parameters and ring buffers)
 
 where the build term covers the temporary arrays of generation and CSR assembly.  Expected
-spike traffic assumes sources spread their targets uniformly over the target population.
+spike traffic (``partition.balancers.expected_traffic``) assumes sources spread their targets
+uniformly over the target population; a spike is sent once to each other rank it reaches.
 """
 import math
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from .distributions import is_distribution, varies_per_synapse
 from .partition import get_balancer
-from .partition.balancers import DEFAULT_RATE_HZ, expected_indegree, expected_work
+from .partition.balancers import expected_indegree, expected_traffic, expected_work
 
 BASE_BYTES = 250e6               # interpreter, numpy, numba and compiled kernels
 BUILD_BYTES_PER_SYNAPSE = 26.0   # generation and assembly temporaries (measured peak)
@@ -61,18 +62,8 @@ def describe(network, n_ranks=1, balancer="block", rates=None):
     memory = [BASE_BYTES + s * (BUILD_BYTES_PER_SYNAPSE + (2 if n <= 2 ** 16 else 4) + drawn)
               + n * BYTES_PER_NEURON for s, n in zip(per_rank_syn, per_rank_neurons)]
     work_per_rank = np.bincount(dec.rank_of, weights=work, minlength=n_ranks)
-    sends = np.zeros(n_ranks)
-    for p in network.projections:
-        src, tgt = network.populations[p.source], network.populations[p.target]
-        rate = (rates or {}).get(p.source, DEFAULT_RATE_HZ)
-        out_degree = n_syn[p.name] / max(src.size, 1)
-        tgt_share = np.bincount(dec.rank_of[tgt.first_gid:tgt.first_gid + tgt.size],
-                                minlength=n_ranks) / max(tgt.size, 1)
-        src_ranks = dec.rank_of[src.first_gid:src.first_gid + src.size]
-        reach = 1.0 - (1.0 - tgt_share) ** out_degree  # P(rank holds >= 1 target)
-        for r in range(n_ranks):
-            n_src = np.count_nonzero(src_ranks == r)
-            sends[r] += n_src * rate * (reach.sum() - reach[r])
+    traffic = expected_traffic(network, dec.rank_of, n_ranks, rates)
+    sends = traffic.sum(axis=1) - np.diag(traffic)
     warnings = []
     d = smallest_delay_ms(network)
     if d is not None and d <= network.dt * 1.5 and n_ranks > 1:
