@@ -85,22 +85,21 @@ def expected_traffic(network, group_of, n_groups, rates=None):
     """Expected spikes per second sent from group a to group b (``traffic[a, b]``), where
     ``group_of[gid]`` is a rank, chip or core: each spike goes once to every group holding at
     least one target of its source (the diagonal counts spikes with a target in their own
-    group).  Targets are spread uniformly over each target population; ``rates`` maps
-    population -> Hz."""
+    group).  Each target neuron is a target of a given source with probability q = expected
+    in-degree / source size, independently, so a group of n neurons of the target population
+    is missed with probability (1 - q)^n; ``rates`` maps population -> Hz."""
     rates = rates or {}
     group_of = np.asarray(group_of)
     pops = list(network.populations.values())
     index = {p.name: i for i, p in enumerate(pops)}
     counts = np.array([np.bincount(group_of[p.first_gid:p.first_gid + p.size],
                                    minlength=n_groups) for p in pops], dtype=float)
-    share = counts / np.array([max(p.size, 1) for p in pops], dtype=float)[:, None]
     log_miss = np.zeros((len(pops), n_groups))  # log P(no target of a source in the group)
     for proj in network.projections:
         s, t = index[proj.source], index[proj.target]
-        out_degree = expected_indegree(network, proj) * pops[t].size / max(pops[s].size, 1)
-        if out_degree > 0:
-            with np.errstate(divide="ignore"):
-                log_miss[s] += out_degree * np.log1p(-share[t])
+        q = min(expected_indegree(network, proj) / max(pops[s].size, 1), 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):  # q = 1: log 0, 0 x -inf
+            log_miss[s] += np.where(counts[t] > 0, counts[t] * np.log1p(-q), 0.0)
     rate = np.array([rates.get(p.name, DEFAULT_RATE_HZ) for p in pops])
     return counts.T @ (rate[:, None] * -np.expm1(log_miss))
 

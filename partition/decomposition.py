@@ -9,12 +9,19 @@ from distsim.errors import PartitionError
 @dataclass(frozen=True)
 class Decomposition:
     """``rank_of[gid]`` is the rank that owns the gid.  A gid's local index is its position
-    among the gids of its rank, in gid order.  ``name`` says which balancer made it."""
+    among the gids of its rank, in gid order.  ``name`` says which balancer made it.
+
+    A hardware mapping also gives ``chip_of[gid]`` (chip id on the fabric; a chip belongs to
+    one rank), ``core_of[gid]`` (core index within its chip) and ``hardware`` (a JSON-able
+    dict: profile, fabric spec, neurons per core, limits checked and unchecked)."""
 
     n_ranks: int
     rank_of: np.ndarray
     name: str = "custom"
     _local_index: np.ndarray = field(default=None, repr=False, compare=False)
+    chip_of: np.ndarray = field(default=None, repr=False, compare=False)
+    core_of: np.ndarray = field(default=None, repr=False, compare=False)
+    hardware: dict = field(default=None, compare=False)
 
     def __post_init__(self):
         rank_of = np.asarray(self.rank_of)
@@ -38,6 +45,28 @@ class Decomposition:
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
         local[order] = np.arange(rank_of.size) - np.repeat(starts, counts)
         object.__setattr__(self, "_local_index", local)
+        if self.chip_of is not None or self.core_of is not None:
+            self._check_chips()
+
+    def _check_chips(self):
+        if self.chip_of is None or self.core_of is None:
+            raise PartitionError("Decomposition: chip_of and core_of come together; give both "
+                                 "or neither")
+        for name in ("chip_of", "core_of"):
+            a = np.asarray(getattr(self, name))
+            if a.shape != self.rank_of.shape or not np.issubdtype(a.dtype, np.integer) \
+                    or (a.size and a.min() < 0):
+                raise PartitionError(f"Decomposition: {name} must hold one non-negative "
+                                     f"integer per gid ({self.rank_of.size} gids)")
+            object.__setattr__(self, name, a.astype(np.int64))
+        order = np.argsort(self.chip_of, kind="stable")
+        chips, ranks = self.chip_of[order], self.rank_of[order]
+        split = np.flatnonzero((chips[1:] == chips[:-1]) & (ranks[1:] != ranks[:-1]))
+        if split.size:
+            i = order[split[0] + 1]
+            raise PartitionError(
+                f"Decomposition: chip {int(self.chip_of[i])} is split over ranks "
+                f"{int(ranks[split[0]])} and {int(self.rank_of[i])}; a chip belongs to one rank")
 
     @classmethod
     def from_lists(cls, gid_lists, n_gids, name="custom"):
@@ -79,6 +108,14 @@ class Decomposition:
     def counts(self):
         return np.bincount(self.rank_of, minlength=self.n_ranks)
 
+    def chips_of_rank(self, rank):
+        """Sorted chip ids held by ``rank`` (hardware mappings only)."""
+        return np.unique(self.chip_of[self.rank_of == rank])
+
     def to_dict(self):
-        return {"name": self.name, "n_ranks": int(self.n_ranks),
-                "neurons_per_rank": self.counts().tolist()}
+        out = {"name": self.name, "n_ranks": int(self.n_ranks),
+               "neurons_per_rank": self.counts().tolist()}
+        if self.chip_of is not None:
+            out["chips_per_rank"] = [self.chips_of_rank(r).tolist() for r in range(self.n_ranks)]
+            out["hardware"] = self.hardware
+        return out

@@ -1,0 +1,489 @@
+"""Hardware-aware mapping: neurons -> cores -> chips on a fabric -> ranks.
+
+1. Cores.  A core holds neurons of one population.  Each population gets the largest number
+   of neurons per core n that its expected connectivity allows under the profile's limits:
+
+       neurons_per_core         n <= limit
+       synapses_per_neuron      K <= limit            (K: expected in-degree of one neuron)
+       synapse_memory_per_core  n K bits_per_synapse <= limit
+       fan_in_per_core          sum over source populations Q of |Q| (1 - prod (1 - q)^n)
+                                <= limit              (expected distinct presynaptic neurons)
+
+   where q = K_Q / |Q| is the probability that a given neuron of Q projects to a given
+   target neuron (the product runs over the projections from Q), as in ``expected_traffic``.
+       fan_out_per_neuron       f = sum over target populations T of c_T (1 - (1 - q_T)^m_T)
+                                <= limit              (expected target cores of one neuron;
+                                                       c_T cores of m_T neurons of T)
+       fan_out_per_core         n f <= limit
+
+   Limits the profile does not know are reported as unchecked, never guessed.  When more
+   chips are used than the cores fill (one chip per rank at least), populations are cut into
+   more, smaller cores so that every chip has work.
+2. Chips.  Consecutive cores of a population form units; pymetis cuts the unit graph into
+   the chips, balancing the sum of each unit's share of the expected work (``expected_work``)
+   and of the spikes it sends, and cutting the least expected spike traffic
+   (``expected_traffic``: spikes/s, one packet per spike per destination).  A
+   repair pass moves units off chips over their cores (or synapse memory) and onto empty
+   chips, and a balance pass off the heaviest chip while it exceeds the mean by 2 %.
+3. Placement on the fabric: greedy (the most-communicating chip group first, at the
+   fabric's centre; each next one where it adds the least hop-weighted traffic), then
+   steepest-descent pairwise swaps and moves to free chips.
+4. Ranks: the used chips, in the fabric's snake order (``Fabric.chip_order``), are cut into
+   contiguous runs of equal expected work; a rank holds whole chips, at least one.
+
+``mapping_report`` compares a mapping with round-robin over the same chips: cut traffic,
+hop-weighted traffic, mean hops, maximum and mean link load.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from distsim.errors import HardwareError
+from distsim.hardware.fabric import parse_fabric
+from distsim.hardware.profiles import load_profile
+
+from .balancers import (DEFAULT_RATE_HZ, _check, expected_indegree, expected_traffic,
+                        expected_work)
+from .decomposition import Decomposition
+
+UNITS_PER_CHIP = 32          # METIS vertices per chip (granularity of the balance)
+MAX_UNITS = 2048             # and in all
+SPREAD_CORES_PER_CHIP = 8    # cores per chip at least, when populations are spread
+_PER_CORE = ("neurons_per_core", "synapse_memory_per_core", "fan_in_per_core",
+             "fan_out_per_core")
+_CHECKABLE = ("cores_per_chip", "neurons_per_core", "synapses_per_neuron",
+              "synapse_memory_per_core", "synapse_memory_per_chip", "fan_in_per_core",
+              "fan_out_per_core", "fan_out_per_neuron")
+
+
+def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_per_synapse=None):
+    """Map ``network`` onto chips of ``profile`` on ``fabric`` (a spec such as "mesh:2x2";
+    default: the smallest square mesh with enough chips) and the chips onto ``n_ranks``
+    ranks.  ``rates`` maps population -> expected Hz; ``bits_per_synapse`` overrides the
+    profile's (needed to check synapse memory where the profile does not know it)."""
+    _check(network, n_ranks)
+    prof = load_profile(profile)
+    limits, unchecked = _limits(prof, bits_per_synapse)
+    stats = _Stats(network, prof, limits)
+    n_core, why = stats.core_sizes()
+    cpc = limits["cores_per_chip"]
+    cores_total = sum(math.ceil(stats.size[p] / n_core[p]) for p in stats.size)
+    chips = 1 if cpc is None else math.ceil(cores_total / cpc)
+    fab = parse_fabric(fabric if fabric is not None else _square_mesh(max(n_ranks, chips)))
+    if n_ranks > fab.n_chips:
+        raise HardwareError(f"hardware mapping: {n_ranks} ranks but the {fab.spec} fabric has "
+                            f"{fab.n_chips} chips; a rank holds whole chips, so use at most "
+                            f"{fab.n_chips} ranks or a larger fabric")
+    if n_ranks > network.n_neurons:
+        raise HardwareError(f"hardware mapping: {n_ranks} ranks but only {network.n_neurons} "
+                            f"neurons; every rank needs a chip with neurons, use fewer ranks")
+    if chips > fab.n_chips:
+        raise HardwareError(stats.does_not_fit(n_core, why, fab, cores_total))
+    chips = max(chips, n_ranks)
+    if chips > 1 and cores_total < SPREAD_CORES_PER_CHIP * chips:
+        target = min(SPREAD_CORES_PER_CHIP * chips, network.n_neurons,
+                     chips * cpc if cpc is not None else math.inf)
+        n_core, why = stats.core_sizes(spread=target)
+    cores = _cut_cores(stats, n_core)
+    work = expected_work(network, rates)
+    spikes = np.concatenate([np.full(p.size, (rates or {}).get(p.name, DEFAULT_RATE_HZ))
+                             for p in network.populations.values()])
+    while True:
+        units = _units(cores, chips)
+        unit_of_gid = np.repeat(units, cores.sizes)
+        traffic = expected_traffic(network, unit_of_gid, units.max() + 1, rates)
+        sym = traffic + traffic.T
+        np.fill_diagonal(sym, 0.0)
+        unit_work = np.bincount(unit_of_gid, weights=work, minlength=units.max() + 1)
+        unit_spikes = np.bincount(unit_of_gid, weights=spikes, minlength=units.max() + 1)
+        demand, capacity = stats.demand(cores, units), stats.capacity()
+        balance = unit_work / unit_work.sum() + unit_spikes / max(unit_spikes.sum(), 1e-300)
+        part = _repair(_metis(sym, balance, chips), sym, demand, capacity, chips)
+        if part is not None:
+            part = _rebalance(part, sym, balance, demand, capacity, chips)
+        if part is not None:
+            break
+        chips += 1
+        if chips > fab.n_chips:
+            raise HardwareError(stats.does_not_fit(n_core, why, fab, cores_total, packed=True))
+    chip_traffic = expected_traffic(network, part[unit_of_gid], chips, rates)
+    np.fill_diagonal(chip_traffic, 0.0)
+    pos = _place(chip_traffic + chip_traffic.T, fab.hop_matrix)
+    chip_work = np.bincount(part, weights=unit_work, minlength=chips)
+    place_in_order = np.empty(fab.n_chips, np.int64)
+    place_in_order[fab.chip_order()] = np.arange(fab.n_chips)
+    order = np.argsort(place_in_order[pos])      # chip groups in the fabric's snake order
+    rank_of_part = np.empty(chips, np.int64)
+    rank_of_part[order] = _contiguous(chip_work[order], n_ranks)
+    part_of_gid = part[unit_of_gid]
+    core_part = part[units]
+    core_index = np.zeros(len(cores.sizes), np.int64)  # a core's index within its chip
+    for p in range(chips):
+        mine = np.flatnonzero(core_part == p)
+        core_index[mine] = np.arange(mine.size)
+    info = {"profile": prof.name, "fabric": fab.spec, "chips": int(chips),
+            "cores": int(len(cores.sizes)),
+            "neurons_per_core": {p: int(n) for p, n in n_core.items()},
+            "cores_per_population": {p: int(c) for p, c in cores.per_population.items()},
+            "core_size_limited_by": why,
+            "bits_per_synapse": limits["bits_per_synapse"],
+            "checked": [k for k in _CHECKABLE if limits[k] is not None and k not in unchecked],
+            "unchecked": unchecked}
+    return Decomposition(n_ranks, rank_of_part[part_of_gid], "hardware",
+                         chip_of=pos[part_of_gid], core_of=np.repeat(core_index, cores.sizes),
+                         hardware=info)
+
+
+def _limits(profile, bits_per_synapse):
+    """SI value of each limit (None: not limited or not known) and the unchecked ones."""
+    limits = {k: c.si for k, c in profile.limits.items()}
+    unchecked = {k: c.note for k, c in profile.limits.items() if c.status == "unknown"}
+    if bits_per_synapse is not None:
+        if not isinstance(bits_per_synapse, (int, float)) or bits_per_synapse <= 0:
+            raise HardwareError(f"hardware mapping: bits_per_synapse {bits_per_synapse!r} is "
+                                f"not a positive number")
+        limits["bits_per_synapse"] = float(bits_per_synapse)
+        unchecked.pop("bits_per_synapse", None)
+    for key in ("synapse_memory_per_core", "synapse_memory_per_chip"):
+        if limits[key] is not None and limits["bits_per_synapse"] is None:
+            unchecked[key] = (f"needs bits_per_synapse, unknown for {profile.title}; pass "
+                              f"bits_per_synapse to check it")
+    if limits["router_entries_per_chip"] is not None:
+        unchecked["router_entries_per_chip"] = "routing-table entries are not modelled"
+    return limits, unchecked
+
+
+class _Stats:
+    """Expected connectivity per population and the per-core limits it implies."""
+
+    def __init__(self, network, profile, limits):
+        self.profile, self.limits = profile, limits
+        self.size = {p.name: p.size for p in network.populations.values()}
+        self.indegree = dict.fromkeys(self.size, 0.0)
+        self.sources = {p: {} for p in self.size}  # target -> source -> [q]
+        self.targets = {p: {} for p in self.size}  # source -> target -> [q]
+        for proj in network.projections:
+            k = expected_indegree(network, proj)
+            q = min(k / max(self.size[proj.source], 1), 1.0)
+            self.indegree[proj.target] += k
+            self.sources[proj.target].setdefault(proj.source, []).append(q)
+            self.targets[proj.source].setdefault(proj.target, []).append(q)
+        self.syn_bits = limits["bits_per_synapse"]
+        per_neuron = limits["synapses_per_neuron"]
+        for p, k in self.indegree.items():
+            if per_neuron is not None and k > per_neuron:
+                raise HardwareError(
+                    f"Population {p!r}: each neuron has {k:,.0f} expected incoming synapses, "
+                    f"but {profile.title} allows {per_neuron:,.0f} per neuron "
+                    f"(limits.synapses_per_neuron); reduce the in-degree")
+
+    def fan_in(self, p, n):
+        """Expected distinct presynaptic neurons of a core of ``n`` neurons of ``p``."""
+        return sum(self.size[src] * (1.0 - math.prod((1.0 - q) ** n for q in qs))
+                   for src, qs in self.sources[p].items())
+
+    def fan_out(self, p, cores):
+        """Expected target cores of one neuron of ``p`` when population T has cores[T]."""
+        return sum(cores[t] * (1.0 - math.prod((1.0 - q) ** (self.size[t] / cores[t])
+                                               for q in qs))
+                   for t, qs in self.targets[p].items())
+
+    def _breaks(self, p, n, fan_out):
+        """The first per-core limit a core of ``n`` neurons of ``p`` breaks, as text, or None."""
+        lim, title = self.limits, self.profile.title
+        if lim["neurons_per_core"] is not None and n > lim["neurons_per_core"]:
+            return f"neurons_per_core: {title} holds {lim['neurons_per_core']:,.0f} per core"
+        mem = lim["synapse_memory_per_core"]
+        if mem is not None and self.syn_bits is not None:
+            need = n * self.indegree[p] * self.syn_bits / 8
+            if need > mem:
+                return (f"synapse_memory_per_core: {n:,} neurons x {self.indegree[p]:,.0f} "
+                        f"synapses x {self.syn_bits:g} bits = {need:,.0f} bytes > {mem:,.0f}")
+        if lim["fan_in_per_core"] is not None:
+            fan_in = self.fan_in(p, n)
+            if fan_in > lim["fan_in_per_core"]:
+                return (f"fan_in_per_core: {n:,} neurons receive {fan_in:,.0f} distinct "
+                        f"presynaptic neurons (expected) > {lim['fan_in_per_core']:,.0f}")
+        if lim["fan_out_per_core"] is not None and n * fan_out > lim["fan_out_per_core"]:
+            return (f"fan_out_per_core: {n:,} neurons x {fan_out:,.1f} target cores each = "
+                    f"{n * fan_out:,.0f} edges > {lim['fan_out_per_core']:,.0f}")
+        return None
+
+    def core_sizes(self, spread=None):
+        """Neurons per core of each population and what stops one more; ``spread``: cut the
+        network into about this many cores at least."""
+        total = sum(self.size.values())
+        n, why = {}, {}
+        cores = dict.fromkeys(self.size, 1)
+        for _ in range(100):
+            changed = False
+            for p, size in self.size.items():
+                fan_out = self.fan_out(p, cores)
+                cap = self.limits["fan_out_per_neuron"]
+                if cap is not None and fan_out > cap:
+                    raise HardwareError(
+                        f"Population {p!r}: each neuron reaches {fan_out:,.1f} cores (expected, "
+                        f"targets in {', '.join(self.targets[p])}), but "
+                        f"{self.profile.title} allows {cap:g} target core(s) per neuron "
+                        f"(limits.fan_out_per_neuron); reduce the out-degree or add relay "
+                        f"neurons")
+                hi = min(size, n.get(p, size))
+                if spread is not None:
+                    hi = min(hi, math.ceil(size / max(1, round(size * spread / total))))
+                reason = self._breaks(p, 1, fan_out)
+                if reason:
+                    raise HardwareError(
+                        f"Population {p!r}: even one neuron per core breaks {reason}; "
+                        f"{self.profile.title} cannot hold this network, reduce its degrees")
+                lo = 1  # largest n in [lo, hi] that breaks nothing (limits grow with n)
+                while lo < hi:
+                    mid = (lo + hi + 1) // 2
+                    lo, hi = (mid, hi) if self._breaks(p, mid, fan_out) is None else (lo, mid - 1)
+                if n.get(p) != lo:
+                    n[p], changed = lo, True
+                    why[p] = (self._breaks(p, lo + 1, fan_out) if lo < size else None) or (
+                        "spread over the chips" if spread is not None and lo < size
+                        else "the population fits one core")
+                cores[p] = math.ceil(size / n[p])
+            if not changed:
+                break
+        return n, why
+
+    def demand(self, cores, units):
+        """Per unit: cores and synapse bytes (columns); the chip-level resources."""
+        per_core = np.stack([np.ones(len(cores.sizes)), cores.sizes * cores.indegree
+                             * (self.syn_bits or 0.0) / 8], axis=1)
+        out = np.zeros((units.max() + 1, 2))
+        np.add.at(out, units, per_core)
+        return out
+
+    def capacity(self):
+        lim = self.limits
+        chip_mem = (lim["synapse_memory_per_chip"]
+                    if lim["synapse_memory_per_chip"] is not None and self.syn_bits else None)
+        return np.array([lim["cores_per_chip"] or np.inf, chip_mem or np.inf])
+
+    def does_not_fit(self, n_core, why, fab, cores_total, packed=False):
+        """The error text: the population with the most cores, its limit, the numbers."""
+        cpc = self.limits["cores_per_chip"]
+        worst = max(self.size, key=lambda p: math.ceil(self.size[p] / n_core[p]))
+        c = math.ceil(self.size[worst] / n_core[worst])
+        chips = max(math.ceil(cores_total / cpc) if cpc else 1, fab.n_chips) + packed
+        has = (f"{fab.n_chips} chips x {cpc:,.0f} cores = {fab.n_chips * cpc:,.0f}" if cpc
+               else f"{fab.n_chips} chips")
+        return (f"Population {worst!r}: {self.size[worst]:,} neurons need {c:,} "
+                f"{self.profile.title} cores of at most {n_core[worst]:,} neurons "
+                f"({why[worst]}); all {len(self.size)} populations need {cores_total:,} cores"
+                + (", which do not pack onto the chips (synapse memory per chip, whole units)"
+                   if packed else "")
+                + f", but the {fab.spec} fabric has {has}; use a larger fabric (e.g. "
+                f"{_square_mesh(chips)}) or a smaller network")
+
+
+@dataclass(frozen=True)
+class _Cores:
+    """All cores in gid order (each a contiguous gid range of one population): neurons,
+    expected in-degree per neuron and population index of each core."""
+
+    sizes: np.ndarray
+    indegree: np.ndarray
+    pop_index: np.ndarray
+    per_population: dict
+
+
+def _cut_cores(stats, n_core):
+    """Each population cut into ceil(size / n) cores whose sizes differ by at most one."""
+    counts = [math.ceil(size / n_core[p]) for p, size in stats.size.items()]
+    sizes = np.concatenate([np.diff((np.arange(c + 1) * size) // c)
+                            for c, size in zip(counts, stats.size.values())])
+    return _Cores(sizes, np.repeat(list(stats.indegree.values()), counts),
+                  np.repeat(np.arange(len(counts)), counts), dict(zip(stats.size, counts)))
+
+
+def _units(cores, chips):
+    """Unit of each core: runs of ``u`` consecutive cores of one population."""
+    u = max(1, math.ceil(len(cores.sizes) / min(MAX_UNITS, UNITS_PER_CHIP * chips)))
+    first = np.flatnonzero(np.r_[True, cores.pop_index[1:] != cores.pop_index[:-1]])
+    rank_in_pop = np.arange(len(cores.sizes)) - np.repeat(first, np.diff(np.r_[first,
+                                                                                len(cores.sizes)]))
+    new = (rank_in_pop % u) == 0
+    return np.cumsum(new) - 1
+
+
+def _metis(sym, work, k):
+    """Part (0..k-1) of each unit: pymetis k-way, balancing ``work``, cutting ``sym``."""
+    n = len(work)
+    if k == 1:
+        return np.zeros(n, np.int64)
+    import pymetis
+
+    scale = 1e6 / sym.max() if sym.max() > 0 else 0.0
+    weights = np.where(sym > 0, np.maximum(1, np.rint(sym * scale)), 0).astype(np.int64)
+    rows, cols = np.nonzero(weights)
+    xadj = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n))))
+    vweights = np.maximum(1, np.rint(work / max(work.max(), 1e-300) * 1e4)).astype(np.int64)
+    result = pymetis.part_graph(k, pymetis.CSRAdjacency(xadj.tolist(), cols.tolist()),
+                                vweights=vweights.tolist(),
+                                eweights=weights[rows, cols].tolist(), recursive=False,
+                                options=pymetis.Options(seed=1, ufactor=10))
+    return np.asarray(result.vertex_part, np.int64)
+
+
+def _repair(part, sym, demand, capacity, k):
+    """Move units off chips over ``capacity`` and onto empty chips, losing the least
+    traffic; None if the units cannot be packed onto k chips."""
+    part = part.copy()
+    conn = sym @ np.eye(k)[part]           # conn[u, c]: traffic of unit u with chip c
+    load = np.zeros((k, demand.shape[1]))
+    np.add.at(load, part, demand)
+
+    def move(u, to):
+        conn[:, part[u]] -= sym[:, u]
+        conn[:, to] += sym[:, u]
+        load[part[u]] -= demand[u]
+        load[to] += demand[u]
+        part[u] = to
+
+    for _ in range(len(part) * k + k):
+        over = np.flatnonzero((load > capacity * (1 + 1e-9)).any(axis=1))
+        counts = np.bincount(part, minlength=k)
+        empty = np.flatnonzero(counts == 0)
+        if over.size:
+            mine = np.flatnonzero(part == over[0])
+        elif empty.size:
+            mine = np.flatnonzero(counts[part] > 1)
+        else:
+            return part
+        fits = ((load[None, :, :] + demand[mine, None, :]) <= capacity * (1 + 1e-9)).all(axis=2)
+        fits[np.arange(mine.size), part[mine]] = False
+        if empty.size and not over.size:
+            fits &= np.isin(np.arange(k), empty)[None, :]
+        if not fits.any():
+            return None
+        loss = conn[mine, part[mine]][:, None] - conn[mine]
+        loss = np.where(fits, loss, np.inf)
+        i, to = np.unravel_index(np.argmin(loss), loss.shape)
+        move(mine[i], to)
+    return None
+
+
+def _rebalance(part, sym, weight, demand, capacity, k, tolerance=0.02):
+    """Move units from the heaviest chip to lighter ones while that lowers the heaviest
+    chip's weight below (1 + tolerance) x the mean, each move losing the least traffic."""
+    part = part.copy()
+    load = np.bincount(part, weights=weight, minlength=k)
+    used = np.zeros((k, demand.shape[1]))
+    np.add.at(used, part, demand)
+    conn = sym @ np.eye(k)[part]
+    for _ in range(len(part)):
+        top = int(np.argmax(load))
+        if load[top] <= (1 + tolerance) * load.mean():
+            break
+        mine = np.flatnonzero(part == top)
+        new_load = load[None, :] + weight[mine, None]
+        fits = ((used[None, :, :] + demand[mine, None, :]) <= capacity * (1 + 1e-9)).all(axis=2)
+        fits &= new_load < load[top] - 1e-12          # the heaviest chip gets lighter
+        fits[:, top] = False
+        fits &= (np.bincount(part, minlength=k)[top] > 1)
+        if not fits.any():
+            break
+        loss = np.where(fits, conn[mine, top][:, None] - conn[mine], np.inf)
+        i, to = np.unravel_index(np.argmin(loss), loss.shape)
+        u = mine[i]
+        conn[:, top] -= sym[:, u]
+        conn[:, to] += sym[:, u]
+        load[top] -= weight[u]
+        load[to] += weight[u]
+        used[top] -= demand[u]
+        used[to] += demand[u]
+        part[u] = to
+    return part
+
+
+def _place(traffic, hops):
+    """Fabric chip of each chip group: greedy, then best swaps/moves until none helps."""
+    k, n = len(traffic), len(hops)
+    pos = np.full(k, -1, np.int64)
+    free = np.ones(n, bool)
+    centrality = hops.sum(axis=1)
+    for p in np.argsort(-traffic.sum(axis=1), kind="stable"):
+        placed = pos >= 0
+        cost = hops[:, pos[placed]] @ traffic[p, placed] if placed.any() else np.zeros(n)
+        cost = np.where(free, cost * (n * centrality.max() + 1) + centrality, np.inf)
+        pos[p] = int(np.argmin(cost))
+        free[pos[p]] = False
+    for _ in range(50 * k):
+        cost = traffic @ hops[pos].astype(float)       # cost[p, f]: p's traffic-hops at f
+        at = cost[np.arange(k), pos]
+        swap = (cost[:, pos] - at[:, None] + cost[:, pos].T - at[None, :]
+                + 2 * traffic * hops[np.ix_(pos, pos)])
+        move = np.where(free[None, :], cost - at[:, None], np.inf)
+        best_swap, best_move = swap.min(initial=0.0), move.min(initial=0.0)
+        if min(best_swap, best_move) > -1e-9 * max(traffic.max(), 1e-300):
+            break
+        if best_swap <= best_move:
+            p, q = np.unravel_index(np.argmin(swap), swap.shape)
+            pos[p], pos[q] = pos[q], pos[p]
+        else:
+            p, f = np.unravel_index(np.argmin(move), move.shape)
+            free[pos[p]], free[f] = True, False
+            pos[p] = f
+    return pos
+
+
+def _contiguous(work, n):
+    """Rank of each of len(work) items in order: contiguous runs of about equal work, every
+    rank at least one item."""
+    k = len(work)
+    cum = np.cumsum(work)
+    mid = cum - 0.5 * np.asarray(work)
+    want = np.minimum((mid / max(cum[-1], 1e-300) * n).astype(np.int64), n - 1)
+    rank = np.zeros(k, np.int64)
+    for i in range(1, k):
+        rank[i] = min(max(want[i], rank[i - 1], n - (k - i)), rank[i - 1] + 1)
+    return rank
+
+
+def _square_mesh(chips):
+    side = math.ceil(math.sqrt(chips))
+    return f"mesh:{side}x{side}"
+
+
+def mapping_report(network, decomposition, rates=None):
+    """A JSON-able comparison of a hardware mapping with round-robin over the same chips:
+    expected cut traffic (spikes/s between chips), hop-weighted traffic, mean hops per
+    inter-chip packet, maximum and mean link load (packets/s)."""
+    info = decomposition.hardware
+    if info is None:
+        raise HardwareError(f"mapping report: decomposition {decomposition.name!r} is not a "
+                            f"hardware mapping; make one with balancer 'hardware'")
+    fab = parse_fabric(info["fabric"])
+    used = np.unique(decomposition.chip_of)
+    rr = used[np.arange(network.n_neurons) % used.size]
+    out = {"profile": info["profile"], "fabric": fab.spec, "ranks": decomposition.n_ranks,
+           "neurons": network.n_neurons, "chips_used": int(used.size),
+           "cores_used": info["cores"], "neurons_per_core": info["neurons_per_core"],
+           "core_size_limited_by": info["core_size_limited_by"],
+           "limits_checked": info["checked"], "limits_unchecked": info["unchecked"],
+           "units": "expected spikes/s; one packet per spike per destination chip",
+           "mapping": _fabric_metrics(network, decomposition.chip_of, fab, rates),
+           "round_robin": _fabric_metrics(network, rr, fab, rates)}
+    out["improvement_vs_round_robin"] = {
+        k: (out["round_robin"][k] / out["mapping"][k] if out["mapping"][k] else None)
+        for k in ("cut_traffic", "hop_traffic", "max_link_load")}
+    return out
+
+
+def _fabric_metrics(network, chip_of, fab, rates):
+    traffic = expected_traffic(network, chip_of, fab.n_chips, rates)
+    total = float(traffic.sum())
+    np.fill_diagonal(traffic, 0.0)
+    cut = float(traffic.sum())
+    hop = float((traffic * fab.hop_matrix).sum())
+    loads = fab.link_loads(traffic)
+    return {"total_traffic": total, "cut_traffic": cut,
+            "cut_fraction": cut / total if total else 0.0, "hop_traffic": hop,
+            "mean_hops": hop / cut if cut else 0.0,
+            "max_link_load": float(loads.max(initial=0.0)),
+            "mean_link_load": float(loads.mean()) if loads.size else 0.0}
