@@ -90,6 +90,14 @@ exit codes: 0 success, 2 usage or model error, 1 run failure""")
         ins.add_argument("--state", default=None)
         ins.add_argument("--background", default="poisson", choices=["poisson", "dc"])
         ins.add_argument("--json", action="store_true")
+        if name == "partition":
+            ins.add_argument("--hardware", default=None, metavar="PROFILE",
+                             help="map onto chips of this profile (loihi, spinnaker, truenorth, "
+                                  "...) and compare with round-robin: cut traffic, hops, link "
+                                  "loads")
+            ins.add_argument("--fabric", default=None, metavar="SPEC",
+                             help="with --hardware: mesh:WxH, torus:WxH, spinnaker:WxH or "
+                                  "boards:BXxBY(KIND:WxH) (default: the smallest square mesh)")
 
     an = sub.add_parser("analyze", help="statistics and plots of a run store (dask)",
                         formatter_class=fmt, epilog="""examples:
@@ -250,8 +258,11 @@ def cmd_inspect(args):
     net = build_network(args.example, {"order": args.order, "scale": args.scale,
                                        "state": args.state, "background": args.background},
                         None, None)
+    if args.command == "partition" and args.hardware:
+        return _hardware_partition(net, args)
     from distsim.partition import BALANCERS
-    balancers = [args.balancer] if args.command == "inspect" else sorted(BALANCERS)
+    balancers = [args.balancer] if args.command == "inspect" else sorted(
+        b for b in BALANCERS if b != "hardware")  # that one: distsim partition --hardware
     reports = [describe(net, args.ranks, b) for b in balancers]
     if args.json:
         print(json.dumps(reports if args.command == "partition" else reports[0]))
@@ -270,6 +281,30 @@ def cmd_inspect(args):
                   f"{r['spike_sends_per_s_expected']:>10,.0f}")
     for w in d["warnings"]:
         print(f"warning: {w}")
+    return 0
+
+
+def _hardware_partition(net, args):
+    from distsim.partition import hardware, mapping_report
+
+    rep = mapping_report(net, hardware(net, args.ranks, profile=args.hardware,
+                                       fabric=args.fabric))
+    if args.json:
+        print(json.dumps(rep))
+        return 0
+    per_core = ", ".join(f"{p} {n}" for p, n in rep["neurons_per_core"].items())
+    print(f"{args.example} on {rep['profile']}, fabric {rep['fabric']}: {rep['neurons']:,} "
+          f"neurons on {rep['cores_used']:,} cores of {rep['chips_used']} chips, "
+          f"{rep['ranks']} ranks (neurons per core: {per_core})")
+    print(f"limits checked: {', '.join(rep['limits_checked']) or 'none'}")
+    for key, why in rep["limits_unchecked"].items():
+        print(f"not checked: {key} ({why})")
+    print(f"{'expected, per s':<22} {'mapping':>14} {'round-robin':>14}")
+    for key in ("cut_traffic", "cut_fraction", "hop_traffic", "mean_hops", "max_link_load",
+                "mean_link_load"):
+        a, b = rep["mapping"][key], rep["round_robin"][key]
+        fmt = ",.3f" if key in ("cut_fraction", "mean_hops") else ",.0f"
+        print(f"{key.replace('_', ' '):<22} {a:>14{fmt}} {b:>14{fmt}}")
     return 0
 
 

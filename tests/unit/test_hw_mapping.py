@@ -1,6 +1,9 @@
 """Hardware-aware mapping: neurons -> cores -> chips -> ranks under a profile's limits, errors
 that name the population, the limit and the numbers, and the report against round-robin."""
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -142,3 +145,15 @@ def test_decomposition_chips_stay_whole():
     plain = Decomposition(2, np.array([0, 1]))
     assert plain.chip_of is None and "hardware" not in plain.to_dict()
     assert load_profile("loihi").limits["neurons_per_core"].value == 1024
+
+
+def test_cli_partition_hardware():
+    distsim = str(Path(sys.executable).parent / "distsim")
+    r = subprocess.run([distsim, "partition", "brunel", "--order", "100", "--ranks", "2",
+                        "--hardware", "loihi", "--fabric", "mesh:2x2", "--json"],
+                       capture_output=True, text=True, check=True)
+    rep = json.loads(r.stdout)
+    assert rep["fabric"] == "mesh:2x2" and rep["chips_used"] == 2 and "round_robin" in rep
+    r = subprocess.run([distsim, "partition", "brunel", "--ranks", "2", "--hardware", "loihi",
+                        "--fabric", "mesh:2x2"], capture_output=True, text=True)
+    assert r.returncode == 2 and "Population 'E'" in r.stderr and "fan_in_per_core" in r.stderr
