@@ -13,8 +13,9 @@ import numpy as np
 from distsim.hardware.devices import device_from_spec
 
 from .distributions import Uniform, as_value, is_distribution, to_spec, varies_per_synapse
-from .errors import ConnectionRuleError, DelayError, NetworkError
+from .errors import ConnectionRuleError, DelayError, ModelError, NetworkError
 from .models import get_model
+from .models.synapses import synapse_from_spec
 from .rules import (FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList, OneToOne,
                     PairwiseBernoulli, rule_from_spec, rule_to_spec)
 
@@ -44,6 +45,8 @@ class Projection:
     delay: object
     index: int
     device: object = None
+    synapse: object = None
+    receptor_type: int = 0
 
 
 @dataclass(frozen=True)
@@ -164,12 +167,16 @@ class Network:
         return np.searchsorted(firsts, np.asarray(gids, dtype=np.int64), side="right") - 1
 
     # ---------------------------------------------------------------- projections
-    def connect(self, source, target, rule, weight=1.0, delay=1.0, name=None, device=None):
+    def connect(self, source, target, rule, weight=1.0, delay=1.0, name=None, device=None,
+                synapse=None, receptor_type=0):
         """Connect population ``source`` to ``target`` with a rule (object, name or NEST
         conn_spec dict), weight and delay (ms; numbers or distributions; with the from_list
         rule also sequences of one value per listed synapse).  ``device`` (e.g.
         ``distsim.hardware.PCM()``) stores each weight in a modelled memory device
-        (hardware/devices.py)."""
+        (hardware/devices.py); ``synapse`` (a NEST-style dict such as ``{"synapse_model":
+        "stdp_synapse", "lambda": 0.01}``, or a models.synapses object) makes them plastic;
+        ``receptor_type=1`` of a parrot_neuron takes plastic synapses whose spikes are not
+        repeated (NEST's STDP test setup)."""
         name = name or f"{source}->{target}"
         if any(p.name == name for p in self.projections):
             name = f"{name}#{len(self.projections)}"
@@ -187,10 +194,23 @@ class Network:
         delay = self._synapse_values(delay, rule, f"{where}: delay")
         self._check_delay(delay, where)
         device = device_from_spec(device, where)
-        if device is not None and not varies_per_synapse(weight):
+        synapse = synapse_from_spec(synapse, where)
+        if synapse is not None:
+            if device is not None or "tau_minus" not in tgt.model.parameter_names():
+                raise ModelError(
+                    f"{where}: a {synapse.name} needs a target model with tau_minus (iaf "
+                    f"models, izhikevich) and no device; got model '{tgt.model.name}'"
+                    f"{' and a device' if device is not None else ''}")
+            synapse.check_weights(weight, where)
+        if receptor_type != 0 and not (receptor_type == 1 and synapse is not None
+                                       and tgt.model.name == "parrot_neuron"):
+            raise NetworkError(
+                f"{where}: receptor_type {receptor_type!r} is not available; receptor_type 1 "
+                f"exists on parrot_neuron targets, for plastic synapses only; use 0")
+        if (device is not None or synapse is not None) and not varies_per_synapse(weight):
             weight = Uniform(float(weight), float(weight))  # one stored weight per synapse
         proj = Projection(name, source, target, rule, weight, delay, len(self.projections),
-                          device)
+                          device, synapse, receptor_type)
         self.projections.append(proj)
         return proj
 
@@ -361,7 +381,9 @@ class Network:
             "projections": [{"name": p.name, "source": p.source, "target": p.target,
                              "rule": rule_to_spec(p.rule), "weight": to_spec(p.weight),
                              "delay": to_spec(p.delay),
-                             "device": p.device.to_spec() if p.device else None}
+                             "device": p.device.to_spec() if p.device else None,
+                             "synapse": p.synapse.to_spec() if p.synapse else None,
+                             "receptor_type": p.receptor_type}
                             for p in self.projections],
             "poisson_inputs": [{"name": s.name, "target": s.target, "rate": s.rate,
                                 "weight": s.weight, "delay": s.delay, "start": s.start,
@@ -383,7 +405,7 @@ class Network:
             net.add_population(p["name"], p["model"], p["size"], p.get("params"))
         for p in d.get("projections", []):
             net.connect(p["source"], p["target"], p["rule"], p["weight"], p["delay"], p["name"],
-                        p.get("device"))
+                        p.get("device"), p.get("synapse"), p.get("receptor_type", 0))
         for s in d.get("poisson_inputs", []):
             net.add_poisson_input(s["target"], s["rate"], s["weight"], s["delay"], s["start"],
                                   s["stop"], s["neurons"], s["name"])

@@ -16,10 +16,11 @@ import time
 import numpy as np
 
 from . import arrays
-from .connectivity import SEG_WOFS, SEG_WQ, build_synapse_table
+from .connectivity import SEG_START, SEG_WOFS, SEG_WQ, build_synapse_table
 from .distributions import is_distribution
 from .errors import CommunicationError, ConfigError, ModelError, NetworkError
 from .kernels import connect as ck
+from .kernels.plasticity import C_HIST_FULL
 from .kernels.engine import (C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES, FIXED_BITS,
                              N_COUNTERS, advance, catch_up_events, deliver, to_fixed,
                              unpack_spikes)
@@ -106,6 +107,7 @@ class Simulation:
         self._build_recording()
         self._build_event_driven(event_driven)
         self._build_devices()
+        self._build_plasticity()
         n_count = self.n_local if hardware_counters else 0
         self.hw_active = arrays.zeros(n_count, np.int64)
         self.hw_spikes = arrays.zeros(n_count, np.int64)
@@ -302,6 +304,94 @@ class Simulation:
             self._reference_sums = None
             self.age_devices(0.0)
 
+    def _build_plasticity(self):
+        """Plastic projections (models/synapses.py, kernels/plasticity.py): their weights in
+        float64 (``syn_pw``), per segment the presynaptic traces, per target neuron the
+        postsynaptic traces and spike history."""
+        net, tb = self.network, self.table
+        n_rows = tb.seg.shape[0]
+        self.seg_plastic = arrays.full(n_rows, -1, np.int64)
+        plastic = [p for p in net.projections if p.synapse is not None]
+        segs = [np.flatnonzero(tb.seg_proj == p.index) for p in plastic]
+        n_seg = sum(s.size for s in segs)
+        lengths = (np.concatenate([tb.seg[s + 1, SEG_START] - tb.seg[s, SEG_START] for s in segs])
+                   if n_seg else np.empty(0, np.int64))
+        pl_meta = np.zeros((n_seg, 3), np.int64)
+        syn_pw = np.zeros(int(lengths.sum()), np.float64)
+        n_in = np.zeros(self.n_local if plastic else 0, np.int64)
+        p = ofs = 0
+        for r, (proj, seg_ids) in enumerate(zip(plastic, segs)):
+            exact = self._initial_weights(proj)
+            first = ofs
+            for sg in seg_ids:
+                a, b = tb.seg[sg, SEG_START], tb.seg[sg + 1, SEG_START]
+                wofs = tb.seg[sg, SEG_WOFS]  # per-synapse weights (see Network.connect)
+                syn_pw[ofs:ofs + b - a] = tb.syn_weight[wofs:wofs + b - a]
+                n_in += np.bincount(tb.syn_target[a:b], minlength=self.n_local)
+                pl_meta[p] = ofs, r, proj.receptor_type
+                self.seg_plastic[sg] = p
+                ofs += b - a
+                p += 1
+            if exact is not None:  # in the order of the table: segments as above
+                syn_pw[first:ofs] = exact
+        post_par = np.zeros((n_in.size, 2))
+        for pop in net.populations.values():
+            lo, hi = self._pop_slice[pop.name]
+            if n_in.size and n_in[lo:hi].any():
+                taus = [pop.model.values()[k] for k in ("tau_minus", "tau_minus_triplet")]
+                if not all(isinstance(x, float) and x > 0 for x in taus):
+                    raise ModelError(f"Population '{pop.name}': tau_minus and tau_minus_triplet "
+                                     f"of a target of plastic synapses must be positive "
+                                     f"constants (ms); got {taus}")
+                post_par[lo:hi] = taus
+        cap = 16 if plastic else 0
+        rule_par = (np.array([proj.synapse.rule_row() for proj in plastic])
+                    if plastic else np.zeros((0, 8)))
+        self.plast = (self.seg_plastic, np.zeros((n_seg, 3)), pl_meta, rule_par, syn_pw,
+                      post_par, np.zeros((n_in.size, 3)), n_in,
+                      np.zeros((n_in.size, cap), np.int64), np.zeros((n_in.size, cap, 2)),
+                      np.zeros((n_in.size, cap), np.int64), np.zeros((n_in.size, 2), np.int64),
+                      np.zeros(int(lengths.max(initial=0)), np.float64))
+
+    def _initial_weights(self, proj):
+        """Float64 initial weights of a plastic projection's local synapses in table order
+        (the table holds float32): a constant, or the from_list values matched by (source,
+        target, occurrence of the pair); None for drawn weights (float32 draws are kept)."""
+        sel, syn_seg, pos, rows = self._synapses(proj.name, "Simulation")
+        w = proj.weight
+        if hasattr(w, "low") and hasattr(w, "high") and w.low == w.high:
+            return np.full(sel.size, float(w.low))
+        if not isinstance(w, np.ndarray):
+            return None
+        src_pop = self.network.populations[proj.source]
+        tgt_pop = self.network.populations[proj.target]
+        offsets, _ = self._local_by_pop[proj.target]
+        listed = proj.rule.selection(offsets, tgt_pop.size)
+        list_src = proj.rule.sources[listed] + src_pop.first_gid
+        list_tgt = proj.rule.targets[listed] + tgt_pop.first_gid
+        tab_src = self.table.row_gid[rows]
+        tab_tgt = self.local_gid[self.table.syn_target[sel].astype(np.int64)]
+        a = np.lexsort((np.arange(listed.size), list_tgt, list_src))  # pairs, list order
+        b = np.lexsort((np.arange(sel.size), tab_tgt, tab_src))       # pairs, table order
+        out = np.empty(sel.size)
+        out[b] = w[listed][a]
+        return out
+
+    def _grow_history(self):
+        """Double the capacity of every postsynaptic spike history (none is dropped)."""
+        hist_step, hist_val, hist_acc, hist_meta = self.plast[8:12]
+        n, cap = hist_step.shape
+        order = (hist_meta[:, :1] + np.arange(cap)) % cap  # oldest entry first
+        rows = np.arange(n)[:, None]
+        grown = []
+        for old in (hist_step, hist_val, hist_acc):
+            new = np.zeros((n, 2 * cap) + old.shape[2:], old.dtype)
+            new[:, :cap] = old[rows, order]
+            grown.append(new)
+        hist_meta[:, 0] = 0
+        self.plast = (*self.plast[:8], grown[0], grown[1], grown[2], hist_meta, self.plast[12])
+        self.counters[C_HIST_FULL] = 0
+
     def age_devices(self, age_s):
         """Set every device synapse to a new read at ``age_s`` seconds after programming
         (drift and read noise, hardware/devices.py); collective.  The network's own run time
@@ -332,6 +422,7 @@ class Simulation:
         net = self.network
         driven = {s.target for s in (*net.poisson_inputs, *net.dc_inputs)}
         driven |= {r.population for r in net.state_recorders}
+        driven |= {p.target for p in net.projections if p.synapse is not None}
         self.grp_lazy = np.array([enabled and pop.model.rests_below_threshold()
                                   and pop.name not in driven
                                   for pop in net.populations.values()], np.uint8)
@@ -446,6 +537,10 @@ class Simulation:
         """Write the state at the current step to the zarr checkpoint ``path`` (collective).
         ``Simulation.restore`` continues from it on any number of ranks."""
         from distsim.store.checkpoint import write_checkpoint
+        if self.plast[4].size:
+            raise ConfigError("Simulation.checkpoint: the network has plastic synapses, whose "
+                              "weights and traces checkpoints do not hold yet; run it without "
+                              "checkpoints")
         self.flush()
         self._catch_up_event_driven()
         write_checkpoint(self, path)
@@ -487,7 +582,9 @@ class Simulation:
                 stop = min(stop, self._last_flush + self.flush_steps)
             reached = self._advance(stop)
             self.step = reached
-            if reached < stop and not self._flush_if_full():
+            if reached < stop and self.counters[C_HIST_FULL]:
+                self._grow_history()
+            elif reached < stop and not self._flush_if_full():
                 self._grow_buffers()
             if reached == stop:
                 for s in self._samplers:
@@ -538,7 +635,7 @@ class Simulation:
         tb = self.table
         events, late = deliver(rows, steps, n, self.step, self.ns, self.ring, tb.seg_ptr, tb.seg,
                                tb.syn_target, tb.syn_weight, tb.syn_delay, self.seg_lazy,
-                               self.touch, self.n_touch, self.listed)
+                               self.touch, self.n_touch, self.listed, self.dt, self.plast)
         if self.hw_row_spikes.size:
             np.add.at(self.hw_row_spikes, rows[:n], 1)
         if late:
@@ -561,7 +658,8 @@ class Simulation:
                        self.local_row, tb.seg_ptr, tb.seg, tb.syn_target, tb.syn_weight,
                        tb.syn_delay, self.grp_lazy, self.lazy_col, self.last, self.seg_lazy,
                        self.touch, self.n_touch, self.listed,
-                       self.hw_active, self.hw_spikes, self.hw_row_spikes,
+                       self.hw_active, self.hw_spikes, self.hw_row_spikes, self.plast,
+                       self.table.max_delay,
                        self.rec_flag, self.local_gid, self.rec_step, self.rec_gid,
                        self.send_flag, self.out_step, self.out_local, self.counters,
                        self._spiked, self._rows, self._steps)
@@ -651,6 +749,11 @@ class Simulation:
         weight = np.where(wofs < 0, tb.seg[syn_seg, SEG_WQ] * 2.0 ** -FIXED_BITS,
                           tb.syn_weight[np.where(wofs < 0, 0, wofs + pos)] if tb.syn_weight.size
                           else 0.0)
+        plastic = self.seg_plastic[syn_seg] >= 0
+        if plastic.any():  # current weights of plastic synapses
+            p = self.seg_plastic[syn_seg[plastic]]
+            weight = weight.astype(np.float64)
+            weight[plastic] = self.plast[4][self.plast[2][p, 0] + pos[plastic]]
         dofs = tb.seg_dofs[syn_seg]
         delay = np.where(tb.seg_delay[syn_seg] > 0, tb.seg_delay[syn_seg],
                          tb.syn_delay[np.where(dofs < 0, 0, dofs + pos)] if tb.syn_delay.size

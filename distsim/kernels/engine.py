@@ -35,8 +35,10 @@ from ..models import iaf_psc_delta as delta
 from ..models import iaf_psc_exp as pexp
 from ..models import izhikevich as izh
 from ..models import loihi_cuba_lif as loihi
+from ..models import parrot_neuron as parrot
 from ..models.base import P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V
 from ..rng import GOLDEN, INV_2_53, POISSON_INVERSION_MAX, poisson_ptrs, splitmix64
+from .plasticity import C_HIST_FULL, plastic_weights, post_spike
 
 FIXED_BITS = 36
 FIXED_SCALE = float(2 ** FIXED_BITS)
@@ -44,7 +46,7 @@ FIXED_INV = 1.0 / FIXED_SCALE
 
 # counters (int64 array shared with Python)
 C_RECORDED, C_SPIKES, C_EVENTS, C_SCHEDULE, C_OUT = 0, 1, 2, 3, 4
-N_COUNTERS = 5
+N_COUNTERS = 6  # and plasticity.C_HIST_FULL = 5
 
 
 @nb.njit(cache=True)
@@ -314,13 +316,17 @@ def _stimulate(t, ns, ring, cur, pz_ptr, pz_local, pz_key, pz_lam, pz_cdf, pz_gu
 
 @nb.njit(cache=True)
 def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight, syn_delay,
-            seg_lazy, touch, n_touch, listed):
+            seg_lazy, touch, n_touch, listed, h, plast):
     """Add the weights of the synapses of source rows ``rows[:n]`` (spikes emitted in steps
     ``steps[:n]``) to the slots step + d of their targets; ``seg`` columns as
     connectivity.SEG_*.  Targets of segments flagged in ``seg_lazy`` (event-driven groups)
     are also listed, once per slot (``listed[slot, i]``, a small array that stays in cache),
-    in ``touch[slot, :n_touch[slot]]``.  Returns (synaptic events, late synapses): a synapse is late when
-    step + d <= ``now``, the last step computed, which the exchange must never allow."""
+    in ``touch[slot, :n_touch[slot]]``.  Segments of plastic synapses (``plast``: the arrays
+    of kernels/plasticity.py, segment index in ``plast[0]``) first update their weights.
+    Returns (synaptic events, late synapses): a synapse is late when step + d <= ``now``,
+    the last step computed, which the exchange must never allow."""
+    (seg_plastic, pl_state, pl_meta, rule_par, syn_pw, post_par, _, _, hist_step, hist_val,
+     hist_acc, hist_meta, out_w) = plast
     events = 0
     late = 0
     for k in range(n):
@@ -333,7 +339,19 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
             d = seg[sg, 2]
             wofs = seg[sg, 3]
             events += b - a
-            if seg_lazy[sg]:
+            if seg_plastic[sg] >= 0:
+                plastic_weights(seg_plastic[sg], t, a, b, d, syn_target, syn_delay, h, pl_state,
+                                pl_meta, rule_par, syn_pw, post_par, hist_step, hist_val,
+                                hist_acc, hist_meta, out_w)
+                if pl_meta[seg_plastic[sg], 2]:  # receptor 1 of a parrot: nothing arrives
+                    continue
+                for m in range(a, b):
+                    dd = d if d > 0 else np.int64(syn_delay[-d - 1 + m - a])
+                    if t + dd <= now:
+                        late += 1
+                    wq = to_fixed(out_w[m - a])
+                    ring[(t + dd) % ns + (0 if wq >= 0 else ns), syn_target[m]] += wq
+            elif seg_lazy[sg]:
                 for m in range(a, b):
                     if wofs >= 0:
                         wq = to_fixed(np.float64(syn_weight[wofs + m - a]))
@@ -372,7 +390,7 @@ def advance(t_from, t_to, h, ns,
             ss_step, ss_local,
             local_row, seg_ptr, seg, syn_target, syn_weight, syn_delay,
             grp_lazy, lazy_col, last, seg_lazy, touch, n_touch, listed,
-            hw_active, hw_spikes, hw_row_spikes,
+            hw_active, hw_spikes, hw_row_spikes, plast, max_delay,
             rec_flag, local_gid, rec_step, rec_gid, send_flag, out_step, out_local,
             counters, spiked, rows, steps):
     """Compute steps t_from+1 .. t_to; return the last step computed.  Spikes of neurons
@@ -383,11 +401,13 @@ def advance(t_from, t_to, h, ns,
     Returns early (before a step) when the record or outgoing buffers might not hold that
     step's spikes: grow them and resume."""
     n_local = refr.shape[0]
+    (_, _, _, _, _, post_par, post_state, n_in, hist_step, hist_val, hist_acc, hist_meta,
+     _) = plast
     # calls with many array arguments cost ~100 ns each (reference counting): skip empty ones
     has_stimuli = pz_ptr.shape[0] > 1 or dc_ptr.shape[0] > 1
     for t in range(t_from + 1, t_to + 1):
         if (rec_step.shape[0] - counters[C_RECORDED] < n_local
-                or out_step.shape[0] - counters[C_OUT] < n_local):
+                or out_step.shape[0] - counters[C_OUT] < n_local or counters[C_HIST_FULL]):
             return t - 1
         slot = t % ns
         if has_stimuli:
@@ -417,6 +437,13 @@ def advance(t_from, t_to, h, ns,
             elif model == alpha.MODEL_ID:
                 nspk = _update_alpha(lo, hi, pb, ps, par, st, refr, ex_line, in_line, cur_line,
                                      spiked, nspk)
+            elif model == parrot.MODEL_ID:
+                for i in range(lo, hi):
+                    if ex_line[i] + in_line[i] > 0:
+                        spiked[nspk] = i
+                        nspk += 1
+                    ex_line[i] = 0
+                    in_line[i] = 0
             elif model == loihi.MODEL_ID:
                 nspk = _update_loihi(lo, hi, pb, ps, par, st, ex_line, in_line, cur_line,
                                      spiked, nspk)
@@ -433,6 +460,9 @@ def advance(t_from, t_to, h, ns,
         n_rows = 0
         for k in range(nspk):
             i = spiked[k]
+            if n_in.shape[0]:
+                post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist_step, hist_val,
+                           hist_acc, hist_meta, counters)
             if hw_spikes.shape[0]:
                 hw_spikes[i] += 1
                 if local_row[i] >= 0:
@@ -454,7 +484,8 @@ def advance(t_from, t_to, h, ns,
         counters[C_SPIKES] += nspk
         if n_rows:
             events, _ = deliver(rows, steps, n_rows, t, ns, ring, seg_ptr, seg, syn_target,
-                                syn_weight, syn_delay, seg_lazy, touch, n_touch, listed)
+                                syn_weight, syn_delay, seg_lazy, touch, n_touch, listed, h,
+                                plast)
             counters[C_EVENTS] += events
     return t_to
 

@@ -5,10 +5,11 @@ from .iaf_psc_delta import IafPscDelta
 from .iaf_psc_exp import IafPscExp
 from .izhikevich import Izhikevich
 from .loihi_cuba_lif import LoihiCubaLif
+from .parrot_neuron import ParrotNeuron
 from .spike_source import SpikeSource
 
 MODELS = {cls.name: cls for cls in (IafPscDelta, IafPscExp, IafPscAlpha, Izhikevich, SpikeSource,
-                                    LoihiCubaLif)}
+                                    LoihiCubaLif, ParrotNeuron)}
 
 
 def get_model(name, where):
@@ -22,4 +23,4 @@ def get_model(name, where):
 
 
 __all__ = ["MODELS", "get_model", "IafPscDelta", "IafPscExp", "IafPscAlpha", "Izhikevich",
-           "SpikeSource", "LoihiCubaLif"]
+           "SpikeSource", "LoihiCubaLif", "ParrotNeuron"]

@@ -171,6 +171,8 @@ class IafModel(NeuronModel):
     V_th: object = -55.0
     V_reset: object = -70.0
     I_e: object = 0.0
+    tau_minus: object = 20.0           # ms, postsynaptic trace of plastic inputs (NEST)
+    tau_minus_triplet: object = 110.0  # ms, second trace (stdp_triplet_synapse)
 
     def check(self, v):
         iaf_checks(self.name, v)

@@ -41,6 +41,8 @@ class Izhikevich(NeuronModel):
     V_th: object = 30.0
     V_min: object = -np.inf
     consistent_integration: object = 1.0
+    tau_minus: object = 20.0           # ms, postsynaptic trace of plastic inputs (NEST)
+    tau_minus_triplet: object = 110.0  # ms, second trace (stdp_triplet_synapse)
 
     def lower(self, v, dt):
         n = v["V_m"].shape[0]

@@ -1,0 +1,127 @@
+"""Plastic synapses (models/synapses.py): the postsynaptic spike history of each target
+neuron and the weight update at each presynaptic spike, as NEST's archiving node and STDP
+connections do.
+
+Postsynaptic side, per local neuron i with plastic inputs (``n_in[i]`` of them): the traces
+``post_state[i] = (K-, K-_triplet, step of the last spike)`` and a circular history of its
+spikes, ``hist_step[i, k]`` with the traces after each (``hist_val[i, k, 0:2]``) and how many
+of its plastic synapses have read it (``hist_acc``); ``hist_meta[i] = (head, length)``.
+An entry is dropped once every plastic synapse has read it and a later one is more than the
+longest delay old (NEST's rule); ``counters[C_HIST_FULL]`` counts full histories, which the
+engine grows before the next step.
+
+Presynaptic side, per plastic segment p (one source row, one projection):
+``pl_state[p] = (K+, K+_triplet, step of the source's last spike)``,
+``pl_meta[p] = (offset of its weights in syn_pw (float64), rule row in rule_par, 1 when its
+spikes go to receptor 1 of a parrot_neuron and are not delivered)``.
+"""
+import math
+
+import numba as nb
+import numpy as np
+
+from ..models.synapses import STDP, STDP_PL_HOM
+
+C_HIST_FULL = 5  # index in the engine's counters
+
+
+@nb.njit(cache=True)
+def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist_step, hist_val, hist_acc,
+               hist_meta, counters):
+    """Archive the spike of neuron i in step t (after pruning what no synapse needs)."""
+    if n_in[i] == 0:
+        return
+    cap = hist_step.shape[1]
+    head, length = hist_meta[i, 0], hist_meta[i, 1]
+    was_full = length == cap
+    while length > 1:
+        second = (head + 1) % cap
+        if hist_acc[i, head] >= n_in[i] and t - hist_step[i, second] > max_delay:
+            head = second
+            length -= 1
+        else:
+            break
+    dt_ms = (post_state[i, 2] - t) * h
+    km = post_state[i, 0] * math.exp(dt_ms / post_par[i, 0]) + 1.0
+    kt = post_state[i, 1] * math.exp(dt_ms / post_par[i, 1]) + 1.0
+    post_state[i, 0], post_state[i, 1], post_state[i, 2] = km, kt, t
+    pos = (head + length) % cap
+    hist_step[i, pos] = t
+    hist_val[i, pos, 0] = km
+    hist_val[i, pos, 1] = kt
+    hist_acc[i, pos] = 0
+    length += 1
+    hist_meta[i, 0], hist_meta[i, 1] = head, length
+    counters[C_HIST_FULL] += (length == cap) - was_full
+
+
+@nb.njit(cache=True)
+def plastic_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_meta, rule_par,
+                    syn_pw, post_par, hist_step, hist_val, hist_acc, hist_meta, out_w):
+    """Update the weights of plastic segment p (synapses a..b of the table) for a spike of
+    its source in step t and write them to ``out_w[0:b-a]`` (the weights to deliver)."""
+    ofs, r = pl_meta[p, 0], pl_meta[p, 1]
+    kind = np.int64(rule_par[r, 0])
+    tau_plus = rule_par[r, 1]
+    kplus, kx, t_last = pl_state[p, 0], pl_state[p, 1], pl_state[p, 2]
+    if kind == STDP_PL_HOM or kind == STDP:
+        kx_now = 0.0
+    else:  # triplet: K+_x just before this spike
+        kx_now = kx * math.exp((t_last - t) * h / rule_par[r, 2])
+    cap = hist_step.shape[1]
+    for m in range(a, b):
+        i = syn_target[m]
+        dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
+        w = syn_pw[ofs + m - a]
+        lo, hi = t_last - dd, t - dd
+        head, length = hist_meta[i, 0], hist_meta[i, 1]
+        for k in range(length):  # facilitation: post spikes in (t_last - d, t - d]
+            pos = (head + k) % cap
+            s = hist_step[i, pos]
+            if s <= lo:
+                continue
+            if s > hi:
+                break
+            hist_acc[i, pos] += 1
+            kp = kplus * math.exp((t_last - (s + dd)) * h / tau_plus)
+            w = _facilitate(kind, r, rule_par, w, kp, hist_val[i, pos, 1] - 1.0)
+        kminus = 0.0  # depression: K- just before t - d
+        for k in range(length - 1, -1, -1):
+            pos = (head + k) % cap
+            s = hist_step[i, pos]
+            if s < hi:
+                kminus = hist_val[i, pos, 0] * math.exp((s - hi) * h / post_par[i, 0])
+                break
+        w = _depress(kind, r, rule_par, w, kminus, kx_now)
+        syn_pw[ofs + m - a] = w
+        out_w[m - a] = w
+    pl_state[p, 0] = kplus * math.exp((t_last - t) * h / tau_plus) + 1.0
+    pl_state[p, 1] = kx_now + 1.0
+    pl_state[p, 2] = t
+
+
+@nb.njit(cache=True, inline="always")
+def _facilitate(kind, r, par, w, k, ky):
+    if kind == STDP:  # tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax
+        wmax = par[r, 6]
+        norm = w / wmax + par[r, 2] * (1.0 - w / wmax) ** par[r, 4] * k
+        return norm * wmax if norm < 1.0 else wmax
+    if kind == STDP_PL_HOM:  # tau_plus, lambda, alpha, mu
+        return w + par[r, 2] * w ** par[r, 4] * k
+    # triplet: tau_plus, tau_x, Aplus, Aminus, Aplus_triplet, Aminus_triplet, Wmax; |w|
+    # changes, w keeps the sign of Wmax
+    new_w = abs(w) + k * (par[r, 3] + par[r, 5] * ky)
+    return math.copysign(new_w if new_w < abs(par[r, 7]) else abs(par[r, 7]), par[r, 7])
+
+
+@nb.njit(cache=True, inline="always")
+def _depress(kind, r, par, w, k, kx):
+    if kind == STDP:
+        wmax = par[r, 6]
+        norm = w / wmax - par[r, 3] * par[r, 2] * (w / wmax) ** par[r, 5] * k
+        return norm * wmax if norm > 0.0 else 0.0
+    if kind == STDP_PL_HOM:
+        new_w = w - par[r, 2] * par[r, 3] * w * k
+        return new_w if new_w > 0.0 else 0.0
+    new_w = abs(w) - k * (par[r, 4] + par[r, 6] * kx)
+    return math.copysign(new_w if new_w > 0.0 else 0.0, par[r, 7])
