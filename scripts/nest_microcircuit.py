@@ -117,9 +117,7 @@ FULL_MEAN_RATES = [0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829]
 V0_MEAN = [-68.28, -63.16, -63.33, -63.45, -63.11, -61.66, -66.72, -61.43]
 V0_STD = [5.36, 4.57, 4.74, 4.94, 4.94, 4.55, 5.46, 4.48]
 
-SCALE = 0.1
-N_SCALING = SCALE
-K_SCALING = SCALE
+SCALE = 0.1  # N_scaling = K_scaling of the reference (--scale)
 PSP_EXC_MEAN = 0.15  # mV
 G = -4.0
 WEIGHT_REL_STD = 0.1
@@ -142,8 +140,10 @@ N_QUANTILES = 200  # quantiles at k / N_QUANTILES, k = 0..N_QUANTILES
 CORR_SAMPLE_PAIRS = 3000  # pairs kept per population and seed (uniform random subsample)
 
 
-def derived_params() -> dict:
-    """All derived network parameters, exactly as the PyNEST example computes them."""
+def derived_params(scale=SCALE, poisson_input=True) -> dict:
+    """All derived network parameters, exactly as the PyNEST example computes them
+    (``network.py`` ``__derive_parameters``) for N_scaling = K_scaling = ``scale``, with the
+    Poisson background or (``poisson_input=False``) the DC that replaces it."""
     import numpy as np
 
     n_full = np.asarray(N_FULL, dtype=float)
@@ -152,9 +152,9 @@ def derived_params() -> dict:
 
     prod = np.outer(n_full, n_full)
     k_full = np.log(1.0 - p) / np.log((prod - 1.0) / prod)  # full-scale synapse numbers
-    num_neurons = np.round(n_full * N_SCALING).astype(int)
-    num_synapses = np.round(k_full * N_SCALING * K_SCALING).astype(int)
-    ext_indegrees = np.round(np.asarray(K_EXT) * K_SCALING).astype(int)
+    num_neurons = np.round(n_full * scale).astype(int)
+    num_synapses = np.round(k_full * scale * scale).astype(int)
+    ext_indegrees = np.round(np.asarray(K_EXT) * scale).astype(int)
 
     c_m, tau_m = NEURON_PARAMS["C_m"], NEURON_PARAMS["tau_m"]
     sub = 1.0 / (TAU_SYN - tau_m)
@@ -169,16 +169,20 @@ def derived_params() -> dict:
     psc_full = psp * psc_over_psp
     psc_ext_full = PSP_EXC_MEAN * psc_over_psp
 
-    dc = np.zeros(n_pops)  # Poisson input is on, so no DC replacing it
-    sq = np.sqrt(K_SCALING)
-    if K_SCALING != 1:
+    # helpers.dc_input_compensating_poisson (full K_ext, unscaled PSC_ext) without Poisson input
+    dc = (np.zeros(n_pops) if poisson_input
+          else BG_RATE * np.asarray(K_EXT) * psc_ext_full * TAU_SYN * 0.001)
+    sq = np.sqrt(scale)
+    if scale != 1:  # helpers.adjust_weights_and_input_to_synapse_scaling
         weight_matrix_mean = psc_full / sq
         weight_ext = psc_ext_full / sq
         indegree_full = k_full / n_full[:, None]
         input_rec = np.sum(psc_full * indegree_full * np.asarray(FULL_MEAN_RATES), axis=1)
-        input_ext = psc_ext_full * np.asarray(K_EXT) * BG_RATE
-        dc = dc + 0.001 * TAU_SYN * (1.0 - sq) * input_rec + 0.001 * TAU_SYN * (1.0 - sq) * input_ext
-    else:  # pragma: no cover - not used here
+        dc = dc + 0.001 * TAU_SYN * (1.0 - sq) * input_rec
+        if poisson_input:
+            input_ext = psc_ext_full * np.asarray(K_EXT) * BG_RATE
+            dc = dc + 0.001 * TAU_SYN * (1.0 - sq) * input_ext
+    else:
         weight_matrix_mean = psc_full
         weight_ext = psc_ext_full
 
@@ -187,7 +191,7 @@ def derived_params() -> dict:
     delay[:, 1::2] = DELAY_INH_MEAN
 
     # the brief's variant (round the full-scale numbers first) for comparison
-    alt = np.round(np.round(k_full) * N_SCALING * K_SCALING).astype(int)
+    alt = np.round(np.round(k_full) * scale * scale).astype(int)
 
     return {
         "num_neurons": num_neurons,
@@ -205,18 +209,18 @@ def derived_params() -> dict:
     }
 
 
-def params_dict() -> dict:
+def params_dict(scale=SCALE, poisson_input=True, t_presim=T_PRESIM) -> dict:
     import numpy as np
 
-    d = derived_params()
+    d = derived_params(scale, poisson_input)
     n = d["num_neurons"]
     return {
         "source": "NEST PyNEST example Potjans_2014 (network_params.py, sim_params.py, helpers.py, "
                   "network.py, NEST 3.x) = PD14 repository network_params.py",
         "populations": POPS,
         "full_num_neurons": N_FULL,
-        "N_scaling": N_SCALING,
-        "K_scaling": K_SCALING,
+        "N_scaling": scale,
+        "K_scaling": scale,
         "num_neurons": n.tolist(),
         "num_neurons_total": int(n.sum()),
         "conn_probs": CONN_PROBS,
@@ -262,12 +266,14 @@ def params_dict() -> dict:
         "delay_poisson_ms": DELAY_POISSON,
         "full_mean_rates_hz": FULL_MEAN_RATES,
         "dc_amp_pA": d["dc_amp"].tolist(),
-        "dc_amp_note": "I_e of every neuron: compensation for K_scaling < 1 "
+        "background": "poisson" if poisson_input else "dc",
+        "dc_amp_note": "I_e of every neuron: the DC replacing the Poisson input (dc "
+                       "background), plus the compensation for K_scaling < 1 "
                        "(recurrent + Poisson input), helpers.adjust_weights_and_input_to_synapse_scaling",
         "thalamic_input": False,
         "dc_stimulus": False,
         "dt_ms": DT,
-        "t_presim_ms": T_PRESIM,
+        "t_presim_ms": t_presim,
         "rng": "nest.rng_seed = seed (NEST default rng_type)",
         "analysis": {
             "rate": "spike count in (t_presim, t_presim + t_sim] / (t_sim / 1000)",
@@ -339,7 +345,8 @@ def population_stats(times, senders, first_id, n, t0, t_sim, rng):
     return rates, np.asarray(cvs), corr, int(k)
 
 
-def run_one(seed: int, threads: int, t_sim: float) -> dict:
+def run_one(seed: int, threads: int, t_sim: float, scale=SCALE, poisson_input=True,
+            t_presim=T_PRESIM) -> dict:
     """Build and simulate one network in this process; return the full per-seed record."""
     import nest
     import numpy as np
@@ -348,7 +355,7 @@ def run_one(seed: int, threads: int, t_sim: float) -> dict:
         nest.verbosity = nest.VerbosityLevel.ERROR
     else:  # pragma: no cover - older NEST
         nest.set_verbosity("M_ERROR")
-    d = derived_params()
+    d = derived_params(scale, poisson_input)
     nest.ResetKernel()
     nest.set(resolution=DT, rng_seed=seed, local_num_threads=threads, print_time=False)
 
@@ -359,10 +366,11 @@ def run_one(seed: int, threads: int, t_sim: float) -> dict:
         pop.set(dict(NEURON_PARAMS, I_e=float(d["dc_amp"][i])))
         pop.set(V_m=nest.random.normal(mean=V0_MEAN[i], std=V0_STD[i]))
         pops.append(pop)
-    recorders = nest.Create("spike_recorder", len(POPS), params={"start": T_PRESIM})
-    poisson = nest.Create("poisson_generator", len(POPS))
-    for i in range(len(POPS)):
-        poisson[i].set(rate=float(d["poisson_rates"][i]))
+    recorders = nest.Create("spike_recorder", len(POPS), params={"start": t_presim})
+    if poisson_input:
+        poisson = nest.Create("poisson_generator", len(POPS))
+        for i in range(len(POPS)):
+            poisson[i].set(rate=float(d["poisson_rates"][i]))
 
     for i, target in enumerate(pops):
         for j, source in enumerate(pops):
@@ -380,23 +388,25 @@ def run_one(seed: int, threads: int, t_sim: float) -> dict:
             nest.Connect(source, target, {"rule": "fixed_total_number", "N": n_syn,
                                           "allow_autapses": True, "allow_multapses": True}, syn)
     for i, target in enumerate(pops):
-        nest.Connect(poisson[i], target, {"rule": "all_to_all"},
-                     {"synapse_model": "static_synapse", "weight": float(d["weight_ext"]),
-                      "delay": DELAY_POISSON})
+        if poisson_input:
+            nest.Connect(poisson[i], target, {"rule": "all_to_all"},
+                         {"synapse_model": "static_synapse", "weight": float(d["weight_ext"]),
+                          "delay": DELAY_POISSON})
         nest.Connect(target, recorders[i])
     nest.Prepare()
     nest.Cleanup()
     build_s = time.perf_counter() - t_start
 
     t_start = time.perf_counter()
-    nest.Simulate(T_PRESIM)
+    if t_presim > 0:
+        nest.Simulate(t_presim)
     presim_s = time.perf_counter() - t_start
     t_start = time.perf_counter()
     nest.Simulate(t_sim)
     sim_s = time.perf_counter() - t_start
 
     n_conn = int(nest.GetKernelStatus("num_connections"))
-    n_expected = int(d["num_synapses"].sum()) + 2 * int(d["num_neurons"].sum())
+    n_expected = int(d["num_synapses"].sum()) + (2 if poisson_input else 1) * int(d["num_neurons"].sum())
     if n_conn != n_expected:
         raise RuntimeError(f"unexpected number of connections {n_conn} != {n_expected}")
 
@@ -406,12 +416,12 @@ def run_one(seed: int, threads: int, t_sim: float) -> dict:
         ev = recorders[i].get("events")
         times = np.asarray(ev["times"], dtype=float)
         senders = np.asarray(ev["senders"], dtype=np.int64)
-        keep = (times > T_PRESIM) & (times <= T_PRESIM + t_sim)
+        keep = (times > t_presim) & (times <= t_presim + t_sim)
         times, senders = times[keep], senders[keep]
         n = len(pops[i])
         rng = np.random.default_rng([seed, i])
         rates, cvs, corr, k = population_stats(times, senders, int(pops[i][0].global_id), n,
-                                               T_PRESIM, t_sim, rng)
+                                               t_presim, t_sim, rng)
         out["populations"][name] = {
             "n": n,
             "n_spikes": int(times.size),
@@ -449,7 +459,8 @@ def _round_list(values, ndigits):
     return out
 
 
-def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str) -> dict:
+def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str, scale=SCALE,
+             poisson_input=True, t_presim=T_PRESIM) -> dict:
     import numpy as np
 
     probs = np.arange(N_QUANTILES + 1) / N_QUANTILES
@@ -502,8 +513,8 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str) ->
     return {
         "generator": GENERATOR,
         "nest_version": nest_version,
-        "scale": SCALE,
-        "t_presim_ms": T_PRESIM,
+        "scale": scale,
+        "t_presim_ms": t_presim,
         "t_sim_ms": t_sim,
         "dt": DT,
         "threads": threads,
@@ -519,7 +530,7 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str) ->
                            "between_seed_ks_corr_sample holds the KS distances of these "
                            "subsamples between seeds, for comparisons made on subsamples",
         },
-        "params": params_dict(),
+        "params": params_dict(scale, poisson_input, t_presim),
         "seeds": seeds,
         "between_seed_ks_pairs": [[runs[a]["seed"], runs[b]["seed"]]
                                   for a in range(len(runs)) for b in range(a + 1, len(runs))],
@@ -530,15 +541,24 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str) ->
 
 
 def main(argv=None):
-    def jsonl_option(ap):
+    def options(ap):
         ap.add_argument("--jsonl", default=None, help="also append the raw worker lines to this file")
+        ap.add_argument("--scale", type=float, default=SCALE, help="N_scaling = K_scaling")
+        ap.add_argument("--background", choices=["poisson", "dc"], default="poisson",
+                        help="Poisson background or the DC replacing it (poisson_input=False)")
+        ap.add_argument("--t-presim", type=float, default=T_PRESIM,
+                        help="warm-up (ms) before the recorded --t-sim")
 
     args = nest_seeds.parse("Potjans & Diesmann (2014) microcircuit reference run in NEST",
-                            [1, 2, 3, 4, 5], 2, 5000.0, argv, extra=jsonl_option)
+                            [1, 2, 3, 4, 5], 2, 5000.0, argv, extra=options)
+    config = {"scale": args.scale, "poisson_input": args.background == "poisson",
+              "t_presim": args.t_presim}
     if args.worker:
-        return nest_seeds.worker(run_one, args)
+        return nest_seeds.worker(run_one, args, **config)
     runs = []
-    for line in nest_seeds.seed_lines(__file__, args):
+    extra_argv = ["--scale", repr(args.scale), "--background", args.background,
+                  "--t-presim", repr(args.t_presim)]
+    for line in nest_seeds.seed_lines(__file__, args, extra_argv):
         if args.jsonl:
             with open(args.jsonl, "a") as fh:
                 fh.write(line + "\n")
@@ -549,7 +569,7 @@ def main(argv=None):
               f"sim {r['sim_s']:.1f} s; {rates}", file=sys.stderr, flush=True)
 
     import nest  # only for the version string (prints NEST's banner to stdout)
-    result = assemble(runs, args.t_sim, args.threads, nest.__version__)
+    result = assemble(runs, args.t_sim, args.threads, nest.__version__, **config)
     text = _fmt(result) + "\n"
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

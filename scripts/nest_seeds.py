@@ -3,6 +3,9 @@
     args = parse(description, seeds, threads, t_sim)      # --seeds --threads --t-sim --out
     if args.worker: worker(run_one, args) and return       # one seed: a JSON line, printed last
     for line in seed_lines(__file__, args): ...            # the workers' JSON lines, in order
+
+A script with options of its own (``extra``) passes them to its workers as ``extra_argv``
+and to ``run_one`` as keyword arguments (``worker(run_one, args, **options)``).
 """
 import argparse
 import json
@@ -23,18 +26,18 @@ def parse(description, seeds, threads, t_sim, argv=None, extra=None):
     return ap.parse_args(argv)
 
 
-def worker(run_one, args):
+def worker(run_one, args, **options):
     """Run the single seed in this process; its JSON line is the last line of stdout."""
-    run = run_one(args.seeds[0], args.threads, args.t_sim)
+    run = run_one(args.seeds[0], args.threads, args.t_sim, **options)
     sys.stdout.flush()
     print(json.dumps(run))
 
 
-def seed_lines(script, args):
+def seed_lines(script, args, extra_argv=()):
     """Run ``script --worker`` once per seed (fresh kernel, own peak memory); yield the JSON
     line each prints last."""
     for seed in args.seeds:
         cmd = [sys.executable, os.path.abspath(script), "--worker", "--seeds", str(seed),
-               "--threads", str(args.threads), "--t-sim", repr(args.t_sim)]
+               "--threads", str(args.threads), "--t-sim", repr(args.t_sim), *extra_argv]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True)
         yield [ln for ln in proc.stdout.splitlines() if ln.strip()][-1]

@@ -12,7 +12,11 @@ fixed_total_number (multapses and autapses allowed); PSCs from a mean PSP of 0.1
 
 Scaling (``scale`` < 1 scales neurons and in-degrees): synapse numbers x scale^2 (N and K),
 weights / sqrt(K_scaling), and a DC current compensating the missing mean input, computed
-from the full-scale rates, as the original example does.
+from the full-scale rates, as the original example does.  With the DC background
+(``poisson_input=False``) that compensation leaves every population's DC below rheobase
+(375 pA) at scale 0.05: only the neurons that start above threshold fire, once, and the
+network stays silent, as NEST's example does (tests/unit/test_microcircuit.py); from about
+scale 0.1 some populations' DC exceeds rheobase, and at full scale all do.
 """
 import numpy as np
 

@@ -50,3 +50,38 @@ def test_normal_redraw_stays_inside_and_keeps_the_truncated_mean():
     from math import erf, exp, pi, sqrt
     phi, cdf = exp(-z * z / 2) / sqrt(2 * pi), 0.5 * (1 + erf(z / sqrt(2)))
     assert v.mean() == pytest.approx(0.75 + 0.375 * phi / (1 - cdf), abs=0.003)
+
+
+def test_dc_background_at_scale_005_is_subthreshold_as_in_nest():
+    """The DC that replaces the Poisson background (PD14's poisson_input=False) is NEST's
+    dc_input_compensating_poisson plus the K_scaling compensation, which assumes the
+    full-scale rates: at scale 0.05 every population's DC lies below rheobase, so only the
+    neurons that start above threshold fire, once, in the first step, and the network stays
+    silent (mean rate ~0.01 Hz over 200 ms).  NEST 3.10 does the same
+    (tests/data/nest_microcircuit_dc_scale005.json: scripts/nest_microcircuit.py --seeds 55
+    --scale 0.05 --background dc --t-presim 0 --t-sim 200); at full scale the DC lies above
+    rheobase."""
+    import json
+    from math import erfc, sqrt
+    from pathlib import Path
+
+    from distsim.examples.microcircuit import NEURON, V0_MEAN, V0_STD
+    ref = json.loads((Path(__file__).parents[1] / "data"
+                      / "nest_microcircuit_dc_scale005.json").read_text())
+    net = microcircuit(scale=0.05, poisson_input=False)
+    i_e = [net.populations[p].model.I_e for p in POPULATIONS]
+    assert i_e == pytest.approx(ref["params"]["dc_amp_pA"], rel=1e-12)
+    rheobase = NEURON["C_m"] * (NEURON["V_th"] - NEURON["E_L"]) / NEURON["tau_m"]
+    full = microcircuit(scale=1.0, poisson_input=False)
+    assert max(i_e) < rheobase < min(full.populations[p].model.I_e for p in POPULATIONS)
+    # neurons starting above threshold: expected count and the spikes of both simulators
+    sizes = [net.populations[p].size for p in POPULATIONS]
+    expected = sum(n * 0.5 * erfc((NEURON["V_th"] - m) / (s * sqrt(2)))
+                   for n, m, s in zip(sizes, V0_MEAN, V0_STD))
+    sim = Simulation(net)
+    sim.run(200.0)
+    steps, _ = sim.spike_steps()
+    nest_spikes = sum(p["n_spikes"] for p in ref["seeds"][0]["populations"].values())
+    assert np.all(steps == 1)
+    for count in (steps.size, nest_spikes):
+        assert abs(count - expected) < 3 * sqrt(expected)
