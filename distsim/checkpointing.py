@@ -39,7 +39,7 @@ def start_run(args):
                                            "state": args.state, "background": args.background,
                                            "t_sim": args.t_sim}, args.dt, args.seed)
         _check_t_sim(args.t_sim, net.dt)
-        _check_memory(net, args.balancer)
+        _check_memory(net, args.balancer, store=not args.no_store)
         default_store = f"{os.path.splitext(os.path.basename(args.example))[0]}.zarr"
         store = None if args.no_store else (args.store or default_store)
         plan = {"example": args.example, "order": args.order, "scale": args.scale,
@@ -92,9 +92,10 @@ def build_network(example, options, dt, seed):
                       f"or NIR graph (.nir)")
 
 
-def _check_memory(net, balancer):
-    """Refuse, before building, a network whose estimated memory per rank exceeds what this
-    machine has per rank (distsim/inspect.py explains the estimate)."""
+def _check_memory(net, balancer, store):
+    """Refuse, before building, a network whose estimated memory per rank (of a run that
+    writes a run store when ``store``) exceeds what this machine has per rank
+    (distsim/memory.py explains the estimate)."""
     import psutil
 
     from .inspect import describe, ranks_needed
@@ -102,12 +103,14 @@ def _check_memory(net, balancer):
     size = int(os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "1")) or 1)
     local = int(os.environ.get("MPI_LOCALNRANKS", "1") or 1)
     available = psutil.virtual_memory().available / max(local, 1)
-    need = max(r["memory_estimate_bytes"] for r in describe(net, size, balancer)["per_rank"])
+    per_rank = describe(net, size, balancer, store=store)["per_rank"]
+    need = max(r["memory_estimate_bytes"] for r in per_rank)
     if need > available:
+        n = ranks_needed(net, available, balancer, store)
         raise ConfigError(
-            f"distsim run: the network needs about {need / 1e9:.1f} GB per rank on {size} "
-            f"rank(s) but {available / 1e9:.1f} GB are available per rank; run it on at least "
-            f"{ranks_needed(net, available, balancer)} ranks (see distsim inspect)")
+            f"distsim run: the network needs about {need / 1e9:.2f} GB per rank on {size} "
+            f"rank(s) but {available / 1e9:.2f} GB are available per rank; run it on at least "
+            f"{n} ranks with {available / 1e9:.2f} GB each (see distsim inspect --ranks {n})")
 
 
 def _check_t_sim(t_sim, dt):

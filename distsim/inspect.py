@@ -1,13 +1,9 @@
 """What a network will cost, before anything is built: ``distsim inspect`` and ``distsim
 partition``.
 
-Expected synapses come from each rule's expected in-degree.  The memory estimate per rank is
-calibrated on measured builds (Brunel order 2500: 0.65 GB peak for 15.6 M synapses):
-
-    bytes = BASE + synapses * (BUILD_BYTES_PER_SYNAPSE + stored bytes per synapse)
-            + neurons * BYTES_PER_NEURON (state, parameters and ring buffers)
-
-where the build term covers the temporary arrays of generation and CSR assembly.  Expected
+Expected synapses come from each rule's expected in-degree.  The memory estimate per rank
+adds up the arrays the rank will hold, with their types, at the build's peak
+(distsim/memory.py; scripts/check_memory_estimate.py compares it with measured peaks).  Expected
 spike traffic (``partition.balancers.expected_traffic``) assumes sources spread their targets
 uniformly over the target population; a spike is sent once to each other rank it reaches.
 """
@@ -15,14 +11,10 @@ import math
 
 import numpy as np
 
-from .distributions import is_distribution, varies_per_synapse
+from .distributions import is_distribution
+from .memory import rank_memory
 from .partition import get_balancer
 from .partition.balancers import expected_indegree, expected_traffic, expected_work
-
-BASE_BYTES = 250e6               # interpreter, numpy, numba and compiled kernels
-BUILD_BYTES_PER_SYNAPSE = 26.0   # generation and assembly temporaries (measured peak)
-BYTES_PER_NEURON = 600.0
-
 
 def expected_synapses(network):
     """Expected synapse count of each projection (name -> float)."""
@@ -38,29 +30,15 @@ def smallest_delay_ms(network):
     return max(min(lows), network.dt)
 
 
-def drawn_bytes_per_synapse(network, n_syn):
-    """Mean bytes per synapse of per-synapse weights (float32) and delays (uint8)."""
-    total = sum(n_syn.values()) or 1.0
-    return sum(n_syn[p.name] * (4 * varies_per_synapse(p.weight) + varies_per_synapse(p.delay))
-               for p in network.projections) / total
-
-
-def describe(network, n_ranks=1, balancer="block", rates=None):
-    """A dict: sizes, expected synapses, smallest delay, memory per rank, warnings, and the
-    partition (neurons, work share and expected spike sends per rank)."""
+def describe(network, n_ranks=1, balancer="block", rates=None, store=True):
+    """A dict: sizes, expected synapses, smallest delay, memory per rank (of a run that
+    writes a run store when ``store``), warnings, and the partition (neurons, work share and
+    expected spike sends per rank)."""
     dec = get_balancer(balancer)(network, n_ranks)
     work = expected_work(network, rates)
     n_syn = expected_synapses(network)
     per_rank_neurons = dec.counts()
-    per_rank_syn = np.zeros(n_ranks)
-    for p in network.projections:
-        tgt = network.populations[p.target]
-        share = np.bincount(dec.rank_of[tgt.first_gid:tgt.first_gid + tgt.size],
-                            minlength=n_ranks) / max(tgt.size, 1)
-        per_rank_syn += share * n_syn[p.name]
-    drawn = drawn_bytes_per_synapse(network, n_syn)
-    memory = [BASE_BYTES + s * (BUILD_BYTES_PER_SYNAPSE + (2 if n <= 2 ** 16 else 4) + drawn)
-              + n * BYTES_PER_NEURON for s, n in zip(per_rank_syn, per_rank_neurons)]
+    memory = rank_memory(network, dec, n_syn, store)
     work_per_rank = np.bincount(dec.rank_of, weights=work, minlength=n_ranks)
     traffic = expected_traffic(network, dec.rank_of, n_ranks, rates)
     sends = traffic.sum(axis=1) - np.diag(traffic)
@@ -78,8 +56,9 @@ def describe(network, n_ranks=1, balancer="block", rates=None):
         "synapses_expected": float(sum(n_syn.values())), "smallest_delay_ms": d, "dt_ms": network.dt,
         "ranks": n_ranks, "balancer": dec.name,
         "per_rank": [{"rank": r, "neurons": int(per_rank_neurons[r]),
-                      "synapses_expected": float(per_rank_syn[r]),
-                      "memory_estimate_bytes": float(memory[r]),
+                      "synapses_expected": float(memory[r]["synapses"]),
+                      "memory_estimate_bytes": float(memory[r]["total"]),
+                      "memory_parts_bytes": {k: float(v) for k, v in memory[r]["parts"].items()},
                       "work_share": float(work_per_rank[r] / max(work_per_rank.sum(), 1e-300)),
                       "spike_sends_per_s_expected": float(sends[r])} for r in range(n_ranks)],
         "imbalance": float(work_per_rank.max() / max(work_per_rank.mean(), 1e-300)),
@@ -87,10 +66,10 @@ def describe(network, n_ranks=1, balancer="block", rates=None):
     }
 
 
-def ranks_needed(network, available_bytes, balancer="block"):
+def ranks_needed(network, available_bytes, balancer="block", store=True):
     """Smallest rank count whose largest per-rank memory estimate fits ``available_bytes``."""
     for n in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024):
-        if max(r["memory_estimate_bytes"] for r in describe(network, n, balancer)["per_rank"]) \
-                <= available_bytes:
+        per_rank = describe(network, n, balancer, store=store)["per_rank"]
+        if max(r["memory_estimate_bytes"] for r in per_rank) <= available_bytes:
             return n
     return math.inf

@@ -1,0 +1,127 @@
+"""Peak memory of one rank, estimated before anything is built from the arrays it will hold.
+
+Per rank, with the expected local synapses of each projection (share of its targets on the
+rank times its expected synapse count), ``n`` local neurons and ``ns`` ring slots (longest
+expected delay + 1):
+
+    peak = process baseline (+ MPI, + run store)
+         + decomposition of every gid (rank int32, local index int64)
+         + synapse table: per synapse its target (uint16 up to 65,536 local neurons, else
+           uint32), a float32 weight where drawn and a uint8 / uint16 delay where drawn;
+           per segment (source x projection with a local target) 32 + 4 + 1 bytes; per row
+           (source gid with a local target) 8 + 8 + 16 bytes
+         + neuron state and parameters (float64 rows of models/base.py)
+         + max(build temporaries, run arrays)
+
+The build temporaries are one chunk of generated synapses (connectivity.CHUNK: source and
+target int64, draw counter, drawn weight and delay float64) and a few arrays per source and
+target population; they are freed before the run arrays exist: the ring buffers (int64,
+2 x ns per neuron), DC slots (float64, ns per neuron), per-neuron index and event lists,
+spike buffers, stimuli and routing.  Segments and rows are expected counts: a source with
+on average m synapses onto the rank's targets of a projection has one with probability
+1 - exp(-m).  The longest drawn delay is the distribution's 1 - 1/(k + 1) quantile for k
+local synapses.  The baseline is measured (a process that has run a two-neuron network
+with distsim, numpy and numba loaded): BASE_BYTES; MPI_BYTES more under MPI (mpi4py, MPICH);
+STORE_BYTES more when a run store is written (zarr).  scripts/check_memory_estimate.py
+compares the estimate with measured peaks.
+"""
+import math
+from statistics import NormalDist
+
+import numpy as np
+
+from .connectivity import CHUNK
+from .distributions import LogNormal, Normal, Uniform, is_distribution, varies_per_synapse
+from .models.base import N_PAR_ROWS, N_STATE_ROWS
+from .simulation import _INITIAL_RECORD_CAPACITY
+
+BASE_BYTES = 150e6    # python, numpy, numba, distsim's kernels loaded (measured: 145-151 MB)
+MPI_BYTES = 16e6      # mpi4py and MPICH per rank (measured: 162 vs 145 MB)
+STORE_BYTES = 35e6    # zarr and the store writer (measured: 186 vs 151 MB)
+SEGMENT_BYTES = 32 + 4 + 1   # seg row (int64 x 4), seg_proj (int32), event-driven flag (uint8)
+ROW_BYTES = 8 + 8 + 16       # row_gid, seg_ptr, smallest and largest delay of the row
+DECOMPOSITION_BYTES = 4 + 8  # rank_of (int32) and local index (int64) of every gid
+# per local neuron besides state, parameters and slots: refractory counter (int32), index of
+# its row, gid, spike lists (3 x int64), record flag, send pointer, event-driven step and
+# column (int64)
+NEURON_BYTES = 4 + 8 + 8 + 3 * 8 + 1 + 8 + 2 * 8
+# per local neuron and ring slot: excitatory and inhibitory input (int64), DC (float64),
+# event lists of event-driven neurons (int32 index, uint8 flag)
+SLOT_BYTES = 2 * 8 + 8 + 4 + 1
+# one generated synapse while placed: source and target (int64), draw counter (int64),
+# drawn weight and delay (float64)
+CHUNK_BYTES_PER_SYNAPSE = 2 * 8 + 8 + 2 * 8
+
+
+def _largest(value, k):
+    """Expected largest of k values of a weight or delay (a number, a distribution or an array)."""
+    if isinstance(value, np.ndarray):
+        return float(value.max()) if value.size else 0.0
+    if not is_distribution(value):
+        return float(value)
+    q = NormalDist().inv_cdf(1.0 - 1.0 / (k + 1.0))
+    if isinstance(value, Normal):
+        return min(value.mean + value.std * q, value.high)
+    if isinstance(value, Uniform):
+        return value.high
+    if isinstance(value, LogNormal):
+        return math.exp(value.mu + value.sigma * q)
+    raise TypeError(value)
+
+
+def rank_memory(network, dec, n_syn, store=True):
+    """Estimated peak bytes of each rank of decomposition ``dec`` (a list of dicts: total, its
+    parts, expected synapses, ring slots, rows and segments); ``n_syn`` maps each projection
+    to its expected synapse count; ``store``: the run writes a run store."""
+    n_ranks = dec.n_ranks
+    neurons = dec.counts()
+    share = {}  # population -> fraction of its neurons on each rank
+    for pop in network.populations.values():
+        ranks = dec.rank_of[pop.first_gid:pop.first_gid + pop.size]
+        share[pop.name] = np.bincount(ranks, minlength=n_ranks) / max(pop.size, 1)
+    syn = {p.name: share[p.target] * n_syn[p.name] for p in network.projections}
+    base = BASE_BYTES + (MPI_BYTES if n_ranks > 1 else 0.0) + (STORE_BYTES if store else 0.0)
+    out = []
+    for r in range(n_ranks):
+        n = float(neurons[r])
+        total = sum(s[r] for s in syn.values())
+        stim_delays = [s.delay for s in (*network.poisson_inputs, *network.dc_inputs)]
+        longest = max([_largest(p.delay, syn[p.name][r]) for p in network.projections
+                       if syn[p.name][r] > 0] + stim_delays + [network.dt])
+        ns = math.floor(longest / network.dt + 0.5) + 1
+        drawn_delays = sum(syn[p.name][r] for p in network.projections if varies_per_synapse(p.delay))
+        table = (total * (2 if n <= 2 ** 16 else 4)
+                 + 4 * sum(syn[p.name][r] for p in network.projections if varies_per_synapse(p.weight))
+                 + drawn_delays * (1 if ns <= 2 ** 8 else 2))
+        seg = 0.0
+        per_source = {}  # source population -> expected synapses per source neuron (all its projections)
+        for p in network.projections:
+            size = network.populations[p.source].size
+            m = syn[p.name][r] / max(size, 1)
+            seg += size * -math.expm1(-m)
+            per_source[p.source] = per_source.get(p.source, 0.0) + m
+        rows = sum(network.populations[s].size * -math.expm1(-m) for s, m in per_source.items())
+        table += seg * SEGMENT_BYTES + rows * ROW_BYTES
+        # parameter columns: one per population, one per neuron where a parameter (not an
+        # initial state) is drawn per neuron
+        cols = sum(share[pop.name][r] * pop.size
+                   if any(is_distribution(v) for k, v in pop.model.values().items()
+                          if k not in pop.model.recordables) else 1.0
+                   for pop in network.populations.values() if share[pop.name][r] > 0)
+        state = n * 8 * N_STATE_ROWS + cols * 8 * N_PAR_ROWS
+        sizes = [network.populations[p.source].size + network.populations[p.target].size
+                 for p in network.projections]
+        build = (min(CHUNK, max([s[r] for s in syn.values()] + [0])) * CHUNK_BYTES_PER_SYNAPSE
+                 + 24 * max(sizes + [0]))
+        cap = max(_INITIAL_RECORD_CAPACITY, 2 * n)
+        stim = sum(16 * share[s.target][r] * (len(s.neurons) if s.neurons is not None
+                                               else network.populations[s.target].size)
+                   for s in (*network.poisson_inputs, *network.dc_inputs))
+        run = n * (NEURON_BYTES + ns * SLOT_BYTES) + 4 * 8 * cap + stim
+        parts = {"base": base, "decomposition": DECOMPOSITION_BYTES * dec.n_gids,
+                 "synapse_table": table, "neurons": state, "build_temporaries": build,
+                 "run_arrays": run}
+        peak = (base + parts["decomposition"] + table + state + max(build, run))
+        out.append({"total": peak, "parts": parts, "synapses": total, "ring_slots": ns,
+                    "rows": rows, "segments": seg})
+    return out
