@@ -98,13 +98,14 @@ def grid_neighbours(rank, dims, periodic):
 
 
 def grid_route(src, dst, dims, periodic):
-    """Ranks visited from rank ``src`` to ``dst`` (both excluded: the hops in between and
-    dst), dimension-ordered (first along the rows' index, then the columns'); on a torus
-    each dimension goes the shorter way round."""
+    """Ranks visited from rank ``src`` to ``dst`` (src excluded, dst included),
+    dimension-ordered as hardware/fabric.py routes chips: first along x (the column index),
+    then along y (the row index); on a torus each dimension goes the shorter way round."""
     cur = list(np.unravel_index(src, dims))
     goal = list(np.unravel_index(dst, dims))
     path = []
-    for d, n in enumerate(dims):
+    for d in reversed(range(len(dims))):
+        n = dims[d]
         while cur[d] != goal[d]:
             step = 1 if goal[d] > cur[d] else -1
             if periodic and abs(goal[d] - cur[d]) > n // 2:

@@ -12,9 +12,9 @@ def test_grid_routes_are_dimension_ordered():
     assert rank_grid(4) == (2, 2) and rank_grid(6) == (2, 3) and rank_grid(7) == (1, 7)
     assert grid_neighbours(0, (2, 2), False) == [-1, 2, -1, 1]
     assert grid_neighbours(0, (3, 3), True) == [6, 3, 2, 1]
-    # rows first, then columns; on a torus the shorter way round
-    assert grid_route(0, 8, (3, 3), False) == [3, 6, 7, 8]
-    assert grid_route(0, 8, (3, 3), True) == [6, 8]
+    # x (columns) first, then y (rows); on a torus the shorter way round
+    assert grid_route(0, 8, (3, 3), False) == [1, 2, 5, 8]
+    assert grid_route(0, 8, (3, 3), True) == [2, 8]
     assert grid_route(5, 5, (3, 3), False) == []
 
 
