@@ -19,9 +19,12 @@ _CHUNK_MS = 100.0  # model time between checks for a due checkpoint or a signal
 
 
 def start_run(args):
-    """Build (or restore) the Simulation the CLI arguments describe, and the run plan."""
+    """Build (or restore) the Simulation the CLI arguments describe, and the run plan.  With
+    checkpoints, SIGTERM/SIGUSR1 are caught from here on: one that comes during the build
+    stops the run at its first check."""
     from .simulation import Simulation
 
+    signals = _catch_stop_signals() if args.checkpoint_dir or args.resume else None
     if args.resume:
         meta_path = os.path.join(args.resume, "run.json")
         if not os.path.exists(meta_path):
@@ -36,7 +39,8 @@ def start_run(args):
         plan["checkpoint_dir"] = args.resume
     else:
         net = build_network(args.example, {"order": args.order, "scale": args.scale,
-                                           "state": args.state, "background": args.background,
+                                           "epsilon": args.epsilon, "state": args.state,
+                                           "background": args.background,
                                            "t_sim": args.t_sim}, args.dt, args.seed)
         _check_t_sim(args.t_sim, net.dt)
         _check_memory(net, args.balancer, store=not args.no_store)
@@ -46,7 +50,14 @@ def start_run(args):
                 "background": args.background, "dt": net.dt, "seed": net.seed,
                 "store": os.path.abspath(store) if store else None,
                 "checkpoint_dir": args.checkpoint_dir}
-        sim = Simulation(net, decomposition=args.balancer, backend=args.backend, store=store)
+        decomposition = args.balancer
+        if args.hardware:
+            from .partition import hardware
+            from .comm import default_context
+            decomposition = hardware(net, default_context().size, profile=args.hardware,
+                                     fabric=args.fabric)
+        sim = Simulation(net, decomposition=decomposition, backend=args.backend, store=store,
+                         hardware_counters=bool(args.hardware))
         if args.checkpoint_dir and sim.context.rank == 0:
             os.makedirs(args.checkpoint_dir, exist_ok=True)
             with open(os.path.join(args.checkpoint_dir, "run.json"), "w") as f:
@@ -54,6 +65,7 @@ def start_run(args):
                                                 "store")}, f)
     plan["t_end_ms"] = args.t_sim
     plan["every_s"] = args.checkpoint_every
+    plan["signals"] = signals
     if args.t_sim < sim.t:
         raise ConfigError(f"distsim run --resume: --t-sim {args.t_sim} ms is before the "
                           f"checkpoint's {sim.t} ms; give the model time to reach")
@@ -67,7 +79,8 @@ def build_network(example, options, dt, seed):
     from .modelfile import load_model_file
 
     if example in EXAMPLES:
-        size = {"brunel": {"order": options["order"], "state": options.get("state")},
+        size = {"brunel": {"order": options["order"], "state": options.get("state"),
+                           "epsilon": options.get("epsilon", 0.1)},
                 "microcircuit": {"scale": options["scale"],
                                  "poisson_input": options.get("background", "poisson") == "poisson"},
                 "hpc_benchmark": {"scale": options["scale"]},
@@ -184,9 +197,7 @@ def run_with_checkpoints(sim, plan):
             progress.update()
         progress.update(final=True)
         return False
-    caught = []
-    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum))
-                for sig in (signal.SIGTERM, signal.SIGUSR1)}
+    caught, previous = plan["signals"]
     try:
         last = time.monotonic()
         end_step = sim.step + round(remaining / sim.dt)
@@ -210,6 +221,14 @@ def run_with_checkpoints(sim, plan):
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _catch_stop_signals():
+    """Record SIGTERM and SIGUSR1 instead of dying; (the list they go to, previous handlers)."""
+    caught = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum))
+                for sig in (signal.SIGTERM, signal.SIGUSR1)}
+    return caught, previous
 
 
 def _checkpoint(sim, directory):

@@ -6,7 +6,8 @@ OUT`` (NIR graphs <-> model files).
 and prints a summary ending in the spike digest, the SHA-256 of all recorded spikes as
 sorted (step, gid) pairs, which is equal for equal spike trains on any machine and any
 number of ranks.  Started under ``mpiexec -n N`` (or ``srun``) it uses the N ranks;
-``--ranks N`` starts mpiexec itself on this machine.
+``--ranks N`` starts mpiexec itself on this machine.  ``distsim slurm KIND`` prints a Slurm
+job script (distsim/slurm.py).
 """
 import argparse
 import json
@@ -36,12 +37,15 @@ def _parser():
   mpiexec -n 8 distsim run hpc_benchmark --scale 2
   distsim run --t-sim 600000 --checkpoint-dir ck --checkpoint-every 30min
   distsim run --resume ck --t-sim 600000 --ranks 2
+  distsim run brunel --order 500 --ranks 4 --hardware loihi --fabric mesh:2x2 --backend routed
 exit codes: 0 success, 2 usage or model error, 1 run failure""")
     run.add_argument("example", nargs="?", default="brunel",
                      help=f"an example ({', '.join(sorted(EXAMPLES))}; default brunel), a "
                           f"model file (.toml, .yaml) or a NIR graph (.nir)")
     run.add_argument("--order", type=int, default=2500,
                      help="brunel: network order (NE = 4 order, NI = order; default 2500)")
+    run.add_argument("--epsilon", type=float, default=0.1,
+                     help="brunel: connection probability, in-degree epsilon NE (default 0.1)")
     run.add_argument("--state", default=None, choices=["SR", "AI", "SI_fast", "SI_slow"],
                      help="brunel: one of Brunel's (2000) four states (default: g 5, eta 2 = AI)")
     run.add_argument("--scale", type=float, default=1.0,
@@ -62,6 +66,14 @@ exit codes: 0 success, 2 usage or model error, 1 run failure""")
                      help="spike exchange between ranks (default collective)")
     run.add_argument("--balancer", default="block", choices=sorted(BALANCERS),
                      help="how neurons are distributed over ranks (default block)")
+    run.add_argument("--hardware", default=None, metavar="PROFILE",
+                     help="map the network onto chips of this profile (loihi, loihi2, "
+                          "spinnaker, spinnaker2, truenorth, brainscales2, cpu) with the "
+                          "hardware balancer, count per chip and link, and print the energy "
+                          "and latency report (also written to the store)")
+    run.add_argument("--fabric", default=None, metavar="SPEC",
+                     help="with --hardware: mesh:WxH, torus:WxH, spinnaker:WxH or "
+                          "boards:BxB(mesh:WxH) (default: the smallest square mesh that fits)")
     run.add_argument("--out", "--store", dest="store", default=None, metavar="STORE",
                      help="zarr run store for the recorded spikes (default: EXAMPLE.zarr here)")
     run.add_argument("--no-store", action="store_true", help="keep the spikes in memory only")
@@ -111,6 +123,10 @@ exit codes: 0 success, 2 usage or model error, 1 run failure""")
                     help="leave out spikes before this time (ms), e.g. the transient")
     an.add_argument("--no-plots", action="store_true", help="only the table and summary.json")
 
+    sub.add_parser("slurm", add_help=False,
+                   help="print a Slurm job script: run, chain, scaling, sweep, analyze "
+                        "(distsim slurm --help)")
+
     ex = sub.add_parser("export", help="write a run store's spikes as NEST ASCII or Parquet",
                         formatter_class=fmt, epilog="""examples:
   distsim export brunel.zarr spikes.dat          NEST's ASCII format (sender = gid + 1)
@@ -136,6 +152,54 @@ exit codes: 0 success, 2 unreadable input or one the other format cannot express
                     help="unit of the NIR time constants and delays (default: a read graph's "
                          "metadata time_unit, else s)")
     return parser
+
+
+def _hardware_report(sim, store):
+    """Energy and latency of the run on its chips (collective); rank 0 also writes it to
+    the run store's attributes (``hardware``) and returns it."""
+    from distsim.hardware.counters import chip_counters
+    from distsim.hardware.energy import report
+
+    counters = chip_counters(sim)
+    if sim.context.rank != 0:
+        return None
+    rep = report(counters, sim.decomposition.hardware["profile"])
+    rep["mapping"] = sim.decomposition.hardware
+    rep["counters"] = {k: (v.tolist() if hasattr(v, "tolist") else v)
+                       for k, v in counters.items()}
+    if store:
+        import zarr
+
+        from distsim.store.writer import set_attrs
+        set_attrs(zarr.open_group(store, mode="a"), {"hardware": json.loads(json.dumps(
+            rep, default=float))})
+    return rep
+
+
+def _print_hardware(rep):
+    e, lat = rep["energy"], rep["latency"]
+    m = rep["mapping"]
+
+    def joules(x):
+        return "unknown" if x is None else f"{x:.4g} J"
+
+    print(f"{'hardware':<18} {e['title']} on {m['fabric']}: {m['chips']} chips, "
+          f"{m['cores']} cores ({e['scope']} energy constants)")
+    print(f"{'energy':<18} {joules(e['total_J'])} (known terms {joules(e['known_J'])}); "
+          f"{joules(e['per_synaptic_event_J'])} per synaptic event, "
+          f"{joules(e['per_spike_J'])} per spike")
+    for term, t in e["terms"].items():
+        if t["energy_J"]:
+            share = t["energy_J"] / e["known_J"] if e["known_J"] else 0.0
+            print(f"{'':<18} {term:<22} {t['energy_J']:.4g} J ({100 * share:.1f} %)")
+    if e["unknown_terms"]:
+        print(f"{'':<18} unknown: {', '.join(e['unknown_terms'])}")
+    step = lat["step_s"]
+    print(f"{'latency':<18} " + ("unknown" if step is None else
+          f"{step * 1e6:.3g} us per step, {lat['per_window_s']:.4g} s for the run "
+          f"(compute {lat['compute_per_step_s'] * 1e6:.3g} us, fabric "
+          f"{lat['fabric_per_step_s'] * 1e6:.3g} us, sync {lat['sync_per_step_s'] * 1e6:.3g} "
+          f"us per step)"))
 
 
 def _duration(text):
@@ -219,6 +283,10 @@ def cmd_run(args):
         from .examples.sensor import sensor_report as report
         sensor_report = report(sim, args.t_sim)
         summary["sensor"] = sensor_report
+    hardware_report = None
+    if args.hardware and not args.resume:
+        hardware_report = _hardware_report(sim, plan["store"])
+        summary["hardware"] = hardware_report
     if plan["store"] is not None:
         summary.update(plan["store_summary"](sim))
     if sim.context.rank == 0:
@@ -237,6 +305,8 @@ def cmd_run(args):
             _print_summary(summary)
             if plan["store"]:
                 print(f"{'store':<18} {plan['store']}")
+            if hardware_report:
+                _print_hardware(hardware_report)
             if sensor_report:
                 print(f"{'sensor responses':<18} {sensor_report['responses']} (units of the "
                       f"preferred direction; {sensor_report['null_direction_units']} of the null)")
@@ -343,6 +413,9 @@ def cmd_convert(args):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["slurm"]:  # its own parser: options it does not know go to distsim run
+        from .slurm import main as slurm_main
+        return slurm_main(argv[1:])
     args = _parser().parse_args(argv)
     from distsim.comm import default_context, launched_under_mpi
 

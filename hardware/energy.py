@@ -6,8 +6,8 @@ entry per directed link in ``Fabric.links`` order:
 
     synaptic_ops            chip    events    synaptic events: one per synapse a spike reaches
                                               (counted on the chip of the target neuron)
-    neuron_updates_active   chip    updates   neuron updates of neurons that received input,
-                                              were refractory or spiked in that step
+    neuron_updates_active   chip    updates   neuron updates of neurons that received
+                                              synaptic or external input in that step
     neuron_updates_idle     chip    updates   the other neuron updates (neurons x steps -
                                               active): hardware updates every neuron each step
     spikes                  chip    spikes    spikes emitted by the chip's neurons
