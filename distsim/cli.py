@@ -194,12 +194,14 @@ def _print_hardware(rep):
             print(f"{'':<18} {term:<22} {t['energy_J']:.4g} J ({100 * share:.1f} %)")
     if e["unknown_terms"]:
         print(f"{'':<18} unknown: {', '.join(e['unknown_terms'])}")
+    def micros(x):
+        return "unknown" if x is None else f"{x * 1e6:.3g} us"
+
     step = lat["step_s"]
-    print(f"{'latency':<18} " + ("unknown" if step is None else
-          f"{step * 1e6:.3g} us per step, {lat['per_window_s']:.4g} s for the run "
-          f"(compute {lat['compute_per_step_s'] * 1e6:.3g} us, fabric "
-          f"{lat['fabric_per_step_s'] * 1e6:.3g} us, sync {lat['sync_per_step_s'] * 1e6:.3g} "
-          f"us per step)"))
+    total = "unknown" if step is None else f"{lat['per_window_s']:.4g} s for the run"
+    print(f"{'latency':<18} {micros(step)} per step ({total}): compute "
+          f"{micros(lat['compute_per_step_s'])}, fabric {micros(lat['fabric_per_step_s'])}, "
+          f"sync {micros(lat['sync_per_step_s'])}")
 
 
 def _duration(text):
