@@ -1,7 +1,8 @@
-"""Device synapses: weights held in phase-change memory (PCM), with programming noise,
+"""Device synapses: weights held in phase-change memory (``PCM``), with programming noise,
 conductance drift and read noise, after IBM aihwkit's ``PCMLikeNoiseModel`` (Nandakumar
 et al., ICECS 2019; Joshi et al., Nat. Commun. 11:2473, 2020; constants and formulas in
-/work/shared/reference/hardware.md section 4.1).
+/work/shared/reference/hardware.md section 4.1), or in resistive memory (``RRAM``, after
+aihwkit's ``ReRamWan2022NoiseModel``: see its docstring).
 
 A projection made with ``Network.connect(..., device=PCM())`` stores each weight w in a
 differential pair of conductances, ``w = (g+ - g-) / scale`` with ``scale = g_max / w_max``
@@ -54,19 +55,86 @@ class PCM:
     drift_compensation: bool = False
 
     def __post_init__(self):
-        for name in ("g_max", "prog_noise_scale", "drift_scale", "read_noise_scale"):
-            if not getattr(self, name) >= 0:
-                raise NetworkError(f"PCM: {name} = {getattr(self, name)!r} is negative; use a "
-                                   f"value >= 0")
-        if self.w_max is not None and not self.w_max > 0:
-            raise NetworkError(f"PCM: w_max = {self.w_max!r} is not positive; give the weight "
-                               f"mapped to g_max, or None for the largest |weight|")
+        _check_device(self)
 
     def to_spec(self):
         return {"device": "pcm", **asdict(self)}
 
+    def program(self, x, keys, d):
+        """(programmed conductance, drift exponent) of device d of each pair."""
+        g_t = x * self.g_max
+        noise = self.prog_noise_scale * _sigma_prog(x, self.g_max)
+        g = np.maximum(g_t + noise * normals(keys, 2 * PROG + d), 0.0)
+        return g, _nu(x, keys, 2 * NU + d, self.drift_scale)
 
-DEVICES = {"pcm": PCM}
+    def read(self, programmed, x, age_s, keys, read, d):
+        """Conductance of device d read at ``age_s``: drift, then read noise."""
+        g_prog, nu = programmed
+        t = age_s + T0_S
+        g_t = g_prog * (t / T0_S) ** -nu if t > T0_S else g_prog
+        q = np.minimum(0.0088 / np.maximum(x ** 0.65, 1e-3), 0.2)
+        sigma = self.read_noise_scale * q * np.sqrt(np.log((t + T_READ_S) / (2 * T_READ_S)))
+        return np.maximum(g_t + np.abs(g_t) * sigma * normals(keys, 2 * read + d), 0.0)
+
+
+# Wan et al. (Nature 608:504, 2022) RRAM: conductance spread sigma (uS, fitted at g_max =
+# 40 uS) after programming, 4th-order polynomials in x = g_T / g_max, ascending powers, per
+# age (s)
+WAN2022_COEFF = {1.0: (0.348, 16.030, -43.853, 45.393, -16.815),
+                 86400.0: (0.701, 22.086, -50.773, 47.095, -16.458),
+                 172800.0: (0.782, 20.274, -43.507, 37.062, -11.934)}
+
+
+@dataclass(frozen=True)
+class RRAM:
+    """An RRAM differential pair per synapse after aihwkit's ``ReRamWan2022NoiseModel``
+    (hardware.md section 4.2): at age t (1 s, 1 day or 2 days, the ages Wan et al.
+    measured) each device's conductance is g_T + prog_noise_scale * sigma_t(x) * N(0, 1)
+    with sigma_t the measured polynomial in x = g_T / g_max (uS, scaled by g_max / 40 uS,
+    the explicit reference aihwkit intends), clipped to [0, g_max]; the N(0, 1) of a device
+    is drawn once (its offset grows with the spread), and every read adds
+    ``read_noise_scale`` x 1 % of g_max (aihwkit's forward w_noise = 0.01).  No drift."""
+    g_max: float = 40.0
+    w_max: object = None
+    prog_noise_scale: float = 1.0
+    read_noise_scale: float = 1.0
+    drift_compensation: bool = False
+
+    def __post_init__(self):
+        _check_device(self)
+
+    def to_spec(self):
+        return {"device": "rram", **asdict(self)}
+
+    def program(self, x, keys, d):
+        return normals(keys, 2 * PROG + d)
+
+    def read(self, offset, x, age_s, keys, read, d):
+        ages = sorted(WAN2022_COEFF)
+        age = min(ages, key=lambda a: abs(a - max(age_s, 1.0)))
+        if abs(age - max(age_s, 1.0)) > 1e-6 * age:
+            raise NetworkError(f"RRAM: age {age_s} s was not measured; Wan et al. (2022) give "
+                               f"the spread at {', '.join(f'{a:g}' for a in ages)} s; use one "
+                               f"of them (0 counts as 1 s)")
+        sigma = sum(c * x ** k for k, c in enumerate(WAN2022_COEFF[age]))  # uS at 40 uS
+        g = x * self.g_max + self.prog_noise_scale * sigma * (self.g_max / 40.0) * offset
+        g = g + self.read_noise_scale * 0.01 * self.g_max * normals(keys, 2 * read + d)
+        return np.clip(g, 0.0, self.g_max)
+
+
+DEVICES = {"pcm": PCM, "rram": RRAM}
+
+
+def _check_device(device):
+    """Non-negative constants and scales, a positive w_max (or None)."""
+    name = type(device).__name__
+    for field in device.__dataclass_fields__:
+        value = getattr(device, field)
+        if field not in ("w_max", "drift_compensation") and not value >= 0:
+            raise NetworkError(f"{name}: {field} = {value!r} is negative; use a value >= 0")
+    if device.w_max is not None and not device.w_max > 0:
+        raise NetworkError(f"{name}: w_max = {device.w_max!r} is not positive; give the "
+                           f"weight mapped to g_max, or None for the largest |weight|")
 
 
 def device_from_spec(spec, where):
@@ -126,36 +194,26 @@ def normals(keys, counter):
 
 class DeviceState:
     """The programmed pairs of one device projection on this rank: synapse indices into
-    the weight array, keys, programmed conductances and drift exponents of both devices."""
+    the weight array, per synapse a random-stream key, and per device of the pair (0: the
+    weight's, 1: the other) the target x = g_T / g_max and what ``device.program`` keeps."""
 
     def __init__(self, device, seed, projection, index, weights, source, target, w_max):
         order = np.lexsort((target, source))  # pairs together, generation order kept
         self.device, self.index = device, index
         self.scale = device.g_max / w_max
-        g_target = np.abs(weights) * self.scale
         self.positive = weights >= 0
         self.keys = np.empty(index.size, np.uint64)
         self.keys[order] = device_keys(seed, stream_id(projection), source[order], target[order])
-        self.g_prog, self.nu, self.x = [], [], []
-        for d, g_t in enumerate((g_target, np.zeros_like(g_target))):
-            x = np.minimum(g_t / device.g_max, 1.0)
-            self.x.append(x)
-            noise = device.prog_noise_scale * _sigma_prog(x, device.g_max)
-            self.g_prog.append(np.maximum(g_t + noise * normals(self.keys, 2 * PROG + d), 0.0))
-            self.nu.append(_nu(x, self.keys, 2 * NU + d, device.drift_scale))
+        x_weight = np.minimum(np.abs(weights) * self.scale / device.g_max, 1.0)
+        self.x = (x_weight, np.zeros_like(x_weight))
+        self.programmed = [device.program(x, self.keys, d) for d, x in enumerate(self.x)]
         self.reads = 0
 
     def weights_at(self, age_s):
         """Weights of a new read of every device at age ``age_s`` (s) after programming."""
-        dev = self.device
-        t = age_s + T0_S
         read = READ0 + self.reads
         self.reads += 1
-        g = []
-        for d, (g_prog, nu, x) in enumerate(zip(self.g_prog, self.nu, self.x)):
-            g_t = g_prog * (t / T0_S) ** -nu if t > T0_S else g_prog
-            q = np.minimum(0.0088 / np.maximum(x ** 0.65, 1e-3), 0.2)
-            sigma = dev.read_noise_scale * q * np.sqrt(np.log((t + T_READ_S) / (2 * T_READ_S)))
-            g.append(np.maximum(g_t + np.abs(g_t) * sigma * normals(self.keys, 2 * read + d), 0.0))
+        g = [self.device.read(prog, x, float(age_s), self.keys, read, d)
+             for d, (prog, x) in enumerate(zip(self.programmed, self.x))]
         w = (g[0] - g[1]) / self.scale
         return np.where(self.positive, w, -w)

@@ -7,7 +7,7 @@ import pytest
 from distsim import FixedIndegree, Network, Simulation
 from distsim.comm import DryRunContext
 from distsim.errors import ConfigError, NetworkError
-from distsim.hardware.devices import PCM
+from distsim.hardware.devices import PCM, RRAM
 
 
 def _net(device, weight=0.5):
@@ -27,7 +27,7 @@ def test_drift_follows_the_power_law_of_each_device():
     w0 = sim.connections()["weight"].astype(float)
     assert np.allclose(w0, 0.5)  # no programming noise: the target weight
     state = sim._devices[0]
-    nu = state.nu[0]
+    nu = state.programmed[0][1]  # (programmed conductance, drift exponent) of each device
     assert 0.049 * 0.5 < nu.mean() < 0.1 and nu.std() > 0  # mu_nu(x = 1) = 0.049
     for age in (3600.0, 86400.0):
         sim.age_devices(age)
@@ -97,3 +97,19 @@ def test_drift_example_changes_activity_and_compensation_restores_it():
     rates = list(drifting.values())
     assert all(b > a for a, b in zip(rates, rates[1:])) and rates[-1] > 1.04 * rates[0]
     assert abs(compensated["1 year"] / compensated["programmed"] - 1.0) < 0.02
+
+
+def test_rram_spread_follows_wan2022_and_only_measured_ages():
+    sim = Simulation(_net(RRAM(w_max=1.0, read_noise_scale=0.0)))  # x = 0.5: 20 uS
+    spread = {}
+    for age in (0.0, 86400.0, 172800.0):
+        sim.age_devices(age)
+        spread[age] = np.std(sim.connections()["weight"] / 0.5)
+    # sigma(x = 0.5) = 2.023 uS at 1 s and 3.909 uS at 1 day: 10 % and 20 % of 20 uS (the
+    # other device, at x = 0 and clipped at 0, adds a little)
+    assert 0.09 < spread[0.0] < 0.12 and 0.18 < spread[86400.0] < 0.23
+    assert spread[172800.0] > spread[0.0]
+    with pytest.raises(NetworkError, match="age 3600.0 s was not measured"):
+        sim.age_devices(3600.0)
+    back = Network.from_dict(json.loads(json.dumps(_net(RRAM()).to_dict())))
+    assert isinstance(back.projections[0].device, RRAM)
