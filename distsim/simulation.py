@@ -18,7 +18,7 @@ import numpy as np
 from . import arrays
 from .connectivity import SEG_START, SEG_WOFS, SEG_WQ, build_synapse_table
 from .distributions import is_distribution
-from .errors import CommunicationError, ConfigError, ModelError, NetworkError
+from .errors import CommunicationError, ConfigError, ModelError, NetworkError, StoreError
 from .kernels import connect as ck
 from .kernels.plasticity import C_HIST_FULL
 from .kernels.engine import (C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES, FIXED_BITS,
@@ -377,6 +377,68 @@ class Simulation:
         out[b] = w[listed][a]
         return out
 
+    def plastic_state(self):
+        """This rank's plastic state keyed independently of the partition: per synapse
+        (projection, source gid, target gid, occurrence of the pair) and weight; per
+        presynaptic segment (projection, source gid) and (K+, K+_triplet, last spike step);
+        per target neuron its gid, traces and spike history (step, K-, K-_triplet, reads),
+        oldest first.  ``load_plastic_state`` puts such parts back on any partition."""
+        tb = self.table
+        seg_ids = np.flatnonzero(self.seg_plastic >= 0)
+        seg_ids = seg_ids[np.argsort(self.seg_plastic[seg_ids])]  # in plastic-segment order
+        proj = tb.seg_proj[seg_ids].astype(np.int64)
+        src = tb.row_gid[np.searchsorted(tb.seg_ptr, seg_ids, side="right") - 1]
+        start, stop = tb.seg[seg_ids, SEG_START], tb.seg[seg_ids + 1, SEG_START]
+        n = stop - start
+        syn = np.concatenate([np.arange(a, b) for a, b in zip(start, stop)] or [np.empty(0, int)])
+        keys = np.stack([np.repeat(proj, n), np.repeat(src, n),
+                         self.local_gid[tb.syn_target[syn].astype(np.int64)],
+                         np.zeros(syn.size, np.int64)], 1)
+        order = np.lexsort((np.arange(syn.size), keys[:, 2], keys[:, 1], keys[:, 0]))
+        same = np.r_[False, (np.diff(keys[order, :3], axis=0) == 0).all(1)]
+        run_start = np.maximum.accumulate(np.where(same, 0, np.arange(syn.size)))
+        keys[order, 3] = np.arange(syn.size) - run_start
+        (_, pl_state, _, _, syn_pw, _, post_state, n_in, hist_step, hist_val, hist_acc,
+         hist_meta, _) = self.plast
+        post = np.flatnonzero(n_in > 0) if n_in.size else np.empty(0, np.int64)
+        cap = hist_step.shape[1]
+        entries = [(hist_meta[i, 0] + np.arange(hist_meta[i, 1])) % cap for i in post]
+        hist = np.concatenate([np.stack([hist_step[i, e], hist_val[i, e, 0], hist_val[i, e, 1],
+                                         hist_acc[i, e]], 1) for i, e in zip(post, entries)]
+                              or [np.empty((0, 4))])
+        return {"syn_key": keys, "syn_w": syn_pw.copy(),
+                "seg_key": np.stack([proj, src], 1), "seg_state": pl_state.copy(),
+                "post_gid": self.local_gid[post], "post_state": post_state[post],
+                "hist_len": hist_meta[post, 1].copy(), "hist": hist}
+
+    def load_plastic_state(self, parts):
+        """Take the plastic state of every part (``plastic_state`` of each rank of a
+        checkpoint) that belongs to this rank's synapses and neurons."""
+        mine = self.plastic_state()
+        cat = {k: np.concatenate([p[k] for p in parts]) for k in mine}
+        syn = _match(mine["syn_key"], cat["syn_key"], "plastic synapse")
+        seg = _match(mine["seg_key"], cat["seg_key"], "plastic presynaptic trace")
+        post = _match(mine["post_gid"][:, None], cat["post_gid"][:, None], "spike history")
+        (_, pl_state, _, _, syn_pw, _, post_state, n_in, _, _, _, _, out_w) = self.plast
+        syn_pw[:] = cat["syn_w"][syn]
+        pl_state[:] = cat["seg_state"][seg]
+        first = np.r_[0, np.cumsum(cat["hist_len"])[:-1]]
+        local = np.flatnonzero(n_in > 0) if n_in.size else np.empty(0, np.int64)
+        lengths = cat["hist_len"][post]
+        cap = max(16, int(2 ** np.ceil(np.log2(lengths.max(initial=1) + 1))))
+        hist_step = np.zeros((n_in.size, cap), np.int64)
+        hist_val = np.zeros((n_in.size, cap, 2))
+        hist_acc = np.zeros((n_in.size, cap), np.int64)
+        hist_meta = np.zeros((n_in.size, 2), np.int64)
+        for i, j, length in zip(local, post, lengths):
+            h = cat["hist"][first[j]:first[j] + length]
+            hist_step[i, :length], hist_acc[i, :length] = h[:, 0], h[:, 3]
+            hist_val[i, :length] = h[:, 1:3]
+            hist_meta[i, 1] = length
+            post_state[i] = cat["post_state"][j]
+        self.plast = (*self.plast[:8], hist_step, hist_val, hist_acc, hist_meta, out_w)
+        self.counters[C_HIST_FULL] = 0
+
     def _grow_history(self):
         """Double the capacity of every postsynaptic spike history (none is dropped)."""
         hist_step, hist_val, hist_acc, hist_meta = self.plast[8:12]
@@ -537,10 +599,6 @@ class Simulation:
         """Write the state at the current step to the zarr checkpoint ``path`` (collective).
         ``Simulation.restore`` continues from it on any number of ranks."""
         from distsim.store.checkpoint import write_checkpoint
-        if self.plast[4].size:
-            raise ConfigError("Simulation.checkpoint: the network has plastic synapses, whose "
-                              "weights and traces checkpoints do not hold yet; run it without "
-                              "checkpoints")
         self.flush()
         self._catch_up_event_driven()
         write_checkpoint(self, path)
@@ -835,6 +893,24 @@ class Simulation:
             "digest": self.digest() if digest else None,
             "ranks": ranks if ctx.rank == 0 else None,
         }
+
+
+def _match(local, stored, what):
+    """Index into ``stored`` (rows of int64 keys) of each row of ``local``; every local row
+    must be there once."""
+    if local.shape[0] == 0:
+        return np.empty(0, np.int64)
+    order = np.lexsort(stored.T[::-1])
+    sorted_keys = stored[order]
+    view = np.dtype([(f"k{j}", np.int64) for j in range(stored.shape[1])])
+    s = np.ascontiguousarray(sorted_keys).view(view).ravel()
+    q = np.ascontiguousarray(local.astype(np.int64)).view(view).ravel()
+    pos = np.searchsorted(s, q)
+    ok = (pos < s.size) & (s[np.minimum(pos, s.size - 1)] == q)
+    if not ok.all():
+        raise StoreError(f"checkpoint: {int((~ok).sum())} {what} entries of this rank are "
+                         f"missing; the checkpoint belongs to another network")
+    return order[pos]
 
 
 def _cat(arrays, dtype):

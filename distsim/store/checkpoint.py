@@ -7,6 +7,9 @@
                       refractory int32 [n]   remaining refractory steps
                       input int64 [2, H, n]  fixed-point synaptic input (excitatory,
                                              inhibitory) arriving in steps step+1 .. step+H
+                      plastic_*              plastic synapses' weights, traces and the
+                                             spike histories of their targets, keyed by
+                                             gids (Simulation.plastic_state)
 
 Nothing else is needed: random numbers are keyed by (seed, purpose, gid, step) and so carry
 no state; Poisson and DC input are drawn in the step they arrive; spike sources and
@@ -57,6 +60,8 @@ def write_checkpoint(sim, path):
     g.create_array("state", data=sim.st)
     g.create_array("refractory", data=sim.refr)
     g.create_array("input", data=future)
+    for key, value in sim.plastic_state().items():
+        g.create_array(f"plastic_{key}", data=value)
     ctx.allreduce(0)  # complete on every rank before anyone goes on
 
 
@@ -107,6 +112,10 @@ def load_checkpoint(sim, root, attrs):
     if found != sim.n_local:
         raise StoreError(f"checkpoint: {sim.n_local - found} of this rank's neurons are missing "
                          f"from the checkpoint; it belongs to another network")
+    if sim.plast[4].size:
+        keys = sim.plastic_state().keys()
+        sim.load_plastic_state([{k: np.asarray(root[f"ranks/{name}/plastic_{k}"][:])
+                                 for k in keys} for name in sorted(root["ranks"].group_keys())])
     if sim._devices and attrs.get("device_reads"):  # the same read of the devices again
         for state in sim._devices:
             state.reads = int(attrs["device_reads"]) - 1
