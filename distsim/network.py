@@ -94,6 +94,17 @@ class StateRecorder:
     neurons: object = None
 
 
+@dataclass(frozen=True)
+class WeightRecorder:
+    """Samples a plastic projection every ``interval`` ms: the weights of its synapses onto
+    the target neurons ``neurons`` (indices in the target population), and a histogram of
+    all its weights over the bin edges ``bins``."""
+    projection: str
+    interval: float
+    neurons: tuple
+    bins: tuple
+
+
 def _neuron_subset(neurons, pop, where):
     if neurons is None:
         return None
@@ -116,6 +127,7 @@ class Network:
     dc_inputs: list = field(default_factory=list)
     spike_recorders: list = field(default_factory=list)
     state_recorders: list = field(default_factory=list)
+    weight_recorders: list = field(default_factory=list)
 
     def __post_init__(self):
         if not (isinstance(self.dt, (int, float)) and self.dt > 0):
@@ -371,6 +383,36 @@ class Network:
         self.state_recorders.append(rec)
         return rec
 
+    def record_weights(self, projection, interval=10.0, neurons=(0,), bins=None):
+        """Sample the weights of plastic projection ``projection`` every ``interval`` ms:
+        those onto its target neurons ``neurons`` (indices), and a histogram of all of them
+        over ``bins`` (edges; default 50 bins from 0 to the synapse model's Wmax, or to
+        twice the largest initial weight)."""
+        where = f"WeightRecorder '{projection}'"
+        proj = next((p for p in self.projections if p.name == projection), None)
+        if proj is None or proj.synapse is None:
+            raise NetworkError(
+                f"{where}: no plastic projection of that name; plastic projections: "
+                f"{', '.join(p.name for p in self.projections if p.synapse) or '(none)'}")
+        steps = interval / self.dt
+        if interval <= 0 or abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
+            raise NetworkError(f"{where}: interval {interval} ms is not a positive multiple of "
+                               f"dt = {self.dt} ms")
+        tgt = self.populations[proj.target]
+        idx = _neuron_subset(neurons, tgt, where)
+        if bins is None:
+            top = getattr(proj.synapse, "Wmax", None)
+            if top is None:
+                top = 2.0 * (proj.weight.bounds[1] if hasattr(proj.weight, "bounds")
+                             else float(np.max(proj.weight)))
+            bins = np.linspace(min(0.0, top), max(0.0, top), 51)
+        bins = tuple(float(b) for b in bins)
+        if len(bins) < 2 or any(b >= c for b, c in zip(bins, bins[1:])):
+            raise NetworkError(f"{where}: bins must be at least two increasing edges")
+        rec = WeightRecorder(projection, float(interval), tuple(int(i) for i in idx), bins)
+        self.weight_recorders.append(rec)
+        return rec
+
     # ---------------------------------------------------------------- serialisation
     def to_dict(self):
         """A JSON-serialisable description; ``Network.from_dict`` inverts it."""
@@ -396,6 +438,9 @@ class Network:
             "state_recorders": [{"population": r.population, "variables": list(r.variables),
                                  "interval": r.interval, "neurons": r.neurons}
                                 for r in self.state_recorders],
+            "weight_recorders": [{"projection": r.projection, "interval": r.interval,
+                                  "neurons": list(r.neurons), "bins": list(r.bins)}
+                                 for r in self.weight_recorders],
         }
 
     @classmethod
@@ -416,4 +461,6 @@ class Network:
             net.record_spikes(r["population"], r["neurons"])
         for r in d.get("state_recorders", []):
             net.record_state(r["population"], r["variables"], r["interval"], r["neurons"])
+        for r in d.get("weight_recorders", []):
+            net.record_weights(r["projection"], r["interval"], r["neurons"], r["bins"])
         return net

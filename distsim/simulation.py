@@ -108,6 +108,7 @@ class Simulation:
         self._build_event_driven(event_driven)
         self._build_devices()
         self._build_plasticity()
+        self._build_weight_samplers()
         n_count = self.n_local if hardware_counters else 0
         self.hw_active = arrays.zeros(n_count, np.int64)
         self.hw_spikes = arrays.zeros(n_count, np.int64)
@@ -439,6 +440,30 @@ class Simulation:
         self.plast = (*self.plast[:8], hist_step, hist_val, hist_acc, hist_meta, out_w)
         self.counters[C_HIST_FULL] = 0
 
+    def _build_weight_samplers(self):
+        """Samplers of the weight recorders (after the state samplers, written alike): the
+        local synapses onto the chosen neurons, and the local histogram (the store sums the
+        ranks')."""
+        state = self.plastic_state()
+        names = [p.name for p in self.network.projections]
+        for rec in self.network.weight_recorders:
+            p = names.index(rec.projection)
+            tgt = self.network.populations[self.network.projections[p].target]
+            in_proj = state["syn_key"][:, 0] == p
+            chosen = in_proj & np.isin(state["syn_key"][:, 2],
+                                       tgt.first_gid + np.array(rec.neurons, np.int64))
+            index = np.flatnonzero(chosen)
+            index = index[np.lexsort((state["syn_key"][index, 3], state["syn_key"][index, 1],
+                                      state["syn_key"][index, 2]))]
+            interval = int(round(rec.interval / self.dt))
+            self._samplers.append({"rec": rec, "kind": "weights", "gids": state["syn_key"][index, 2],
+                                   "sources": state["syn_key"][index, 1], "index": index,
+                                   "interval": interval, "steps": [], "values": {"weight": []}})
+            self._samplers.append({"rec": rec, "kind": "histogram",
+                                   "gids": np.arange(len(rec.bins) - 1), "edges": rec.bins,
+                                   "index": np.flatnonzero(in_proj), "interval": interval,
+                                   "steps": [], "values": {"count": []}})
+
     def _grow_history(self):
         """Double the capacity of every postsynaptic spike history (none is dropped)."""
         hist_step, hist_val, hist_acc, hist_meta = self.plast[8:12]
@@ -733,6 +758,14 @@ class Simulation:
 
     def _sample(self, s):
         s["steps"].append(self.step)
+        kind = s.get("kind")
+        if kind == "weights":
+            s["values"]["weight"].append(self.plast[4][s["index"]].copy())
+            return
+        if kind == "histogram":
+            counts = np.histogram(self.plast[4][s["index"]], s["edges"])[0]
+            s["values"]["count"].append(counts.astype(np.float64))
+            return
         for var in s["rec"].variables:
             s["values"][var].append(s["model"].record(var, self.par, self.st, s["idx"], s["cols"]))
 

@@ -63,3 +63,21 @@ def write_plots(out_dir, pops, rates, cv, corr, pop_counts, bin_ms, t0_ms, raste
     ax.legend(fontsize=7)
     save(fig, "population_rate.png")
     return paths
+
+
+def write_weight_plots(out_dir, name, rec):
+    """weights_NAME.png: the weight histogram over time (one column per sample) and the
+    sampled synapses' weights over time (``rec``: run.weights(k)); its path."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    t, edges = rec["times"], rec["edges"]
+    if t.size:
+        extent = (t[0], t[-1] if t.size > 1 else t[0] + 1.0, edges[0], edges[-1])
+        top.imshow(rec["histogram"].T, origin="lower", aspect="auto", extent=extent,
+                   cmap="viridis", interpolation="nearest")
+        bottom.plot(t, rec["weight"][:, :50], lw=0.8)
+    top.set(ylabel="weight", title=f"Projection {name}: weight distribution over time")
+    bottom.set(xlabel="time (ms)", ylabel="weight", title="sampled synapses")
+    path = os.path.join(out_dir, f"weights_{name.replace('>', '').replace('/', '_')}.png")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path

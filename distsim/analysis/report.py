@@ -97,6 +97,10 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
         from .plots import write_plots
         summary["plots"] = write_plots(out_dir, pops, rates, cv, corr, pop_counts,
                                        rate_bin * dt, step0 * dt, raster, dt)
+        from .plots import write_weight_plots
+        for k, wr in enumerate(run.attrs.get("weight_recorders", [])):
+            summary["plots"][f"weights_{k}"] = write_weight_plots(out_dir, wr["projection"],
+                                                                  run.weights(k))
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     return summary

@@ -83,6 +83,24 @@ class RunReader:
         order = np.lexsort((gids, steps))
         return steps[order], gids[order]
 
+    def weights(self, index=0):
+        """Samples of weight recorder ``index``: dict with 'times' (ms), 'source' and 'target'
+        (gids, one per sampled synapse, sorted by target then source) and 'weight'
+        (n_samples, n_synapses); and 'edges' and 'histogram' (n_samples, n_bins: counts of
+        all the projection's weights, summed over ranks)."""
+        k = len(self.attrs["state_recorders"]) + 2 * index
+        parts = [(g[f"state/{k}"], g[f"state/{k + 1}"], int(g.attrs["flushed_samples"][k]))
+                 for g in self.ranks]
+        n = min(m for _, _, m in parts) if parts else 0
+        target = np.concatenate([np.asarray(w["gid"][:]) for w, _, _ in parts])
+        source = np.concatenate([np.asarray(w["source"][:]) for w, _, _ in parts])
+        weight = np.concatenate([np.asarray(w["weight"][:n]) for w, _, _ in parts], axis=1)
+        order = np.lexsort((source, target))
+        return {"times": np.asarray(parts[0][0]["step"][:n]) * self.dt, "source": source[order],
+                "target": target[order], "weight": weight[:, order],
+                "edges": np.asarray(parts[0][1]["edges"][:]),
+                "histogram": sum(np.asarray(h["count"][:n], np.float64) for _, h, _ in parts)}
+
     def states(self, index=0):
         """Samples of state recorder ``index`` over all ranks: dict with 'times' (ms), 'gids'
         and one (n_samples, n_neurons) array per variable, neurons in gid order."""

@@ -64,7 +64,10 @@ class RunWriter:
                     "state_recorders": [{"population": r.population,
                                          "variables": list(r.variables),
                                          "interval": r.interval}
-                                        for r in net.state_recorders]})
+                                        for r in net.state_recorders],
+                    "weight_recorders": [{"projection": r.projection, "interval": r.interval,
+                                          "neurons": list(r.neurons)}
+                                         for r in net.weight_recorders]})
             else:
                 set_attrs(root, {"status": "running", "n_ranks": ctx.size,
                                    "decomposition": sim.decomposition.to_dict()})
@@ -82,7 +85,11 @@ class RunWriter:
             if "step" not in g:
                 g.create_array("step", shape=(0,), dtype="int64", chunks=(CHUNK,))
                 g.create_array("gid", data=np.asarray(s["gids"], np.int64))
-                for var in s["rec"].variables:
+                if "sources" in s:  # weight samples: the synapses' sources
+                    g.create_array("source", data=np.asarray(s["sources"], np.int64))
+                if "edges" in s:  # weight histograms: the bin edges
+                    g.create_array("edges", data=np.asarray(s["edges"], np.float64))
+                for var in s["values"]:
                     g.create_array(var, shape=(0, s["gids"].size), dtype="float32",
                                    chunks=(max(1, CHUNK // max(1, s["gids"].size)),
                                            max(1, s["gids"].size)))
