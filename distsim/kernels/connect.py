@@ -147,8 +147,12 @@ def fixed_total_number(key, c, m, m_stop, src_first, n_src, tgt_first, n_tgt, au
     tgt = np.empty(m_stop - m, np.int64)
     kept = 0
     while m < m_stop:
-        s = uniform_index(key, c, n_src)
         t = uniform_index(key, c + 1, n_tgt)
+        if autapses and multapses and not wanted[t]:  # the source cannot reject the pair
+            c += 2
+            m += 1
+            continue
+        s = uniform_index(key, c, n_src)
         c += 2
         if not autapses and src_first + s == tgt_first + t:
             continue
