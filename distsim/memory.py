@@ -57,6 +57,8 @@ def _largest(value, k):
     """Expected largest of k values of a weight or delay (a number, a distribution or an array)."""
     if isinstance(value, np.ndarray):
         return float(value.max()) if value.size else 0.0
+    if isinstance(value, np.ndarray):  # from_list: one value per synapse
+        return float(value.max(initial=0.0))
     if not is_distribution(value):
         return float(value)
     q = NormalDist().inv_cdf(1.0 - 1.0 / (k + 1.0))
@@ -107,7 +109,8 @@ def rank_memory(network, dec, n_syn, store=True):
         cols = sum(share[pop.name][r] * pop.size
                    if any(is_distribution(v) for k, v in pop.model.values().items()
                           if k not in pop.model.recordables) else 1.0
-                   for pop in network.populations.values() if share[pop.name][r] > 0)
+                   for pop in network.populations.values()
+                   if share[pop.name][r] > 0 and not pop.model.is_source_only)
         state = n * 8 * N_STATE_ROWS + cols * 8 * N_PAR_ROWS
         sizes = [network.populations[p.source].size + network.populations[p.target].size
                  for p in network.projections]
@@ -117,6 +120,8 @@ def rank_memory(network, dec, n_syn, store=True):
         stim = sum(16 * share[s.target][r] * (len(s.neurons) if s.neurons is not None
                                                else network.populations[s.target].size)
                    for s in (*network.poisson_inputs, *network.dc_inputs))
+        stim += sum(16 * share[pop.name][r] * sum(len(t) for t in pop.model.spike_times)
+                    for pop in network.populations.values() if pop.model.is_source_only)
         run = n * (NEURON_BYTES + ns * SLOT_BYTES) + 4 * 8 * cap + stim
         parts = {"base": base, "decomposition": DECOMPOSITION_BYTES * dec.n_gids,
                  "synapse_table": table, "neurons": state, "build_temporaries": build,
