@@ -339,46 +339,36 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
             d = seg[sg, 2]
             wofs = seg[sg, 3]
             events += b - a
-            if seg_plastic[sg] >= 0:
+            plastic = seg_plastic[sg] >= 0
+            if plastic:
                 plastic_weights(seg_plastic[sg], t, a, b, d, syn_target, syn_delay, h, pl_state,
                                 pl_meta, rule_par, syn_pw, post_par, hist_step, hist_val,
                                 hist_acc, hist_meta, out_w)
                 if pl_meta[seg_plastic[sg], 2]:  # receptor 1 of a parrot: nothing arrives
                     continue
-                for m in range(a, b):
-                    dd = d if d > 0 else np.int64(syn_delay[-d - 1 + m - a])
-                    if t + dd <= now:
-                        late += 1
-                    wq = to_fixed(out_w[m - a])
-                    ring[(t + dd) % ns + (0 if wq >= 0 else ns), syn_target[m]] += wq
-            elif seg_lazy[sg]:
-                for m in range(a, b):
-                    if wofs >= 0:
-                        wq = to_fixed(np.float64(syn_weight[wofs + m - a]))
-                    dd = d if d > 0 else np.int64(syn_delay[-d - 1 + m - a])
-                    if t + dd <= now:
-                        late += 1
-                    slot = (t + dd) % ns
-                    i = syn_target[m]
-                    if not listed[slot, i]:
-                        listed[slot, i] = 1
-                        touch[slot, n_touch[slot]] = i
-                        n_touch[slot] += 1
-                    ring[slot + (0 if wq >= 0 else ns), i] += wq
-            elif wofs < 0 and d > 0:
+            lazy = seg_lazy[sg] != 0
+            if wofs < 0 and d > 0 and not (plastic or lazy):  # one weight, one delay
                 if t + d <= now:
                     late += b - a
                 line = ring[(t + d) % ns + (0 if wq >= 0 else ns)]
                 for m in range(a, b):
                     line[syn_target[m]] += wq
-            else:
-                for m in range(a, b):
-                    if wofs >= 0:
-                        wq = to_fixed(np.float64(syn_weight[wofs + m - a]))
-                    dd = d if d > 0 else np.int64(syn_delay[-d - 1 + m - a])
-                    if t + dd <= now:
-                        late += 1
-                    ring[(t + dd) % ns + (0 if wq >= 0 else ns), syn_target[m]] += wq
+                continue
+            for m in range(a, b):
+                if plastic:
+                    wq = to_fixed(out_w[m - a])
+                elif wofs >= 0:
+                    wq = to_fixed(np.float64(syn_weight[wofs + m - a]))
+                dd = d if d > 0 else np.int64(syn_delay[-d - 1 + m - a])
+                if t + dd <= now:
+                    late += 1
+                slot = (t + dd) % ns
+                i = syn_target[m]
+                if lazy and not listed[slot, i]:
+                    listed[slot, i] = 1
+                    touch[slot, n_touch[slot]] = i
+                    n_touch[slot] += 1
+                ring[slot + (0 if wq >= 0 else ns), i] += wq
     return events, late
 
 
