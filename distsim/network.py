@@ -214,6 +214,13 @@ class Network:
                     f"models, izhikevich) and no device; got model '{tgt.model.name}'"
                     f"{' and a device' if device is not None else ''}")
             synapse.check_weights(weight, where)
+            vt = getattr(synapse, "vt", None)
+            if vt is not None and (vt not in self.populations
+                                   or not self.populations[vt].model.is_source_only):
+                raise NetworkError(
+                    f"{where}: the volume transmitter vt = {vt!r} of a {synapse.name} must be a "
+                    f"spike_source population (the dopamine spike times); add one and give its "
+                    f"name")
         if receptor_type != 0 and not (receptor_type == 1 and synapse is not None
                                        and tgt.model.name == "parrot_neuron"):
             raise NetworkError(

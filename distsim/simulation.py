@@ -21,6 +21,7 @@ from .distributions import is_distribution
 from .errors import CommunicationError, ConfigError, ModelError, NetworkError, StoreError
 from .kernels import connect as ck
 from .kernels.plasticity import C_HIST_FULL
+from .models.synapses import N_RULE_PAR
 from .kernels.engine import (C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES, FIXED_BITS,
                              N_COUNTERS, advance, catch_up_events, deliver, to_fixed,
                              unpack_spikes)
@@ -347,12 +348,37 @@ class Simulation:
                 post_par[lo:hi] = taus
         cap = 16 if plastic else 0
         rule_par = (np.array([proj.synapse.rule_row() for proj in plastic])
-                    if plastic else np.zeros((0, 8)))
+                    if plastic else np.zeros((0, N_RULE_PAR)))
+        da_time, da_mult = self._dopamine_spikes(plastic)
         self.plast = (self.seg_plastic, np.zeros((n_seg, 3)), pl_meta, rule_par, syn_pw,
                       post_par, np.zeros((n_in.size, 3)), n_in,
                       np.zeros((n_in.size, cap), np.int64), np.zeros((n_in.size, cap, 2)),
                       np.zeros((n_in.size, cap), np.int64), np.zeros((n_in.size, 2), np.int64),
-                      np.zeros(int(lengths.max(initial=0)), np.float64))
+                      np.zeros(int(lengths.max(initial=0)), np.float64),
+                      np.zeros((syn_pw.size if da_time[0].size else 0, 3)),
+                      np.r_[0, np.cumsum([t.size for t in da_time])].astype(np.int64),
+                      np.concatenate(da_time), np.concatenate(da_mult))
+
+    def _dopamine_spikes(self, plastic):
+        """Per plastic projection the dopamine arrivals of its volume transmitter (ms, with
+        NEST's pseudo spike at 0 first) and their multiplicities; empty for other rules."""
+        times, mults = [], []
+        for proj in plastic:
+            vt = getattr(proj.synapse, "vt", None)
+            if not vt:
+                times.append(np.empty(0))
+                mults.append(np.empty(0))
+                continue
+            steps = np.concatenate([np.round(np.asarray(ts) / self.dt).astype(np.int64)
+                                    for ts in self.network.populations[vt].model.spike_times]
+                                   or [np.empty(0, np.int64)])
+            steps = steps + int(round(proj.synapse.vt_delay / self.dt))
+            arrival, count = np.unique(steps, return_counts=True)
+            times.append(np.r_[0.0, arrival * self.dt])
+            mults.append(np.r_[0.0, count.astype(np.float64)])
+        if not times:
+            return [np.empty(0)], [np.empty(0)]
+        return times, mults
 
     def _initial_weights(self, proj):
         """Float64 initial weights of a plastic projection's local synapses in table order
@@ -380,8 +406,9 @@ class Simulation:
 
     def plastic_state(self):
         """This rank's plastic state keyed independently of the partition: per synapse
-        (projection, source gid, target gid, occurrence of the pair) and weight; per
-        presynaptic segment (projection, source gid) and (K+, K+_triplet, last spike step);
+        (projection, source gid, target gid, occurrence of the pair), weight and dopamine
+        state (c, n, dopamine spikes taken); per presynaptic segment (projection, source
+        gid) and (K+, K+_triplet, last spike step);
         per target neuron its gid, traces and spike history (step, K-, K-_triplet, reads),
         oldest first.  ``load_plastic_state`` puts such parts back on any partition."""
         tb = self.table
@@ -400,7 +427,7 @@ class Simulation:
         run_start = np.maximum.accumulate(np.where(same, 0, np.arange(syn.size)))
         keys[order, 3] = np.arange(syn.size) - run_start
         (_, pl_state, _, _, syn_pw, _, post_state, n_in, hist_step, hist_val, hist_acc,
-         hist_meta, _) = self.plast
+         hist_meta, _, syn_dopa) = self.plast[:14]
         post = np.flatnonzero(n_in > 0) if n_in.size else np.empty(0, np.int64)
         cap = hist_step.shape[1]
         entries = [(hist_meta[i, 0] + np.arange(hist_meta[i, 1])) % cap for i in post]
@@ -408,6 +435,7 @@ class Simulation:
                                          hist_acc[i, e]], 1) for i, e in zip(post, entries)]
                               or [np.empty((0, 4))])
         return {"syn_key": keys, "syn_w": syn_pw.copy(),
+                "syn_dopa": syn_dopa.copy() if syn_dopa.size else np.zeros((syn_pw.size, 3)),
                 "seg_key": np.stack([proj, src], 1), "seg_state": pl_state.copy(),
                 "post_gid": self.local_gid[post], "post_state": post_state[post],
                 "hist_len": hist_meta[post, 1].copy(), "hist": hist}
@@ -420,8 +448,11 @@ class Simulation:
         syn = _match(mine["syn_key"], cat["syn_key"], "plastic synapse")
         seg = _match(mine["seg_key"], cat["seg_key"], "plastic presynaptic trace")
         post = _match(mine["post_gid"][:, None], cat["post_gid"][:, None], "spike history")
-        (_, pl_state, _, _, syn_pw, _, post_state, n_in, _, _, _, _, out_w) = self.plast
+        (_, pl_state, _, _, syn_pw, _, post_state, n_in, _, _, _, _, out_w,
+         syn_dopa) = self.plast[:14]
         syn_pw[:] = cat["syn_w"][syn]
+        if syn_dopa.size:
+            syn_dopa[:] = cat["syn_dopa"][syn]
         pl_state[:] = cat["seg_state"][seg]
         first = np.r_[0, np.cumsum(cat["hist_len"])[:-1]]
         local = np.flatnonzero(n_in > 0) if n_in.size else np.empty(0, np.int64)
@@ -437,7 +468,8 @@ class Simulation:
             hist_val[i, :length] = h[:, 1:3]
             hist_meta[i, 1] = length
             post_state[i] = cat["post_state"][j]
-        self.plast = (*self.plast[:8], hist_step, hist_val, hist_acc, hist_meta, out_w)
+        self.plast = (*self.plast[:8], hist_step, hist_val, hist_acc, hist_meta, out_w,
+                      *self.plast[13:])
         self.counters[C_HIST_FULL] = 0
 
     def _build_weight_samplers(self):
@@ -476,7 +508,7 @@ class Simulation:
             new[:, :cap] = old[rows, order]
             grown.append(new)
         hist_meta[:, 0] = 0
-        self.plast = (*self.plast[:8], grown[0], grown[1], grown[2], hist_meta, self.plast[12])
+        self.plast = (*self.plast[:8], grown[0], grown[1], grown[2], hist_meta, *self.plast[12:])
         self.counters[C_HIST_FULL] = 0
 
     def age_devices(self, age_s):

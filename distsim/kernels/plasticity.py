@@ -14,15 +14,22 @@ Presynaptic side, per plastic segment p (one source row, one projection):
 ``pl_state[p] = (K+, K+_triplet, step of the source's last spike)``,
 ``pl_meta[p] = (offset of its weights in syn_pw (float64), rule row in rule_par, 1 when its
 spikes go to receptor 1 of a parrot_neuron and are not delivered)``.
+
+Dopamine synapses (stdp_dopamine_synapse) also keep per synapse the eligibility c, the
+dopamine trace n and the index of the last dopamine spike they have taken
+(``syn_dopa[k] = (c, n, index)``); the dopamine spikes of rule r are
+``da_time[da_ptr[r]:da_ptr[r + 1]]`` (ms, first a pseudo spike at 0 ms) with their
+multiplicities ``da_mult``.
 """
 import math
 
 import numba as nb
 import numpy as np
 
-from ..models.synapses import STDP, STDP_PL_HOM
+from ..models.synapses import STDP, STDP_DOPAMINE, STDP_PL_HOM
 
 C_HIST_FULL = 5  # index in the engine's counters
+STDP_EPS = 1e-6  # ms: NEST's tolerance when comparing spike times
 
 
 @nb.njit(cache=True)
@@ -57,11 +64,17 @@ def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist_step, hist_v
 
 @nb.njit(cache=True)
 def plastic_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_meta, rule_par,
-                    syn_pw, post_par, hist_step, hist_val, hist_acc, hist_meta, out_w):
+                    syn_pw, post_par, hist_step, hist_val, hist_acc, hist_meta, out_w,
+                    syn_dopa, da_ptr, da_time, da_mult):
     """Update the weights of plastic segment p (synapses a..b of the table) for a spike of
     its source in step t and write them to ``out_w[0:b-a]`` (the weights to deliver)."""
     ofs, r = pl_meta[p, 0], pl_meta[p, 1]
     kind = np.int64(rule_par[r, 0])
+    if kind == STDP_DOPAMINE:
+        _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_meta,
+                          rule_par, syn_pw, post_par, hist_step, hist_val, hist_acc, hist_meta,
+                          out_w, syn_dopa, da_ptr, da_time, da_mult)
+        return
     tau_plus = rule_par[r, 1]
     kplus, kx, t_last = pl_state[p, 0], pl_state[p, 1], pl_state[p, 2]
     if kind == STDP_PL_HOM or kind == STDP:
@@ -125,3 +138,86 @@ def _depress(kind, r, par, w, k, kx):
         return new_w if new_w > 0.0 else 0.0
     new_w = abs(w) - k * (par[r, 4] + par[r, 6] * kx)
     return math.copysign(new_w if new_w > 0.0 else 0.0, par[r, 7])
+
+
+@nb.njit(cache=True)
+def _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_meta, rule_par,
+                      syn_pw, post_par, hist_step, hist_val, hist_acc, hist_meta, out_w,
+                      syn_dopa, da_ptr, da_time, da_mult):
+    """stdp_dopamine_synapse at a presynaptic spike in step t (NEST's send): bring each
+    synapse of segment p up to t through the postsynaptic spikes (each adds A+ K+ to c)
+    and the dopamine spikes (each adds multiplicity / tau_n to n) in between, integrating
+    w exactly; then c -= A- K-(t - d)."""
+    ofs, r = pl_meta[p, 0], pl_meta[p, 1]
+    a_plus, a_minus, tau_plus = rule_par[r, 1], rule_par[r, 2], rule_par[r, 3]
+    kplus, t_lu = pl_state[p, 0], pl_state[p, 2]
+    da = da_time[da_ptr[r]:da_ptr[r + 1]]
+    dm = da_mult[da_ptr[r]:da_ptr[r + 1]]
+    cap = hist_step.shape[1]
+    for m in range(a, b):
+        i = syn_target[m]
+        dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
+        k = ofs + m - a
+        w, c, n, idx = syn_pw[k], syn_dopa[k, 0], syn_dopa[k, 1], np.int64(syn_dopa[k, 2])
+        t0 = t_lu * h
+        head, length = hist_meta[i, 0], hist_meta[i, 1]
+        for e in range(length):  # postsynaptic spikes reaching the synapse in (t_lu, t]
+            pos = (head + e) % cap
+            s = hist_step[i, pos]
+            if s <= t_lu - dd:
+                continue
+            if s > t - dd:
+                break
+            hist_acc[i, pos] += 1
+            t1 = (s + dd) * h
+            w, c, n, idx = _dopa_span(t0, t1, w, c, n, idx, da, dm, r, rule_par)
+            t0 = t1
+            if (t - s) * h > STDP_EPS:
+                c += a_plus * kplus * math.exp((t_lu * h - t0) / tau_plus)
+        w, c, n, idx = _dopa_span(t0, t * h, w, c, n, idx, da, dm, r, rule_par)
+        kminus = 0.0
+        for e in range(length - 1, -1, -1):
+            pos = (head + e) % cap
+            if hist_step[i, pos] < t - dd:
+                kminus = hist_val[i, pos, 0] * math.exp((hist_step[i, pos] - (t - dd)) * h
+                                                        / post_par[i, 0])
+                break
+        c -= a_minus * kminus
+        syn_pw[k], syn_dopa[k, 0], syn_dopa[k, 1], syn_dopa[k, 2] = w, c, n, idx
+        out_w[m - a] = w
+    pl_state[p, 0] = kplus * math.exp((t_lu - t) * h / tau_plus) + 1.0
+    pl_state[p, 2] = t
+
+
+@nb.njit(cache=True, inline="always")
+def _dopa_span(t0, t1, w, c, n, idx, da, dm, r, par):
+    """From t0 to t1 (ms): the dopamine spikes in (t0, t1] raise n; w integrates
+    dw/dt = c (n - b) piece by piece; c decays.  NEST's process_dopa_spikes_."""
+    tau_c, tau_n = par[r, 4], par[r, 5]
+    if da.shape[0] > idx + 1 and t1 - da[idx + 1] > -STDP_EPS:
+        n0 = n * math.exp((da[idx] - t0) / tau_n)
+        w = _dopa_weight(w, c, n0, t0 - da[idx + 1], r, par)
+        n = n * math.exp((da[idx] - da[idx + 1]) / tau_n) + dm[idx + 1] / tau_n
+        idx += 1
+        while da.shape[0] > idx + 1 and t1 - da[idx + 1] > -STDP_EPS:
+            cd = c * math.exp((t0 - da[idx]) / tau_c)
+            w = _dopa_weight(w, cd, n, da[idx] - da[idx + 1], r, par)
+            n = n * math.exp((da[idx] - da[idx + 1]) / tau_n) + dm[idx + 1] / tau_n
+            idx += 1
+        cd = c * math.exp((t0 - da[idx]) / tau_c)
+        w = _dopa_weight(w, cd, n, da[idx] - t1, r, par)
+    else:
+        n0 = n * math.exp((da[idx] - t0) / tau_n)
+        w = _dopa_weight(w, c, n0, t0 - t1, r, par)
+    return w, c * math.exp((t0 - t1) / tau_c), n, idx
+
+
+@nb.njit(cache=True, inline="always")
+def _dopa_weight(w, c0, n0, minus_dt, r, par):
+    """w after a span of -minus_dt ms with eligibility c0 and dopamine n0 at its start,
+    clipped to [Wmin, Wmax] (NEST's update_weight_)."""
+    tau_c, tau_n, base = par[r, 4], par[r, 5], par[r, 6]
+    taus = (tau_c + tau_n) / (tau_c * tau_n)
+    w = w - c0 * (n0 / taus * math.expm1(taus * minus_dt)
+                  - base * tau_c * math.expm1(minus_dt / tau_c))
+    return min(max(w, par[r, 7]), par[r, 8])

@@ -22,8 +22,8 @@ import numpy as np
 
 from ..errors import ModelError
 
-STDP, STDP_PL_HOM, STDP_TRIPLET = 0, 1, 2
-N_RULE_PAR = 8  # columns of the kernels' rule table: kind, then the model's parameters
+STDP, STDP_PL_HOM, STDP_TRIPLET, STDP_DOPAMINE = 0, 1, 2, 3
+N_RULE_PAR = 10  # columns of the kernels' rule table: kind, then the model's parameters
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,8 +33,9 @@ class _Plastic:
     nest_names: ClassVar[dict] = {}  # NEST parameter name -> field, where they differ
 
     def rule_row(self):
-        """The kernels' row: kind, then the fields in declaration order."""
-        values = [float(getattr(self, f.name)) for f in dataclasses.fields(self)]
+        """The kernels' row: kind, then the numeric fields in declaration order."""
+        values = [float(getattr(self, f.name)) for f in dataclasses.fields(self)
+                  if not isinstance(getattr(self, f.name), str)]
         return np.array([float(self.kind), *values, *[0.0] * (N_RULE_PAR - 1 - len(values))])
 
     def to_spec(self):
@@ -118,7 +119,48 @@ class StdpTripletSynapse(_Plastic):
     name: ClassVar[str] = "stdp_triplet_synapse"
 
 
-SYNAPSES = {cls.name: cls for cls in (StdpSynapse, StdpPlSynapseHom, StdpTripletSynapse)}
+@dataclasses.dataclass(frozen=True)
+class StdpDopamineSynapse(_Plastic):
+    r"""NEST's ``stdp_dopamine_synapse`` (Izhikevich 2007; Potjans et al. 2010): STDP sets an
+    eligibility trace c, dopamine a trace n, and the weight follows their product.
+
+    .. math::
+        \frac{dw}{dt} = c\,(n - b), \quad \frac{dc}{dt} = -\frac{c}{\tau_c}
+        + A_+ K_+ \delta_{post} - A_- K_- \delta_{pre}, \quad
+        \frac{dn}{dt} = -\frac{n}{\tau_n} + \frac{1}{\tau_n}\sum_k \delta(t - t_k^{da})
+
+    integrated exactly between events, w clipped to [Wmin, Wmax].  The dopamine spikes are
+    those of the spike_source population ``vt`` (NEST's volume_transmitter), arriving after
+    ``vt_delay`` ms; spikes arriving together count with their multiplicity.  The synapse
+    is brought up to date at each of its presynaptic spikes, as NEST does when the volume
+    transmitter's deliver_interval is longer than the run (NEST's periodic updates, every
+    deliver_interval, count a postsynaptic spike twice when it falls between a
+    presynaptic spike and the update: scripts/nest_stdp.py documents it).
+    """
+    A_plus: float = 1.0
+    A_minus: float = 1.5
+    tau_plus: float = 20.0
+    tau_c: float = 1000.0
+    tau_n: float = 200.0
+    b: float = 0.0
+    Wmin: float = 0.0
+    Wmax: float = 200.0
+    vt_delay: float = 1.0
+    vt: str = ""
+    kind: ClassVar[int] = STDP_DOPAMINE
+    name: ClassVar[str] = "stdp_dopamine_synapse"
+
+    def check_weights(self, weight, where):
+        """Weights stay in [Wmin, Wmax]."""
+        low, high = (weight.bounds if hasattr(weight, "bounds")
+                     else (float(np.min(weight)), float(np.max(weight))))
+        if low < self.Wmin or high > self.Wmax:
+            raise ModelError(f"{where}: {self.name} weights must lie in [Wmin, Wmax] = "
+                             f"[{self.Wmin}, {self.Wmax}]; got [{low}, {high}]")
+
+
+SYNAPSES = {cls.name: cls for cls in (StdpSynapse, StdpPlSynapseHom, StdpTripletSynapse,
+                                      StdpDopamineSynapse)}
 
 
 def synapse_from_spec(spec, where):
@@ -146,7 +188,7 @@ def synapse_from_spec(spec, where):
         names = [{v: k for k, v in cls.nest_names.items()}.get(f, f) for f in valid]
         raise ModelError(f"{where}: {name} has no parameter {unknown[0]!r}; valid parameters: "
                          f"{', '.join(names)}")
-    obj = cls(**{k: float(v) for k, v in fields.items()})
+    obj = cls(**{k: (v if k == "vt" else float(v)) for k, v in fields.items()})
     for f in dataclasses.fields(obj):
         if f.name.startswith("tau") and not getattr(obj, f.name) > 0:
             raise ModelError(f"{where}: {name} {f.name} = {getattr(obj, f.name)} ms is not "

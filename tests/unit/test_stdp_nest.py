@@ -1,7 +1,10 @@
 """Plastic synapses against NEST 3.10 on the same spike trains (tests/data/nest_stdp.json
 from scripts/nest_stdp.py): weights after every presynaptic spike and at the end, to 1e-9.
 Presynaptic neurons are spike sources at NEST's parrot spike times; each postsynaptic parrot
-is driven to fire at NEST's post spike times, the plastic synapses on its receptor 1."""
+is driven to fire at NEST's post spike times, the plastic synapses on its receptor 1; the
+dopamine neurons are a spike source feeding the volume transmitter.  The dopamine case with
+NEST's periodic volume-transmitter updates (deliver_interval 1) is left out: NEST then
+counts some postsynaptic spikes twice (scripts/nest_stdp.py), which distsim does not copy."""
 import json
 import pathlib
 
@@ -12,13 +15,20 @@ from distsim import FromList, Network, Simulation
 
 DATA = json.loads((pathlib.Path(__file__).parents[1] / "data" / "nest_stdp.json").read_text())
 # stdp_dopamine_synapse (volume transmitter) is not implemented yet: its cases are not run
-CASES = {c["name"]: c for c in DATA["cases"] if c["synapse_model"] != "stdp_dopamine_synapse"}
+CASES = {c["name"]: c for c in DATA["cases"]
+         if "dopamine" not in c
+         or c["dopamine"]["deliver_interval"] * c["kernel"]["min_delay"] > c["t_sim"]}
 
 
 def build(case):
     net = Network(dt=case["kernel"]["resolution"], seed=1)
     net.add_population("pre", "spike_source", len(case["pre"]["spike_times"]),
                        {"spike_times": case["pre"]["spike_times"]})
+    dopamine = {}
+    if "dopamine" in case:
+        net.add_population("dopa", "spike_source", len(case["dopamine"]["spike_times"]),
+                           {"spike_times": case["dopamine"]["spike_times"]})
+        dopamine = {"vt": "dopa", "vt_delay": case["dopamine"]["vt_delay"]}
     post_times = case["post"]["spike_times"]
     groups = {}  # posts with equal trace parameters share a population
     for j, p in enumerate(case["post"]["params"]):
@@ -47,7 +57,7 @@ def build(case):
                         FromList([x["pre"] for x in s], [where[x["post"]][1] for x in s]),
                         weight=[x["weight"] for x in s], delay=[x["delay"] for x in s],
                         synapse={"synapse_model": case["synapse_model"],
-                                 **case["copy_model_params"], **json.loads(extra)},
+                                 **case["copy_model_params"], **json.loads(extra), **dopamine},
                         receptor_type=1)
             order += syns
     return net, order
