@@ -1,4 +1,8 @@
-"""NEST's hpc_benchmark example: the constants it derives and the fixed in-degrees."""
+"""NEST's hpc_benchmark example: the constants it derives, the fixed in-degrees and the
+plastic variant's parameters (those of NEST's script, as in scripts/nest_stdp.py's case)."""
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -25,3 +29,19 @@ def test_in_degrees_do_not_depend_on_scale():
     indeg = np.bincount(c["target"], minlength=225)
     assert np.all(indeg == 11250)
     assert np.all(c["source"] != c["target"])  # no autapses
+
+
+def test_plastic_variant_has_nest_parameters():
+    cases = json.loads((Path(__file__).parents[1] / "data" / "nest_stdp.json").read_text())
+    nest = next(c for c in cases["cases"] if c["name"] == "stdp_pl_hpc_benchmark")
+    net = hpc_benchmark(scale=0.02, plastic=True)
+    proj = {p.name: p for p in net.projections}
+    assert [name for name, p in proj.items() if p.synapse is not None] == ["E->E"]
+    spec = proj["E->E"].synapse.to_spec()
+    assert spec == {"synapse_model": "stdp_pl_synapse_hom", **nest["copy_model_params"]}
+    w = proj["E->E"].weight
+    assert w.low == w.high == nest["synapses"][0]["weight"] == proj["E->I"].weight
+    assert proj["E->E"].delay == nest["synapses"][0]["delay"]
+    for pop in net.populations.values():
+        assert pop.model.values()["tau_minus"] == nest["post"]["params"][0]["tau_minus"]
+    assert all(p.synapse is None for p in hpc_benchmark(scale=0.02).projections)
