@@ -41,7 +41,8 @@ def start_run(args):
         net = build_network(args.example, {"order": args.order, "scale": args.scale,
                                            "epsilon": args.epsilon, "state": args.state,
                                            "background": args.background,
-                                           "t_sim": args.t_sim}, args.dt, args.seed)
+                                           "t_sim": args.t_sim, "plastic": args.plastic},
+                            args.dt, args.seed)
         _check_t_sim(args.t_sim, net.dt)
         _check_memory(net, args.balancer, store=not args.no_store)
         default_store = f"{os.path.splitext(os.path.basename(args.example))[0]}.zarr"
@@ -83,7 +84,8 @@ def build_network(example, options, dt, seed):
                            "epsilon": options.get("epsilon", 0.1)},
                 "microcircuit": {"scale": options["scale"],
                                  "poisson_input": options.get("background", "poisson") == "poisson"},
-                "hpc_benchmark": {"scale": options["scale"]},
+                "hpc_benchmark": {"scale": options["scale"],
+                                  "plastic": options.get("plastic", False)},
                 "sensor": {"t_sim": options.get("t_sim", 1000.0)}}[example]
         kwargs = {"dt": 0.1 if dt is None else dt, **size}
         if seed is not None:

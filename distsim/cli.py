@@ -51,6 +51,9 @@ exit codes: 0 success, 2 usage or model error, 1 run failure""")
     run.add_argument("--scale", type=float, default=1.0,
                      help="microcircuit: scale of neuron numbers and in-degrees; hpc_benchmark: "
                           "of neuron numbers (default 1.0)")
+    run.add_argument("--plastic", action="store_true",
+                     help="hpc_benchmark: NEST's plastic E->E synapses (stdp_pl_synapse_hom; "
+                          "default static)")
     run.add_argument("--background", default="poisson", choices=["poisson", "dc"],
                      help="microcircuit: external drive, Poisson trains or their DC equivalent "
                           "(default poisson)")
