@@ -8,8 +8,10 @@ expected delay + 1):
          + decomposition of every gid (rank int32, local index int64)
          + synapse table: per synapse its target (uint16 up to 65,536 local neurons, else
            uint32), a float32 weight where drawn and a uint8 / uint16 delay where drawn;
-           per segment (source x projection with a local target) 32 + 4 + 1 bytes; per row
-           (source gid with a local target) 8 + 8 + 16 bytes
+           per segment (source x projection with a local target) SEGMENT_BYTES; per row
+           (source gid with a local target) ROW_BYTES; plastic synapses also a float64
+           weight (and 3 float64 with a volume transmitter), their segments traces, and
+           every local neuron a spike history when any projection is plastic
          + neuron state and parameters (float64 rows of models/base.py)
          + max(build temporaries, run arrays)
 
@@ -38,7 +40,13 @@ from .simulation import _INITIAL_RECORD_CAPACITY
 BASE_BYTES = 150e6    # python, numpy, numba, distsim's kernels loaded (measured: 145-151 MB)
 MPI_BYTES = 16e6      # mpi4py and MPICH per rank (measured: 162 vs 145 MB)
 STORE_BYTES = 35e6    # zarr and the store writer (measured: 186 vs 151 MB)
-SEGMENT_BYTES = 32 + 4 + 1   # seg row (int64 x 4), seg_proj (int32), event-driven flag (uint8)
+# seg row (int64 x 4), seg_proj (int32), event-driven flag (uint8), plastic index (int64)
+SEGMENT_BYTES = 32 + 4 + 1 + 8
+PLASTIC_SYNAPSE_BYTES = 8        # float64 weight (simulation._build_plasticity)
+DOPAMINE_SYNAPSE_BYTES = 3 * 8   # eligibility state of rules with a volume transmitter
+PLASTIC_SEGMENT_BYTES = 3 * 8 + 3 * 8   # presynaptic traces, metadata
+# postsynaptic traces, counts and a spike history of 16 entries (step, 2 values, accumulator)
+PLASTIC_NEURON_BYTES = 8 + 2 * 8 + 3 * 8 + 2 * 8 + 16 * (8 + 2 * 8 + 8)
 ROW_BYTES = 8 + 8 + 16       # row_gid, seg_ptr, smallest and largest delay of the row
 DECOMPOSITION_BYTES = 4 + 8  # rank_of (int32) and local index (int64) of every gid
 # per local neuron besides state, parameters and slots: refractory counter (int32), index of
@@ -100,10 +108,17 @@ def rank_memory(network, dec, n_syn, store=True):
         for p in network.projections:
             size = network.populations[p.source].size
             m = syn[p.name][r] / max(size, 1)
-            seg += size * -math.expm1(-m)
+            seg_p = size * -math.expm1(-m)
+            seg += seg_p
             per_source[p.source] = per_source.get(p.source, 0.0) + m
+            if p.synapse is not None:
+                table += (syn[p.name][r] * (PLASTIC_SYNAPSE_BYTES + DOPAMINE_SYNAPSE_BYTES
+                                            * bool(getattr(p.synapse, "vt", None)))
+                          + seg_p * PLASTIC_SEGMENT_BYTES)
         rows = sum(network.populations[s].size * -math.expm1(-m) for s, m in per_source.items())
         table += seg * SEGMENT_BYTES + rows * ROW_BYTES
+        if any(p.synapse is not None for p in network.projections):
+            table += n * PLASTIC_NEURON_BYTES
         # parameter columns: one per population, one per neuron where a parameter (not an
         # initial state) is drawn per neuron
         cols = sum(share[pop.name][r] * pop.size

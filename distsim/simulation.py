@@ -384,12 +384,12 @@ class Simulation:
         """Float64 initial weights of a plastic projection's local synapses in table order
         (the table holds float32): a constant, or the from_list values matched by (source,
         target, occurrence of the pair); None for drawn weights (float32 draws are kept)."""
-        sel, syn_seg, pos, rows = self._synapses(proj.name, "Simulation")
         w = proj.weight
-        if hasattr(w, "low") and hasattr(w, "high") and w.low == w.high:
-            return np.full(sel.size, float(w.low))
+        if not isinstance(w, np.ndarray) and not (hasattr(w, "low") and w.low == w.high):
+            return None  # before the per-synapse index arrays below (tens of bytes each)
+        sel, syn_seg, pos, rows = self._synapses(proj.name, "Simulation")
         if not isinstance(w, np.ndarray):
-            return None
+            return np.full(sel.size, float(w.low))
         src_pop = self.network.populations[proj.source]
         tgt_pop = self.network.populations[proj.target]
         offsets, _ = self._local_by_pop[proj.target]
@@ -476,6 +476,8 @@ class Simulation:
         """Samplers of the weight recorders (after the state samplers, written alike): the
         local synapses onto the chosen neurons, and the local histogram (the store sums the
         ranks')."""
+        if not self.network.weight_recorders:
+            return  # the plastic state costs tens of bytes per plastic synapse
         state = self.plastic_state()
         names = [p.name for p in self.network.projections]
         for rec in self.network.weight_recorders:
