@@ -29,6 +29,8 @@ Keys of a run:
   build_phases       per rank: wall time and VmHWM after each build phase (instrumented
                      by wrapping distsim functions in this process; ``--no-profile`` off)
   digest             spike digest of the whole run (Simulation.summary)
+  loadavg            the machine's 1/5/15-minute load averages at the start and the end
+                     (other jobs on a shared machine slow the run down)
   nest_reference, rate_ratio_to_nest   (only at scale 1) NEST 3.10 figures of
                      /work/shared/reference/baseline.md and distsim rate / NEST rate
 """
@@ -129,6 +131,7 @@ def worker(scale, backend, profile):
 
     mem = {"after_import": None}
     phases = {}
+    load_start = os.getloadavg()
     rank_env = int(os.environ.get("PMI_RANK", os.environ.get("OMPI_COMM_WORLD_RANK", "0")))
     if profile:
         _instrument_build(phases, rank_env)
@@ -226,6 +229,7 @@ def worker(scale, backend, profile):
         "exchange": [{k: v for k, v in r.items() if k not in ("neurons", "synapses")}
                      for r in s["ranks"]],
         "digest": s["digest"],
+        "loadavg": {"start": load_start, "end": os.getloadavg()},
     }
     if scale == 1.0:
         result["nest_reference"] = NEST_REFERENCE
