@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Plastic vs static synaptic events per second: NEST's hpc_benchmark on 2 ranks.
+
+    python scripts/bench_plasticity.py [--ranks 2] [--scale 0.3] [--t-presim 50]
+                                       [--t-sim 250] [--backend collective]
+
+Each configuration runs as its own ``mpiexec -n R`` job (the mpich wheel's mpiexec next to
+this Python, as bench_scaling.py), static first:
+
+    static    hpc_benchmark(scale), every synapse static
+    plastic   hpc_benchmark(scale, plastic=True): E->E synapses stdp_pl_synapse_hom with
+              NEST's parameters (distsim/examples/hpc_benchmark.py)
+
+As NEST's hpc_benchmark script does, each job simulates ``--t-presim`` ms first and times
+the following ``--t-sim`` ms only.  Prints one JSON object: per configuration ``build_s``
+(slowest rank), ``rtf`` and ``syn_events_per_s`` of the timed part (wall time of the
+slowest rank), its synaptic events and spikes, ``mean_rate_hz``, and for the plastic run
+the E->E weights at the end (min, mean, max, initial); ``ratio`` = static / plastic
+synaptic events per second, ``within_target`` = ratio <= 3 (issue 7: plastic within 3x of
+static).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+CONFIGS = ("static", "plastic")
+TARGET_RATIO = 3.0
+
+
+def worker(config, scale, t_presim, t_sim, backend):
+    import numpy as np
+
+    from distsim import Simulation
+    from distsim.examples import hpc_benchmark
+
+    sim = Simulation(hpc_benchmark(scale=scale, plastic=config == "plastic"), backend=backend)
+    ctx = sim.context
+    initial = sim.connections("E->E")["weight"][:1]  # NEST's JE (rank 0 holds E neurons)
+    sim.run(t_presim)
+    before = sim.summary(digest=False)
+    run0 = sim.run_seconds
+    sim.run(t_sim)
+    after = sim.summary(digest=False)
+    wall = ctx.allreduce(sim.run_seconds - run0, "max")
+    events = after["synaptic_events"] - before["synaptic_events"]
+    spikes = after["spikes"] - before["spikes"]
+    weights = None
+    if config == "plastic":
+        w = sim.connections("E->E")["weight"]
+        lo = ctx.allreduce(float(w.min(initial=np.inf)), "min")
+        hi = ctx.allreduce(float(w.max(initial=-np.inf)), "max")
+        total = ctx.allreduce(float(w.sum()), "sum")
+        n = ctx.allreduce(int(w.size), "sum")
+        weights = {"min": lo, "mean": total / n, "max": hi,
+                   "initial": float(initial[0]) if ctx.rank == 0 else None}
+    if ctx.rank == 0:
+        print(json.dumps({
+            "config": config, "neurons": after["neurons"], "synapses": after["synapses"],
+            "build_s": after["build_s"], "t_presim_ms": t_presim, "t_sim_ms": t_sim,
+            "wall_s": wall, "rtf": wall / (t_sim / 1000.0), "synaptic_events": events,
+            "syn_events_per_s": events / wall, "spikes": spikes,
+            "mean_rate_hz": spikes / after["neurons"] / (t_sim / 1000.0),
+            "e_to_e_weights": weights}))
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--ranks", type=int, default=2)
+    p.add_argument("--scale", type=float, default=0.3)
+    p.add_argument("--t-presim", type=float, default=50.0)
+    p.add_argument("--t-sim", type=float, default=250.0)
+    p.add_argument("--backend", default="collective")
+    p.add_argument("--worker", default=None, choices=CONFIGS, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        return worker(args.worker, args.scale, args.t_presim, args.t_sim, args.backend)
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    results = {}
+    for config in CONFIGS:
+        out = subprocess.run([mpiexec, "-n", str(args.ranks), sys.executable, __file__,
+                              "--worker", config, "--scale", repr(args.scale),
+                              "--t-presim", repr(args.t_presim), "--t-sim", repr(args.t_sim),
+                              "--backend", args.backend],
+                             capture_output=True, text=True, check=True)
+        results[config] = json.loads(out.stdout.strip().splitlines()[-1])
+    ratio = results["static"]["syn_events_per_s"] / results["plastic"]["syn_events_per_s"]
+    print(json.dumps({"benchmark": "plasticity", "model": "hpc_benchmark", "ranks": args.ranks,
+                      "scale": args.scale, "backend": args.backend, **results,
+                      "ratio": ratio, "target_ratio": TARGET_RATIO,
+                      "within_target": ratio <= TARGET_RATIO}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
