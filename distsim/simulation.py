@@ -724,6 +724,7 @@ class Simulation:
         ahead waits until then (see ``pending_horizon``)."""
         from distsim.comm.exchange import LAG_BITS
 
+        self.deliver_pending()  # a source's earlier spikes first (plastic synapses need it)
         steps = np.empty(packed.size, np.int64)
         rows = np.empty(packed.size, np.int64)
         n_due, unknown = unpack_spikes(packed, base, LAG_BITS, self.table.row_gid,
@@ -733,9 +734,9 @@ class Simulation:
                 f"rank {self.context.rank} received {unknown} spikes of gids it has no synapses "
                 f"from; the ranks disagree about the routing")
         self._deliver_rows(rows, steps, n_due)
-        if n_due < packed.size:
-            self._pending_steps = np.concatenate((self._pending_steps, steps[n_due:]))
-            self._pending_rows = np.concatenate((self._pending_rows, rows[n_due:]))
+        if n_due < packed.size:  # unpack_spikes filled these from the end: arrival order back
+            self._pending_steps = np.concatenate((self._pending_steps, steps[n_due:][::-1]))
+            self._pending_rows = np.concatenate((self._pending_rows, rows[n_due:][::-1]))
 
     def deliver_pending(self):
         """Deliver the waiting remote spikes whose arrival steps now all fit in the ring."""

@@ -6,9 +6,11 @@ Postsynaptic side, per local neuron i with plastic inputs (``n_in[i]`` of them):
 ``post_state[i] = (K-, K-_triplet, step of the last spike)`` and a circular history of its
 spikes, ``hist_step[i, k]`` with the traces after each (``hist_val[i, k, 0:2]``) and how many
 of its plastic synapses have read it (``hist_acc``); ``hist_meta[i] = (head, length)``.
-An entry is dropped once every plastic synapse has read it and a later one is more than the
-longest delay old (NEST's rule); ``counters[C_HIST_FULL]`` counts full histories, which the
-engine grows before the next step.
+An entry is dropped once every plastic synapse has read it and a later one is more than
+twice the longest delay old: NEST keeps one delay, but a spike from another rank may be
+delivered up to one delay after it was emitted, and must still find the trace it would have
+found at once (``counters[C_HIST_FULL]`` counts full histories, which the engine grows
+before the next step).
 
 Presynaptic side, per plastic segment p (one source row, one projection):
 ``pl_state[p] = (K+, K+_triplet, step of the source's last spike)``,
@@ -43,7 +45,7 @@ def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist_step, hist_v
     was_full = length == cap
     while length > 1:
         second = (head + 1) % cap
-        if hist_acc[i, head] >= n_in[i] and t - hist_step[i, second] > max_delay:
+        if hist_acc[i, head] >= n_in[i] and t - hist_step[i, second] > 2 * max_delay + 1:
             head = second
             length -= 1
         else:

@@ -10,11 +10,6 @@ from plastic_hpc import SCALE
 from distsim.comm.exchange import BACKENDS
 from distsim.examples.hpc_benchmark import JE_MV, NEURON, TAU_SYN, psc_per_mv
 
-ENGINE_BUG = ("plastic weights depend on when remote spikes are delivered: the postsynaptic "
-              "history is pruned with a margin of max_delay (NEST: max_delay + min_delay) "
-              "and the async backend can deliver a source's spikes out of step order")
-
-
 @pytest.fixture(scope="module")
 def runs():
     out = {}
@@ -36,7 +31,6 @@ def test_every_backend_ran_with_plastic_weights_that_changed(runs):
             assert r["spikes"] > 1000, (n, backend)
 
 
-@pytest.mark.xfail(strict=True, reason=ENGINE_BUG)
 def test_identical_spikes_and_weights_for_any_ranks_and_backend(runs):
     reference = runs[1]["collective"]
     for n, d in runs.items():
