@@ -10,6 +10,7 @@ from plastic_hpc import SCALE
 from distsim.comm.exchange import BACKENDS
 from distsim.examples.hpc_benchmark import JE_MV, NEURON, TAU_SYN, psc_per_mv
 
+
 @pytest.fixture(scope="module")
 def runs():
     out = {}
