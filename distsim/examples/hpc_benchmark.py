@@ -16,8 +16,8 @@ unused), and every neuron has tau_minus 30 ms; ``plastic=True`` builds exactly t
 default stays static here although NEST has no static variant, for the reason NEST's script
 gives itself: below scale 10 or so the in-degree of 11,250 correlates the input, the E->E
 weights grow and the network synchronises, ever slower to simulate (NEST runs scale 1 for
-50 + 250 ms only).  At scale 0.3, from 50 to 300 ms, the mean rate is 142 Hz plastic (mean
-E->E weight 45.6 -> 79.5 pA) against 17 Hz static (scripts/bench_plasticity.py).
+50 + 250 ms only).  At scale 0.3, from 50 to 300 ms, the mean rate is 260 Hz plastic (mean
+E->E weight 45.6 -> 57.5 pA) against 17 Hz static (scripts/bench_plasticity.py).
 """
 import math
 
