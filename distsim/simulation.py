@@ -350,6 +350,9 @@ class Simulation:
         rule_par = (np.array([proj.synapse.rule_row() for proj in plastic])
                     if plastic else np.zeros((0, N_RULE_PAR)))
         da_time, da_mult = self._dopamine_spikes(plastic)
+        seg_row = np.searchsorted(tb.seg_ptr, np.arange(n_rows - 1), side="right") - 1
+        self._row_plastic = np.zeros(tb.row_gid.size, np.bool_)
+        self._row_plastic[seg_row[self.seg_plastic[:n_rows - 1] >= 0]] = True
         self.plast = (self.seg_plastic, np.zeros((n_seg, 3)), pl_meta, rule_par, syn_pw,
                       post_par, np.zeros((n_in.size, 3)), n_in,
                       np.zeros((n_in.size, cap), np.int64), np.zeros((n_in.size, cap, 2)),
@@ -720,7 +723,9 @@ class Simulation:
     def deliver_remote(self, packed, base):
         """Take packed spikes of other ranks' neurons (``gid << lag_bits | step - base``).
         A spike is delivered into the ring buffers once all its arrival steps fall within the
-        ring (step + d <= now + ns - 1 for its longest delay); a spike from a rank that runs
+        ring (step + d <= now + ns - 1 for its longest delay) and, for a source with plastic
+        synapses here, once this rank has computed step - d for its shortest delay (the
+        weight update reads the targets' spikes up to then); a spike from a rank that runs
         ahead waits until then (see ``pending_horizon``)."""
         from distsim.comm.exchange import LAG_BITS
 
@@ -733,10 +738,25 @@ class Simulation:
             raise CommunicationError(
                 f"rank {self.context.rank} received {unknown} spikes of gids it has no synapses "
                 f"from; the ranks disagree about the routing")
-        self._deliver_rows(rows, steps, n_due)
-        if n_due < packed.size:  # unpack_spikes filled these from the end: arrival order back
-            self._pending_steps = np.concatenate((self._pending_steps, steps[n_due:][::-1]))
-            self._pending_rows = np.concatenate((self._pending_rows, rows[n_due:][::-1]))
+        # unpack_spikes filled the waiting ones from the end: arrival order back
+        order = np.r_[np.arange(n_due), np.arange(packed.size - 1, n_due - 1, -1)]
+        steps, rows = steps[order], rows[order]
+        due = np.arange(packed.size) < n_due
+        due &= ~self._too_early(rows, steps)
+        if not due.all():  # keep a source's order: nothing after its first waiting spike
+            first_wait = np.flatnonzero(~due)[0]
+            due[first_wait:] = False
+        self._deliver_rows(rows[due], steps[due], int(due.sum()))
+        if not due.all():
+            self._pending_steps = np.concatenate((self._pending_steps, steps[~due]))
+            self._pending_rows = np.concatenate((self._pending_rows, rows[~due]))
+
+    def _too_early(self, rows, steps):
+        """Spikes of sources with plastic synapses here whose targets' spikes up to
+        step - (shortest delay) are not all computed yet."""
+        if not self._row_plastic.any():
+            return np.zeros(rows.size, np.bool_)
+        return self._row_plastic[rows] & (steps - self._row_min_delay[rows] > self.step)
 
     def deliver_pending(self):
         """Deliver the waiting remote spikes whose arrival steps now all fit in the ring."""
@@ -744,6 +764,7 @@ class Simulation:
             return
         due = (self._pending_steps + self._row_max_delay[self._pending_rows]
                <= self.step + self.ns - 1)
+        due &= ~self._too_early(self._pending_rows, self._pending_steps)
         rows, steps = self._pending_rows[due], self._pending_steps[due]
         self._pending_rows = self._pending_rows[~due]
         self._pending_steps = self._pending_steps[~due]
