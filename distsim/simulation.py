@@ -360,7 +360,8 @@ class Simulation:
                       np.zeros(int(lengths.max(initial=0)), np.float64),
                       np.zeros((syn_pw.size if da_time[0].size else 0, 3)),
                       np.r_[0, np.cumsum([t.size for t in da_time])].astype(np.int64),
-                      np.concatenate(da_time), np.concatenate(da_mult))
+                      np.concatenate(da_time), np.concatenate(da_mult),
+                      np.full((n_in.size, 2), -1.0))
 
     def _dopamine_spikes(self, plastic):
         """Per plastic projection the dopamine arrivals of its volume transmitter (ms, with

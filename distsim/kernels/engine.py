@@ -326,7 +326,7 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
     Returns (synaptic events, late synapses): a synapse is late when step + d <= ``now``,
     the last step computed, which the exchange must never allow."""
     (seg_plastic, pl_state, pl_meta, rule_par, syn_pw, post_par, _, _, hist_step, hist_val,
-     hist_acc, hist_meta, out_w, syn_dopa, da_ptr, da_time, da_mult) = plast
+     hist_acc, hist_meta, out_w, syn_dopa, da_ptr, da_time, da_mult, k_cache) = plast
     events = 0
     late = 0
     for k in range(n):
@@ -343,7 +343,8 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
             if plastic:
                 plastic_weights(seg_plastic[sg], t, a, b, d, syn_target, syn_delay, h, pl_state,
                                 pl_meta, rule_par, syn_pw, post_par, hist_step, hist_val,
-                                hist_acc, hist_meta, out_w, syn_dopa, da_ptr, da_time, da_mult)
+                                hist_acc, hist_meta, out_w, syn_dopa, da_ptr, da_time, da_mult,
+                                k_cache)
                 if pl_meta[seg_plastic[sg], 2]:  # receptor 1 of a parrot: nothing arrives
                     continue
             lazy = seg_lazy[sg] != 0
@@ -392,7 +393,7 @@ def advance(t_from, t_to, h, ns,
     step's spikes: grow them and resume."""
     n_local = refr.shape[0]
     (_, _, _, _, _, post_par, post_state, n_in, hist_step, hist_val, hist_acc, hist_meta,
-     _, _, _, _, _) = plast
+     _, _, _, _, _, _) = plast
     # calls with many array arguments cost ~100 ns each (reference counting): skip empty ones
     has_stimuli = pz_ptr.shape[0] > 1 or dc_ptr.shape[0] > 1
     for t in range(t_from + 1, t_to + 1):

@@ -17,6 +17,9 @@ Presynaptic side, per plastic segment p (one source row, one projection):
 ``pl_meta[p] = (offset of its weights in syn_pw (float64), rule row in rule_par, 1 when its
 spikes go to receptor 1 of a parrot_neuron and are not delivered)``.
 
+``k_cache[i] = (step, K-)`` remembers neuron i's last trace lookup: many presynaptic spikes
+of one step ask for the same value, and a later spike of i cannot change it.
+
 Dopamine synapses (stdp_dopamine_synapse) also keep per synapse the eligibility c, the
 dopamine trace n and the index of the last dopamine spike they have taken
 (``syn_dopa[k] = (c, n, index)``); the dopamine spikes of rule r are
@@ -67,7 +70,7 @@ def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist_step, hist_v
 @nb.njit(cache=True)
 def plastic_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_meta, rule_par,
                     syn_pw, post_par, hist_step, hist_val, hist_acc, hist_meta, out_w,
-                    syn_dopa, da_ptr, da_time, da_mult):
+                    syn_dopa, da_ptr, da_time, da_mult, k_cache):
     """Update the weights of plastic segment p (synapses a..b of the table) for a spike of
     its source in step t and write them to ``out_w[0:b-a]`` (the weights to deliver)."""
     ofs, r = pl_meta[p, 0], pl_meta[p, 1]
@@ -90,23 +93,28 @@ def plastic_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_me
         w = syn_pw[ofs + m - a]
         lo, hi = t_last - dd, t - dd
         head, length = hist_meta[i, 0], hist_meta[i, 1]
-        for k in range(length):  # facilitation: post spikes in (t_last - d, t - d]
+        first = length  # facilitation: post spikes in (t_last - d, t - d], oldest first;
+        while first > 0 and hist_step[i, (head + first - 1) % cap] > lo:  # found from the
+            first -= 1                                                    # newest end
+        for k in range(first, length):
             pos = (head + k) % cap
             s = hist_step[i, pos]
-            if s <= lo:
-                continue
             if s > hi:
                 break
             hist_acc[i, pos] += 1
             kp = kplus * math.exp((t_last - (s + dd)) * h / tau_plus)
             w = _facilitate(kind, r, rule_par, w, kp, hist_val[i, pos, 1] - 1.0)
-        kminus = 0.0  # depression: K- just before t - d
-        for k in range(length - 1, -1, -1):
-            pos = (head + k) % cap
-            s = hist_step[i, pos]
-            if s < hi:
-                kminus = hist_val[i, pos, 0] * math.exp((s - hi) * h / post_par[i, 0])
-                break
+        if k_cache[i, 0] == hi:  # depression: K- just before t - d (cached per target:
+            kminus = k_cache[i, 1]  # later spikes of the target cannot change it)
+        else:
+            kminus = 0.0
+            for k in range(length - 1, -1, -1):
+                pos = (head + k) % cap
+                s = hist_step[i, pos]
+                if s < hi:
+                    kminus = hist_val[i, pos, 0] * math.exp((s - hi) * h / post_par[i, 0])
+                    break
+            k_cache[i, 0], k_cache[i, 1] = hi, kminus
         w = _depress(kind, r, rule_par, w, kminus, kx_now)
         syn_pw[ofs + m - a] = w
         out_w[m - a] = w
