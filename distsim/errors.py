@@ -30,6 +30,11 @@ class ConfigError(DistsimError, ValueError):
     """An unknown or invalid option of a configuration object or of the command line."""
 
 
+class JobError(DistsimError, RuntimeError):
+    """A batch job whose run did not give what it should (no summary, wrong rank count, store
+    status)."""
+
+
 class SimulationError(DistsimError, RuntimeError):
     """A run that cannot proceed (for example a fixed-point input range overflow)."""
 
