@@ -11,7 +11,8 @@ Prints a JSON list, one object per run: ``network``, ``neurons``, ``synapses``, 
 run time, over all ranks), ``digest`` (all spikes are recorded: equal for every N).  Each run is its own ``mpiexec -n N`` (the mpich
 wheel's, oversubscribed beyond 2 ranks on a 2-core machine: such runs measure
 communication volume, not speed).  With ``--repeat K`` each configuration runs K times and
-the fastest is kept (the machines here are shared and noisy).
+the fastest is kept (the machines here are shared and noisy).  ``scripts/scaling_study.py``
+turns the printed list into a table and plots.
 
 Networks: ``brunel`` is Brunel order 2500 (12,500 neurons, 15.6 M synapses, 1 s);
 ``brunel_x4`` has 4x the neurons and synapses (order 10000 with the in-degrees of order
@@ -22,6 +23,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+from scaling_study import add_efficiency, record
 
 NETWORKS = {"brunel": (2500, 0.1, 1000.0), "brunel_x4": (10000, 0.025, 250.0)}
 
@@ -35,19 +38,7 @@ def worker(network, backend):
     sim.run(t_sim)
     s = sim.summary()
     if sim.context.rank == 0:
-        ranks = s["ranks"]
-        run_s = sum(r["run_s"] for r in ranks)
-        print(json.dumps({
-            "network": network, "neurons": s["neurons"], "synapses": s["synapses"],
-            "ranks": s["ranks_total"], "backend": backend, "t_sim_ms": t_sim,
-            "rtf": s["rtf"], "build_s": s["build_s"], "spikes": s["spikes"],
-            "bytes_sent": sum(r["bytes_sent"] for r in ranks),
-            "messages_sent": sum(r["messages_sent"] for r in ranks),
-            "bytes_per_rank": [r["bytes_sent"] for r in ranks],
-            "messages_per_rank": [r["messages_sent"] for r in ranks],
-            "wait_fraction": sum(r["wait_s"] for r in ranks) / run_s if run_s else 0.0,
-            "digest": s["digest"],
-        }))
+        print(json.dumps(record(s, network)))
 
 
 def main():
@@ -77,12 +68,7 @@ def main():
                 results.append(best)
                 print(json.dumps({k: best[k] for k in ("network", "ranks", "backend", "rtf")}),
                       file=sys.stderr, flush=True)
-    for network in args.networks:  # on 1 rank the backends do the same: take the faster run
-        ones = [r["rtf"] for r in results if r["network"] == network and r["ranks"] == 1]
-        for r in results:
-            if ones and r["network"] == network:
-                r["speedup"] = min(ones) / r["rtf"]
-                r["efficiency"] = r["speedup"] / r["ranks"]
+    add_efficiency(results)
     text = json.dumps(results, indent=1)
     if args.out:
         Path(args.out).write_text(text + "\n")
