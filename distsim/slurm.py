@@ -265,7 +265,9 @@ _USAGE = {
 # digests).  Weak: R times the neurons on R ranks, synapses per neuron constant.  Then:
 #   python scripts/scaling_study.py DISTSIM_OUT       table, plots and scaling.json
 # To change DISTSIM_RANKS or DISTSIM_STUDIES at submission, give --ntasks (the largest
-# rank count) and --array=0-(points - 1) to sbatch as well.""",
+# rank count) and --array=0-(points - 1) to sbatch as well.  Run distsim once before (numba
+# compiles on the first run, which would be timed), and repeat the study into another
+# DISTSIM_OUT to keep the fastest of each point: scaling_study.py DIR1 DIR2.""",
     "sweep": """\
 # Array task i runs distsim run with the i-th set of options of DISTSIM_SWEEP (sets separated
 # by ';') and writes DISTSIM_OUT/task-i.zarr and DISTSIM_OUT/task-i.json.  Analyse them when

@@ -123,9 +123,11 @@ def plot(records, path):
         axes[1].plot(ranks, [r["efficiency"] for r in rs], "o-", label=label)
         axes[2].plot(ranks, [r["bytes_sent"] / 1e6 for r in rs], "o-", label=label)
     axes[1].axhline(1.0, color="grey", lw=0.8, ls="--")
+    ticks = sorted({r["ranks"] for r in records})
     for ax, ylabel in zip(axes, ["real-time factor (wall s / model s)", "parallel efficiency",
                                  "MB sent between ranks (all ranks)"]):
         ax.set_xscale("log", base=2)
+        ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.set_xlabel("ranks")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)

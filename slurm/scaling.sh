@@ -7,7 +7,9 @@
 # digests).  Weak: R times the neurons on R ranks, synapses per neuron constant.  Then:
 #   python scripts/scaling_study.py DISTSIM_OUT       table, plots and scaling.json
 # To change DISTSIM_RANKS or DISTSIM_STUDIES at submission, give --ntasks (the largest
-# rank count) and --array=0-(points - 1) to sbatch as well.
+# rank count) and --array=0-(points - 1) to sbatch as well.  Run distsim once before (numba
+# compiles on the first run, which would be timed), and repeat the study into another
+# DISTSIM_OUT to keep the fastest of each point: scaling_study.py DIR1 DIR2.
 #
 # Per site, edit here (or regenerate with the option in brackets):
 #   partition, account  the ##SBATCH lines: delete one '#' [--partition, --account]
