@@ -87,7 +87,7 @@ options that are not listed under a kind's --help go to distsim run (distsim ana
                              f"(default brunel)")
     for kind in ("run", "chain", "sweep"):
         kinds[kind].add_argument("--ranks", type=int, default=4, help="MPI ranks (default 4)")
-    kinds["chain"].add_argument("--checkpoint-every", default="30min",
+    kinds["chain"].add_argument("--checkpoint-every", default="30min", type=_interval,
                                 help="wall-clock interval between checkpoints (default 30min)")
     kinds["chain"].add_argument("--signal-margin", type=int, default=300,
                                 help="seconds before the limit at which Slurm signals the run "
@@ -123,6 +123,14 @@ options that are not listed under a kind's --help go to distsim run (distsim ana
     check.add_argument("--ranks", type=int, required=True)
     check.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     return parser
+
+
+def _interval(text):
+    """``text`` if distsim run --checkpoint-every takes it (90s, 30min, 2h)."""
+    from .cli import _duration
+
+    _duration(text)
+    return text
 
 
 def main(argv):
@@ -475,6 +483,8 @@ def job_script(args, first, extra, argv):
         sbatch += [f"--signal=B:USR1@{args.signal_margin}", "--requeue", "--open-mode=append"]
         settings += [("DISTSIM_CHECKPOINT_EVERY", args.checkpoint_every),
                      ("DISTSIM_MAX_RESTARTS", str(args.max_restarts))]
+    if kind == "analyze":  # cancelled when a job it depends on fails, whatever the site's
+        sbatch.append("--kill-on-invalid-dep=yes")  # DependencyParameters
     if kind == "scaling":
         points = study_points([model, *extra], args.ranks, args.studies)
         sbatch += [f"--array=0-{len(points) - 1}", "--exclusive"]

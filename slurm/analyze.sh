@@ -17,6 +17,7 @@
 #SBATCH --job-name=distsim-analyze
 #SBATCH --ntasks=4
 #SBATCH --time=00:30:00
+#SBATCH --kill-on-invalid-dep=yes
 #SBATCH --output=%x-%j.out
 ##SBATCH --partition=PARTITION
 ##SBATCH --account=ACCOUNT

@@ -133,19 +133,23 @@ def test_sweep_array_then_dask_analysis_chained_with_afterok(slurm, tmp_path):
     assert len(digests) == 2  # the seeds give different networks and spikes
 
 
-def test_a_failing_job_cancels_the_job_that_depends_on_it(slurm, tmp_path):
+def test_a_failing_job_cancels_the_jobs_that_depend_on_it(slurm, tmp_path):
     out = tmp_path / "bad"
     run = submit(slurm, "run.sh", tmp_path, "--ntasks=2", DISTSIM_OUT=str(out),
                  DISTSIM_ARGS="--order 50 --t-sim 100.05")  # not a multiple of dt
-    analysis = submit(slurm, "analyze.sh", tmp_path, "--ntasks=2",
-                      f"--dependency=afterok:{run}", DISTSIM_OUT=str(out))
+    dependants = [  # analyze.sh asks for it (--kill-on-invalid-dep), run.sh relies on the
+        # cluster's DependencyParameters=kill_invalid_depend
+        submit(slurm, script, tmp_path, "--ntasks=2", f"--dependency=afterok:{run}",
+               DISTSIM_OUT=str(out / script))
+        for script in ("analyze.sh", "run.sh")]
     (failed,) = slurm.wait(run)
-    (cancelled,) = slurm.wait(analysis)
     assert failed["JobState"] == "FAILED" and failed["ExitCode"] != "0:0"
     assert "is not a non-negative multiple of dt" in Path(failed["StdOut"]).read_text()
-    assert cancelled["JobState"] == "CANCELLED"
-    assert cancelled["Reason"] == "DependencyNeverSatisfied"
-    assert not Path(cancelled["StdOut"]).exists(), cancelled  # it never ran
+    for job in dependants:
+        (cancelled,) = slurm.wait(job)
+        assert cancelled["JobState"] == "CANCELLED"
+        assert cancelled["Reason"] == "DependencyNeverSatisfied"
+        assert not Path(cancelled["StdOut"]).exists(), cancelled  # it never ran
 
 
 def test_chain_checkpoints_on_the_signal_requeues_itself_and_resumes(slurm, tmp_path):

@@ -67,6 +67,9 @@ def test_chain_signals_before_the_limit_and_requeues(capsys):
     assert {"--signal=B:USR1@600", "--requeue", "--open-mode=append"} <= set(sbatch_lines(text))
     assert 'DISTSIM_CHECKPOINT_EVERY=${DISTSIM_CHECKPOINT_EVERY:-"1h"}' in text
     assert 'scontrol requeue "$SLURM_JOB_ID"' in text and f'-eq {STOPPED} ]' in text
+    with pytest.raises(SystemExit):  # as distsim run --checkpoint-every would
+        main(["slurm", "chain", "--checkpoint-every", "often"])
+    assert "duration 'often' is not understood" in capsys.readouterr().err
     err = fails(capsys, "chain", "--time", "5", "--signal-margin", "300")
     assert "--signal-margin 300 s is not within the time limit 5 (300 s)" in err
 
@@ -123,7 +126,8 @@ def test_analyze_needs_the_runs_directory_unless_given(capsys):
     text = generate(capsys, "analyze", "--workers", "3", "--t-start", "100")
     assert "DISTSIM_OUT=${DISTSIM_OUT:?set DISTSIM_OUT" in text
     assert 'DISTSIM_ANALYZE_ARGS=${DISTSIM_ANALYZE_ARGS:-"--t-start 100"}' in text
-    assert "--ntasks=3" in sbatch_lines(text) and "dask worker" in text
+    assert {"--ntasks=3", "--kill-on-invalid-dep=yes"} <= set(sbatch_lines(text))
+    assert "dask worker" in text
     text = generate(capsys, "analyze", "runs/sweep 1")
     assert 'DISTSIM_OUT=${DISTSIM_OUT:-"runs/sweep 1"}' in text
 
