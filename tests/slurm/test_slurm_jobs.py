@@ -37,7 +37,7 @@ def submit(slurm, script, workdir, *options, **env):
                         env={"DISTSIM_VENV": VENV, **env})
 
 
-def completed(slurm, job_id, workdir, timeout=300):
+def completed(slurm, job_id, timeout=300):
     records = slurm.wait(job_id, timeout=timeout)
     logs = "\n".join(Path(r["StdOut"]).read_text() for r in records
                      if Path(r["StdOut"]).exists())
@@ -59,7 +59,7 @@ def test_run_template_with_srun_and_with_mpiexec_gives_the_reference_spikes(slur
             for launcher in ("srun", "mpiexec")}
     ref = reference(200.0)
     for launcher, job in jobs.items():
-        _, log = completed(slurm, job, tmp_path)
+        _, log = completed(slurm, job)
         assert "distsim run complete: 2 ranks" in log
         s = summary(tmp_path / launcher / "summary.json")
         assert s["ranks_total"] == 2 and s["slurm"]["slurm_job_id"] == job
@@ -75,7 +75,7 @@ def test_scaling_template_runs_strong_and_weak_points_and_the_study_reports_them
     out = tmp_path / "study"
     job = submit(slurm, "scaling.sh", tmp_path, "--ntasks=4", "--array=0-5",
                  DISTSIM_ARGS=MODEL_ARGS, DISTSIM_RANKS="1 2 4", DISTSIM_OUT=str(out))
-    records, _ = completed(slurm, job, tmp_path)
+    records, _ = completed(slurm, job)
     assert sorted(int(r["ArrayTaskId"]) for r in records) == list(range(6))
     ref = reference(200.0)
     for ranks in (1, 2, 4):
@@ -116,8 +116,8 @@ def test_sweep_array_then_dask_analysis_chained_with_afterok(slurm, tmp_path):
     analysis = submit(slurm, "analyze.sh", tmp_path, "--ntasks=2",
                       f"--dependency=afterok:{sweep}",
                       DISTSIM_ANALYZE_ARGS="--t-start 100 --no-plots", **env)
-    tasks, _ = completed(slurm, sweep, tmp_path)
-    (record,), log = completed(slurm, analysis, tmp_path)
+    tasks, _ = completed(slurm, sweep)
+    (record,), log = completed(slurm, analysis)
     assert when(record["StartTime"]) >= max(when(t["EndTime"]) for t in tasks)
     assert "2 workers" in log  # the dask cluster ran inside the analysis job
     digests = set()
@@ -163,7 +163,7 @@ def test_chain_checkpoints_on_the_signal_requeues_itself_and_resumes(slurm, tmp_
         time.sleep(0.1)
     # what --signal=B:USR1@... does before the time limit
     subprocess.run(["scancel", "--signal=USR1", "--batch", job], env=slurm.env, check=True)
-    (record,), log = completed(slurm, job, tmp_path)
+    (record,), log = completed(slurm, job)
     assert record["Restarts"] == "1"
     assert "requeueing job" in log and "part 1: resuming" in log
     first, second = summary(out / "part-0.json"), summary(out / "part-1.json")
@@ -198,7 +198,7 @@ def test_wall_time_limit_leaves_a_checkpoint_and_a_stopped_store_and_resubmissio
     t_end = part["t_model_ms"] + 500.0  # the same script again, to a nearer end, on 1 rank
     again = submit(slurm, "chain.sh", tmp_path, "--ntasks=1", DISTSIM_OUT=str(out),
                    DISTSIM_ARGS=f"--order 50 --t-sim {t_end:g}")
-    _, log = completed(slurm, again, tmp_path)
+    _, log = completed(slurm, again)
     assert "part 1: resuming" in log
     resumed = summary(out / "part-1.json")
     assert not resumed["stopped"] and resumed["t_model_ms"] == pytest.approx(t_end)
