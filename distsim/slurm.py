@@ -456,12 +456,12 @@ def job_script(args, first, extra, argv):
     """The job script of ``args.kind``: ``first`` is the model (the runs directory for
     analyze) or None, ``extra`` the options for distsim run (analyze)."""
     kind = args.kind
-    model = first or "brunel" if kind != "analyze" else None
+    model = None if kind == "analyze" else (first or "brunel")
     _run_options(kind, model, extra)
     time = args.time or _DEFAULT_TIME[kind]
     limit = slurm_seconds(time)
-    ranks = {"scaling": lambda: max(args.ranks), "analyze": lambda: args.workers}.get(
-        kind, lambda: args.ranks)()
+    ranks = (max(args.ranks) if kind == "scaling" else args.workers if kind == "analyze"
+             else args.ranks)
     if ranks < 1:
         raise ConfigError(f"distsim slurm {kind}: --ranks/--workers {ranks} is not positive")
     array = kind in ("scaling", "sweep")
