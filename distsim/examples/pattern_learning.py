@@ -327,9 +327,8 @@ def plot(result, out_dir, window_ms=1000.0, n_shown=100):
 
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
     edges = np.linspace(0.0, 1.0, 41)
-    axes[0].hist([w[0][pat], w[0][~pat]], edges, stacked=True, alpha=0.35,
-                 color=["C0", "C7"], label=["pattern, start", "others, start"])
-    axes[0].hist([w[-1][pat], w[-1][~pat]], edges, stacked=True, color=["C0", "C7"],
+    axes[0].hist(w[0], edges, alpha=0.35, color="C7", label="all, start")
+    axes[0].hist([w[-1][pat], w[-1][~pat]], edges, color=["C0", "C7"],
                  label=["pattern, end", "others, end"], histtype="step", lw=1.5)
     axes[0].set_yscale("log")
     axes[0].set_xlabel("weight / Wmax")
