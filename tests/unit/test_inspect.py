@@ -31,13 +31,17 @@ def test_describe_brunel():
 def test_memory_estimate_matches_a_measured_build():
     """The estimate of a small build with drawn weights and delays (microcircuit at scale
     0.2: 12 M synapses) lies within 20 % of the peak RSS of a fresh process that builds it
-    and runs 10 ms (scripts/check_memory_estimate.py does this for larger networks)."""
+    and runs 10 ms (scripts/check_memory_estimate.py does this for larger networks).  The
+    estimate is that of a run with numba's cache warm: a first process after installing
+    also compiles the kernels (about 0.6 GB more at its peak), so the build runs twice."""
     from distsim.examples import microcircuit
     code = ("import resource; from distsim import Simulation; "
             "from distsim.examples import microcircuit; "
             "sim = Simulation(microcircuit(scale=0.2, poisson_input=False)); sim.run(10.0); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    for _ in range(2):  # the first one may compile and cache the kernels
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True)
     peak = int(out.stdout.split()[-1])
     est = describe(microcircuit(scale=0.2, poisson_input=False), 1, store=False)["per_rank"][0]
     assert 0.8 < peak / est["memory_estimate_bytes"] < 1.2
