@@ -30,6 +30,7 @@ def _abort_on_uncaught(exc_type, exc, tb):
                 + "".join(traceback.format_exception(exc_type, exc, tb)))
     sys.stderr.write(text)
     sys.stderr.flush()
+    time.sleep(0.5)  # let the launcher forward the message before Abort tears it down
     MPI.COMM_WORLD.Abort(1)
 
 
