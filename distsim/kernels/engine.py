@@ -329,6 +329,10 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
      hist_acc, hist_meta, out_w, syn_dopa, da_ptr, da_time, da_mult, k_cache) = plast
     events = 0
     late = 0
+    flat = ring.reshape(-1)
+    n_cols = ring.shape[1]
+    ibuf = np.empty(4096, np.int64)  # a segment's ring positions and weights, then the adds
+    qbuf = np.empty(4096, np.int64)  # in a loop of their own: many cache misses in flight
     for k in range(n):
         row = rows[k]
         t = steps[k]
@@ -355,6 +359,9 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
                 for m in range(a, b):
                     line[syn_target[m]] += wq
                 continue
+            if b - a > ibuf.shape[0]:
+                ibuf = np.empty(2 * (b - a), np.int64)
+                qbuf = np.empty(2 * (b - a), np.int64)
             for m in range(a, b):
                 if plastic:
                     wq = to_fixed(out_w[m - a])
@@ -369,7 +376,10 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
                     listed[slot, i] = 1
                     touch[slot, n_touch[slot]] = i
                     n_touch[slot] += 1
-                ring[slot + (0 if wq >= 0 else ns), i] += wq
+                ibuf[m - a] = (slot + (0 if wq >= 0 else ns)) * n_cols + np.int64(i)
+                qbuf[m - a] = wq
+            for m in range(b - a):
+                flat[ibuf[m]] += qbuf[m]
     return events, late
 
 
