@@ -331,8 +331,9 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
     late = 0
     flat = ring.reshape(-1)
     n_cols = ring.shape[1]
-    ibuf = np.empty(4096, np.int64)  # a segment's ring positions and weights, then the adds
-    qbuf = np.empty(4096, np.int64)  # in a loop of their own: many cache misses in flight
+    ibuf = np.empty(0, np.int64)  # a segment's ring positions and weights, then the adds in
+    qbuf = np.empty(0, np.int64)  # a loop of their own (many cache misses in flight); grown
+    #                               only when a per-synapse segment comes (not for Brunel's)
     for k in range(n):
         row = rows[k]
         t = steps[k]
