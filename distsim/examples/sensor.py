@@ -193,9 +193,7 @@ def response_latency(net, scene, times, gids):
                 continue
             preferred += fired.size
             for u in fired:
-                pix = np.fromiter(fields[int(u)], np.int64)
-                t_in = min((float(t[(t >= start) & (t < end)][0]) for t in
-                            (scene.signal[p] for p in pix) if ((t >= start) & (t < end)).any()),
+                t_in = min((_first_in(scene.signal[p], start, end) for p in fields[int(u)]),
                            default=np.inf)
                 t_out = t_u[in_sweep & (u_of == u) & (t_u >= t_in)]
                 if t_out.size:
@@ -206,6 +204,12 @@ def response_latency(net, scene, times, gids):
             "latency_ms_median": float(np.median(lat)) if lat.size else None,
             "latency_ms_min": float(lat.min()) if lat.size else None,
             "latency_ms_max": float(lat.max()) if lat.size else None}
+
+
+def _first_in(times, start, end):
+    """The first of the sorted ``times`` in [start, end) (ms), or inf."""
+    k = np.searchsorted(times, start)
+    return float(times[k]) if k < times.size and times[k] < end else np.inf
 
 
 def sensor_report(sim, t_sim):
