@@ -28,8 +28,19 @@
 3. Placement on the fabric: greedy (the most-communicating chip group first, at the
    fabric's centre; each next one where it adds the least hop-weighted traffic), then
    steepest-descent pairwise swaps and moves to free chips.
-4. Ranks: the used chips, in the fabric's snake order (``Fabric.chip_order``), are cut into
-   contiguous runs of equal expected work; a rank holds whole chips, at least one.
+4. Ranks.  Where the n ranks tile the fabric's W x H chip grid as a gr x gc grid of equal
+   rectangular blocks (``rank_grid``: gr divides H, gc divides W, the most square blocks),
+   rank i gc + j holds block (i, j), so that ranks next to each other in the rank grid hold
+   chips next to each other on the fabric.  Steps 2 and 3 then work per block: pymetis cuts
+   the units into n groups of equal weight (one per rank, each packed onto the same number
+   of chips, at most a block's), each group is cut into its chips as in 2, the groups are
+   placed onto the blocks (traffic x mean hops between blocks), and each group's chips onto
+   its own block's chips.  ``hardware["rank_grid"]`` records
+   ``{"dims": [gr, gc], "periodic": bool, "chips_per_rank": [bh, bw]}`` (periodic: a torus
+   or SpiNNaker toroid on one board).  Otherwise (``rank_grid`` None, the reason in
+   ``rank_grid_note``) the chips are cut as in 2, placed on the whole fabric, and the used
+   chips, in the fabric's snake order (``Fabric.chip_order``), are cut into contiguous runs
+   of equal expected work; a rank holds whole chips, at least one.
 
 ``mapping_report`` compares a mapping with round-robin over the same chips: cut traffic,
 hop-weighted traffic, mean hops, maximum and mean link load.
@@ -80,7 +91,12 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
                             f"neurons; every rank needs a chip with neurons, use fewer ranks")
     if chips > fab.n_chips:
         raise HardwareError(stats.does_not_fit(n_core, why, fab, cores_total))
+    grid, grid_note = rank_grid(fab, n_ranks)
     chips = max(chips, n_ranks)
+    per_rank = None
+    if grid is not None:                  # every rank the same number of chips of its block
+        per_rank = math.ceil(chips / n_ranks)
+        chips = per_rank * n_ranks
     if chips > 1 and cores_total < SPREAD_CORES_PER_CHIP * chips:
         target = min(SPREAD_CORES_PER_CHIP * chips, network.n_neurons,
                      chips * cpc if cpc is not None else math.inf)
@@ -99,24 +115,42 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
         unit_spikes = np.bincount(unit_of_gid, weights=spikes, minlength=units.max() + 1)
         demand, capacity = stats.demand(cores, units), stats.capacity()
         balance = unit_work / unit_work.sum() + unit_spikes / max(unit_spikes.sum(), 1e-300)
-        part = _repair(_metis(sym, balance, chips), sym, demand, capacity, chips)
-        if part is not None:
-            part = _rebalance(part, sym, balance, demand, capacity, chips)
+        if grid is None:
+            part = _split(sym, balance, demand, capacity, chips)
+        else:
+            part, group_of_part = _split_blocks(sym, balance, demand, capacity, n_ranks,
+                                                per_rank)
         if part is not None:
             break
-        chips += 1
+        if grid is None:
+            chips += 1
+        else:
+            per_rank += 1
+            chips = per_rank * n_ranks
         if chips > fab.n_chips:
             raise HardwareError(stats.does_not_fit(n_core, why, fab, cores_total, packed=True))
-    chip_traffic = expected_traffic(network, part[unit_of_gid], chips, rates)
-    np.fill_diagonal(chip_traffic, 0.0)
-    pos = _place(chip_traffic + chip_traffic.T, fab.hop_matrix)
-    chip_work = np.bincount(part, weights=unit_work, minlength=chips)
-    place_in_order = np.empty(fab.n_chips, np.int64)
-    place_in_order[fab.chip_order()] = np.arange(fab.n_chips)
-    order = np.argsort(place_in_order[pos])      # chip groups in the fabric's snake order
-    rank_of_part = np.empty(chips, np.int64)
-    rank_of_part[order] = _contiguous(chip_work[order], n_ranks)
+    chips = int(part.max()) + 1
     part_of_gid = part[unit_of_gid]
+    chip_traffic = expected_traffic(network, part_of_gid, chips, rates)
+    np.fill_diagonal(chip_traffic, 0.0)
+    if grid is None:
+        pos = _place(chip_traffic + chip_traffic.T, fab.hop_matrix)
+        chip_work = np.bincount(part, weights=unit_work, minlength=chips)
+        place_in_order = np.empty(fab.n_chips, np.int64)
+        place_in_order[fab.chip_order()] = np.arange(fab.n_chips)
+        order = np.argsort(place_in_order[pos])      # chip groups in the fabric's snake order
+        rank_of_part = np.empty(chips, np.int64)
+        rank_of_part[order] = _contiguous(chip_work[order], n_ranks)
+    else:
+        block_of_chip = _blocks(fab, grid)
+        # the rank groups onto the blocks (rank = block), then each group's chips in its block
+        group_traffic = expected_traffic(network, group_of_part[part_of_gid], n_ranks, rates)
+        np.fill_diagonal(group_traffic, 0.0)
+        member = np.eye(n_ranks)[block_of_chip]           # chip x block
+        block_hops = member.T @ fab.hop_matrix @ member / np.outer(member.sum(0), member.sum(0))
+        rank_of_part = _place(group_traffic + group_traffic.T, block_hops)[group_of_part]
+        pos = _place(chip_traffic + chip_traffic.T, fab.hop_matrix,
+                     allowed=block_of_chip[None, :] == rank_of_part[:, None])
     core_part = part[units]
     core_index = np.zeros(len(cores.sizes), np.int64)  # a core's index within its chip
     for p in range(chips):
@@ -129,10 +163,46 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
             "core_size_limited_by": why,
             "bits_per_synapse": limits["bits_per_synapse"],
             "checked": [k for k in _CHECKABLE if limits[k] is not None and k not in unchecked],
-            "unchecked": unchecked}
+            "unchecked": unchecked,
+            "rank_grid": grid, "rank_grid_note": grid_note}
     return Decomposition(n_ranks, rank_of_part[part_of_gid], "hardware",
                          chip_of=pos[part_of_gid], core_of=np.repeat(core_index, cores.sizes),
                          hardware=info)
+
+
+def rank_grid(fabric, n_ranks):
+    """``(grid, note)``: the ranks as a gr x gc grid of equal rectangular blocks of the
+    fabric's chip grid, ``{"dims": [gr, gc], "periodic": bool, "chips_per_rank": [bh, bw]}``
+    with gr dividing the height and gc the width (the most square blocks; ties: the most
+    square rank grid, then fewer rows), and note None; or ``(None, why not)``.  Rank r =
+    i gc + j (row-major) holds the chips with i bh <= y < (i + 1) bh, j bw <= x < (j + 1) bw,
+    so ranks next to each other in the grid hold chips next to each other on the fabric;
+    periodic when the fabric wraps around (a torus or SpiNNaker toroid on one board)."""
+    fab = parse_fabric(fabric)
+    w, h = fab.width, fab.height
+    options = [(gr, n_ranks // gr) for gr in range(1, n_ranks + 1)
+               if n_ranks % gr == 0 and h % gr == 0 and w % (n_ranks // gr) == 0]
+    if not options:
+        return None, (f"{n_ranks} ranks do not tile the {w} x {h} chip grid of {fab.spec} into "
+                      f"equal rectangular blocks (gr x gc = {n_ranks} ranks with gr dividing "
+                      f"{h} and gc dividing {w}); ranks hold contiguous runs of chips in the "
+                      f"fabric's snake order")
+
+    def squareness(option):
+        gr, gc = option
+        return abs(math.log((h // gr) / (w // gc))), abs(math.log(gr / gc)), gr
+
+    gr, gc = min(options, key=squareness)
+    periodic = fab.kind in ("torus", "spinnaker") and fab.boards == (1, 1)
+    return {"dims": [gr, gc], "periodic": bool(periodic),
+            "chips_per_rank": [h // gr, w // gc]}, None
+
+
+def _blocks(fab, grid):
+    """Rank (block, row-major in the rank grid) of every chip of the fabric."""
+    (_, gc), (bh, bw) = grid["dims"], grid["chips_per_rank"]
+    x, y = fab.coords[:, 0], fab.coords[:, 1]
+    return (y // bh) * gc + x // bw
 
 
 def _limits(profile, bits_per_synapse):
@@ -330,6 +400,33 @@ def _metis(sym, work, k):
     return np.asarray(result.vertex_part, np.int64)
 
 
+def _split(sym, balance, demand, capacity, k):
+    """Part (0..k-1) of each unit: pymetis, then the capacity repair and the balance pass;
+    None if the units cannot be packed onto k parts of ``capacity``."""
+    part = _repair(_metis(sym, balance, k), sym, demand, capacity, k)
+    return None if part is None else _rebalance(part, sym, balance, demand, capacity, k)
+
+
+def _split_blocks(sym, balance, demand, capacity, n_groups, per_group):
+    """Units cut into ``n_groups`` groups (ranks) of equal weight, each packed onto at most
+    ``per_group`` chips of ``capacity``: (chip part of each unit, group of each part), or
+    (None, None) if they do not pack."""
+    groups = _split(sym, balance, demand, capacity * per_group, n_groups)
+    if groups is None:
+        return None, None
+    part = np.empty(len(balance), np.int64)
+    group_of_part = []
+    for g in range(n_groups):
+        mine = np.flatnonzero(groups == g)
+        k = min(per_group, mine.size)
+        sub = _split(sym[np.ix_(mine, mine)], balance[mine], demand[mine], capacity, k)
+        if sub is None:
+            return None, None
+        part[mine] = len(group_of_part) + sub
+        group_of_part += [g] * k
+    return part, np.asarray(group_of_part, np.int64)
+
+
 def _repair(part, sym, demand, capacity, k):
     """Move units off chips over ``capacity`` and onto empty chips, losing the least
     traffic; None if the units cannot be packed onto k chips."""
@@ -401,16 +498,19 @@ def _rebalance(part, sym, weight, demand, capacity, k, tolerance=0.02):
     return part
 
 
-def _place(traffic, hops):
-    """Fabric chip of each chip group: greedy, then best swaps/moves until none helps."""
+def _place(traffic, hops, allowed=None):
+    """Fabric chip of each chip group: greedy, then best swaps/moves until none helps;
+    ``allowed[p, f]``: group p may sit on fabric chip f (default: anywhere)."""
     k, n = len(traffic), len(hops)
+    allowed = np.ones((k, n), bool) if allowed is None else np.asarray(allowed, bool)
     pos = np.full(k, -1, np.int64)
     free = np.ones(n, bool)
     centrality = hops.sum(axis=1)
     for p in np.argsort(-traffic.sum(axis=1), kind="stable"):
         placed = pos >= 0
         cost = hops[:, pos[placed]] @ traffic[p, placed] if placed.any() else np.zeros(n)
-        cost = np.where(free, cost * (n * centrality.max() + 1) + centrality, np.inf)
+        cost = np.where(free & allowed[p], cost * (n * centrality.max() + 1) + centrality,
+                        np.inf)
         pos[p] = int(np.argmin(cost))
         free[pos[p]] = False
     for _ in range(50 * k):
@@ -418,7 +518,8 @@ def _place(traffic, hops):
         at = cost[np.arange(k), pos]
         swap = (cost[:, pos] - at[:, None] + cost[:, pos].T - at[None, :]
                 + 2 * traffic * hops[np.ix_(pos, pos)])
-        move = np.where(free[None, :], cost - at[:, None], np.inf)
+        swap = np.where(allowed[:, pos] & allowed[:, pos].T, swap, np.inf)
+        move = np.where(free[None, :] & allowed, cost - at[:, None], np.inf)
         best_swap, best_move = swap.min(initial=0.0), move.min(initial=0.0)
         if min(best_swap, best_move) > -1e-9 * max(traffic.max(), 1e-300):
             break

@@ -69,13 +69,19 @@ def test_cores_per_chip_and_several_chips_per_rank():
     net = Network()
     net.add_population("X", "iaf_psc_exp", 10_000)
     net.connect("X", "X", FixedIndegree(10))
-    dec = hardware(net, 2, profile="spinnaker", fabric="spinnaker:4x4")
+    # 2 ranks do not tile a 3 x 3 grid: contiguous runs of chips in snake order
+    dec = hardware(net, 2, profile="spinnaker", fabric="spinnaker:3x3")
     assert dec.hardware["cores"] == 40 and dec.hardware["neurons_per_core"] == {"X": 256}
     assert dec.hardware["chips"] == 3                   # 40 cores / 17 per chip
+    assert dec.hardware["rank_grid"] is None and "do not tile" in dec.hardware["rank_grid_note"]
     per_chip = np.bincount(np.unique(dec.chip_of * 1000 + dec.core_of) // 1000)
     assert per_chip.max() <= 17
     assert sorted(len(dec.chips_of_rank(r)) for r in range(2)) == [1, 2]
-    assert "router_entries_per_chip" in dec.hardware["unchecked"]
+    # on a 4 x 4 toroid each rank has a 4 x 2 block and 20 cores: 2 chips each
+    dec = hardware(net, 2, profile="spinnaker", fabric="spinnaker:4x4")
+    assert dec.hardware["rank_grid"] == {"dims": [1, 2], "periodic": True,
+                                         "chips_per_rank": [4, 2]}
+    assert dec.hardware["chips"] == 4 and [len(dec.chips_of_rank(r)) for r in range(2)] == [2, 2]
 
 
 def test_synapse_memory_needs_bits_per_synapse():
