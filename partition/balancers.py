@@ -85,9 +85,14 @@ def expected_traffic(network, group_of, n_groups, rates=None):
     """Expected spikes per second sent from group a to group b (``traffic[a, b]``), where
     ``group_of[gid]`` is a rank, chip or core: each spike goes once to every group holding at
     least one target of its source (the diagonal counts spikes with a target in their own
-    group).  Each target neuron is a target of a given source with probability q = expected
-    in-degree / source size, independently, so a group of n neurons of the target population
-    is missed with probability (1 - q)^n; ``rates`` maps population -> Hz."""
+    group); ``rates`` maps population -> Hz.
+
+    Explicit connections (rule ``FromList``) count exactly: a source reaches the groups of
+    its listed targets.  For the other rules each target neuron is a target of a given
+    source with probability q = expected in-degree / source size, independently, so a group
+    of n neurons of the target population is missed with probability (1 - q)^n.  A source
+    with both kinds reaches a group for certain where a listed target is, and otherwise
+    with the probability of the random rules."""
     rates = rates or {}
     group_of = np.asarray(group_of)
     pops = list(network.populations.values())
@@ -95,13 +100,26 @@ def expected_traffic(network, group_of, n_groups, rates=None):
     counts = np.array([np.bincount(group_of[p.first_gid:p.first_gid + p.size],
                                    minlength=n_groups) for p in pops], dtype=float)
     log_miss = np.zeros((len(pops), n_groups))  # log P(no target of a source in the group)
+    listed = [[] for _ in pops]                 # per source population: source * n + group
     for proj in network.projections:
         s, t = index[proj.source], index[proj.target]
+        if isinstance(proj.rule, FromList):
+            group = group_of[pops[t].first_gid + proj.rule.targets]
+            listed[s].append(proj.rule.sources * n_groups + group)
+            continue
         q = min(expected_indegree(network, proj) / max(pops[s].size, 1), 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):  # q = 1: log 0, 0 x -inf
             log_miss[s] += np.where(counts[t] > 0, counts[t] * np.log1p(-q), 0.0)
     rate = np.array([rates.get(p.name, DEFAULT_RATE_HZ) for p in pops])
-    return counts.T @ (rate[:, None] * -np.expm1(log_miss))
+    traffic = counts.T @ (rate[:, None] * -np.expm1(log_miss))
+    for s, keys in enumerate(listed):
+        if not keys:
+            continue
+        source, group = np.divmod(np.unique(np.concatenate(keys)), n_groups)
+        # a listed pair: reached for certain instead of with probability 1 - miss
+        weight = rate[s] * np.exp(log_miss[s, group])
+        np.add.at(traffic, (group_of[pops[s].first_gid + source], group), weight)
+    return traffic
 
 
 def balanced(network, n_ranks, rates=None):

@@ -16,13 +16,20 @@
                                                        c_T cores of m_T neurons of T)
        fan_out_per_core         n f <= limit
 
+   Explicit connections (rule ``FromList``) are counted, not expected: a core's listed
+   synapses and distinct listed presynaptic neurons (the fullest core of the cut), a
+   neuron's listed in-degree (the largest) and listed target cores (the mean).
    Limits the profile does not know are reported as unchecked, never guessed.  When more
    chips are used than the cores fill (one chip per rank at least), populations are cut into
-   more, smaller cores so that every chip has work.
+   more, smaller cores so that every chip has work; populations with local explicit
+   connections (``_Stats.local``: each listed source reaches at most a chip's share of its
+   target population) into a multiple of the chips, so that core boundaries can fall on
+   chip boundaries and the lists' locality survive the cut.
 2. Chips.  Consecutive cores of a population form units; pymetis cuts the unit graph into
    the chips, balancing the sum of each unit's share of the expected work (``expected_work``)
    and of the spikes it sends, and cutting the least expected spike traffic
-   (``expected_traffic``: spikes/s, one packet per spike per destination).  A
+   (``expected_traffic``: spikes/s, one packet per spike per destination; exact for
+   explicit connections, so spatially structured networks are cut along their space).  A
    repair pass moves units off chips over their cores (or synapse memory) and onto empty
    chips, and a balance pass off the heaviest chip while it exceeds the mean by 2 %.
 3. Placement on the fabric: greedy (the most-communicating chip group first, at the
@@ -53,6 +60,7 @@ import numpy as np
 from distsim.errors import HardwareError
 from distsim.hardware.fabric import parse_fabric
 from distsim.hardware.profiles import load_profile
+from distsim.rules import FromList
 
 from .balancers import (DEFAULT_RATE_HZ, _check, expected_indegree, expected_traffic,
                         expected_work)
@@ -97,10 +105,17 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
     if grid is not None:                  # every rank the same number of chips of its block
         per_rank = math.ceil(chips / n_ranks)
         chips = per_rank * n_ranks
-    if chips > 1 and cores_total < SPREAD_CORES_PER_CHIP * chips:
-        target = min(SPREAD_CORES_PER_CHIP * chips, network.n_neurons,
-                     chips * cpc if cpc is not None else math.inf)
-        n_core, why = stats.core_sizes(spread=target)
+    if chips > 1:
+        spread = None
+        if cores_total < SPREAD_CORES_PER_CHIP * chips:
+            spread = min(SPREAD_CORES_PER_CHIP * chips, network.n_neurons,
+                         chips * cpc if cpc is not None else math.inf)
+        local = stats.local(chips)
+        if spread is not None or local:
+            n_spread, why_spread = stats.core_sizes(spread=spread, local=local, at_least=chips)
+            if cpc is None or sum(math.ceil(stats.size[p] / n_spread[p])
+                                  for p in stats.size) <= chips * cpc:
+                n_core, why = n_spread, why_spread
     cores = _cut_cores(stats, n_core)
     work = expected_work(network, rates)
     spikes = np.concatenate([np.full(p.size, (rates or {}).get(p.name, DEFAULT_RATE_HZ))
@@ -230,34 +245,87 @@ class _Stats:
     def __init__(self, network, profile, limits):
         self.profile, self.limits = profile, limits
         self.size = {p.name: p.size for p in network.populations.values()}
-        self.indegree = dict.fromkeys(self.size, 0.0)
-        self.sources = {p: {} for p in self.size}  # target -> source -> [q]
+        self.indegree = dict.fromkeys(self.size, 0.0)   # all rules, the mean
+        self.random_indegree = dict.fromkeys(self.size, 0.0)
+        self.sources = {p: {} for p in self.size}  # target -> source -> [q] (random rules)
         self.targets = {p: {} for p in self.size}  # source -> target -> [q]
+        # explicit lists (FromList): target -> [(source, sources, targets)], source -> [...]
+        self.listed_in = {p: [] for p in self.size}
+        self.listed_out = {p: [] for p in self.size}
+        self.lists = []  # (source, target, distinct targets per listed source)
+        self._per_core = {}
         for proj in network.projections:
             k = expected_indegree(network, proj)
-            q = min(k / max(self.size[proj.source], 1), 1.0)
             self.indegree[proj.target] += k
+            if isinstance(proj.rule, FromList):
+                src, tgt = proj.rule.sources, proj.rule.targets
+                self.listed_in[proj.target].append((proj.source, src, tgt))
+                self.listed_out[proj.source].append((proj.target, src, tgt))
+                if src.size:
+                    pairs = np.unique(src * self.size[proj.target] + tgt)
+                    per_source = pairs.size / np.unique(pairs // self.size[proj.target]).size
+                    self.lists.append((proj.source, proj.target, per_source))
+                continue
+            q = min(k / max(self.size[proj.source], 1), 1.0)
+            self.random_indegree[proj.target] += k
             self.sources[proj.target].setdefault(proj.source, []).append(q)
             self.targets[proj.source].setdefault(proj.target, []).append(q)
         self.syn_bits = limits["bits_per_synapse"]
         per_neuron = limits["synapses_per_neuron"]
         for p, k in self.indegree.items():
+            if self.listed_in[p]:  # the most synapses of one neuron
+                k = self.random_indegree[p] + np.bincount(
+                    np.concatenate([t for _, _, t in self.listed_in[p]]),
+                    minlength=self.size[p]).max(initial=0)
             if per_neuron is not None and k > per_neuron:
                 raise HardwareError(
                     f"Population {p!r}: each neuron has {k:,.0f} expected incoming synapses, "
                     f"but {profile.title} allows {per_neuron:,.0f} per neuron "
                     f"(limits.synapses_per_neuron); reduce the in-degree")
 
+    def _listed(self, p, n):
+        """Over the cores of ``n`` neurons of ``p`` (cut as ``_cut_cores`` does): the most
+        listed synapses and the most distinct listed presynaptic neurons of one core."""
+        key = (p, n)
+        if key not in self._per_core:
+            size = self.size[p]
+            c = math.ceil(size / n)
+            bounds = (np.arange(c + 1) * size) // c
+            syn, pre, by_source = np.zeros(c), np.zeros(c), {}
+            for src, s, t in self.listed_in[p]:
+                core = np.searchsorted(bounds, t, "right") - 1
+                syn += np.bincount(core, minlength=c)
+                by_source.setdefault(src, []).append(core * self.size[src] + s)
+            for src, keys in by_source.items():
+                keys = np.concatenate(keys)
+                if c * self.size[src] <= 1 << 24:     # distinct (core, source): a mask
+                    seen = np.zeros(c * self.size[src], bool)
+                    seen[keys] = True
+                    pre += seen.reshape(c, self.size[src]).sum(axis=1)
+                else:
+                    pre += np.bincount(np.unique(keys) // self.size[src], minlength=c)
+            self._per_core[key] = (float(syn.max(initial=0)), float(pre.max(initial=0)))
+        return self._per_core[key]
+
     def fan_in(self, p, n):
-        """Expected distinct presynaptic neurons of a core of ``n`` neurons of ``p``."""
-        return sum(self.size[src] * (1.0 - math.prod((1.0 - q) ** n for q in qs))
-                   for src, qs in self.sources[p].items())
+        """Distinct presynaptic neurons of a core of ``n`` neurons of ``p``: expected for
+        the random rules, counted for the lists (the core with the most)."""
+        return self._listed(p, n)[1] + sum(
+            self.size[src] * (1.0 - math.prod((1.0 - q) ** n for q in qs))
+            for src, qs in self.sources[p].items())
 
     def fan_out(self, p, cores):
-        """Expected target cores of one neuron of ``p`` when population T has cores[T]."""
-        return sum(cores[t] * (1.0 - math.prod((1.0 - q) ** (self.size[t] / cores[t])
-                                               for q in qs))
-                   for t, qs in self.targets[p].items())
+        """Target cores of one neuron of ``p`` when population T has cores[T]: expected for
+        the random rules, the mean over ``p``'s neurons for the lists."""
+        by_target = {}
+        for t, s, tt in self.listed_out[p]:
+            c = cores[t]
+            core = np.searchsorted((np.arange(c + 1) * self.size[t]) // c, tt, "right") - 1
+            by_target.setdefault(t, []).append(s * c + core)
+        listed = sum(np.unique(np.concatenate(k)).size for k in by_target.values())
+        return listed / max(self.size[p], 1) + sum(
+            cores[t] * (1.0 - math.prod((1.0 - q) ** (self.size[t] / cores[t]) for q in qs))
+            for t, qs in self.targets[p].items())
 
     def _breaks(self, p, n, fan_out):
         """The first per-core limit a core of ``n`` neurons of ``p`` breaks, as text, or None."""
@@ -266,10 +334,14 @@ class _Stats:
             return f"neurons_per_core: {title} holds {lim['neurons_per_core']:,.0f} per core"
         mem = lim["synapse_memory_per_core"]
         if mem is not None and self.syn_bits is not None:
-            need = n * self.indegree[p] * self.syn_bits / 8
+            syn = n * self.random_indegree[p] + self._listed(p, n)[0]
+            need = syn * self.syn_bits / 8
             if need > mem:
-                return (f"synapse_memory_per_core: {n:,} neurons x {self.indegree[p]:,.0f} "
-                        f"synapses x {self.syn_bits:g} bits = {need:,.0f} bytes > {mem:,.0f}")
+                what = (f"{n:,} neurons x {self.indegree[p]:,.0f} synapses"
+                        if not self.listed_in[p] else
+                        f"{n:,} neurons with {syn:,.0f} synapses (lists: the fullest core)")
+                return (f"synapse_memory_per_core: {what} x {self.syn_bits:g} bits = "
+                        f"{need:,.0f} bytes > {mem:,.0f}")
         if lim["fan_in_per_core"] is not None:
             fan_in = self.fan_in(p, n)
             if fan_in > lim["fan_in_per_core"]:
@@ -280,9 +352,19 @@ class _Stats:
                     f"{n * fan_out:,.0f} edges > {lim['fan_out_per_core']:,.0f}")
         return None
 
-    def core_sizes(self, spread=None):
+    def local(self, chips):
+        """Populations whose explicit connections (``FromList``) can stay on a chip: source
+        or target of a list whose sources reach at most a chip's share of the target
+        population each, and target of no list that reaches more (those would only send
+        every spike to more chips if cut)."""
+        sparse = {(s, t) for s, t, k in self.lists if k * chips <= self.size[t]}
+        dense = {t for s, t, k in self.lists if k * chips > self.size[t]}
+        return {p for pair in sparse for p in pair} - dense
+
+    def core_sizes(self, spread=None, local=(), at_least=1):
         """Neurons per core of each population and what stops one more; ``spread``: cut the
-        network into about this many cores at least."""
+        network into about this many cores at least, and each population of ``local``
+        (explicit local connections, see ``local``) into ``at_least`` cores at least."""
         total = sum(self.size.values())
         n, why = {}, {}
         cores = dict.fromkeys(self.size, 1)
@@ -299,8 +381,12 @@ class _Stats:
                         f"(limits.fan_out_per_neuron); reduce the out-degree or add relay "
                         f"neurons")
                 hi = min(size, n.get(p, size))
+                least = 1
                 if spread is not None:
-                    hi = min(hi, math.ceil(size / max(1, round(size * spread / total))))
+                    least = round(size * spread / total)
+                if p in local:       # a multiple of the chips: core boundaries at chip ones
+                    least = -(-max(least, at_least) // at_least) * at_least
+                hi = min(hi, math.ceil(size / max(1, least)))
                 reason = self._breaks(p, 1, fan_out)
                 if reason:
                     raise HardwareError(
@@ -313,7 +399,7 @@ class _Stats:
                 if n.get(p) != lo:
                     n[p], changed = lo, True
                     why[p] = (self._breaks(p, lo + 1, fan_out) if lo < size else None) or (
-                        "spread over the chips" if spread is not None and lo < size
+                        "spread over the chips" if least > 1 and lo < size
                         else "the population fits one core")
                 cores[p] = math.ceil(size / n[p])
             if not changed:
