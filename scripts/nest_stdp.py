@@ -10,6 +10,7 @@ It takes about a second.  The reference implementations below (``ref_*``,
 library and can be imported without NEST (``import nest`` happens inside the NEST
 functions).  They transcribe NEST 3.10's C++ (``archiving_node.cpp``, ``stdp_synapse.h``,
 ``stdp_pl_synapse_hom.h``, ``stdp_triplet_synapse.h``, ``stdp_dopamine_synapse.h``,
+``stdp_nn_symm_synapse.h``, ``stdp_nn_pre_centered_synapse.h``, ``stdp_nn_restr_synapse.h``,
 ``volume_transmitter.cpp``; the headers ship with the wheel under
 ``site-packages/nest/include/nest``) operation by operation.  On every run the script
 recomputes every synapse of every case with them from the recorded spike times and
@@ -145,6 +146,37 @@ A2+ 5e-10, A3+ 6.2e-3, A2- 7e-3, A3- 2.3e-4; Wmax 2), ``stdp_triplet_hippocampal
 (hippocampal all-to-all minimal fit: tau_x 946, tau_y 27, A2+ 6.1e-3, A3+ 6.7e-3, A2-
 1.6e-3, A3- 1.4e-3; Wmax 0.3, clipping at both bounds; synapse 5 has weight -0.1, Wmax
 -0.3) and ``stdp_triplet_delay`` (visual cortex with amplitudes x 10, delays 3.0 / 5.0).
+
+``stdp_nn_symm_synapse``, ``stdp_nn_pre_centered_synapse``, ``stdp_nn_restr_synapse``
+(nearest-neighbour pairing, Morrison et al. 2008 fig. 7A/B/C; stdp_synapse's parameters,
+facilitate and depress, all per connection).  The postsynaptic trace they read is
+``get_K_values``' nearest_neighbor_Kminus: ``exp((t_j - t) * (1 / tau_minus))`` for the
+latest post spike strictly before t, 0 if none (``get_nn_K_value``).  At a pre spike t,
+with W = get_history(t_last - d, t - d)::
+
+    symm:          for t_j in W: w = facilitate(w, exp((t_last - (t_j + d)) / tau_plus))
+                   w = depress(w, nnK(t - d))
+    pre_centered:  if W: w = facilitate(w, Kplus * exp((t_last - (W[0] + d)) / tau_plus))
+                         Kplus = 0
+                   w = depress(w, nnK(t - d))
+                   Kplus = Kplus * exp((t_last - t) / tau_plus) + 1     (per synapse)
+    restr:         if W: w = facilitate(w, exp((t_last - (W[0] + d)) / tau_plus))
+                         w = depress(w, nnK(t - d))
+
+symm and restr have no presynaptic trace variable: the factor is exp(...) alone, also at
+the first pre spike, where t_last = 0, so **post spikes before the first pre spike pair
+with a presynaptic spike at 0 ms** (the edges cases have one at 3 ms: dropping it changes
+the weight at the first pre spike from 49.68 to 50.0).  In restr, when the only post spike
+of W is at exactly t - d, it pairs with t_last, and t is depressed with the post spike
+before it, which may precede t_last (the edges cases have one: post 79 ms, pre 80 ms).
+Cases per scheme (the same trains for the three): ``stdp_nn_<scheme>_multiplicative``
+(mu 1/1, delay 1, pre 20 Hz, post 25 Hz so that several post spikes fall between pre
+spikes and vice versa, post 1 repeats every 2nd pre-1 spike + 5 ms, synapse 7 inhibitory),
+``stdp_nn_<scheme>_additive_delay`` (mu 0/0, lambda 0.03, delays 1.0 / 3.5 ms; post 0
+repeats pre 0 + 3 ms so that synapse 0 is clipped at Wmax, post 1 fires 4 ms before every
+pre-2 spike so that synapse 5 reaches 0; synapse 4 inhibitory) and
+``stdp_nn_<scheme>_edges`` (hand-made trains, lambda 0.05, mu 0.5 / 0.3, delays 1.0 /
+2.5 ms: the situations listed in the case's description).
 
 ``stdp_dopamine_synapse`` (Izhikevich 2007, Potjans et al. 2010).  Common properties
 A_plus, A_minus, tau_plus, tau_c, tau_n, b, Wmin, Wmax and volume_transmitter, set by
@@ -397,6 +429,60 @@ def ref_stdp_triplet_synapse(pre_times, post_times, weight, delay, tau_minus,
         out.append(w)
         t_last = t
     return {"weights": out, "weight": w, "Kplus": Kplus, "Kplus_triplet": Kplus_triplet}
+
+
+def get_nn_K_value(hist, t, tau_minus, eps=STDP_EPS):
+    """The nearest-neighbour postsynaptic trace at time t: exp((t_j - t) * (1 / tau_minus))
+    for the latest post spike strictly before t (t - t_j > eps), 0 if there is none
+    (the ``nearest_neighbor_Kminus`` of ArchivingNode::get_K_values: a trace that jumps
+    *to* 1 at each post spike)."""
+    inv = 1.0 / tau_minus
+    for tj, _, _ in reversed(hist):
+        if t - tj > eps:
+            return math.exp((tj - t) * inv)
+    return 0.0
+
+
+def ref_stdp_nn_synapse(scheme, pre_times, post_times, weight, delay, tau_minus,
+                        tau_plus=20.0, lambda_=0.01, alpha=1.0, mu_plus=1.0, mu_minus=1.0,
+                        Wmax=100.0, Kplus=0.0, eps=STDP_EPS):
+    """NEST's nearest-neighbour pair rules ``stdp_nn_symm_synapse`` (scheme "symm"),
+    ``stdp_nn_pre_centered_synapse`` ("pre_centered") and ``stdp_nn_restr_synapse``
+    ("restr"): stdp_synapse's facilitate / depress, other pairings (see the docstring)."""
+    def facilitate(w, kplus):
+        norm_w = (w / Wmax) + (lambda_ * math.pow(1.0 - (w / Wmax), mu_plus) * kplus)
+        return norm_w * Wmax if norm_w < 1.0 else Wmax
+
+    def depress(w, kminus):
+        norm_w = (w / Wmax) - (alpha * lambda_ * math.pow(w / Wmax, mu_minus) * kminus)
+        return norm_w * Wmax if norm_w > 0.0 else 0.0
+
+    if scheme not in ("symm", "pre_centered", "restr"):
+        raise ValueError(scheme)
+    hist = post_history(post_times, tau_minus)
+    w, t_last, out = float(weight), 0.0, []
+    for t in pre_times:
+        window = get_history(hist, t_last - delay, t - delay, eps)
+        if scheme == "symm":
+            for tj, _, _ in window:
+                w = facilitate(w, math.exp((t_last - (tj + delay)) / tau_plus))
+        elif window:  # only the first post spike since the last pre spike
+            minus_dt = t_last - (window[0][0] + delay)
+            if scheme == "restr":
+                w = facilitate(w, math.exp(minus_dt / tau_plus))
+            else:
+                w = facilitate(w, Kplus * math.exp(minus_dt / tau_plus))
+                Kplus = 0.0
+        if scheme != "restr" or window:
+            w = depress(w, get_nn_K_value(hist, t - delay, tau_minus, eps))
+        if scheme == "pre_centered":
+            Kplus = Kplus * math.exp((t_last - t) / tau_plus) + 1.0
+        out.append(w)
+        t_last = t
+    res = {"weights": out, "weight": w}
+    if scheme == "pre_centered":
+        res["Kplus"] = Kplus
+    return res
 
 
 def ref_stdp_dopamine_synapse(pre_times, post_times, vt_times, vt_multiplicity, weight, delay,
@@ -747,6 +833,61 @@ def build_cases():
         post_params=[{"tau_minus": 20.0}, {"tau_minus": 25.0}],
         synapses=all_to_all(3, 2, [58.0, 12.0, 35.0], [1.0, 2.5]),
         dopamine={"steps": dopa_y, "vt_delay": 1.5, "deliver_interval": no_trigger}))
+
+    # ---- stdp_nn_symm_synapse, stdp_nn_pre_centered_synapse, stdp_nn_restr_synapse --
+    # the same trains for the three pairing schemes
+    pre_n, post_n = _trains(51, 4, 2, 20.0, 25.0, T - 20.0)
+    _inject_coincidences(pre_n, post_n, 10)
+    _correlate(pre_n, post_n, 1, 1, 50, 2, T - 20.0)   # post 1: every 2nd pre-1 spike + 5 ms
+    pre_m, post_m = _trains(52, 3, 2, 25.0, 25.0, T - 20.0)
+    _inject_coincidences(pre_m, post_m, 10, 0, 0)   # synapse 0: delay 1.0
+    _inject_coincidences(pre_m, post_m, 35, 1, 1)   # synapse 3: delay 3.5
+    _correlate(pre_m, post_m, 0, 0, 30, 1, T - 20.0)   # post 0 follows pre 0 by 3 ms
+    post_m[1] = sorted(set(post_m[1] + [x - 40 for x in pre_m[2] if x > 60]))  # and 4 ms
+    #                                                        before pre 2 (depression)
+    ms = lambda times: [int(round(x / DT)) for x in times]  # noqa: E731
+    pre_e = [ms([10.0, 30.0, 30.1, 50.0, 52.0, 54.0, 80.0, 100.0, 130.0, 160.0, 200.0]),
+             ms([7.5, 27.5, 60.0, 61.0, 62.0, 90.0, 140.0, 141.0])]
+    post_e = [ms([3.0, 20.0, 25.0, 29.0, 53.0, 79.0, 100.0, 128.0, 129.0, 145.0, 150.0,
+                  155.0, 199.0]),
+              ms([5.0, 27.5, 40.0, 51.5, 57.5, 63.0, 97.5, 138.5, 170.0])]
+    nn_base = {"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.05, "Wmax": 100.0}
+    for scheme in ("symm", "pre_centered", "restr"):
+        model = f"stdp_nn_{scheme}_synapse"
+        syn_n = all_to_all(4, 2, [50.0, 20.0, 80.0, 35.0], [1.0])
+        syn_n[7] = {**syn_n[7], "weight": -30.0, "params": {"Wmax": -100.0}}
+        cases.append(dict(
+            name=f"stdp_nn_{scheme}_multiplicative", synapse_model=model, t_sim=T,
+            description=f"{model}, mu_plus = mu_minus = 1, delay 1 ms, 4 pre x 2 post "
+                        "(20 / 25 Hz: several post spikes between pre spikes and vice "
+                        "versa); post 1 repeats every 2nd pre-1 spike + 5 ms; synapse 7 "
+                        "inhibitory (weight -30, Wmax -100)",
+            copy_model_params={**nn_base, "mu_plus": 1.0, "mu_minus": 1.0},
+            pre_steps=pre_n, post_steps=post_n,
+            post_params=[{"tau_minus": 20.0}, {"tau_minus": 33.7}], synapses=syn_n))
+        syn_m = all_to_all(3, 2, [96.0, 4.0, 50.0, 99.0, 1.0, 3.0], [1.0, 3.5])
+        syn_m[4] = {**syn_m[4], "weight": -60.0, "params": {"Wmax": -100.0}}
+        cases.append(dict(
+            name=f"stdp_nn_{scheme}_additive_delay", synapse_model=model, t_sim=T,
+            description=f"{model}, additive (mu 0/0), lambda 0.03, delays 1.0 (to post 0) "
+                        "and 3.5 ms (to post 1); post 0 repeats pre 0 + 3 ms (synapse 0 "
+                        "reaches Wmax), post 1 fires 4 ms before each pre-2 spike (synapse 5 "
+                        "reaches 0); synapse 4 inhibitory (weight -60, Wmax -100)",
+            copy_model_params={**nn_base, "lambda": 0.03, "mu_plus": 0.0, "mu_minus": 0.0},
+            pre_steps=pre_m, post_steps=post_m,
+            post_params=[{"tau_minus": 20.0}, {"tau_minus": 15.0}], synapses=syn_m))
+        cases.append(dict(
+            name=f"stdp_nn_{scheme}_edges", synapse_model=model, t_sim=250.0,
+            description=f"{model}, hand-made trains, lambda 0.05, mu 0.5 / 0.3, delays 1.0 "
+                        "(to post 0) and 2.5 ms (to post 1): a post spike before the first "
+                        "pre spike; two and three post spikes between pre spikes; pre bursts "
+                        "between post spikes; post spikes at exactly t_pre - d (the only one "
+                        "in a window, and one whose nearest predecessor precedes the previous "
+                        "pre spike) and at t_pre; a pre doublet 0.1 ms apart",
+            copy_model_params={**nn_base, "lambda": 0.05, "mu_plus": 0.5, "mu_minus": 0.3},
+            pre_steps=pre_e, post_steps=post_e,
+            post_params=[{"tau_minus": 20.0}, {"tau_minus": 30.0}],
+            synapses=all_to_all(2, 2, [50.0, 60.0, 40.0, 70.0], [1.0, 2.5])))
     return cases
 
 
@@ -960,6 +1101,11 @@ def check_reference(case, res):
                                              x: p[x] for x in ("tau_plus", "tau_plus_triplet",
                                                                "Aplus", "Aminus", "Aplus_triplet",
                                                                "Aminus_triplet", "Wmax")})
+        elif model.startswith("stdp_nn_"):
+            r = ref_stdp_nn_synapse(model[len("stdp_nn_"):-len("_synapse")], pre_t, post_t,
+                                    s["weight"], d, pp["tau_minus"], tau_plus=p["tau_plus"],
+                                    lambda_=p["lambda"], alpha=p["alpha"],
+                                    mu_plus=p["mu_plus"], mu_minus=p["mu_minus"], Wmax=p["Wmax"])
         elif model == "stdp_dopamine_synapse":
             dop = res["dopamine"]
             r = ref_stdp_dopamine_synapse(
@@ -1009,7 +1155,10 @@ def main(argv=None):
         worst = check_reference(case, res)
         fn = {"stdp_synapse": "ref_stdp_synapse", "stdp_pl_synapse_hom": "ref_stdp_pl_synapse_hom",
               "stdp_triplet_synapse": "ref_stdp_triplet_synapse",
-              "stdp_dopamine_synapse": "ref_stdp_dopamine_synapse"}[case["synapse_model"]]
+              "stdp_dopamine_synapse": "ref_stdp_dopamine_synapse",
+              "stdp_nn_symm_synapse": "ref_stdp_nn_synapse",
+              "stdp_nn_pre_centered_synapse": "ref_stdp_nn_synapse",
+              "stdp_nn_restr_synapse": "ref_stdp_nn_synapse"}[case["synapse_model"]]
         entry = {"name": case["name"], "synapse_model": case["synapse_model"],
                  "description": case["description"], "t_sim": case["t_sim"],
                  "kernel": res["kernel"], "copy_model_params": case["copy_model_params"],
