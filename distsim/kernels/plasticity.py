@@ -6,19 +6,31 @@ Postsynaptic side, per local neuron i with plastic inputs (``n_in[i]`` of them):
 ``post_state[i] = (K-, K-_triplet, step of the last spike)`` and a circular history of its
 spikes, ``hist_step[i, k]`` with the traces after each (``hist_val[i, k, 0:2]``) and how many
 of its plastic synapses have read it (``hist_acc``); ``hist_meta[i] = (head, length)``.
-An entry is dropped once every plastic synapse has read it and a later one is more than
-twice the longest delay old: NEST keeps one delay, but a spike from another rank may be
+An entry is dropped once every plastic synapse has read it and the next one (so an unread
+entry keeps its predecessor, whose time nearest-spike triplet rules need), and the next
+one is more than twice the longest delay old: NEST keeps one delay, but a spike from another rank may be
 delivered up to one delay after it was emitted, and must still find the trace it would have
 found at once (``counters[C_HIST_FULL]`` counts full histories, which the engine grows
 before the next step).
 
 Presynaptic side, per plastic segment p (one source row, one projection):
-``pl_state[p] = (K+, K+_triplet, step of the source's last spike)``,
+``pl_state[p] = (K+, K+_triplet, step of the source's last spike)`` (traces after the
+spike's jump: + 1 all-to-all, to 1 for nearest-spike pairing),
 ``pl_meta[p] = (offset of its weights in syn_pw (float64), rule row in rule_par, 1 when its
 spikes go to receptor 1 of a parrot_neuron and are not delivered)``.
 
-``k_cache[i] = (step, K-)`` remembers neuron i's last trace lookup: many presynaptic spikes
-of one step ask for the same value, and a later spike of i cannot change it.
+``k_cache[i] = (key, K-)`` remembers neuron i's last trace lookup: many presynaptic spikes
+of one step ask for the same value, and a later spike of i cannot change it (key = step +
+0.25 for the all-to-all trace K-, step + 0.75 for the nearest-neighbour trace, which jumps
+to 1 at each spike; never the initial -1).
+
+Spike pairing (``rule_par[r, C_PAIRING]``, models/synapses.py): all-to-all, or NEST's
+nearest-neighbour schemes, which differ in four flags: the postsynaptic trace jumps to 1
+(all of them); only the first postsynaptic spike since the last presynaptic one pairs
+(pre-centred, restricted); depression only after such a spike (restricted); the
+presynaptic trace at the last presynaptic spike is 1 even before the first one (NEST's
+symmetric and restricted schemes, which have no K+).  The pre-centred scheme keeps K+ per
+synapse, in ``syn_dopa[k, 0]``.
 
 Dopamine synapses (stdp_dopamine_synapse) also keep per synapse the eligibility c, the
 dopamine trace n and the index of the last dopamine spike they have taken
@@ -31,7 +43,8 @@ import math
 import numba as nb
 import numpy as np
 
-from ..models.synapses import STDP, STDP_DOPAMINE, STDP_PL_HOM
+from ..models.synapses import (C_PAIRING, PAIR_ALL, PAIR_NN_PRE_CENTERED, PAIR_NN_RESTR,
+                               PAIR_NN_SYMM, STDP, STDP_DOPAMINE, STDP_PL_HOM, STDP_TRIPLET)
 
 C_HIST_FULL = 5  # index in the engine's counters
 STDP_EPS = 1e-6  # ms: NEST's tolerance when comparing spike times
@@ -48,7 +61,8 @@ def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist_step, hist_v
     was_full = length == cap
     while length > 1:
         second = (head + 1) % cap
-        if hist_acc[i, head] >= n_in[i] and t - hist_step[i, second] > 2 * max_delay + 1:
+        if (hist_acc[i, head] >= n_in[i] and hist_acc[i, second] >= n_in[i]
+                and t - hist_step[i, second] > 2 * max_delay + 1):
             head = second
             length -= 1
         else:
@@ -80,46 +94,71 @@ def plastic_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_me
                           rule_par, syn_pw, post_par, hist_step, hist_val, hist_acc, hist_meta,
                           out_w, syn_dopa, da_ptr, da_time, da_mult)
         return
+    pairing = np.int64(rule_par[r, C_PAIRING])
+    nearest = pairing != PAIR_ALL  # postsynaptic traces jump to 1
+    first_only = pairing == PAIR_NN_PRE_CENTERED or pairing == PAIR_NN_RESTR
+    pre_one = pairing == PAIR_NN_SYMM or pairing == PAIR_NN_RESTR
+    own_kplus = pairing == PAIR_NN_PRE_CENTERED
+    if own_kplus and syn_dopa.shape[0] < ofs + b - a:
+        raise RuntimeError("stdp_nn_pre_centered_synapse keeps K+ per synapse, but the "
+                           "simulation allocated no per-synapse plastic state (syn_dopa)")
     tau_plus = rule_par[r, 1]
     kplus, kx, t_last = pl_state[p, 0], pl_state[p, 1], pl_state[p, 2]
-    if kind == STDP_PL_HOM or kind == STDP:
-        kx_now = 0.0
-    else:  # triplet: K+_x just before this spike
+    decay = math.exp((t_last - t) * h / tau_plus)
+    if kind == STDP_TRIPLET:  # K+_x just before this spike
         kx_now = kx * math.exp((t_last - t) * h / rule_par[r, 2])
+    else:
+        kx_now = 0.0
     cap = hist_step.shape[1]
     for m in range(a, b):
         i = syn_target[m]
         dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
         w = syn_pw[ofs + m - a]
+        k0 = syn_dopa[ofs + m - a, 0] if own_kplus else (1.0 if pre_one else kplus)
         lo, hi = t_last - dd, t - dd
         head, length = hist_meta[i, 0], hist_meta[i, 1]
         first = length  # facilitation: post spikes in (t_last - d, t - d], oldest first;
         while first > 0 and hist_step[i, (head + first - 1) % cap] > lo:  # found from the
             first -= 1                                                    # newest end
+        paired = False
         for k in range(first, length):
             pos = (head + k) % cap
             s = hist_step[i, pos]
             if s > hi:
                 break
             hist_acc[i, pos] += 1
-            kp = kplus * math.exp((t_last - (s + dd)) * h / tau_plus)
-            w = _facilitate(kind, r, rule_par, w, kp, hist_val[i, pos, 1] - 1.0)
-        if k_cache[i, 0] == hi:  # depression: K- just before t - d (cached per target:
-            kminus = k_cache[i, 1]  # later spikes of the target cannot change it)
-        else:
-            kminus = 0.0
-            for k in range(length - 1, -1, -1):
-                pos = (head + k) % cap
-                s = hist_step[i, pos]
-                if s < hi:
-                    kminus = hist_val[i, pos, 0] * math.exp((s - hi) * h / post_par[i, 0])
-                    break
-            k_cache[i, 0], k_cache[i, 1] = hi, kminus
-        w = _depress(kind, r, rule_par, w, kminus, kx_now)
+            if paired and first_only:
+                continue
+            paired = True
+            kp = k0 * math.exp((t_last - (s + dd)) * h / tau_plus)
+            ky = 0.0  # triplet: K-_y just before this post spike
+            if kind == STDP_TRIPLET and not nearest:
+                ky = hist_val[i, pos, 1] - 1.0
+            elif kind == STDP_TRIPLET and k > 0:  # nearest: from the previous post spike
+                ky = math.exp((hist_step[i, (pos + cap - 1) % cap] - s) * h / post_par[i, 1])
+            w = _facilitate(kind, r, rule_par, w, kp, ky)
+        if own_kplus:
+            syn_dopa[ofs + m - a, 0] = (0.0 if paired else k0) * decay + 1.0
+        if paired or pairing != PAIR_NN_RESTR:
+            key = hi + (0.75 if nearest else 0.25)
+            if k_cache[i, 0] == key:  # depression: K- just before t - d (cached per target:
+                kminus = k_cache[i, 1]  # later spikes of the target cannot change it)
+            else:
+                kminus = 0.0
+                for k in range(length - 1, -1, -1):
+                    pos = (head + k) % cap
+                    s = hist_step[i, pos]
+                    if s < hi:
+                        kminus = math.exp((s - hi) * h / post_par[i, 0])
+                        if not nearest:
+                            kminus *= hist_val[i, pos, 0]
+                        break
+                k_cache[i, 0], k_cache[i, 1] = key, kminus
+            w = _depress(kind, r, rule_par, w, kminus, kx_now)
         syn_pw[ofs + m - a] = w
         out_w[m - a] = w
-    pl_state[p, 0] = kplus * math.exp((t_last - t) * h / tau_plus) + 1.0
-    pl_state[p, 1] = kx_now + 1.0
+    pl_state[p, 0] = 1.0 if nearest else kplus * decay + 1.0
+    pl_state[p, 1] = 1.0 if nearest else kx_now + 1.0
     pl_state[p, 2] = t
 
 

@@ -1,5 +1,7 @@
-"""Plastic synapse models with NEST's semantics (stdp_synapse, stdp_pl_synapse_hom,
-stdp_triplet_synapse).  A plastic synapse lives with its target; its weight changes only
+"""Plastic synapse models with NEST's semantics (stdp_synapse, its nearest-neighbour
+variants stdp_nn_symm_synapse, stdp_nn_pre_centered_synapse and stdp_nn_restr_synapse,
+stdp_pl_synapse_hom, stdp_triplet_synapse and its nearest-spike variant
+stdp_triplet_nn_synapse, stdp_dopamine_synapse).  A plastic synapse lives with its target; its weight changes only
 when a presynaptic spike is delivered, from the spike times alone (kernels/plasticity.py).
 
 With d the synaptic delay (all of it dendritic, as in NEST), at a presynaptic spike at t
@@ -14,6 +16,8 @@ after the previous one at t_last:
 
 ``facilitate`` and ``depress`` of each model are in its docstring; weights in the target
 model's units (mV or pA), times in ms.  K+ starts at 0 and t_last at 0 ms, as in NEST.
+This is the all-to-all pairing; the nearest-neighbour models pair other spikes (their
+docstrings), with the same steps and the same time conventions.
 """
 import dataclasses
 from typing import ClassVar
@@ -22,21 +26,30 @@ import numpy as np
 
 from ..errors import ModelError
 
-STDP, STDP_PL_HOM, STDP_TRIPLET, STDP_DOPAMINE = 0, 1, 2, 3
-N_RULE_PAR = 10  # columns of the kernels' rule table: kind, then the model's parameters
+STDP, STDP_PL_HOM, STDP_TRIPLET, STDP_DOPAMINE = 0, 1, 2, 3  # weight rule ("kind")
+# spike pairing: all-to-all; NEST's three nearest-neighbour pair schemes; nearest-spike
+# traces (each trace jumps to 1, Pfister & Gerstner 2006)
+PAIR_ALL, PAIR_NN_SYMM, PAIR_NN_PRE_CENTERED, PAIR_NN_RESTR, PAIR_NEAREST = 0, 1, 2, 3, 4
+N_RULE_PAR = 11  # columns of the kernels' rule table: kind, the model's parameters, pairing
+C_PAIRING = N_RULE_PAR - 1
 
 
 @dataclasses.dataclass(frozen=True)
 class _Plastic:
     kind: ClassVar[int] = -1
+    pairing: ClassVar[int] = PAIR_ALL
     name: ClassVar[str] = ""
     nest_names: ClassVar[dict] = {}  # NEST parameter name -> field, where they differ
+    # float64 values kept per synapse besides its weight (the kernels' syn_dopa columns)
+    per_synapse_state: ClassVar[int] = 0
 
     def rule_row(self):
-        """The kernels' row: kind, then the numeric fields in declaration order."""
+        """The kernels' row: kind, the numeric fields in declaration order, zeros, and the
+        pairing scheme in the last column (C_PAIRING)."""
         values = [float(getattr(self, f.name)) for f in dataclasses.fields(self)
                   if not isinstance(getattr(self, f.name), str)]
-        return np.array([float(self.kind), *values, *[0.0] * (N_RULE_PAR - 1 - len(values))])
+        return np.array([float(self.kind), *values, *[0.0] * (N_RULE_PAR - 2 - len(values)),
+                         float(self.pairing)])
 
     def to_spec(self):
         back = {v: k for k, v in self.nest_names.items()}
@@ -76,6 +89,67 @@ class StdpSynapse(_Plastic):
     kind: ClassVar[int] = STDP
     name: ClassVar[str] = "stdp_synapse"
     nest_names: ClassVar[dict] = {"lambda": "lambda_"}
+
+
+@dataclasses.dataclass(frozen=True)
+class StdpNnSymmSynapse(StdpSynapse):
+    r"""NEST's ``stdp_nn_symm_synapse``: stdp_synapse's parameters, facilitate and depress,
+    with symmetric nearest-neighbour pairing (Morrison et al. 2008, fig. 7A): each
+    postsynaptic spike pairs with the nearest earlier presynaptic spike, each presynaptic
+    spike with the nearest earlier postsynaptic spike.  Both traces jump *to* 1 at a spike.
+    At a presynaptic spike t (previous one t_last, d the dendritic delay):
+
+    1. for every postsynaptic spike t_j in (t_last - d, t - d]:
+       ``w = facilitate(w, exp((t_last - t_j - d) / tau_plus))``;
+    2. ``w = depress(w, exp(-(t - d - t_j*) / tau_minus))``, t_j* the latest postsynaptic
+       spike strictly before t - d (0 if there is none).
+
+    As in NEST, t_last is 0 ms before the first presynaptic spike, so postsynaptic spikes
+    before it pair with a presynaptic spike at 0 ms.  A pair with t_j + d = t is not
+    counted: that postsynaptic spike pairs with t_last instead.
+    """
+    name: ClassVar[str] = "stdp_nn_symm_synapse"
+    pairing: ClassVar[int] = PAIR_NN_SYMM
+
+
+@dataclasses.dataclass(frozen=True)
+class StdpNnPreCenteredSynapse(StdpSynapse):
+    r"""NEST's ``stdp_nn_pre_centered_synapse`` (presynaptic-centred nearest-neighbour
+    pairing, Morrison et al. 2008, fig. 7B): a presynaptic spike pairs with the nearest
+    earlier postsynaptic spike (depression) and the nearest later one (facilitation).  The
+    presynaptic trace K+ (per synapse) decays on tau_plus, grows by 1 at a presynaptic spike
+    and is reset to 0 by a postsynaptic spike; the postsynaptic trace jumps to 1.  At a
+    presynaptic spike t:
+
+    1. if postsynaptic spikes fall in (t_last - d, t - d], with the first one t_1:
+       ``w = facilitate(w, K+ exp((t_last - t_1 - d) / tau_plus))`` and K+ = 0;
+    2. ``w = depress(w, exp(-(t - d - t_j*) / tau_minus))`` as stdp_nn_symm_synapse;
+    3. ``K+ = K+ exp((t_last - t) / tau_plus) + 1``.
+
+    K+ is kept per synapse (the other rules keep it per source and projection).
+    """
+    name: ClassVar[str] = "stdp_nn_pre_centered_synapse"
+    pairing: ClassVar[int] = PAIR_NN_PRE_CENTERED
+    per_synapse_state: ClassVar[int] = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class StdpNnRestrSynapse(StdpSynapse):
+    r"""NEST's ``stdp_nn_restr_synapse`` (restricted symmetric nearest-neighbour pairing,
+    Morrison et al. 2008, fig. 7C): a spike takes part in at most one potentiating and one
+    depressing pair.  At a presynaptic spike t, only if postsynaptic spikes fall in
+    (t_last - d, t - d], with the first one t_1:
+
+    1. ``w = facilitate(w, exp((t_last - t_1 - d) / tau_plus))``;
+    2. ``w = depress(w, exp(-(t - d - t_j*) / tau_minus))``, t_j* the latest postsynaptic
+       spike strictly before t - d.
+
+    NEST's conventions, kept: t_last is 0 ms before the first presynaptic spike; when the
+    only postsynaptic spike of the window reaches the synapse exactly at t (t_1 + d = t),
+    it pairs with t_last, and t pairs with t_j*, which may precede t_last.
+    """
+    name: ClassVar[str] = "stdp_nn_restr_synapse"
+    pairing: ClassVar[int] = PAIR_NN_RESTR
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +194,38 @@ class StdpTripletSynapse(_Plastic):
 
 
 @dataclasses.dataclass(frozen=True)
+class StdpTripletNnSynapse(StdpTripletSynapse):
+    r"""Triplet STDP with the *minimal nearest-spike* interaction of Pfister & Gerstner
+    (2006): stdp_triplet_synapse's parameters and weight rule, but each of the four traces
+    r1 (tau_plus), r2 (tau_plus_triplet), o1 (tau_minus), o2 (tau_minus_triplet; o1 and o2
+    are the target neuron's) is *set to* 1 at a spike of its neuron instead of growing by
+    1, so only the nearest spikes interact:
+
+    .. math::
+        t = t^{post}: \; w \leftarrow \min(W_{max}, w + r_1 (A_2^+ + A_3^+ o_2(t^-))) \qquad
+        t = t^{pre}: \; w \leftarrow \max(0, w - o_1 (A_2^- + A_3^- r_2(t^-)))
+
+    r1 = exp(-(t - t_pre) / tau_plus) with t_pre the latest presynaptic spike (0 before
+    the first one: there is no presynaptic spike at 0 ms here), o2(t^-) =
+    exp(-(t_j - t_{j-1}) / tau_minus_triplet) from the previous postsynaptic spike.  Timing
+    as in NEST's stdp_triplet_synapse: all of the delay d is dendritic (a postsynaptic
+    spike reaches the synapse d late); pre and post spikes that meet at the synapse at the
+    same time do not pair; w keeps the sign of Wmax.  The defaults are stdp_triplet_synapse's
+    (P&G's all-to-all visual-cortex fit); the paper fitted the nearest-spike model with its
+    own values, to be given explicitly.
+
+    A separate model name rather than a parameter of stdp_triplet_synapse, because NEST
+    names each pairing scheme as a model (stdp_synapse, stdp_nn_*_synapse) and NESTML's
+    model library calls this rule stdp_triplet_nn_synapse; a NEST script that asks for
+    stdp_triplet_synapse keeps NEST's all-to-all rule.  NEST 3.10 itself has no
+    nearest-spike triplet model (tests/unit/test_stdp_triplet_nn.py checks this one against
+    an event-by-event implementation of the paper's equations).
+    """
+    name: ClassVar[str] = "stdp_triplet_nn_synapse"
+    pairing: ClassVar[int] = PAIR_NEAREST
+
+
+@dataclasses.dataclass(frozen=True)
 class StdpDopamineSynapse(_Plastic):
     r"""NEST's ``stdp_dopamine_synapse`` (Izhikevich 2007; Potjans et al. 2010): STDP sets an
     eligibility trace c, dopamine a trace n, and the weight follows their product.
@@ -149,6 +255,7 @@ class StdpDopamineSynapse(_Plastic):
     vt: str = ""
     kind: ClassVar[int] = STDP_DOPAMINE
     name: ClassVar[str] = "stdp_dopamine_synapse"
+    per_synapse_state: ClassVar[int] = 3
 
     def check_weights(self, weight, where):
         """Weights stay in [Wmin, Wmax]."""
@@ -159,8 +266,9 @@ class StdpDopamineSynapse(_Plastic):
                              f"[{self.Wmin}, {self.Wmax}]; got [{low}, {high}]")
 
 
-SYNAPSES = {cls.name: cls for cls in (StdpSynapse, StdpPlSynapseHom, StdpTripletSynapse,
-                                      StdpDopamineSynapse)}
+SYNAPSES = {cls.name: cls for cls in (StdpSynapse, StdpNnSymmSynapse, StdpNnPreCenteredSynapse,
+                                      StdpNnRestrSynapse, StdpPlSynapseHom, StdpTripletSynapse,
+                                      StdpTripletNnSynapse, StdpDopamineSynapse)}
 
 
 def synapse_from_spec(spec, where):

@@ -89,3 +89,19 @@ def test_checkpoint_restores_plastic_state_exactly(tmp_path, ranks_after):
     key = lambda c: np.lexsort((c["weight"], c["target"], c["source"], c["projection"]))
     assert np.array_equal(got["weight"][key(got)], want["weight"][key(want)])
     assert not np.allclose(want["weight"], np.round(want["weight"], 1))  # weights did change
+
+
+def test_every_plastic_model_round_trips():
+    """Each plastic model survives to_spec -> synapse_from_spec, and its kernel row carries
+    its weight rule first and its pairing scheme last."""
+    from distsim.models.synapses import C_PAIRING, N_RULE_PAR, SYNAPSES, synapse_from_spec
+
+    assert {"stdp_nn_symm_synapse", "stdp_nn_pre_centered_synapse", "stdp_nn_restr_synapse",
+            "stdp_triplet_nn_synapse"} <= set(SYNAPSES)
+    for name, cls in SYNAPSES.items():
+        obj = synapse_from_spec(name, "test")
+        assert type(obj) is cls and synapse_from_spec(obj.to_spec(), "test") == obj
+        row = obj.rule_row()
+        assert row.shape == (N_RULE_PAR,) and row[0] == cls.kind and row[C_PAIRING] == cls.pairing
+    with pytest.raises(ModelError, match="stdp_nn_restr_synapse has no parameter 'Kplus'"):
+        synapse_from_spec({"synapse_model": "stdp_nn_restr_synapse", "Kplus": 1.0}, "test")
