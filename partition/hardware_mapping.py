@@ -52,6 +52,7 @@
 ``mapping_report`` compares a mapping with round-robin over the same chips: cut traffic,
 hop-weighted traffic, mean hops, maximum and mean link load.
 """
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -59,7 +60,7 @@ import numpy as np
 
 from distsim.errors import HardwareError
 from distsim.hardware.fabric import parse_fabric
-from distsim.hardware.profiles import load_profile
+from distsim.hardware.profiles import Constant, load_profile
 from distsim.rules import FromList
 
 from .balancers import (DEFAULT_RATE_HZ, _check, expected_indegree, expected_traffic,
@@ -220,14 +221,32 @@ def _blocks(fab, grid):
     return (y // bh) * gc + x // bw
 
 
+def with_bits_per_synapse(profile, bits):
+    """``profile`` (a name, a .json path or a Profile) with ``bits`` per synapse, the user's
+    number (``distsim run --bits-per-synapse``), so that the mapping checks synapse memory
+    where the profile does not know the synaptic word (Loihi, SpiNNaker)."""
+    prof = load_profile(profile)
+    _check_bits(bits)
+    limits = dict(prof.limits)
+    limits["bits_per_synapse"] = Constant(
+        "bits_per_synapse", float(bits), "bits", "known", "per_term",
+        source="given by the user (--bits-per-synapse)",
+        note=f"profile's own: {prof.limits['bits_per_synapse'].status}")
+    return dataclasses.replace(prof, limits=limits)
+
+
+def _check_bits(bits):
+    if isinstance(bits, bool) or not isinstance(bits, (int, float)) or not bits > 0:
+        raise HardwareError(f"hardware mapping: bits_per_synapse {bits!r} is not a positive "
+                            f"number; give the bits one synapse takes, e.g. 16")
+
+
 def _limits(profile, bits_per_synapse):
     """SI value of each limit (None: not limited or not known) and the unchecked ones."""
     limits = {k: c.si for k, c in profile.limits.items()}
     unchecked = {k: c.note for k, c in profile.limits.items() if c.status == "unknown"}
     if bits_per_synapse is not None:
-        if not isinstance(bits_per_synapse, (int, float)) or bits_per_synapse <= 0:
-            raise HardwareError(f"hardware mapping: bits_per_synapse {bits_per_synapse!r} is "
-                                f"not a positive number")
+        _check_bits(bits_per_synapse)
         limits["bits_per_synapse"] = float(bits_per_synapse)
         unchecked.pop("bits_per_synapse", None)
     for key in ("synapse_memory_per_core", "synapse_memory_per_chip"):
@@ -391,7 +410,9 @@ class _Stats:
                 if reason:
                     raise HardwareError(
                         f"Population {p!r}: even one neuron per core breaks {reason}; "
-                        f"{self.profile.title} cannot hold this network, reduce its degrees")
+                        f"{self.profile.title} cannot hold this network, reduce its degrees"
+                        + (" or the bits per synapse" if reason.startswith("synapse_memory")
+                           else ""))
                 lo = 1  # largest n in [lo, hi] that breaks nothing (limits grow with n)
                 while lo < hi:
                     mid = (lo + hi + 1) // 2
