@@ -77,6 +77,9 @@ exit codes: 0 success, 2 usage or model error, 1 run failure""")
     run.add_argument("--fabric", default=None, metavar="SPEC",
                      help="with --hardware: mesh:WxH, torus:WxH, spinnaker:WxH or "
                           "boards:BxB(mesh:WxH) (default: the smallest square mesh that fits)")
+    run.add_argument("--bits-per-synapse", type=float, default=None, metavar="N",
+                     help="with --hardware: bits one synapse takes, to check synapse memory "
+                          "where the profile does not know it (e.g. loihi, spinnaker)")
     run.add_argument("--out", "--store", dest="store", default=None, metavar="STORE",
                      help="zarr run store for the recorded spikes (default: EXAMPLE.zarr here)")
     run.add_argument("--no-store", action="store_true", help="keep the spikes in memory only")
@@ -113,6 +116,9 @@ exit codes: 0 success, 2 usage or model error, 1 run failure""")
             ins.add_argument("--fabric", default=None, metavar="SPEC",
                              help="with --hardware: mesh:WxH, torus:WxH, spinnaker:WxH or "
                                   "boards:BXxBY(KIND:WxH) (default: the smallest square mesh)")
+            ins.add_argument("--bits-per-synapse", type=float, default=None, metavar="N",
+                             help="with --hardware: bits one synapse takes, to check synapse "
+                                  "memory where the profile does not know it")
 
     an = sub.add_parser("analyze", help="statistics and plots of a run store (dask)",
                         formatter_class=fmt, epilog="""examples:
@@ -279,6 +285,11 @@ def _relaunch(args, argv):
 def cmd_run(args):
     from .checkpointing import run_with_checkpoints, start_run
 
+    if args.bits_per_synapse is not None:
+        if not args.hardware:
+            raise ConfigError("distsim run: --bits-per-synapse needs --hardware PROFILE")
+        from .partition.hardware_mapping import with_bits_per_synapse
+        args.hardware = with_bits_per_synapse(args.hardware, args.bits_per_synapse)
     sim, plan = start_run(args)
     stopped = run_with_checkpoints(sim, plan)
     # with a store, the digest comes from it (the whole run, resumed parts included)
@@ -335,6 +346,8 @@ def cmd_inspect(args):
                         None, None)
     if args.command == "partition" and args.hardware:
         return _hardware_partition(net, args)
+    if getattr(args, "bits_per_synapse", None) is not None:
+        raise ConfigError("distsim partition: --bits-per-synapse needs --hardware PROFILE")
     from distsim.partition import BALANCERS
     balancers = [args.balancer] if args.command == "inspect" else sorted(
         b for b in BALANCERS if b != "hardware")  # that one: distsim partition --hardware
@@ -363,7 +376,8 @@ def _hardware_partition(net, args):
     from distsim.partition import hardware, mapping_report
 
     rep = mapping_report(net, hardware(net, args.ranks, profile=args.hardware,
-                                       fabric=args.fabric))
+                                       fabric=args.fabric,
+                                       bits_per_synapse=args.bits_per_synapse))
     if args.json:
         print(json.dumps(rep))
         return 0
