@@ -86,6 +86,7 @@ class Fabric:
         self.link_level = np.array([l[3] for l in links], dtype=object)
         self._link_id = {(src, d, level): k for k, (src, _, d, level) in enumerate(links)}
         self._routes = {}
+        self._entries = {}
 
     def __repr__(self):
         return f"Fabric({self.spec!r}: {self.n_chips} chips, {len(self.links)} links)"
@@ -188,6 +189,30 @@ class Fabric:
 
     def hops(self, src, dst):
         return len(self.route(src, dst))
+
+    def multicast_entries(self, src, dsts):
+        """Sorted ids of the chips that need a routing-table entry for one multicast key
+        sent from chip ``src`` to the chips ``dsts`` along the union of their routes: the
+        source (the packets originate there), every destination (they terminate there) and
+        every chip where they turn or branch.  A chip they only cross straight (out on the
+        link of the direction they came in, nothing delivered) routes them by default and
+        needs no entry.  None at all for no destinations."""
+        key = (int(src), tuple(sorted({int(d) for d in dsts})))
+        cache = self._entries
+        if key not in cache:
+            src, dsts = key
+            need = {src, *dsts} if dsts else set()
+            came, goes = {}, {}
+            for dst in dsts:
+                for k in self.route(src, dst):
+                    a, b = map(int, self.links[k])
+                    goes.setdefault(a, set()).add(self.link_dir[k])
+                    came.setdefault(b, set()).add(self.link_dir[k])
+            for chip, out in goes.items():
+                if len(out) > 1 or came.get(chip, set()) != out:
+                    need.add(chip)
+            cache[key] = np.array(sorted(need), np.int64)
+        return cache[key].copy()
 
     @cached_property
     def hop_matrix(self):

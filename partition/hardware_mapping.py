@@ -48,6 +48,11 @@
    ``rank_grid_note``) the chips are cut as in 2, placed on the whole fabric, and the used
    chips, in the fabric's snake order (``Fabric.chip_order``), are cut into contiguous runs
    of equal expected work; a rank holds whole chips, at least one.
+5. Routing tables, where the profile limits them (SpiNNaker: router_entries_per_chip),
+   after placement: ``router_entries`` counts one entry per source core on every chip where
+   its multicast route starts, turns or branches, or ends (straight crossings use default
+   routing); a chip over the limit is a HardwareError naming the chip, the entries and the
+   limit.  ``hardware["router_entries"]``: max, its chip, mean over the used chips, limit.
 
 ``mapping_report`` compares a mapping with round-robin over the same chips: cut traffic,
 hop-weighted traffic, mean hops, maximum and mean link load.
@@ -74,7 +79,8 @@ _PER_CORE = ("neurons_per_core", "synapse_memory_per_core", "fan_in_per_core",
              "fan_out_per_core")
 _CHECKABLE = ("cores_per_chip", "neurons_per_core", "synapses_per_neuron",
               "synapse_memory_per_core", "synapse_memory_per_chip", "fan_in_per_core",
-              "fan_out_per_core", "fan_out_per_neuron")
+              "fan_out_per_core", "fan_out_per_neuron", "router_entries_per_chip")
+ROUTE_PROBABILITY = 0.5      # a random projection's chip counts as a destination from here
 
 
 def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_per_synapse=None):
@@ -172,6 +178,11 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
     for p in range(chips):
         mine = np.flatnonzero(core_part == p)
         core_index[mine] = np.arange(mine.size)
+    chip_of, core_of = pos[part_of_gid], np.repeat(core_index, cores.sizes)
+    entries = None
+    if limits["router_entries_per_chip"] is not None:
+        entries = _check_router_entries(network, chip_of, core_of, fab, prof,
+                                        limits["router_entries_per_chip"], rates)
     info = {"profile": prof.name, "fabric": fab.spec, "chips": int(chips),
             "cores": int(len(cores.sizes)),
             "neurons_per_core": {p: int(n) for p, n in n_core.items()},
@@ -181,9 +192,76 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
             "checked": [k for k in _CHECKABLE if limits[k] is not None and k not in unchecked],
             "unchecked": unchecked,
             "rank_grid": grid, "rank_grid_note": grid_note}
+    if entries is not None:
+        info["router_entries"] = entries
     return Decomposition(n_ranks, rank_of_part[part_of_gid], "hardware",
-                         chip_of=pos[part_of_gid], core_of=np.repeat(core_index, cores.sizes),
-                         hardware=info)
+                         chip_of=chip_of, core_of=core_of, hardware=info)
+
+
+def router_entries(network, chip_of, core_of, fabric, rates=None):
+    """Multicast routing-table entries each chip of ``fabric`` needs for the mapping
+    ``chip_of`` / ``core_of`` (per gid): one per source core (one key and mask per core)
+    whose multicast route originates at, turns or branches at, or terminates on the chip
+    (``Fabric.multicast_entries``; a chip the packets only cross straight needs none).
+
+    A core's destination chips are those of its neurons' listed targets (``FromList``,
+    exact) and those its random projections reach with probability >= ROUTE_PROBABILITY,
+    1 - prod (1 - q)^(n m) over the projections (n neurons in the core, m neurons of the
+    target population on the chip, q as in ``expected_traffic``).  A core without targets
+    needs no entry.  ``rates`` is accepted for symmetry and not used."""
+    fab = parse_fabric(fabric)
+    chip_of, core_of = np.asarray(chip_of, np.int64), np.asarray(core_of, np.int64)
+    stride = int(core_of.max(initial=0)) + 1
+    keys, core_id = np.unique(chip_of * stride + core_of, return_inverse=True)
+    n_cores, core_chip = keys.size, keys // stride
+    pops = list(network.populations.values())
+    index = {p.name: i for i, p in enumerate(pops)}
+    pop_of_gid = np.repeat(np.arange(len(pops)), [p.size for p in pops])
+    core_pop = np.zeros(n_cores, np.int64)
+    core_pop[core_id] = pop_of_gid
+    core_size = np.bincount(core_id, minlength=n_cores)
+    counts = np.array([np.bincount(chip_of[p.first_gid:p.first_gid + p.size],
+                                   minlength=fab.n_chips) for p in pops], dtype=float)
+    reach = np.zeros((n_cores, fab.n_chips), bool)
+    log_miss = np.zeros((n_cores, fab.n_chips))
+    for proj in network.projections:
+        s, t = index[proj.source], index[proj.target]
+        if isinstance(proj.rule, FromList):
+            reach[core_id[pops[s].first_gid + proj.rule.sources],
+                  chip_of[pops[t].first_gid + proj.rule.targets]] = True
+            continue
+        q = min(expected_indegree(network, proj) / max(pops[s].size, 1), 1.0)
+        mine = core_pop == s
+        with np.errstate(divide="ignore", invalid="ignore"):  # q = 1: log 0
+            log_miss[mine] += np.where(counts[t] > 0, core_size[mine, None] * counts[t]
+                                       * np.log1p(-q), 0.0)
+    reach |= -np.expm1(log_miss) >= ROUTE_PROBABILITY
+    entries = np.zeros(fab.n_chips, np.int64)
+    for c in np.flatnonzero(reach.any(axis=1)):
+        entries[fab.multicast_entries(core_chip[c], np.flatnonzero(reach[c]))] += 1
+    return entries
+
+
+def _check_router_entries(network, chip_of, core_of, fab, profile, limit, rates):
+    """The router entries of the mapping (max, its chip, mean over used chips, limit), or
+    a HardwareError naming the chip, the entries it needs, the limit and the fix."""
+    entries = router_entries(network, chip_of, core_of, fab, rates)
+    worst = int(np.argmax(entries))
+    if entries[worst] > limit:
+        x, y = fab.coords[worst]
+        sources = np.unique(core_of[chip_of == worst]).size
+        raise HardwareError(
+            f"chip {worst} (x {x}, y {y}) of the {fab.spec} fabric needs {entries[worst]:,} "
+            f"multicast routing-table entries (one per source core whose spikes start, turn "
+            f"or end there; {sources} cores on the chip itself), but {profile.title} has "
+            f"{limit:,.0f} per chip (limits.router_entries_per_chip); reduce the cores whose "
+            f"spikes reach the chip: larger cores (up to neurons_per_core), connections to "
+            f"fewer chips, a smaller or less spread network, or a chip with more entries "
+            f"(spinnaker2: 16,384); merging cores with equal routes under one key and mask "
+            f"is not modelled")
+    used = np.unique(chip_of)
+    return {"max": int(entries[worst]), "chip": worst,
+            "mean": float(entries[used].mean()), "limit": int(limit)}
 
 
 def rank_grid(fabric, n_ranks):
@@ -253,8 +331,6 @@ def _limits(profile, bits_per_synapse):
         if limits[key] is not None and limits["bits_per_synapse"] is None:
             unchecked[key] = (f"needs bits_per_synapse, unknown for {profile.title}; pass "
                               f"bits_per_synapse to check it")
-    if limits["router_entries_per_chip"] is not None:
-        unchecked["router_entries_per_chip"] = "routing-table entries are not modelled"
     return limits, unchecked
 
 
