@@ -52,45 +52,58 @@ def chip_counters(sim):
     # synapses: row of each, its target's chip and core
     sel, _, _, rows = sim._synapses(None, "hardware counters")
     tgt_gid = sim.local_gid[sim.table.syn_target[sel].astype(np.int64)]
-    spikes_in = hw["row_spikes"][rows].astype(np.float64)
-    c["synaptic_ops"] += np.bincount(chip_of[tgt_gid], weights=spikes_in, minlength=fab.n_chips)
-    src_gid = sim.table.row_gid[rows]
-    src_chip, dst_chip = chip_of[src_gid], chip_of[tgt_gid]
-    # one packet per (spike, destination chip): distinct (row, chip) pairs
-    pairs = np.unique(np.stack([rows, dst_chip], 1), axis=0) if rows.size else np.empty((0, 2), int)
+    row_spikes = np.asarray(hw["row_spikes"], np.float64)
+    dst_chip = chip_of[tgt_gid]
+    c["synaptic_ops"] += np.bincount(dst_chip, weights=row_spikes[rows], minlength=fab.n_chips)
+    n_rows = sim.table.row_gid.size
+    row_chip = chip_of[sim.table.row_gid]
+    # one packet per (spike, destination chip): distinct (row, chip) pairs, summed per
+    # (source chip, destination chip) and routed once per chip pair
+    row, dst = _distinct(rows, dst_chip, n_rows, fab.n_chips)
+    src, n = row_chip[row], row_spikes[row]
+    away = (src != dst) & (n > 0)
+    chip_pairs = np.bincount(src[away] * fab.n_chips + dst[away], weights=n[away],
+                             minlength=fab.n_chips ** 2).reshape(fab.n_chips, fab.n_chips)
     max_hops = 0
-    for row, dst in pairs:
-        src = chip_of[sim.table.row_gid[row]]
-        n = hw["row_spikes"][row]
-        if src == dst or n == 0:
-            continue
-        route = fab.route(int(src), int(dst))
+    for a, b in zip(*np.nonzero(chip_pairs)):
+        route = fab.route(int(a), int(b))
         max_hops = max(max_hops, len(route))
-        for link in route:
-            c["link_packets"][link] += n
-        c["packets"][src] += n
-        for link in route:
-            c["packets"][fab.links[link][1]] += n
+        c["link_packets"][route] += chip_pairs[a, b]
+        c["packets"][a] += chip_pairs[a, b]
+        c["packets"][fab.links[route, 1]] += chip_pairs[a, b]
     # on-chip messages: (row, target core) pairs on the source's own chip
-    same = src_chip == dst_chip
+    same = row_chip[rows] == dst_chip
     if same.any() and all(x.known for x in profile.layout.values()):
-        msgs = np.unique(np.stack([rows[same], core_of[tgt_gid[same]]], 1), axis=0)
-        for row, core in msgs:
-            src = sim.table.row_gid[row]
-            hx, hy = tile_hops(profile, core_of[src], core)
-            c["noc_hops_x"][chip_of[src]] += hx * hw["row_spikes"][row]
-            c["noc_hops_y"][chip_of[src]] += hy * hw["row_spikes"][row]
+        n_cores = int(core_of.max()) + 1
+        row, core = _distinct(rows[same], core_of[tgt_gid[same]], n_rows, n_cores)
+        hx, hy = tile_hops(profile, core_of[sim.table.row_gid[row]], core)
+        n = row_spikes[row]
+        c["noc_hops_x"] += np.bincount(row_chip[row], weights=hx * n, minlength=fab.n_chips)
+        c["noc_hops_y"] += np.bincount(row_chip[row], weights=hy * n, minlength=fab.n_chips)
     ctx = sim.context
     for key, value in c.items():
         if isinstance(value, np.ndarray):
             c[key] = ctx.allreduce(np.ascontiguousarray(value, np.float64), "sum")
-    c["cores_active"] = np.array(
-        [len(np.unique(core_of[chip_of == k])) if (chip_of == k).any() else 0
-         for k in range(fab.n_chips)], np.float64)
+    c["cores_active"] = np.bincount(
+        _distinct(chip_of, core_of, fab.n_chips, int(core_of.max(initial=0)) + 1)[0],
+        minlength=fab.n_chips).astype(np.float64)
     c["steps"] = hw["steps"]
     c["dt_ms"] = sim.dt
     c["max_hops"] = ctx.allreduce(max_hops, "max")
     return c
+
+
+def _distinct(a, b, na, nb):
+    """The distinct pairs (a[i], b[i]) as two arrays, ordered by a then b (0 <= a < na,
+    0 <= b < nb): a mask where na x nb is small, else a sort."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    if na * nb <= 1 << 26:
+        seen = np.zeros(na * nb, np.bool_)
+        seen[a * nb + b] = True
+        keys = np.flatnonzero(seen)
+    else:
+        keys = np.unique(a * nb + b)
+    return keys // nb, keys % nb
 
 
 def _population_of(sim):

@@ -261,12 +261,17 @@ def _line(n, pos, neg):
 
 def tile_hops(profile, core_a, core_b):
     """On-chip (x, y) tile hops between two cores of one chip, from the profile's layout
-    (cores numbered tile by tile, tiles row by row)."""
+    (cores numbered tile by tile, tiles row by row); ``core_a`` and ``core_b`` may be
+    integer arrays (then two arrays)."""
     lay = profile.layout
     if not all(c.known for c in lay.values()):
         raise HardwareError(f"hardware profile {profile.name!r}: the on-chip tile layout is "
                             f"{lay['tiles_x'].status} ({lay['tiles_x'].note}); on-chip hops "
                             f"cannot be counted")
     per_tile, tiles_x = int(lay["cores_per_tile"].value), int(lay["tiles_x"].value)
+    if np.ndim(core_a) or np.ndim(core_b):
+        ta = np.asarray(core_a, np.int64) // per_tile
+        tb = np.asarray(core_b, np.int64) // per_tile
+        return np.abs(ta % tiles_x - tb % tiles_x), np.abs(ta // tiles_x - tb // tiles_x)
     ta, tb = int(core_a) // per_tile, int(core_b) // per_tile
     return abs(ta % tiles_x - tb % tiles_x), abs(ta // tiles_x - tb // tiles_x)
