@@ -750,6 +750,8 @@ def mapping_report(network, decomposition, rates=None):
            "cores_used": info["cores"], "neurons_per_core": info["neurons_per_core"],
            "core_size_limited_by": info["core_size_limited_by"],
            "limits_checked": info["checked"], "limits_unchecked": info["unchecked"],
+           "rank_grid": info.get("rank_grid"), "rank_grid_note": info.get("rank_grid_note"),
+           "router_entries": info.get("router_entries"),
            "units": "expected spikes/s; one packet per spike per destination chip",
            "mapping": _fabric_metrics(network, decomposition.chip_of, fab, rates),
            "round_robin": _fabric_metrics(network, rr, fab, rates)}
