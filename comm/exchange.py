@@ -38,6 +38,9 @@ class _Backend:
         self.counters = dict.fromkeys(COUNTER_KEYS, 0)
         self.counters["compute_s"] = self.counters["wait_s"] = 0.0
 
+    def describe(self):
+        return f"{self.name} exchange"
+
     def _compute(self, upto):
         t0 = time.perf_counter()
         self.sim._compute(upto)
@@ -197,110 +200,203 @@ class AsyncExchange(_Backend):
 
 
 class RoutedExchange(_Backend):
-    """Hop by hop over a fabric: the ranks sit on a 2D grid (``sim.rank_grid``, a
-    routing.RankGrid; default a near-square mesh) and a spike moves only
-    between grid neighbours (MPI Cartesian topology, neighbourhood collectives), along the
-    dimension-ordered route to each rank that needs it, like a packet on a chip fabric.
+    """Hop by hop over a fabric, no global clock: the ranks sit on a 2D grid
+    (``sim.rank_grid``, a routing.RankGrid; default a near-square mesh), and a spike moves
+    only between grid neighbours, along the dimension-ordered route to each rank that needs
+    it, forwarded by the ranks on the way, like a packet on a chip fabric.
 
-    Windows of W = the smallest delay between ranks: after computing a window, the packets
-    [destination, spike] make as many neighbour exchanges as the grid's diameter, each rank
-    forwarding what is not its own one hop on; all arrive before the next window is
-    computed, so spike trains equal the direct exchange's.  A connection between ranks h
-    hops apart must have a delay >= h * the grid's ``hop_ms`` (checked at the start).
-    Counters add ``packets_forwarded`` and the packets sent over each of this rank's links.
+    Link clocks carry the fabric latency.  Fabric time runs in ticks, Q = 2**20 per step;
+    one hop takes lam = ceil(hop_ms / dt * Q) ticks, so a spike emitted at step e that has
+    made j hops is at fabric time e Q + j lam.  The link k -> me carries one clock per
+    origin rank s whose route crosses it: every spike of s that reaches me over k before
+    fabric time T_s has arrived.  After computing up to step S, s stamps its own spikes
+    T = (S + 1) Q + lam; a rank forwarding s's spikes stamps its out-link with the clock it
+    holds for s plus lam.  A message is [T per origin of the link, n, dest[n], base[n],
+    word[n]], sent when the link has packets or one of its clocks rose.
+
+    A spike of s must be delivered here d_s steps after it is emitted, h_s hops away, so
+    I may compute up to step min over s of floor((T_s + d_s Q - h_s lam - 1) / Q); the
+    latency cancels out (that is E_s + d_s for s's last complete step E_s), because at the
+    start a connection is checked to outlast its route: d_s Q >= h_s lam.  Each origin's
+    clocks flow down its own route tree, which has no cycles, so the least advanced rank
+    can always go on.  A run ends when every clock here has passed (end + 1) Q + j lam: then
+    every spike emitted up to the end for this rank or through it is here.  Spikes that
+    arrive before they fit the ring wait as in the async backend, so spike trains equal the
+    other backends'.  Counters add ``packets_forwarded`` and the packets sent to each grid
+    neighbour (``link_packets``, in the order of ``neighbours``).
     """
 
     name = "routed"
+    TICKS = 1 << 20  # fabric ticks per step
 
     def __init__(self, sim):
         super().__init__(sim)
-        ctx = sim.context
+        ctx, me, Q = sim.context, sim.context.rank, self.TICKS
         grid = sim.rank_grid or RankGrid(rank_grid(ctx.size))
         self.dims, self.periodic = tuple(grid.dims), grid.periodic
         if int(np.prod(self.dims)) != ctx.size:
             raise ConfigError(f"routed exchange: a {self.dims[0]}x{self.dims[1]} rank grid "
                               f"needs {int(np.prod(self.dims))} ranks, not {ctx.size}")
-        self.neighbours = ctx.cartesian(self.dims, self.periodic)  # as routing.grid_neighbours
-        self.next_hop = np.full(ctx.size, -1, np.int64)  # neighbour slot towards each rank
-        self.hops = np.zeros(ctx.size, np.int64)
-        for dst in range(ctx.size):
-            path = grid_route(ctx.rank, dst, self.dims, self.periodic)
-            if path:
-                self.next_hop[dst] = self.neighbours.index(path[0])
-                self.hops[dst] = len(path)
-        self.diameter = sum((n // 2 if self.periodic else n - 1) for n in self.dims)
-        la = sim.routing.in_lookahead
-        local_min = int(la.min()) if la.size and la.min() != NO_LINK else MAX_CHUNK
-        self.window = min(int(ctx.allreduce(local_min, "min")), MAX_CHUNK)
-        self._check_fabric_latency(grid.hop_ms)
+        self.lam = int(np.ceil(grid.hop_ms / sim.dt * Q))
+        slots = ctx.cartesian(self.dims, self.periodic)  # as routing.grid_neighbours
+        self.neighbours = list(dict.fromkeys(r for r in slots if r >= 0))
+        # every rank learns the smallest delay between every pair of ranks
+        delay = np.full((ctx.size, ctx.size), NO_LINK, np.int64)
+        delay[:, me] = sim.routing.in_lookahead
+        delay = ctx.allreduce(delay, "min")
+        self._check_fabric_latency(delay, grid.hop_ms)
+        self.next_hop = np.array([(grid_route(me, d, self.dims, self.periodic) or [-1])[0]
+                                  for d in range(ctx.size)], np.int64)
+        self.hops_in = {}   # (link k, origin s) -> hops s's spikes have made on reaching me
+        self.slack = {}     # (k, s) -> d_s Q - h_s lam, for the origins whose route ends here
+        self.feed = {}      # (out-link nb, origin s) -> incoming link s's spikes come over
+        for s, d in zip(*np.nonzero(delay != NO_LINK)):
+            path = [int(s)] + grid_route(int(s), int(d), self.dims, self.periodic)
+            for j in range(len(path) - 1):
+                if path[j] == me and j:
+                    self.feed[(path[j + 1], int(s))] = path[j - 1]
+                elif path[j] == me:
+                    self.feed[(path[1], me)] = None
+            if me in path[1:]:
+                j = path.index(me)
+                self.hops_in[(path[j - 1], int(s))] = j
+                if j == len(path) - 1:
+                    self.slack[(path[j - 1], int(s))] = int(delay[s, d]) * Q - j * self.lam
+        self.out_origins = {}  # out-link -> the origins whose clocks it carries, in order
+        for nb, s in sorted(self.feed):
+            self.out_origins.setdefault(nb, []).append(s)
+        self.in_origins = {}
+        for k, s in sorted(self.hops_in):
+            self.in_origins.setdefault(k, []).append(s)
+        self.clock = {ks: sim.step * Q for ks in self.hops_in}
+        self.sent = {nb: np.zeros(len(o), np.int64) for nb, o in self.out_origins.items()}
+        self.queue = {nb: [] for nb in self.out_origins}  # (3, n) arrays [dest, base, word]
+        self.requests = []
         self.counters["packets_forwarded"] = 0
         self.counters["link_packets"] = [0] * len(self.neighbours)
 
-    def _check_fabric_latency(self, hop_ms):
-        """Every connection from another rank must outlast the route's latency."""
-        sim = self.sim
-        hop_steps = hop_ms / sim.dt
-        la = sim.routing.in_lookahead
-        for src in np.flatnonzero(la != NO_LINK):
-            hops = len(grid_route(int(src), sim.context.rank, self.dims, self.periodic))
-            if hops * hop_steps > la[src] + 1e-9:
+    def describe(self):
+        shape = "torus" if self.periodic else "mesh"
+        return (f"routed exchange on a {self.dims[0]}x{self.dims[1]} {shape} of ranks, "
+                f"{self.lam / self.TICKS * self.sim.dt:g} ms per hop")
+
+    def _check_fabric_latency(self, delay, hop_ms):
+        """Every connection between ranks must outlast its route's latency."""
+        hop_steps = hop_ms / self.sim.dt
+        for s, d in zip(*np.nonzero(delay != NO_LINK)):
+            hops = len(grid_route(int(s), int(d), self.dims, self.periodic))
+            if hops * hop_steps > delay[s, d] + 1e-9:
                 raise ConfigError(
-                    f"routed exchange: connections from rank {src} to rank "
-                    f"{sim.context.rank} have delays down to {la[src] * sim.dt:g} ms but cross "
-                    f"{hops} fabric hops of {hop_ms:g} ms; lengthen those delays to >= "
-                    f"{hops * hop_ms:g} ms or place the neurons closer")
+                    f"routed exchange: connections from rank {s} to rank {d} have delays down "
+                    f"to {delay[s, d] * self.sim.dt:g} ms but cross {hops} fabric hops of "
+                    f"{hop_ms:g} ms; lengthen those delays to >= {hops * hop_ms:g} ms, place "
+                    f"the neurons closer or lower the link latency")
 
     def run(self, end):
-        # Schedule of one rank (all ranks in lockstep):
-        #   for each window (base, base + W]:
-        #     compute the window; pack its spikes per destination rank
-        #     diameter times: send every packet not addressed here one hop on (neighbour
-        #       collective), deliver those that reached this rank
-        sim = self.sim
-        me = sim.context.rank
+        # Schedule of one rank (no barrier, no collective):
+        #   until step == end:
+        #     receive every message already here: deliver the packets addressed here,
+        #       queue the others for their next hop, raise the clocks; then send each
+        #       out-link its queued packets, or its clocks if they rose
+        #     horizon = min(end, step + MAX_CHUNK, early spikes' bound,
+        #                   min over origins of floor((T_s + d_s Q - h_s lam - 1) / Q))
+        #     horizon > step: compute up to it; queue its spikes on their first hop; send
+        #     otherwise:      block until a message arrives (counted as waiting)
+        #   then go on receiving and forwarding until every clock here has passed
+        #   (end + 1) Q + j lam, and wait for the sends
+        sim, Q = self.sim, self.TICKS
+        for ks, j in self.hops_in.items():  # every spike up to this step is delivered
+            self.clock[ks] = max(self.clock[ks], (sim.step + 1) * Q + j * self.lam)
         while sim.step < end:
-            base = sim.step
-            self._compute(min(end, base + self.window))
-            per_rank = pack_by_destination(sim, base)
-            self._count_sent(per_rank)
-            self._deliver(per_rank[me], base)
-            dest = np.concatenate([np.full(a.size, r, np.int64) for r, a in enumerate(per_rank)
-                                   if r != me] or [np.empty(0, np.int64)])
-            words = np.concatenate([a for r, a in enumerate(per_rank) if r != me]
-                                   or [np.empty(0, np.int64)])
-            for _ in range(self.diameter):
-                dest, words = self._hop(dest, words, base)
-            if dest.size:
-                raise CommunicationError(
-                    f"routed exchange: rank {me} still holds {dest.size} packets after "
-                    f"{self.diameter} hops; the ranks disagree about the grid")
-
-    def _hop(self, dest, words, base):
-        """Send each packet one hop towards its destination; deliver the arrivals; return
-        the packets still travelling."""
-        slot = self.next_hop[dest]
-        out = []
-        for k in range(len(self.neighbours)):
-            mine = slot == k
-            out.append(np.concatenate((dest[mine], words[mine])))
-            self.counters["link_packets"][k] += int(mine.sum())
+            self._receive(block=False)
+            horizon = min(end, sim.step + MAX_CHUNK, sim.pending_horizon(),
+                          *((self.clock[ks] + slack - 1) // Q
+                            for ks, slack in self.slack.items()))
+            if horizon > sim.step:
+                base = sim.step
+                self._compute(horizon)
+                sim.deliver_pending()
+                self._queue_own(pack_by_destination(sim, base), base)
+                self._send()
+            else:
+                self._receive(block=True)
+        while any(self.clock[ks] < (end + 1) * Q + j * self.lam
+                  for ks, j in self.hops_in.items()):
+            self._receive(block=True)
         t0 = time.perf_counter()
-        got = self.sim.context.neighbor_alltoallv(out)
+        self.sim.context.wait_all([req for req, _ in self.requests])
         self.counters["wait_s"] += time.perf_counter() - t0
-        me = self.sim.context.rank
-        dest_in, words_in = [], []
-        for a in got:
-            n = a.size // 2
-            d, w = a[:n], a[n:]
-            self.counters["messages_received"] += int(n > 0)
-            arrived = d == me
-            self._deliver(w[arrived], base)
-            dest_in.append(d[~arrived])
-            words_in.append(w[~arrived])
-        dest = np.concatenate(dest_in) if dest_in else np.empty(0, np.int64)
-        self.counters["packets_forwarded"] += int(dest.size)
-        return dest, (np.concatenate(words_in) if words_in else np.empty(0, np.int64))
+        self.requests = []
 
+    def _queue_own(self, per_rank, base):
+        me = self.sim.context.rank
+        self._deliver(per_rank[me], base)
+        for r, words in enumerate(per_rank):
+            if r != me and words.size:
+                self.counters["spikes_sent"] += int(words.size)
+                self.queue[int(self.next_hop[r])].append(
+                    np.stack((np.full(words.size, r, np.int64),
+                              np.full(words.size, base, np.int64), words)))
+
+    def _send(self):
+        """Send each out-link its queued packets, or a null message if its clocks rose."""
+        ctx, Q = self.sim.context, self.TICKS
+        own = (self.sim.step + 1) * Q
+        self.requests = [(q, b) for q, b in self.requests if not q.Test()]
+        for nb, origins in self.out_origins.items():
+            clocks = np.array([own if self.feed[(nb, s)] is None
+                               else self.clock[(self.feed[(nb, s)], s)] for s in origins],
+                              np.int64) + self.lam
+            queued = self.queue[nb]
+            if not queued and np.all(clocks <= self.sent[nb]):
+                continue
+            packets = np.concatenate(queued, axis=1) if queued else np.empty((3, 0), np.int64)
+            msg = np.concatenate((clocks, [packets.shape[1]], packets.ravel()))
+            self.requests.append((ctx.send(msg, nb), msg))
+            self.sent[nb] = clocks
+            self.queue[nb] = []
+            self.counters["link_packets"][self.neighbours.index(nb)] += packets.shape[1]
+            self.counters["messages_sent"] += 1
+            self.counters["bytes_sent"] += 8 * (clocks.size + 1) + 8 * packets.size
+
+    def _receive(self, block):
+        """Take every message already here (block: wait for the first), then send."""
+        ctx = self.sim.context
+        me = ctx.rank
+        got_any = False
+        while True:
+            t0 = time.perf_counter()
+            got = ctx.probe_recv(block and not got_any)
+            if block and not got_any:
+                self.counters["wait_s"] += time.perf_counter() - t0
+            if got is None:
+                break
+            got_any = True
+            k, msg = got
+            origins = self.in_origins.get(k)
+            if origins is None or msg.size < len(origins) + 1:
+                raise CommunicationError(
+                    f"routed exchange: unexpected message from rank {k} on rank {me}; the "
+                    f"ranks disagree about the grid or the routing")
+            self.counters["messages_received"] += 1
+            self.counters["bytes_received"] += 8 * msg.size
+            m = len(origins)
+            for s, t in zip(origins, msg[:m]):
+                self.clock[(k, s)] = max(self.clock[(k, s)], int(t))
+            dest, base, words = msg[m + 1:].reshape(3, int(msg[m]))
+            here = dest == me
+            for b in np.unique(base[here]):
+                self._deliver(words[here & (base == b)], int(b))
+            if not here.all():
+                away = ~here
+                self.counters["packets_forwarded"] += int(away.sum())
+                hop = self.next_hop[dest[away]]
+                for nb in np.unique(hop):
+                    sel = away.copy()
+                    sel[away] = hop == nb
+                    self.queue[int(nb)].append(np.stack((dest[sel], base[sel], words[sel])))
+        if got_any:
+            self._send()
 
 BACKENDS = {"collective": CollectiveExchange, "async": AsyncExchange, "routed": RoutedExchange}
 

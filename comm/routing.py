@@ -82,6 +82,25 @@ def rank_grid(size):
     return rows, size // rows
 
 
+def fabric_rank_grid(hardware, size, link_ms=None):
+    """RankGrid for the routed exchange.  With a hardware mapping whose ranks hold
+    rectangular blocks of chips (``hardware["rank_grid"]``, partition/hardware_mapping.py),
+    its grid, periodic when the fabric wraps; otherwise a near-square mesh.  ``link_ms``
+    is the latency of one chip-to-chip link (default: the profile's ``latency.link_hop``
+    when known, else 0); a rank hop crosses a block, up to max(chips per rank) links."""
+    grid = (hardware or {}).get("rank_grid")
+    if link_ms is None:
+        link_ms = 0.0
+        if hardware:
+            from distsim.hardware.profiles import load_profile
+            link_s = load_profile(hardware["profile"]).value("latency", "link_hop")
+            link_ms = 0.0 if link_s is None else link_s * 1e3
+    if grid is None:
+        return RankGrid(rank_grid(size), False, link_ms)
+    return RankGrid(tuple(grid["dims"]), bool(grid["periodic"]),
+                    link_ms * max(grid["chips_per_rank"]))
+
+
 def grid_neighbours(rank, dims, periodic):
     """The grid neighbours of ``rank`` (row-major ranks, as MPI's Cartesian topology without
     reordering): per dimension the lower then the upper one, -1 where there is none."""

@@ -22,6 +22,7 @@ def start_run(args):
     """Build (or restore) the Simulation the CLI arguments describe, and the run plan.  With
     checkpoints, SIGTERM/SIGUSR1 are caught from here on: one that comes during the build
     stops the run at its first check."""
+    from .comm import default_context
     from .simulation import Simulation
 
     signals = _catch_stop_signals() if args.checkpoint_dir or args.resume else None
@@ -52,13 +53,18 @@ def start_run(args):
                 "store": os.path.abspath(store) if store else None,
                 "checkpoint_dir": args.checkpoint_dir}
         decomposition = args.balancer
+        n_ranks = default_context().size
         if args.hardware:
             from .partition import hardware
-            from .comm import default_context
-            decomposition = hardware(net, default_context().size, profile=args.hardware,
+            decomposition = hardware(net, n_ranks, profile=args.hardware,
                                      fabric=args.fabric)
+        grid = None
+        if args.backend == "routed":
+            from .comm.routing import fabric_rank_grid
+            grid = fabric_rank_grid(getattr(decomposition, "hardware", None), n_ranks,
+                                    args.link_latency)
         sim = Simulation(net, decomposition=decomposition, backend=args.backend, store=store,
-                         hardware_counters=bool(args.hardware))
+                         hardware_counters=bool(args.hardware), rank_grid=grid)
         if args.checkpoint_dir and sim.context.rank == 0:
             os.makedirs(args.checkpoint_dir, exist_ok=True)
             with open(os.path.join(args.checkpoint_dir, "run.json"), "w") as f:

@@ -77,6 +77,10 @@ exit codes: 0 success, 2 usage or model error, 1 run failure""")
     run.add_argument("--fabric", default=None, metavar="SPEC",
                      help="with --hardware: mesh:WxH, torus:WxH, spinnaker:WxH or "
                           "boards:BxB(mesh:WxH) (default: the smallest square mesh that fits)")
+    run.add_argument("--link-latency", type=float, default=None, metavar="MS",
+                     help="with --backend routed: latency of one chip-to-chip link in ms "
+                          "(default: the profile's, when known, else 0); connections must "
+                          "outlast their route's hops")
     run.add_argument("--bits-per-synapse", type=float, default=None, metavar="N",
                      help="with --hardware: bits one synapse takes, to check synapse memory "
                           "where the profile does not know it (e.g. loihi, spinnaker)")
@@ -239,7 +243,7 @@ def _print_summary(s):
         ("spikes", f"{s['spikes']:,}"),
         ("mean rate", f"{s['mean_rate_hz']:.3f} Hz"),
         ("model time", f"{s['t_model_ms']:.1f} ms"),
-        ("ranks", f"{s['ranks_total']} ({s['backend']} exchange, {s['decomposition']} balancer)"),
+        ("ranks", f"{s['ranks_total']} ({s['exchange']}, {s['decomposition']} balancer)"),
         ("build time", f"{s['build_s']:.2f} s"),
         ("wall time", f"{s['wall_s']:.2f} s"),
         ("real-time factor", f"{s['rtf']:.2f} (wall s per model s)"),

@@ -979,6 +979,7 @@ class Simulation:
             "rtf": wall / t_s if t_s else math.nan,
             "ranks_total": ctx.size,
             "backend": self.exchange.name,
+            "exchange": self.exchange.describe(),
             "decomposition": self.decomposition.name,
             "digest": self.digest() if digest else None,
             "ranks": ranks if ctx.rank == 0 else None,

@@ -36,3 +36,22 @@ def test_ranks_option_starts_mpiexec():
     assert r.returncode == 0, r.stderr[-2000:]
     s = _summary(r.stdout)
     assert s["ranks_total"] == 2 and r.stdout.count('"digest"') == 1  # rank 0 prints alone
+
+
+def test_routed_run_on_a_chip_mapping_with_link_latency():
+    """4 ranks holding 2x2-chip blocks of a Loihi mesh:4x4: a rank hop crosses up to 2 chip
+    links of 0.25 ms, so the 1.5 ms delays allow it; at 0.5 ms per link they do not."""
+    ref = _summary(subprocess.run([DISTSIM, *ARGS], capture_output=True, text=True,
+                                  check=True).stdout)
+    hw = ["--backend", "routed", "--hardware", "loihi", "--fabric", "mesh:4x4"]
+    r = mpiexec(4, [DISTSIM, *ARGS, *hw, "--link-latency", "0.25"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    s = _summary(r.stdout)
+    assert s["digest"] == ref["digest"]
+    assert s["exchange"] == "routed exchange on a 2x2 mesh of ranks, 0.5 ms per hop"
+    assert s["hardware"]["mapping"]["rank_grid"]["chips_per_rank"] == [2, 2]
+    assert sum(x["packets_forwarded"] for x in s["ranks"]) > 0  # rank 0 -> 3 goes via 1
+    r = mpiexec(4, [DISTSIM, *ARGS, *hw, "--link-latency", "0.5"])
+    assert r.returncode != 0
+    assert ("connections from rank 0 to rank 3 have delays down to 1.5 ms but cross 2 fabric "
+            "hops of 1 ms" in r.stderr)
