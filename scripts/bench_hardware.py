@@ -7,9 +7,12 @@ Brunel (order ``--order``) on ``--ranks`` ranks (``mpiexec`` of the mpich wheel,
 bench_scaling.py), each configuration in its own job and run ``--repeats`` times:
 
     plain       collective exchange, block balancer
+    async       async exchange (point to point, link clocks), block balancer: the
+                reference for the routed exchange, which is asynchronous too
     counters    the same with Simulation(hardware_counters=True)
     routed      routed exchange (hop by hop over a 2D grid of ranks), block balancer
-    hardware    routed exchange, hardware balancer (Loihi, mesh:2x2), counters, and the
+    hardware    routed exchange on the mapping's rank grid, hardware balancer (Loihi,
+                mesh:2x2), counters, and the
                 per-chip counters and energy report computed after the run
 
 Prints one JSON object: per configuration the best run wall time (slowest rank), RTF,
@@ -23,7 +26,7 @@ import subprocess
 import sys
 import time
 
-CONFIGS = ("plain", "counters", "routed", "hardware")
+CONFIGS = ("plain", "async", "counters", "routed", "hardware")
 
 
 def worker(config, order, t_sim):
@@ -33,16 +36,17 @@ def worker(config, order, t_sim):
 
     net = brunel(order=order)
     ctx = default_context()
-    decomposition, backend, counters = "block", "collective", config != "plain"
-    if config in ("routed", "hardware"):
-        backend = "routed"
+    decomposition, backend, grid = "block", "collective", None
+    counters = config in ("counters", "hardware")
+    if config in ("async", "routed", "hardware"):
+        backend = "routed" if config != "async" else "async"
     if config == "hardware":
+        from distsim.comm.routing import fabric_rank_grid
         from distsim.partition import hardware
         decomposition = hardware(net, ctx.size, profile="loihi", fabric="mesh:2x2")
-    if config == "routed":
-        counters = False
+        grid = fabric_rank_grid(decomposition.hardware, ctx.size)
     sim = Simulation(net, context=ctx, decomposition=decomposition, backend=backend,
-                     hardware_counters=counters)
+                     hardware_counters=counters, rank_grid=grid)
     sim.run(t_sim)
     report_s = None
     if config == "hardware":
