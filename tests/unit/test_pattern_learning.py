@@ -1,5 +1,5 @@
 """The pattern-learning example (Masquelier et al. 2008): its input, its measures, and a
-neuron that learns the pattern in the default run (30 s)."""
+neuron that learns the pattern and keeps it in the default run (60 s)."""
 import os
 
 import numpy as np
@@ -59,19 +59,28 @@ def run():
     return learn()
 
 
-def test_the_neuron_learns_the_pattern_and_responds_earlier(run):
+def test_the_neuron_learns_the_pattern_and_keeps_it(run):
+    """The default run (seed 3, 60 s).  Every threshold holds with a margin for each of
+    seeds 1-8 (the module's docstring has their figures), so a failure is a change in
+    behaviour, not a seed's bad luck."""
     s = run["summary"]
     r_in, r_out = s["pattern_afferents_rate_in_out_hz"]
     assert abs(r_in - r_out) < 0.05 * r_out  # the pattern is not in the rates
     assert np.sum(run["alarms"] < 5000.0) > 100  # at first the neuron fires at random
     assert s["first_selective_s"] is not None and s["first_selective_s"] < 25.0
-    assert s["hit_rate"] >= 0.9 and s["false_alarm_hz"] < 1.0
-    assert s["chance_hit_rate"] < 0.1
-    assert s["latency_end_ms"] < s["latency_start_ms"] - 10.0
-    aff, w = run["afferents"], run["w"][-1]
+    assert s["hit_rate"] >= 0.95 and s["false_alarm_hz"] <= 0.5
+    assert s["chance_hit_rate"] < 0.05
+    # once selective it stays so: every 10 s from 25 s on, >= 90 % hits, <= 2 false alarms
+    aff, lat, alarms = run["afferents"], run["latency"], run["alarms"]
+    for t0 in np.arange(25000.0, aff.t_sim, 10000.0):
+        inside = (aff.onsets >= t0) & (aff.onsets < t0 + 10000.0)
+        assert np.mean(~np.isnan(lat[inside])) >= 0.9, t0
+        assert np.sum((alarms >= t0) & (alarms < t0 + 10000.0)) <= 2, t0
+    assert s["latency_end_ms"] < 10.0  # it fires early in the pattern
+    w = run["w"][-1]
     early = aff.in_pattern & (aff.first_in_pattern < 10.0)
     assert w[early].mean() > 1.5 * w[~aff.in_pattern].mean()
-    assert s["strong_afferents"] >= 5 and s["strong_in_pattern"] == s["strong_afferents"]
+    assert s["strong_afferents"] >= 50 and s["strong_in_pattern"] >= 0.98 * s["strong_afferents"]
     assert s["first_spike_in_pattern_ms_strong"] < 0.5 * s["first_spike_in_pattern_ms_all"]
 
 
