@@ -63,6 +63,9 @@ def start_run(args):
             from .comm.routing import fabric_rank_grid
             grid = fabric_rank_grid(getattr(decomposition, "hardware", None), n_ranks,
                                     args.link_latency)
+        if args.hardware and args.link_latency:
+            from .partition.hardware_mapping import check_link_latency
+            check_link_latency(net, decomposition, args.link_latency)
         sim = Simulation(net, decomposition=decomposition, backend=args.backend, store=store,
                          hardware_counters=bool(args.hardware), rank_grid=grid)
         if args.checkpoint_dir and sim.context.rank == 0:

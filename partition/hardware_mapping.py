@@ -264,6 +264,34 @@ def _check_router_entries(network, chip_of, core_of, fab, profile, limit, rates)
             "mean": float(entries[used].mean()), "limit": int(limit)}
 
 
+def check_link_latency(network, decomposition, link_ms):
+    """Every synapse between chips must outlast its route: hops(chip of source, chip of
+    target) x ``link_ms`` <= its delay (ms).  Explicit (``FromList``) synapses are checked
+    one by one; for the other rules, the smallest possible delay against the farthest pair
+    of a source chip and a target chip.  Raises HardwareError naming the projection."""
+    if not link_ms:
+        return
+    hops = parse_fabric(decomposition.hardware["fabric"]).hop_matrix
+    chip_of = decomposition.chip_of
+    for p in network.projections:
+        src, tgt = network.populations[p.source], network.populations[p.target]
+        if isinstance(p.rule, FromList):
+            h = hops[chip_of[src.first_gid + p.rule.sources], chip_of[tgt.first_gid + p.rule.targets]]
+            d = np.broadcast_to(np.asarray(p.delay, float), h.shape)
+        else:
+            a, b = np.unique(chip_of[src.gids]), np.unique(chip_of[tgt.gids])
+            h = hops[np.ix_(a, b)].max(keepdims=True)
+            d = np.array([p.delay.bounds[0] if hasattr(p.delay, "bounds") else np.min(p.delay)])
+        bad = h * link_ms > d + 1e-9
+        if bad.any():
+            k = int(np.argmax(np.where(bad, h * link_ms - d, -np.inf)))
+            raise HardwareError(
+                f"projection {p.name!r}: synapses cross {int(h.flat[k])} chip links of "
+                f"{link_ms:g} ms ({h.flat[k] * link_ms:g} ms) but have delays down to "
+                f"{d.flat[k]:g} ms on {decomposition.hardware['fabric']}; lengthen those delays, "
+                f"lower the link latency or use a fabric with fewer hops")
+
+
 def rank_grid(fabric, n_ranks):
     """``(grid, note)``: the ranks as a gr x gc grid of equal rectangular blocks of the
     fabric's chip grid, ``{"dims": [gr, gc], "periodic": bool, "chips_per_rank": [bh, bw]}``
