@@ -78,9 +78,10 @@ exit codes: 0 success, 2 usage or model error, 1 run failure""")
                      help="with --hardware: mesh:WxH, torus:WxH, spinnaker:WxH or "
                           "boards:BxB(mesh:WxH) (default: the smallest square mesh that fits)")
     run.add_argument("--link-latency", type=float, default=None, metavar="MS",
-                     help="with --backend routed: latency of one chip-to-chip link in ms "
-                          "(default: the profile's, when known, else 0); connections must "
-                          "outlast their route's hops")
+                     help="latency of one chip-to-chip link in ms of model time, for the "
+                          "routed exchange's link clocks and, with --hardware, checked "
+                          "against every synapse between chips (default: the profile's "
+                          "link latency at real time, when known, else 0)")
     run.add_argument("--bits-per-synapse", type=float, default=None, metavar="N",
                      help="with --hardware: bits one synapse takes, to check synapse memory "
                           "where the profile does not know it (e.g. loihi, spinnaker)")
