@@ -358,7 +358,8 @@ class Simulation:
                       np.zeros((n_in.size, cap), np.int64), np.zeros((n_in.size, cap, 2)),
                       np.zeros((n_in.size, cap), np.int64), np.zeros((n_in.size, 2), np.int64),
                       np.zeros(int(lengths.max(initial=0)), np.float64),
-                      np.zeros((syn_pw.size if da_time[0].size else 0, 3)),
+                      np.zeros((syn_pw.size if any(proj.synapse.per_synapse_state
+                                                   for proj in plastic) else 0, 3)),
                       np.r_[0, np.cumsum([t.size for t in da_time])].astype(np.int64),
                       np.concatenate(da_time), np.concatenate(da_mult),
                       np.full((n_in.size, 2), -1.0))

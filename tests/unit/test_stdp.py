@@ -105,3 +105,32 @@ def test_every_plastic_model_round_trips():
         assert row.shape == (N_RULE_PAR,) and row[0] == cls.kind and row[C_PAIRING] == cls.pairing
     with pytest.raises(ModelError, match="stdp_nn_restr_synapse has no parameter 'Kplus'"):
         synapse_from_spec({"synapse_model": "stdp_nn_restr_synapse", "Kplus": 1.0}, "test")
+
+
+def test_rules_with_per_synapse_state_after_other_plastic_projections():
+    """Per-synapse state (dopamine eligibility, pre-centred K+) is allocated for every
+    plastic projection when any rule needs it, not only when the first one does: a
+    dopamine and a pre-centred projection after a plain STDP one run and learn."""
+    from distsim import FixedIndegree, Network, Simulation
+
+    net = Network(dt=0.1, seed=4)
+    net.add_population("P", "parrot_neuron", 20)
+    net.add_population("S", "spike_source", 20,
+                       {"spike_times": [[float(5 + 7 * i + 3 * k) for k in range(25)]
+                                        for i in range(20)]})
+    net.add_population("dopa", "spike_source", 1, {"spike_times": [[30.0, 90.0, 150.0]]})
+    net.add_population("T", "iaf_psc_alpha", 10, {"I_e": 370.0})
+    net.connect("S", "P", FixedIndegree(1), weight=1.0, delay=1.0)
+    stdp = {"synapse_model": "stdp_synapse", "lambda": 0.05, "Wmax": 200.0}
+    net.connect("P", "T", FixedIndegree(5), weight=50.0, delay=1.0, synapse=stdp)
+    net.connect("P", "T", FixedIndegree(5), weight=50.0, delay=1.0,
+                synapse={"synapse_model": "stdp_dopamine_synapse", "vt": "dopa",
+                         "Wmax": 200.0})
+    net.connect("P", "T", FixedIndegree(5), weight=50.0, delay=1.0,
+                synapse={"synapse_model": "stdp_nn_pre_centered_synapse", "lambda": 0.05,
+                         "Wmax": 200.0})
+    sim = Simulation(net)
+    sim.run(200.0)
+    for name in ("P->T", "P->T#2", "P->T#3"):
+        w = sim.connections(name)["weight"]
+        assert w.size == 50 and np.all(np.isfinite(w)) and np.any(w != 50.0), name

@@ -99,22 +99,11 @@ def _post_index(j, case):
     return next(posts.index(j) for posts in _post_groups(case) if j in posts)
 
 
-def with_synapse_state(sim):
-    """Per-synapse plastic state for stdp_nn_pre_centered_synapse (K+ per synapse, in the
-    kernels' syn_dopa): Simulation._build_plasticity allocates it for dopamine rules only
-    so far; until it does for every model with ``per_synapse_state``, allocate it here."""
-    needs = max((p.synapse.per_synapse_state for p in sim.network.projections
-                 if p.synapse is not None), default=0)
-    if needs and sim.plast[13].shape[0] < sim.plast[4].size:
-        sim.plast = (*sim.plast[:13], np.zeros((sim.plast[4].size, 3)), *sim.plast[14:])
-    return sim
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_weights_equal_nests(name):
     case = CASES[name]
     net, order = build(case)
-    sim = with_synapse_state(Simulation(net))
+    sim = Simulation(net)
     wr = case["weight_recorder"]
     times = np.array(wr["times"])
     step = case["kernel"]["resolution"]
