@@ -19,6 +19,8 @@ from .models.synapses import synapse_from_spec
 from .rules import (FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList, OneToOne,
                     PairwiseBernoulli, rule_from_spec, rule_to_spec)
 
+ARRAY_INLINE = 1000  # values kept inline in to_dict(arrays=...), larger ones set aside
+
 
 @dataclass(frozen=True)
 class Population:
@@ -421,15 +423,42 @@ class Network:
         return rec
 
     # ---------------------------------------------------------------- serialisation
-    def to_dict(self):
-        """A JSON-serialisable description; ``Network.from_dict`` inverts it."""
+    def to_dict(self, arrays=None):
+        """A JSON-serialisable description; ``Network.from_dict`` inverts it.  With a dict
+        ``arrays``, large payloads (spike sources' times, explicit connection lists,
+        per-synapse weights and delays of more than ARRAY_INLINE values) go there as numpy
+        arrays, and the description holds ``{"$array": key}`` in their place (a run store
+        keeps them as arrays of their own)."""
+        def big(value):
+            value = np.asarray(value)
+            if arrays is None or value.size <= ARRAY_INLINE:
+                return value.tolist()
+            key = f"a{len(arrays)}"
+            arrays[key] = value
+            return {"$array": key}
+
+        def params(model):
+            if model.name == "spike_source":
+                times, counts = model.compact()
+                if arrays is not None and times.size > ARRAY_INLINE:
+                    return {"spike_times": {"times": big(times), "counts": big(counts)}}
+            return model.to_dict()
+
+        def rule(r):
+            if isinstance(r, FromList):
+                return {"rule": r.rule, "sources": big(r.sources), "targets": big(r.targets)}
+            return rule_to_spec(r)
+
+        def value(v):
+            return big(v) if isinstance(v, np.ndarray) else to_spec(v)
+
         return {
             "dt": self.dt, "seed": int(self.seed),
             "populations": [{"name": p.name, "model": p.model.name, "size": p.size,
-                             "params": p.model.to_dict()} for p in self.populations.values()],
+                             "params": params(p.model)} for p in self.populations.values()],
             "projections": [{"name": p.name, "source": p.source, "target": p.target,
-                             "rule": rule_to_spec(p.rule), "weight": to_spec(p.weight),
-                             "delay": to_spec(p.delay),
+                             "rule": rule(p.rule), "weight": value(p.weight),
+                             "delay": value(p.delay),
                              "device": p.device.to_spec() if p.device else None,
                              "synapse": p.synapse.to_spec() if p.synapse else None,
                              "receptor_type": p.receptor_type}
@@ -451,7 +480,20 @@ class Network:
         }
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d, arrays=None):
+        """The network ``to_dict`` described; ``arrays(key)`` returns the arrays it put
+        aside."""
+        def resolve(x):
+            if isinstance(x, dict):
+                if set(x) == {"$array"}:
+                    return arrays(x["$array"])
+                return {k: resolve(v) for k, v in x.items()}
+            if isinstance(x, list) and x and isinstance(x[0], (dict, list)):
+                return [resolve(v) for v in x]
+            return x
+
+        if arrays is not None:
+            d = resolve(d)
         net = cls(dt=d["dt"], seed=d["seed"])
         for p in d.get("populations", []):
             net.add_population(p["name"], p["model"], p["size"], p.get("params"))

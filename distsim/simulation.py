@@ -671,12 +671,10 @@ class Simulation:
     def restore(cls, path, context=None, decomposition=None, backend="collective", **options):
         """A Simulation at the step of checkpoint ``path``, built anew for this context and
         decomposition (any rank count, any balancer); ``options`` as for the constructor."""
-        import json
-
-        from distsim.network import Network
         from distsim.store.checkpoint import load_checkpoint, read_checkpoint_attrs
+        from distsim.store.network_io import read_network
         root, attrs = read_checkpoint_attrs(path)
-        network = Network.from_dict(json.loads(attrs["network"]))
+        network = read_network(root, attrs)
         sim = cls(network, context, decomposition, backend, **options)
         load_checkpoint(sim, root, attrs)
         return sim

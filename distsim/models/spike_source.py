@@ -8,13 +8,15 @@ from ..errors import ModelError
 MODEL_ID = 4
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class SpikeSource:
     """A population whose neuron i fires at ``spike_times[i]`` (ms, on the dt grid, > 0).
 
-    A spike at time t is emitted in step t/dt and, over a connection with delay d, reaches
-    its target at t + d, as a spike of NEST's ``spike_generator`` does.  Sources receive no
-    input.
+    ``spike_times`` is given as one sequence per neuron, or compactly as
+    ``{"times": all times, "counts": spikes per neuron}``; it is kept as read-only float64
+    arrays, views into one array (8 B per spike).  A spike at time t is emitted in step
+    t/dt and, over a connection with delay d, reaches its target at t + d, as a spike of
+    NEST's ``spike_generator`` does.  Sources receive no input.
     """
 
     spike_times: tuple
@@ -30,8 +32,35 @@ class SpikeSource:
         return False
 
     def __post_init__(self):
+        given = self.spike_times
+        if isinstance(given, dict):
+            times = np.asarray(given.get("times", ()), np.float64).ravel()
+            counts = np.asarray(given.get("counts", ()), np.int64).ravel()
+            if counts.sum() != times.size or np.any(counts < 0):
+                raise ModelError(f"spike_source: spike_times counts sum to {int(counts.sum())} "
+                                 f"but {times.size} times are given; give one count per "
+                                 f"neuron, summing to the number of times")
+        else:
+            trains = [np.atleast_1d(np.asarray(ts, np.float64)) for ts in given]
+            counts = np.array([t.size for t in trains], np.int64)
+            times = np.concatenate(trains) if trains else np.empty(0)
+        times = np.array(times, np.float64)  # a copy of its own
+        times.flags.writeable = False
         object.__setattr__(self, "spike_times",
-                           tuple(tuple(float(t) for t in np.atleast_1d(ts)) for ts in self.spike_times))
+                           tuple(np.split(times, np.cumsum(counts)[:-1])) if counts.size else ())
+
+    def __eq__(self, other):
+        return (isinstance(other, SpikeSource)
+                and len(self.spike_times) == len(other.spike_times)
+                and all(np.array_equal(a, b) for a, b in zip(self.spike_times, other.spike_times)))
+
+    __hash__ = None
+
+    def compact(self):
+        """(all spike times, spikes per neuron): the form ``{"times", "counts"}``."""
+        counts = np.array([t.size for t in self.spike_times], np.int64)
+        times = (np.concatenate(self.spike_times) if self.spike_times else np.empty(0))
+        return times, counts
 
     @classmethod
     def parameter_names(cls):
@@ -48,7 +77,7 @@ class SpikeSource:
         return cls(params["spike_times"])
 
     def to_dict(self):
-        return {"spike_times": [list(ts) for ts in self.spike_times]}
+        return {"spike_times": [ts.tolist() for ts in self.spike_times]}
 
     def schedule(self, dt, where):
         """Spike steps per neuron: list of sorted int64 arrays; rejects off-grid or duplicate times."""

@@ -1,7 +1,9 @@
 """Checkpoints: the state of a run at a step, keyed by gid, restorable on any decomposition.
 
-    CKPT.zarr/        attributes: format "distsim-checkpoint", format_version 1, step,
+    CKPT.zarr/        attributes: format "distsim-checkpoint", format_version 2, step,
                       network (JSON text), seed, dt, n_ranks, horizon, created
+      network/KEY     the network's large arrays, {"$array": KEY} in its JSON
+                      (store/network_io.py)
       ranks/rNNNNN/   gid int64 [n]          the neurons this rank owned
                       state float64 [R, n]   state rows of the models (V_m - E_L, currents...)
                       refractory int32 [n]   remaining refractory steps
@@ -18,17 +20,17 @@ contributions are already summed per target neuron, exactly (fixed point), so th
 redistributed over any number of ranks.
 """
 import datetime
-import json
 
 import numpy as np
 import zarr
 
 from distsim.errors import StoreError
 
+from .network_io import network_attr
 from .writer import set_attrs
 
 FORMAT = "distsim-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: large network arrays under network/ (network_io.py)
 
 
 def write_checkpoint(sim, path):
@@ -43,7 +45,7 @@ def write_checkpoint(sim, path):
         net = sim.network
         set_attrs(root, {
             "format": FORMAT, "format_version": FORMAT_VERSION, "step": int(sim.step),
-            "network": json.dumps(net.to_dict()), "seed": int(net.seed), "dt": net.dt,
+            "network": network_attr(root, net), "seed": int(net.seed), "dt": net.dt,
             "n_ranks": ctx.size, "horizon": horizon,
             "device_age_s": sim.device_age_s,
             "device_reads": sim._devices[0].reads if sim._devices else 0,

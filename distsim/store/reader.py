@@ -1,5 +1,4 @@
 """RunReader: the spikes and samples of a run store, lazily (dask) or in memory."""
-import json
 import warnings
 
 import dask.array as da
@@ -8,6 +7,7 @@ import zarr
 
 from distsim.errors import StoreError
 
+from .network_io import read_network
 from .writer import FORMAT, FORMAT_VERSION
 
 
@@ -51,8 +51,7 @@ class RunReader:
         return self.attrs["dt"]
 
     def network(self):
-        from distsim.network import Network
-        return Network.from_dict(json.loads(self.attrs["network"]))
+        return read_network(self.root, self.attrs)
 
     def flushed_step(self):
         """Model step up to which every rank's data are in the store (ranks retired by a

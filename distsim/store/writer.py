@@ -5,14 +5,15 @@ is valid (``flushed_spikes``, ``flushed_samples``, ``flushed_step``); a rank kil
 middle of a flush therefore leaves a store that is valid up to its previous flush.
 """
 import datetime
-import json
 import platform
 
 import numpy as np
 import zarr
 
+from .network_io import network_attr
+
 FORMAT = "distsim-run"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: large network arrays under network/ (network_io.py)
 CHUNK = 1 << 20  # entries per chunk of the 1-d arrays
 
 
@@ -57,7 +58,7 @@ class RunWriter:
                 net = sim.network
                 set_attrs(root, {
                     "format": FORMAT, "format_version": FORMAT_VERSION, "status": "running",
-                    "network": json.dumps(net.to_dict()), "seed": int(net.seed), "dt": net.dt,
+                    "network": network_attr(root, net), "seed": int(net.seed), "dt": net.dt,
                     "n_ranks": ctx.size, "decomposition": sim.decomposition.to_dict(),
                     "versions": versions(), "start_time": _now(), "end_time": None,
                     "t_model_ms": 0.0, "runs": [],

@@ -47,6 +47,37 @@ def test_store_equals_api_and_carries_the_attributes(tmp_path):
     assert r.ranks[0].attrs["counters"]["spikes"] == sim.summary()["spikes"]
 
 
+def test_large_inputs_are_arrays_in_the_store_not_json(tmp_path):
+    """Spike sources' times, explicit connection lists and per-synapse weights of more than
+    1000 values are zarr arrays beside the JSON description; the network reads back equal,
+    from the run store and from a checkpoint."""
+    rng = np.random.default_rng(3)
+    trains = [np.sort(rng.choice(np.arange(1, 2000), 40, replace=False)) * 0.1
+              for _ in range(300)]
+    net = Network(dt=0.1, seed=2)
+    net.add_population("S", "spike_source", 300, {"spike_times": trains})
+    net.add_population("T", "iaf_psc_delta", 100)
+    src, tgt = rng.integers(0, 300, 5000), rng.integers(0, 100, 5000)
+    net.connect("S", "T", {"rule": "from_list", "sources": src, "targets": tgt},
+                weight=rng.uniform(0.1, 2.0, 5000), delay=1.0)
+    net.record_spikes("T")
+    sim = Simulation(net, store=tmp_path / "run.zarr")
+    sim.run(100.0)
+    sim.checkpoint(tmp_path / "ckpt.zarr")
+    r = open_run(tmp_path / "run.zarr")
+    assert len(r.attrs["network"]) < 5000
+    # the 12,000 times, 5,000 sources, targets and weights (the 300 counts stay inline)
+    assert sorted(zarr.open_group(tmp_path / "run.zarr")["network"].array_keys()) == \
+        ["a0", "a1", "a2", "a3"]
+    for back in (r.network(), Simulation.restore(tmp_path / "ckpt.zarr").network):
+        assert back.to_dict() == net.to_dict()
+        assert all(np.array_equal(a, b) for a, b in
+                   zip(back.populations["S"].model.spike_times, trains))
+    again = Simulation(r.network())
+    again.run(100.0)
+    assert again.digest() == sim.digest() and sim.summary()["recorded_spikes"] > 100
+
+
 def test_flush_by_size_keeps_memory_bounded(tmp_path):
     sim = Simulation(_net(), store=tmp_path / "run.zarr", flush_steps=10**6, flush_mb=0.1)
     sim.run(200.0)
