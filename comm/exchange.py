@@ -202,8 +202,9 @@ class AsyncExchange(_Backend):
 class RoutedExchange(_Backend):
     """Hop by hop over a fabric, no global clock: the ranks sit on a 2D grid
     (``sim.rank_grid``, a routing.RankGrid; default a near-square mesh), and a spike moves
-    only between grid neighbours, along the dimension-ordered route to each rank that needs
-    it, forwarded by the ranks on the way, like a packet on a chip fabric.
+    only between grid neighbours (point-to-point messages on MPI's Cartesian communicator),
+    along the dimension-ordered route to each rank that needs it, forwarded by the ranks on
+    the way, like a packet on a chip fabric.
 
     Link clocks carry the fabric latency.  Fabric time runs in ticks, Q = 2**20 per step;
     one hop takes lam = ceil(hop_ms / dt * Q) ticks, so a spike emitted at step e that has
@@ -352,7 +353,7 @@ class RoutedExchange(_Backend):
                 continue
             packets = np.concatenate(queued, axis=1) if queued else np.empty((3, 0), np.int64)
             msg = np.concatenate((clocks, [packets.shape[1]], packets.ravel()))
-            self.requests.append((ctx.send(msg, nb), msg))
+            self.requests.append((ctx.send(msg, nb, grid=True), msg))
             self.sent[nb] = clocks
             self.queue[nb] = []
             self.counters["link_packets"][self.neighbours.index(nb)] += packets.shape[1]
@@ -366,7 +367,7 @@ class RoutedExchange(_Backend):
         got_any = False
         while True:
             t0 = time.perf_counter()
-            got = ctx.probe_recv(block and not got_any)
+            got = ctx.probe_recv(block and not got_any, grid=True)
             if block and not got_any:
                 self.counters["wait_s"] += time.perf_counter() - t0
             if got is None:

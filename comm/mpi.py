@@ -8,6 +8,7 @@ posts the data of window k and computes window k + 1 before finishing it.
 No rank dies alone: on an uncaught exception on any rank, the excepthook installed here
 prints that rank's message on stderr and calls MPI_Abort, which ends every rank of the job.
 """
+import os
 import sys
 import time
 import traceback
@@ -47,7 +48,8 @@ class TwoPhaseAlltoallv:
 
     def _wait(self):
         t0 = time.perf_counter()
-        self.request.Wait()
+        while not self.request.Test():
+            os.sched_yield()  # as probe_recv
         self.wait_seconds += time.perf_counter() - t0
 
     def post_data(self):
@@ -101,22 +103,24 @@ class MPIContext:
     def start_alltoallv(self, arrays):
         return TwoPhaseAlltoallv(self.comm, arrays)
 
-    def send(self, array, dest):
-        """Non-blocking send; returns a request whose ``Test()`` tells completion (keep the
-        array alive until then)."""
-        return self.comm.Isend([array, MPI.INT64_T], dest=dest, tag=TAG_SPIKES)
+    def send(self, array, dest, grid=False):
+        """Non-blocking send (on the Cartesian communicator of ``cartesian`` when ``grid``);
+        returns a request whose ``Test()`` tells completion (keep the array alive until
+        then)."""
+        comm = self.cart if grid else self.comm
+        return comm.Isend([array, MPI.INT64_T], dest=dest, tag=TAG_SPIKES)
 
-    def probe_recv(self, block):
+    def probe_recv(self, block, grid=False):
         """One pending message as (source, int64 array), or None when none is pending and
         ``block`` is False."""
-        st = self._status
-        if block:
-            self.comm.Probe(source=MPI.ANY_SOURCE, tag=TAG_SPIKES, status=st)
-        elif not self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=TAG_SPIKES, status=st):
-            return None
+        comm, st = (self.cart if grid else self.comm), self._status
+        while not comm.Iprobe(source=MPI.ANY_SOURCE, tag=TAG_SPIKES, status=st):
+            if not block:
+                return None
+            os.sched_yield()  # an oversubscribed core goes to the rank we wait for
         source = st.Get_source()
         buf = np.empty(st.Get_count(MPI.INT64_T), np.int64)
-        self.comm.Recv([buf, MPI.INT64_T], source=source, tag=TAG_SPIKES)
+        comm.Recv([buf, MPI.INT64_T], source=source, tag=TAG_SPIKES)
         return source, buf
 
     def cartesian(self, dims, periodic):
@@ -130,21 +134,6 @@ class MPIContext:
             lower, upper = self.cart.Shift(d, 1)
             out += [-1 if r == MPI.PROC_NULL else r for r in (lower, upper)]
         return out
-
-    def neighbor_alltoallv(self, arrays):
-        """One int64 array to each Cartesian neighbour (order of ``cartesian``) and one from
-        each: MPI's neighbourhood collective, so data moves between grid neighbours only."""
-        cart = self.cart
-        send_counts = np.array([a.size for a in arrays], np.int64)
-        recv_counts = np.zeros_like(send_counts)  # a missing neighbour sends nothing
-        cart.Neighbor_alltoall(send_counts, recv_counts)
-        send = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
-        recv = np.empty(int(recv_counts.sum()), np.int64)
-        sd = np.concatenate(([0], np.cumsum(send_counts)[:-1]))
-        rd = np.concatenate(([0], np.cumsum(recv_counts)[:-1]))
-        cart.Neighbor_alltoallv([send, (send_counts, sd), MPI.INT64_T],
-                                [recv, (recv_counts, rd), MPI.INT64_T])
-        return np.split(recv, np.cumsum(recv_counts)[:-1])
 
     @staticmethod
     def wait_all(requests):
