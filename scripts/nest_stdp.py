@@ -347,6 +347,20 @@ def get_K_value(hist, t, tau_minus, eps=STDP_EPS):
     return 0.0
 
 
+def guetig_updates(lambda_, alpha, mu_plus, mu_minus, Wmax):
+    """stdp_synapse's facilitate(w, K+) and depress(w, K-) (Guetig et al. 2003), clipped
+    to [0, Wmax] as NEST does; shared by the pair rules' references."""
+    def facilitate(w, kplus):
+        norm_w = (w / Wmax) + (lambda_ * math.pow(1.0 - (w / Wmax), mu_plus) * kplus)
+        return norm_w * Wmax if norm_w < 1.0 else Wmax
+
+    def depress(w, kminus):
+        norm_w = (w / Wmax) - (alpha * lambda_ * math.pow(w / Wmax, mu_minus) * kminus)
+        return norm_w * Wmax if norm_w > 0.0 else 0.0
+
+    return facilitate, depress
+
+
 def ref_stdp_synapse(pre_times, post_times, weight, delay, tau_minus, tau_plus=20.0,
                      lambda_=0.01, alpha=1.0, mu_plus=1.0, mu_minus=1.0, Wmax=100.0,
                      Kplus=0.0, eps=STDP_EPS):
@@ -357,13 +371,7 @@ def ref_stdp_synapse(pre_times, post_times, weight, delay, tau_minus, tau_plus=2
     tau_minus: the post neuron's. Returns ``{"weights": w after each pre spike (what the
     weight_recorder stores, at the pre spike's time), "weight": final w, "Kplus": final}``.
     """
-    def facilitate(w, kplus):
-        norm_w = (w / Wmax) + (lambda_ * math.pow(1.0 - (w / Wmax), mu_plus) * kplus)
-        return norm_w * Wmax if norm_w < 1.0 else Wmax
-
-    def depress(w, kminus):
-        norm_w = (w / Wmax) - (alpha * lambda_ * math.pow(w / Wmax, mu_minus) * kminus)
-        return norm_w * Wmax if norm_w > 0.0 else 0.0
+    facilitate, depress = guetig_updates(lambda_, alpha, mu_plus, mu_minus, Wmax)
 
     hist = post_history(post_times, tau_minus)
     w, t_last, out = float(weight), 0.0, []
@@ -449,13 +457,7 @@ def ref_stdp_nn_synapse(scheme, pre_times, post_times, weight, delay, tau_minus,
     """NEST's nearest-neighbour pair rules ``stdp_nn_symm_synapse`` (scheme "symm"),
     ``stdp_nn_pre_centered_synapse`` ("pre_centered") and ``stdp_nn_restr_synapse``
     ("restr"): stdp_synapse's facilitate / depress, other pairings (see the docstring)."""
-    def facilitate(w, kplus):
-        norm_w = (w / Wmax) + (lambda_ * math.pow(1.0 - (w / Wmax), mu_plus) * kplus)
-        return norm_w * Wmax if norm_w < 1.0 else Wmax
-
-    def depress(w, kminus):
-        norm_w = (w / Wmax) - (alpha * lambda_ * math.pow(w / Wmax, mu_minus) * kminus)
-        return norm_w * Wmax if norm_w > 0.0 else 0.0
+    facilitate, depress = guetig_updates(lambda_, alpha, mu_plus, mu_minus, Wmax)
 
     if scheme not in ("symm", "pre_centered", "restr"):
         raise ValueError(scheme)
