@@ -56,8 +56,8 @@ def start_run(args):
         n_ranks = default_context().size
         if args.hardware:
             from .partition import hardware
-            decomposition = hardware(net, n_ranks, profile=args.hardware,
-                                     fabric=args.fabric)
+            decomposition = hardware(net, n_ranks, profile=args.hardware, fabric=args.fabric,
+                                     bits_per_synapse=args.bits_per_synapse)
         grid = None
         if args.backend == "routed":
             from .comm.routing import fabric_rank_grid

@@ -290,11 +290,8 @@ def _relaunch(args, argv):
 def cmd_run(args):
     from .checkpointing import run_with_checkpoints, start_run
 
-    if args.bits_per_synapse is not None:
-        if not args.hardware:
-            raise ConfigError("distsim run: --bits-per-synapse needs --hardware PROFILE")
-        from .partition.hardware_mapping import with_bits_per_synapse
-        args.hardware = with_bits_per_synapse(args.hardware, args.bits_per_synapse)
+    if args.bits_per_synapse is not None and not args.hardware:
+        raise ConfigError("distsim run: --bits-per-synapse needs --hardware PROFILE")
     sim, plan = start_run(args)
     stopped = run_with_checkpoints(sim, plan)
     # with a store, the digest comes from it (the whole run, resumed parts included)
