@@ -20,7 +20,7 @@ from .connectivity import SEG_START, SEG_WOFS, SEG_WQ, build_synapse_table
 from .distributions import is_distribution
 from .errors import CommunicationError, ConfigError, ModelError, NetworkError, StoreError
 from .kernels import connect as ck
-from .kernels.plasticity import C_HIST_FULL
+from .kernels.plasticity import C_HIST_FULL, H_KEY, H_LEN, H_TROW, exp_table
 from .models.synapses import N_RULE_PAR
 from .kernels.engine import (C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES, FIXED_BITS,
                              N_COUNTERS, advance, catch_up_events, deliver, to_fixed,
@@ -349,20 +349,20 @@ class Simulation:
         cap = 16 if plastic else 0
         rule_par = (np.array([proj.synapse.rule_row() for proj in plastic])
                     if plastic else np.zeros((0, N_RULE_PAR)))
+        tau_minus = np.unique(post_par[n_in > 0, 0])  # a decay table row each (exp_table)
+        post_par = np.c_[post_par, len(rule_par) + np.searchsorted(tau_minus, post_par[:, 0])]
         da_time, da_mult = self._dopamine_spikes(plastic)
         seg_row = np.searchsorted(tb.seg_ptr, np.arange(n_rows - 1), side="right") - 1
         self._row_plastic = np.zeros(tb.row_gid.size, np.bool_)
         self._row_plastic[seg_row[self.seg_plastic[:n_rows - 1] >= 0]] = True
         self.plast = (self.seg_plastic, np.zeros((n_seg, 3)), pl_meta, rule_par, syn_pw,
-                      post_par, np.zeros((n_in.size, 3)), n_in,
-                      np.zeros((n_in.size, cap), np.int64), np.zeros((n_in.size, cap, 2)),
-                      np.zeros((n_in.size, cap), np.int64), np.zeros((n_in.size, 2), np.int64),
+                      post_par, np.zeros((n_in.size, 3)), n_in, _empty_history(post_par, cap),
                       np.zeros(int(lengths.max(initial=0)), np.float64),
                       np.zeros((syn_pw.size if any(proj.synapse.per_synapse_state
                                                    for proj in plastic) else 0, 3)),
                       np.r_[0, np.cumsum([t.size for t in da_time])].astype(np.int64),
                       np.concatenate(da_time), np.concatenate(da_mult),
-                      np.full((n_in.size, 2), -1.0))
+                      exp_table(rule_par, tau_minus, self.dt))
 
     def _dopamine_spikes(self, plastic):
         """Per plastic projection the dopamine arrivals of its volume transmitter (ms, with
@@ -431,19 +431,17 @@ class Simulation:
         same = np.r_[False, (np.diff(keys[order, :3], axis=0) == 0).all(1)]
         run_start = np.maximum.accumulate(np.where(same, 0, np.arange(syn.size)))
         keys[order, 3] = np.arange(syn.size) - run_start
-        (_, pl_state, _, _, syn_pw, _, post_state, n_in, hist_step, hist_val, hist_acc,
-         hist_meta, _, syn_dopa) = self.plast[:14]
+        (_, pl_state, _, _, syn_pw, _, post_state, n_in, history, _,
+         syn_dopa) = self.plast[:11]
         post = np.flatnonzero(n_in > 0) if n_in.size else np.empty(0, np.int64)
-        cap = hist_step.shape[1]
-        entries = [(hist_meta[i, 0] + np.arange(hist_meta[i, 1])) % cap for i in post]
-        hist = np.concatenate([np.stack([hist_step[i, e], hist_val[i, e, 0], hist_val[i, e, 1],
-                                         hist_acc[i, e]], 1) for i, e in zip(post, entries)]
-                              or [np.empty((0, 4))])
+        lengths = history[post, 0, H_LEN].astype(np.int64)
+        hist = np.concatenate([history[i, length:0:-1] for i, length in zip(post, lengths)]
+                              or [np.empty((0, 4))])  # oldest first
         return {"syn_key": keys, "syn_w": syn_pw.copy(),
                 "syn_dopa": syn_dopa.copy() if syn_dopa.size else np.zeros((syn_pw.size, 3)),
                 "seg_key": np.stack([proj, src], 1), "seg_state": pl_state.copy(),
                 "post_gid": self.local_gid[post], "post_state": post_state[post],
-                "hist_len": hist_meta[post, 1].copy(), "hist": hist}
+                "hist_len": lengths, "hist": hist}
 
     def load_plastic_state(self, parts):
         """Take the plastic state of every part (``plastic_state`` of each rank of a
@@ -453,8 +451,7 @@ class Simulation:
         syn = _match(mine["syn_key"], cat["syn_key"], "plastic synapse")
         seg = _match(mine["seg_key"], cat["seg_key"], "plastic presynaptic trace")
         post = _match(mine["post_gid"][:, None], cat["post_gid"][:, None], "spike history")
-        (_, pl_state, _, _, syn_pw, _, post_state, n_in, _, _, _, _, out_w,
-         syn_dopa) = self.plast[:14]
+        (_, pl_state, _, _, syn_pw, _, post_state, n_in, _, _, syn_dopa) = self.plast[:11]
         syn_pw[:] = cat["syn_w"][syn]
         if syn_dopa.size:
             syn_dopa[:] = cat["syn_dopa"][syn]
@@ -463,18 +460,12 @@ class Simulation:
         local = np.flatnonzero(n_in > 0) if n_in.size else np.empty(0, np.int64)
         lengths = cat["hist_len"][post]
         cap = max(16, int(2 ** np.ceil(np.log2(lengths.max(initial=1) + 1))))
-        hist_step = np.zeros((n_in.size, cap), np.int64)
-        hist_val = np.zeros((n_in.size, cap, 2))
-        hist_acc = np.zeros((n_in.size, cap), np.int64)
-        hist_meta = np.zeros((n_in.size, 2), np.int64)
+        history = _empty_history(self.plast[5], cap)
         for i, j, length in zip(local, post, lengths):
-            h = cat["hist"][first[j]:first[j] + length]
-            hist_step[i, :length], hist_acc[i, :length] = h[:, 0], h[:, 3]
-            hist_val[i, :length] = h[:, 1:3]
-            hist_meta[i, 1] = length
+            history[i, length:0:-1] = cat["hist"][first[j]:first[j] + length]  # newest first
+            history[i, 0, H_LEN] = length
             post_state[i] = cat["post_state"][j]
-        self.plast = (*self.plast[:8], hist_step, hist_val, hist_acc, hist_meta, out_w,
-                      *self.plast[13:])
+        self.plast = (*self.plast[:8], history, *self.plast[9:])
         self.counters[C_HIST_FULL] = 0
 
     def _build_weight_samplers(self):
@@ -505,17 +496,11 @@ class Simulation:
 
     def _grow_history(self):
         """Double the capacity of every postsynaptic spike history (none is dropped)."""
-        hist_step, hist_val, hist_acc, hist_meta = self.plast[8:12]
-        n, cap = hist_step.shape
-        order = (hist_meta[:, :1] + np.arange(cap)) % cap  # oldest entry first
-        rows = np.arange(n)[:, None]
-        grown = []
-        for old in (hist_step, hist_val, hist_acc):
-            new = np.zeros((n, 2 * cap) + old.shape[2:], old.dtype)
-            new[:, :cap] = old[rows, order]
-            grown.append(new)
-        hist_meta[:, 0] = 0
-        self.plast = (*self.plast[:8], grown[0], grown[1], grown[2], hist_meta, *self.plast[12:])
+        history = self.plast[8]
+        cap = history.shape[1] - 1
+        grown = _empty_history(self.plast[5], 2 * cap)
+        grown[:, :cap + 1] = history  # newest first: entries keep their rows
+        self.plast = (*self.plast[:8], grown, *self.plast[9:])
         self.counters[C_HIST_FULL] = 0
 
     def age_devices(self, age_s):
@@ -983,6 +968,16 @@ class Simulation:
             "digest": self.digest() if digest else None,
             "ranks": ranks if ctx.rank == 0 else None,
         }
+
+
+def _empty_history(post_par, cap):
+    """Spike histories of the neurons with ``post_par`` (tau_minus, tau_minus_triplet, row of
+    the decay table) with room for cap spikes each (kernels/plasticity.py): empty, no trace
+    lookup cached."""
+    history = np.zeros((post_par.shape[0], cap + 1, 4))
+    history[:, 0, H_KEY] = -1.0
+    history[:, 0, H_TROW] = post_par[:, 2]
+    return history
 
 
 def _match(local, stored, what):

@@ -38,21 +38,12 @@ from ..models import loihi_cuba_lif as loihi
 from ..models import parrot_neuron as parrot
 from ..models.base import P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V
 from ..rng import GOLDEN, INV_2_53, POISSON_INVERSION_MAX, poisson_ptrs, splitmix64
-from .plasticity import C_HIST_FULL, plastic_weights, post_spike
-
-FIXED_BITS = 36
-FIXED_SCALE = float(2 ** FIXED_BITS)
-FIXED_INV = 1.0 / FIXED_SCALE
+from .fixed import FIXED_BITS, FIXED_INV, FIXED_SCALE, to_fixed  # noqa: F401 (re-exported)
+from .plasticity import C_HIST_FULL, plastic_deliver, post_spike
 
 # counters (int64 array shared with Python)
 C_RECORDED, C_SPIKES, C_EVENTS, C_SCHEDULE, C_OUT = 0, 1, 2, 3, 4
 N_COUNTERS = 6  # and plasticity.C_HIST_FULL = 5
-
-
-@nb.njit(cache=True)
-def to_fixed(w):
-    """Weight (float) -> fixed-point int64, rounded half away from zero."""
-    return np.int64(w * FIXED_SCALE + (0.5 if w >= 0.0 else -0.5))
 
 
 # Each kernel below handles a whole group (or a whole step) per call: numba increments and
@@ -322,11 +313,12 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
     connectivity.SEG_*.  Targets of segments flagged in ``seg_lazy`` (event-driven groups)
     are also listed, once per slot (``listed[slot, i]``, a small array that stays in cache),
     in ``touch[slot, :n_touch[slot]]``.  Segments of plastic synapses (``plast``: the arrays
-    of kernels/plasticity.py, segment index in ``plast[0]``) first update their weights.
+    of kernels/plasticity.py, segment index in ``plast[0]``) update their weights and give
+    their ring positions in one pass (plastic_deliver).
     Returns (synaptic events, late synapses): a synapse is late when step + d <= ``now``,
     the last step computed, which the exchange must never allow."""
-    (seg_plastic, pl_state, pl_meta, rule_par, syn_pw, post_par, _, _, hist_step, hist_val,
-     hist_acc, hist_meta, out_w, syn_dopa, da_ptr, da_time, da_mult, k_cache) = plast
+    (seg_plastic, pl_state, pl_meta, rule_par, syn_pw, post_par, _, _, hist, out_w, syn_dopa,
+     da_ptr, da_time, da_mult, exp_tab) = plast
     events = 0
     late = 0
     flat = ring.reshape(-1)
@@ -345,13 +337,6 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
             wofs = seg[sg, 3]
             events += b - a
             plastic = seg_plastic[sg] >= 0
-            if plastic:
-                plastic_weights(seg_plastic[sg], t, a, b, d, syn_target, syn_delay, h, pl_state,
-                                pl_meta, rule_par, syn_pw, post_par, hist_step, hist_val,
-                                hist_acc, hist_meta, out_w, syn_dopa, da_ptr, da_time, da_mult,
-                                k_cache)
-                if pl_meta[seg_plastic[sg], 2]:  # receptor 1 of a parrot: nothing arrives
-                    continue
             lazy = seg_lazy[sg] != 0
             if wofs < 0 and d > 0 and not (plastic or lazy):  # one weight, one delay
                 if t + d <= now:
@@ -363,23 +348,40 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
             if b - a > ibuf.shape[0]:
                 ibuf = np.empty(2 * (b - a), np.int64)
                 qbuf = np.empty(2 * (b - a), np.int64)
-            for m in range(a, b):
-                if plastic:
-                    wq = to_fixed(out_w[m - a])
-                elif wofs >= 0:
-                    wq = to_fixed(np.float64(syn_weight[wofs + m - a]))
-                dd = d if d > 0 else np.int64(syn_delay[-d - 1 + m - a])
-                if t + dd <= now:
-                    late += 1
-                slot = (t + dd) % ns
-                i = syn_target[m]
-                if lazy and not listed[slot, i]:
-                    listed[slot, i] = 1
-                    touch[slot, n_touch[slot]] = i
-                    n_touch[slot] += 1
-                ibuf[m - a] = (slot + (0 if wq >= 0 else ns)) * n_cols + np.int64(i)
-                qbuf[m - a] = wq
-            for m in range(b - a):
+            n_out = b - a
+            if plastic:  # new weights and their ring positions (merged for multapses)
+                p = seg_plastic[sg]
+                n_late, n_out = plastic_deliver(p, t, a, b, d, now, ns, n_cols, syn_target,
+                                                syn_delay, h, pl_state, pl_meta, rule_par,
+                                                syn_pw, post_par, hist, out_w, syn_dopa,
+                                                da_ptr, da_time, da_mult, exp_tab, ibuf, qbuf)
+                late += n_late
+                if pl_meta[p, 2]:  # receptor 1 of a parrot: nothing arrives
+                    continue
+            else:
+                slot = (t + d) % ns  # one delay: one slot
+                if d > 0 and t + d <= now:
+                    late += b - a
+                for m in range(a, b):
+                    if wofs >= 0:
+                        wq = to_fixed(np.float64(syn_weight[wofs + m - a]))
+                    if d <= 0:
+                        dd = np.int64(syn_delay[-d - 1 + m - a])
+                        if t + dd <= now:
+                            late += 1
+                        slot = (t + dd) % ns
+                    i = np.int64(syn_target[m])
+                    ibuf[m - a] = (slot + (0 if wq >= 0 else ns)) * n_cols + i
+                    qbuf[m - a] = wq
+            if lazy:  # list the targets for their slots (event-driven groups)
+                for m in range(n_out):
+                    slot = ibuf[m] // n_cols % ns
+                    i = ibuf[m] % n_cols
+                    if not listed[slot, i]:
+                        listed[slot, i] = 1
+                        touch[slot, n_touch[slot]] = i
+                        n_touch[slot] += 1
+            for m in range(n_out):
                 flat[ibuf[m]] += qbuf[m]
     return events, late
 
@@ -403,8 +405,7 @@ def advance(t_from, t_to, h, ns,
     Returns early (before a step) when the record or outgoing buffers might not hold that
     step's spikes: grow them and resume."""
     n_local = refr.shape[0]
-    (_, _, _, _, _, post_par, post_state, n_in, hist_step, hist_val, hist_acc, hist_meta,
-     _, _, _, _, _, _) = plast
+    (_, _, _, _, _, post_par, post_state, n_in, hist, _, _, _, _, _, _) = plast
     # calls with many array arguments cost ~100 ns each (reference counting): skip empty ones
     has_stimuli = pz_ptr.shape[0] > 1 or dc_ptr.shape[0] > 1
     for t in range(t_from + 1, t_to + 1):
@@ -463,8 +464,7 @@ def advance(t_from, t_to, h, ns,
         for k in range(nspk):
             i = spiked[k]
             if n_in.shape[0]:
-                post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist_step, hist_val,
-                           hist_acc, hist_meta, counters)
+                post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, counters)
             if hw_spikes.shape[0]:
                 hw_spikes[i] += 1
                 if local_row[i] >= 0:

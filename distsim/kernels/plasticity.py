@@ -3,15 +3,21 @@ neuron and the weight update at each presynaptic spike, as NEST's archiving node
 connections do.
 
 Postsynaptic side, per local neuron i with plastic inputs (``n_in[i]`` of them): the traces
-``post_state[i] = (K-, K-_triplet, step of the last spike)`` and a circular history of its
-spikes, ``hist_step[i, k]`` with the traces after each (``hist_val[i, k, 0:2]``) and how many
-of its plastic synapses have read it (``hist_acc``); ``hist_meta[i] = (head, length)``.
+``post_state[i] = (K-, K-_triplet, step of the last spike)`` and its spike history, one row
+of ``hist`` (float64) holding what a presynaptic spike reads, so that a lookup touches one or
+two cache lines: ``hist[i, 0] = (length, key, K-, row)`` (the history's length, the last
+trace lookup, see below, and the row of ``exp_tab`` with the decay on the neuron's
+tau_minus), then the spikes newest first, ``hist[i, k] = (step, K- after it, K-_triplet
+after it, reads)`` for k = 1 .. length, reads counting the plastic synapses that have read
+the spike (steps and counts are whole numbers, exact in float64).  A new spike enters at
+k = 1 and the older ones move down a row (a neuron spikes far less often than its synapses
+are read).
 An entry is dropped once every plastic synapse has read it and the next one (so an unread
 entry keeps its predecessor, whose time nearest-spike triplet rules need), and the next
-one is more than twice the longest delay old: NEST keeps one delay, but a spike from another rank may be
-delivered up to one delay after it was emitted, and must still find the trace it would have
-found at once (``counters[C_HIST_FULL]`` counts full histories, which the engine grows
-before the next step).
+one is more than twice the longest delay old: NEST keeps one delay, but a spike from another
+rank may be delivered up to one delay after it was emitted, and must still find the trace it
+would have found at once (``counters[C_HIST_FULL]`` counts full histories, which the engine
+grows before the next step).
 
 Presynaptic side, per plastic segment p (one source row, one projection):
 ``pl_state[p] = (K+, K+_triplet, step of the source's last spike)`` (traces after the
@@ -19,10 +25,10 @@ spike's jump: + 1 all-to-all, to 1 for nearest-spike pairing),
 ``pl_meta[p] = (offset of its weights in syn_pw (float64), rule row in rule_par, 1 when its
 spikes go to receptor 1 of a parrot_neuron and are not delivered)``.
 
-``k_cache[i] = (key, K-)`` remembers neuron i's last trace lookup: many presynaptic spikes
-of one step ask for the same value, and a later spike of i cannot change it (key = step +
-0.25 for the all-to-all trace K-, step + 0.75 for the nearest-neighbour trace, which jumps
-to 1 at each spike; never the initial -1).
+``hist[i, 0, 1:3] = (key, K-)`` remembers neuron i's last trace lookup: many presynaptic
+spikes of one step ask for the same value, and a later spike of i cannot change it (key =
+step + 0.25 for the all-to-all trace K-, step + 0.75 for the nearest-neighbour trace, which
+jumps to 1 at each spike; never the initial -1).
 
 Spike pairing (``rule_par[r, C_PAIRING]``, models/synapses.py): all-to-all, or NEST's
 nearest-neighbour schemes, which differ in four flags: the postsynaptic trace jumps to 1
@@ -31,6 +37,16 @@ nearest-neighbour schemes, which differ in four flags: the postsynaptic trace ju
 presynaptic trace at the last presynaptic spike is 1 even before the first one (NEST's
 symmetric and restricted schemes, which have no K+).  The pre-centred scheme keeps K+ per
 synapse, in ``syn_dopa[k, 0]``.
+
+A presynaptic spike updates its segment's synapses in one pass that also gives the engine
+their ring positions and fixed-point weights (``plastic_deliver``).  Shortcuts, none of which
+changes a bit of the result: a run of synapses onto one target with one delay (multapses)
+reads the history once, and those with the weight (and K+) of the one before them get its
+result copied (they have seen the same spikes); consecutive synapses to one ring position
+share a ring entry (integer sums); the decays exp(-lag h / tau_plus) of K+ and
+exp(-lag h / tau_minus) of K- come from a table (``exp_table``, the same bits: lags are
+whole steps); pow(x, 1) and pow(x, 0) are not called; the history of the target a few
+synapses ahead is prefetched.
 
 Dopamine synapses (stdp_dopamine_synapse) also keep per synapse the eligibility c, the
 dopamine trace n and the index of the last dopamine spike they have taken
@@ -42,28 +58,34 @@ import math
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ..models.synapses import (C_PAIRING, PAIR_ALL, PAIR_NN_PRE_CENTERED, PAIR_NN_RESTR,
                                PAIR_NN_SYMM, STDP, STDP_DOPAMINE, STDP_PL_HOM, STDP_TRIPLET)
+from .fixed import to_fixed
 
 C_HIST_FULL = 5  # index in the engine's counters
+H_STEP, H_KM, H_KY, H_READS = 0, 1, 2, 3  # columns of a history entry hist[i, k], k >= 1
+H_LEN, H_KEY, H_KVAL, H_TROW = 0, 1, 2, 3  # columns of hist[i, 0]
+PREFETCH = 8  # at each new target, the history of the target this many synapses ahead is
+#               prefetched
 STDP_EPS = 1e-6  # ms: NEST's tolerance when comparing spike times
 
 
 @nb.njit(cache=True)
-def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist_step, hist_val, hist_acc,
-               hist_meta, counters):
+def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, counters):
     """Archive the spike of neuron i in step t (after pruning what no synapse needs)."""
     if n_in[i] == 0:
         return
-    cap = hist_step.shape[1]
-    head, length = hist_meta[i, 0], hist_meta[i, 1]
+    cap = hist.shape[1] - 1
+    length = np.int64(hist[i, 0, H_LEN])
     was_full = length == cap
-    while length > 1:
-        second = (head + 1) % cap
-        if (hist_acc[i, head] >= n_in[i] and hist_acc[i, second] >= n_in[i]
-                and t - hist_step[i, second] > 2 * max_delay + 1):
-            head = second
+    while length > 1:  # the oldest entry is at k = length
+        if (hist[i, length, H_READS] >= n_in[i] and hist[i, length - 1, H_READS] >= n_in[i]
+                and t - hist[i, length - 1, H_STEP] > 2 * max_delay + 1):
             length -= 1
         else:
             break
@@ -71,34 +93,45 @@ def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist_step, hist_v
     km = post_state[i, 0] * math.exp(dt_ms / post_par[i, 0]) + 1.0
     kt = post_state[i, 1] * math.exp(dt_ms / post_par[i, 1]) + 1.0
     post_state[i, 0], post_state[i, 1], post_state[i, 2] = km, kt, t
-    pos = (head + length) % cap
-    hist_step[i, pos] = t
-    hist_val[i, pos, 0] = km
-    hist_val[i, pos, 1] = kt
-    hist_acc[i, pos] = 0
+    for k in range(length, 0, -1):
+        for c in range(4):
+            hist[i, k + 1, c] = hist[i, k, c]
+    hist[i, 1, H_STEP], hist[i, 1, H_KM], hist[i, 1, H_KY], hist[i, 1, H_READS] = t, km, kt, 0.0
     length += 1
-    hist_meta[i, 0], hist_meta[i, 1] = head, length
+    hist[i, 0, H_LEN] = length
     counters[C_HIST_FULL] += (length == cap) - was_full
 
 
 @nb.njit(cache=True)
-def plastic_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_meta, rule_par,
-                    syn_pw, post_par, hist_step, hist_val, hist_acc, hist_meta, out_w,
-                    syn_dopa, da_ptr, da_time, da_mult, k_cache):
+def plastic_deliver(p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h, pl_state,
+                    pl_meta, rule_par, syn_pw, post_par, hist, out_w, syn_dopa, da_ptr, da_time,
+                    da_mult, exp_tab, ibuf, qbuf):
     """Update the weights of plastic segment p (synapses a..b of the table) for a spike of
-    its source in step t and write them to ``out_w[0:b-a]`` (the weights to deliver)."""
+    its source in step t and write where they arrive: ``ibuf[j]``, a position in the
+    engine's ring (channel, slot step + d, target), ``qbuf[j]`` the sum of the fixed-point
+    weights that arrive there (consecutive synapses to one position, multapses, share an
+    entry: the sum is the same integer).  Returns (late synapses (step + d <= now), number
+    of entries)."""
     ofs, r = pl_meta[p, 0], pl_meta[p, 1]
     kind = np.int64(rule_par[r, 0])
     if kind == STDP_DOPAMINE:
         _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_meta,
-                          rule_par, syn_pw, post_par, hist_step, hist_val, hist_acc, hist_meta,
-                          out_w, syn_dopa, da_ptr, da_time, da_mult)
-        return
+                          rule_par, syn_pw, post_par, hist, out_w, syn_dopa, da_ptr, da_time,
+                          da_mult)
+        late, n_out = 0, 0
+        for m in range(a, b):
+            dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
+            late += t + dd <= now
+            wq = to_fixed(out_w[m - a])
+            n_out = _put(_ring_pos(wq, (t + dd) % ns, ns, n_cols, syn_target[m]), wq, n_out,
+                         ibuf, qbuf)
+        return late, n_out
     pairing = np.int64(rule_par[r, C_PAIRING])
     nearest = pairing != PAIR_ALL  # postsynaptic traces jump to 1
     first_only = pairing == PAIR_NN_PRE_CENTERED or pairing == PAIR_NN_RESTR
     pre_one = pairing == PAIR_NN_SYMM or pairing == PAIR_NN_RESTR
     own_kplus = pairing == PAIR_NN_PRE_CENTERED
+    restr = pairing == PAIR_NN_RESTR  # depression only after a pairing
     if own_kplus and syn_dopa.shape[0] < ofs + b - a:
         raise RuntimeError("stdp_nn_pre_centered_synapse keeps K+ per synapse, but the "
                            "simulation allocated no per-synapse plastic state (syn_dopa)")
@@ -109,67 +142,199 @@ def plastic_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_me
         kx_now = kx * math.exp((t_last - t) * h / rule_par[r, 2])
     else:
         kx_now = 0.0
-    cap = hist_step.shape[1]
-    for m in range(a, b):
-        i = syn_target[m]
-        dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
-        w = syn_pw[ofs + m - a]
-        k0 = syn_dopa[ofs + m - a, 0] if own_kplus else (1.0 if pre_one else kplus)
-        lo, hi = t_last - dd, t - dd
-        head, length = hist_meta[i, 0], hist_meta[i, 1]
-        first = length  # facilitation: post spikes in (t_last - d, t - d], oldest first;
-        while first > 0 and hist_step[i, (head + first - 1) % cap] > lo:  # found from the
-            first -= 1                                                    # newest end
-        paired = False
-        for k in range(first, length):
-            pos = (head + k) % cap
-            s = hist_step[i, pos]
-            if s > hi:
-                break
-            hist_acc[i, pos] += 1
-            if paired and first_only:
-                continue
-            paired = True
-            kp = k0 * math.exp((t_last - (s + dd)) * h / tau_plus)
+    k_seg = 1.0 if pre_one else kplus  # K+ at t_last (per synapse: pre-centred)
+    key_ofs = 0.75 if nearest else 0.25  # trace cache key = step + key_ofs
+    tab = exp_tab[r]
+    n_tab = tab.shape[0]
+    late = 0
+    slot = (t + d_seg) % ns
+    if d_seg > 0 and t + d_seg <= now:
+        late = b - a
+    # A run of synapses onto one target with one delay (multapses) reads the target's
+    # history once: the post spikes in (t_last - d, t - d] (entries f_new .. f_old, newest
+    # first; the oldest of them pairs, or all of them) and K- just before t - d; each
+    # synapse of the run counts as a reader of those spikes (for pruning).  Multapses with
+    # the weight (and K+) of the one before them get the same update: the result is copied.
+    prev_i, prev_d, run = np.int64(-1), np.int64(-1), np.int64(0)
+    f_new, f_old, length, n_pair = np.int64(1), np.int64(0), np.int64(0), np.int64(0)
+    kminus = 0.0
+    n_out = 0
+    row = hist.shape[1] * hist.shape[2]
+    m = a
+    while m < b:
+        i = np.int64(syn_target[m])
+        dd = d_seg
+        if d_seg <= 0:
+            dd = np.int64(syn_delay[-d_seg - 1 + m - a])
+            late += t + dd <= now
+            slot = (t + dd) % ns
+        if i != prev_i or dd != prev_d:
+            if m + PREFETCH < b:  # the newest end of a later synapse's target history
+                _prefetch(hist, np.int64(syn_target[m + PREFETCH]) * row)
+                _prefetch(hist, np.int64(syn_target[m + PREFETCH]) * row + 7)
+            _count_reads(hist, prev_i, f_new, f_old, run)
+            prev_i, prev_d, run = i, dd, 0
+            hi = t - dd
+            length = np.int64(hist[i, 0, H_LEN])
+            k = 1  # newest first: skip spikes after t - d, then those after t_last - d
+            while k <= length and hist[i, k, H_STEP] > hi:
+                k += 1
+            f_new = k
+            while k <= length and hist[i, k, H_STEP] > t_last - dd:
+                k += 1
+            f_old = k - 1
+            n_pair = min(f_old - f_new + 1, 1) if first_only else f_old - f_new + 1
+            if f_old >= f_new or not restr:
+                key = hi + key_ofs
+                if hist[i, 0, H_KEY] == key:  # K- just before t - d: cached per target
+                    kminus = hist[i, 0, H_KVAL]  # (later spikes cannot change it)
+                else:
+                    kminus = 0.0
+                    k = f_new if f_new > length or hist[i, f_new, H_STEP] < hi else f_new + 1
+                    if k <= length:  # exp(-(t - d - t_j) / tau_minus)
+                        lag = hi - np.int64(hist[i, k, H_STEP])
+                        kminus = (exp_tab[np.int64(hist[i, 0, H_TROW]), lag] if lag < n_tab
+                                  else math.exp((hist[i, k, H_STEP] - hi) * h / post_par[i, 0]))
+                        if not nearest:
+                            kminus *= hist[i, k, H_KM]
+                    hist[i, 0, H_KEY], hist[i, 0, H_KVAL] = key, kminus
+        w_in = w = syn_pw[ofs + m - a]
+        k_in = k0 = syn_dopa[ofs + m - a, 0] if own_kplus else k_seg
+        k = f_old  # facilitation by the pairing post spikes, oldest first, then depression
+        for _ in range(n_pair):
+            s = hist[i, k, H_STEP]
+            lag = np.int64(s) + dd - np.int64(t_last)  # K+ exp(-(t_j + d - t_last) / tau_plus)
+            kp = k0 * (tab[lag] if lag < n_tab
+                       else math.exp((t_last - (s + dd)) * h / tau_plus))
             ky = 0.0  # triplet: K-_y just before this post spike
             if kind == STDP_TRIPLET and not nearest:
-                ky = hist_val[i, pos, 1] - 1.0
-            elif kind == STDP_TRIPLET and k > 0:  # nearest: from the previous post spike
-                ky = math.exp((hist_step[i, (pos + cap - 1) % cap] - s) * h / post_par[i, 1])
+                ky = hist[i, k, H_KY] - 1.0
+            elif kind == STDP_TRIPLET and k < length:  # nearest: from the previous spike
+                ky = math.exp((hist[i, k + 1, H_STEP] - s) * h / post_par[i, 1])
             w = _facilitate(kind, r, rule_par, w, kp, ky)
+            k -= 1
         if own_kplus:
-            syn_dopa[ofs + m - a, 0] = (0.0 if paired else k0) * decay + 1.0
-        if paired or pairing != PAIR_NN_RESTR:
-            key = hi + (0.75 if nearest else 0.25)
-            if k_cache[i, 0] == key:  # depression: K- just before t - d (cached per target:
-                kminus = k_cache[i, 1]  # later spikes of the target cannot change it)
-            else:
-                kminus = 0.0
-                for k in range(length - 1, -1, -1):
-                    pos = (head + k) % cap
-                    s = hist_step[i, pos]
-                    if s < hi:
-                        kminus = math.exp((s - hi) * h / post_par[i, 0])
-                        if not nearest:
-                            kminus *= hist_val[i, pos, 0]
-                        break
-                k_cache[i, 0], k_cache[i, 1] = key, kminus
+            k0 = (0.0 if f_old >= f_new else k0) * decay + 1.0
+            syn_dopa[ofs + m - a, 0] = k0
+        if f_old >= f_new or not restr:
             w = _depress(kind, r, rule_par, w, kminus, kx_now)
+        wq = to_fixed(w)
         syn_pw[ofs + m - a] = w
-        out_w[m - a] = w
+        n_out = _put(_ring_pos(wq, slot, ns, n_cols, i), wq, n_out, ibuf, qbuf)
+        run += 1
+        m += 1
+        # the multapses that follow with this delay, weight (and K+) get the same update
+        while (m < b and syn_target[m] == i and _same(syn_pw[ofs + m - a], w_in)
+               and (d_seg > 0 or syn_delay[-d_seg - 1 + m - a] == dd)
+               and (not own_kplus or _same(syn_dopa[ofs + m - a, 0], k_in))):
+            syn_pw[ofs + m - a] = w
+            if own_kplus:
+                syn_dopa[ofs + m - a, 0] = k0
+            if d_seg <= 0:
+                late += t + dd <= now
+            qbuf[n_out - 1] += wq
+            run += 1
+            m += 1
+    _count_reads(hist, prev_i, f_new, f_old, run)
     pl_state[p, 0] = 1.0 if nearest else kplus * decay + 1.0
     pl_state[p, 1] = 1.0 if nearest else kx_now + 1.0
     pl_state[p, 2] = t
+    return late, n_out
+
+
+EXP_TABLE_TAUS = 10.0  # decay tables span this many time constants (longer lags: exp)
+EXP_TABLE_MAX = 8192
+
+
+def exp_table(rule_par, tau_minus, h):
+    """Decay over lag = 0, 1, ... steps, ``tab[row, lag] = exp(-lag h / tau)``, the same bits
+    as the kernels' exp (times are whole steps): rows 0 .. n_rules - 1 for each rule's
+    tau_plus (K+ from a presynaptic spike to a postsynaptic spike seen lag steps later), then
+    one row per value in ``tau_minus`` (K- from a postsynaptic spike to t - d), up to
+    EXP_TABLE_TAUS time constants, at most EXP_TABLE_MAX entries."""
+    taus = [*(row[1] for row in rule_par if int(row[0]) != STDP_DOPAMINE), *tau_minus]
+    n = min(EXP_TABLE_MAX, max([math.ceil(EXP_TABLE_TAUS * tau / h) for tau in taus],
+                               default=0))
+    return _exp_table(np.array([row[1] if int(row[0]) != STDP_DOPAMINE else 0.0
+                                for row in rule_par] + list(tau_minus)), h, n)
+
+
+@nb.njit(cache=True)
+def _exp_table(taus, h, n):
+    tab = np.zeros((taus.shape[0], n))
+    for r in range(taus.shape[0]):
+        if taus[r] > 0.0:
+            for lag in range(n):
+                tab[r, lag] = math.exp((0.0 - lag) * h / taus[r])
+    return tab
+
+
+@nb.njit(cache=True, inline="always")
+def _ring_pos(wq, slot, ns, n_cols, i):
+    """Position in the engine's ring of fixed-point weight wq onto local neuron i arriving
+    in ``slot`` (channel 0 for wq >= 0, 1 below)."""
+    return (slot + (0 if wq >= 0 else ns)) * n_cols + np.int64(i)
+
+
+@nb.njit(cache=True, inline="always")
+def _put(pos, wq, n, ibuf, qbuf):
+    """Append (pos, wq) to the first n entries of ibuf, qbuf, or add wq to the last entry
+    when it has that position; returns the new number of entries."""
+    if n > 0 and ibuf[n - 1] == pos:
+        qbuf[n - 1] += wq
+        return n
+    ibuf[n] = pos
+    qbuf[n] = wq
+    return n + 1
+
+
+@nb.njit(cache=True, inline="always")
+def _count_reads(hist, i, k_new, k_old, run):
+    """``run`` more synapses have read the history entries k_new .. k_old of neuron i."""
+    for k in range(k_new, k_old + 1 if run > 0 else k_new):
+        hist[i, k, H_READS] += run
+
+
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Ask the CPU to bring element ``idx`` of C-contiguous ``arr`` (flat index) into the
+    cache for reading (LLVM's prefetch; no effect on results)."""
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep, data
+        return context.get_dummy_value()
+    return types.void(arr, types.int64), codegen
+
+
+@nb.njit(cache=True, inline="always")
+def _same(w, v):
+    """w and v are the same float (zeros of different signs are not)."""
+    return w == v and (w != 0.0 or math.copysign(1.0, w) == math.copysign(1.0, v))
+
+
+@nb.njit(cache=True, inline="always")
+def _pow(x, y):
+    """x ** y, without the call for y = 1 or 0 (the same result: pow is exact there)."""
+    if y == 1.0:
+        return x
+    if y == 0.0:
+        return 1.0
+    return x ** y
 
 
 @nb.njit(cache=True, inline="always")
 def _facilitate(kind, r, par, w, k, ky):
     if kind == STDP:  # tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax
         wmax = par[r, 6]
-        norm = w / wmax + par[r, 2] * (1.0 - w / wmax) ** par[r, 4] * k
+        norm = w / wmax + par[r, 2] * _pow(1.0 - w / wmax, par[r, 4]) * k
         return norm * wmax if norm < 1.0 else wmax
     if kind == STDP_PL_HOM:  # tau_plus, lambda, alpha, mu
-        return w + par[r, 2] * w ** par[r, 4] * k
+        return w + par[r, 2] * _pow(w, par[r, 4]) * k
     # triplet: tau_plus, tau_x, Aplus, Aminus, Aplus_triplet, Aminus_triplet, Wmax; |w|
     # changes, w keeps the sign of Wmax
     new_w = abs(w) + k * (par[r, 3] + par[r, 5] * ky)
@@ -180,7 +345,7 @@ def _facilitate(kind, r, par, w, k, ky):
 def _depress(kind, r, par, w, k, kx):
     if kind == STDP:
         wmax = par[r, 6]
-        norm = w / wmax - par[r, 3] * par[r, 2] * (w / wmax) ** par[r, 5] * k
+        norm = w / wmax - par[r, 3] * par[r, 2] * _pow(w / wmax, par[r, 5]) * k
         return norm * wmax if norm > 0.0 else 0.0
     if kind == STDP_PL_HOM:
         new_w = w - par[r, 2] * par[r, 3] * w * k
@@ -191,8 +356,7 @@ def _depress(kind, r, par, w, k, kx):
 
 @nb.njit(cache=True)
 def _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_meta, rule_par,
-                      syn_pw, post_par, hist_step, hist_val, hist_acc, hist_meta, out_w,
-                      syn_dopa, da_ptr, da_time, da_mult):
+                      syn_pw, post_par, hist, out_w, syn_dopa, da_ptr, da_time, da_mult):
     """stdp_dopamine_synapse at a presynaptic spike in step t (NEST's send): bring each
     synapse of segment p up to t through the postsynaptic spikes (each adds A+ K+ to c)
     and the dopamine spikes (each adds multiplicity / tau_n to n) in between, integrating
@@ -202,22 +366,20 @@ def _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_
     kplus, t_lu = pl_state[p, 0], pl_state[p, 2]
     da = da_time[da_ptr[r]:da_ptr[r + 1]]
     dm = da_mult[da_ptr[r]:da_ptr[r + 1]]
-    cap = hist_step.shape[1]
     for m in range(a, b):
         i = syn_target[m]
         dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
         k = ofs + m - a
         w, c, n, idx = syn_pw[k], syn_dopa[k, 0], syn_dopa[k, 1], np.int64(syn_dopa[k, 2])
         t0 = t_lu * h
-        head, length = hist_meta[i, 0], hist_meta[i, 1]
-        for e in range(length):  # postsynaptic spikes reaching the synapse in (t_lu, t]
-            pos = (head + e) % cap
-            s = hist_step[i, pos]
+        length = np.int64(hist[i, 0, H_LEN])
+        for e in range(length, 0, -1):  # postsynaptic spikes reaching the synapse in (t_lu, t]
+            s = hist[i, e, H_STEP]
             if s <= t_lu - dd:
                 continue
             if s > t - dd:
                 break
-            hist_acc[i, pos] += 1
+            hist[i, e, H_READS] += 1
             t1 = (s + dd) * h
             w, c, n, idx = _dopa_span(t0, t1, w, c, n, idx, da, dm, r, rule_par)
             t0 = t1
@@ -225,11 +387,10 @@ def _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_
                 c += a_plus * kplus * math.exp((t_lu * h - t0) / tau_plus)
         w, c, n, idx = _dopa_span(t0, t * h, w, c, n, idx, da, dm, r, rule_par)
         kminus = 0.0
-        for e in range(length - 1, -1, -1):
-            pos = (head + e) % cap
-            if hist_step[i, pos] < t - dd:
-                kminus = hist_val[i, pos, 0] * math.exp((hist_step[i, pos] - (t - dd)) * h
-                                                        / post_par[i, 0])
+        for e in range(1, length + 1):
+            if hist[i, e, H_STEP] < t - dd:
+                kminus = hist[i, e, H_KM] * math.exp((hist[i, e, H_STEP] - (t - dd)) * h
+                                                     / post_par[i, 0])
                 break
         c -= a_minus * kminus
         syn_pw[k], syn_dopa[k, 0], syn_dopa[k, 1], syn_dopa[k, 2] = w, c, n, idx
