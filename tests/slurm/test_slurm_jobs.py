@@ -176,9 +176,11 @@ def test_chain_checkpoints_on_the_signal_requeues_itself_and_resumes(slurm, tmp_
 def test_wall_time_limit_leaves_a_checkpoint_and_a_stopped_store_and_resubmission_resumes(
         slurm, tmp_path):
     out = tmp_path / "limit"
-    # a 1 min limit; Slurm signals 50 s before it, once the ranks run (limits are checked
-    # every 30 s: the signal comes 10 to 40 s after the start)
-    job = submit(slurm, "chain.sh", tmp_path, "--ntasks=2", "--time=1", "--signal=B:USR1@50",
+    # a 2 min limit; Slurm signals 50 s before it, once the ranks run (limits are checked
+    # every 30 s: the signal comes 40 to 70 s after the start, well after distsim has
+    # installed its handler even on a loaded machine; with a 1 min limit a signal 10 s
+    # after the start once reached a rank still starting, which it killed)
+    job = submit(slurm, "chain.sh", tmp_path, "--ntasks=2", "--time=2", "--signal=B:USR1@50",
                  DISTSIM_OUT=str(out), DISTSIM_ARGS="--order 50 --t-sim 100000000",
                  DISTSIM_MAX_RESTARTS="0")
     (record,) = slurm.wait(job, timeout=300)
