@@ -245,7 +245,6 @@ class RoutedExchange(_Backend):
         delay = np.full((ctx.size, ctx.size), NO_LINK, np.int64)
         delay[:, me] = sim.routing.in_lookahead
         delay = ctx.allreduce(delay, "min")
-        self._check_fabric_latency(delay, grid.hop_ms)
         self.next_hop = np.array([(grid_route(me, d, self.dims, self.periodic) or [-1])[0]
                                   for d in range(ctx.size)], np.int64)
         self.hops_in = {}   # (link k, origin s) -> hops s's spikes have made on reaching me
@@ -253,6 +252,7 @@ class RoutedExchange(_Backend):
         self.feed = {}      # (out-link nb, origin s) -> incoming link s's spikes come over
         for s, d in zip(*np.nonzero(delay != NO_LINK)):
             path = [int(s)] + grid_route(int(s), int(d), self.dims, self.periodic)
+            self._check_fabric_latency(s, d, len(path) - 1, delay[s, d], grid.hop_ms)
             for j in range(len(path) - 1):
                 if path[j] == me and j:
                     self.feed[(path[j + 1], int(s))] = path[j - 1]
@@ -281,17 +281,15 @@ class RoutedExchange(_Backend):
         return (f"routed exchange on a {self.dims[0]}x{self.dims[1]} {shape} of ranks, "
                 f"{self.lam / self.TICKS * self.sim.dt:g} ms per hop")
 
-    def _check_fabric_latency(self, delay, hop_ms):
-        """Every connection between ranks must outlast its route's latency."""
-        hop_steps = hop_ms / self.sim.dt
-        for s, d in zip(*np.nonzero(delay != NO_LINK)):
-            hops = len(grid_route(int(s), int(d), self.dims, self.periodic))
-            if hops * hop_steps > delay[s, d] + 1e-9:
-                raise ConfigError(
-                    f"routed exchange: connections from rank {s} to rank {d} have delays down "
-                    f"to {delay[s, d] * self.sim.dt:g} ms but cross {hops} fabric hops of "
-                    f"{hop_ms:g} ms; lengthen those delays to >= {hops * hop_ms:g} ms, place "
-                    f"the neurons closer or lower the link latency")
+    def _check_fabric_latency(self, s, d, hops, delay, hop_ms):
+        """Connections from rank s to rank d (smallest delay ``delay`` steps) must outlast
+        their route's latency."""
+        if hops * hop_ms / self.sim.dt > delay + 1e-9:
+            raise ConfigError(
+                f"routed exchange: connections from rank {s} to rank {d} have delays down "
+                f"to {delay * self.sim.dt:g} ms but cross {hops} fabric hops of "
+                f"{hop_ms:g} ms; lengthen those delays to >= {hops * hop_ms:g} ms, place "
+                f"the neurons closer or lower the link latency")
 
     def run(self, end):
         # Schedule of one rank (no barrier, no collective):

@@ -82,19 +82,13 @@ def rank_grid(size):
     return rows, size // rows
 
 
-def fabric_rank_grid(hardware, size, link_ms=None):
+def fabric_rank_grid(hardware, size, link_ms=0.0):
     """RankGrid for the routed exchange.  With a hardware mapping whose ranks hold
     rectangular blocks of chips (``hardware["rank_grid"]``, partition/hardware_mapping.py),
     its grid, periodic when the fabric wraps; otherwise a near-square mesh.  ``link_ms``
-    is the latency of one chip-to-chip link (default: the profile's ``latency.link_hop``
-    when known, else 0); a rank hop crosses a block, up to max(chips per rank) links."""
+    is the latency of one chip-to-chip link; a rank hop crosses a block, up to max(chips
+    per rank) links."""
     grid = (hardware or {}).get("rank_grid")
-    if link_ms is None:
-        link_ms = 0.0
-        if hardware:
-            from distsim.hardware.profiles import load_profile
-            link_s = load_profile(hardware["profile"]).value("latency", "link_hop")
-            link_ms = 0.0 if link_s is None else link_s * 1e3
     if grid is None:
         return RankGrid(rank_grid(size), False, link_ms)
     return RankGrid(tuple(grid["dims"]), bool(grid["periodic"]),

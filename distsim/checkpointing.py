@@ -54,18 +54,19 @@ def start_run(args):
                 "checkpoint_dir": args.checkpoint_dir}
         decomposition = args.balancer
         n_ranks = default_context().size
+        link_ms = args.link_latency or 0.0
         if args.hardware:
-            from .partition import hardware
+            from .partition.hardware_mapping import (check_link_latency, hardware,
+                                                     profile_link_ms)
             decomposition = hardware(net, n_ranks, profile=args.hardware, fabric=args.fabric,
                                      bits_per_synapse=args.bits_per_synapse)
+            if args.link_latency is None:
+                link_ms = profile_link_ms(args.hardware)
+            check_link_latency(net, decomposition, link_ms)
         grid = None
         if args.backend == "routed":
             from .comm.routing import fabric_rank_grid
-            grid = fabric_rank_grid(getattr(decomposition, "hardware", None), n_ranks,
-                                    args.link_latency)
-        if args.hardware and args.link_latency:
-            from .partition.hardware_mapping import check_link_latency
-            check_link_latency(net, decomposition, args.link_latency)
+            grid = fabric_rank_grid(getattr(decomposition, "hardware", None), n_ranks, link_ms)
         sim = Simulation(net, decomposition=decomposition, backend=args.backend, store=store,
                          hardware_counters=bool(args.hardware), rank_grid=grid)
         if args.checkpoint_dir and sim.context.rank == 0:

@@ -264,6 +264,13 @@ def _check_router_entries(network, chip_of, core_of, fab, profile, limit, rates)
             "mean": float(entries[used].mean()), "limit": int(limit)}
 
 
+def profile_link_ms(profile):
+    """The profile's chip-to-chip link latency (``latency.link_hop``) in ms at real time;
+    0 where it is unknown (every shipped profile, hardware.md section 3)."""
+    link_s = load_profile(profile).value("latency", "link_hop")
+    return 0.0 if link_s is None else link_s * 1e3
+
+
 def check_link_latency(network, decomposition, link_ms):
     """Every synapse between chips must outlast its route: hops(chip of source, chip of
     target) x ``link_ms`` <= its delay (ms).  Explicit (``FromList``) synapses are checked
