@@ -34,8 +34,8 @@ class SpikeSource:
     def __post_init__(self):
         given = self.spike_times
         if isinstance(given, dict):
-            times = np.asarray(given.get("times", ()), np.float64).ravel()
-            counts = np.asarray(given.get("counts", ()), np.int64).ravel()
+            times = np.array(given.get("times", ()), np.float64).ravel()  # copies of its own
+            counts = np.array(given.get("counts", ()), np.int64).ravel()
             if counts.sum() != times.size or np.any(counts < 0):
                 raise ModelError(f"spike_source: spike_times counts sum to {int(counts.sum())} "
                                  f"but {times.size} times are given; give one count per "
@@ -43,9 +43,10 @@ class SpikeSource:
         else:
             trains = [np.atleast_1d(np.asarray(ts, np.float64)) for ts in given]
             counts = np.array([t.size for t in trains], np.int64)
-            times = np.concatenate(trains) if trains else np.empty(0)
-        times = np.array(times, np.float64)  # a copy of its own
+            times = np.concatenate(trains) if trains else np.empty(0)  # a new array
         times.flags.writeable = False
+        counts.flags.writeable = False
+        object.__setattr__(self, "_compact", (times, counts))
         object.__setattr__(self, "spike_times",
                            tuple(np.split(times, np.cumsum(counts)[:-1])) if counts.size else ())
 
@@ -57,10 +58,9 @@ class SpikeSource:
     __hash__ = None
 
     def compact(self):
-        """(all spike times, spikes per neuron): the form ``{"times", "counts"}``."""
-        counts = np.array([t.size for t in self.spike_times], np.int64)
-        times = (np.concatenate(self.spike_times) if self.spike_times else np.empty(0))
-        return times, counts
+        """(all spike times, spikes per neuron): the form ``{"times", "counts"}``, the
+        arrays ``spike_times`` are views of (read-only)."""
+        return self._compact
 
     @classmethod
     def parameter_names(cls):
