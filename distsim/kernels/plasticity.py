@@ -63,8 +63,9 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ..models.synapses import (C_PAIRING, PAIR_ALL, PAIR_NN_PRE_CENTERED, PAIR_NN_RESTR,
-                               PAIR_NN_SYMM, STDP, STDP_DOPAMINE, STDP_PL_HOM, STDP_TRIPLET)
+from ..models.synapses import (C_PAIRING, PAIR_ALL, PAIR_NEAREST, PAIR_NN_PRE_CENTERED,
+                               PAIR_NN_RESTR, PAIR_NN_SYMM, STDP, STDP_DOPAMINE, STDP_PL_HOM,
+                               STDP_TRIPLET)
 from .fixed import to_fixed
 
 C_HIST_FULL = 5  # index in the engine's counters
@@ -112,7 +113,7 @@ def plastic_deliver(p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h
     weights that arrive there (consecutive synapses to one position, multapses, share an
     entry: the sum is the same integer).  Returns (late synapses (step + d <= now), number
     of entries)."""
-    ofs, r = pl_meta[p, 0], pl_meta[p, 1]
+    r = pl_meta[p, 1]
     kind = np.int64(rule_par[r, 0])
     if kind == STDP_DOPAMINE:
         _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_meta,
@@ -127,6 +128,43 @@ def plastic_deliver(p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h
                          ibuf, qbuf)
         return late, n_out
     pairing = np.int64(rule_par[r, C_PAIRING])
+    # one loop, compiled for each rule and pairing (constant arguments: no dead branches)
+    if kind == STDP_PL_HOM:
+        return _stdp_deliver(STDP_PL_HOM, PAIR_ALL, p, t, a, b, d_seg, now, ns, n_cols,
+                             syn_target, syn_delay, h, pl_state, pl_meta, rule_par, syn_pw,
+                             post_par, hist, syn_dopa, exp_tab, ibuf, qbuf)
+    if kind == STDP_TRIPLET:
+        if pairing == PAIR_ALL:
+            return _stdp_deliver(STDP_TRIPLET, PAIR_ALL, p, t, a, b, d_seg, now, ns, n_cols,
+                                 syn_target, syn_delay, h, pl_state, pl_meta, rule_par, syn_pw,
+                                 post_par, hist, syn_dopa, exp_tab, ibuf, qbuf)
+        return _stdp_deliver(STDP_TRIPLET, PAIR_NEAREST, p, t, a, b, d_seg, now, ns, n_cols,
+                             syn_target, syn_delay, h, pl_state, pl_meta, rule_par, syn_pw,
+                             post_par, hist, syn_dopa, exp_tab, ibuf, qbuf)
+    if pairing == PAIR_NN_SYMM:
+        return _stdp_deliver(STDP, PAIR_NN_SYMM, p, t, a, b, d_seg, now, ns, n_cols,
+                             syn_target, syn_delay, h, pl_state, pl_meta, rule_par, syn_pw,
+                             post_par, hist, syn_dopa, exp_tab, ibuf, qbuf)
+    if pairing == PAIR_NN_PRE_CENTERED:
+        return _stdp_deliver(STDP, PAIR_NN_PRE_CENTERED, p, t, a, b, d_seg, now, ns, n_cols,
+                             syn_target, syn_delay, h, pl_state, pl_meta, rule_par, syn_pw,
+                             post_par, hist, syn_dopa, exp_tab, ibuf, qbuf)
+    if pairing == PAIR_NN_RESTR:
+        return _stdp_deliver(STDP, PAIR_NN_RESTR, p, t, a, b, d_seg, now, ns, n_cols,
+                             syn_target, syn_delay, h, pl_state, pl_meta, rule_par, syn_pw,
+                             post_par, hist, syn_dopa, exp_tab, ibuf, qbuf)
+    return _stdp_deliver(STDP, PAIR_ALL, p, t, a, b, d_seg, now, ns, n_cols, syn_target,
+                         syn_delay, h, pl_state, pl_meta, rule_par, syn_pw, post_par, hist,
+                         syn_dopa, exp_tab, ibuf, qbuf)
+
+
+@nb.njit(cache=True, inline="always")
+def _stdp_deliver(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h,
+                  pl_state, pl_meta, rule_par, syn_pw, post_par, hist, syn_dopa, exp_tab, ibuf,
+                  qbuf):
+    """plastic_deliver for the STDP rules (``kind``, ``pairing``: constants where it is
+    called, so each combination compiles to a loop without the others' branches)."""
+    ofs, r = pl_meta[p, 0], pl_meta[p, 1]
     nearest = pairing != PAIR_ALL  # postsynaptic traces jump to 1
     first_only = pairing == PAIR_NN_PRE_CENTERED or pairing == PAIR_NN_RESTR
     pre_one = pairing == PAIR_NN_SYMM or pairing == PAIR_NN_RESTR
@@ -135,11 +173,13 @@ def plastic_deliver(p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h
     if own_kplus and syn_dopa.shape[0] < ofs + b - a:
         raise RuntimeError("stdp_nn_pre_centered_synapse keeps K+ per synapse, but the "
                            "simulation allocated no per-synapse plastic state (syn_dopa)")
-    tau_plus = rule_par[r, 1]
+    par = (rule_par[r, 1], rule_par[r, 2], rule_par[r, 3], rule_par[r, 4], rule_par[r, 5],
+           rule_par[r, 6], rule_par[r, 7])  # the rule's parameters, kept in registers
+    tau_plus = par[0]
     kplus, kx, t_last = pl_state[p, 0], pl_state[p, 1], pl_state[p, 2]
     decay = math.exp((t_last - t) * h / tau_plus)
     if kind == STDP_TRIPLET:  # K+_x just before this spike
-        kx_now = kx * math.exp((t_last - t) * h / rule_par[r, 2])
+        kx_now = kx * math.exp((t_last - t) * h / par[1])
     else:
         kx_now = 0.0
     k_seg = 1.0 if pre_one else kplus  # K+ at t_last (per synapse: pre-centred)
@@ -147,94 +187,95 @@ def plastic_deliver(p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h
     tab = exp_tab[r]
     n_tab = tab.shape[0]
     late = 0
+    dd = d_seg
     slot = (t + d_seg) % ns
     if d_seg > 0 and t + d_seg <= now:
         late = b - a
     # A run of synapses onto one target with one delay (multapses) reads the target's
     # history once: the post spikes in (t_last - d, t - d] (entries f_new .. f_old, newest
     # first; the oldest of them pairs, or all of them) and K- just before t - d; each
-    # synapse of the run counts as a reader of those spikes (for pruning).  Multapses with
-    # the weight (and K+) of the one before them get the same update: the result is copied.
+    # synapse of the run counts as a reader of those spikes (for pruning).  A multapse with
+    # the weight (and K+) of the one before it gets the same update: the result is copied.
     prev_i, prev_d, run = np.int64(-1), np.int64(-1), np.int64(0)
     f_new, f_old, length, n_pair = np.int64(1), np.int64(0), np.int64(0), np.int64(0)
     kminus = 0.0
-    n_out = 0
+    w_prev, w_prev_out, k_prev, k_prev_out = 0.0, 0.0, 0.0, 0.0
+    n_out, pos_prev = 0, np.int64(-1)
     row = hist.shape[1] * hist.shape[2]
-    m = a
-    while m < b:
+    for m in range(a, b):
         i = np.int64(syn_target[m])
-        dd = d_seg
         if d_seg <= 0:
             dd = np.int64(syn_delay[-d_seg - 1 + m - a])
             late += t + dd <= now
             slot = (t + dd) % ns
-        if i != prev_i or dd != prev_d:
-            if m + PREFETCH < b:  # the newest end of a later synapse's target history
-                _prefetch(hist, np.int64(syn_target[m + PREFETCH]) * row)
-                _prefetch(hist, np.int64(syn_target[m + PREFETCH]) * row + 7)
-            _count_reads(hist, prev_i, f_new, f_old, run)
-            prev_i, prev_d, run = i, dd, 0
-            hi = t - dd
-            length = np.int64(hist[i, 0, H_LEN])
-            k = 1  # newest first: skip spikes after t - d, then those after t_last - d
-            while k <= length and hist[i, k, H_STEP] > hi:
-                k += 1
-            f_new = k
-            while k <= length and hist[i, k, H_STEP] > t_last - dd:
-                k += 1
-            f_old = k - 1
-            n_pair = min(f_old - f_new + 1, 1) if first_only else f_old - f_new + 1
-            if f_old >= f_new or not restr:
-                key = hi + key_ofs
-                if hist[i, 0, H_KEY] == key:  # K- just before t - d: cached per target
-                    kminus = hist[i, 0, H_KVAL]  # (later spikes cannot change it)
-                else:
-                    kminus = 0.0
-                    k = f_new if f_new > length or hist[i, f_new, H_STEP] < hi else f_new + 1
-                    if k <= length:  # exp(-(t - d - t_j) / tau_minus)
-                        lag = hi - np.int64(hist[i, k, H_STEP])
-                        kminus = (exp_tab[np.int64(hist[i, 0, H_TROW]), lag] if lag < n_tab
-                                  else math.exp((hist[i, k, H_STEP] - hi) * h / post_par[i, 0]))
-                        if not nearest:
-                            kminus *= hist[i, k, H_KM]
-                    hist[i, 0, H_KEY], hist[i, 0, H_KVAL] = key, kminus
-        w_in = w = syn_pw[ofs + m - a]
-        k_in = k0 = syn_dopa[ofs + m - a, 0] if own_kplus else k_seg
-        k = f_old  # facilitation by the pairing post spikes, oldest first, then depression
-        for _ in range(n_pair):
-            s = hist[i, k, H_STEP]
-            lag = np.int64(s) + dd - np.int64(t_last)  # K+ exp(-(t_j + d - t_last) / tau_plus)
-            kp = k0 * (tab[lag] if lag < n_tab
-                       else math.exp((t_last - (s + dd)) * h / tau_plus))
-            ky = 0.0  # triplet: K-_y just before this post spike
-            if kind == STDP_TRIPLET and not nearest:
-                ky = hist[i, k, H_KY] - 1.0
-            elif kind == STDP_TRIPLET and k < length:  # nearest: from the previous spike
-                ky = math.exp((hist[i, k + 1, H_STEP] - s) * h / post_par[i, 1])
-            w = _facilitate(kind, r, rule_par, w, kp, ky)
-            k -= 1
-        if own_kplus:
-            k0 = (0.0 if f_old >= f_new else k0) * decay + 1.0
-            syn_dopa[ofs + m - a, 0] = k0
-        if f_old >= f_new or not restr:
-            w = _depress(kind, r, rule_par, w, kminus, kx_now)
-        wq = to_fixed(w)
-        syn_pw[ofs + m - a] = w
-        n_out = _put(_ring_pos(wq, slot, ns, n_cols, i), wq, n_out, ibuf, qbuf)
-        run += 1
-        m += 1
-        # the multapses that follow with this delay, weight (and K+) get the same update
-        while (m < b and syn_target[m] == i and _same(syn_pw[ofs + m - a], w_in)
-               and (d_seg > 0 or syn_delay[-d_seg - 1 + m - a] == dd)
-               and (not own_kplus or _same(syn_dopa[ofs + m - a, 0], k_in))):
-            syn_pw[ofs + m - a] = w
+        w = syn_pw[ofs + m - a]
+        k0 = syn_dopa[ofs + m - a, 0] if own_kplus else k_seg
+        if i == prev_i and dd == prev_d and _same(w, w_prev) and (
+                not own_kplus or _same(k0, k_prev)):
+            w_new, k_new = w_prev_out, k_prev_out  # a multapse: the same update
+        else:
+            if i != prev_i or dd != prev_d:
+                if m + PREFETCH < b:  # the newest end of a later synapse's target history
+                    _prefetch(hist, np.int64(syn_target[m + PREFETCH]) * row)
+                    _prefetch(hist, np.int64(syn_target[m + PREFETCH]) * row + 7)
+                _count_reads(hist, prev_i, f_new, f_old, run)
+                prev_i, prev_d, run = i, dd, 0
+                hi = t - dd
+                length = np.int64(hist[i, 0, H_LEN])
+                k = 1  # newest first: skip spikes after t - d, then those after t_last - d
+                while k <= length and hist[i, k, H_STEP] > hi:
+                    k += 1
+                f_new = k
+                while k <= length and hist[i, k, H_STEP] > t_last - dd:
+                    k += 1
+                f_old = k - 1
+                n_pair = min(f_old - f_new + 1, 1) if first_only else f_old - f_new + 1
+                if f_old >= f_new or not restr:
+                    key = hi + key_ofs
+                    if hist[i, 0, H_KEY] == key:  # K- just before t - d: cached per target
+                        kminus = hist[i, 0, H_KVAL]  # (later spikes cannot change it)
+                    else:
+                        kminus = 0.0
+                        k = f_new if f_new > length or hist[i, f_new, H_STEP] < hi else f_new + 1
+                        if k <= length:  # exp(-(t - d - t_j) / tau_minus)
+                            lag = hi - np.int64(hist[i, k, H_STEP])
+                            kminus = (exp_tab[np.int64(hist[i, 0, H_TROW]), lag] if lag < n_tab
+                                      else math.exp((hist[i, k, H_STEP] - hi) * h
+                                                    / post_par[i, 0]))
+                            if not nearest:
+                                kminus *= hist[i, k, H_KM]
+                        hist[i, 0, H_KEY], hist[i, 0, H_KVAL] = key, kminus
+            w_new = w
+            k = f_old  # facilitation by the pairing post spikes, oldest first, then depression
+            for _ in range(n_pair):
+                s = hist[i, k, H_STEP]
+                lag = np.int64(s) + dd - np.int64(t_last)  # K+ exp(-(t_j + d - t_last) / tau+)
+                kp = k0 * (tab[lag] if lag < n_tab
+                           else math.exp((t_last - (s + dd)) * h / tau_plus))
+                ky = 0.0  # triplet: K-_y just before this post spike
+                if kind == STDP_TRIPLET and not nearest:
+                    ky = hist[i, k, H_KY] - 1.0
+                elif kind == STDP_TRIPLET and k < length:  # nearest: from the previous spike
+                    ky = math.exp((hist[i, k + 1, H_STEP] - s) * h / post_par[i, 1])
+                w_new = _facilitate(kind, par, w_new, kp, ky)
+                k -= 1
+            k_new = k0
             if own_kplus:
-                syn_dopa[ofs + m - a, 0] = k0
-            if d_seg <= 0:
-                late += t + dd <= now
+                k_new = (0.0 if f_old >= f_new else k0) * decay + 1.0
+            if f_old >= f_new or not restr:
+                w_new = _depress(kind, par, w_new, kminus, kx_now)
+        w_prev, w_prev_out, k_prev, k_prev_out = w, w_new, k0, k_new
+        syn_pw[ofs + m - a] = w_new
+        if own_kplus:
+            syn_dopa[ofs + m - a, 0] = k_new
+        wq = to_fixed(w_new)
+        pos = _ring_pos(wq, slot, ns, n_cols, i)
+        if pos == pos_prev:  # a multapse: one ring entry (integer sums)
             qbuf[n_out - 1] += wq
-            run += 1
-            m += 1
+        else:
+            ibuf[n_out], qbuf[n_out], pos_prev = pos, wq, pos
+            n_out += 1
+        run += 1
     _count_reads(hist, prev_i, f_new, f_old, run)
     pl_state[p, 0] = 1.0 if nearest else kplus * decay + 1.0
     pl_state[p, 1] = 1.0 if nearest else kx_now + 1.0
@@ -328,30 +369,33 @@ def _pow(x, y):
 
 
 @nb.njit(cache=True, inline="always")
-def _facilitate(kind, r, par, w, k, ky):
+def _facilitate(kind, par, w, k, ky):
+    """w after a pairing with presynaptic trace k (and, triplet, K-_y = ky); ``par`` the
+    rule's parameters (its rule_par row from column 1)."""
     if kind == STDP:  # tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax
-        wmax = par[r, 6]
-        norm = w / wmax + par[r, 2] * _pow(1.0 - w / wmax, par[r, 4]) * k
+        wmax = par[5]
+        norm = w / wmax + par[1] * _pow(1.0 - w / wmax, par[3]) * k
         return norm * wmax if norm < 1.0 else wmax
     if kind == STDP_PL_HOM:  # tau_plus, lambda, alpha, mu
-        return w + par[r, 2] * _pow(w, par[r, 4]) * k
+        return w + par[1] * _pow(w, par[3]) * k
     # triplet: tau_plus, tau_x, Aplus, Aminus, Aplus_triplet, Aminus_triplet, Wmax; |w|
     # changes, w keeps the sign of Wmax
-    new_w = abs(w) + k * (par[r, 3] + par[r, 5] * ky)
-    return math.copysign(new_w if new_w < abs(par[r, 7]) else abs(par[r, 7]), par[r, 7])
+    new_w = abs(w) + k * (par[2] + par[4] * ky)
+    return math.copysign(new_w if new_w < abs(par[6]) else abs(par[6]), par[6])
 
 
 @nb.njit(cache=True, inline="always")
-def _depress(kind, r, par, w, k, kx):
+def _depress(kind, par, w, k, kx):
+    """w after depression by the postsynaptic trace k (and, triplet, K+_x = kx)."""
     if kind == STDP:
-        wmax = par[r, 6]
-        norm = w / wmax - par[r, 3] * par[r, 2] * _pow(w / wmax, par[r, 5]) * k
+        wmax = par[5]
+        norm = w / wmax - par[2] * par[1] * _pow(w / wmax, par[4]) * k
         return norm * wmax if norm > 0.0 else 0.0
     if kind == STDP_PL_HOM:
-        new_w = w - par[r, 2] * par[r, 3] * w * k
+        new_w = w - par[1] * par[2] * w * k
         return new_w if new_w > 0.0 else 0.0
-    new_w = abs(w) - k * (par[r, 4] + par[r, 6] * kx)
-    return math.copysign(new_w if new_w > 0.0 else 0.0, par[r, 7])
+    new_w = abs(w) - k * (par[3] + par[5] * kx)
+    return math.copysign(new_w if new_w > 0.0 else 0.0, par[6])
 
 
 @nb.njit(cache=True)
