@@ -11,7 +11,9 @@
                                              inhibitory) arriving in steps step+1 .. step+H
                       plastic_*              plastic synapses' weights, traces and the
                                              spike histories of their targets, keyed by
-                                             gids (Simulation.plastic_state)
+                                             gids, and the dopamine arrivals of volume
+                                             transmitters of simulated neurons, keyed by
+                                             projection (Simulation.plastic_state)
 
 Nothing else is needed: random numbers are keyed by (seed, purpose, gid, step) and so carry
 no state; Poisson and DC input are drawn in the step they arrive; spike sources and
