@@ -216,13 +216,8 @@ class Network:
                     f"models, izhikevich) and no device; got model '{tgt.model.name}'"
                     f"{' and a device' if device is not None else ''}")
             synapse.check_weights(weight, where)
-            vt = getattr(synapse, "vt", None)
-            if vt is not None and (vt not in self.populations
-                                   or not self.populations[vt].model.is_source_only):
-                raise NetworkError(
-                    f"{where}: the volume transmitter vt = {vt!r} of a {synapse.name} must be a "
-                    f"spike_source population (the dopamine spike times); add one and give its "
-                    f"name")
+            if hasattr(synapse, "vt"):
+                self._check_volume_transmitter(synapse, where)
         if receptor_type != 0 and not (receptor_type == 1 and synapse is not None
                                        and tgt.model.name == "parrot_neuron"):
             raise NetworkError(
@@ -307,6 +302,38 @@ class Network:
                     f"{where}: one_to_one needs populations of equal size, got {src.size} "
                     f"('{src.name}') and {tgt.size} ('{tgt.name}'); use all_to_all or "
                     f"populations of the same size")
+
+    def _check_volume_transmitter(self, synapse, where):
+        """``vt`` names a population (its neurons' spikes are the dopamine spikes: simulated
+        neurons of any model, or a spike_source) and ``vt_delay`` is at least one step."""
+        vt = synapse.vt
+        if not isinstance(vt, str) or not vt:
+            raise NetworkError(
+                f"{where}: a {synapse.name} needs vt, the population of dopamine neurons "
+                f"(NEST's volume_transmitter and the neurons connected to it); got vt = "
+                f"{vt!r}; add that population first and give its name")
+        if vt not in self.populations:
+            stimulus = {s.name: kind for kind, group in (("Poisson input", self.poisson_inputs),
+                                                         ("DC input", self.dc_inputs))
+                        for s in group}.get(vt)
+            if stimulus:
+                raise NetworkError(
+                    f"{where}: the volume transmitter vt = {vt!r} of a {synapse.name} is a "
+                    f"{stimulus}, which emits no spikes of its own; the dopamine spikes are "
+                    f"those of a population: add a parrot_neuron population driven by it (or "
+                    f"any neurons, or a spike_source) and give that population's name")
+            raise NetworkError(
+                f"{where}: the volume transmitter vt = {vt!r} of a {synapse.name} is not a "
+                f"population; populations: {', '.join(self.populations) or '(none)'}; add the "
+                f"dopamine neurons' population (any neuron model, or a spike_source) before "
+                f"the projection and give its name")
+        steps = round(synapse.vt_delay / self.dt) if math.isfinite(synapse.vt_delay) else 0
+        if steps < 1:
+            raise DelayError(
+                f"{where}: vt_delay {synapse.vt_delay} ms of a {synapse.name} is shorter than "
+                f"one step (dt = {self.dt} ms): dopamine spikes reach the synapses one step "
+                f"after they are emitted at the earliest, like any connection; use vt_delay "
+                f">= {self.dt} ms or a smaller dt")
 
     def _check_delay(self, delay, where):
         if isinstance(delay, np.ndarray):

@@ -12,24 +12,27 @@ and exchanging spikes.
 import hashlib
 import math
 import time
+from typing import NamedTuple
 
 import numpy as np
 
 from . import arrays
-from .connectivity import SEG_START, SEG_WOFS, SEG_WQ, build_synapse_table
+from .connectivity import SEG_DELAY, SEG_START, SEG_WOFS, SEG_WQ, build_synapse_table
 from .distributions import is_distribution
 from .errors import CommunicationError, ConfigError, ModelError, NetworkError, StoreError
 from .kernels import connect as ck
-from .kernels.plasticity import C_HIST_FULL, H_KEY, H_LEN, H_TROW, exp_table
+from .kernels.plasticity import (C_HIST_FULL, DA_CAP, DA_DELAY, DA_KNOWN, DA_LEN, DA_NEED,
+                                 DA_START, H_KEY, H_LEN, H_TROW, N_DA_COLS, exp_table, vt_spikes)
 from .models.synapses import N_RULE_PAR
-from .kernels.engine import (C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES, FIXED_BITS,
-                             N_COUNTERS, advance, catch_up_events, deliver, to_fixed,
-                             unpack_spikes)
+from .kernels.engine import (C_DA_LATE, C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES,
+                             FIXED_BITS, N_COUNTERS, advance, catch_up_events, deliver,
+                             to_fixed, unpack_spikes)
 from .models.base import N_PAR_ROWS, N_STATE_ROWS
 from .rng import PARAM, POISSON, POISSON_TABLE, poisson_tables, stream_id
 
 _INITIAL_RECORD_CAPACITY = 1 << 16
 _DIGEST_CHUNK_SPIKES = 1 << 22  # spikes per gather when digesting across ranks
+_DA_INITIAL_CAPACITY = 64  # dopamine arrivals of a simulated volume transmitter, grown x2
 
 
 def packed_spikes(steps, gids):
@@ -116,7 +119,12 @@ class Simulation:
         self.hw_row_spikes = arrays.zeros(self.table.row_gid.size if hardware_counters else 0,
                                           np.int64)
         self.routing = build_routing(self.context, decomposition, self.table, self.local_gid)
+        if self._vt_live_anywhere:  # every rank builds this routing (a collective)
+            self.routing = self._with_vt_routing(self.routing, build_routing)
         self._row_min_delay, self._row_max_delay = row_delay_bounds(self.table)
+        # a remote spike of a plastic row may be processed this many steps before this rank
+        # computes its step (_too_early): its shortest delay, 0 with dopamine of neurons
+        self._row_lead = np.where(self._row_live_dopa, 0, self._row_min_delay)
         self._pending_steps = np.empty(0, np.int64)
         self._pending_rows = np.empty(0, np.int64)
         self._last_flush = 0
@@ -351,39 +359,117 @@ class Simulation:
                     if plastic else np.zeros((0, N_RULE_PAR)))
         tau_minus = np.unique(post_par[n_in > 0, 0])  # a decay table row each (exp_table)
         post_par = np.c_[post_par, len(rule_par) + np.searchsorted(tau_minus, post_par[:, 0])]
-        da_time, da_mult = self._dopamine_spikes(plastic)
         seg_row = np.searchsorted(tb.seg_ptr, np.arange(n_rows - 1), side="right") - 1
         self._row_plastic = np.zeros(tb.row_gid.size, np.bool_)
         self._row_plastic[seg_row[self.seg_plastic[:n_rows - 1] >= 0]] = True
+        da_ptr, da_time, da_mult, vt_local, vt_ptr, vt_rule = self._build_dopamine(
+            plastic, np.unique(pl_meta[:, 1]))
+        self._row_live_dopa = np.zeros(tb.row_gid.size, np.bool_)
+        live_seg = np.flatnonzero(self.seg_plastic[:n_rows - 1] >= 0)
+        live_seg = live_seg[np.isin(pl_meta[self.seg_plastic[live_seg], 1], self._da_live)]
+        self._row_live_dopa[seg_row[live_seg]] = True
         self.plast = (self.seg_plastic, np.zeros((n_seg, 3)), pl_meta, rule_par, syn_pw,
                       post_par, np.zeros((n_in.size, 3)), n_in, _empty_history(post_par, cap),
                       np.zeros(int(lengths.max(initial=0)), np.float64),
                       np.zeros((syn_pw.size if any(proj.synapse.per_synapse_state
                                                    for proj in plastic) else 0, 3)),
-                      np.r_[0, np.cumsum([t.size for t in da_time])].astype(np.int64),
-                      np.concatenate(da_time), np.concatenate(da_mult),
-                      exp_table(rule_par, tau_minus, self.dt))
+                      da_ptr, da_time, da_mult, exp_table(rule_par, tau_minus, self.dt),
+                      vt_local, vt_ptr, vt_rule)
 
-    def _dopamine_spikes(self, plastic):
-        """Per plastic projection the dopamine arrivals of its volume transmitter (ms, with
-        NEST's pseudo spike at 0 first) and their multiplicities; empty for other rules."""
+    def _build_dopamine(self, plastic, present):
+        """The dopamine arrivals of each plastic projection's volume transmitter
+        (kernels/plasticity.py: ``da_ptr`` per rule, ``da_time`` ms, first NEST's pseudo spike
+        at 0 ms, ``da_mult`` multiplicities) and where the spikes of the dopamine neurons go:
+        ``vt_local[i]`` (local neuron i's position in ``self._vt_gid``, -1 for the others;
+        empty without local dopamine neurons), ``vt_ptr``/``vt_rule`` (rules fed by each
+        neuron of ``self._vt_gid``).  A spike_source transmitter's arrivals are all known
+        now; those of simulated neurons are added as the neurons spike, on the ranks that
+        hold synapses of the rule (``present``), which therefore need every spike of them:
+        ``_with_vt_routing``."""
+        net, dt = self.network, self.dt
+        da_ptr = np.zeros((len(plastic), N_DA_COLS), np.int64)
+        da_ptr[:, DA_KNOWN] = -1
         times, mults = [], []
-        for proj in plastic:
+        self._da_live = []  # rules whose volume transmitter is made of simulated neurons
+        self._da_proj = np.array([proj.index for proj in plastic], np.int64)
+        feed_gid, feed_rule = [], []
+        for r, proj in enumerate(plastic):
             vt = getattr(proj.synapse, "vt", None)
             if not vt:
                 times.append(np.empty(0))
                 mults.append(np.empty(0))
                 continue
-            steps = np.concatenate([np.round(np.asarray(ts) / self.dt).astype(np.int64)
-                                    for ts in self.network.populations[vt].model.spike_times]
-                                   or [np.empty(0, np.int64)])
-            steps = steps + int(round(proj.synapse.vt_delay / self.dt))
-            arrival, count = np.unique(steps, return_counts=True)
-            times.append(np.r_[0.0, arrival * self.dt])
-            mults.append(np.r_[0.0, count.astype(np.float64)])
-        if not times:
-            return [np.empty(0)], [np.empty(0)]
-        return times, mults
+            pop = net.populations[vt]
+            delay = int(round(proj.synapse.vt_delay / dt))
+            da_ptr[r, DA_DELAY] = delay
+            if pop.model.is_source_only:  # every arrival known now (bit for bit as before)
+                steps = np.concatenate([np.round(np.asarray(ts) / dt).astype(np.int64)
+                                        for ts in pop.model.spike_times]
+                                       or [np.empty(0, np.int64)])
+                arrival, count = np.unique(steps + delay, return_counts=True)
+                times.append(np.r_[0.0, arrival * dt])
+                mults.append(np.r_[0.0, count.astype(np.float64)])
+                da_ptr[r, DA_LEN] = times[-1].size
+            else:
+                self._da_live.append(r)
+                times.append(np.zeros(_DA_INITIAL_CAPACITY))  # the pseudo spike (0 ms, 0)
+                mults.append(np.zeros(_DA_INITIAL_CAPACITY))
+                da_ptr[r, DA_LEN] = 1
+                if r in present:
+                    feed_gid.append(np.arange(pop.first_gid, pop.first_gid + pop.size))
+                    feed_rule.append(np.full(pop.size, r, np.int64))
+            da_ptr[r, DA_CAP] = times[-1].size
+        da_ptr[:, DA_START] = np.cumsum(da_ptr[:, DA_CAP]) - da_ptr[:, DA_CAP]
+        self._vt_live_anywhere = bool(self._da_live)  # a property of the network: every rank
+        gid, rule = _cat(feed_gid, np.int64), _cat(feed_rule, np.int64)
+        order = np.lexsort((rule, gid))
+        gid, rule = gid[order], rule[order]
+        self._vt_gid, first, count = np.unique(gid, return_index=True, return_counts=True)
+        vt_ptr = np.r_[0, np.cumsum(count)].astype(np.int64)
+        # per dopamine neuron the shortest delay to the rules it feeds (the vt routing)
+        self._vt_delay = (np.minimum.reduceat(da_ptr[rule, DA_DELAY], first) if gid.size
+                          else np.empty(0, np.int64))
+        vt_local = np.empty(0, np.int64)
+        if self._vt_gid.size:
+            pos = np.minimum(np.searchsorted(self._vt_gid, self.local_gid), self._vt_gid.size - 1)
+            hit = self._vt_gid[pos] == self.local_gid
+            if hit.any():
+                vt_local = np.where(hit, pos, -1).astype(np.int64)
+                fed = rule[np.concatenate([np.arange(vt_ptr[v], vt_ptr[v + 1]) for v in pos[hit]])]
+                da_ptr[:, DA_NEED] = np.bincount(fed, minlength=len(plastic))
+        # the lowest rank holding synapses of a rule writes its arrivals into checkpoints
+        holder = np.full(len(plastic), self.context.size, np.int64)
+        holder[[r for r in self._da_live if r in present]] = self.context.rank
+        if self._vt_live_anywhere:
+            holder = self.context.allreduce(holder, "min")
+        self._da_save = [r for r in self._da_live if holder[r] == self.context.rank]
+        self._da_present = [r for r in self._da_live if r in present]
+        return (da_ptr, _cat(times, np.float64), _cat(mults, np.float64), vt_local, vt_ptr,
+                rule.astype(np.int64))
+
+    def _with_vt_routing(self, routing, build_routing):
+        """``routing`` and the routes of the dopamine neurons' spikes: to every rank holding
+        synapses of a rule they feed, with the vt delay as the lookahead of the link (as in
+        NEST, where the neurons' connections to the volume transmitter count towards the
+        minimum delay), so the exchange delivers each of them before any step that needs
+        it (see ``_too_early``)."""
+        from distsim.comm.routing import NO_LINK, Routing
+
+        n = self._vt_gid.size
+        seg = np.zeros((n + 1, 4), np.int64)  # one empty segment per neuron, of the vt delay
+        seg[:n, SEG_DELAY] = self._vt_delay
+        vt = build_routing(self.context, self.decomposition,
+                           _VtRows(self._vt_gid, np.arange(n + 1, dtype=np.int64), seg,
+                                   self.table.syn_delay[:0]), self.local_gid)
+        size = self.context.size
+        loc = np.concatenate([np.repeat(np.arange(self.n_local), np.diff(r.send_ptr))
+                              for r in (routing, vt)])
+        pair = np.unique(loc * size + np.concatenate((routing.send_rank, vt.send_rank)))
+        loc, rank = pair // size, (pair % size).astype(np.int32)
+        send_ptr = np.r_[0, np.cumsum(np.bincount(loc, minlength=self.n_local))].astype(np.int64)
+        lookahead = np.minimum(routing.in_lookahead, vt.in_lookahead)
+        return Routing(send_ptr, rank, lookahead, np.unique(rank),
+                       np.flatnonzero(lookahead != NO_LINK))
 
     def _initial_weights(self, proj):
         """Float64 initial weights of a plastic projection's local synapses in table order
@@ -415,7 +501,11 @@ class Simulation:
         state (c, n, dopamine spikes taken); per presynaptic segment (projection, source
         gid) and (K+, K+_triplet, last spike step);
         per target neuron its gid, traces and spike history (step, K-, K-_triplet, reads),
-        oldest first.  ``load_plastic_state`` puts such parts back on any partition."""
+        oldest first; the dopamine arrivals of volume transmitters of simulated neurons
+        (``da_key`` (projection, index), ``da_val`` (ms, multiplicity)), each on the lowest
+        rank holding synapses of the projection (every such rank has the same arrivals
+        between runs: all spikes emitted up to the step are delivered).
+        ``load_plastic_state`` puts such parts back on any partition."""
         tb = self.table
         seg_ids = np.flatnonzero(self.seg_plastic >= 0)
         seg_ids = seg_ids[np.argsort(self.seg_plastic[seg_ids])]  # in plastic-segment order
@@ -437,17 +527,25 @@ class Simulation:
         lengths = history[post, 0, H_LEN].astype(np.int64)
         hist = np.concatenate([history[i, length:0:-1] for i, length in zip(post, lengths)]
                               or [np.empty((0, 4))])  # oldest first
+        da_ptr, da_time, da_mult = self.plast[11:14]
+        da_key, da_val = [np.empty((0, 2), np.int64)], [np.empty((0, 2))]
+        for r in self._da_save:
+            a, n = da_ptr[r, DA_START], da_ptr[r, DA_LEN]
+            da_key.append(np.stack([np.full(n, self._da_proj[r]), np.arange(n)], 1))
+            da_val.append(np.stack([da_time[a:a + n], da_mult[a:a + n]], 1))
         return {"syn_key": keys, "syn_w": syn_pw.copy(),
                 "syn_dopa": syn_dopa.copy() if syn_dopa.size else np.zeros((syn_pw.size, 3)),
                 "seg_key": np.stack([proj, src], 1), "seg_state": pl_state.copy(),
                 "post_gid": self.local_gid[post], "post_state": post_state[post],
-                "hist_len": lengths, "hist": hist}
+                "hist_len": lengths, "hist": hist,
+                "da_key": np.concatenate(da_key).astype(np.int64),
+                "da_val": np.concatenate(da_val)}
 
     def load_plastic_state(self, parts):
         """Take the plastic state of every part (``plastic_state`` of each rank of a
         checkpoint) that belongs to this rank's synapses and neurons."""
         mine = self.plastic_state()
-        cat = {k: np.concatenate([p[k] for p in parts]) for k in mine}
+        cat = {k: np.concatenate([p.get(k, mine[k][:0]) for p in parts]) for k in mine}
         syn = _match(mine["syn_key"], cat["syn_key"], "plastic synapse")
         seg = _match(mine["seg_key"], cat["seg_key"], "plastic presynaptic trace")
         post = _match(mine["post_gid"][:, None], cat["post_gid"][:, None], "spike history")
@@ -467,6 +565,31 @@ class Simulation:
             post_state[i] = cat["post_state"][j]
         self.plast = (*self.plast[:8], history, *self.plast[9:])
         self.counters[C_HIST_FULL] = 0
+        self._load_dopamine(cat["da_key"], cat["da_val"])
+
+    def _load_dopamine(self, key, val):
+        """The dopamine arrivals of the rules with synapses here, from a checkpoint's
+        ``da_key``/``da_val`` (plastic_state)."""
+        extra = np.zeros(self.plast[11].shape[0], np.int64)
+        found = {}
+        for r in self._da_present:
+            sel = np.flatnonzero(key[:, 0] == self._da_proj[r])
+            sel = sel[np.argsort(key[sel, 1], kind="stable")]
+            if sel.size == 0 or not np.array_equal(key[sel, 1], np.arange(sel.size)):
+                name = self.network.projections[self._da_proj[r]].name
+                raise StoreError(
+                    f"checkpoint: the dopamine arrivals of projection '{name}' are missing or "
+                    f"incomplete ({sel.size} entries); the checkpoint belongs to another "
+                    f"network or was written by a distsim without volume transmitters of "
+                    f"simulated neurons")
+            found[r] = sel
+            extra[r] = sel.size
+        self._grow_dopamine(extra)
+        da_ptr, da_time, da_mult = self.plast[11:14]
+        for r, sel in found.items():
+            a = da_ptr[r, DA_START]
+            da_time[a:a + sel.size], da_mult[a:a + sel.size] = val[sel, 0], val[sel, 1]
+            da_ptr[r, DA_LEN] = sel.size
 
     def _build_weight_samplers(self):
         """Samplers of the weight recorders (after the state samplers, written alike): the
@@ -669,6 +792,8 @@ class Simulation:
         with ``resume_store`` is opened now, to continue from that step."""
         from distsim.comm.exchange import make_exchange
         self.step = self._last_flush = self._first_step = int(step)
+        da_ptr = self.plast[11]  # every dopamine arrival up to the step is in (checkpoint)
+        da_ptr[self._da_live, DA_KNOWN] = np.maximum(da_ptr[self._da_live, DA_KNOWN], step)
         self.counters[C_SCHEDULE] = np.searchsorted(self.ss_step, step, side="right")
         self._reset_event_lists()
         self.exchange = make_exchange(self.exchange.name, self)
@@ -687,8 +812,16 @@ class Simulation:
                 stop = min(stop, self._last_flush + self.flush_steps)
             reached = self._advance(stop)
             self.step = reached
+            if self.counters[C_DA_LATE]:
+                raise CommunicationError(
+                    f"rank {self.context.rank}: {self.counters[C_DA_LATE]} dopamine spikes of "
+                    f"local neurons arrive in or before a step whose presynaptic spikes were "
+                    f"processed without them (before step {reached}); a remote presynaptic "
+                    f"spike was processed too early")
             if reached < stop and self.counters[C_HIST_FULL]:
                 self._grow_history()
+            elif reached < stop and self._da_live and self._dopamine_full():
+                self._grow_dopamine()
             elif reached < stop and not self._flush_if_full():
                 self._grow_buffers()
             if reached == stop:
@@ -697,6 +830,11 @@ class Simulation:
                         self._sample(s)
             if self.writer is not None and self.step >= self._last_flush + self.flush_steps:
                 self.flush()
+
+    def _dopamine_full(self):
+        """A rule's dopamine arrivals may not hold one more step of its local neurons'."""
+        da_ptr = self.plast[11]
+        return bool(np.any(da_ptr[:, DA_CAP] - da_ptr[:, DA_LEN] < da_ptr[:, DA_NEED]))
 
     def _flush_if_full(self):
         """Flush instead of growing the record buffer once it holds ``flush_mb``."""
@@ -711,9 +849,12 @@ class Simulation:
         ring (step + d <= now + ns - 1 for its longest delay) and, for a source with plastic
         synapses here, once this rank has computed step - d for its shortest delay (the
         weight update reads the targets' spikes up to then); a spike from a rank that runs
-        ahead waits until then (see ``pending_horizon``)."""
+        ahead waits until then (see ``pending_horizon``).  Spikes of dopamine neurons add
+        their arrivals first (``_vt_arrivals``)."""
         from distsim.comm.exchange import LAG_BITS
 
+        if self._vt_gid.size:
+            packed = self._vt_arrivals(packed, base, LAG_BITS)
         self.deliver_pending()  # a source's earlier spikes first (plastic synapses need it)
         steps = np.empty(packed.size, np.int64)
         rows = np.empty(packed.size, np.int64)
@@ -738,10 +879,61 @@ class Simulation:
 
     def _too_early(self, rows, steps):
         """Spikes of sources with plastic synapses here whose targets' spikes up to
-        step - (shortest delay) are not all computed yet."""
+        step - (shortest delay) are not all computed yet, or, for dopamine synapses of a
+        volume transmitter of simulated neurons, whose step is not computed yet: then every
+        dopamine spike arriving up to the spike's step is here (it was emitted at least a vt
+        delay before, and the exchange has delivered every spike emitted up to the computed
+        step minus the lookahead, which is at most the vt delay)."""
         if not self._row_plastic.any():
             return np.zeros(rows.size, np.bool_)
-        return self._row_plastic[rows] & (steps - self._row_min_delay[rows] > self.step)
+        return self._row_plastic[rows] & (steps - self._row_lead[rows] > self.step)
+
+    def _vt_arrivals(self, packed, base, lag_bits):
+        """Add the arrivals of the dopamine neurons' spikes among ``packed`` (all of them,
+        whatever their step, before any presynaptic spike is processed) and return the
+        other spikes (and those of dopamine neurons with synapses here)."""
+        gids = packed >> lag_bits
+        pos = np.minimum(np.searchsorted(self._vt_gid, gids), self._vt_gid.size - 1)
+        is_vt = self._vt_gid[pos] == gids
+        if not is_vt.any():
+            return packed
+        steps = base + (packed[is_vt] & ((np.int64(1) << lag_bits) - 1))
+        self._grow_dopamine(int(is_vt.sum()))
+        da_ptr, da_time, da_mult = self.plast[11:14]
+        vt_ptr, vt_rule = self.plast[16:18]
+        late, r, arrival = vt_spikes(da_ptr, da_time, da_mult, vt_ptr, vt_rule, pos[is_vt],
+                                     steps, self.dt)
+        if late:
+            name = self.network.projections[self._da_proj[r]].name
+            raise CommunicationError(
+                f"rank {self.context.rank}: {late} dopamine spikes of the volume transmitter "
+                f"of projection '{name}' arrive in or before step {da_ptr[r, DA_KNOWN]}, whose "
+                f"presynaptic spikes were processed without them (first: step {arrival}); "
+                f"the exchange let a rank miss a spike")
+        rows = self.table.row_gid
+        at = np.minimum(np.searchsorted(rows, gids), max(rows.size - 1, 0))
+        keep = ~is_vt | ((rows[at] == gids) if rows.size else False)
+        return packed[keep]
+
+    def _grow_dopamine(self, extra=0):
+        """Make room in the dopamine arrivals of each rule with synapses here for ``extra``
+        more and one step of its local dopamine neurons (doubling the capacity when it grows,
+        so the cost is amortised; nothing is dropped)."""
+        da_ptr, da_time, da_mult = self.plast[11:14]
+        need = da_ptr[:, DA_LEN] + da_ptr[:, DA_NEED] + np.where(  # extra: or per rule
+            np.isin(np.arange(da_ptr.shape[0]), self._da_present), extra, 0)
+        if np.all(need <= da_ptr[:, DA_CAP]):
+            return
+        cap = np.where(need > da_ptr[:, DA_CAP], np.maximum(2 * da_ptr[:, DA_CAP], need),
+                       da_ptr[:, DA_CAP])
+        start = np.cumsum(cap) - cap
+        times, mults = np.zeros(int(cap.sum())), np.zeros(int(cap.sum()))
+        for r in range(da_ptr.shape[0]):
+            a, b, n = da_ptr[r, DA_START], start[r], da_ptr[r, DA_LEN]
+            times[b:b + n], mults[b:b + n] = da_time[a:a + n], da_mult[a:a + n]
+        da_ptr = da_ptr.copy()
+        da_ptr[:, DA_START], da_ptr[:, DA_CAP] = start, cap
+        self.plast = (*self.plast[:11], da_ptr, times, mults, *self.plast[14:])
 
     def deliver_pending(self):
         """Deliver the waiting remote spikes whose arrival steps now all fit in the ring."""
@@ -1000,3 +1192,12 @@ def _match(local, stored, what):
 
 def _cat(arrays, dtype):
     return np.concatenate(arrays).astype(dtype) if arrays else np.empty(0, dtype)
+
+
+class _VtRows(NamedTuple):
+    """The dopamine neurons a rank needs, as the rows of a synapse table without synapses
+    (what comm.routing.build_routing reads): one segment each, of the vt delay."""
+    row_gid: np.ndarray
+    seg_ptr: np.ndarray
+    seg: np.ndarray
+    syn_delay: np.ndarray

@@ -233,8 +233,16 @@ from the event-ordered case by up to 3.1 for synapse 5, 0.003 - 0.04 for synapse
 and ~1e-13 (rounding) for synapses 0 and 1) and
 ``stdp_dopamine_baseline`` (b = 0.008 so n - b changes sign, A_plus 2, A_minus 1,
 tau_plus 15, tau_c 300, tau_n 150, Wmin 10, Wmax 60 with clipping, delays 1.0 / 2.5,
-vt_delay 1.5, no trigger).  ``ref_stdp_dopamine_synapse`` reproduces all three including
-the slice and trigger schedule (min_delay = ``kernel.min_delay``).
+vt_delay 1.5, no trigger), ``stdp_dopamine_parrot_vt`` (four dopamine parrots, three of
+them once in the same step: multiplicity 3; vt_delay 2.0 ms, longer than the synapses'
+1.0 / 1.5 ms; A_minus 1, tau_c 300, tau_n 100, Wmax 150; no trigger) and
+``stdp_dopamine_vt_pre`` (the presynaptic parrots themselves are connected to the volume
+transmitter, ``dopamine.source = "pre"``: every pre spike is also a dopamine spike, vt_delay
+1 ms; A_minus 1, tau_c 200, tau_n 50; no trigger).  distsim's tests run the dopamine cases
+with the dopamine neurons both as spike sources at the parrots' times and as simulated
+parrot_neurons driven by spike sources at the generators' times, as here.
+``ref_stdp_dopamine_synapse`` reproduces all five including the slice and trigger schedule
+(min_delay = ``kernel.min_delay``).
 
 JSON layout (``tests/data/nest_stdp.json``)
 ==========================================
@@ -248,7 +256,8 @@ nearest-spike-triplet finding) and ``cases``.  Each case::
     pre:  {generator_delay, generator_times[i], spike_times[i], node_ids[i]}
     post: {generator_delay, generator_times[j], spike_times[j], node_ids[j], params[j]}
     dopamine (dopamine cases only): {generator_delay, generator_times, spike_times,
-           node_ids, vt_delay, deliver_interval, vt_node_id, vt_times, vt_multiplicity}
+           node_ids, vt_delay, deliver_interval, vt_node_id, vt_times, vt_multiplicity
+           [, source: "pre" when the presynaptic parrots are the dopamine neurons]}
     synapses[k]: {pre, post (indices into pre / post), weight (initial), delay (as used),
            receptor_type (1), params (extra Connect entries, if any),
            final: {weight, Kplus[, Kplus_triplet][, c, n]} from GetConnections after t_sim}
@@ -835,6 +844,49 @@ def build_cases():
         post_params=[{"tau_minus": 20.0}, {"tau_minus": 25.0}],
         synapses=all_to_all(3, 2, [58.0, 12.0, 35.0], [1.0, 2.5]),
         dopamine={"steps": dopa_y, "vt_delay": 1.5, "deliver_interval": no_trigger}))
+    # volume transmitters whose dopamine neurons are simulated in distsim (parrots driven by
+    # spike sources, issue 7): four parrots with three in one step (multiplicity 3), a vt
+    # delay longer than the synapses' (2.0 ms; delays 1.0 / 1.5), a dopamine arrival exactly
+    # at a pre spike and one exactly at a post spike + d
+    pre_z, post_z = _trains(45, 3, 2, 15.0, 15.0, T - 20.0)
+    _inject_coincidences(pre_z, post_z, 10)
+    _correlate(pre_z, post_z, 0, 1, 50, 2, T - 20.0)   # post 1: every 2nd pre-0 spike + 5 ms
+    rng = np.random.default_rng(46)
+    dopa_z = [poisson_steps(rng, 8.0, 5.0, T - 20.0) for _ in range(4)]
+    for k in (1, 2):
+        dopa_z[k] = sorted(set(dopa_z[k] + [dopa_z[0][2]]))
+    dopa_z[3] = sorted(set(dopa_z[3] + [pre_z[1][4] - 20, post_z[1][3] + 15 - 20]))
+    cases.append(dict(
+        name="stdp_dopamine_parrot_vt", synapse_model="stdp_dopamine_synapse", t_sim=T,
+        description="stdp_dopamine_synapse, A_plus 1, A_minus 1, tau_c 300, tau_n 100, "
+                    "Wmax 150, delays 1.0 (to post 0) / 1.5 (to post 1); 4 dopamine parrots "
+                    "(8 Hz, three of them once in one step: multiplicity 3), vt delay 2.0 ms, "
+                    "a dopamine arrival at a pre spike and at a post spike + d, no trigger",
+        copy_model_params={"A_plus": 1.0, "A_minus": 1.0, "tau_plus": 20.0, "tau_c": 300.0,
+                           "tau_n": 100.0, "b": 0.0, "Wmin": 0.0, "Wmax": 150.0},
+        pre_steps=pre_z, post_steps=post_z,
+        post_params=[{"tau_minus": 20.0}, {"tau_minus": 30.0}],
+        synapses=all_to_all(3, 2, [30.0, 60.0, 45.0], [1.0, 1.5]),
+        dopamine={"steps": dopa_z, "vt_delay": 2.0, "deliver_interval": no_trigger}))
+    # the presynaptic parrots are the dopamine neurons: each pre spike at t is also a
+    # dopamine spike arriving at t + 1 ms (the same step as pre spikes 1 ms later)
+    pre_v, post_v = _trains(47, 3, 2, 15.0, 15.0, T - 20.0)
+    _inject_coincidences(pre_v, post_v, 10)
+    _correlate(pre_v, post_v, 2, 0, 30, 2, T - 20.0)   # post 0: every 2nd pre-2 spike + 3 ms
+    pre_v[1] = sorted(set(pre_v[1] + [x + 10 for x in pre_v[0][:20]]))  # pre 1 fires when
+    #                                                   pre 0's dopamine arrives
+    cases.append(dict(
+        name="stdp_dopamine_vt_pre", synapse_model="stdp_dopamine_synapse", t_sim=T,
+        description="stdp_dopamine_synapse, NEST defaults except A_minus 1, tau_c 200, "
+                    "tau_n 50, delay 1 ms; the volume transmitter listens to the presynaptic parrots "
+                    "themselves (vt delay 1.0 ms); pre 1 fires 1 ms after pre 0 20 times, "
+                    "when pre 0's dopamine arrives; no trigger",
+        copy_model_params={**dop_default, "A_minus": 1.0, "tau_c": 200.0, "tau_n": 50.0},
+        pre_steps=pre_v, post_steps=post_v,
+        post_params=[{"tau_minus": 20.0}, {"tau_minus": 25.0}],
+        synapses=all_to_all(3, 2, [35.0, 50.0, 20.0], [1.0]),
+        dopamine={"source": "pre", "steps": pre_v, "vt_delay": 1.0,
+                  "deliver_interval": no_trigger}))
 
     # ---- stdp_nn_symm_synapse, stdp_nn_pre_centered_synapse, stdp_nn_restr_synapse --
     # the same trains for the three pairing schemes
@@ -930,8 +982,11 @@ def run_nest(case):
     dop = case.get("dopamine")
     if dop:
         vt = nest.Create("volume_transmitter", params={"deliver_interval": dop["deliver_interval"]})
-        dpar = nest.Create("parrot_neuron", len(dop["steps"]))
-        drive(dpar, dop["steps"])
+        if dop.get("source") == "pre":  # the presynaptic parrots are the dopamine neurons
+            dpar = pre
+        else:
+            dpar = nest.Create("parrot_neuron", len(dop["steps"]))
+            drive(dpar, dop["steps"])
         nest.Connect(dpar, vt, syn_spec={"synapse_model": "static_synapse",
                                          "delay": dop["vt_delay"]})
         params["volume_transmitter"] = vt
@@ -944,7 +999,7 @@ def run_nest(case):
         nest.Connect(pre[s["pre"]], post[s["post"]], syn_spec=spec)
     sr = nest.Create("spike_recorder")
     nest.Connect(pre + post, sr)
-    if dop:
+    if dop and dop.get("source") != "pre":
         nest.Connect(dpar, sr)
     nest.Simulate(case["t_sim"])
 
@@ -993,6 +1048,8 @@ def run_nest(case):
                            "vt_node_id": vt.tolist()[0],
                            "vt_times": [nest_ms(s) for s in arr],
                            "vt_multiplicity": [counts[s] for s in arr]}
+        if dop.get("source"):
+            res["dopamine"]["source"] = dop["source"]
 
     conns = nest.GetConnections(synapse_model=model)
     key_to_syn = {}

@@ -39,11 +39,13 @@ from ..models import parrot_neuron as parrot
 from ..models.base import P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V
 from ..rng import GOLDEN, INV_2_53, POISSON_INVERSION_MAX, poisson_ptrs, splitmix64
 from .fixed import FIXED_BITS, FIXED_INV, FIXED_SCALE, to_fixed  # noqa: F401 (re-exported)
-from .plasticity import C_HIST_FULL, plastic_deliver, post_spike
+from .plasticity import (C_HIST_FULL, DA_DELAY, dopamine_arrival, dopamine_room,
+                         plastic_deliver, post_spike)
 
 # counters (int64 array shared with Python)
 C_RECORDED, C_SPIKES, C_EVENTS, C_SCHEDULE, C_OUT = 0, 1, 2, 3, 4
-N_COUNTERS = 6  # and plasticity.C_HIST_FULL = 5
+C_DA_LATE = 6  # dopamine arrivals of local neurons refused as late (never: checked after runs)
+N_COUNTERS = 7  # and plasticity.C_HIST_FULL = 5
 
 
 # Each kernel below handles a whole group (or a whole step) per call: numba increments and
@@ -318,7 +320,7 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
     Returns (synaptic events, late synapses): a synapse is late when step + d <= ``now``,
     the last step computed, which the exchange must never allow."""
     (seg_plastic, pl_state, pl_meta, rule_par, syn_pw, post_par, _, _, hist, out_w, syn_dopa,
-     da_ptr, da_time, da_mult, exp_tab) = plast
+     da_ptr, da_time, da_mult, exp_tab, _, _, _) = plast
     events = 0
     late = 0
     flat = ring.reshape(-1)
@@ -402,15 +404,21 @@ def advance(t_from, t_to, h, ns,
     With hardware counters (arrays of length > 0) it counts per local neuron the steps with
     synaptic input (``hw_active``) and the spikes (``hw_spikes``), and per source row the
     spikes delivered through it (``hw_row_spikes``).
+    Spikes of local dopamine neurons (``vt_local[i] >= 0``, plasticity.py) add their
+    arrivals to the volume transmitters' rules before the step's spikes are delivered.
     Returns early (before a step) when the record or outgoing buffers might not hold that
-    step's spikes: grow them and resume."""
+    step's spikes, or a rule's dopamine arrivals those of its local dopamine neurons (a full
+    spike history sets counters[C_HIST_FULL]): grow them and resume."""
     n_local = refr.shape[0]
-    (_, _, _, _, _, post_par, post_state, n_in, hist, _, _, _, _, _, _) = plast
+    (_, _, _, _, _, post_par, post_state, n_in, hist, _, _, da_ptr, da_time, da_mult, _,
+     vt_local, vt_ptr, vt_rule) = plast
     # calls with many array arguments cost ~100 ns each (reference counting): skip empty ones
     has_stimuli = pz_ptr.shape[0] > 1 or dc_ptr.shape[0] > 1
+    has_vt = vt_local.shape[0] > 0  # local neurons of volume transmitters (dopamine)
     for t in range(t_from + 1, t_to + 1):
         if (rec_step.shape[0] - counters[C_RECORDED] < n_local
-                or out_step.shape[0] - counters[C_OUT] < n_local or counters[C_HIST_FULL]):
+                or out_step.shape[0] - counters[C_OUT] < n_local or counters[C_HIST_FULL]
+                or (has_vt and not dopamine_room(da_ptr))):
             return t - 1
         slot = t % ns
         if has_stimuli:
@@ -465,6 +473,13 @@ def advance(t_from, t_to, h, ns,
             i = spiked[k]
             if n_in.shape[0]:
                 post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, counters)
+            if has_vt and vt_local[i] >= 0:  # a dopamine neuron: its arrivals (step t + delay)
+                v = vt_local[i]
+                for j in range(vt_ptr[v], vt_ptr[v + 1]):
+                    r = vt_rule[j]
+                    if not dopamine_arrival(da_ptr, da_time, da_mult, r,
+                                            t + da_ptr[r, DA_DELAY], h):
+                        counters[C_DA_LATE] += 1
             if hw_spikes.shape[0]:
                 hw_spikes[i] += 1
                 if local_row[i] >= 0:

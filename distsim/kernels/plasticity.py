@@ -49,10 +49,21 @@ whole steps); pow(x, 1) and pow(x, 0) are not called; the history of the target 
 synapses ahead is prefetched.
 
 Dopamine synapses (stdp_dopamine_synapse) also keep per synapse the eligibility c, the
-dopamine trace n and the index of the last dopamine spike they have taken
-(``syn_dopa[k] = (c, n, index)``); the dopamine spikes of rule r are
-``da_time[da_ptr[r]:da_ptr[r + 1]]`` (ms, first a pseudo spike at 0 ms) with their
-multiplicities ``da_mult``.
+dopamine trace n and the index of the last dopamine arrival they have taken
+(``syn_dopa[k] = (c, n, index)``).  The dopamine arrivals of rule r (its volume
+transmitter's spikes + vt_delay) are ``da_time[s:s + n]`` (ms, ascending, first NEST's
+pseudo spike at 0 ms) with their multiplicities ``da_mult[s:s + n]`` (spikes arriving in
+one step count together), where ``da_ptr[r] = (s = DA_START, capacity DA_CAP, n = DA_LEN,
+DA_KNOWN, DA_DELAY, DA_NEED)``.  A spike_source volume transmitter's arrivals are all known
+at the build and filled in then.  A volume transmitter of simulated neurons adds each
+arrival when its spike is known (``dopamine_arrival``: a local spike in ``advance``, a
+remote one when it is received), in time order and merged with an arrival of the same
+step; DA_KNOWN is the latest step of a presynaptic spike processed (every arrival up to it
+must be in: an arrival at or before it is refused), DA_DELAY the delay in steps, DA_NEED
+the number of local dopamine neurons (arrivals one step can add; ``advance`` stops before
+a step for which the capacity might not do, and the simulation grows the arrays).  An
+arrival comes after every one a synapse has taken (it is later than DA_KNOWN), so the
+indices the synapses keep stay valid; nothing is pruned (16 bytes per arrival step).
 """
 import math
 
@@ -71,6 +82,8 @@ from .fixed import to_fixed
 C_HIST_FULL = 5  # index in the engine's counters
 H_STEP, H_KM, H_KY, H_READS = 0, 1, 2, 3  # columns of a history entry hist[i, k], k >= 1
 H_LEN, H_KEY, H_KVAL, H_TROW = 0, 1, 2, 3  # columns of hist[i, 0]
+DA_START, DA_CAP, DA_LEN, DA_KNOWN, DA_DELAY, DA_NEED = 0, 1, 2, 3, 4, 5  # columns of da_ptr[r]
+N_DA_COLS = 6
 PREFETCH = 8  # at each new target, the history of the target this many synapses ahead is
 #               prefetched
 STDP_EPS = 1e-6  # ms: NEST's tolerance when comparing spike times
@@ -403,13 +416,17 @@ def _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_
                       syn_pw, post_par, hist, out_w, syn_dopa, da_ptr, da_time, da_mult):
     """stdp_dopamine_synapse at a presynaptic spike in step t (NEST's send): bring each
     synapse of segment p up to t through the postsynaptic spikes (each adds A+ K+ to c)
-    and the dopamine spikes (each adds multiplicity / tau_n to n) in between, integrating
-    w exactly; then c -= A- K-(t - d)."""
+    and the dopamine arrivals (each adds multiplicity / tau_n to n) in between, integrating
+    w exactly; then c -= A- K-(t - d).  Every dopamine arrival up to t must be in
+    ``da_time`` (later ones may be, and are not read)."""
     ofs, r = pl_meta[p, 0], pl_meta[p, 1]
     a_plus, a_minus, tau_plus = rule_par[r, 1], rule_par[r, 2], rule_par[r, 3]
     kplus, t_lu = pl_state[p, 0], pl_state[p, 2]
-    da = da_time[da_ptr[r]:da_ptr[r + 1]]
-    dm = da_mult[da_ptr[r]:da_ptr[r + 1]]
+    start, end = da_ptr[r, DA_START], da_ptr[r, DA_START] + da_ptr[r, DA_LEN]
+    da = da_time[start:end]
+    dm = da_mult[start:end]
+    if t > da_ptr[r, DA_KNOWN]:  # every arrival up to t is in (the exchange's guarantee)
+        da_ptr[r, DA_KNOWN] = t
     for m in range(a, b):
         i = syn_target[m]
         dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
@@ -475,3 +492,56 @@ def _dopa_weight(w, c0, n0, minus_dt, r, par):
     w = w - c0 * (n0 / taus * math.expm1(taus * minus_dt)
                   - base * tau_c * math.expm1(minus_dt / tau_c))
     return min(max(w, par[r, 7]), par[r, 8])
+
+
+@nb.njit(cache=True)
+def dopamine_arrival(da_ptr, da_time, da_mult, r, step, h):
+    """Add a dopamine spike arriving in ``step`` to rule r's arrivals (in time order; one
+    more on the multiplicity of an arrival of the same step).  The caller makes room
+    (``da_ptr[r, DA_CAP] > da_ptr[r, DA_LEN]``).  Returns False, adding nothing, when the
+    arrival is not after ``da_ptr[r, DA_KNOWN]``: a presynaptic spike at or after it has
+    already been processed without it."""
+    if step <= da_ptr[r, DA_KNOWN]:
+        return False
+    start, n = da_ptr[r, DA_START], da_ptr[r, DA_LEN]
+    t = np.float64(step) * h  # the bits of the arrivals of a spike_source transmitter
+    k = start + n  # from the end: arrivals mostly come in time order (entry 0 is at 0 ms)
+    while k > start + 1 and da_time[k - 1] > t:
+        k -= 1
+    if da_time[k - 1] == t:
+        da_mult[k - 1] += 1.0
+        return True
+    for j in range(start + n, k, -1):
+        da_time[j] = da_time[j - 1]
+        da_mult[j] = da_mult[j - 1]
+    da_time[k], da_mult[k] = t, 1.0
+    da_ptr[r, DA_LEN] = n + 1
+    return True
+
+
+@nb.njit(cache=True)
+def vt_spikes(da_ptr, da_time, da_mult, vt_ptr, vt_rule, vt_index, steps, h):
+    """The spikes of dopamine neurons ``vt_index[k]`` (their position in the volume
+    transmitters' neuron list, whose rules are ``vt_rule[vt_ptr[v]:vt_ptr[v + 1]]``) emitted
+    in ``steps[k]``: their arrivals.  Returns the number refused as late (and the first
+    refused (rule, arrival step), or (-1, -1))."""
+    late, late_r, late_step = 0, -1, -1
+    for k in range(vt_index.shape[0]):
+        v = vt_index[k]
+        for j in range(vt_ptr[v], vt_ptr[v + 1]):
+            r = vt_rule[j]
+            arrival = steps[k] + da_ptr[r, DA_DELAY]
+            if not dopamine_arrival(da_ptr, da_time, da_mult, r, arrival, h):
+                if late == 0:
+                    late_r, late_step = r, arrival
+                late += 1
+    return late, late_r, late_step
+
+
+@nb.njit(cache=True, inline="always")
+def dopamine_room(da_ptr):
+    """Room in every rule's arrivals for one more step of its local dopamine neurons."""
+    for r in range(da_ptr.shape[0]):
+        if da_ptr[r, DA_CAP] - da_ptr[r, DA_LEN] < da_ptr[r, DA_NEED]:
+            return False
+    return True

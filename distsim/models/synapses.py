@@ -236,12 +236,21 @@ class StdpDopamineSynapse(_Plastic):
         \frac{dn}{dt} = -\frac{n}{\tau_n} + \frac{1}{\tau_n}\sum_k \delta(t - t_k^{da})
 
     integrated exactly between events, w clipped to [Wmin, Wmax].  The dopamine spikes are
-    those of the spike_source population ``vt`` (NEST's volume_transmitter), arriving after
-    ``vt_delay`` ms; spikes arriving together count with their multiplicity.  The synapse
-    is brought up to date at each of its presynaptic spikes, as NEST does when the volume
-    transmitter's deliver_interval is longer than the run (NEST's periodic updates, every
-    deliver_interval, count a postsynaptic spike twice when it falls between a
-    presynaptic spike and the update: scripts/nest_stdp.py documents it).
+    those of the neurons of population ``vt`` (NEST's volume_transmitter and the neurons
+    connected to it): simulated neurons of any model (e.g. iaf_psc_alpha, or parrot_neurons
+    repeating a spike_source, NEST's usual setup) or a spike_source.  A dopamine spike
+    emitted at t arrives at t + ``vt_delay`` ms (at least one step, like any delay; it is the
+    delay of the neurons' connections to NEST's volume transmitter); spikes arriving in one
+    step count with their multiplicity, after NEST's pseudo spike at 0 ms.  The synapse is
+    brought up to date at each of its presynaptic spikes t with every dopamine spike that
+    arrives up to t, on any number of ranks (the dopamine neurons' spikes are routed to
+    every rank holding such synapses, with vt_delay as the lookahead of those links, as the
+    connections to the volume transmitter count towards NEST's min_delay), as NEST does
+    when the volume transmitter's deliver_interval is longer than the run (NEST's periodic
+    updates, every deliver_interval, count a postsynaptic spike twice when it falls between
+    a presynaptic spike and the update: scripts/nest_stdp.py documents it).  Each rank with
+    synapses of the projection keeps every dopamine arrival of the run (16 bytes per step
+    with arrivals).
     """
     A_plus: float = 1.0
     A_minus: float = 1.5

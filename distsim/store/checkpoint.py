@@ -11,7 +11,9 @@
                                              inhibitory) arriving in steps step+1 .. step+H
                       plastic_*              plastic synapses' weights, traces and the
                                              spike histories of their targets, keyed by
-                                             gids (Simulation.plastic_state)
+                                             gids, and the dopamine arrivals of volume
+                                             transmitters of simulated neurons, keyed by
+                                             projection (Simulation.plastic_state)
 
 Nothing else is needed: random numbers are keyed by (seed, purpose, gid, step) and so carry
 no state; Poisson and DC input are drawn in the step they arrive; spike sources and
@@ -114,10 +116,11 @@ def load_checkpoint(sim, root, attrs):
     if found != sim.n_local:
         raise StoreError(f"checkpoint: {sim.n_local - found} of this rank's neurons are missing "
                          f"from the checkpoint; it belongs to another network")
-    if sim.plast[4].size:
+    if sim.plast[4].size:  # (arrays a checkpoint of an older distsim lacks are left out)
         keys = sim.plastic_state().keys()
-        sim.load_plastic_state([{k: np.asarray(root[f"ranks/{name}/plastic_{k}"][:])
-                                 for k in keys} for name in sorted(root["ranks"].group_keys())])
+        ranks = [root[f"ranks/{name}"] for name in sorted(root["ranks"].group_keys())]
+        sim.load_plastic_state([{k: np.asarray(g[f"plastic_{k}"][:]) for k in keys
+                                 if f"plastic_{k}" in g} for g in ranks])
     if sim._devices and attrs.get("device_reads"):  # the same read of the devices again
         for state in sim._devices:
             state.reads = int(attrs["device_reads"]) - 1

@@ -3,9 +3,11 @@ stdp_triplet_synapse, stdp_dopamine_synapse) against NEST 3.10 on the same spike
 from scripts/nest_stdp.py): weights after every presynaptic spike and at the end, to 1e-9.
 Presynaptic neurons are spike sources at NEST's parrot spike times; each postsynaptic parrot
 is driven to fire at NEST's post spike times, the plastic synapses on its receptor 1; the
-dopamine neurons are a spike source feeding the volume transmitter.  The dopamine case with
-NEST's periodic volume-transmitter updates (deliver_interval 1) is left out: NEST then
-counts some postsynaptic spikes twice (scripts/nest_stdp.py), which distsim does not copy."""
+dopamine neurons are a spike source feeding the volume transmitter, and (second test) as
+in NEST, parrot_neurons driven by spike sources at the generators' times, simulated, with
+simulated presynaptic parrots too.  The dopamine case with NEST's periodic
+volume-transmitter updates (deliver_interval 1) is left out: NEST then counts some
+postsynaptic spikes twice (scripts/nest_stdp.py), which distsim does not copy."""
 import json
 import pathlib
 
@@ -15,21 +17,40 @@ import pytest
 from distsim import FromList, Network, Simulation
 
 DATA = json.loads((pathlib.Path(__file__).parents[1] / "data" / "nest_stdp.json").read_text())
-# stdp_dopamine_synapse (volume transmitter) is not implemented yet: its cases are not run
+# stdp_dopamine_synapse: the cases with NEST's event-ordered updates (no trigger before t_sim)
 CASES = {c["name"]: c for c in DATA["cases"]
          if "dopamine" not in c
          or c["dopamine"]["deliver_interval"] * c["kernel"]["min_delay"] > c["t_sim"]}
 
 
-def build(case):
+def build(case, parrots=False):
+    """The case's network; with ``parrots`` the presynaptic and dopamine neurons are
+    parrot_neurons driven by spike sources at the generators' times (NEST's setup), so the
+    volume transmitter takes the spikes of simulated neurons."""
     net = Network(dt=case["kernel"]["resolution"], seed=1)
-    net.add_population("pre", "spike_source", len(case["pre"]["spike_times"]),
-                       {"spike_times": case["pre"]["spike_times"]})
+    pre = case["pre"]
+    net.add_population("pre", "parrot_neuron" if parrots else "spike_source",
+                       len(pre["spike_times"]),
+                       {} if parrots else {"spike_times": pre["spike_times"]})
+    if parrots:
+        net.add_population("pre_gen", "spike_source", len(pre["spike_times"]),
+                           {"spike_times": pre["generator_times"]})
+        net.connect("pre_gen", "pre", "one_to_one", weight=1.0, delay=pre["generator_delay"])
     dopamine = {}
     if "dopamine" in case:
-        net.add_population("dopa", "spike_source", len(case["dopamine"]["spike_times"]),
-                           {"spike_times": case["dopamine"]["spike_times"]})
-        dopamine = {"vt": "dopa", "vt_delay": case["dopamine"]["vt_delay"]}
+        dop = case["dopamine"]
+        dopamine = {"vt": "dopa", "vt_delay": dop["vt_delay"]}
+        if parrots and dop.get("source") == "pre":
+            dopamine["vt"] = "pre"
+        elif parrots:
+            net.add_population("dopa", "parrot_neuron", len(dop["spike_times"]))
+            net.add_population("dopa_gen", "spike_source", len(dop["spike_times"]),
+                               {"spike_times": dop["generator_times"]})
+            net.connect("dopa_gen", "dopa", "one_to_one", weight=1.0,
+                        delay=dop["generator_delay"])
+        else:
+            net.add_population("dopa", "spike_source", len(dop["spike_times"]),
+                               {"spike_times": dop["spike_times"]})
     post_times = case["post"]["spike_times"]
     groups = {}  # posts with equal trace parameters share a population
     for j, p in enumerate(case["post"]["params"]):
@@ -102,7 +123,21 @@ def _post_index(j, case):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_weights_equal_nests(name):
     case = CASES[name]
-    net, order = build(case)
+    _check_against_nest(case, *build(case))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if "dopamine" in c))
+def test_dopamine_of_simulated_parrots_equals_nests(name):
+    """NEST's setup itself: spike generators -> parrot_neurons -> volume transmitter (the
+    presynaptic parrots simulated too; in one case they are the dopamine neurons)."""
+    case = CASES[name]
+    net, order = build(case, parrots=True)
+    assert not net.populations[net.projections[-1].synapse.vt].model.is_source_only
+    _check_against_nest(case, net, order)
+
+
+def _check_against_nest(case, net, order):
+    name = case["name"]
     sim = Simulation(net)
     wr = case["weight_recorder"]
     times = np.array(wr["times"])
