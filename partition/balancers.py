@@ -6,8 +6,8 @@
                   expected work; larger populations are split at share boundaries
     balanced      contiguous blocks of equal expected work per model second:
                   w(gid) = steps * UPDATE_NS + sum over incoming projections of
-                  expected in-degree * expected source rate * EVENT_NS
-                  + Poisson inputs * steps * POISSON_NS
+                  expected in-degree * expected source rate * EVENT_NS (PLASTIC_EVENT_NS
+                  for plastic synapses) + Poisson inputs * steps * POISSON_NS
 """
 import numpy as np
 
@@ -20,6 +20,9 @@ from .decomposition import Decomposition
 # cost model of the numba core (ns, measured on the Brunel benchmark)
 UPDATE_NS = 4.0
 EVENT_NS = 4.0
+# a plastic synapse's event (weight update, spike history): ~15 static ones
+# (scripts/bench_plasticity.py, hpc_benchmark at scale 1: 24 ns per plastic event, 1.6 static)
+PLASTIC_EVENT_NS = 15 * EVENT_NS
 POISSON_NS = 6.0
 DEFAULT_RATE_HZ = 10.0
 
@@ -72,8 +75,9 @@ def expected_work(network, rates=None, t_model_ms=1000.0):
     for proj in network.projections:
         tgt = network.populations[proj.target]
         rate = rates.get(proj.source, DEFAULT_RATE_HZ)
+        cost = EVENT_NS if proj.synapse is None else PLASTIC_EVENT_NS
         work[tgt.first_gid:tgt.first_gid + tgt.size] += (
-            expected_indegree(network, proj) * rate * t_model_ms / 1000.0 * EVENT_NS)
+            expected_indegree(network, proj) * rate * t_model_ms / 1000.0 * cost)
     for stim in network.poisson_inputs:
         tgt = network.populations[stim.target]
         idx = np.arange(tgt.size) if stim.neurons is None else np.asarray(stim.neurons)

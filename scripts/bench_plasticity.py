@@ -3,6 +3,7 @@
 
     python scripts/bench_plasticity.py [--ranks 2] [--scale 1] [--t-presim 50]
                                        [--t-sim 100] [--backend collective]
+                                       [--balancer balanced]
 
 The default is NEST's full scale (11,250 neurons, 126.6 M synapses): below it the plastic
 network runs away (NEST's notes warn of this; at scale 0.3 it reaches 260 Hz against the
@@ -36,14 +37,15 @@ CONFIGS = ("static", "plastic")
 TARGET_RATIO = 3.0
 
 
-def worker(config, scale, t_presim, t_sim, backend):
+def worker(config, scale, t_presim, t_sim, backend, balancer):
     import numpy as np
 
     from distsim import Simulation
     from distsim.examples import hpc_benchmark
 
     load_start = os.getloadavg()
-    sim = Simulation(hpc_benchmark(scale=scale, plastic=config == "plastic"), backend=backend)
+    sim = Simulation(hpc_benchmark(scale=scale, plastic=config == "plastic"), backend=backend,
+                     decomposition=balancer)
     ctx = sim.context
     initial = sim.connections("E->E")["weight"][:1]  # NEST's JE (rank 0 holds E neurons)
     sim.run(t_presim)
@@ -83,23 +85,29 @@ def main():
     p.add_argument("--t-presim", type=float, default=50.0)
     p.add_argument("--t-sim", type=float, default=100.0)
     p.add_argument("--backend", default="collective")
+    p.add_argument("--balancer", default="balanced",
+                   help="how neurons are spread over the ranks (partition/balancers.py); "
+                        "'balanced' counts a plastic event as PLASTIC_EVENT_NS, so the ranks "
+                        "share the E neurons' plastic work")
     p.add_argument("--worker", default=None, choices=CONFIGS, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
-        return worker(args.worker, args.scale, args.t_presim, args.t_sim, args.backend)
+        return worker(args.worker, args.scale, args.t_presim, args.t_sim, args.backend,
+                      args.balancer)
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     results = {}
     for config in CONFIGS:
         out = subprocess.run([mpiexec, "-n", str(args.ranks), sys.executable, __file__,
                               "--worker", config, "--scale", repr(args.scale),
                               "--t-presim", repr(args.t_presim), "--t-sim", repr(args.t_sim),
-                              "--backend", args.backend],
+                              "--backend", args.backend, "--balancer", args.balancer],
                              capture_output=True, text=True, check=True)
         results[config] = json.loads(out.stdout.strip().splitlines()[-1])
     static, plastic = results["static"], results["plastic"]
     ratio = static["syn_events_per_s"] / plastic["syn_events_per_s"]
     print(json.dumps({"benchmark": "plasticity", "model": "hpc_benchmark", "ranks": args.ranks,
-                      "scale": args.scale, "backend": args.backend, **results,
+                      "scale": args.scale, "backend": args.backend,
+                      "balancer": args.balancer, **results,
                       "ratio": ratio, "ratio_cpu": (static["syn_events_per_cpu_s"]
                                                     / plastic["syn_events_per_cpu_s"]),
                       "target_ratio": TARGET_RATIO,

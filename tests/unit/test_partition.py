@@ -6,7 +6,8 @@ from distsim import FixedIndegree, Network
 from distsim.errors import PartitionError
 from distsim.examples import brunel
 from distsim.partition import BALANCERS, Decomposition, get_balancer, population
-from distsim.partition.balancers import expected_work
+from distsim.partition.balancers import (DEFAULT_RATE_HZ, EVENT_NS, PLASTIC_EVENT_NS,
+                                          expected_work)
 
 
 @pytest.mark.parametrize("name", sorted(BALANCERS))
@@ -48,6 +49,24 @@ def test_balanced_equalises_expected_work():
     per_rank = np.bincount(dec.rank_of, weights=work, minlength=3)
     assert per_rank.max() / per_rank.mean() < 1.02
     assert BALANCERS["block"](net, 3).counts().tolist() == [200, 200, 200]
+
+
+def test_balanced_counts_plastic_events_as_their_cost():
+    """Plastic synapses cost PLASTIC_EVENT_NS per event: the population with plastic inputs
+    gets more ranks than the one with static inputs of the same in-degree."""
+    net = Network()
+    net.add_population("src", "iaf_psc_alpha", 100)
+    net.add_population("plastic", "iaf_psc_alpha", 100)
+    net.add_population("static", "iaf_psc_alpha", 100)
+    net.connect("src", "plastic", FixedIndegree(500), synapse="stdp_synapse")
+    net.connect("src", "static", FixedIndegree(500))
+    work = expected_work(net)
+    per_event = 500 * DEFAULT_RATE_HZ  # events per model second of one target neuron
+    assert work[150] - work[250] == pytest.approx(per_event * (PLASTIC_EVENT_NS - EVENT_NS))
+    dec = BALANCERS["balanced"](net, 4)
+    per_rank = np.bincount(dec.rank_of, weights=work, minlength=4)
+    assert per_rank.max() / per_rank.mean() < 1.05
+    assert np.unique(dec.rank_of[100:200]).size > np.unique(dec.rank_of[200:300]).size
 
 
 def test_population_keeps_whole_populations_where_sizes_allow():
