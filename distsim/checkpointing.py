@@ -5,6 +5,8 @@ A checkpoint directory holds ``run.json`` (what to rebuild: example, its paramet
 store) and ``checkpoint.zarr`` (the state, see store/checkpoint.py), replaced atomically
 (written beside it, then renamed).  ``distsim run --resume DIR --t-sim T`` restores it on any
 number of ranks and continues the same run to model time T, appending to the same store.
+Once every rank catches the signals, rank 0 writes ``CATCHING_SIGNALS`` there: a job script
+holds a signal back until then, since SIGUSR1's default action kills a rank still starting.
 """
 import json
 import os
@@ -16,6 +18,7 @@ from .errors import ConfigError
 from .examples import EXAMPLES
 
 _CHUNK_MS = 100.0  # model time between checks for a due checkpoint or a signal
+CATCHING_SIGNALS = "catching-signals"  # file in the checkpoint directory (see above)
 
 
 def start_run(args):
@@ -77,6 +80,8 @@ def start_run(args):
     plan["t_end_ms"] = args.t_sim
     plan["every_s"] = args.checkpoint_every
     plan["signals"] = signals
+    if signals is not None:
+        _tell_signals_are_caught(sim, plan["checkpoint_dir"])
     if args.t_sim < sim.t:
         raise ConfigError(f"distsim run --resume: --t-sim {args.t_sim} ms is before the "
                           f"checkpoint's {sim.t} ms; give the model time to reach")
@@ -241,6 +246,15 @@ def _catch_stop_signals():
     previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum))
                 for sig in (signal.SIGTERM, signal.SIGUSR1)}
     return caught, previous
+
+
+def _tell_signals_are_caught(sim, directory):
+    """Write ``directory/CATCHING_SIGNALS`` once every rank has installed its handlers (they
+    are installed before the build; this collective is after it on every rank)."""
+    sim.context.allreduce(1, "sum")
+    if sim.context.rank == 0:
+        with open(os.path.join(directory, CATCHING_SIGNALS), "w") as f:
+            f.write(f"{os.getpid()}\n")
 
 
 def _checkpoint(sim, directory):

@@ -360,17 +360,32 @@ else
   set -- "$DISTSIM_MODEL" $DISTSIM_ARGS --out "$DISTSIM_OUT/run.zarr" --checkpoint-dir "$checkpoint"
 fi
 summary="$DISTSIM_OUT/part-$part.json"
+ready="$checkpoint/catching-signals"  # distsim writes it (checkpointing.CATCHING_SIGNALS)
+rm -f "$ready"
 launcher "$SLURM_NTASKS"
 "${LAUNCH[@]}" distsim run "$@" --checkpoint-every "$DISTSIM_CHECKPOINT_EVERY" --json \\
   > "$summary" &
 pid=$!
 # --signal=B:USR1@... signals this shell only: pass it on (distsim checkpoints and stops)
-trap 'echo "part $part: USR1, checkpointing"; kill -USR1 "$pid" || true; interrupted=1' USR1
+# once distsim has written $ready (every rank catches it; before, it would kill a rank
+# that is still starting)
+trap 'echo "part $part: USR1, checkpointing"; pending=1; interrupted=1' USR1
+pending=0
 interrupted=1
 while [ "$interrupted" = 1 ]; do  # a signal ends wait early: wait again for the run
   interrupted=0
   status=0
   wait "$pid" || status=$?
+  while [ "$pending" = 1 ]; do
+    if [ -e "$ready" ]; then
+      kill -USR1 "$pid" || true
+      pending=0
+    elif kill -0 "$pid" 2>/dev/null; then
+      sleep 1
+    else
+      pending=0  # the run ended before it caught signals: wait gives its status
+    fi
+  done
 done
 if [ "$status" -ne 0 ]; then
   echo "part $part: distsim run exited with status $status" >&2

@@ -173,14 +173,34 @@ def test_chain_checkpoints_on_the_signal_requeues_itself_and_resumes(slurm, tmp_
     assert open_run(out / "run.zarr").complete
 
 
+def test_chain_holds_a_signal_that_comes_while_the_ranks_start(slurm, tmp_path):
+    """USR1 right after the script launches the run, while the ranks still import and build
+    (SIGUSR1's default action would kill them): the script passes it on once distsim has
+    written checkpoint/catching-signals, and the chain goes on as for a later signal."""
+    out = tmp_path / "early"
+    t_sim = 10000.0
+    job = submit(slurm, "chain.sh", tmp_path, "--ntasks=2", DISTSIM_OUT=str(out),
+                 DISTSIM_ARGS=f"--order 50 --t-sim {t_sim:g}")
+    deadline = time.monotonic() + 300
+    while not (out / "part-0.json").exists():  # the script's redirection: the run starts
+        assert time.monotonic() < deadline, slurm.jobs(job)
+        time.sleep(0.02)
+    subprocess.run(["scancel", "--signal=USR1", "--batch", job], env=slurm.env, check=True)
+    assert not (out / "checkpoint" / "catching-signals").exists()  # it came before that
+    (record,), log = completed(slurm, job)
+    assert record["Restarts"] == "1" and "USR1, checkpointing" in log
+    first, second = summary(out / "part-0.json"), summary(out / "part-1.json")
+    assert first["stopped"] and 0 < first["t_model_ms"] < t_sim
+    assert second["digest"] == reference(t_sim)["digest"]
+
+
 def test_wall_time_limit_leaves_a_checkpoint_and_a_stopped_store_and_resubmission_resumes(
         slurm, tmp_path):
     out = tmp_path / "limit"
-    # a 2 min limit; Slurm signals 50 s before it, once the ranks run (limits are checked
-    # every 30 s: the signal comes 40 to 70 s after the start, well after distsim has
-    # installed its handler even on a loaded machine; with a 1 min limit a signal 10 s
-    # after the start once reached a rank still starting, which it killed)
-    job = submit(slurm, "chain.sh", tmp_path, "--ntasks=2", "--time=2", "--signal=B:USR1@50",
+    # a 1 min limit; Slurm signals 50 s before it, once the ranks run (limits are checked
+    # every 30 s: the signal comes 0 to 30 s after the start, maybe while the ranks start,
+    # when the script holds it until distsim catches signals)
+    job = submit(slurm, "chain.sh", tmp_path, "--ntasks=2", "--time=1", "--signal=B:USR1@50",
                  DISTSIM_OUT=str(out), DISTSIM_ARGS="--order 50 --t-sim 100000000",
                  DISTSIM_MAX_RESTARTS="0")
     (record,) = slurm.wait(job, timeout=300)
