@@ -342,7 +342,7 @@ class Simulation:
                 self.seg_plastic[sg] = p
                 ofs += b - a
                 p += 1
-            if exact is not None:  # in the order of the table: segments as above
+            if exact is not None:  # one value, or in the order of the table: segments as above
                 syn_pw[first:ofs] = exact
         post_par = np.zeros((n_in.size, 2))
         for pop in net.populations.values():
@@ -473,14 +473,14 @@ class Simulation:
 
     def _initial_weights(self, proj):
         """Float64 initial weights of a plastic projection's local synapses in table order
-        (the table holds float32): a constant, or the from_list values matched by (source,
-        target, occurrence of the pair); None for drawn weights (float32 draws are kept)."""
+        (the table holds float32): a constant (a float), or the from_list values matched by
+        (source, target, occurrence of the pair); None for drawn weights (float32 draws are
+        kept)."""
         w = proj.weight
-        if not isinstance(w, np.ndarray) and not (hasattr(w, "low") and w.low == w.high):
-            return None  # before the per-synapse index arrays below (tens of bytes each)
+        if not isinstance(w, np.ndarray):  # before the per-synapse index arrays below (tens
+            #                                of bytes per synapse of the rank)
+            return float(w.low) if hasattr(w, "low") and w.low == w.high else None
         sel, syn_seg, pos, rows = self._synapses(proj.name, "Simulation")
-        if not isinstance(w, np.ndarray):
-            return np.full(sel.size, float(w.low))
         src_pop = self.network.populations[proj.source]
         tgt_pop = self.network.populations[proj.target]
         offsets, _ = self._local_by_pop[proj.target]

@@ -23,12 +23,14 @@ slowest rank), ``cpu_s`` and ``syn_events_per_cpu_s`` (process CPU time of the b
 rank: less sensitive to other jobs on a shared machine, whose 1/5/15-minute load averages
 at the start and the end are in ``loadavg``), its synaptic events and spikes,
 ``mean_rate_hz``, and for the plastic run the E->E weights at the end (min, mean, max,
-initial); ``ratio`` = static / plastic synaptic events per second (``ratio_cpu`` the same
+initial), ``peak_rss_bytes`` after the timed run (the largest rank's, and the sum over
+ranks: NEST's script reports its one process's); ``ratio`` = static / plastic synaptic events per second (``ratio_cpu`` the same
 per CPU second), ``within_target`` = ratio <= 3 (issue 7: plastic within 3x of static).
 """
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -44,10 +46,10 @@ def worker(config, scale, t_presim, t_sim, backend, balancer):
     from distsim.examples import hpc_benchmark
 
     load_start = os.getloadavg()
-    sim = Simulation(hpc_benchmark(scale=scale, plastic=config == "plastic"), backend=backend,
-                     decomposition=balancer)
+    net = hpc_benchmark(scale=scale, plastic=config == "plastic")
+    initial = next(p.weight for p in net.projections if p.name == "E->E")  # NEST's JE
+    sim = Simulation(net, backend=backend, decomposition=balancer)
     ctx = sim.context
-    initial = sim.connections("E->E")["weight"][:1]  # NEST's JE (rank 0 holds E neurons)
     sim.run(t_presim)
     before = sim.summary(digest=False)
     run0, cpu0 = sim.run_seconds, time.process_time()
@@ -55,6 +57,8 @@ def worker(config, scale, t_presim, t_sim, backend, balancer):
     cpu = ctx.allreduce(time.process_time() - cpu0, "max")
     after = sim.summary(digest=False)
     wall = ctx.allreduce(sim.run_seconds - run0, "max")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB; before
+    rss_max, rss_sum = ctx.allreduce(rss, "max"), ctx.allreduce(rss, "sum")  # connections()
     events = after["synaptic_events"] - before["synaptic_events"]
     spikes = after["spikes"] - before["spikes"]
     weights = None
@@ -65,7 +69,7 @@ def worker(config, scale, t_presim, t_sim, backend, balancer):
         total = ctx.allreduce(float(w.sum()), "sum")
         n = ctx.allreduce(int(w.size), "sum")
         weights = {"min": lo, "mean": total / n, "max": hi,
-                   "initial": float(initial[0]) if ctx.rank == 0 else None}
+                   "initial": float(getattr(initial, "low", initial))}
     if ctx.rank == 0:
         print(json.dumps({
             "config": config, "neurons": after["neurons"], "synapses": after["synapses"],
@@ -74,7 +78,8 @@ def worker(config, scale, t_presim, t_sim, backend, balancer):
             "syn_events_per_s": events / wall, "cpu_s": cpu, "syn_events_per_cpu_s": events / cpu,
             "loadavg": {"start": load_start, "end": os.getloadavg()}, "spikes": spikes,
             "mean_rate_hz": spikes / after["neurons"] / (t_sim / 1000.0),
-            "e_to_e_weights": weights}))
+            "e_to_e_weights": weights,
+            "peak_rss_bytes": {"max_rank": rss_max, "sum_ranks": rss_sum}}))
     return 0
 
 
