@@ -18,8 +18,9 @@ one after the other, never two at once.  Prints a JSON list, one object per case
     worst_ratio_error   max over ranks of |ratio - 1|
 
 Cases: brunel (order 2500), microcircuit at scale 0.1 and 0.3 (DC background, as
-bench_microcircuit.py), hpc_benchmark (scale 1), each on 1 and 2 ranks; ``--full`` adds the
-full-scale microcircuit on 1 and 2 ranks (about 3 GB and 1.5 GB per rank, a few minutes).
+bench_microcircuit.py), hpc_benchmark (scale 1, static and plastic), each on 1 and 2 ranks;
+``--full`` adds the full-scale microcircuit on 1 and 2 ranks (about 3 GB and 1.5 GB per
+rank, a few minutes).
 """
 import argparse
 import json
@@ -36,6 +37,7 @@ CASES = {
     "microcircuit_0.1": ("microcircuit", {"order": 2500, "scale": 0.1, "background": "dc"}),
     "microcircuit_0.3": ("microcircuit", {"order": 2500, "scale": 0.3, "background": "dc"}),
     "hpc_benchmark": ("hpc_benchmark", {"order": 2500, "scale": 1.0}),
+    "hpc_benchmark_plastic": ("hpc_benchmark", {"order": 2500, "scale": 1.0, "plastic": True}),
 }
 FULL = {"microcircuit_1.0": ("microcircuit", {"order": 2500, "scale": 1.0, "background": "dc"})}
 
