@@ -7,6 +7,9 @@ posts the data of window k and computes window k + 1 before finishing it.
 
 No rank dies alone: on an uncaught exception on any rank, the excepthook installed here
 prints that rank's message on stderr and calls MPI_Abort, which ends every rank of the job.
+Before that it unlinks the job's MPICH shared-memory files (``/dev/shm/mpich_shm_*``):
+MPI_Abort kills the ranks before MPICH removes them, and each aborted job would leave its
+own behind (megabytes per node, until someone deletes them).
 """
 import os
 import sys
@@ -32,7 +35,23 @@ def _abort_on_uncaught(exc_type, exc, tb):
     sys.stderr.write(text)
     sys.stderr.flush()
     time.sleep(0.5)  # let the launcher forward the message before Abort tears it down
+    release_shared_memory()
     MPI.COMM_WORLD.Abort(1)
+
+
+def release_shared_memory():
+    """Unlink the MPICH shared-memory files this process has mapped (their names leave
+    /dev/shm; the ranks keep their mappings until they end)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "/dev/shm/mpich_shm_" in line}
+    except OSError:
+        return
+    for path in paths:
+        try:
+            os.unlink(path)
+        except OSError:  # another rank of the node was first, or not a file any more
+            pass
 
 
 class TwoPhaseAlltoallv:
@@ -141,4 +160,5 @@ class MPIContext:
 
     def abort(self, code=1):
         sys.stderr.flush()
+        release_shared_memory()
         self.comm.Abort(code)

@@ -1,6 +1,8 @@
 """No rank dies alone: an exception on one rank ends every rank within 10 s, non-zero exit,
-with that rank's message on stderr; and spike buffers grow instead of dropping."""
+with that rank's message on stderr, leaving no MPICH shared memory in /dev/shm; and spike
+buffers grow instead of dropping."""
 import json
+import os
 import re
 import time
 
@@ -18,6 +20,8 @@ def test_exception_on_one_rank_ends_all_ranks(backend):
     assert "rank finished normally" not in r.stdout
     raised = float(re.search(r"RAISING ([0-9.]+)", r.stdout).group(1))
     assert end - raised < 10.0
+    shm = {p for line in r.stdout.splitlines() if line.startswith("SHM") for p in line.split()[1:]}
+    assert shm and not any(os.path.exists(p) for p in shm), shm  # MPICH's, unlinked
 
 
 def test_buffers_grow_when_every_neuron_fires_in_every_step():
