@@ -51,8 +51,15 @@ def worker(config, scale, seed, t_presim, t_sim, every):
     t0 = time.perf_counter()
     sim.run(t_presim)
     while sim.t < t_presim + t_sim - 1e-9:
-        sim.run(min(every, t_presim + t_sim - sim.t))
+        chunk = min(every, t_presim + t_sim - sim.t)
+        sim.run(chunk)
         weights.append(weight_stats())
+        if ctx.rank == 0:
+            tt, _ = sim.spikes()
+            recent = int(np.count_nonzero(tt > sim.t - chunk + 1e-9))
+            print(f"t {sim.t:.0f} ms: rank 0 spikes in the last {chunk:g} ms {recent}, "
+                  f"E->E weights {weights[-1]}, wall {time.perf_counter() - t0:.0f} s",
+                  file=sys.stderr, flush=True)
     wall = ctx.allreduce(time.perf_counter() - t0, "max")
     t, gids = sim.spikes()
     e, i = net.populations["E"], net.populations["I"]
@@ -98,7 +105,7 @@ def main():
                                     "--seed", str(args.seed), "--t-presim", repr(args.t_presim),
                                     "--t-sim", repr(args.t_sim),
                                     "--sample-every", repr(args.sample_every)],
-                             capture_output=True, text=True, check=True)
+                             stdout=subprocess.PIPE, text=True, check=True)
         print(out.stdout.strip().splitlines()[-1], flush=True)
     return 0
 

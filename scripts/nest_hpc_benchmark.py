@@ -210,6 +210,11 @@ def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sou
             w = read_weights()
             samples.append([float(t_presim + done), float(w.mean()), float(w.min()),
                             float(w.max())])
+            ev = recorder.get("events")["times"]
+            recent = int(np.count_nonzero(np.asarray(ev) > t_presim + done - chunk))
+            print(f"t {t_presim + done:.0f} ms: rate {recent / (ne + ni) / (chunk / 1000):.2f} Hz"
+                  f" in the last {chunk:g} ms, mean E->E weight {w.mean():.4f} pA, "
+                  f"wall {sim_s:.0f} s", file=sys.stderr, flush=True)
     peak_rss = _rss()
 
     n = ne + ni
