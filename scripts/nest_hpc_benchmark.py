@@ -51,7 +51,9 @@ memory and timings), static first.  As NEST's hpc_benchmark does, a worker simul
                        this process's CPU time during the timed Simulate (cpu_s, all threads;
                        less sensitive to other jobs on a shared machine, whose 1/5/15-minute
                        load averages before and after the timed run are in ``loadavg``)
-    rate_bins_hz       the mean rate in 10 ms bins of the timed window
+    rate_bins_hz       the mean rate in 10 ms bins of the timed window; rate_bins_e_hz and
+                       rate_bins_i_hz the same per population (bins (a, b], as
+                       scripts/hpc_benchmark_dynamics.py)
     peak_rss_bytes     the process's ru_maxrss right after the timed Simulate (before the
                        out-degree counting); rss_after_build_bytes likewise after Connect
     e_to_e_weights     plastic only: min / mean / max of the E->E weights at the end over the
@@ -59,6 +61,12 @@ memory and timings), static first.  As NEST's hpc_benchmark does, a worker simul
                        (reading a weight from NEST costs ~5 us, so all 81 M at scale 1 would
                        take minutes; 0 reads every E->E synapse), with the number of synapses
                        read and the initial weight JE
+    weight_samples     with ``--sample-every MS`` (plastic only): the timed Simulate is split
+                       into chunks of MS ms and after each (and before the first) the E->E
+                       weights of the same sources are read: [time ms, mean, min, max] each
+                       (sim_s sums the chunks' Simulate calls only)
+
+``--no-events`` skips the out-degree counting (synaptic_events is then null).
 
 One JSON object is printed as the last line of stdout: both configurations and ``ratio`` =
 static syn_events_per_s / plastic syn_events_per_s (``ratio_cpu`` the same per CPU second).
@@ -129,7 +137,7 @@ def _count_outgoing(nest, gids):
 
 
 def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sources,
-           count_chunk):
+           count_chunk, sample_every=0.0, count_events=True):
     import nest
     import numpy as np
 
@@ -169,14 +177,44 @@ def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sou
     build_s = time.perf_counter() - t0
     rss_build = _rss()
 
+    rng = np.random.default_rng(seed)
+    if weight_sources and weight_sources < ne:
+        src = np.sort(rng.choice(ne, weight_sources, replace=False)) + int(e_nodes[0].global_id)
+        sources = nest.NodeCollection(src.tolist())
+    else:
+        sources = e_nodes
+
+    def read_weights():
+        return np.asarray(nest.GetConnections(source=sources, target=e_nodes,
+                                              synapse_model="hpcb_stdp").get("weight"),
+                          dtype=np.float64)
+
     t0 = time.perf_counter()
     nest.Simulate(float(t_presim))
     presim_s = time.perf_counter() - t0
+    samples = []
+    sampled = config == "plastic" and sample_every > 0
+    if sampled:
+        w = read_weights()
+        samples.append([float(t_presim), float(w.mean()), float(w.min()), float(w.max())])
     load_start = os.getloadavg()
-    t0, cpu0 = time.perf_counter(), time.process_time()
-    nest.Simulate(float(t_sim))
-    sim_s = time.perf_counter() - t0
-    cpu_s = time.process_time() - cpu0
+    sim_s, cpu_s, done = 0.0, 0.0, 0.0
+    while done < t_sim - 1e-9:
+        chunk = min(sample_every, t_sim - done) if sampled else t_sim
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        nest.Simulate(float(chunk))
+        sim_s += time.perf_counter() - t0
+        cpu_s += time.process_time() - cpu0
+        done += chunk
+        if sampled:
+            w = read_weights()
+            samples.append([float(t_presim + done), float(w.mean()), float(w.min()),
+                            float(w.max())])
+            ev = recorder.get("events")["times"]
+            recent = int(np.count_nonzero(np.asarray(ev) > t_presim + done - chunk))
+            print(f"t {t_presim + done:.0f} ms: rate {recent / (ne + ni) / (chunk / 1000):.2f} Hz"
+                  f" in the last {chunk:g} ms, mean E->E weight {w.mean():.4f} pA, "
+                  f"wall {sim_s:.0f} s", file=sys.stderr, flush=True)
     peak_rss = _rss()
 
     n = ne + ni
@@ -190,14 +228,17 @@ def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sou
     spikes_e = int(counts[:ne].sum())
     bins = np.arange(t_presim, t_presim + t_sim + 1e-9, RATE_BIN_MS)
     rate_bins = np.histogram(times, bins)[0] / n / (RATE_BIN_MS / 1000.0)
+    is_e = senders - first < ne
+    rate_bins_e = np.histogram(times[is_e] - 1e-9, bins)[0] / ne / (RATE_BIN_MS / 1000.0)
+    rate_bins_i = np.histogram(times[~is_e] - 1e-9, bins)[0] / ni / (RATE_BIN_MS / 1000.0)
 
     # recurrent connections: all minus one from the generator and one to the recorder each
     n_recurrent = int(nest.num_connections) - 2 * n
     if n_recurrent != n * (CE + CI):
         raise RuntimeError(f"unexpected number of recurrent connections {n_recurrent}")
     t0 = time.perf_counter()
-    events = 0
-    for k in np.unique(counts[counts > 0]):
+    events = 0 if count_events else None
+    for k in np.unique(counts[counts > 0]) if count_events else []:
         ids = np.nonzero(counts == k)[0] + first
         for lo in range(0, ids.size, count_chunk):
             chunk = ids[lo:lo + count_chunk].tolist()
@@ -207,15 +248,7 @@ def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sou
     weights = None
     if config == "plastic":
         t0 = time.perf_counter()
-        rng = np.random.default_rng(seed)
-        if weight_sources and weight_sources < ne:
-            src = np.sort(rng.choice(ne, weight_sources, replace=False)) + first
-            sources = nest.NodeCollection(src.tolist())
-        else:
-            sources = e_nodes
-        w = np.asarray(nest.GetConnections(source=sources, target=e_nodes,
-                                           synapse_model="hpcb_stdp").get("weight"),
-                       dtype=np.float64)
+        w = read_weights()
         weights = {"min": float(w.min()), "mean": float(w.mean()), "max": float(w.max()),
                    "initial": je, "synapses_read": int(w.size),
                    "source_neurons": len(sources), "read_s": time.perf_counter() - t0}
@@ -231,9 +264,13 @@ def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sou
         "rate_i_hz": (spikes - spikes_e) / max(ni, 1) / (t_sim / 1000.0),
         "synaptic_events": events,
         "synaptic_events_mean_outdegree": spikes * n_recurrent / n,
-        "syn_events_per_s": events / sim_s, "cpu_s": cpu_s,
-        "syn_events_per_cpu_s": events / cpu_s, "outdegree_count_s": count_s,
+        "syn_events_per_s": events / sim_s if count_events else None, "cpu_s": cpu_s,
+        "syn_events_per_cpu_s": events / cpu_s if count_events else None,
+        "outdegree_count_s": count_s,
         "rate_bins_hz": [round(float(r), 2) for r in rate_bins],
+        "rate_bins_e_hz": [round(float(r), 3) for r in rate_bins_e],
+        "rate_bins_i_hz": [round(float(r), 3) for r in rate_bins_i],
+        "weight_samples": samples if sampled else None,
         "peak_rss_bytes": int(peak_rss), "rss_after_build_bytes": int(rss_build),
         "loadavg": {"start": load_start, "end": os.getloadavg()}, "e_to_e_weights": weights,
     }
@@ -253,12 +290,17 @@ def main(argv=None):
     ap.add_argument("--weight-sources", type=int, default=100,
                     help="E neurons whose outgoing E->E weights are read (0: all)")
     ap.add_argument("--count-chunk", type=int, default=256, help=argparse.SUPPRESS)
+    ap.add_argument("--sample-every", type=float, default=0.0,
+                    help="plastic: read the sampled E->E weights every this many ms")
+    ap.add_argument("--no-events", action="store_true",
+                    help="skip counting synaptic events (out-degrees)")
     ap.add_argument("--out", default=None, help="also write the JSON to this file")
     ap.add_argument("--worker", default=None, choices=CONFIGS, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         run = worker(args.worker, args.scale, args.threads, args.t_presim, args.t_sim,
-                     args.seed, not args.no_hpc_models, args.weight_sources, args.count_chunk)
+                     args.seed, not args.no_hpc_models, args.weight_sources, args.count_chunk,
+                     args.sample_every, not args.no_events)
         sys.stdout.flush()
         print(json.dumps(run))
         return 0
@@ -270,15 +312,18 @@ def main(argv=None):
                "--scale", repr(args.scale), "--threads", str(args.threads),
                "--t-presim", repr(args.t_presim), "--t-sim", repr(args.t_sim),
                "--seed", str(args.seed), "--weight-sources", str(args.weight_sources),
-               "--count-chunk", str(args.count_chunk)]
+               "--count-chunk", str(args.count_chunk),
+               "--sample-every", repr(args.sample_every)]
         if args.no_hpc_models:
             cmd.append("--no-hpc-models")
+        if args.no_events:
+            cmd.append("--no-events")
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True)
         results[config] = json.loads([ln for ln in proc.stdout.splitlines() if ln.strip()][-1])
         r = results[config]
         print(f"{config}: build {r['build_s']:.1f} s, sim {r['sim_s']:.2f} s, "
-              f"{r['mean_rate_hz']:.2f} Hz, {r['syn_events_per_s']:.3g} events/s, "
+              f"{r['mean_rate_hz']:.2f} Hz, {r['syn_events_per_s'] or 0:.3g} events/s, "
               f"peak RSS {r['peak_rss_bytes'] / 2**30:.2f} GiB "
               f"(process {time.perf_counter() - t0:.0f} s)", file=sys.stderr)
 
@@ -288,7 +333,7 @@ def main(argv=None):
            "nest_version": nest.__version__, "scale": args.scale, "threads": args.threads,
            "seed": args.seed, "t_presim_ms": args.t_presim, "t_sim_ms": args.t_sim,
            "params": network_params(args.scale), **results}
-    if "static" in results and "plastic" in results:
+    if "static" in results and "plastic" in results and not args.no_events:
         out["ratio"] = (results["static"]["syn_events_per_s"]
                         / results["plastic"]["syn_events_per_s"])
         out["ratio_cpu"] = (results["static"]["syn_events_per_cpu_s"]

@@ -18,6 +18,15 @@ gives itself: below scale 10 or so the in-degree of 11,250 correlates the input,
 weights grow and the network synchronises, ever slower to simulate (NEST runs scale 1 for
 50 + 250 ms only).  At scale 0.3, from 50 to 300 ms, the mean rate is 260 Hz plastic (mean
 E->E weight 45.6 -> 57.5 pA) against 17 Hz static (scripts/bench_plasticity.py).
+
+At scale 1 NEST 3.10 does the same (scripts/nest_hpc_benchmark.py --sample-every against
+scripts/hpc_benchmark_dynamics.py, 50 ms presim + 300 ms, issue 7): the mean E->E weight
+drifts up by ~0.03-0.1 pA in 300 ms, and then some seeds run away, in both simulators (NEST
+seed 2: 130 Hz in 300-350 ms, weight 49.4 pA; distsim seed 2: weight 49.6 pA at 350 ms).
+Before that the population rate swings between ~0 and 25 Hz from one 10 ms bin to the next,
+so a 100 ms window's mean varies by several Hz between seeds (static, 50-350 ms: NEST
+9.6-10.9 Hz over 7 seeds, distsim 9.0-12.0 Hz over 7).  The plastic dynamics themselves
+equal NEST's spike for spike on a small network (tests/unit/test_plastic_network_nest.py).
 """
 import math
 
