@@ -121,9 +121,10 @@ def rank_memory(network, dec, n_syn, store=True):
         if any(p.synapse is not None for p in network.projections):
             table += n * PLASTIC_NEURON_BYTES
         # parameter columns: one per population, one per neuron where a parameter (not an
-        # initial state) is drawn per neuron
+        # initial state) is drawn or given per neuron
         cols = sum(share[pop.name][r] * pop.size
-                   if any(is_distribution(v) for k, v in pop.model.values().items()
+                   if any(is_distribution(v) or isinstance(v, np.ndarray)
+                          for k, v in pop.model.values().items()
                           if k not in pop.model.recordables) else 1.0
                    for pop in network.populations.values()
                    if share[pop.name][r] > 0 and not pop.model.is_source_only)

@@ -146,7 +146,8 @@ class Network:
 
     def add_population(self, name, model, size, params=None):
         """Add ``size`` neurons of ``model`` (a NEST model name) with NEST-named ``params``
-        (numbers or distributions per neuron, initial state such as ``V_m`` included)."""
+        (numbers, distributions per neuron or one number per neuron, initial state such as
+        ``V_m`` included)."""
         where = f"Population '{name}'"
         if not isinstance(name, str) or not name:
             raise NetworkError(f"Population {name!r}: a population needs a non-empty name")
@@ -163,6 +164,11 @@ class Network:
                 f"neurons; give one list of times per neuron")
         if cls.name == "spike_source":
             model_obj.schedule(self.dt, where)  # validates the times now, before any build
+        for key, value in ({} if cls.name == "spike_source" else model_obj.values()).items():
+            if isinstance(value, np.ndarray) and value.size != size:
+                raise NetworkError(
+                    f"{where}: {key} has {value.size} values for {size} neurons; give one "
+                    f"value per neuron, a number or a distribution")
         pop = Population(name, model_obj, int(size), self.n_neurons)
         self.populations[name] = pop
         return pop
@@ -469,7 +475,9 @@ class Network:
                 times, counts = model.compact()
                 if arrays is not None and times.size > ARRAY_INLINE:
                     return {"spike_times": {"times": big(times), "counts": big(counts)}}
-            return model.to_dict()
+                return model.to_dict()
+            return {k: big(v) if isinstance(v, np.ndarray) else to_spec(v)
+                    for k, v in model.values().items()}  # per-neuron arrays set aside
 
         def rule(r):
             if isinstance(r, FromList):

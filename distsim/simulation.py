@@ -188,6 +188,8 @@ class Simulation:
                     if is_distribution(value):
                         keys = ck.keys_for(net.seed, PARAM, stream_id(f"{pop.name}.{name}"), sel)
                         values[name] = value.draw(keys, np.zeros(sel.size, np.int64))
+                    elif isinstance(value, np.ndarray):  # one value per neuron
+                        values[name] = value[offsets]
                     else:
                         values[name] = np.full(sel.size, float(value))
                 try:

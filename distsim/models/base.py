@@ -2,8 +2,10 @@
 
 A model is a frozen dataclass whose fields are NEST's parameter names (including the initial
 value of each state variable, as in ``nest.Create(model, params=...)``).  A field holds a
-number or a per-neuron distribution.  ``lower`` turns the per-neuron values of a block of
-neurons into the flat float64 arrays the kernels read:
+number, a per-neuron distribution, or one number per neuron (a sequence or a 1-D array, as
+NEST's ``Create(model, n, params={"V_m": [...]})``; the population checks its length).
+``lower`` turns the per-neuron values of a block of neurons into the flat float64 arrays
+the kernels read:
 
     par[row, i]   parameters and exact-integration propagators of neuron i
     st[row, i]    state variables of neuron i (membrane potential relative to E_L for iaf)
@@ -39,7 +41,12 @@ class NeuronModel:
     def __post_init__(self):
         constants = {}
         for f in dataclasses.fields(self):
-            value = as_value(getattr(self, f.name), f"{self.name}.{f.name}")
+            where = f"{self.name}.{f.name}"
+            value = getattr(self, f.name)
+            if isinstance(value, (list, tuple, np.ndarray)):
+                value = _per_neuron(value, where)
+            else:
+                value = as_value(value, where)
             object.__setattr__(self, f.name, value)
             if isinstance(value, float):
                 constants[f.name] = np.array([value])
@@ -97,6 +104,20 @@ class NeuronModel:
                 raise ModelError(
                     f"model {model}: parameter {name} = {float(v[name][bad][0])!r} violates "
                     f"{rule}; {fix}")
+
+
+def _per_neuron(value, where):
+    """One number per neuron, as a read-only float64 array."""
+    try:
+        out = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        out = None
+    if out is None or out.ndim != 1 or np.isnan(out).any():
+        raise ModelError(f"{where}: {type(value).__name__} of {len(value)} values is not one "
+                         f"number per neuron; give a flat sequence of numbers (no NaN), a "
+                         f"number or a distribution")
+    out.flags.writeable = False
+    return out
 
 
 def empty_rows(n):

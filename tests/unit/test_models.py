@@ -1,9 +1,11 @@
 """Every model round-trips through its serialised form; networks round-trip too."""
 import json
 
+import numpy as np
 import pytest
 
 from distsim import FixedIndegree, Network, Normal, Simulation, Uniform
+from distsim.errors import ModelError, NetworkError
 from distsim.models import MODELS
 
 
@@ -39,6 +41,36 @@ def test_network_round_trip_gives_identical_spikes():
     b.run(100.0)
     assert a.summary()["recorded_spikes"] > 0
     assert a.digest() == b.digest()
+
+
+def test_one_value_per_neuron_equals_populations_of_one_neuron():
+    """Parameters and initial states may be given per neuron (a sequence or an array, as
+    NEST's Create(params={"V_m": [...]})): the same spikes as one population per neuron;
+    they round-trip through the description; a wrong length or a non-number is refused."""
+    v_m, i_e = [-60.0, -55.0, -58.0, -70.0], np.array([400.0, 380.0, 0.0, 390.0])
+    per_neuron = Network(seed=3)
+    per_neuron.add_population("A", "iaf_psc_alpha", 4, {"V_m": v_m, "I_e": i_e})
+    per_neuron.record_spikes("A")
+    separate = Network(seed=3)
+    for k in range(4):
+        separate.add_population(f"A{k}", "iaf_psc_alpha", 1, {"V_m": v_m[k], "I_e": i_e[k]})
+        separate.record_spikes(f"A{k}")
+    a, b = Simulation(per_neuron), Simulation(separate)
+    a.run(200.0)
+    b.run(200.0)
+    assert a.summary()["recorded_spikes"] > 10 and a.digest() == b.digest()
+    again = Network.from_dict(json.loads(json.dumps(per_neuron.to_dict())))
+    assert again.to_dict() == per_neuron.to_dict()
+    assert again.populations["A"].model.V_m.tolist() == v_m
+    with pytest.raises(NetworkError, match="V_m has 2 values for 4 neurons; give one value"):
+        Network().add_population("B", "iaf_psc_alpha", 4, {"V_m": [1.0, 2.0]})
+    with pytest.raises(ModelError, match="iaf_psc_alpha.I_e: list of 2 values is not one "
+                                         "number per neuron"):
+        Network().add_population("B", "iaf_psc_alpha", 2, {"I_e": [1.0, "x"]})
+    bad = Network()
+    bad.add_population("B", "iaf_psc_alpha", 2, {"tau_m": [10.0, -1.0]})
+    with pytest.raises(ModelError, match="tau_m = -1.0 violates tau_m > 0"):
+        Simulation(bad)  # checked per neuron at the build, as drawn values
 
 
 @pytest.mark.parametrize("model", ["iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha"])

@@ -16,7 +16,6 @@ import pathlib
 import numpy as np
 
 from distsim import FromList, Network, Simulation
-from distsim.models.base import S_V
 
 DATA = pathlib.Path(__file__).parents[1] / "data" / "nest_plastic_network.json"
 REF = json.loads(DATA.read_text())
@@ -28,8 +27,10 @@ def build(ref):
     net.add_population("X", "spike_source", ref["sizes"]["X"],
                        {"spike_times": [[s * ref["dt"] for s in steps]
                                         for steps in ref["x_steps"]]})
-    for name in ("E", "I"):
-        net.add_population(name, "iaf_psc_alpha", ref["sizes"][name], ref["neuron"])
+    v_m0 = {"E": ref["v_m0"][:ref["sizes"]["E"]], "I": ref["v_m0"][ref["sizes"]["E"]:]}
+    for name in ("E", "I"):  # NEST: nodes.V_m = v_m0
+        net.add_population(name, "iaf_psc_alpha", ref["sizes"][name],
+                           {**ref["neuron"], "V_m": v_m0[name]})
         net.record_spikes(name)
     for p in ref["projections"]:
         synapse = None
@@ -39,12 +40,7 @@ def build(ref):
         net.connect(p["source"], p["target"], FromList(p["sources"], p["targets"]),
                     weight=np.broadcast_to(np.asarray(p["weight"], float), (n,)),
                     delay=p["delay"], name=p["name"], synapse=synapse)
-    sim = Simulation(net)
-    v0 = np.asarray(ref["v_m0"]) - ref["neuron"]["E_L"]  # NEST: nodes.V_m = v_m0
-    first = net.populations["E"].first_gid
-    local = np.flatnonzero((sim.local_gid >= first) & (sim.local_gid < first + v0.size))
-    sim.st[S_V, local] = v0[sim.local_gid[local] - first]
-    return sim
+    return Simulation(net)
 
 
 def ee_weights(sim, ref):

@@ -78,6 +78,23 @@ def test_large_inputs_are_arrays_in_the_store_not_json(tmp_path):
     assert again.digest() == sim.digest() and sim.summary()["recorded_spikes"] > 100
 
 
+def test_per_neuron_values_are_arrays_in_the_store(tmp_path):
+    """A parameter given per neuron for more than 1000 neurons is a zarr array beside the
+    description; the network reads back equal from the store and from a checkpoint."""
+    v_m = np.random.default_rng(4).uniform(-70.0, -52.0, 1500)
+    net = Network(dt=0.1, seed=2)
+    net.add_population("A", "iaf_psc_alpha", 1500, {"V_m": v_m, "I_e": 300.0})
+    net.record_spikes("A")
+    sim = Simulation(net, store=tmp_path / "run.zarr")
+    sim.run(50.0)
+    sim.checkpoint(tmp_path / "ckpt.zarr")
+    assert list(zarr.open_group(tmp_path / "run.zarr")["network"].array_keys()) == ["a0"]
+    for back in (open_run(tmp_path / "run.zarr").network(),
+                 Simulation.restore(tmp_path / "ckpt.zarr").network):
+        assert np.array_equal(back.populations["A"].model.V_m, v_m)
+        assert back.to_dict() == net.to_dict()
+
+
 def test_flush_by_size_keeps_memory_bounded(tmp_path):
     sim = Simulation(_net(), store=tmp_path / "run.zarr", flush_steps=10**6, flush_mb=0.1)
     sim.run(200.0)
