@@ -751,10 +751,11 @@ def _values(pops, names):
         parts = []
         for p in pops:
             value = getattr(p.model, name)
-            if not isinstance(value, float):
+            if not isinstance(value, (float, np.ndarray)):
                 raise NIRError(f"Population '{p.name}': parameter {name} is a distribution "
-                               f"({value}); NIR stores numbers; give a constant {name}")
-            parts.append(np.full(p.size, value))
+                               f"({value}); NIR stores numbers; give a constant {name} or "
+                               f"one value per neuron")
+            parts.append(np.broadcast_to(value, (p.size,)))
         out[name] = np.concatenate(parts)
     return out
 

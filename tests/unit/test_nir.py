@@ -260,6 +260,18 @@ def test_every_neuron_node_round_trips(kind, tmp_path):
     assert import_nir(back).to_dict()["populations"] == net.to_dict()["populations"]
 
 
+def test_parameters_given_per_neuron_export_as_nir_arrays():
+    net = Network(dt=DT)
+    net.add_population("a", "spike_source", 3, {"spike_times": [[1.0]] * 3})
+    net.add_population("b", "iaf_psc_delta", 3, {"t_ref": 0.0, "V_m": -70.0,
+                                                 "C_m": [250.0, 200.0, 300.0],
+                                                 "tau_m": np.array([10.0, 12.0, 15.0])})
+    net.connect("a", "b", "all_to_all", weight=1.0)
+    node = export_nir(net).nodes["b"]
+    np.testing.assert_allclose(node.tau, [0.010, 0.012, 0.015], rtol=1e-12)  # s
+    np.testing.assert_allclose(node.r, [10.0 / 250.0, 12.0 / 200.0, 15.0 / 300.0], rtol=1e-12)
+
+
 def test_linear_nodes_round_trip_as_composed_matrices():
     """Scale, Affine (bias), Delay: exported as the Linear / Affine / Delay they compose to."""
     lif = NEURONS["LIF"]()
