@@ -229,8 +229,10 @@ class Network:
             raise NetworkError(
                 f"{where}: receptor_type {receptor_type!r} is not available; receptor_type 1 "
                 f"exists on parrot_neuron targets, for plastic synapses only; use 0")
-        if (device is not None or synapse is not None) and not varies_per_synapse(weight):
+        if device is not None and not varies_per_synapse(weight):
             weight = Uniform(float(weight), float(weight))  # one stored weight per synapse
+        #  (plastic synapses keep theirs in the simulation, float64, from a constant or the
+        #   table's per-synapse values)
         proj = Projection(name, source, target, rule, weight, delay, len(self.projections),
                           device, synapse, receptor_type)
         self.projections.append(proj)

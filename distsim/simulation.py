@@ -337,8 +337,9 @@ class Simulation:
             first = ofs
             for sg in seg_ids:
                 a, b = tb.seg[sg, SEG_START], tb.seg[sg + 1, SEG_START]
-                wofs = tb.seg[sg, SEG_WOFS]  # per-synapse weights (see Network.connect)
-                syn_pw[ofs:ofs + b - a] = tb.syn_weight[wofs:wofs + b - a]
+                wofs = tb.seg[sg, SEG_WOFS]
+                if wofs >= 0:  # per-synapse weights (drawn or listed); a constant: ``exact``
+                    syn_pw[ofs:ofs + b - a] = tb.syn_weight[wofs:wofs + b - a]
                 n_in += np.bincount(tb.syn_target[a:b], minlength=self.n_local)
                 pl_meta[p] = ofs, r, proj.receptor_type
                 self.seg_plastic[sg] = p
@@ -479,9 +480,11 @@ class Simulation:
         (source, target, occurrence of the pair); None for drawn weights (float32 draws are
         kept)."""
         w = proj.weight
-        if not isinstance(w, np.ndarray):  # before the per-synapse index arrays below (tens
-            #                                of bytes per synapse of the rank)
-            return float(w.low) if hasattr(w, "low") and w.low == w.high else None
+        if is_distribution(w):  # before the per-synapse index arrays below (tens of bytes
+            #                     per synapse of the rank); Uniform(w, w): older stores
+            return float(w.low) if getattr(w, "low", None) == getattr(w, "high", 0) else None
+        if not isinstance(w, np.ndarray):
+            return float(w)
         sel, syn_seg, pos, rows = self._synapses(proj.name, "Simulation")
         src_pop = self.network.populations[proj.source]
         tgt_pop = self.network.populations[proj.target]

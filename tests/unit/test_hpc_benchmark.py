@@ -39,8 +39,7 @@ def test_plastic_variant_has_nest_parameters():
     assert [name for name, p in proj.items() if p.synapse is not None] == ["E->E"]
     spec = proj["E->E"].synapse.to_spec()
     assert spec == {"synapse_model": "stdp_pl_synapse_hom", **nest["copy_model_params"]}
-    w = proj["E->E"].weight
-    assert w.low == w.high == nest["synapses"][0]["weight"] == proj["E->I"].weight
+    assert proj["E->E"].weight == nest["synapses"][0]["weight"] == proj["E->I"].weight
     assert proj["E->E"].delay == nest["synapses"][0]["delay"]
     for pop in net.populations.values():
         assert pop.model.values()["tau_minus"] == nest["post"]["params"][0]["tau_minus"]
