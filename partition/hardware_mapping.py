@@ -275,7 +275,9 @@ def check_link_latency(network, decomposition, link_ms):
     """Every synapse between chips must outlast its route: hops(chip of source, chip of
     target) x ``link_ms`` <= its delay (ms).  Explicit (``FromList``) synapses are checked
     one by one; for the other rules, the smallest possible delay against the farthest pair
-    of a source chip and a target chip.  Raises HardwareError naming the projection."""
+    of a source chip and a target chip.  Likewise the spikes of a volume transmitter of
+    simulated neurons (stdp_dopamine_synapse) must reach every chip holding the projection's
+    synapses (its targets) within ``vt_delay``.  Raises HardwareError naming the projection."""
     if not link_ms:
         return
     hops = parse_fabric(decomposition.hardware["fabric"]).hop_matrix
@@ -297,6 +299,17 @@ def check_link_latency(network, decomposition, link_ms):
                 f"{link_ms:g} ms ({h.flat[k] * link_ms:g} ms) but have delays down to "
                 f"{d.flat[k]:g} ms on {decomposition.hardware['fabric']}; lengthen those delays, "
                 f"lower the link latency or use a fabric with fewer hops")
+        vt = getattr(p.synapse, "vt", None)
+        if vt and not network.populations[vt].model.is_source_only:
+            a = np.unique(chip_of[network.populations[vt].gids])
+            h = int(hops[np.ix_(a, np.unique(chip_of[tgt.gids]))].max())
+            if h * link_ms > p.synapse.vt_delay + 1e-9:
+                raise HardwareError(
+                    f"projection {p.name!r}: the spikes of its volume transmitter {vt!r} cross "
+                    f"{h} chip links of {link_ms:g} ms ({h * link_ms:g} ms) to the chips of its "
+                    f"synapses but vt_delay is {p.synapse.vt_delay:g} ms on "
+                    f"{decomposition.hardware['fabric']}; lengthen vt_delay, lower the link "
+                    f"latency or use a fabric with fewer hops")
 
 
 def rank_grid(fabric, n_ranks):

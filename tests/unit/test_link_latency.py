@@ -45,3 +45,22 @@ def test_the_mapping_keeps_listed_partners_on_one_chip():
     a, b = dec.chip_of[net.populations["A"].gids], dec.chip_of[net.populations["B"].gids]
     assert np.array_equal(a, b[::-1])  # every listed synapse stays on its chip
     check_link_latency(net, dec, 1.0 / 3)  # so only the random rule's farthest chips bind
+
+
+def test_volume_transmitter_spikes_must_reach_the_synapses_chips_within_vt_delay():
+    net = Network(dt=0.1, seed=2)
+    net.add_population("pre", "parrot_neuron", 8)
+    net.add_population("post", "iaf_psc_alpha", 8)
+    net.add_population("dopa", "iaf_psc_alpha", 4)
+    net.connect("pre", "post", "all_to_all", weight=1.0, delay=2.0,
+                synapse={"synapse_model": "stdp_dopamine_synapse", "vt": "dopa",
+                         "vt_delay": 1.0})
+    # pre and post on chips 0-3 of a 4x1 mesh, dopa on chip 0: 3 hops to post's last chip
+    dec = SimpleNamespace(hardware={"fabric": "mesh:4x1"},
+                          chip_of=np.r_[np.arange(8) % 4, np.arange(8) % 4, np.zeros(4, int)])
+    check_link_latency(net, dec, 1.0 / 3)
+    with pytest.raises(HardwareError, match=r"projection 'pre->post': the spikes of its volume "
+                                            r"transmitter 'dopa' cross 3 chip links of 0.34 ms "
+                                            r"\(1.02 ms\) to the chips of its synapses but "
+                                            r"vt_delay is 1 ms on mesh:4x1"):
+        check_link_latency(net, dec, 0.34)
