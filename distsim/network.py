@@ -461,8 +461,8 @@ class Network:
     def to_dict(self, arrays=None):
         """A JSON-serialisable description; ``Network.from_dict`` inverts it.  With a dict
         ``arrays``, large payloads (spike sources' times, explicit connection lists,
-        per-synapse weights and delays of more than ARRAY_INLINE values) go there as numpy
-        arrays, and the description holds ``{"$array": key}`` in their place (a run store
+        per-synapse weights and delays, per-neuron parameters, of more than ARRAY_INLINE
+        values) go there as numpy arrays, and the description holds ``{"$array": key}`` in their place (a run store
         keeps them as arrays of their own)."""
         def big(value):
             value = np.asarray(value)
@@ -478,8 +478,7 @@ class Network:
                 if arrays is not None and times.size > ARRAY_INLINE:
                     return {"spike_times": {"times": big(times), "counts": big(counts)}}
                 return model.to_dict()
-            return {k: big(v) if isinstance(v, np.ndarray) else to_spec(v)
-                    for k, v in model.values().items()}  # per-neuron arrays set aside
+            return {k: value(v) for k, v in model.values().items()}
 
         def rule(r):
             if isinstance(r, FromList):

@@ -18,11 +18,12 @@ import numpy as np
 
 from . import arrays
 from .connectivity import SEG_DELAY, SEG_START, SEG_WOFS, SEG_WQ, build_synapse_table
-from .distributions import is_distribution
+from .distributions import Uniform, is_distribution
 from .errors import CommunicationError, ConfigError, ModelError, NetworkError, StoreError
 from .kernels import connect as ck
 from .kernels.plasticity import (C_HIST_FULL, DA_CAP, DA_DELAY, DA_KNOWN, DA_LEN, DA_NEED,
-                                 DA_START, H_KEY, H_LEN, H_TROW, N_DA_COLS, exp_table, vt_spikes)
+                                 DA_START, H_KEY, H_LEN, H_TROW, N_DA_COLS, dopamine_room,
+                                 exp_table, vt_spikes)
 from .models.synapses import N_RULE_PAR
 from .kernels.engine import (C_DA_LATE, C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES,
                              FIXED_BITS, N_COUNTERS, advance, catch_up_events, deliver,
@@ -480,11 +481,11 @@ class Simulation:
         (source, target, occurrence of the pair); None for drawn weights (float32 draws are
         kept)."""
         w = proj.weight
-        if is_distribution(w):  # before the per-synapse index arrays below (tens of bytes
-            #                     per synapse of the rank); Uniform(w, w): older stores
-            return float(w.low) if getattr(w, "low", None) == getattr(w, "high", 0) else None
-        if not isinstance(w, np.ndarray):
-            return float(w)
+        if isinstance(w, Uniform) and w.low == w.high:  # as older stores describe a constant
+            return float(w.low)
+        if not isinstance(w, np.ndarray):  # before the per-synapse index arrays below (tens
+            #                                of bytes per synapse of the rank)
+            return None if is_distribution(w) else float(w)
         sel, syn_seg, pos, rows = self._synapses(proj.name, "Simulation")
         src_pop = self.network.populations[proj.source]
         tgt_pop = self.network.populations[proj.target]
@@ -825,7 +826,7 @@ class Simulation:
                     f"spike was processed too early")
             if reached < stop and self.counters[C_HIST_FULL]:
                 self._grow_history()
-            elif reached < stop and self._da_live and self._dopamine_full():
+            elif reached < stop and self._da_live and not dopamine_room(self.plast[11]):
                 self._grow_dopamine()
             elif reached < stop and not self._flush_if_full():
                 self._grow_buffers()
@@ -835,11 +836,6 @@ class Simulation:
                         self._sample(s)
             if self.writer is not None and self.step >= self._last_flush + self.flush_steps:
                 self.flush()
-
-    def _dopamine_full(self):
-        """A rule's dopamine arrivals may not hold one more step of its local neurons'."""
-        da_ptr = self.plast[11]
-        return bool(np.any(da_ptr[:, DA_CAP] - da_ptr[:, DA_LEN] < da_ptr[:, DA_NEED]))
 
     def _flush_if_full(self):
         """Flush instead of growing the record buffer once it holds ``flush_mb``."""

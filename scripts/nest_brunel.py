@@ -31,7 +31,6 @@ included); ``syn_events_per_s`` = n_syn_events / sim_s.
 from __future__ import annotations
 
 import json
-import os
 import resource
 import sys
 import time
@@ -168,14 +167,7 @@ def main(argv=None):
     result = {"generator": GENERATOR, "nest_version": nest.__version__,
               "threads": args.threads, "t_sim_ms": args.t_sim, "params": params_dict(),
               "runs": runs}
-    line = json.dumps(result)
-    if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, "w") as fh:
-            json.dump(result, fh, indent=1)
-            fh.write("\n")
-    sys.stdout.flush()
-    print(line)
+    nest_seeds.print_result(result, args.out)
 
 
 if __name__ == "__main__":

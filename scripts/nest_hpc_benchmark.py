@@ -80,6 +80,8 @@ import subprocess
 import sys
 import time
 
+import nest_seeds
+
 CONFIGS = ("static", "plastic")
 
 TAU_SYN = 0.32582722403722841
@@ -338,14 +340,7 @@ def main(argv=None):
                         / results["plastic"]["syn_events_per_s"])
         out["ratio_cpu"] = (results["static"]["syn_events_per_cpu_s"]
                             / results["plastic"]["syn_events_per_cpu_s"])
-    line = json.dumps(out)
-    if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, "w") as fh:
-            json.dump(out, fh, indent=1)
-            fh.write("\n")
-    sys.stdout.flush()
-    print(line)
+    nest_seeds.print_result(out, args.out)
     return 0
 
 

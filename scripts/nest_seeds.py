@@ -3,6 +3,7 @@
     args = parse(description, seeds, threads, t_sim)      # --seeds --threads --t-sim --out
     if args.worker: worker(run_one, args) and return       # one seed: a JSON line, printed last
     for line in seed_lines(__file__, args): ...            # the workers' JSON lines, in order
+    print_result(result, args.out)                         # the script's JSON, and --out
 
 A script with options of its own (``extra``) passes them to its workers as ``extra_argv``
 and to ``run_one`` as keyword arguments (``worker(run_one, args, **options)``).
@@ -41,3 +42,16 @@ def seed_lines(script, args, extra_argv=()):
                "--threads", str(args.threads), "--t-sim", repr(args.t_sim), *extra_argv]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True)
         yield [ln for ln in proc.stdout.splitlines() if ln.strip()][-1]
+
+
+def print_result(result, out=None):
+    """Print ``result`` as one JSON line (last on stdout) and, with ``out``, also write it
+    there, indented (making the folder)."""
+    line = json.dumps(result)
+    if out:
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out, "w") as fh:
+            json.dump(result, fh, indent=1)
+            fh.write("\n")
+    sys.stdout.flush()
+    print(line)

@@ -38,9 +38,9 @@ from ..models import loihi_cuba_lif as loihi
 from ..models import parrot_neuron as parrot
 from ..models.base import P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V
 from ..rng import GOLDEN, INV_2_53, POISSON_INVERSION_MAX, poisson_ptrs, splitmix64
-from .fixed import FIXED_BITS, FIXED_INV, FIXED_SCALE, to_fixed  # noqa: F401 (re-exported)
-from .plasticity import (C_HIST_FULL, DA_DELAY, dopamine_arrival, dopamine_room,
-                         plastic_deliver, post_spike)
+from .fixed import FIXED_BITS, FIXED_INV, FIXED_SCALE  # noqa: F401 (re-exported)
+from .fixed import ring_pos, to_fixed
+from .plasticity import C_HIST_FULL, dopamine_room, plastic_deliver, post_spike, vt_spike
 
 # counters (int64 array shared with Python)
 C_RECORDED, C_SPIKES, C_EVENTS, C_SCHEDULE, C_OUT = 0, 1, 2, 3, 4
@@ -372,8 +372,7 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
                         if t + dd <= now:
                             late += 1
                         slot = (t + dd) % ns
-                    i = np.int64(syn_target[m])
-                    ibuf[m - a] = (slot + (0 if wq >= 0 else ns)) * n_cols + i
+                    ibuf[m - a] = ring_pos(wq, slot, ns, n_cols, syn_target[m])
                     qbuf[m - a] = wq
             if lazy:  # list the targets for their slots (event-driven groups)
                 for m in range(n_out):
@@ -474,12 +473,8 @@ def advance(t_from, t_to, h, ns,
             if n_in.shape[0]:
                 post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, counters)
             if has_vt and vt_local[i] >= 0:  # a dopamine neuron: its arrivals (step t + delay)
-                v = vt_local[i]
-                for j in range(vt_ptr[v], vt_ptr[v + 1]):
-                    r = vt_rule[j]
-                    if not dopamine_arrival(da_ptr, da_time, da_mult, r,
-                                            t + da_ptr[r, DA_DELAY], h):
-                        counters[C_DA_LATE] += 1
+                counters[C_DA_LATE] += vt_spike(da_ptr, da_time, da_mult, vt_ptr, vt_rule,
+                                                vt_local[i], t, h)[0]
             if hw_spikes.shape[0]:
                 hw_spikes[i] += 1
                 if local_row[i] >= 0:

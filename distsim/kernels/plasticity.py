@@ -77,7 +77,7 @@ from numba.extending import intrinsic
 from ..models.synapses import (C_PAIRING, PAIR_ALL, PAIR_NEAREST, PAIR_NN_PRE_CENTERED,
                                PAIR_NN_RESTR, PAIR_NN_SYMM, STDP, STDP_DOPAMINE, STDP_PL_HOM,
                                STDP_TRIPLET)
-from .fixed import to_fixed
+from .fixed import ring_pos, to_fixed
 
 C_HIST_FULL = 5  # index in the engine's counters
 H_STEP, H_KM, H_KY, H_READS = 0, 1, 2, 3  # columns of a history entry hist[i, k], k >= 1
@@ -137,7 +137,7 @@ def plastic_deliver(p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h
             dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
             late += t + dd <= now
             wq = to_fixed(out_w[m - a])
-            n_out = _put(_ring_pos(wq, (t + dd) % ns, ns, n_cols, syn_target[m]), wq, n_out,
+            n_out = _put(ring_pos(wq, (t + dd) % ns, ns, n_cols, syn_target[m]), wq, n_out,
                          ibuf, qbuf)
         return late, n_out
     pairing = np.int64(rule_par[r, C_PAIRING])
@@ -213,7 +213,7 @@ def _stdp_deliver(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target,
     f_new, f_old, length, n_pair = np.int64(1), np.int64(0), np.int64(0), np.int64(0)
     kminus = 0.0
     w_prev, w_prev_out, k_prev, k_prev_out = 0.0, 0.0, 0.0, 0.0
-    n_out, pos_prev = 0, np.int64(-1)
+    n_out = 0
     row = hist.shape[1] * hist.shape[2]
     for m in range(a, b):
         i = np.int64(syn_target[m])
@@ -282,12 +282,7 @@ def _stdp_deliver(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target,
         if own_kplus:
             syn_dopa[ofs + m - a, 0] = k_new
         wq = to_fixed(w_new)
-        pos = _ring_pos(wq, slot, ns, n_cols, i)
-        if pos == pos_prev:  # a multapse: one ring entry (integer sums)
-            qbuf[n_out - 1] += wq
-        else:
-            ibuf[n_out], qbuf[n_out], pos_prev = pos, wq, pos
-            n_out += 1
+        n_out = _put(ring_pos(wq, slot, ns, n_cols, i), wq, n_out, ibuf, qbuf)
         run += 1
     _count_reads(hist, prev_i, f_new, f_old, run)
     pl_state[p, 0] = 1.0 if nearest else kplus * decay + 1.0
@@ -303,14 +298,14 @@ EXP_TABLE_MAX = 8192
 def exp_table(rule_par, tau_minus, h):
     """Decay over lag = 0, 1, ... steps, ``tab[row, lag] = exp(-lag h / tau)``, the same bits
     as the kernels' exp (times are whole steps): rows 0 .. n_rules - 1 for each rule's
-    tau_plus (K+ from a presynaptic spike to a postsynaptic spike seen lag steps later), then
-    one row per value in ``tau_minus`` (K- from a postsynaptic spike to t - d), up to
-    EXP_TABLE_TAUS time constants, at most EXP_TABLE_MAX entries."""
-    taus = [*(row[1] for row in rule_par if int(row[0]) != STDP_DOPAMINE), *tau_minus]
-    n = min(EXP_TABLE_MAX, max([math.ceil(EXP_TABLE_TAUS * tau / h) for tau in taus],
+    tau_plus (K+ from a presynaptic spike to a postsynaptic spike seen lag steps later; none
+    for dopamine rules), then one row per value in ``tau_minus`` (K- from a postsynaptic
+    spike to t - d), up to EXP_TABLE_TAUS time constants, at most EXP_TABLE_MAX entries."""
+    taus = np.array([0.0 if int(row[0]) == STDP_DOPAMINE else row[1] for row in rule_par]
+                    + list(tau_minus))
+    n = min(EXP_TABLE_MAX, max([math.ceil(EXP_TABLE_TAUS * tau / h) for tau in taus if tau > 0],
                                default=0))
-    return _exp_table(np.array([row[1] if int(row[0]) != STDP_DOPAMINE else 0.0
-                                for row in rule_par] + list(tau_minus)), h, n)
+    return _exp_table(taus, h, n)
 
 
 @nb.njit(cache=True)
@@ -321,13 +316,6 @@ def _exp_table(taus, h, n):
             for lag in range(n):
                 tab[r, lag] = math.exp((0.0 - lag) * h / taus[r])
     return tab
-
-
-@nb.njit(cache=True, inline="always")
-def _ring_pos(wq, slot, ns, n_cols, i):
-    """Position in the engine's ring of fixed-point weight wq onto local neuron i arriving
-    in ``slot`` (channel 0 for wq >= 0, 1 below)."""
-    return (slot + (0 if wq >= 0 else ns)) * n_cols + np.int64(i)
 
 
 @nb.njit(cache=True, inline="always")
@@ -520,21 +508,33 @@ def dopamine_arrival(da_ptr, da_time, da_mult, r, step, h):
 
 
 @nb.njit(cache=True)
+def vt_spike(da_ptr, da_time, da_mult, vt_ptr, vt_rule, v, step, h):
+    """The spike of dopamine neuron ``v`` (its position in the volume transmitters' neuron
+    list; its rules are ``vt_rule[vt_ptr[v]:vt_ptr[v + 1]]``) emitted in ``step``: its
+    arrivals.  Returns the number refused as late and the first refused (rule, arrival
+    step), or (-1, -1)."""
+    late, late_r, late_step = 0, -1, -1
+    for j in range(vt_ptr[v], vt_ptr[v + 1]):
+        r = vt_rule[j]
+        arrival = step + da_ptr[r, DA_DELAY]
+        if not dopamine_arrival(da_ptr, da_time, da_mult, r, arrival, h):
+            if late == 0:
+                late_r, late_step = r, arrival
+            late += 1
+    return late, late_r, late_step
+
+
+@nb.njit(cache=True)
 def vt_spikes(da_ptr, da_time, da_mult, vt_ptr, vt_rule, vt_index, steps, h):
-    """The spikes of dopamine neurons ``vt_index[k]`` (their position in the volume
-    transmitters' neuron list, whose rules are ``vt_rule[vt_ptr[v]:vt_ptr[v + 1]]``) emitted
-    in ``steps[k]``: their arrivals.  Returns the number refused as late (and the first
-    refused (rule, arrival step), or (-1, -1))."""
+    """``vt_spike`` for the spikes of dopamine neurons ``vt_index[k]`` in ``steps[k]``:
+    the number refused as late and the first refused (rule, arrival step)."""
     late, late_r, late_step = 0, -1, -1
     for k in range(vt_index.shape[0]):
-        v = vt_index[k]
-        for j in range(vt_ptr[v], vt_ptr[v + 1]):
-            r = vt_rule[j]
-            arrival = steps[k] + da_ptr[r, DA_DELAY]
-            if not dopamine_arrival(da_ptr, da_time, da_mult, r, arrival, h):
-                if late == 0:
-                    late_r, late_step = r, arrival
-                late += 1
+        n, r, arrival = vt_spike(da_ptr, da_time, da_mult, vt_ptr, vt_rule, vt_index[k],
+                                 steps[k], h)
+        if n and not late:
+            late_r, late_step = r, arrival
+        late += n
     return late, late_r, late_step
 
 
