@@ -51,9 +51,10 @@ bias; every neuron has t_ref = 0):
 - Output: records the spikes of a spiking node (Input, LIF, IF, CubaLIF, Threshold) or V_m of
   LI, I, CubaLI every step.  LI, I and CubaLI may feed only Output nodes (they emit no spikes).
 
-distsim parameters are one value (or one distribution) per population, NIR's one per neuron:
-a node whose neurons differ becomes consecutive populations NODE.0, NODE.1, ..., one per run
-of equal parameters (gids keep the node's neuron order), and ``export_nir`` merges them back.
+NIR parameters are one value per neuron: a node becomes one population NODE, its parameters
+one number where the neurons agree and one value per neuron where they differ.
+``export_nir`` also merges back the consecutive populations NODE.0, NODE.1, ... into which
+earlier versions split a node whose neurons differ.
 
 Export is the inverse, for networks of ``spike_source``, ``iaf_psc_delta`` and
 ``iaf_psc_exp`` populations with constant parameters, t_ref = 0, V_m = E_L (and I_syn_ex +
@@ -548,19 +549,15 @@ class _Importer:
         return [list(np.atleast_1d(np.asarray(ts, dtype=float))) for ts in given]
 
     def _add_populations(self, name, model, params):
-        """Consecutive populations of equal parameters: [(population, first, end)]."""
-        names = list(params)
-        table = np.column_stack([params[p] for p in names])
-        change = np.any(table[1:] != table[:-1], axis=1)
-        starts = [0, *(np.flatnonzero(change) + 1).tolist()]
-        ends = starts[1:] + [table.shape[0]]
-        out = []
-        for i, (a, b) in enumerate(zip(starts, ends)):
-            pop = name if len(starts) == 1 else f"{name}.{i}"
-            self._call(name, self.net.add_population, pop, model, b - a,
-                       {p: float(table[a, j]) for j, p in enumerate(names)})
-            out.append((pop, a, b))
-        return out
+        """The node's population, each parameter one number or one value per neuron (where
+        the neurons differ): [(population, first, end)]."""
+        n = self.size(name)
+        values = {}
+        for p, value in params.items():
+            a = np.broadcast_to(np.asarray(value, dtype=float), (n,))
+            values[p] = float(a[0]) if np.all(a == a[0]) else a.copy()
+        self._call(name, self.net.add_population, name, model, n, values)
+        return [(name, 0, n)]
 
     def _connect(self, name, terms):
         """from_list projections into node ``name``, one per (source, target) population."""

@@ -239,7 +239,7 @@ NEURONS = {  # three neurons each, with per-neuron differences
 @pytest.mark.parametrize("kind", sorted(NEURONS))
 def test_every_neuron_node_round_trips(kind, tmp_path):
     """Input -> Linear -> NODE -> Output: import, export (through a .nir file) and compare
-    every parameter; per-neuron differences become populations n.0, n.1 and merge back."""
+    every parameter; per-neuron differences stay in one population, as values per neuron."""
     w = np.array([[0.1, 0.0, 0.2], [0.0, 0.3, 0.0], [0.4, 0.0, 0.5]])
     node = NEURONS[kind]()
     g = graph({"in": nir.Input(input_type={"input": np.array([3])}), "w": nir.Linear(weight=w),
@@ -282,7 +282,7 @@ def test_linear_nodes_round_trip_as_composed_matrices():
                "out": nir.Output(output_type={"output": np.array([3])})},
               [("in", "s"), ("s", "a"), ("a", "d"), ("d", "n"), ("n", "out")])
     net = import_nir(g)
-    assert [p.name for p in net.populations.values()] == ["in", "n.0", "n.1", "n.2"]
+    assert [p.name for p in net.populations.values()] == ["in", "n"]
     back = export_nir(net)
     np.testing.assert_allclose(back.nodes["in->n@5"].weight, np.diag([0.5, -1.0, 2.0]), rtol=1e-6)
     np.testing.assert_allclose(back.nodes["delay in->n@5"].delay, np.full(3, 0.0005))
@@ -401,14 +401,15 @@ def test_shipped_example_is_the_scripts_graph_and_runs():
                 shipped_value = _plain(other.to_dict()[key])
                 assert json.dumps(_plain(value)) == json.dumps(shipped_value), (name, key)
     net = import_nir(EXAMPLE)
-    assert net.n_neurons == 510 and len(net.populations) == 6  # lif: one population per bias
+    assert net.n_neurons == 510 and len(net.populations) == 3  # one population per node
+    assert np.unique(net.populations["lif"].model.I_e).size > 1  # the biases, per neuron
     n_spikes = made.nodes["input"].metadata["spike_time_ms"].size
     assert sum(map(len, net.populations["input"].model.spike_times)) == n_spikes > 3000
     again = import_nir(export_nir(net))  # input spikes travel in the Input node's metadata
     assert again.to_dict()["populations"] == net.to_dict()["populations"]
     sim = Simulation(net)
     sim.run(200.0)
-    for node in ("lif.3", "cuba"):
+    for node in ("lif", "cuba"):
         assert sim.spikes(node)[0].size > 0, node
 
 
