@@ -45,9 +45,10 @@ SEGMENT_BYTES = 32 + 4 + 1 + 8
 PLASTIC_SYNAPSE_BYTES = 8        # float64 weight (simulation._build_plasticity)
 DOPAMINE_SYNAPSE_BYTES = 3 * 8   # eligibility state of rules with a volume transmitter
 PLASTIC_SEGMENT_BYTES = 3 * 8 + 3 * 8   # presynaptic traces, metadata
-# synapse count, trace parameters (3 x float64), postsynaptic traces (3 x float64) and a spike
-# history row: a header and 16 entries of 4 float64 (kernels/plasticity.py)
-PLASTIC_NEURON_BYTES = 8 + 3 * 8 + 3 * 8 + (1 + 16) * 4 * 8
+# synapse count, trace parameters (3 x float64), postsynaptic traces (3 x float64), a spike
+# history row (a header and 16 entries of 4 float64) and its view (8 float64;
+# kernels/plasticity.py)
+PLASTIC_NEURON_BYTES = 8 + 3 * 8 + 3 * 8 + (1 + 16) * 4 * 8 + 8 * 8
 ROW_BYTES = 8 + 8 + 16       # row_gid, seg_ptr, smallest and largest delay of the row
 DECOMPOSITION_BYTES = 4 + 8  # rank_of (int32) and local index (int64) of every gid
 # per local neuron besides state, parameters and slots: refractory counter (int32), index of

@@ -22,8 +22,8 @@ from .distributions import Uniform, is_distribution
 from .errors import CommunicationError, ConfigError, ModelError, NetworkError, StoreError
 from .kernels import connect as ck
 from .kernels.plasticity import (C_HIST_FULL, DA_CAP, DA_DELAY, DA_KNOWN, DA_LEN, DA_NEED,
-                                 DA_START, H_KEY, H_LEN, H_TROW, N_DA_COLS, dopamine_room,
-                                 exp_table, vt_spikes)
+                                 DA_START, H_KEY, H_LEN, H_TROW, N_DA_COLS, N_VIEW_COLS,
+                                 dopamine_room, exp_table, flush_views, set_views, vt_spikes)
 from .models.synapses import N_RULE_PAR
 from .kernels.engine import (C_DA_LATE, C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES,
                              FIXED_BITS, N_COUNTERS, advance, catch_up_events, deliver,
@@ -378,7 +378,8 @@ class Simulation:
                       np.zeros((syn_pw.size if any(proj.synapse.per_synapse_state
                                                    for proj in plastic) else 0, 3)),
                       da_ptr, da_time, da_mult, exp_table(rule_par, tau_minus, self.dt),
-                      vt_local, vt_ptr, vt_rule)
+                      vt_local, vt_ptr, vt_rule, None)
+        self.plast = (*self.plast[:18], _views(self.plast[8], post_par))
 
     def _build_dopamine(self, plastic, present):
         """The dopamine arrivals of each plastic projection's volume transmitter
@@ -529,6 +530,7 @@ class Simulation:
         keys[order, 3] = np.arange(syn.size) - run_start
         (_, pl_state, _, _, syn_pw, _, post_state, n_in, history, _,
          syn_dopa) = self.plast[:11]
+        flush_views(self.plast[18], history)  # the reads the views have counted
         post = np.flatnonzero(n_in > 0) if n_in.size else np.empty(0, np.int64)
         lengths = history[post, 0, H_LEN].astype(np.int64)
         hist = np.concatenate([history[i, length:0:-1] for i, length in zip(post, lengths)]
@@ -569,7 +571,8 @@ class Simulation:
             history[i, length:0:-1] = cat["hist"][first[j]:first[j] + length]  # newest first
             history[i, 0, H_LEN] = length
             post_state[i] = cat["post_state"][j]
-        self.plast = (*self.plast[:8], history, *self.plast[9:])
+        self.plast = (*self.plast[:8], history, *self.plast[9:18],
+                      _views(history, self.plast[5]))
         self.counters[C_HIST_FULL] = 0
         self._load_dopamine(cat["da_key"], cat["da_val"])
 
@@ -1161,6 +1164,13 @@ class Simulation:
             "digest": self.digest() if digest else None,
             "ranks": ranks if ctx.rank == 0 else None,
         }
+
+
+def _views(history, post_par):
+    """The views of the spike histories (kernels/plasticity.py)."""
+    view = np.zeros((post_par.shape[0], N_VIEW_COLS))
+    set_views(view, history, post_par)
+    return view
 
 
 def _empty_history(post_par, cap):

@@ -320,7 +320,7 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
     Returns (synaptic events, late synapses): a synapse is late when step + d <= ``now``,
     the last step computed, which the exchange must never allow."""
     (seg_plastic, pl_state, pl_meta, rule_par, syn_pw, post_par, _, _, hist, out_w, syn_dopa,
-     da_ptr, da_time, da_mult, exp_tab, _, _, _) = plast
+     da_ptr, da_time, da_mult, exp_tab, _, _, _, view) = plast
     events = 0
     late = 0
     flat = ring.reshape(-1)
@@ -355,7 +355,7 @@ def deliver(rows, steps, n, now, ns, ring, seg_ptr, seg, syn_target, syn_weight,
                 p = seg_plastic[sg]
                 n_late, n_out = plastic_deliver(p, t, a, b, d, now, ns, n_cols, syn_target,
                                                 syn_delay, h, pl_state, pl_meta, rule_par,
-                                                syn_pw, post_par, hist, out_w, syn_dopa,
+                                                syn_pw, post_par, hist, view, out_w, syn_dopa,
                                                 da_ptr, da_time, da_mult, exp_tab, ibuf, qbuf)
                 late += n_late
                 if pl_meta[p, 2]:  # receptor 1 of a parrot: nothing arrives
@@ -410,7 +410,7 @@ def advance(t_from, t_to, h, ns,
     spike history sets counters[C_HIST_FULL]): grow them and resume."""
     n_local = refr.shape[0]
     (_, _, _, _, _, post_par, post_state, n_in, hist, _, _, da_ptr, da_time, da_mult, _,
-     vt_local, vt_ptr, vt_rule) = plast
+     vt_local, vt_ptr, vt_rule, view) = plast
     # calls with many array arguments cost ~100 ns each (reference counting): skip empty ones
     has_stimuli = pz_ptr.shape[0] > 1 or dc_ptr.shape[0] > 1
     has_vt = vt_local.shape[0] > 0  # local neurons of volume transmitters (dopamine)
@@ -471,7 +471,8 @@ def advance(t_from, t_to, h, ns,
         for k in range(nspk):
             i = spiked[k]
             if n_in.shape[0]:
-                post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, counters)
+                post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, view,
+                           counters)
             if has_vt and vt_local[i] >= 0:  # a dopamine neuron: its arrivals (step t + delay)
                 counters[C_DA_LATE] += vt_spike(da_ptr, da_time, da_mult, vt_ptr, vt_rule,
                                                 vt_local[i], t, h)[0]

@@ -48,6 +48,15 @@ exp(-lag h / tau_minus) of K- come from a table (``exp_table``, the same bits: l
 whole steps); pow(x, 1) and pow(x, 0) are not called; the history of the target a few
 synapses ahead is prefetched.
 
+Views: all-to-all stdp_synapse and stdp_pl_synapse_hom segments with one delay (the common
+case, hpc_benchmark's) read a target's newest spikes from its view, one cache line per
+neuron that post_spike renews, instead of its history (a large array, where each lookup
+missed the cache): ``view[i] = (steps of the four newest spikes (NO_SPIKE past the
+oldest), K- after the two newest (0 past the oldest), counted reads, decay table row)``.
+The reads of the two newest entries are counted in the view (entry 1 + READS_SHIFT
+entry 2) and added to the history before post_spike prunes it and before a checkpoint
+(``flush_views``).  The same bits as reading the history (tests/unit/test_stdp_view.py).
+
 Dopamine synapses (stdp_dopamine_synapse) also keep per synapse the eligibility c, the
 dopamine trace n and the index of the last dopamine arrival they have taken
 (``syn_dopa[k] = (c, n, index)``).  The dopamine arrivals of rule r (its volume
@@ -84,16 +93,22 @@ H_STEP, H_KM, H_KY, H_READS = 0, 1, 2, 3  # columns of a history entry hist[i, k
 H_LEN, H_KEY, H_KVAL, H_TROW = 0, 1, 2, 3  # columns of hist[i, 0]
 DA_START, DA_CAP, DA_LEN, DA_KNOWN, DA_DELAY, DA_NEED = 0, 1, 2, 3, 4, 5  # columns of da_ptr[r]
 N_DA_COLS = 6
+V_S0, V_S1, V_S2, V_S3, V_KM0, V_KM1, V_READS, V_TROW = range(8)  # columns of view[i]
+N_VIEW_COLS = 8
+NO_SPIKE = -1e300  # view[i, V_S*] past the oldest spike of the history
+READS_SHIFT = 2.0 ** 26  # view[i, V_READS] = reads of entry 1 + READS_SHIFT reads of entry 2
 PREFETCH = 8  # at each new target, the history of the target this many synapses ahead is
 #               prefetched
 STDP_EPS = 1e-6  # ms: NEST's tolerance when comparing spike times
 
 
 @nb.njit(cache=True)
-def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, counters):
-    """Archive the spike of neuron i in step t (after pruning what no synapse needs)."""
+def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, view, counters):
+    """Archive the spike of neuron i in step t (after pruning what no synapse needs) and
+    renew its view."""
     if n_in[i] == 0:
         return
+    _flush(view, hist, i)
     cap = hist.shape[1] - 1
     length = np.int64(hist[i, 0, H_LEN])
     was_full = length == cap
@@ -114,12 +129,13 @@ def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, counters):
     length += 1
     hist[i, 0, H_LEN] = length
     counters[C_HIST_FULL] += (length == cap) - was_full
+    set_view(view, hist, i)
 
 
 @nb.njit(cache=True)
 def plastic_deliver(p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h, pl_state,
-                    pl_meta, rule_par, syn_pw, post_par, hist, out_w, syn_dopa, da_ptr, da_time,
-                    da_mult, exp_tab, ibuf, qbuf):
+                    pl_meta, rule_par, syn_pw, post_par, hist, view, out_w, syn_dopa, da_ptr,
+                    da_time, da_mult, exp_tab, ibuf, qbuf):
     """Update the weights of plastic segment p (synapses a..b of the table) for a spike of
     its source in step t and write where they arrive: ``ibuf[j]``, a position in the
     engine's ring (channel, slot step + d, target), ``qbuf[j]`` the sum of the fixed-point
@@ -141,6 +157,13 @@ def plastic_deliver(p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h
                          ibuf, qbuf)
         return late, n_out
     pairing = np.int64(rule_par[r, C_PAIRING])
+    if d_seg > 0 and pairing == PAIR_ALL and kind == STDP_PL_HOM:
+        return _stdp_view(STDP_PL_HOM, p, t, a, b, d_seg, now, ns, n_cols, syn_target, h,
+                          pl_state, pl_meta, rule_par, syn_pw, post_par, hist, view, exp_tab,
+                          ibuf, qbuf)
+    if d_seg > 0 and pairing == PAIR_ALL and kind == STDP:
+        return _stdp_view(STDP, p, t, a, b, d_seg, now, ns, n_cols, syn_target, h, pl_state,
+                          pl_meta, rule_par, syn_pw, post_par, hist, view, exp_tab, ibuf, qbuf)
     # one loop, compiled for each rule and pairing (constant arguments: no dead branches)
     if kind == STDP_PL_HOM:
         return _stdp_deliver(STDP_PL_HOM, PAIR_ALL, p, t, a, b, d_seg, now, ns, n_cols,
@@ -198,7 +221,6 @@ def _stdp_deliver(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target,
     k_seg = 1.0 if pre_one else kplus  # K+ at t_last (per synapse: pre-centred)
     key_ofs = 0.75 if nearest else 0.25  # trace cache key = step + key_ofs
     tab = exp_tab[r]
-    n_tab = tab.shape[0]
     late = 0
     dd = d_seg
     slot = (t + d_seg) % ns
@@ -235,36 +257,23 @@ def _stdp_deliver(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target,
                 prev_i, prev_d, run = i, dd, 0
                 hi = t - dd
                 length = np.int64(hist[i, 0, H_LEN])
-                k = 1  # newest first: skip spikes after t - d, then those after t_last - d
-                while k <= length and hist[i, k, H_STEP] > hi:
-                    k += 1
-                f_new = k
-                while k <= length and hist[i, k, H_STEP] > t_last - dd:
-                    k += 1
-                f_old = k - 1
+                # newest first: skip spikes after t - d, then those after t_last - d
+                f_new = _skip_after(hist, i, length, 1, hi)
+                f_old = _skip_after(hist, i, length, f_new, t_last - dd) - 1
                 n_pair = min(f_old - f_new + 1, 1) if first_only else f_old - f_new + 1
                 if f_old >= f_new or not restr:
                     key = hi + key_ofs
                     if hist[i, 0, H_KEY] == key:  # K- just before t - d: cached per target
                         kminus = hist[i, 0, H_KVAL]  # (later spikes cannot change it)
                     else:
-                        kminus = 0.0
-                        k = f_new if f_new > length or hist[i, f_new, H_STEP] < hi else f_new + 1
-                        if k <= length:  # exp(-(t - d - t_j) / tau_minus)
-                            lag = hi - np.int64(hist[i, k, H_STEP])
-                            kminus = (exp_tab[np.int64(hist[i, 0, H_TROW]), lag] if lag < n_tab
-                                      else math.exp((hist[i, k, H_STEP] - hi) * h
-                                                    / post_par[i, 0]))
-                            if not nearest:
-                                kminus *= hist[i, k, H_KM]
+                        kminus = _kminus(hist, i, f_new, length, hi, exp_tab, post_par, h,
+                                         nearest)
                         hist[i, 0, H_KEY], hist[i, 0, H_KVAL] = key, kminus
             w_new = w
             k = f_old  # facilitation by the pairing post spikes, oldest first, then depression
             for _ in range(n_pair):
                 s = hist[i, k, H_STEP]
-                lag = np.int64(s) + dd - np.int64(t_last)  # K+ exp(-(t_j + d - t_last) / tau+)
-                kp = k0 * (tab[lag] if lag < n_tab
-                           else math.exp((t_last - (s + dd)) * h / tau_plus))
+                kp = _kplus(k0, tab, s, dd, t_last, h, tau_plus)
                 ky = 0.0  # triplet: K-_y just before this post spike
                 if kind == STDP_TRIPLET and not nearest:
                     ky = hist[i, k, H_KY] - 1.0
@@ -289,6 +298,155 @@ def _stdp_deliver(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target,
     pl_state[p, 1] = 1.0 if nearest else kx_now + 1.0
     pl_state[p, 2] = t
     return late, n_out
+
+
+@nb.njit(cache=True)
+def _stdp_view(kind, p, t, a, b, d, now, ns, n_cols, syn_target, h, pl_state, pl_meta,
+               rule_par, syn_pw, post_par, hist, view, exp_tab, ibuf, qbuf):
+    """plastic_deliver for all-to-all stdp_synapse and stdp_pl_synapse_hom with one delay d
+    (``kind`` a constant where it is called): the same bits as ``_stdp_deliver``, reading a
+    target's newest spikes from its view (one cache line, kept by post_spike) instead of its
+    history.  A synapse pairs with the spikes in (t_last - d, t - d]; when up to three of
+    the four newest may pair and one of the two newest is before t - d (for K-), the view
+    holds all it needs; else (rare) it reads the history.  The view counts the reads of the
+    two newest entries (written to the history when the neuron spikes again and before a
+    checkpoint); a multapse with the weight of the synapse before it gets its result."""
+    ofs, r = pl_meta[p, 0], pl_meta[p, 1]
+    par = (rule_par[r, 1], rule_par[r, 2], rule_par[r, 3], rule_par[r, 4], rule_par[r, 5],
+           rule_par[r, 6], rule_par[r, 7])
+    tau_plus = par[0]
+    kplus, t_last = pl_state[p, 0], pl_state[p, 2]
+    tab = exp_tab[r]
+    n_tab = exp_tab.shape[1]
+    hi = t - d
+    thr = t_last - d  # a post spike s pairs when thr < s <= hi
+    slot = (t + d) % ns
+    prev_i, w_prev, w_prev_out = np.int64(-1), 0.0, 0.0
+    n_out = 0
+    for j in range(b - a):
+        i = np.int64(syn_target[a + j])
+        w = syn_pw[ofs + j]
+        s0, s1, s2 = view[i, V_S0], view[i, V_S1], view[i, V_S2]
+        p0 = (s0 > thr) & (s0 <= hi)
+        p1 = (s1 > thr) & (s1 <= hi)
+        p2 = (s2 > thr) & (s2 <= hi)
+        if (view[i, V_S3] > thr) | (s1 >= hi):  # from the history
+            length = np.int64(hist[i, 0, H_LEN])
+            e0 = _skip_after(hist, i, length, 1, hi)
+            e_old = _skip_after(hist, i, length, e0, thr) - 1
+            w_new = w
+            for k in range(e_old, e0 - 1, -1):
+                w_new = _facilitate(kind, par, w_new, _kplus(kplus, tab, hist[i, k, H_STEP], d,
+                                                               t_last, h, tau_plus), 0.0)
+            w_new = _depress(kind, par, w_new, _kminus(hist, i, e0, length, hi, exp_tab,
+                                                      post_par, h, False), 0.0)
+            _count_reads(hist, i, e0, e_old, 1)
+        else:
+            if i == prev_i and _same(w, w_prev):
+                w_new = w_prev_out  # a multapse: the same update
+            else:
+                w_new = w
+                if p2:  # oldest first
+                    w_new = _facilitate(kind, par, w_new, _kplus(kplus, tab, s2, d, t_last, h,
+                                                                   tau_plus), 0.0)
+                if p1:
+                    w_new = _facilitate(kind, par, w_new, _kplus(kplus, tab, s1, d, t_last, h,
+                                                                   tau_plus), 0.0)
+                if p0:
+                    w_new = _facilitate(kind, par, w_new, _kplus(kplus, tab, s0, d, t_last, h,
+                                                                   tau_plus), 0.0)
+                before = s0 < hi  # K- after the last spike before t - d
+                kmv = view[i, V_KM0] if before else view[i, V_KM1]
+                km = 0.0
+                if kmv != 0.0:  # (0: no such spike)
+                    lag = hi - np.int64(s0 if before else s1)
+                    km = kmv * (exp_tab[np.int64(view[i, V_TROW]), lag] if lag < n_tab
+                                else math.exp((0.0 - lag) * h / post_par[i, 0]))
+                w_new = _depress(kind, par, w_new, km, 0.0)
+            view[i, V_READS] += p0 + READS_SHIFT * p1
+            if p2:
+                hist[i, 3, H_READS] += 1.0
+        prev_i, w_prev, w_prev_out = i, w, w_new
+        syn_pw[ofs + j] = w_new
+        wq = to_fixed(w_new)
+        n_out = _put(ring_pos(wq, slot, ns, n_cols, i), wq, n_out, ibuf, qbuf)
+    pl_state[p, 0] = kplus * math.exp((t_last - t) * h / tau_plus) + 1.0
+    pl_state[p, 1] = 1.0
+    pl_state[p, 2] = t
+    return (b - a if t + d <= now else 0), n_out
+
+
+@nb.njit(cache=True, inline="always")
+def _skip_after(hist, i, length, k, step):
+    """The first entry from k on (newest first) of neuron i's history at or before
+    ``step``, length + 1 if none."""
+    while k <= length and hist[i, k, H_STEP] > step:
+        k += 1
+    return k
+
+
+@nb.njit(cache=True, inline="always")
+def _kminus(hist, i, f_new, length, hi, exp_tab, post_par, h, nearest):
+    """K- of neuron i just before step hi (= t - d; ``f_new`` its first history entry at or
+    before hi): K- after its last spike before hi times exp(-(hi - t_j) h / tau_minus), or
+    that decay alone (``nearest``: the trace jumps to 1)."""
+    k = f_new if f_new > length or hist[i, f_new, H_STEP] < hi else f_new + 1
+    if k > length:
+        return 0.0
+    lag = hi - np.int64(hist[i, k, H_STEP])
+    kminus = (exp_tab[np.int64(hist[i, 0, H_TROW]), lag] if lag < exp_tab.shape[1]
+              else math.exp((hist[i, k, H_STEP] - hi) * h / post_par[i, 0]))
+    return kminus if nearest else kminus * hist[i, k, H_KM]
+
+
+@nb.njit(cache=True, inline="always")
+def _kplus(k0, tab, s, dd, t_last, h, tau_plus):
+    """K+ (k0 at the presynaptic spike of step t_last) seen by a postsynaptic spike of step
+    s through delay dd: k0 exp(-(s + dd - t_last) h / tau_plus)."""
+    lag = np.int64(s) + dd - np.int64(t_last)
+    return k0 * (tab[lag] if lag < tab.shape[0]
+                 else math.exp((t_last - (s + dd)) * h / tau_plus))
+
+
+@nb.njit(cache=True, inline="always")
+def _flush(view, hist, i):
+    """Add the reads counted in neuron i's view to its two newest history entries."""
+    reads = view[i, V_READS]
+    if reads > 0.0:
+        second = math.floor(reads / READS_SHIFT)
+        hist[i, 1, H_READS] += reads - second * READS_SHIFT
+        hist[i, 2, H_READS] += second
+        view[i, V_READS] = 0.0
+
+
+@nb.njit(cache=True)
+def flush_views(view, hist):
+    """Add every view's counted reads to the histories (before they are saved)."""
+    for i in range(view.shape[0]):
+        _flush(view, hist, i)
+
+
+@nb.njit(cache=True, inline="always")
+def set_view(view, hist, i):
+    """Neuron i's view (no reads counted): the steps of its four newest spikes (NO_SPIKE
+    past the oldest), K- after the two newest (0 past the oldest: K- after a spike is at
+    least 1), its row of the decay table."""
+    length = np.int64(hist[i, 0, H_LEN])
+    view[i, V_S0] = hist[i, 1, H_STEP] if length >= 1 else NO_SPIKE
+    view[i, V_S1] = hist[i, 2, H_STEP] if length >= 2 else NO_SPIKE
+    view[i, V_S2] = hist[i, 3, H_STEP] if length >= 3 else NO_SPIKE
+    view[i, V_S3] = hist[i, 4, H_STEP] if length >= 4 else NO_SPIKE
+    view[i, V_KM0] = hist[i, 1, H_KM] if length >= 1 else 0.0
+    view[i, V_KM1] = hist[i, 2, H_KM] if length >= 2 else 0.0
+    view[i, V_READS] = 0.0
+    view[i, V_TROW] = hist[i, 0, H_TROW]
+
+
+@nb.njit(cache=True)
+def set_views(view, hist, post_par):
+    """Every neuron's view from its history (at the build, after a checkpoint is loaded)."""
+    for i in range(view.shape[0]):
+        set_view(view, hist, i)
 
 
 EXP_TABLE_TAUS = 10.0  # decay tables span this many time constants (longer lags: exp)
