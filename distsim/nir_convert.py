@@ -153,7 +153,6 @@ class _Importer:
                     f"supported: {', '.join(SUPPORTED)}; replace the node (flatten subgraphs)")
         self._shapes, self._signals, self._convs = {}, {}, {}
         self._busy = {"shape": set(), "signal": set()}  # nodes being computed: cycles
-        self.pops = {}  # node -> [(population, first index, end index)]
         self.scale = {}  # neuron node -> factor from NIR weight to distsim weight, per neuron
 
     def kind(self, name):
@@ -515,11 +514,10 @@ class _Importer:
                 times = self._spike_times(name, spike_times.get(name))
                 self._call(name, net.add_population, name, "spike_source", n,
                            {"spike_times": times})
-                self.pops[name] = [(name, 0, n)]
             elif kind in _NEURONS:
                 bias = inputs[name][1] if name in inputs else np.zeros(self.size(name))
                 model, params, self.scale[name] = self.lower(name, bias)
-                self.pops[name] = self._add_populations(name, model, params)
+                self._add_population(name, model, params)
         for name in self.nodes:
             if self.kind(name) in _NEURONS and name in inputs:
                 self._connect(name, inputs[name][0])
@@ -548,44 +546,30 @@ class _Importer:
                            f"input neurons; give one list of times (ms) per neuron, flat C order")
         return [list(np.atleast_1d(np.asarray(ts, dtype=float))) for ts in given]
 
-    def _add_populations(self, name, model, params):
-        """The node's population, each parameter one number or one value per neuron (where
-        the neurons differ): [(population, first, end)]."""
+    def _add_population(self, name, model, params):
+        """The node's population (named as the node), each parameter one number or one value
+        per neuron (where the neurons differ)."""
         n = self.size(name)
         values = {}
         for p, value in params.items():
             a = np.broadcast_to(np.asarray(value, dtype=float), (n,))
             values[p] = float(a[0]) if np.all(a == a[0]) else a.copy()
         self._call(name, self.net.add_population, name, model, n, values)
-        return [(name, 0, n)]
 
     def _connect(self, name, terms):
-        """from_list projections into node ``name``, one per (source, target) population."""
+        """from_list projections into node ``name``, one per source node."""
         scale = self.scale[name]
         by_source = {}
         for (src, delay), (r, c, v) in terms.items():
             ms = self.dt if delay == 0 else delay * self.k
             by_source.setdefault(src, []).append((r, c, v * scale[r], np.full(r.size, ms)))
-        targets = self.pops[name]
-        t_first = np.array([lo for _, lo, _ in targets])
         for src, parts in by_source.items():
             r, c, w, d = (np.concatenate(x) for x in zip(*parts))
             if r.size == 0:  # every weight cancelled
                 continue
-            sources = self.pops[src]
-            s_first = np.array([lo for _, lo, _ in sources])
-            pair = ((np.searchsorted(s_first, c, "right") - 1) * len(targets)
-                    + np.searchsorted(t_first, r, "right") - 1)
-            order = np.argsort(pair, kind="stable")  # keeps (target, source) order within
-            pair, r, c, w, d = pair[order], r[order], c[order], w[order], d[order]
-            cuts = np.flatnonzero(np.diff(pair)) + 1
-            for lo, hi in zip([0, *cuts], [*cuts, pair.size]):
-                (s_pop, s_lo, _), (t_pop, t_lo, _) = _pair_pops(pair[lo], sources, targets)
-                ws, ds = w[lo:hi], d[lo:hi]
-                self._call(name, self.net.connect, s_pop, t_pop,
-                           FromList(c[lo:hi] - s_lo, r[lo:hi] - t_lo),
-                           float(ws[0]) if np.all(ws == ws[0]) else ws,
-                           float(ds[0]) if np.all(ds == ds[0]) else ds)
+            self._call(name, self.net.connect, src, name, FromList(c, r),
+                       float(w[0]) if np.all(w == w[0]) else w,
+                       float(d[0]) if np.all(d == d[0]) else d)
 
     def _record(self, output, source, recorded):
         kind = self.kind(source)
@@ -598,19 +582,12 @@ class _Importer:
                 f"{self.where(output)}: reads {self.where(source)}, a weighted sum; distsim "
                 f"records spikes and membrane potentials of populations; connect the Output to "
                 f"a neuron node (an LI node integrates a readout)")
-        for pop, _, _ in self.pops[source]:
-            if (pop, what) not in recorded:
-                recorded.add((pop, what))
-                if what == "spikes":
-                    self.net.record_spikes(pop)
-                else:
-                    self.net.record_state(pop, ["V_m"], interval=self.dt)
-
-
-def _pair_pops(pair, sources, targets):
-    """The (source, target) population entries of a pair index s * len(targets) + t."""
-    s, t = divmod(int(pair), len(targets))
-    return sources[s], targets[t]
+        if (source, what) not in recorded:
+            recorded.add((source, what))
+            if what == "spikes":
+                self.net.record_spikes(source)
+            else:
+                self.net.record_state(source, ["V_m"], interval=self.dt)
 
 
 def _sum_duplicates(rows, cols, vals, n_cols):

@@ -372,14 +372,14 @@ class Simulation:
         live_seg = np.flatnonzero(self.seg_plastic[:n_rows - 1] >= 0)
         live_seg = live_seg[np.isin(pl_meta[self.seg_plastic[live_seg], 1], self._da_live)]
         self._row_live_dopa[seg_row[live_seg]] = True
+        history = _empty_history(post_par, cap)
         self.plast = (self.seg_plastic, np.zeros((n_seg, 3)), pl_meta, rule_par, syn_pw,
-                      post_par, np.zeros((n_in.size, 3)), n_in, _empty_history(post_par, cap),
+                      post_par, np.zeros((n_in.size, 3)), n_in, history,
                       np.zeros(int(lengths.max(initial=0)), np.float64),
                       np.zeros((syn_pw.size if any(proj.synapse.per_synapse_state
                                                    for proj in plastic) else 0, 3)),
                       da_ptr, da_time, da_mult, exp_table(rule_par, tau_minus, self.dt),
-                      vt_local, vt_ptr, vt_rule, None)
-        self.plast = (*self.plast[:18], _views(self.plast[8], post_par))
+                      vt_local, vt_ptr, vt_rule, _views(history))
 
     def _build_dopamine(self, plastic, present):
         """The dopamine arrivals of each plastic projection's volume transmitter
@@ -571,8 +571,7 @@ class Simulation:
             history[i, length:0:-1] = cat["hist"][first[j]:first[j] + length]  # newest first
             history[i, 0, H_LEN] = length
             post_state[i] = cat["post_state"][j]
-        self.plast = (*self.plast[:8], history, *self.plast[9:18],
-                      _views(history, self.plast[5]))
+        self.plast = (*self.plast[:8], history, *self.plast[9:18], _views(history))
         self.counters[C_HIST_FULL] = 0
         self._load_dopamine(cat["da_key"], cat["da_val"])
 
@@ -1166,10 +1165,10 @@ class Simulation:
         }
 
 
-def _views(history, post_par):
+def _views(history):
     """The views of the spike histories (kernels/plasticity.py)."""
-    view = np.zeros((post_par.shape[0], N_VIEW_COLS))
-    set_views(view, history, post_par)
+    view = np.zeros((history.shape[0], N_VIEW_COLS))
+    set_views(view, history)
     return view
 
 

@@ -317,7 +317,6 @@ def _stdp_view(kind, p, t, a, b, d, now, ns, n_cols, syn_target, h, pl_state, pl
     tau_plus = par[0]
     kplus, t_last = pl_state[p, 0], pl_state[p, 2]
     tab = exp_tab[r]
-    n_tab = exp_tab.shape[1]
     hi = t - d
     thr = t_last - d  # a post spike s pairs when thr < s <= hi
     slot = (t + d) % ns
@@ -345,23 +344,18 @@ def _stdp_view(kind, p, t, a, b, d, now, ns, n_cols, syn_target, h, pl_state, pl
             if i == prev_i and _same(w, w_prev):
                 w_new = w_prev_out  # a multapse: the same update
             else:
-                w_new = w
-                if p2:  # oldest first
-                    w_new = _facilitate(kind, par, w_new, _kplus(kplus, tab, s2, d, t_last, h,
-                                                                   tau_plus), 0.0)
-                if p1:
-                    w_new = _facilitate(kind, par, w_new, _kplus(kplus, tab, s1, d, t_last, h,
-                                                                   tau_plus), 0.0)
-                if p0:
-                    w_new = _facilitate(kind, par, w_new, _kplus(kplus, tab, s0, d, t_last, h,
-                                                                   tau_plus), 0.0)
+                w_new = w  # oldest first
+                for s, paired in ((s2, p2), (s1, p1), (s0, p0)):
+                    if paired:
+                        w_new = _facilitate(kind, par, w_new, _kplus(kplus, tab, s, d, t_last,
+                                                                       h, tau_plus), 0.0)
                 before = s0 < hi  # K- after the last spike before t - d
                 kmv = view[i, V_KM0] if before else view[i, V_KM1]
                 km = 0.0
                 if kmv != 0.0:  # (0: no such spike)
-                    lag = hi - np.int64(s0 if before else s1)
-                    km = kmv * (exp_tab[np.int64(view[i, V_TROW]), lag] if lag < n_tab
-                                else math.exp((0.0 - lag) * h / post_par[i, 0]))
+                    km = kmv * _minus_decay(exp_tab, view[i, V_TROW],
+                                            hi - np.int64(s0 if before else s1), h,
+                                            post_par[i, 0])
                 w_new = _depress(kind, par, w_new, km, 0.0)
             view[i, V_READS] += p0 + READS_SHIFT * p1
             if p2:
@@ -393,10 +387,17 @@ def _kminus(hist, i, f_new, length, hi, exp_tab, post_par, h, nearest):
     k = f_new if f_new > length or hist[i, f_new, H_STEP] < hi else f_new + 1
     if k > length:
         return 0.0
-    lag = hi - np.int64(hist[i, k, H_STEP])
-    kminus = (exp_tab[np.int64(hist[i, 0, H_TROW]), lag] if lag < exp_tab.shape[1]
-              else math.exp((hist[i, k, H_STEP] - hi) * h / post_par[i, 0]))
+    kminus = _minus_decay(exp_tab, hist[i, 0, H_TROW], hi - np.int64(hist[i, k, H_STEP]), h,
+                          post_par[i, 0])
     return kminus if nearest else kminus * hist[i, k, H_KM]
+
+
+@nb.njit(cache=True, inline="always")
+def _minus_decay(exp_tab, row, lag, h, tau_minus):
+    """exp(-lag h / tau_minus) for a lag in whole steps: ``exp_tab[row, lag]`` (the same
+    bits), beyond the table computed."""
+    return (exp_tab[np.int64(row), lag] if lag < exp_tab.shape[1]
+            else math.exp((0.0 - lag) * h / tau_minus))
 
 
 @nb.njit(cache=True, inline="always")
@@ -443,7 +444,7 @@ def set_view(view, hist, i):
 
 
 @nb.njit(cache=True)
-def set_views(view, hist, post_par):
+def set_views(view, hist):
     """Every neuron's view from its history (at the build, after a checkpoint is loaded)."""
     for i in range(view.shape[0]):
         set_view(view, hist, i)
