@@ -11,7 +11,10 @@ expected delay + 1):
            per segment (source x projection with a local target) SEGMENT_BYTES; per row
            (source gid with a local target) ROW_BYTES; plastic synapses also a float64
            weight (and 3 float64 with a volume transmitter), their segments traces, and
-           every local neuron a spike history when any projection is plastic
+           every local neuron a spike history when any projection is plastic; every rank
+           the dopamine arrivals of each volume transmitter (DOPAMINE_ARRIVAL_BYTES per
+           spike of a spike_source transmitter, all known at the build; the initial
+           capacity for simulated dopamine neurons, whose arrivals grow with their spikes)
          + neuron state and parameters (float64 rows of models/base.py)
          + max(build temporaries, run arrays)
 
@@ -35,7 +38,7 @@ import numpy as np
 from .connectivity import CHUNK
 from .distributions import LogNormal, Normal, Uniform, is_distribution, varies_per_synapse
 from .models.base import N_PAR_ROWS, N_STATE_ROWS
-from .simulation import _INITIAL_RECORD_CAPACITY
+from .simulation import _DA_INITIAL_CAPACITY, _INITIAL_RECORD_CAPACITY
 
 BASE_BYTES = 150e6    # python, numpy, numba, distsim's kernels loaded (measured: 145-151 MB)
 MPI_BYTES = 16e6      # mpi4py and MPICH per rank (measured: 162 vs 145 MB)
@@ -45,6 +48,7 @@ SEGMENT_BYTES = 32 + 4 + 1 + 8
 PLASTIC_SYNAPSE_BYTES = 8        # float64 weight (simulation._build_plasticity)
 DOPAMINE_SYNAPSE_BYTES = 3 * 8   # eligibility state of rules with a volume transmitter
 PLASTIC_SEGMENT_BYTES = 3 * 8 + 3 * 8   # presynaptic traces, metadata
+DOPAMINE_ARRIVAL_BYTES = 2 * 8  # arrival time and multiplicity (kernels/plasticity.py)
 # synapse count, trace parameters (3 x float64), postsynaptic traces (3 x float64), a spike
 # history row (a header and 16 entries of 4 float64) and its view (8 float64;
 # kernels/plasticity.py)
@@ -65,8 +69,6 @@ CHUNK_BYTES_PER_SYNAPSE = 2 * 8 + 8 + 2 * 8
 
 def _largest(value, k):
     """Expected largest of k values of a weight or delay (a number, a distribution or an array)."""
-    if isinstance(value, np.ndarray):
-        return float(value.max()) if value.size else 0.0
     if isinstance(value, np.ndarray):  # from_list: one value per synapse
         return float(value.max(initial=0.0))
     if not is_distribution(value):
@@ -79,6 +81,19 @@ def _largest(value, k):
     if isinstance(value, LogNormal):
         return math.exp(value.mu + value.sigma * q)
     raise TypeError(value)
+
+
+def _dopamine_arrivals(network, proj):
+    """Dopamine arrivals every rank keeps for projection ``proj`` (0 without a volume
+    transmitter): NEST's pseudo spike at 0 ms and, for a spike_source transmitter, at most one
+    per spike; for simulated dopamine neurons the initial capacity."""
+    vt = getattr(proj.synapse, "vt", None)
+    if not vt:
+        return 0
+    model = network.populations[vt].model
+    if not model.is_source_only:
+        return _DA_INITIAL_CAPACITY
+    return 1 + sum(len(ts) for ts in model.spike_times)
 
 
 def rank_memory(network, dec, n_syn, store=True):
@@ -121,6 +136,8 @@ def rank_memory(network, dec, n_syn, store=True):
         table += seg * SEGMENT_BYTES + rows * ROW_BYTES
         if any(p.synapse is not None for p in network.projections):
             table += n * PLASTIC_NEURON_BYTES
+        table += DOPAMINE_ARRIVAL_BYTES * sum(_dopamine_arrivals(network, p)
+                                              for p in network.projections)
         # parameter columns: one per population, one per neuron where a parameter (not an
         # initial state) is drawn or given per neuron
         cols = sum(share[pop.name][r] * pop.size

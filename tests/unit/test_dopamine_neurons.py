@@ -171,3 +171,26 @@ def test_a_population_of_any_model_is_a_volume_transmitter():
         net.connect("A", "A", "all_to_all", weight=1.0, synapse=spec)
         sim = Simulation(net)
         sim.run(5.0)
+
+
+def test_memory_estimate_counts_the_dopamine_arrivals():
+    """Every rank keeps each volume transmitter's arrivals (16 bytes each; two projections
+    here): a spike_source's, one per spike at most, known at the build, which the built
+    arrays hold; simulated neurons start with the initial capacity."""
+    from distsim.inspect import describe
+    from distsim.memory import DOPAMINE_ARRIVAL_BYTES
+    from distsim.simulation import _DA_INITIAL_CAPACITY
+
+    def table_bytes(net):
+        return describe(net, 1)["per_rank"][0]["memory_parts_bytes"]["synapse_table"]
+
+    few = network(da_times=[[5.0 + i] for i in range(10)])
+    many = network(da_times=[list((np.arange(1, 1001) + 1000 * i) * 0.1) for i in range(10)])
+    live = network()
+    assert table_bytes(many) - table_bytes(few) == 2 * DOPAMINE_ARRIVAL_BYTES * 9990
+    assert (table_bytes(live) - table_bytes(few)
+            == 2 * DOPAMINE_ARRIVAL_BYTES * (_DA_INITIAL_CAPACITY - 11))
+    sim = Simulation(many)
+    da_ptr, da_time, da_mult = sim.plast[11:14]
+    assert da_time.nbytes + da_mult.nbytes <= 2 * DOPAMINE_ARRIVAL_BYTES * 10001
+    assert np.all(da_ptr[:, DA_LEN] == 10001) and da_ptr[:, DA_CAP].sum() == da_time.size
