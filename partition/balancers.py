@@ -21,7 +21,7 @@ from .decomposition import Decomposition
 UPDATE_NS = 4.0
 EVENT_NS = 4.0
 # a plastic synapse's event (weight update, spike history): ~15 static ones
-# (scripts/bench_plasticity.py, hpc_benchmark at scale 1: 24 ns per plastic event, 1.6 static)
+# (hpc_benchmark at scale 1, 1 rank, 50-150 ms: 22 ns per plastic event, 1.6 per static one)
 PLASTIC_EVENT_NS = 15 * EVENT_NS
 POISSON_NS = 6.0
 DEFAULT_RATE_HZ = 10.0

@@ -44,3 +44,21 @@ def test_plastic_variant_has_nest_parameters():
     for pop in net.populations.values():
         assert pop.model.values()["tau_minus"] == nest["post"]["params"][0]["tau_minus"]
     assert all(p.synapse is None for p in hpc_benchmark(scale=0.02).projections)
+
+
+def test_bench_plastic_deliver_runs_on_the_kernels_state():
+    """scripts/bench_plastic_deliver.py (the plastic kernel alone) still reads the engine's
+    state it needs: at scale 0.02 (E rows: 80 % of their synapses plastic, E->E), its pairing
+    shares cover every plastic synapse delivered and its histories fit their capacity."""
+    import subprocess
+    import sys
+    script = Path(__file__).parents[2] / "scripts" / "bench_plastic_deliver.py"
+    out = subprocess.run([sys.executable, str(script), "--scale", "0.02", "--t-presim", "30",
+                          "--rows", "20", "--batches", "2"], capture_output=True, text=True,
+                         check=True)
+    d = json.loads(out.stdout)
+    assert len(d["ns_per_event"]) == 2 and min(d["ns_per_event"]) > 0
+    assert 0.7 < d["plastic_share"] < 0.9
+    assert sum(d["pairings_share"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert d["pairings_share"]["0"] < 1.0  # the neurons spiked: some synapses pair
+    assert 0 < d["history_length"]["max"] <= d["history_length"]["capacity"]
