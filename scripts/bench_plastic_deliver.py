@@ -24,7 +24,8 @@ import numpy as np
 
 def pairings(sim, rows):
     """Pairing counts (0 .. 4+) and history-path count of the plastic synapses of ``rows``
-    if they spiked now."""
+    if they spiked now (the conditions of kernels/plasticity.py's ``_stdp_view``, in numpy:
+    keep them in step)."""
     tb = sim.table
     seg_plastic, pl_state, view = sim.plast[0], sim.plast[1], sim.plast[18]
     counts, from_history = np.zeros(5, np.int64), 0
@@ -54,14 +55,14 @@ def main():
     from distsim.examples import hpc_benchmark
     from distsim.kernels.engine import deliver
 
-    sim = Simulation(hpc_benchmark(scale=args.scale, plastic=True))
-    sim.run(args.t_presim)
-    n_e = sim.network.populations["E"].size
-    order = np.random.default_rng(1).permutation(n_e)
-    if (args.batches * args.rows + 10) > n_e:
+    net = hpc_benchmark(scale=args.scale, plastic=True)
+    exc = net.populations["E"]
+    if args.batches * args.rows + 10 > exc.size:  # checked before the build
         raise SystemExit(f"--batches x --rows + 10 = {args.batches * args.rows + 10} rows are "
-                         f"more than the {n_e} E neurons; use fewer")
-    rows_e = sim.local_row[sim.network.populations["E"].first_gid + order]
+                         f"more than the {exc.size} E neurons; use fewer")
+    sim = Simulation(net)
+    sim.run(args.t_presim)
+    rows_e = sim.local_row[exc.first_gid + np.random.default_rng(1).permutation(exc.size)]
     tb = sim.table
 
     def go(rows):
