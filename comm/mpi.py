@@ -20,6 +20,7 @@ import numpy as np
 from mpi4py import MPI
 
 from distsim.errors import DistsimError
+from distsim.launcher import announce
 
 _OPS = {"sum": MPI.SUM, "min": MPI.MIN, "max": MPI.MAX}
 TAG_SPIKES = 17
@@ -39,15 +40,19 @@ def _abort_on_uncaught(exc_type, exc, tb):
     MPI.COMM_WORLD.Abort(1)
 
 
+def shared_memory_files():
+    """The MPICH shared-memory files this process has mapped (mapped at MPI_Init)."""
+    try:
+        with open("/proc/self/maps") as f:
+            return sorted({line.split()[-1] for line in f if "/dev/shm/mpich_shm_" in line})
+    except OSError:
+        return []
+
+
 def release_shared_memory():
     """Unlink the MPICH shared-memory files this process has mapped (their names leave
     /dev/shm; the ranks keep their mappings until they end)."""
-    try:
-        with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if "/dev/shm/mpich_shm_" in line}
-    except OSError:
-        return
-    for path in paths:
+    for path in shared_memory_files():
         try:
             os.unlink(path)
         except OSError:  # another rank of the node was first, or not a file any more
@@ -99,6 +104,7 @@ class MPIContext:
         if abort_on_error:
             sys.excepthook = _abort_on_uncaught
         self._status = MPI.Status()
+        announce(self.rank, shm=shared_memory_files())
 
     def allreduce(self, x, op="sum"):
         if isinstance(x, np.ndarray):

@@ -4,6 +4,7 @@ Every message names the object, the rule that was broken, the offending value an
 e.g. ``Projection 'E->I': delay 0.05 ms is shorter than one step (dt = 0.1 ms); use a delay
 >= 0.1 ms or a smaller dt``.
 """
+import errno
 
 
 class DistsimError(Exception):
@@ -62,3 +63,19 @@ class NIRError(DistsimError, ValueError):
 class HardwareError(DistsimError, ValueError):
     """An invalid chip profile, fabric spec or energy counter set, or a network that does not
     fit the chips and fabric it is mapped onto."""
+
+
+class OutputError(DistsimError, ValueError):
+    """An output path distsim will not write into: a file, a folder that is not its own, an
+    earlier result without ``overwrite``, or a folder another run is writing."""
+
+
+def failure_reason(exc, rank=None):
+    """One line saying why a run ended with ``exc`` (on ``rank``): a full disk, Ctrl-C, or the
+    error itself."""
+    where = "" if rank is None else f"rank {rank}: "
+    if isinstance(exc, KeyboardInterrupt):
+        return f"{where}interrupted by SIGINT (Ctrl-C)"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"{where}the disk is full (ENOSPC){f' writing {exc.filename}' if exc.filename else ''}"
+    return f"{where}{type(exc).__name__}: {exc}"

@@ -10,6 +10,7 @@ stopped; with several ranks the exchange backend (comm/exchange.py) alternates c
 and exchanging spikes.
 """
 import hashlib
+import logging
 import math
 import time
 from typing import NamedTuple
@@ -17,9 +18,11 @@ from typing import NamedTuple
 import numpy as np
 
 from . import arrays
+from .compile_clock import compile_seconds
 from .connectivity import SEG_DELAY, SEG_START, SEG_WOFS, SEG_WQ, build_synapse_table
 from .distributions import Uniform, is_distribution
-from .errors import CommunicationError, ConfigError, ModelError, NetworkError, StoreError
+from .errors import (CommunicationError, ConfigError, ModelError, NetworkError, StoreError,
+                     failure_reason)
 from .kernels import connect as ck
 from .kernels.plasticity import (C_HIST_FULL, DA_CAP, DA_DELAY, DA_KNOWN, DA_LEN, DA_NEED,
                                  DA_START, H_KEY, H_LEN, H_TROW, N_DA_COLS, N_VIEW_COLS,
@@ -30,6 +33,8 @@ from .kernels.engine import (C_DA_LATE, C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE,
                              to_fixed, unpack_spikes)
 from .models.base import N_PAR_ROWS, N_STATE_ROWS
 from .rng import PARAM, POISSON, POISSON_TABLE, poisson_tables, stream_id
+
+log = logging.getLogger(__name__)
 
 _INITIAL_RECORD_CAPACITY = 1 << 16
 _DIGEST_CHUNK_SPIKES = 1 << 22  # spikes per gather when digesting across ranks
@@ -56,8 +61,10 @@ class Simulation:
 
     With ``store`` (a path), recorded spikes and samples go to a zarr run store
     (distsim/store/LAYOUT.md), flushed every ``flush_steps`` steps or when the buffered spikes
-    exceed ``flush_mb`` MB, and at the end of every ``run``; ``resume_store`` (with
-    ``restore``) appends to the store of the run the checkpoint came from.
+    exceed ``flush_mb`` MB, and at the end of every ``run``; the path must be new, an empty
+    folder, or (with ``overwrite``) an earlier run store, whose files are replaced
+    (store/ownership.py: nothing distsim did not write is ever removed).  ``resume_store``
+    (with ``restore``) appends to the store of the run the checkpoint came from.
     ``event_driven=False`` computes every neuron in every step (see _build_event_driven).
     ``rank_grid`` (comm.routing.RankGrid) places the ranks on a fabric for the ``routed``
     backend.  ``hardware_counters`` counts, per local neuron, the steps with synaptic input and the
@@ -70,13 +77,13 @@ class Simulation:
 
     def __init__(self, network, context=None, decomposition=None, backend="collective",
                  store=None, flush_steps=10000, flush_mb=64.0, resume_store=False,
-                 event_driven=True, hardware_counters=False, rank_grid=None):
+                 event_driven=True, hardware_counters=False, rank_grid=None, overwrite=False):
         from distsim.comm import default_context
         from distsim.comm.exchange import make_exchange
         from distsim.comm.routing import build_routing, row_delay_bounds
         from distsim.partition import Decomposition, get_balancer
 
-        t0 = time.perf_counter()
+        t0, compiled0 = time.perf_counter(), compile_seconds()
         self.network = network
         self.context = context or default_context()
         size = self.context.size
@@ -148,9 +155,12 @@ class Simulation:
         self._store, self._resume_store = store, resume_store
         if store is not None and not resume_store:
             from distsim.store import RunWriter
-            self.writer = RunWriter(store, self)
-        self.build_seconds = time.perf_counter() - t0
-        self.run_seconds = 0.0
+            self.writer = RunWriter(store, self, overwrite=overwrite)
+        self.compile_seconds = compile_seconds() - compiled0
+        self.build_seconds = time.perf_counter() - t0 - self.compile_seconds
+        self.run_seconds = 0.0  # advancing the network (compilation and store writes apart)
+        self.store_seconds = 0.0  # writing spikes and samples to the store
+        self.checkpoint_seconds = 0.0
 
     # ------------------------------------------------------------------ build
     def _build_neurons(self):
@@ -713,8 +723,11 @@ class Simulation:
                             self.grp_pstride, self.par, self.st, self.refr, self.last)
 
     # ------------------------------------------------------------------ run
-    def run(self, t_ms):
-        """Advance the simulation by ``t_ms`` ms (a multiple of dt)."""
+    def run(self, t_ms, complete=True):
+        """Advance the simulation by ``t_ms`` ms (a multiple of dt).  With a store, the run
+        is ``complete`` at the end (flushed and marked so); ``complete=False`` runs a part of
+        a longer run (the CLI's chunks): the store stays "running" and is flushed at its
+        interval only, until ``end_run``."""
         # Schedule: one process computes the whole span (_compute); several ranks alternate
         # computing and exchanging spikes as the backend prescribes (comm/exchange.py):
         #   collective: windows of W <= min delay between ranks, Alltoallv double-buffered;
@@ -744,28 +757,58 @@ class Simulation:
                 f"{self.context.rank} of {self.context.size}; run under mpiexec with an "
                 f"MPIContext, or with one LocalContext")
         end = self.step + int(round(n))
-        t0 = time.perf_counter()
-        if self.writer is not None:
+        t0, compiled0, stored0 = time.perf_counter(), compile_seconds(), self.store_seconds
+        if self.writer is not None and not self.writer.running:
             self.writer.begin(self)
         try:
             if self.context.size == 1:
                 self._compute(end)
             else:
                 self.exchange.run(end)
-        except BaseException:
-            if self.writer is not None:
-                self.writer.mark_failed()
+        except BaseException as exc:
+            self.fail(exc)
             raise
-        self.run_seconds += time.perf_counter() - t0
-        if self.writer is not None:
+        finally:
+            compiled = compile_seconds() - compiled0
+            self.compile_seconds += compiled
+            self.run_seconds += (time.perf_counter() - t0 - compiled
+                                 - (self.store_seconds - stored0))
+        if complete:
+            self.end_run("complete")
+
+    def end_run(self, status, reason=None):
+        """Flush, and mark the store ``status`` (collective): "complete" when the whole
+        requested run has finished, "stopped" after a checkpoint, "interrupted" by a signal
+        (with the ``reason``).  A no-op without a store."""
+        if self.writer is None:
+            return
+        self.flush()
+        self.context.allreduce(0)  # every rank has flushed before the store says so
+        self.writer.close(self, status, self.rank_counters(), reason)
+
+    def fail(self, exc):
+        """A run ends with ``exc`` on this rank: keep what was recorded, and mark this rank's
+        part of the store (on rank 0 the store) "interrupted" (Ctrl-C) or "failed", with the
+        reason, as far as the disk still takes it."""
+        if self.writer is None:
+            return
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        reason = failure_reason(exc, self.context.rank)
+        try:
             self.flush()
-            self.context.allreduce(0)  # every rank has flushed before the run is complete
-            self.writer.close(self, "complete", self.rank_counters())
+        except Exception as flush_exc:  # e.g. the disk is full: say so, mark what we can
+            reason += f"; the last {int(self.counters[C_RECORDED])} recorded spikes could not be written ({failure_reason(flush_exc, self.context.rank)})"
+        try:
+            self.writer.mark(status, reason)
+        except Exception as mark_exc:
+            log.error("run store %s could not be marked %s: %s", self.writer.path, status,
+                      mark_exc)
 
     def flush(self):
         """Write this rank's buffered spikes and samples to the store (a no-op without)."""
         if self.writer is None:
             return
+        t0 = time.perf_counter()
         n = self.counters[C_RECORDED]
         self.writer.flush(self.rec_step[:n], self.rec_gid[:n], self._samplers, self.step)
         self.counters[C_RECORDED] = 0
@@ -774,23 +817,28 @@ class Simulation:
             for vals in s["values"].values():
                 vals.clear()
         self._last_flush = self.step
+        self.store_seconds += time.perf_counter() - t0
 
-    def checkpoint(self, path):
-        """Write the state at the current step to the zarr checkpoint ``path`` (collective).
+    def checkpoint(self, path, overwrite=False):
+        """Write the state at the current step to the zarr checkpoint ``path`` (collective):
+        a new path or empty folder, or with ``overwrite`` an earlier checkpoint.
         ``Simulation.restore`` continues from it on any number of ranks."""
         from distsim.store.checkpoint import write_checkpoint
+        t0 = time.perf_counter()
         self.flush()
         self._catch_up_event_driven()
-        write_checkpoint(self, path)
+        write_checkpoint(self, path, overwrite)
+        self.checkpoint_seconds += time.perf_counter() - t0
 
     @classmethod
     def restore(cls, path, context=None, decomposition=None, backend="collective", **options):
         """A Simulation at the step of checkpoint ``path``, built anew for this context and
         decomposition (any rank count, any balancer); ``options`` as for the constructor."""
-        from distsim.store.checkpoint import load_checkpoint, read_checkpoint_attrs
+        from distsim.store.checkpoint import (load_checkpoint, read_checkpoint_attrs,
+                                              read_verified)
         from distsim.store.network_io import read_network
         root, attrs = read_checkpoint_attrs(path)
-        network = read_network(root, attrs)
+        network = read_network(root, attrs, lambda name: read_verified(root, attrs, name))
         sim = cls(network, context, decomposition, backend, **options)
         load_checkpoint(sim, root, attrs)
         return sim
@@ -1130,9 +1178,12 @@ class Simulation:
                 "run_s": self.run_seconds, **self.exchange.counters}
 
     def summary(self, digest=True):
-        """Figures of the run so far over all ranks (collective); ``ranks`` lists every
-        rank's counters (gathered to rank 0 only, None elsewhere; nothing else is gathered);
-        ``digest=False`` skips the spike digest (a collective gather) when it comes from elsewhere."""
+        """Figures of the run so far over all ranks (collective): counts, and the wall time in
+        building, compiling, simulating (``simulate_s``, which the real-time factor ``rtf`` is
+        per model second of), writing the store and checkpoints (each the slowest rank's), and
+        their sum ``wall_s``, all of this process (a restored run: since the restore);
+        ``ranks`` lists every rank's counters (gathered to rank 0 only, None elsewhere;
+        nothing else is gathered); ``digest=False`` skips the spike digest (a collective gather) when it comes from elsewhere."""
         ctx = self.context
         n_neurons = sum(p.size for p in self.network.populations.values()
                         if not p.model.is_source_only)
@@ -1141,10 +1192,13 @@ class Simulation:
             self.table.n_synapses, self.counters[C_SPIKES], n_recorded,
             int(self.rec_flag.sum()), self.counters[C_EVENTS]], dtype=np.int64), "sum")
         synapses, spikes, n_rec, recorded_neurons, events = (int(x) for x in totals)
-        wall = ctx.allreduce(self.run_seconds, "max")
-        build = ctx.allreduce(self.build_seconds, "max")
+        times = ctx.allreduce(np.array([self.build_seconds, self.compile_seconds,
+                                        self.run_seconds, self.store_seconds,
+                                        self.checkpoint_seconds]), "max")
+        build, compiled, simulate, store, checkpoint = (float(x) for x in times)
         ranks = ctx.gather(self.rank_counters())
         t_s = self.t / 1000.0
+        simulated_s = (self.step - self._first_step) * self.dt / 1000.0
         return {
             "neurons": int(n_neurons),
             "synapses": synapses,
@@ -1154,8 +1208,12 @@ class Simulation:
             "synaptic_events": events,
             "t_model_ms": self.t,
             "build_s": build,
-            "wall_s": wall,
-            "rtf": wall / t_s if t_s else math.nan,
+            "compile_s": compiled,
+            "simulate_s": simulate,
+            "store_s": store,
+            "checkpoint_s": checkpoint,
+            "wall_s": build + compiled + simulate + store + checkpoint,
+            "rtf": simulate / simulated_s if simulated_s else math.nan,
             "ranks_total": ctx.size,
             "backend": self.exchange.name,
             "exchange": self.exchange.describe(),

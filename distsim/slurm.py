@@ -127,9 +127,9 @@ options that are not listed under a kind's --help go to distsim run (distsim ana
 
 def _interval(text):
     """``text`` if distsim run --checkpoint-every takes it (90s, 30min, 2h)."""
-    from .cli import _duration
+    from .cli import _positive_duration
 
-    _duration(text)
+    _positive_duration(text)
     return text
 
 
@@ -164,20 +164,22 @@ def main(argv):
 def _run_options(kind, model, extra):
     """Raise ConfigError unless ``extra`` are options of distsim run (analyze for kind
     analyze) that the job script does not set itself, each passable as one shell word."""
-    from .cli import _parser
+    from .cli import build_parser, network_settings
 
     command = "analyze" if kind == "analyze" else "run"
     head = [command, "STORE" if kind == "analyze" else model]
-    parsed, unknown = _parser().parse_known_args(head + list(extra))
+    parsed, unknown = build_parser().parse_known_args(head + list(extra))
     if unknown:
         raise ConfigError(f"distsim slurm {kind}: {' '.join(unknown)} is neither an option of "
                           f"distsim slurm {kind} nor of distsim {command}; see distsim slurm "
                           f"{kind} --help and distsim {command} --help")
-    defaults = vars(_parser().parse_args(head))
+    defaults = vars(build_parser().parse_args(head))
     for dest, (option, why) in _SCRIPT_SETS[command].items():
         if vars(parsed)[dest] != defaults[dest]:
             raise ConfigError(f"distsim slurm {kind}: {option} is set by the job script itself "
                               f"({why}); leave it out")
+    if command == "run":
+        network_settings(parsed, f"distsim slurm {kind}")  # options that apply, in range
     for word in extra:  # DISTSIM_ARGS is split into words by the shell
         if not _WORD.fullmatch(word):
             raise ConfigError(f"distsim slurm {kind}: argument {word!r} has characters the job "
@@ -190,11 +192,13 @@ def study_points(run_args, ranks, studies):
     network of ``run_args`` on every rank count.  Weak: R times the neurons on R ranks at a
     constant number of synapses per neuron (brunel: --order x R and an --epsilon that keeps
     the in-degree; hpc_benchmark: --scale x R)."""
-    from .cli import _parser
+    from .cli import build_parser, network_settings
 
     if not run_args:
         raise ConfigError("distsim slurm point: no model given after --")
-    args = _parser().parse_known_args(["run", *run_args])[0]
+    args = build_parser().parse_known_args(["run", *run_args])[0]
+    args.example, options, _, _ = network_settings(args, "distsim slurm scaling")
+    args.options = options
     points = []
     for study in studies:
         for r in ranks:
@@ -207,14 +211,15 @@ def study_points(run_args, ranks, studies):
 def _weak_size(args, r):
     """The size options of the network of ``args`` (distsim run's) made R times larger."""
     if args.example == "brunel":
-        ne = 4 * args.order * r
-        ce = int(args.epsilon * 4 * args.order)
-        epsilon = args.epsilon / r
+        order, eps = args.options["order"], args.options["epsilon"]
+        ne = 4 * order * r
+        ce = int(eps * 4 * order)
+        epsilon = eps / r
         if int(epsilon * ne) != ce:  # keep the in-degree exact (brunel truncates epsilon NE)
             epsilon = (ce + 0.5) / ne
-        return ["--order", str(args.order * r), "--epsilon", repr(epsilon)]
+        return ["--order", str(order * r), "--epsilon", repr(epsilon)]
     if args.example == "hpc_benchmark":
-        return ["--scale", repr(args.scale * r)]
+        return ["--scale", repr(args.options["scale"] * r)]
     raise ConfigError(f"distsim slurm scaling: weak scaling of {args.example!r} is not defined: "
                       f"it needs a network whose synapses per neuron stay constant as it grows "
                       f"(brunel, hpc_benchmark; the microcircuit's --scale also scales its "

@@ -6,7 +6,7 @@
 
 Each case (model, size, ranks) runs as its own ``mpiexec -n R python
 check_memory_estimate.py --worker ...`` (the mpich wheel's mpiexec next to this Python):
-every rank builds the example as ``distsim run`` does (checkpointing.build_network), the
+every rank builds the example as ``distsim run`` does (runner.build_network), the
 Simulation (block balancer, with a run store in a temporary directory when ``--store``)
 and runs ``--t-sim`` ms (default 10); then each rank's peak RSS (ru_maxrss) is gathered
 and compared with the estimate ``describe(network, R, "block", store=...)``.  Cases run
@@ -31,20 +31,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-# options as distsim run passes them to checkpointing.build_network
+# options as distsim run passes them to runner.build_network (the examples' keywords)
 CASES = {
-    "brunel": ("brunel", {"order": 2500, "scale": 1.0}),
-    "microcircuit_0.1": ("microcircuit", {"order": 2500, "scale": 0.1, "background": "dc"}),
-    "microcircuit_0.3": ("microcircuit", {"order": 2500, "scale": 0.3, "background": "dc"}),
-    "hpc_benchmark": ("hpc_benchmark", {"order": 2500, "scale": 1.0}),
-    "hpc_benchmark_plastic": ("hpc_benchmark", {"order": 2500, "scale": 1.0, "plastic": True}),
+    "brunel": ("brunel", {"order": 2500}),
+    "microcircuit_0.1": ("microcircuit", {"scale": 0.1, "poisson_input": False}),
+    "microcircuit_0.3": ("microcircuit", {"scale": 0.3, "poisson_input": False}),
+    "hpc_benchmark": ("hpc_benchmark", {"scale": 1.0}),
+    "hpc_benchmark_plastic": ("hpc_benchmark", {"scale": 1.0, "plastic": True}),
 }
-FULL = {"microcircuit_1.0": ("microcircuit", {"order": 2500, "scale": 1.0, "background": "dc"})}
+FULL = {"microcircuit_1.0": ("microcircuit", {"scale": 1.0, "poisson_input": False})}
 
 
 def worker(model, options, t_sim, store):
     from distsim import Simulation
-    from distsim.checkpointing import build_network
+    from distsim.runner import build_network
     from distsim.inspect import describe
 
     net = build_network(model, options, None, None)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from distsim.store import open_run
+from distsim.store.ownership import ANALYSIS, ANALYSIS_FORMAT, check_target, claim
 
 from . import statistics as stats
 
@@ -41,11 +42,15 @@ def _describe(values):
 
 
 def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_sample=200,
-            corr_bin_ms=1.0, fano_bin_ms=10.0, rate_bin_ms=5.0, seed=0):
+            corr_bin_ms=1.0, fano_bin_ms=10.0, rate_bin_ms=5.0, seed=0, overwrite=False):
     """Analyse the run store ``store``; write ``summary.json`` and PNGs to ``out_dir``
-    (default: STORE.analysis next to it) and return the summary."""
+    (default: STORE.analysis next to it: a new path or an empty folder, or with
+    ``overwrite`` an earlier analysis, whose files are replaced; store/ownership.py) and
+    return the summary."""
     t0 = time.perf_counter()
     run = open_run(store)
+    out_dir = out_dir or str(store).rstrip("/") + ".analysis"
+    check_target(out_dir, ANALYSIS, overwrite, "analyze --out")
     net = run.network()
     dt = run.dt
     step0 = int(round(t_start_ms / dt))
@@ -56,8 +61,6 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
                          f"t_start = {t_start_ms:g} ms; use a smaller --t-start")
     duration_s = (step1 - step0) * dt / 1000.0
     pop_index, pops = stats.population_index(net)
-    out_dir = out_dir or str(store).rstrip("/") + ".analysis"
-    os.makedirs(out_dir, exist_ok=True)
     with dask_client(scheduler):
         steps, gids = run.spikes_dask()
         counts = stats.spike_counts(steps, gids, net.n_neurons, step0)
@@ -93,6 +96,8 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
             "population_rate_hz": float(pop_counts[k].sum() / (size * duration_s)) if size else 0.0,
         }
     summary["analysis_s"] = time.perf_counter() - t0
+    claim(out_dir, ANALYSIS, overwrite, "analyze --out", lock=False)
+    summary["out_dir"] = os.path.abspath(out_dir)
     if plots:
         from .plots import write_plots
         summary["plots"] = write_plots(out_dir, pops, rates, cv, corr, pop_counts,
@@ -101,6 +106,8 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
         for k, wr in enumerate(run.attrs.get("weight_recorders", [])):
             summary["plots"][f"weights_{k}"] = write_weight_plots(out_dir, wr["projection"],
                                                                   run.weights(k))
+    summary["format"] = ANALYSIS_FORMAT
+    summary["files"] = sorted(os.path.basename(p) for p in summary.get("plots", {}).values())
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     return summary

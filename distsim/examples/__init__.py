@@ -1,10 +1,17 @@
-"""Built-in example networks, runnable by name."""
+"""Built-in example networks, runnable by name; each declares its command-line options
+(options.py)."""
+from . import brunel as _brunel
+from . import hpc_benchmark as _hpc
+from . import microcircuit as _microcircuit
 from .brunel import brunel
 from .hpc_benchmark import hpc_benchmark
 from .microcircuit import microcircuit
+from .options import Example, Option
 from .sensor import sensor
 
-EXAMPLES = {"brunel": brunel, "microcircuit": microcircuit, "hpc_benchmark": hpc_benchmark,
-            "sensor": sensor}
+EXAMPLES = {"brunel": Example(brunel, _brunel.OPTIONS),
+            "microcircuit": Example(microcircuit, _microcircuit.OPTIONS),
+            "hpc_benchmark": Example(hpc_benchmark, _hpc.OPTIONS),
+            "sensor": Example(sensor, (), uses_t_sim=True)}
 
-__all__ = ["EXAMPLES", "brunel", "microcircuit", "hpc_benchmark", "sensor"]
+__all__ = ["EXAMPLES", "Example", "Option", "brunel", "microcircuit", "hpc_benchmark", "sensor"]

@@ -14,9 +14,19 @@ eta 0.9).
 """
 from ..network import Network
 from ..rules import FixedIndegree
+from .options import Option
 
 
 STATES = {"SR": (3.0, 2.0), "AI": (5.0, 2.0), "SI_fast": (6.0, 4.0), "SI_slow": (4.5, 0.9)}
+
+OPTIONS = (
+    Option("--order", "order", int, 2500, "network order: NE = 4 order, NI = order neurons",
+           low=1, high=10**9),
+    Option("--epsilon", "epsilon", float, 0.1, "connection probability: in-degree epsilon NE",
+           low=0.0, high=1.0, low_open=True),
+    Option("--state", "state", str, None, "one of Brunel's (2000) four states (default: g 5, "
+           "eta 2 = AI)", choices=tuple(STATES)),
+)
 
 
 def brunel(order=2500, g=5.0, eta=2.0, J=0.1, delay=1.5, dt=0.1, seed=1, record=True,

@@ -33,6 +33,7 @@ import math
 from ..distributions import Normal
 from ..network import Network
 from ..rules import FixedIndegree
+from .options import Option
 
 TAU_SYN = 0.32582722403722841
 NEURON = {"E_L": 0.0, "C_m": 250.0, "tau_m": 10.0, "t_ref": 0.5, "V_th": 20.0,
@@ -41,6 +42,13 @@ STDP = {"synapse_model": "stdp_pl_synapse_hom", "alpha": 0.0513, "lambda": 0.1, 
         "tau_plus": 15.0}
 JE_MV, G, ETA, DELAY = 0.14, -5.0, 1.685, 1.5
 V0_MEAN, V0_STD = 5.7, 7.2
+
+OPTIONS = (
+    Option("--scale", "scale", float, 1.0, "scale of neuron numbers (11,250 x scale neurons; "
+           "in-degree 11,250 at every scale)", low=0.0, high=1e4, low_open=True),
+    Option("--plastic", "plastic", bool, False, "NEST's plastic E->E synapses "
+           "(stdp_pl_synapse_hom; default static)", switch=True),
+)
 
 
 def lambert_w_minus1(x):

@@ -23,9 +23,18 @@ import numpy as np
 from ..distributions import Normal
 from ..network import Network
 from ..rules import FixedTotalNumber
+from .options import Option
 
 POPULATIONS = ["L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"]
 N_FULL = np.array([20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948])
+
+OPTIONS = (
+    Option("--scale", "scale", float, 1.0, "scale of neuron numbers and in-degrees (DC "
+           "compensation of the missing input below 1)", low=0.0, high=1e4, low_open=True),
+    Option("--background", "poisson_input", str, "poisson", "external drive: Poisson trains "
+           "or their DC equivalent", choices=("poisson", "dc"),
+           convert=lambda v: v == "poisson"),
+)
 CONN_PROBS = np.array([  # rows: target, columns: source, in the order of POPULATIONS
     [0.1009, 0.1689, 0.0437, 0.0818, 0.0323, 0.0, 0.0076, 0.0],
     [0.1346, 0.1371, 0.0316, 0.0515, 0.0755, 0.0, 0.0042, 0.0],

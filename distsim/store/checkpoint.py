@@ -1,7 +1,9 @@
 """Checkpoints: the state of a run at a step, keyed by gid, restorable on any decomposition.
 
-    CKPT.zarr/        attributes: format "distsim-checkpoint", format_version 2, step,
-                      network (JSON text), seed, dt, n_ranks, horizon, created
+    CKPT.zarr/        attributes: format "distsim-checkpoint", format_version 3, step,
+                      network (JSON text), seed, dt, n_ranks, horizon, created,
+                      complete (true once every rank has written its part),
+                      manifest {array path: SHA-256 of its dtype, shape and bytes}
       network/KEY     the network's large arrays, {"$array": KEY} in its JSON
                       (store/network_io.py)
       ranks/rNNNNN/   gid int64 [n]          the neurons this rank owned
@@ -15,74 +17,144 @@
                                              transmitters of simulated neurons, keyed by
                                              projection (Simulation.plastic_state)
 
-Nothing else is needed: random numbers are keyed by (seed, purpose, gid, step) and so carry
+Every array is checked against the manifest when it is read back: a missing, truncated or
+altered chunk (zarr reads a missing chunk as zeros) is refused with its name, as is a
+checkpoint that was never completed.  Nothing else is needed: random numbers are keyed by (seed, purpose, gid, step) and so carry
 no state; Poisson and DC input are drawn in the step they arrive; spike sources and
 samplers are positioned by the step.  In-flight spikes are the ``input`` rows: their
 contributions are already summed per target neuron, exactly (fixed point), so they can be
 redistributed over any number of ranks.
 """
 import datetime
+import hashlib
+import logging
 
 import numpy as np
 import zarr
 
-from distsim.errors import StoreError
+from distsim.errors import DistsimError, StoreError
 
 from .network_io import network_attr
+from .ownership import CHECKPOINT, claim
 from .writer import set_attrs
 
+log = logging.getLogger(__name__)
+
 FORMAT = "distsim-checkpoint"
-FORMAT_VERSION = 2  # 2: large network arrays under network/ (network_io.py)
+FORMAT_VERSION = 3  # 2: large network arrays under network/ (network_io.py); 3: manifest
 
 
-def write_checkpoint(sim, path):
-    """Write ``sim``'s state (collective: every rank calls it at the same step)."""
+def array_digest(a):
+    """SHA-256 (hex) of an array's dtype, shape and C-ordered bytes."""
+    a = np.ascontiguousarray(a)
+    h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+    h.update(memoryview(a.reshape(-1)).cast("B"))
+    return h.hexdigest()
+
+
+def write_checkpoint(sim, path, overwrite=False):
+    """Write ``sim``'s state (collective: every rank calls it at the same step) into a new
+    path or empty folder, or with ``overwrite`` over an earlier checkpoint."""
     ctx = sim.context
     sim.deliver_pending()
     if sim._pending_steps.size:  # all ranks stand at the same step: everything fits
         raise StoreError(f"checkpoint: rank {ctx.rank} holds spikes it cannot place yet")
     horizon = int(ctx.allreduce(sim.ns - 1, "max"))
+    lock, error, manifest = None, None, {}
     if ctx.rank == 0:
-        root = zarr.open_group(str(path), mode="w")
-        net = sim.network
-        set_attrs(root, {
-            "format": FORMAT, "format_version": FORMAT_VERSION, "step": int(sim.step),
-            "network": network_attr(root, net), "seed": int(net.seed), "dt": net.dt,
-            "n_ranks": ctx.size, "horizon": horizon,
-            "device_age_s": sim.device_age_s,
-            "device_reads": sim._devices[0].reads if sim._devices else 0,
-            "created": datetime.datetime.now(datetime.timezone.utc).isoformat()})
-    ctx.bcast(None)
-    g = zarr.open_group(str(path), mode="a").require_group(f"ranks/r{ctx.rank:05d}")
+        try:
+            lock = claim(path, CHECKPOINT, overwrite=overwrite, what="checkpoint")
+            root = zarr.open_group(str(path), mode="a")
+            net = sim.network
+            set_attrs(root, {
+                "format": FORMAT, "format_version": FORMAT_VERSION, "step": int(sim.step),
+                "network": network_attr(root, net, manifest), "seed": int(net.seed),
+                "dt": net.dt, "n_ranks": ctx.size, "horizon": horizon,
+                "device_age_s": sim.device_age_s,
+                "device_reads": sim._devices[0].reads if sim._devices else 0,
+                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                "complete": False})
+        except DistsimError as exc:
+            error = exc
+    error = ctx.bcast(error)
+    if error is not None:
+        raise error
+    prefix = f"ranks/r{ctx.rank:05d}"
+    g = zarr.open_group(str(path), mode="a").require_group(prefix)
     n, ns = sim.n_local, sim.ns
     future = np.zeros((2, horizon, n), np.int64)
     for j in range(ns - 1):
         slot = (sim.step + 1 + j) % ns
         future[0, j] = sim.ring[slot]
         future[1, j] = sim.ring[ns + slot]
-    g.create_array("gid", data=sim.local_gid)
-    g.create_array("state", data=sim.st)
-    g.create_array("refractory", data=sim.refr)
-    g.create_array("input", data=future)
-    for key, value in sim.plastic_state().items():
-        g.create_array(f"plastic_{key}", data=value)
-    ctx.allreduce(0)  # complete on every rank before anyone goes on
+    parts = {"gid": sim.local_gid, "state": sim.st, "refractory": sim.refr, "input": future,
+             **{f"plastic_{key}": value for key, value in sim.plastic_state().items()}}
+    mine = {}
+    for name, data in parts.items():
+        g.create_array(name, data=data)
+        mine[f"{prefix}/{name}"] = array_digest(data)
+    for part in ctx.gather(mine) or []:  # complete on every rank before it says so
+        manifest.update(part)
+    if ctx.rank == 0:
+        set_attrs(zarr.open_group(str(path), mode="a"), {"manifest": manifest, "complete": True})
+        lock.release()
+    ctx.allreduce(0)
 
 
 def read_checkpoint_attrs(path):
+    """The root group and attributes of checkpoint ``path``, refused unless it is a complete
+    distsim checkpoint this version reads."""
     try:
         root = zarr.open_group(str(path), mode="r")
-    except (FileNotFoundError, zarr.errors.GroupNotFoundError):
+        attrs = dict(root.attrs)
+    except (FileNotFoundError, zarr.errors.GroupNotFoundError, NotADirectoryError):
         raise StoreError(f"checkpoint {str(path)!r}: no zarr group there; give the path "
                          f"written by Simulation.checkpoint or --checkpoint-dir") from None
-    attrs = dict(root.attrs)
+    except (ValueError, TypeError, KeyError, OSError) as exc:
+        raise StoreError(f"checkpoint {str(path)!r}: its metadata cannot be read ({exc}); the "
+                         f"checkpoint is damaged; resume from another one") from None
     if attrs.get("format") != FORMAT:
         raise StoreError(f"checkpoint {str(path)!r}: format {attrs.get('format')!r} is not "
                          f"{FORMAT!r}; it is not a distsim checkpoint")
-    if attrs.get("format_version", 0) > FORMAT_VERSION:
-        raise StoreError(f"checkpoint {str(path)!r}: format version {attrs['format_version']} "
-                         f"is newer than this distsim reads ({FORMAT_VERSION}); upgrade distsim")
+    version = attrs.get("format_version", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise StoreError(f"checkpoint {str(path)!r}: format version {version!r} is newer than "
+                         f"this distsim reads ({FORMAT_VERSION}); upgrade distsim")
+    if version >= 3 and attrs.get("complete") is not True:
+        raise StoreError(f"checkpoint {str(path)!r}: was not completed (the run ended while "
+                         f"writing it); resume from an earlier checkpoint")
+    if version < 3:
+        log.warning("checkpoint %s: format version %s carries no checksums; its arrays "
+                    "cannot be verified", path, version)
     return root, attrs
+
+
+def read_verified(root, attrs, name):
+    """Array ``name`` of a checkpoint, checked against its manifest (format 3)."""
+    manifest = attrs.get("manifest")
+    try:
+        data = np.asarray(root[name][:])
+    except KeyError:
+        raise StoreError(f"checkpoint: array {name!r} is missing; the checkpoint is damaged or "
+                         f"belongs to another network") from None
+    except Exception as exc:  # a chunk that cannot be decoded
+        raise StoreError(f"checkpoint: array {name!r} cannot be read ({type(exc).__name__}: "
+                         f"{exc}); the checkpoint is damaged") from None
+    if manifest is not None and manifest.get(name) != array_digest(data):
+        raise StoreError(f"checkpoint: array {name!r} does not match its checksum (a chunk is "
+                         f"missing or altered); the checkpoint is damaged; resume from another "
+                         f"one")
+    return data
+
+
+def verify_layout(root, attrs):
+    """Every array of the manifest is present (a missing rank group or array is named)."""
+    for name in attrs.get("manifest") or {}:
+        try:
+            root[name]
+        except KeyError:
+            raise StoreError(f"checkpoint: array {name!r} is missing; the checkpoint is "
+                             f"damaged") from None
 
 
 def load_checkpoint(sim, root, attrs):
@@ -90,18 +162,19 @@ def load_checkpoint(sim, root, attrs):
     step = int(attrs["step"])
     ns = sim.ns
     found = 0
+    verify_layout(root, attrs)
     for name in sorted(root["ranks"].group_keys()):
-        g = root[f"ranks/{name}"]
-        gids = np.asarray(g["gid"][:])
+        part = f"ranks/{name}"
+        gids = read_verified(root, attrs, f"{part}/gid")
         pos = np.searchsorted(sim.local_gid, gids)
         pos = np.minimum(pos, max(sim.n_local - 1, 0))
         mine = (sim.local_gid[pos] == gids) if sim.n_local else np.zeros(gids.size, bool)
         if not mine.any():
             continue
         idx = pos[mine]
-        sim.st[:, idx] = np.asarray(g["state"][:])[:, mine]
-        sim.refr[idx] = np.asarray(g["refractory"][:])[mine]
-        future = np.asarray(g["input"][:])[:, :, mine]
+        sim.st[:, idx] = read_verified(root, attrs, f"{part}/state")[:, mine]
+        sim.refr[idx] = read_verified(root, attrs, f"{part}/refractory")[mine]
+        future = read_verified(root, attrs, f"{part}/input")[:, :, mine]
         for j in range(future.shape[1]):
             if j >= ns - 1:
                 if future[:, j].any():
@@ -118,9 +191,10 @@ def load_checkpoint(sim, root, attrs):
                          f"from the checkpoint; it belongs to another network")
     if sim.plast[4].size:  # (arrays a checkpoint of an older distsim lacks are left out)
         keys = sim.plastic_state().keys()
-        ranks = [root[f"ranks/{name}"] for name in sorted(root["ranks"].group_keys())]
-        sim.load_plastic_state([{k: np.asarray(g[f"plastic_{k}"][:]) for k in keys
-                                 if f"plastic_{k}" in g} for g in ranks])
+        parts = [f"ranks/{name}" for name in sorted(root["ranks"].group_keys())]
+        sim.load_plastic_state([{k: read_verified(root, attrs, f"{part}/plastic_{k}")
+                                 for k in keys if f"plastic_{k}" in root[part]}
+                                for part in parts])
     if sim._devices and attrs.get("device_reads"):  # the same read of the devices again
         for state in sim._devices:
             state.reads = int(attrs["device_reads"]) - 1

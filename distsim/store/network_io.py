@@ -8,16 +8,28 @@ import json
 from distsim.network import Network
 
 
-def network_attr(group, net):
-    """Write ``net``'s arrays under ``group/network/`` and return its JSON description."""
+def network_attr(group, net, digests=None):
+    """Write ``net``'s arrays under ``group/network/`` and return its JSON description; with
+    ``digests`` (a dict), put each array's checksum there (checkpoint.array_digest)."""
+    from .checkpoint import array_digest
+
     arrays = {}
     desc = json.dumps(net.to_dict(arrays=arrays))
     for key, a in arrays.items():
         group.create_array(f"network/{key}", data=a, overwrite=True)
+        if digests is not None:
+            digests[f"network/{key}"] = array_digest(a)
     return desc
 
 
-def read_network(group, attrs):
-    """The Network of a store or checkpoint root ``group`` with attributes ``attrs``."""
-    return Network.from_dict(json.loads(attrs["network"]),
-                             arrays=lambda key: group[f"network/{key}"][:])
+def read_network(group, attrs, read=None):
+    """The Network of a store or checkpoint root ``group`` with attributes ``attrs``;
+    ``read(name)`` reads an array (default: as it is)."""
+    read = read or (lambda name: group[name][:])
+    try:
+        desc = json.loads(attrs["network"])
+    except (KeyError, TypeError, ValueError) as exc:
+        from distsim.errors import StoreError
+        raise StoreError(f"{group.store}: the network description cannot be read ({exc}); the "
+                         f"store is damaged") from None
+    return Network.from_dict(desc, arrays=lambda key: read(f"network/{key}"))

@@ -1,5 +1,5 @@
 """RunReader: the spikes and samples of a run store, lazily (dask) or in memory."""
-import warnings
+import logging
 
 import dask.array as da
 import numpy as np
@@ -8,24 +8,31 @@ import zarr
 from distsim.errors import StoreError
 
 from .network_io import read_network
+from .ownership import is_locked
 from .writer import FORMAT, FORMAT_VERSION
 
+log = logging.getLogger(__name__)
 
-def open_run(path):
-    return RunReader(path)
+
+def open_run(path, warn=True):
+    return RunReader(path, warn)
 
 
 class RunReader:
     """Read a run store written by RunWriter (any number of ranks)."""
 
-    def __init__(self, path):
+    def __init__(self, path, warn=True):
+        """``warn``: log a warning when the run is not complete."""
         self.path = str(path)
         try:
             self.root = zarr.open_group(self.path, mode="r")
-        except (FileNotFoundError, zarr.errors.GroupNotFoundError) as exc:
-            raise StoreError(f"run store {self.path!r}: no zarr group there ({exc}); give the "
-                             f"path of a store written by distsim run") from None
-        attrs = dict(self.root.attrs)
+            attrs = dict(self.root.attrs)
+        except (FileNotFoundError, zarr.errors.GroupNotFoundError, NotADirectoryError):
+            raise StoreError(f"run store {self.path!r}: no zarr group there; give the path of "
+                             f"a store written by distsim run") from None
+        except (ValueError, TypeError, KeyError, OSError) as exc:
+            raise StoreError(f"run store {self.path!r}: its metadata cannot be read ({exc}); "
+                             f"it is damaged or not a distsim run store") from None
         if attrs.get("format") != FORMAT:
             raise StoreError(f"run store {self.path!r}: format {attrs.get('format')!r} is not "
                              f"{FORMAT!r}; it was not written by distsim")
@@ -35,12 +42,24 @@ class RunReader:
                              f"({FORMAT_VERSION}); upgrade distsim")
         self.attrs = attrs
         self.ranks = [self.root[f"ranks/{name}"] for name in sorted(self.root["ranks"].group_keys())]
-        if not self.complete:
-            warnings.warn(self.describe_incomplete(), stacklevel=2)
+        if warn and not self.complete:
+            log.warning(self.describe_incomplete())
 
     @property
     def status(self):
-        return self.attrs["status"]
+        """The stored status, except that a store still ``running`` whose writer no longer
+        holds its lock (the process ended without closing it: killed) reads ``interrupted``."""
+        status = self.attrs["status"]
+        if status == "running" and not is_locked(self.path):
+            return "interrupted"
+        return status
+
+    @property
+    def reason(self):
+        """Why the run ended as it did (None for complete runs and live ones)."""
+        if self.attrs["status"] == "running" and self.status == "interrupted":
+            return "the writing process ended without closing the store (killed?)"
+        return self.attrs.get("reason")
 
     @property
     def complete(self):
@@ -61,8 +80,11 @@ class RunReader:
         return min(active) if active else 0
 
     def describe_incomplete(self):
-        return (f"run store {self.path!r} is {self.status}, not complete: the run was "
-                f"interrupted; its data are valid up to step {self.flushed_step()} "
+        why = f" ({self.reason})" if self.reason else ""
+        what = ("the run is still going" if self.status == "running"
+                else "the run did not finish")
+        return (f"run store {self.path!r} is {self.status}{why}, not complete: {what}; its "
+                f"data are valid up to step {self.flushed_step()} "
                 f"({self.flushed_step() * self.dt:g} ms) on every rank")
 
     def spikes_dask(self):

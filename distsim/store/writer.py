@@ -3,14 +3,26 @@
 A flush appends the buffered data first and then records in the rank's attributes how much
 is valid (``flushed_spikes``, ``flushed_samples``, ``flushed_step``); a rank killed in the
 middle of a flush therefore leaves a store that is valid up to its previous flush.
+
+The store is written only into a new or empty folder, or over an earlier run store with
+``overwrite`` (store/ownership.py); rank 0 holds the folder's lock while the run goes on, so a
+second writer is refused and a reader can tell a live run from one whose writer died.
+Status: ``running``, then ``complete`` (the whole requested run finished), ``stopped`` (by a
+signal, after a checkpoint: resumable), ``interrupted`` (by a signal, without a checkpoint)
+or ``failed``; the last three with a ``reason``.
 """
 import datetime
+import os
 import platform
+import socket
 
 import numpy as np
 import zarr
 
+from distsim.errors import DistsimError
+
 from .network_io import network_attr
+from .ownership import RUN_STORE, FolderLock, claim
 
 FORMAT = "distsim-run"
 FORMAT_VERSION = 2  # 2: large network arrays under network/ (network_io.py)
@@ -46,41 +58,30 @@ class RunWriter:
     continuing from ``sim.step`` (a restored checkpoint): whatever the interrupted run had
     flushed after that step is dropped, since the resumed run computes it again."""
 
-    def __init__(self, path, sim, resume=False):
-        self.path = str(path)
+    def __init__(self, path, sim, resume=False, overwrite=False):
+        self.path = os.path.abspath(str(path))
         ctx = sim.context
         self.rank = ctx.rank
-        if ctx.rank == 0 and resume:
-            self._truncate_after(sim.step, ctx.size)
+        self.lock = None
+        error = None
         if ctx.rank == 0:
-            root = zarr.open_group(self.path, mode="a" if resume else "w")
-            if not resume:
-                net = sim.network
-                set_attrs(root, {
-                    "format": FORMAT, "format_version": FORMAT_VERSION, "status": "running",
-                    "network": network_attr(root, net), "seed": int(net.seed), "dt": net.dt,
-                    "n_ranks": ctx.size, "decomposition": sim.decomposition.to_dict(),
-                    "versions": versions(), "start_time": _now(), "end_time": None,
-                    "t_model_ms": 0.0, "runs": [],
-                    "state_recorders": [{"population": r.population,
-                                         "variables": list(r.variables),
-                                         "interval": r.interval}
-                                        for r in net.state_recorders],
-                    "weight_recorders": [{"projection": r.projection, "interval": r.interval,
-                                          "neurons": list(r.neurons)}
-                                         for r in net.weight_recorders]})
-            else:
-                set_attrs(root, {"status": "running", "n_ranks": ctx.size,
-                                   "decomposition": sim.decomposition.to_dict()})
-        ctx.bcast(None)  # the root exists before the ranks open it
+            try:
+                self.lock = claim(self.path, RUN_STORE, overwrite=overwrite, what="run store",
+                                  append=resume)
+                self._start(sim, resume)
+            except DistsimError as exc:
+                error = exc
+        error = ctx.bcast(error)  # the root exists before the ranks open it
+        if error is not None:
+            raise error
         self.root = zarr.open_group(self.path, mode="a")
         self.group = self.root.require_group(f"ranks/r{ctx.rank:05d}")
         if "spike_step" not in self.group:
             for name in ("spike_step", "spike_gid"):
                 self.group.create_array(name, shape=(0,), dtype="int64", chunks=(CHUNK,))
             set_attrs(self.group, {"status": "running", "flushed_step": sim.step,
-                                     "flushed_spikes": 0,
-                                     "flushed_samples": [0] * len(sim._samplers)})
+                                   "flushed_spikes": 0,
+                                   "flushed_samples": [0] * len(sim._samplers)})
         for k, s in enumerate(sim._samplers):
             g = self.group.require_group(f"state/{k}")
             if "step" not in g:
@@ -97,6 +98,34 @@ class RunWriter:
         self.flushed_spikes = int(self.group.attrs["flushed_spikes"])
         self.flushed_samples = list(self.group.attrs["flushed_samples"])
         self.begin(sim)
+
+    def _start(self, sim, resume):
+        """Rank 0: the root of a new store, or of the resumed one declared valid up to the
+        restored step."""
+        ctx = sim.context
+        writer = {"host": socket.gethostname(), "pid": os.getpid(), "since": _now()}
+        if resume:
+            self._truncate_after(sim.step, ctx.size)
+        root = zarr.open_group(self.path, mode="a")
+        if not resume:
+            net = sim.network
+            set_attrs(root, {
+                "format": FORMAT, "format_version": FORMAT_VERSION, "status": "running",
+                "reason": None, "writer": writer,
+                "network": network_attr(root, net), "seed": int(net.seed), "dt": net.dt,
+                "n_ranks": ctx.size, "decomposition": sim.decomposition.to_dict(),
+                "versions": versions(), "start_time": _now(), "end_time": None,
+                "t_model_ms": 0.0, "runs": [],
+                "state_recorders": [{"population": r.population,
+                                     "variables": list(r.variables),
+                                     "interval": r.interval}
+                                    for r in net.state_recorders],
+                "weight_recorders": [{"projection": r.projection, "interval": r.interval,
+                                      "neurons": list(r.neurons)}
+                                     for r in net.weight_recorders]})
+        else:
+            set_attrs(root, {"status": "running", "reason": None, "n_ranks": ctx.size,
+                             "decomposition": sim.decomposition.to_dict(), "writer": writer})
 
     def _truncate_after(self, step, n_ranks):
         """Declare valid only the entries up to ``step`` in every rank group; groups of ranks
@@ -119,11 +148,16 @@ class RunWriter:
                           "status": "retired" if retired else g.attrs["status"]})
 
     def begin(self, sim):
-        """A run starts: the store is running (not complete) until ``close``."""
+        """A run starts: the store is running (not complete) until ``close``; rank 0 holds
+        its lock meanwhile (taken again after a ``close``, refused if another process took
+        it since)."""
         self.run_start_step = sim.step
+        self.running = True
+        if self.rank == 0 and self.lock is None:
+            self.lock = FolderLock(self.path, RUN_STORE, "run store")
         set_attrs(self.group, {"status": "running"})
         if self.rank == 0:
-            set_attrs(self.root, {"status": "running"})
+            set_attrs(self.root, {"status": "running", "reason": None})
 
     def flush(self, steps, gids, samplers, step):
         """Append spikes (steps, gids) and the samplers' buffered samples; then declare them
@@ -151,15 +185,32 @@ class RunWriter:
             array.resize((valid,) + array.shape[1:])
         array.append(data)
 
-    def close(self, sim, status, counters):
+    def close(self, sim, status, counters, reason=None):
+        """End of a run (every rank, after its last flush): its status and reason, and on
+        rank 0 the run's span and the lock released."""
+        self.running = False
         set_attrs(self.group, {"status": status, "counters": counters})
         if self.rank == 0:
             runs = list(self.root.attrs.get("runs", []))
             runs.append({"start_step": int(self.run_start_step), "end_step": int(sim.step)})
-            set_attrs(self.root, {"status": status, "end_time": _now(), "runs": runs,
-                                    "t_model_ms": sim.step * sim.dt})
+            set_attrs(self.root, {"status": status, "reason": reason, "end_time": _now(),
+                                  "runs": runs, "t_model_ms": sim.step * sim.dt})
+            self.release()
 
-    def mark_failed(self):
-        set_attrs(self.group, {"status": "failed"})
-        if self.rank == 0:
-            set_attrs(self.root, {"status": "failed", "end_time": _now()})
+    def mark(self, status, reason):
+        """This rank's part (and on rank 0 the store) ends ``status`` ("failed",
+        "interrupted") for ``reason``; as far as the disk still takes it."""
+        self.running = False
+        try:
+            set_attrs(self.group, {"status": status, "reason": reason})
+            if self.rank == 0:
+                set_attrs(self.root, {"status": status, "reason": reason, "end_time": _now()})
+        finally:
+            if self.rank == 0:
+                self.release()
+
+    def release(self):
+        """Let other processes write the store (rank 0 held its lock)."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None

@@ -15,7 +15,7 @@ def test_resume_on_another_rank_count(tmp_path):
     r = mpiexec(2, [DISTSIM, "run", "--order", "200", "--t-sim", "200", "--store", store,
                     "--checkpoint-dir", ck, "--checkpoint-every", "0.5s", "--json"])
     assert r.returncode == 0, r.stderr[-2000:]
-    r = subprocess.run([DISTSIM, "run", "--resume", ck, "--t-sim", "400", "--ranks", "3",
+    r = subprocess.run([DISTSIM, "run", "--resume", ck, "--t-sim", "400", "--ranks", "3", "--oversubscribe",
                         "--balancer", "round_robin", "--backend", "async", "--json"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -209,8 +209,7 @@ def test_wall_time_limit_leaves_a_checkpoint_and_a_stopped_store_and_resubmissio
     assert "USR1, checkpointing" in log and "submit again with the same DISTSIM_OUT" in log
     part = summary(out / "part-0.json")
     assert part["stopped"] and part["ranks_total"] == 2
-    with pytest.warns(UserWarning, match="stopped"):
-        run = open_run(out / "run.zarr")
+    run = open_run(out / "run.zarr")
     assert run.status == "stopped" and not run.complete
     stop_step = run.flushed_step()
     assert stop_step * run.dt == pytest.approx(part["t_model_ms"])

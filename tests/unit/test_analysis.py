@@ -33,9 +33,9 @@ def store(tmp_path_factory):
     return path, regular, irregular
 
 
-def test_statistics_of_known_trains(store):
+def test_statistics_of_known_trains(store, tmp_path):
     path, regular, irregular = store
-    s = analyze(path, plots=False)
+    s = analyze(path, out_dir=tmp_path / "analysis", plots=False)
     a, b, c = (s["populations"][p] for p in "ABC")
     assert a["rate_hz"]["mean"] == pytest.approx(np.mean([len(t) for t in regular]) / 1.0)
     assert a["isi_cv"]["mean"] == pytest.approx(0.0, abs=1e-12)
@@ -59,13 +59,14 @@ def test_plots_summary_and_distributed_scheduler(store, tmp_path):
         png = Path(s["plots"][name])
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
     assert json.loads((tmp_path / "summary.json").read_text())["spikes"] == s["spikes"]
-    local = analyze(path, plots=False)
+    local = analyze(path, out_dir=tmp_path / "local", plots=False)
     assert local["populations"] == s["populations"]
 
 
-def test_cli_analyze_prints_a_table(store):
+def test_cli_analyze_prints_a_table(store, tmp_path):
     r = subprocess.run([str(Path(sys.executable).parent / "distsim"), "analyze", str(store[0]),
-                        "--no-plots"], capture_output=True, text=True, timeout=300)
+                        "--no-plots", "--out", str(tmp_path / "out")], capture_output=True,
+                       text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "population" in r.stdout and "ISI CV" in r.stdout
     assert sum(line.split()[0] in "ABC" for line in r.stdout.splitlines() if line.strip()) == 3

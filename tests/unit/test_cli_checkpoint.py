@@ -49,4 +49,4 @@ def test_sigterm_checkpoints_and_resume_gives_the_uninterrupted_spikes(tmp_path)
 def test_resume_needs_a_checkpoint_dir(tmp_path):
     r = subprocess.run([DISTSIM, "run", "--resume", str(tmp_path), "--t-sim", "10"],
                        capture_output=True, text=True)
-    assert r.returncode == 2 and "no run.json there" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "no run.json of a distsim checkpoint folder there" in r.stderr and "Traceback" not in r.stderr

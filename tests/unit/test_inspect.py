@@ -59,7 +59,7 @@ def test_run_refuses_a_network_beyond_the_memory_per_rank(monkeypatch):
 
     import psutil
 
-    from distsim.checkpointing import _check_memory
+    from distsim.runner import check_memory
     from distsim.errors import ConfigError
     from distsim.examples import microcircuit
     net = microcircuit(scale=0.3, poisson_input=False)
@@ -70,9 +70,9 @@ def test_run_refuses_a_network_beyond_the_memory_per_rank(monkeypatch):
     monkeypatch.setattr(psutil, "virtual_memory", lambda: memory(0.85 * one))
     with pytest.raises(ConfigError, match=r"needs about 0\.39 GB per rank on 1 rank\(s\) but "
                                           r"0\.33 GB .* at least 2 ranks with 0\.33 GB each"):
-        _check_memory(net, "block", store=False)
+        check_memory(net, "block", store=False)
     monkeypatch.setattr(psutil, "virtual_memory", lambda: memory(1.05 * one))
-    _check_memory(net, "block", store=False)
+    check_memory(net, "block", store=False)
 
 
 def test_cli_inspect_and_partition():

@@ -379,8 +379,11 @@ def test_cli_convert_and_run(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["neurons"] == 410 and summary["recorded_spikes"] > 0  # 100 are sources
     (tmp_path / "bad.nir").write_text("not hdf5")
-    assert main(["convert", str(tmp_path / "bad.nir"), str(toml)]) == 2
+    assert main(["convert", str(tmp_path / "bad.nir"), str(tmp_path / "bad.toml")]) == 2
     assert "bad.nir: not a readable NIR file" in capsys.readouterr().err
+    before = toml.read_text()
+    assert main(["convert", str(nir_file), str(toml)]) == 2  # never replaces a file
+    assert "net.toml exists" in capsys.readouterr().err and toml.read_text() == before
     assert main(["convert", str(toml), str(tmp_path / "net.json")]) == 2
     assert "unknown file type '.json'" in capsys.readouterr().err
 

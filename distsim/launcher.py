@@ -1,0 +1,190 @@
+"""``distsim run --ranks N``: start N MPI ranks on this machine with the mpich wheel's
+mpiexec, and stand guard over them.
+
+- Ctrl-C, SIGTERM and SIGUSR1 reach the ranks once (mpiexec runs in a process group of its
+  own, so a terminal's Ctrl-C is not delivered to it twice, which hydra takes as "abort
+  now"); the ranks then stop cleanly (checkpointing.py).
+- If this launcher is killed, even by SIGKILL, the kernel sends mpiexec SIGTERM
+  (PR_SET_PDEATHSIG), which it forwards to the ranks: none runs on unwatched.
+- Every rank writes, into a folder this launcher made (``DISTSIM_LAUNCH_DIR``), its pid, host
+  and the MPICH shared-memory files it mapped (comm/mpi.py), and rank 0 the run store.  When
+  a rank dies of a signal, hydra names its pid; the launcher says which rank it was and which
+  signal, marks a store the ranks could not close "failed" with that reason, and unlinks the
+  job's leftover shared-memory files (only those its own ranks listed).
+"""
+import ctypes
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+from .errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+LAUNCH_DIR = "DISTSIM_LAUNCH_DIR"  # environment variable the ranks read (comm/mpi.py)
+_PR_SET_PDEATHSIG = 1
+_HYDRA_PID = re.compile(rb"PID (\d+) RUNNING AT (\S+)")
+_HYDRA_SIGNAL = re.compile(rb"(?:KILLED BY SIGNAL: |\(signal )(\d+)")
+
+
+def announce(rank, **info):
+    """A rank started by ``launch`` tells the launcher its pid, host and ``info`` (merged
+    into what it said before); nothing when started otherwise."""
+    folder = os.environ.get(LAUNCH_DIR)
+    if not folder or not os.path.isdir(folder):
+        return
+    path = os.path.join(folder, f"rank-{rank}.json")
+    said = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            said = json.load(f)
+    said.update(pid=os.getpid(), host=socket.gethostname(), **info)
+    with open(path + ".tmp", "w") as f:
+        json.dump(said, f)
+    os.replace(path + ".tmp", path)
+
+
+def find_mpiexec():
+    """The mpiexec beside this Python (the mpich wheel's), else the one on PATH."""
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    if not os.path.exists(mpiexec):
+        mpiexec = shutil.which("mpiexec")
+    if mpiexec is None:
+        raise ConfigError("distsim run --ranks: no mpiexec found next to this Python (the mpich "
+                          "wheel installs one); install distsim's dependencies")
+    return mpiexec
+
+
+def _die_with_parent():
+    """In the child before exec: receive SIGTERM when the launcher dies (Linux)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the launcher's handlers still forward
+        pass
+
+
+def launch(n_ranks, argv):
+    """Run ``distsim argv`` on ``n_ranks`` ranks; returns the exit status to give."""
+    folder = tempfile.mkdtemp(prefix="distsim-launch-")
+    cmd = [find_mpiexec(), "-n", str(n_ranks), sys.executable, "-m", "distsim.cli", *argv]
+    child = subprocess.Popen(cmd, stderr=subprocess.PIPE, start_new_session=True,
+                             preexec_fn=_die_with_parent, env={**os.environ, LAUNCH_DIR: folder})
+    seen = bytearray()
+    copier = threading.Thread(target=_copy_stderr, args=(child.stderr, seen), daemon=True)
+    copier.start()
+    previous = {sig: signal.signal(sig, lambda signum, frame: child.send_signal(signum))
+                for sig in (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)}
+    try:
+        status = child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    copier.join(timeout=5)
+    try:
+        ranks = _read_ranks(folder)
+        if status != 0:
+            _report_dead_rank(bytes(seen), ranks)
+        _release_shared_memory(ranks)
+    finally:
+        _remove_launch_folder(folder)
+    return status
+
+
+def _copy_stderr(stream, seen):
+    """Pass the ranks' stderr through (progress lines included) and keep the tail for
+    ``_report_dead_rank``."""
+    out = sys.stderr.buffer
+    while True:
+        data = stream.read1(65536)
+        if not data:
+            return
+        out.write(data)
+        out.flush()
+        seen += data
+        del seen[:-65536]
+
+
+def _read_ranks(folder):
+    """{rank: what it wrote (pid, host, shm, store)} of the ranks that started."""
+    ranks = {}
+    for name in os.listdir(folder):
+        m = re.fullmatch(r"rank-(\d+)\.json", name)
+        if m:
+            try:
+                with open(os.path.join(folder, name)) as f:
+                    ranks[int(m.group(1))] = json.load(f)
+            except (OSError, ValueError):
+                pass
+    return ranks
+
+
+def _report_dead_rank(stderr, ranks):
+    """Say which rank died of which signal (from hydra's report) and mark the run store of a
+    run that could not close it."""
+    pid = _HYDRA_PID.search(stderr)
+    sig = _HYDRA_SIGNAL.search(stderr)
+    if not pid:
+        return
+    which = next((r for r, info in ranks.items() if info.get("pid") == int(pid.group(1))), None)
+    name = "an unknown signal"
+    if sig:
+        number = int(sig.group(1))
+        try:
+            name = f"signal {number} ({signal.Signals(number).name})"
+        except ValueError:
+            name = f"signal {number}"
+    who = f"rank {which}" if which is not None else "a rank"
+    reason = (f"{who} (pid {pid.group(1).decode()} on {pid.group(2).decode()}) was killed by "
+              f"{name}")
+    store = ranks.get(0, {}).get("store")
+    if store:
+        reason_marked = _mark_store(store, reason)
+        if reason_marked:
+            reason += f"; run store {store} marked failed"
+    log.error(reason)
+
+
+def _mark_store(path, reason):
+    """Mark a run store its ranks left "running" as failed (none of them holds it any
+    more); True when it was marked."""
+    import zarr
+
+    from .store.ownership import RUN_STORE, is_locked, kind_of
+    from .store.writer import set_attrs
+
+    if kind_of(path) != RUN_STORE or is_locked(path):
+        return False
+    root = zarr.open_group(path, mode="a")
+    if root.attrs.get("status") != "running":
+        return False
+    set_attrs(root, {"status": "failed", "reason": reason})
+    return True
+
+
+def _release_shared_memory(ranks):
+    """Unlink the MPICH shared-memory files the job's ranks mapped, where they are left."""
+    for info in ranks.values():
+        for path in info.get("shm", []):
+            if re.fullmatch(r"/dev/shm/mpich_shm_[A-Za-z0-9_]+", path) and os.path.isfile(path):
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+
+def _remove_launch_folder(folder):
+    for name in os.listdir(folder):
+        if re.fullmatch(r"rank-\d+\.json(\.tmp)?", name):
+            os.unlink(os.path.join(folder, name))
+    try:
+        os.rmdir(folder)
+    except OSError:  # something else was put there: leave it
+        log.warning("launch folder %s kept: it holds files distsim did not write", folder)
