@@ -321,12 +321,11 @@ def run_config(args):
         if given:
             raise ConfigError(f"distsim run --resume: {given[0]} does not apply to --resume "
                               f"(the run continues as it was set up); leave it out")
-        example, options, dt, seed = None, {}, args.dt, args.seed
-        if args.example is not None:
-            example, options, dt, seed = network_settings(args, "distsim run")
-            given = {opt.keyword for flag, (opt, _) in _example_flags().items()
-                     if _given(args, opt) is not None}
-            options = {k: v for k, v in options.items() if k in given}
+        example, dt, seed = args.example, args.dt, args.seed
+        if example is not None:
+            network_settings(args, "distsim run")  # the options apply to the model given
+        options = {opt.keyword: opt.keyword_value(opt.check(_given(args, opt), "distsim run"))
+                   for opt, _ in _example_flags().values() if _given(args, opt) is not None}
     else:
         args.example = args.example or "brunel"
         example, options, dt, seed = network_settings(args, "distsim run")

@@ -12,6 +12,7 @@ mpiexec, and stand guard over them.
   signal, marks a store the ranks could not close "failed" with that reason, and unlinks the
   job's leftover shared-memory files (only those its own ranks listed).
 """
+import atexit
 import ctypes
 import json
 import logging
@@ -24,15 +25,20 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 from .errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 LAUNCH_DIR = "DISTSIM_LAUNCH_DIR"  # environment variable the ranks read (comm/mpi.py)
+LAUNCHER_PID = "DISTSIM_LAUNCHER_PID"
+_LOGS = ("stdout", "stderr")
 _PR_SET_PDEATHSIG = 1
 _HYDRA_PID = re.compile(rb"PID (\d+) RUNNING AT (\S+)")
 _HYDRA_SIGNAL = re.compile(rb"(?:KILLED BY SIGNAL: |\(signal )(\d+)")
+_HYDRA_REMARK = re.compile(rb"\[mpiexec@[^\]]*\] |=|YOUR APPLICATION TERMINATED|This typically "
+                           rb"refers|Please see the FAQ|\s*$")
 
 
 def announce(rank, **info):
@@ -42,6 +48,8 @@ def announce(rank, **info):
     if not folder or not os.path.isdir(folder):
         return
     path = os.path.join(folder, f"rank-{rank}.json")
+    if rank == 0 and not os.path.exists(path):
+        atexit.register(_clean_up_if_orphaned, folder)
     said = {}
     if os.path.exists(path):
         with open(path) as f:
@@ -50,6 +58,17 @@ def announce(rank, **info):
     with open(path + ".tmp", "w") as f:
         json.dump(said, f)
     os.replace(path + ".tmp", path)
+
+
+def _clean_up_if_orphaned(folder):
+    """At rank 0's exit: if the launcher died (killed), nobody else removes its folder."""
+    try:
+        os.kill(int(os.environ[LAUNCHER_PID]), 0)
+    except (KeyError, ValueError, ProcessLookupError):
+        if os.path.isdir(folder):
+            remove_launch_folder(folder)
+    except PermissionError:  # alive, another user's pid: not ours to judge
+        pass
 
 
 def find_mpiexec():
@@ -72,13 +91,23 @@ def _die_with_parent():
 
 
 def launch(n_ranks, argv):
-    """Run ``distsim argv`` on ``n_ranks`` ranks; returns the exit status to give."""
+    """Run ``distsim argv`` on ``n_ranks`` ranks; returns the exit status to give.
+
+    mpiexec writes into files of the launch folder, which the launcher copies to its own
+    stdout and stderr as they grow: a pipe would break when the launcher dies, and hydra
+    would then kill the ranks before they can stop cleanly."""
     folder = tempfile.mkdtemp(prefix="distsim-launch-")
     cmd = [find_mpiexec(), "-n", str(n_ranks), sys.executable, "-m", "distsim.cli", *argv]
-    child = subprocess.Popen(cmd, stderr=subprocess.PIPE, start_new_session=True,
-                             preexec_fn=_die_with_parent, env={**os.environ, LAUNCH_DIR: folder})
+    logs = {name: open(os.path.join(folder, f"{name}.log"), "wb") for name in _LOGS}
+    child = subprocess.Popen(cmd, stdout=logs["stdout"], stderr=logs["stderr"],
+                             start_new_session=True, preexec_fn=_die_with_parent,
+                             env={**os.environ, LAUNCH_DIR: folder,
+                                  LAUNCHER_PID: str(os.getpid())})
+    for f in logs.values():
+        f.close()
     seen = bytearray()
-    copier = threading.Thread(target=_copy_stderr, args=(child.stderr, seen), daemon=True)
+    done = threading.Event()
+    copier = threading.Thread(target=_follow, args=(folder, seen, done), daemon=True)
     copier.start()
     previous = {sig: signal.signal(sig, lambda signum, frame: child.send_signal(signum))
                 for sig in (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)}
@@ -87,29 +116,53 @@ def launch(n_ranks, argv):
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    copier.join(timeout=5)
+    done.set()
+    copier.join(timeout=10)
     try:
         ranks = _read_ranks(folder)
         if status != 0:
             _report_dead_rank(bytes(seen), ranks)
         _release_shared_memory(ranks)
     finally:
-        _remove_launch_folder(folder)
+        remove_launch_folder(folder)
     return status
 
 
-def _copy_stderr(stream, seen):
-    """Pass the ranks' stderr through (progress lines included) and keep the tail for
-    ``_report_dead_rank``."""
-    out = sys.stderr.buffer
-    while True:
-        data = stream.read1(65536)
-        if not data:
-            return
-        out.write(data)
-        out.flush()
-        seen += data
-        del seen[:-65536]
+def _follow(folder, seen, done):
+    """Copy what mpiexec writes to stdout.log and stderr.log, as it grows, to this process's
+    stdout and stderr (until ``done`` and all is copied).  Hydra's own remarks (forwarding
+    Ctrl-C, a rank's bad termination) go to stderr and into ``seen``: stdout stays what
+    distsim prints (e.g. --json)."""
+    files = {name: open(os.path.join(folder, f"{name}.log"), "rb") for name in _LOGS}
+    pending = b""
+    try:
+        while True:
+            last = done.is_set()
+            err = files["stderr"].read()
+            if err:
+                sys.stderr.buffer.write(err)
+                sys.stderr.flush()
+                seen += err
+            lines = (pending + files["stdout"].read()).split(b"\n")
+            pending = lines.pop()
+            if last and pending:
+                lines.append(pending)
+                pending = b""
+            for line in lines:
+                if _HYDRA_REMARK.match(line):
+                    sys.stderr.buffer.write(line + b"\n")
+                    seen += line + b"\n"
+                else:
+                    sys.stdout.buffer.write(line + b"\n")
+            sys.stdout.flush()
+            sys.stderr.flush()
+            del seen[:-65536]
+            if last:
+                return
+            time.sleep(0.05)
+    finally:
+        for f in files.values():
+            f.close()
 
 
 def _read_ranks(folder):
@@ -180,9 +233,10 @@ def _release_shared_memory(ranks):
                     pass
 
 
-def _remove_launch_folder(folder):
+def remove_launch_folder(folder):
+    """Remove the launch folder's own files, then the folder if nothing else is there."""
     for name in os.listdir(folder):
-        if re.fullmatch(r"rank-\d+\.json(\.tmp)?", name):
+        if re.fullmatch(r"rank-\d+\.json(\.tmp)?|(stdout|stderr)\.log", name):
             os.unlink(os.path.join(folder, name))
     try:
         os.rmdir(folder)

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import ConfigError, DistsimError, OutputError, StoreError
+from .errors import (ConfigError, DistsimError, OutputError, SimulationError, StoreError,
+                     failure_reason)
 from .examples import EXAMPLES
 from .store.ownership import (CHECKPOINT, CHECKPOINT_FOLDER, CHECKPOINTS_FORMAT, RUN_STORE,
                               check_target, claim, kind_of, remove_owned)
@@ -208,6 +209,10 @@ def _check_same_run(config, plan):
              **{f"option {k}": v for k, v in config.options.items()}}
     had = {"model": plan.get("example"), "dt": plan.get("dt"), "seed": plan.get("seed"),
            **{f"option {k}": v for k, v in plan.get("options", {}).items()}}
+    extra = sorted(given.keys() - had.keys())
+    if extra:
+        raise ConfigError(f"distsim run --resume: {extra[0]} does not apply to the checkpointed "
+                          f"{plan.get('example')} run; leave it out")
     for key, value in given.items():
         if value is not None and key in had and had[key] != value:
             raise ConfigError(f"distsim run --resume: {key} {value!r} differs from the "
@@ -258,7 +263,7 @@ class StopSignals:
         if signum == signal.SIGINT and self.caught == signal.SIGINT:
             raise KeyboardInterrupt
         self.caught = signum
-        log.warning("%s received: stopping at the next check%s",
+        log.info("%s received: stopping at the next check%s",
                     signal.Signals(signum).name,
                     " (Ctrl-C again to stop at once)" if signum == signal.SIGINT else "")
 
@@ -432,35 +437,44 @@ def run_to_end(sim, plan):
     "complete", "stopped" (a checkpoint was written) or "interrupted"."""
     folder, signals = plan["folder"], plan["signals"]
     progress = Progress(sim, plan["t_end_ms"], enabled=plan["progress"])
-    end_step = sim.step + round((plan["t_end_ms"] - sim.t) / sim.dt)
-    steps = _FIRST_CHUNK_STEPS
-    last_checkpoint = time.monotonic()
     try:
-        while True:
-            caught = signals.caught
-            due = folder is not None and time.monotonic() - last_checkpoint >= plan["every_s"]
-            flags = sim.context.allreduce(np.array([caught, int(due)], np.int64), "max")
-            if flags[0]:
-                return _stop(sim, folder, int(flags[0]))
-            if flags[1]:
-                _checkpoint(sim, folder)
-                last_checkpoint = time.monotonic()
-            if sim.step >= end_step:
-                break
-            steps = min(steps, end_step - sim.step)
-            t0 = time.perf_counter()
-            sim.run(steps * sim.dt, complete=False)
-            slowest = sim.context.allreduce(time.perf_counter() - t0, "max")
-            progress.update()
-            steps = int(min(8 * steps, max(1, steps * _CHUNK_WALL_S / max(slowest, 1e-3))))
-        if folder is not None:
-            _checkpoint(sim, folder)
-        sim.end_run("complete")
-        progress.update(final=True)
-        return "complete"
+        return _run_chunks(sim, plan, folder, signals, progress)
+    except OSError as exc:  # e.g. a full disk: the store already says "failed" and why
+        where = (f"; run store {sim.writer.path} is marked failed and keeps the data up to "
+                 f"{sim.writer.flushed_step * sim.dt:g} ms" if sim.writer is not None else "")
+        raise SimulationError(f"{failure_reason(exc)}{where}") from None
     finally:
         progress.unwatch()
         signals.restore()
+
+
+def _run_chunks(sim, plan, folder, signals, progress):
+    """The chunk loop of ``run_to_end``."""
+    end_step = sim.step + round((plan["t_end_ms"] - sim.t) / sim.dt)
+    steps = _FIRST_CHUNK_STEPS
+    last_checkpoint = time.monotonic()
+    while True:
+        caught = signals.caught
+        due = folder is not None and time.monotonic() - last_checkpoint >= plan["every_s"]
+        flags = sim.context.allreduce(np.array([caught, int(due)], np.int64), "max")
+        if flags[0]:
+            return _stop(sim, folder, int(flags[0]))
+        if flags[1]:
+            _checkpoint(sim, folder)
+            last_checkpoint = time.monotonic()
+        if sim.step >= end_step:
+            break
+        steps = min(steps, end_step - sim.step)
+        t0 = time.perf_counter()
+        sim.run(steps * sim.dt, complete=False)
+        slowest = sim.context.allreduce(time.perf_counter() - t0, "max")
+        progress.update()
+        steps = int(min(8 * steps, max(1, steps * _CHUNK_WALL_S / max(slowest, 1e-3))))
+    if folder is not None:
+        _checkpoint(sim, folder)
+    sim.end_run("complete")
+    progress.update(final=True)
+    return "complete"
 
 
 def _checkpoint(sim, folder):

@@ -782,7 +782,11 @@ class Simulation:
         (with the ``reason``).  A no-op without a store."""
         if self.writer is None:
             return
-        self.flush()
+        try:
+            self.flush()
+        except Exception as exc:
+            self.fail(exc)
+            raise
         self.context.allreduce(0)  # every rank has flushed before the store says so
         self.writer.close(self, status, self.rank_counters(), reason)
 

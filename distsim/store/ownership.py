@@ -79,7 +79,7 @@ class FolderLock:
             os.close(self.fd)
             self.fd = None
             raise OutputError(f"{what} {self.path}: this {kind} is being written by another "
-                              f"process{_owner_text(self.path)}; wait for it to end or give "
+                              f"run{_owner_text(self.path)}; wait for it to end or give "
                               f"another path") from None
         self.owner = {"host": socket.gethostname(), "pid": os.getpid()}
 
@@ -130,7 +130,8 @@ def check_target(path, kind, overwrite=False, what="--out", append=False):
         found = kind_of(path)
         if entries and found != kind:
             raise OutputError(
-                f"{what} {path}: is a folder with {len(entries)} entries that is not a distsim "
+                f"{what} {path}: is a folder with {len(entries)} "
+                f"entr{'y' if len(entries) == 1 else 'ies'} that is not a distsim "
                 f"{kind}{f' (it is a distsim {found})' if found else ''}; distsim writes only "
                 f"into a new or empty folder or a {kind} of its own, and never deletes what it "
                 f"did not write; give a new path, e.g. {os.path.join(path, _example_name(kind))}")

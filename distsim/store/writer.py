@@ -97,6 +97,7 @@ class RunWriter:
                                            max(1, s["gids"].size)))
         self.flushed_spikes = int(self.group.attrs["flushed_spikes"])
         self.flushed_samples = list(self.group.attrs["flushed_samples"])
+        self.flushed_step = int(self.group.attrs["flushed_step"])
         self.begin(sim)
 
     def _start(self, sim, resume):
@@ -176,7 +177,8 @@ class RunWriter:
                                  np.asarray(vals, np.float32).reshape(n, -1))
                 self.flushed_samples[k] += n
         set_attrs(self.group, {"flushed_step": int(step), "flushed_spikes": self.flushed_spikes,
-                                 "flushed_samples": self.flushed_samples})
+                               "flushed_samples": self.flushed_samples})
+        self.flushed_step = int(step)
 
     @staticmethod
     def _append(array, valid, data):
