@@ -520,6 +520,7 @@ def cmd_inspect(args):
     if args.ranks > net.n_neurons:
         raise ConfigError(f"{where} {example}: --ranks {args.ranks} exceeds the network's "
                           f"{net.n_neurons:,} neurons; give --ranks {net.n_neurons} or fewer")
+    _check_inspect_memory(net, where, example)
     if args.command == "partition" and args.hardware:
         return _hardware_partition(net, args)
     if args.command == "partition" and (args.fabric or args.bits_per_synapse is not None):
@@ -546,6 +547,22 @@ def cmd_inspect(args):
     for w in d["warnings"]:
         log.warning(w)
     return 0
+
+
+_INSPECT_BYTES_PER_NEURON = 64  # the estimate's per-neuron arrays (decomposition, work)
+
+
+def _check_inspect_memory(net, where, example):
+    """The estimate itself holds a few arrays per neuron: refuse a network for which even
+    they do not fit."""
+    import psutil
+
+    need = _INSPECT_BYTES_PER_NEURON * net.n_neurons
+    free = psutil.virtual_memory().available
+    if need > free:
+        raise ConfigError(f"{where} {example}: {net.n_neurons:,} neurons; describing them needs "
+                          f"about {need / 1e9:.3g} GB but {free / 1e9:.2f} GB are free; "
+                          f"describe a smaller network")
 
 
 def _hardware_partition(net, args):

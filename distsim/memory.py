@@ -165,3 +165,20 @@ def rank_memory(network, dec, n_syn, store=True):
         out.append({"total": peak, "parts": parts, "synapses": total, "ring_slots": ns,
                     "rows": rows, "segments": seg})
     return out
+
+
+def lower_bound_bytes(network, n_ranks, store=True):
+    """A lower bound of the largest rank's peak, from population sizes and expected synapse
+    counts only (nothing per neuron is allocated): the mean over ranks of the neurons'
+    state and two ring slots and of the synapses' targets (2 B each), plus what every rank
+    holds (baseline, decomposition).  Networks far too large for the machine are refused
+    with it before the detailed estimate, which allocates per-neuron arrays."""
+    from .partition.balancers import expected_indegree
+
+    neurons = float(sum(p.size for p in network.populations.values()))
+    synapses = sum(expected_indegree(network, p) * network.populations[p.target].size
+                   for p in network.projections)
+    per_neuron = 8 * N_STATE_ROWS + NEURON_BYTES + 2 * SLOT_BYTES
+    base = BASE_BYTES + (MPI_BYTES if n_ranks > 1 else 0.0) + (STORE_BYTES if store else 0.0)
+    return (base + DECOMPOSITION_BYTES * neurons
+            + (neurons * per_neuron + 2.0 * synapses) / max(n_ranks, 1))

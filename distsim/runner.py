@@ -97,10 +97,20 @@ def check_memory(net, balancer, store):
     import psutil
 
     from .inspect import describe, ranks_needed
+    from .memory import lower_bound_bytes
 
     size = int(os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "1")) or 1)
     local = int(os.environ.get("MPI_LOCALNRANKS", "1") or 1)
     available = psutil.virtual_memory().available / max(local, 1)
+    need = lower_bound_bytes(net, size, store)
+    if need > available:  # far too large: refused before any per-neuron estimate
+        n = next((2 ** k for k in range(31) if lower_bound_bytes(net, 2 ** k, store)
+                  <= available), None)
+        fix = (f"run it on at least {n} ranks with {available / 1e9:.2f} GB each" if n else
+               "no number of ranks of this size can hold it; use a smaller network")
+        raise ConfigError(f"distsim run: the network needs at least {need / 1e9:.3g} GB per "
+                          f"rank on {size} rank(s) ({net.n_neurons:,} neurons) but "
+                          f"{available / 1e9:.2f} GB are available per rank; {fix}")
     per_rank = describe(net, size, balancer, store=store)["per_rank"]
     need = max(r["memory_estimate_bytes"] for r in per_rank)
     if need > available:
@@ -113,7 +123,10 @@ def check_memory(net, balancer, store):
 
 def check_t_sim(t_sim, dt):
     steps = t_sim / dt
-    if not (math.isfinite(t_sim) and t_sim >= 0 and steps < 2 ** 62
+    if math.isfinite(t_sim) and steps >= 2 ** 62:
+        raise ConfigError(f"distsim run: --t-sim {t_sim:g} ms is {steps:.3g} steps of dt = "
+                          f"{dt} ms, beyond the 2^62 steps a run can count; use a shorter time")
+    if not (math.isfinite(t_sim) and t_sim >= 0
             and abs(steps - round(steps)) <= 1e-9 * max(1.0, steps)):
         raise ConfigError(f"distsim run: --t-sim {t_sim} ms is not a non-negative multiple of "
                           f"dt = {dt} ms; use a multiple of dt")
@@ -154,10 +167,26 @@ def start_run(config):
     first check)."""
     from .comm import default_context
     from .launcher import announce
-    from .simulation import Simulation
 
     context = default_context()
     signals = StopSignals()
+    try:
+        sim, plan, folder = _build(config, context)
+    except BaseException:
+        signals.restore()
+        raise
+    if sim.writer is not None:
+        announce(context.rank, store=sim.writer.path)
+    if folder is not None:
+        signals.tell_caught(sim, folder.path)
+    return sim, {**plan, "folder": folder, "signals": signals, "t_end_ms": config.t_sim_ms,
+                 "every_s": config.checkpoint_every_s, "progress": config.progress}
+
+
+def _build(config, context):
+    """(Simulation, plan, checkpoint folder or None) of ``config``: restored, or built."""
+    from .simulation import Simulation
+
     if config.resume:
         folder = CheckpointFolder(config.resume, "--resume")
         plan, path = _on_rank0(context, folder.open_for_resume)
@@ -194,12 +223,7 @@ def start_run(config):
                 "store": store}
         if folder is not None:
             _on_rank0(context, lambda: folder.start(plan, config.overwrite))
-    if sim.writer is not None:
-        announce(context.rank, store=sim.writer.path)
-    if folder is not None:
-        signals.tell_caught(sim, folder.path)
-    return sim, {**plan, "folder": folder, "signals": signals, "t_end_ms": config.t_sim_ms,
-                 "every_s": config.checkpoint_every_s, "progress": config.progress}
+    return sim, plan, folder
 
 
 def _check_same_run(config, plan):

@@ -111,17 +111,22 @@ options that are not listed under a kind's --help go to distsim run (distsim ana
     point = sub.add_parser("point", allow_abbrev=False,
                            help="(inside scaling jobs) the study, rank count and size options "
                                 "of one array task")
-    point.add_argument("--index", type=int, required=True)
-    point.add_argument("--ranks", type=int, nargs="+", required=True)
-    point.add_argument("--studies", nargs="+", choices=["strong", "weak"], required=True)
+    point.add_argument("--index", type=int, required=True,
+                       help="the array task's index (SLURM_ARRAY_TASK_ID)")
+    point.add_argument("--ranks", type=int, nargs="+", required=True,
+                       help="the study's rank counts")
+    point.add_argument("--studies", nargs="+", choices=["strong", "weak"], required=True,
+                       help="the studies, outermost first")
     point.add_argument("run_args", nargs=argparse.REMAINDER,
                        help="-- MODEL [distsim run options]")
     check = sub.add_parser("check", allow_abbrev=False,
                            help="(inside jobs) check a distsim run --json summary and label it "
                                 "with the job's ids")
-    check.add_argument("summary")
-    check.add_argument("--ranks", type=int, required=True)
-    check.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
+    check.add_argument("summary", help="the file distsim run --json wrote")
+    check.add_argument("--ranks", type=int, required=True,
+                       help="the rank count the job launched (the summary must show as many)")
+    check.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
+                       help="add KEY=VALUE to the summary (repeatable), e.g. the job's ids")
     return parser
 
 
