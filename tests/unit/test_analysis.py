@@ -64,12 +64,24 @@ def test_plots_summary_and_distributed_scheduler(store, tmp_path):
 
 
 def test_cli_analyze_prints_a_table(store, tmp_path):
-    r = subprocess.run([str(Path(sys.executable).parent / "distsim"), "analyze", str(store[0]),
-                        "--no-plots", "--out", str(tmp_path / "out")], capture_output=True,
-                       text=True, timeout=300)
+    distsim = str(Path(sys.executable).parent / "distsim")
+    options = {"--sample": "3", "--raster-neurons": "2", "--raster-ms": "200",
+               "--corr-bin": "2", "--fano-bin": "20", "--pop-rate-bin": "10",
+               "--rate-hist-bin": "3", "--cv-hist-bin": "0.2"}
+    r = subprocess.run([distsim, "analyze", str(store[0]), "--no-plots", "--out",
+                        str(tmp_path / "out"), *(w for kv in options.items() for w in kv)],
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "population" in r.stdout and "ISI CV" in r.stdout
     assert sum(line.split()[0] in "ABC" for line in r.stdout.splitlines() if line.strip()) == 3
+    settings = json.loads((tmp_path / "out" / "summary.json").read_text())["settings"]
+    assert [settings[k] for k in ("n_sample", "raster_neurons", "raster_ms", "corr_bin_ms",
+                                  "fano_bin_ms", "pop_rate_bin_ms", "rate_hist_bin_hz",
+                                  "cv_hist_bin")] == [3, 2, 200.0, 2.0, 20.0, 10.0, 3.0, 0.2]
+    r = subprocess.run([distsim, "analyze", str(store[0]), "--sample", "1"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2
+    assert "--sample: 1 is out of range; use a finite 2 <= neurons" in r.stderr
 
 
 def test_export_nest_ascii_and_parquet(store, tmp_path):
