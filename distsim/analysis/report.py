@@ -123,7 +123,8 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
         base = math.gcd(rate_bin, fano_bin)  # one pass for both bin widths
         base_counts = stats.population_counts(steps, gids, pop_index, step0, step1, base)
         pop_counts = stats.coarsen(base_counts, rate_bin // base)
-        fano_counts = stats.coarsen(base_counts, fano_bin // base)
+        # whole bins only: a short last bin would inflate the variance
+        fano_counts = stats.coarsen(base_counts, fano_bin // base)[:, :(step1 - step0) // fano_bin]
         rng = np.random.default_rng(seed)
         drawn = {name: first + rng.choice(size, min(size, max(n_sample, raster_neurons)),
                                           replace=False) for name, first, size in pops}
@@ -163,7 +164,7 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
             "rate_hz": _describe(rates[sl]),
             "isi_cv": _describe(cv[sl]),
             "correlation": _describe(corr[name][0]),
-            "fano_factor": float(fc.var() / fc.mean()) if fc.mean() > 0 else None,
+            "fano_factor": float(fc.var() / fc.mean()) if fc.size and fc.mean() > 0 else None,
             "population_rate_hz": float(pop_counts[k].sum() / (size * duration_s)) if size else 0.0,
         }
     summary["analysis_s"] = time.perf_counter() - t0
