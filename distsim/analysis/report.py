@@ -16,6 +16,7 @@ from distsim.store.ownership import ANALYSIS, ANALYSIS_FORMAT, check_target, cla
 from . import statistics as stats
 
 log = logging.getLogger(__name__)
+BASE_CELLS = 2 ** 25  # population x time bins (int64) counted at once for both bin widths
 
 
 @contextmanager
@@ -120,11 +121,16 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
         counts = stats.spike_counts(steps, gids, net.n_neurons, step0)
         rates = counts / duration_s
         cv = stats.isi_cv(steps, gids, counts, step0)
-        base = math.gcd(rate_bin, fano_bin)  # one pass for both bin widths
-        base_counts = stats.population_counts(steps, gids, pop_index, step0, step1, base)
-        pop_counts = stats.coarsen(base_counts, rate_bin // base)
-        # whole bins only: a short last bin would inflate the variance
-        fano_counts = stats.coarsen(base_counts, fano_bin // base)[:, :(step1 - step0) // fano_bin]
+        base = math.gcd(rate_bin, fano_bin)
+        if len(pops) * (step1 - step0) // base <= BASE_CELLS:  # one pass for both widths
+            base_counts = stats.population_counts(steps, gids, pop_index, step0, step1, base)
+            pop_counts = stats.coarsen(base_counts, rate_bin // base)
+            fano_counts = stats.coarsen(base_counts, fano_bin // base)
+        else:  # their common bin is too fine to hold: one pass each
+            pop_counts = stats.population_counts(steps, gids, pop_index, step0, step1, rate_bin)
+            fano_counts = stats.population_counts(steps, gids, pop_index, step0, step1, fano_bin)
+        # whole Fano bins only: a short last bin would inflate the variance
+        fano_counts = fano_counts[:, :(step1 - step0) // fano_bin]
         rng = np.random.default_rng(seed)
         drawn = {name: first + rng.choice(size, min(size, max(n_sample, raster_neurons)),
                                           replace=False) for name, first, size in pops}

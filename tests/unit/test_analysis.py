@@ -48,6 +48,16 @@ def test_statistics_of_known_trains(store, tmp_path):
     assert s["complete"] and s["spikes"] == sum(len(t) for t in regular + irregular) + 120
 
 
+def test_bins_without_a_fine_common_bin_count_in_two_passes(store, tmp_path, monkeypatch):
+    from distsim.analysis import report
+
+    options = {"plots": False, "pop_rate_bin_ms": 7.0, "fano_bin_ms": 30.0}
+    one = analyze(store[0], out_dir=tmp_path / "one", **options)
+    monkeypatch.setattr(report, "BASE_CELLS", 0)  # 0.1 ms common bins are too many
+    two = analyze(store[0], out_dir=tmp_path / "two", **options)
+    assert one["populations"] == two["populations"]
+
+
 def test_plots_summary_and_distributed_scheduler(store, tmp_path):
     from distributed import LocalCluster
 
