@@ -268,6 +268,34 @@ exit codes: 0 success (also: stopped by a signal after a checkpoint), 2 usage or
     an.add_argument("--t-start", type=_number(float, 0.0, what="t_start"), default=0.0,
                     help="leave out spikes before this time (ms), e.g. the transient")
     an.add_argument("--no-plots", action="store_true", help="only the table and summary.json")
+    an.add_argument("--sample", type=_number(int, 2, what="neurons"), default=200,
+                    metavar="N",
+                    help="neurons drawn per population whose pairs give the correlations "
+                         "(default 200)")
+    an.add_argument("--raster-neurons", type=_number(int, 1, what="neurons"), default=50,
+                    metavar="N", help="neurons per population in the raster (default 50)")
+    an.add_argument("--raster-ms", type=_number(float, 0.0, low_open=True, what="time"),
+                    default=1000.0, metavar="MS",
+                    help="the raster shows the last MS ms of the analysed time (default 1000)")
+    an.add_argument("--corr-bin", type=_number(float, 0.0, low_open=True, what="bin"),
+                    default=1.0, metavar="MS",
+                    help="spike counts in bins of MS ms give the correlations (default 1)")
+    an.add_argument("--fano-bin", type=_number(float, 0.0, low_open=True, what="bin"),
+                    default=10.0, metavar="MS",
+                    help="population spike counts in bins of MS ms give the Fano factor "
+                         "(default 10)")
+    an.add_argument("--pop-rate-bin", type=_number(float, 0.0, low_open=True, what="bin"),
+                    default=5.0, metavar="MS",
+                    help="bin of the population rate plot in ms (default 5)")
+    an.add_argument("--rate-hist-bin", type=_number(float, 0.0, low_open=True, what="bin"),
+                    default=None, metavar="HZ",
+                    help="bin of the rate histograms in Hz, rounded to a whole number of 1/T "
+                         "(T: the analysed time in s; rates are spike counts / T) (default: "
+                         "1, 2, 5, 10, ... x 1/T, at most 40 bins)")
+    an.add_argument("--cv-hist-bin", type=_number(float, 0.0, low_open=True, what="bin"),
+                    default=None, metavar="W",
+                    help="bin of the ISI CV histograms (default: 0.01, 0.02, 0.05, ..., at "
+                         "most 40 bins)")
 
     sub.add_parser("slurm", add_help=False,
                    help="print a Slurm job script: run, chain, scaling, sweep, analyze "
@@ -596,7 +624,11 @@ def cmd_analyze(args):
 
     summary = analyze(args.store, out_dir=args.out, scheduler=args.scheduler,
                       t_start_ms=args.t_start, plots=not args.no_plots,
-                      overwrite=args.overwrite)
+                      overwrite=args.overwrite, n_sample=args.sample,
+                      raster_neurons=args.raster_neurons, raster_ms=args.raster_ms,
+                      corr_bin_ms=args.corr_bin, fano_bin_ms=args.fano_bin,
+                      pop_rate_bin_ms=args.pop_rate_bin, rate_hist_bin_hz=args.rate_hist_bin,
+                      cv_hist_bin=args.cv_hist_bin)
     state = "complete" if summary["complete"] else f"{summary['status']} (not complete)"
     print(f"{args.store}: {summary['spikes']:,} spikes, {summary['t_start_ms']:g}-"
           f"{summary['t_end_ms']:g} ms, run {state}")

@@ -9,7 +9,8 @@ summaries one by one, or the JSON list that scripts/bench_scaling.py prints.  Wr
 ``--out`` (default: the first input directory) ``scaling.json`` (``points``: one record per
 run, the fastest of repeated ones; ``digests_agree``: per strong-scaling network, whether
 every rank count gave the same spikes), ``scaling.txt`` (the table, also printed) and
-``scaling.png`` (real-time factor, parallel efficiency and communication volume vs ranks).
+``scaling.png`` (real-time factor, parallel efficiency and data sent per model second vs
+ranks).
 
 Efficiency is measured against the fastest run on the fewest ranks R0 of the same study and
 network: strong, ``speedup = R0 rtf0 / rtf`` and ``efficiency = speedup / R``; weak (R times
@@ -108,32 +109,46 @@ def table(records):
 
 
 def plot(records, path):
+    """scaling.png: real-time factor, parallel efficiency and data sent per model second
+    against ranks, one line per study, network and backend; the legend under the panels."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.8), layout="constrained")
     lines = {}
     for r in records:
-        lines.setdefault(f"{r.get('study', 'strong')} {r['network']} {r['backend']}",
-                         []).append(r)
-    for label, rs in lines.items():
+        lines.setdefault((r.get("study", "strong"), r["network"], r["backend"]), []).append(r)
+    for (study, network, backend), rs in lines.items():
         ranks = [r["ranks"] for r in rs]
+        size = (f"{rs[0]['neurons']:,} neurons" if study == "strong" else
+                f"{rs[0]['neurons'] // rs[0]['ranks']:,} neurons per rank")
+        label = f"{study} scaling, {network} ({size}), {backend} exchange"
         axes[0].plot(ranks, [r["rtf"] for r in rs], "o-", label=label)
-        axes[1].plot(ranks, [r["efficiency"] for r in rs], "o-", label=label)
-        axes[2].plot(ranks, [r["bytes_sent"] / 1e6 for r in rs], "o-", label=label)
+        axes[1].plot(ranks, [r["efficiency"] for r in rs], "o-")
+        axes[2].plot(ranks, [r["bytes_sent"] / 1e6 / (r["t_sim_ms"] / 1000.0) for r in rs],
+                     "o-")
     axes[1].axhline(1.0, color="grey", lw=0.8, ls="--")
+    axes[1].set_ylim(bottom=0)
     ticks = sorted({r["ranks"] for r in records})
-    for ax, ylabel in zip(axes, ["real-time factor (wall s / model s)", "parallel efficiency",
-                                 "MB sent between ranks (all ranks)"]):
+    for ax, ylabel, title in zip(
+            axes, ["real-time factor (wall s / model s)",
+                   "parallel efficiency (1 = ideal)\nstrong: speedup / ranks; weak: RTF0 / RTF",
+                   "data sent between ranks\n(MB per model s, all ranks together)"],
+            ["Speed (lower is faster)", "Parallel efficiency", "Communication volume"]):
         ax.set_xscale("log", base=2)
         ax.set_xticks(ticks, [str(t) for t in ticks])
-        ax.set_xlabel("ranks")
-        ax.set_ylabel(ylabel)
+        ax.minorticks_off()
+        ax.set(xlabel="MPI ranks", ylabel=ylabel)
+        ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
     axes[0].set_yscale("log")
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+    axes[0].yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axes[0].yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    axes[0].yaxis.set_minor_formatter(NullFormatter())
+    fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    fig.suptitle(f"Scaling study: {len(records)} runs (the fastest of repeated ones)")
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

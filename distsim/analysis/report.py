@@ -1,5 +1,7 @@
 """``analyze``: statistics per population, a JSON summary and PNG plots next to the store."""
+import inspect
 import json
+import logging
 import math
 import os
 import time
@@ -7,10 +9,14 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from distsim.errors import ConfigError, StoreError
 from distsim.store import open_run
 from distsim.store.ownership import ANALYSIS, ANALYSIS_FORMAT, check_target, claim
 
 from . import statistics as stats
+
+log = logging.getLogger(__name__)
+BASE_CELLS = 2 ** 25  # population x time bins (int64) counted at once for both bin widths
 
 
 @contextmanager
@@ -41,12 +47,58 @@ def _describe(values):
             "median": float(np.median(v))}
 
 
+def _time_bin(name, ms, dt):
+    """A time bin of ``ms`` as a whole number (>= 1) of steps of ``dt``; warns when rounded."""
+    steps = max(1, int(round(ms / dt)))
+    if abs(steps * dt - ms) > 1e-9 * ms:
+        log.warning("analyze: %s = %g ms is not a whole number of steps (dt = %g ms); using "
+                    "%g ms", name, ms, dt, steps * dt)
+    return steps
+
+
+def _check_settings(values):
+    """Raise ConfigError for an option of analyze out of range (name, rule, value, fix)."""
+    defaults = inspect.signature(analyze).parameters
+    for name, value in values.items():
+        counts = name in ("n_sample", "raster_neurons")
+        low = 2 if name == "n_sample" else 1
+        if isinstance(value, bool):
+            ok = False
+        elif counts:
+            ok = isinstance(value, (int, np.integer)) and value >= low
+        else:
+            ok = (value is None and defaults[name].default is None) or (
+                isinstance(value, (int, float, np.number)) and math.isfinite(value)
+                and value > 0)
+        if not ok:
+            default = defaults[name].default
+            raise ConfigError(
+                f"analyze: {name} = {value!r} is not "
+                f"{f'an integer >= {low}' if counts else 'a positive, finite number'}; use "
+                + (f"e.g. {name}={default!r}" if default is not None else
+                   "one, or leave it out to have it chosen from the data"))
+
+
 def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_sample=200,
-            corr_bin_ms=1.0, fano_bin_ms=10.0, rate_bin_ms=5.0, seed=0, overwrite=False):
+            corr_bin_ms=1.0, fano_bin_ms=10.0, pop_rate_bin_ms=5.0, rate_hist_bin_hz=None,
+            cv_hist_bin=None, raster_neurons=50, raster_ms=1000.0, seed=0, overwrite=False):
     """Analyse the run store ``store``; write ``summary.json`` and PNGs to ``out_dir``
     (default: STORE.analysis next to it: a new path or an empty folder, or with
     ``overwrite`` an earlier analysis, whose files are replaced; store/ownership.py) and
-    return the summary."""
+    return the summary.
+
+    Spikes after ``t_start_ms`` count.  Correlations (of spike counts in ``corr_bin_ms``
+    bins) use ``n_sample`` neurons drawn per population (``seed``), the raster the spikes of
+    ``raster_neurons`` of them in the last ``raster_ms``; population rates are counted in
+    ``pop_rate_bin_ms`` bins, Fano factors in ``fano_bin_ms`` bins (all in ms, rounded to
+    whole steps).  Histogram bins: ``rate_hist_bin_hz`` (Hz, rounded to a whole number of
+    the rate quantum 1/T; default chosen from the rates) and ``cv_hist_bin`` (default chosen
+    from the CVs).  ``summary["settings"]`` holds the values used.  Recorded states and
+    weights get plots of their own (state_POP.png, weights_PROJECTION.png)."""
+    _check_settings({"n_sample": n_sample, "raster_neurons": raster_neurons,
+                     "raster_ms": raster_ms, "corr_bin_ms": corr_bin_ms,
+                     "fano_bin_ms": fano_bin_ms, "pop_rate_bin_ms": pop_rate_bin_ms,
+                     "rate_hist_bin_hz": rate_hist_bin_hz, "cv_hist_bin": cv_hist_bin})
     t0 = time.perf_counter()
     run = open_run(store)
     out_dir = out_dir or str(store).rstrip("/") + ".analysis"
@@ -56,69 +108,86 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
     step0 = int(round(t_start_ms / dt))
     step1 = run.flushed_step()
     if step1 <= step0:
-        from distsim.errors import StoreError
         raise StoreError(f"analyze: the store holds {step1 * dt:g} ms, not more than "
                          f"t_start = {t_start_ms:g} ms; use a smaller --t-start")
     duration_s = (step1 - step0) * dt / 1000.0
     pop_index, pops = stats.population_index(net)
+    rate_bin = _time_bin("pop_rate_bin_ms", pop_rate_bin_ms, dt)
+    fano_bin = _time_bin("fano_bin_ms", fano_bin_ms, dt)
+    corr_bin = _time_bin("corr_bin_ms", corr_bin_ms, dt)
+    raster_steps = min(step1 - step0, _time_bin("raster_ms", raster_ms, dt))
     with dask_client(scheduler):
         steps, gids = run.spikes_dask()
         counts = stats.spike_counts(steps, gids, net.n_neurons, step0)
         rates = counts / duration_s
         cv = stats.isi_cv(steps, gids, counts, step0)
-        rate_bin = max(1, int(round(rate_bin_ms / dt)))
-        fano_bin = max(1, int(round(fano_bin_ms / dt)))
-        base = math.gcd(rate_bin, fano_bin)  # one pass for both bin widths
-        base_counts = stats.population_counts(steps, gids, pop_index, step0, step1, base)
-        pop_counts = stats.coarsen(base_counts, rate_bin // base)
-        fano_counts = stats.coarsen(base_counts, fano_bin // base)
+        base = math.gcd(rate_bin, fano_bin)
+        if len(pops) * (step1 - step0) // base <= BASE_CELLS:  # one pass for both widths
+            base_counts = stats.population_counts(steps, gids, pop_index, step0, step1, base)
+            pop_counts = stats.coarsen(base_counts, rate_bin // base)
+            fano_counts = stats.coarsen(base_counts, fano_bin // base)
+        else:  # their common bin is too fine to hold: one pass each
+            pop_counts = stats.population_counts(steps, gids, pop_index, step0, step1, rate_bin)
+            fano_counts = stats.population_counts(steps, gids, pop_index, step0, step1, fano_bin)
+        # whole Fano bins only: a short last bin would inflate the variance
+        fano_counts = fano_counts[:, :(step1 - step0) // fano_bin]
         rng = np.random.default_rng(seed)
-        samples = {name: first + np.sort(rng.choice(size, min(size, n_sample), replace=False))
-                   for name, first, size in pops}
-        s, g = stats.select_spikes(steps, gids, np.concatenate(list(samples.values())),
+        drawn = {name: first + rng.choice(size, min(size, max(n_sample, raster_neurons)),
+                                          replace=False) for name, first, size in pops}
+        s, g = stats.select_spikes(steps, gids, np.concatenate(list(drawn.values())),
                                    step0, step1)
-    corr_bin = max(1, int(round(corr_bin_ms / dt)))
+    samples = {name: np.sort(d[:n_sample]) for name, d in drawn.items()}
     corr = {name: stats.correlations(s, g, sample, step0, step1, corr_bin)
             for name, sample in samples.items()}
-    raster = _raster_spikes(s, g, samples, max(step0, step1 - int(1000 / dt)))
+    shown = np.sort(np.concatenate([d[:raster_neurons] for d in drawn.values()]))
+    keep = np.isin(g, shown) & (s > step1 - raster_steps)
+    rate_edges, rate_width = stats.quantised_edges(rates, 1.0 / duration_s,
+                                                   width=rate_hist_bin_hz)
+    if rate_hist_bin_hz is not None and abs(rate_width - rate_hist_bin_hz) > 1e-9 * rate_width:
+        log.warning("analyze: rate_hist_bin_hz = %g Hz is not a whole number of the rate "
+                    "quantum 1/T = %g Hz (T = %g s); using %g Hz", rate_hist_bin_hz,
+                    1.0 / duration_s, duration_s, rate_width)
+    cv_edges, cv_width = stats.plain_edges(cv, cv_hist_bin)
+    corr_range = stats.correlation_range(np.concatenate([c[0] for c in corr.values()]))
+    corr_edges = {name: stats.correlation_edges(*c, *corr_range) for name, c in corr.items()}
+    settings = {"t_start_ms": t_start_ms, "duration_s": duration_s, "seed": seed,
+                "n_sample": n_sample, "raster_neurons": raster_neurons,
+                "raster_ms": raster_steps * dt, "corr_bin_ms": corr_bin * dt,
+                "fano_bin_ms": fano_bin * dt, "pop_rate_bin_ms": rate_bin * dt,
+                "rate_quantum_hz": 1.0 / duration_s, "rate_hist_bin_hz": rate_width,
+                "cv_hist_bin": cv_width,
+                "corr_hist_range": [float(x) for x in corr_range],
+                "corr_hist_bin": {name: e[1] for name, e in corr_edges.items()}}
     summary = {"store": str(store), "status": run.status, "complete": run.complete,
                "t_start_ms": t_start_ms, "t_end_ms": step1 * dt, "duration_s": duration_s,
-               "spikes": int(counts.sum()), "populations": {}}
+               "spikes": int(counts.sum()), "settings": settings, "populations": {}}
     for k, (name, first, size) in enumerate(pops):
         sl = slice(first, first + size)
         fc = fano_counts[k]
         summary["populations"][name] = {
             "size": size,
+            "sampled": int(samples[name].size),
             "rate_hz": _describe(rates[sl]),
             "isi_cv": _describe(cv[sl]),
-            "correlation": _describe(corr[name]),
-            "fano_factor": float(fc.var() / fc.mean()) if fc.mean() > 0 else None,
+            "correlation": _describe(corr[name][0]),
+            "fano_factor": float(fc.var() / fc.mean()) if fc.size and fc.mean() > 0 else None,
             "population_rate_hz": float(pop_counts[k].sum() / (size * duration_s)) if size else 0.0,
         }
     summary["analysis_s"] = time.perf_counter() - t0
     claim(out_dir, ANALYSIS, overwrite, "analyze --out", lock=False)
     summary["out_dir"] = os.path.abspath(out_dir)
     if plots:
-        from .plots import write_plots
-        summary["plots"] = write_plots(out_dir, pops, rates, cv, corr, pop_counts,
-                                       rate_bin * dt, step0 * dt, raster, dt)
-        from .plots import write_weight_plots
-        for k, wr in enumerate(run.attrs.get("weight_recorders", [])):
-            summary["plots"][f"weights_{k}"] = write_weight_plots(out_dir, wr["projection"],
-                                                                  run.weights(k))
+        from .plots import write_plots, write_recorder_plots
+        data = {"rates": (rates, rate_edges), "cv": (cv, cv_edges),
+                "corr": {name: (c[0], corr_edges[name][0]) for name, c in corr.items()},
+                "pop_counts": pop_counts, "raster": (s[keep], g[keep], shown)}
+        summary["plots"] = write_plots(out_dir, pops, data, settings, dt)
+        summary["plots"].update(write_recorder_plots(out_dir, run, net))
     summary["format"] = ANALYSIS_FORMAT
     summary["files"] = sorted(os.path.basename(p) for p in summary.get("plots", {}).values())
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     return summary
-
-
-def _raster_spikes(s, g, samples, lo):
-    """Of the sampled neurons' spikes (s, g), those of the first 50 per population after
-    step ``lo``."""
-    chosen = np.sort(np.concatenate([sample[:50] for sample in samples.values()]))
-    keep = np.isin(g, chosen) & (s > lo)
-    return s[keep], g[keep], chosen
 
 
 def format_table(summary):

@@ -10,6 +10,12 @@ Spikes before ``t_start`` (the transient) are left out; T is the analysed durati
     population rate  spikes of the population per bin / (size x bin width) (Hz)
     Fano factor      variance / mean of the population's spike counts in ``fano_bin_ms`` bins
 
+Rates and correlations are quantised: a neuron with k spikes in T s has the rate k / T, a
+step of 1/T Hz; a pair's correlation coefficient (S / n - m_i m_j) / (s_i s_j), with S the
+integer sum of the products of its n bin counts, moves in steps of 1 / (n s_i s_j).
+Histograms of such values show a comb (bins holding one or two grid values in turn) unless
+their bins are whole numbers of steps with edges between grid values: ``quantised_edges``.
+
 Nothing of size "all spikes" is ever held in memory: counts come from ``da.bincount``; ISIs
 from gid blocks of at most ``BLOCK_SPIKES`` spikes, each selected by one pass over the store;
 correlations from per-time-chunk sums over the spikes of the sampled neurons, selected in
@@ -100,10 +106,11 @@ def isi_cv(steps, gids, counts, step0):
 def correlations(s, g, sample, step0, step1, bin_steps):
     """Pearson coefficients of binned spike counts between all pairs of ``sample`` gids
     (neurons without variance left out), from spikes (s, g) in (step0, step1] that include
-    all of the sample's (see select_spikes); returns the upper-triangle values."""
+    all of the sample's (see select_spikes); returns the upper-triangle values and, pair by
+    pair, the step 1 / (n s_i s_j) in which each value is quantised (see module)."""
     sample = np.sort(np.asarray(sample, np.int64))
     if sample.size < 2:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0)
     mine = np.isin(g, sample)
     s, g = s[mine], g[mine]
     n_bins = max(1, (step1 - step0) // bin_steps)
@@ -126,5 +133,67 @@ def correlations(s, g, sample, step0, step1, bin_steps):
     cov = sxx / n_bins - np.outer(mean, mean)
     var = np.diag(cov).copy()
     ok = var > 0
-    cc = cov[np.ix_(ok, ok)] / np.sqrt(np.outer(var[ok], var[ok]))
-    return cc[np.triu_indices(int(ok.sum()), k=1)]
+    scale = np.sqrt(np.outer(var[ok], var[ok]))
+    upper = np.triu_indices(int(ok.sum()), k=1)
+    return (cov[np.ix_(ok, ok)] / scale)[upper], (1.0 / (n_bins * scale))[upper]
+
+
+def nice(x):
+    """The smallest of ..., 0.1, 0.2, 0.5, 1, 2, 5, 10, ... that is >= ``x`` (> 0)."""
+    decade = 10.0 ** np.floor(np.log10(x))
+    return next(m * decade for m in (1.0, 2.0, 5.0, 10.0) if m * decade >= x * (1 - 1e-12))
+
+
+def quantised_edges(values, quantum, phase=0.0, width=None, max_bins=40):
+    """Histogram edges for ``values`` that lie on the grid (phase + j) quantum (j integer):
+    bins of k whole quanta, edges on half-quanta (phase + j - 1/2) quantum with j a multiple
+    of k, so that every bin holds exactly k grid values and no comb appears.  k is ``width``
+    / quantum rounded (at least 1), or by default the smallest of 1, 2, 5, 10, 20, ... that
+    gives at most ``max_bins`` bins.  Returns (edges, k quantum)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    j = np.rint(v / quantum - phase) if v.size else np.zeros(1)
+    lo, hi = j.min(), j.max()
+    if width is None:
+        k = int(nice(max(1.0, (hi - lo + 1) / max_bins)))
+    else:
+        k = max(1, int(round(width / quantum)))
+    start, stop = np.floor(lo / k) * k, (np.floor(hi / k) + 1) * k
+    return (phase + np.arange(start, stop + 1, k) - 0.5) * quantum, k * quantum
+
+
+def plain_edges(values, width=None, max_bins=40):
+    """Histogram edges at multiples of ``width`` (default: the smallest of ..., 0.01, 0.02,
+    0.05, 0.1, ... giving at most ``max_bins`` bins) covering the finite ``values``; returns
+    (edges, width)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    lo, hi = (v.min(), v.max()) if v.size else (0.0, 1.0)
+    width = width or nice((hi - lo if hi > lo else max(abs(hi), 1.0)) / max_bins)
+    start, stop = np.floor(lo / width), np.floor(hi / width) + 1
+    return np.arange(start, stop + 1) * width, width
+
+
+def correlation_range(cc):
+    """The range a histogram of the correlation coefficients ``cc`` shows: their central
+    99 % and 0, widened by 5 %, within [-1, 1] (sparse trains have a few pairs far out)."""
+    lo, hi = np.percentile(cc, [0.5, 99.5]) if cc.size else (0.0, 0.0)
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    pad = 0.05 * (hi - lo) or 0.05
+    return max(-1.0, lo - pad), min(1.0, hi + pad)
+
+
+def correlation_edges(cc, steps, lo, hi, max_bins=40, spread=1.1):
+    """Histogram edges for the correlation coefficients ``cc`` in [lo, hi] with
+    quantisation ``steps`` (see correlations): on the pairs' common grid when 90 % of their
+    steps lie within a factor ``spread`` of each other (the grid's phase is the circular
+    mean of the pairs'), else at multiples of a width giving ``max_bins`` bins over [lo,
+    hi].  Returns (edges, bin width)."""
+    shown = (cc >= lo) & (cc <= hi)
+    if shown.any() and np.percentile(steps[shown], 95) <= spread * np.percentile(steps[shown], 5):
+        cc, steps = cc[shown], steps[shown]
+        quantum = float(np.median(steps))
+        angle = 2 * np.pi * (cc / steps)
+        phase = np.angle(np.mean(np.exp(1j * angle))) / (2 * np.pi)
+        return quantised_edges(cc, quantum, phase, max_bins=max_bins)
+    return plain_edges(cc[shown], nice((hi - lo) / max_bins))

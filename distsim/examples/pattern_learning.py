@@ -296,6 +296,7 @@ def learn(t_sim=60000.0, seed=3, weight_interval=1000.0, n_edge=20, stdp=STDP):
     selective_10 = np.convolve(selective, np.ones(10), "valid") == 10
     summary = {
         "afferents": pat.size, "pattern_afferents": int(pat.sum()), "t_sim_s": t_sim / 1000.0,
+        "w_max_pa": wmax,
         "seed": seed, "presentations": int(aff.onsets.size),
         "input_rate_hz": sum(t.size for t in aff.spike_times) / pat.size / t_sim * 1000.0,
         "pattern_afferents_rate_in_out_hz": _rates_in_out(aff),
@@ -328,50 +329,60 @@ def plot(result, out_dir, window_ms=1000.0, n_shown=100):
     import matplotlib.pyplot as plt
     aff, post, lat, sel = (result[k] for k in ("afferents", "post", "latency", "selective"))
     w, pat = result["w"], aff.in_pattern
+    wmax = result["summary"]["w_max_pa"]
+    run = (f"{pat.size} afferents ({pat.sum()} in the pattern), {aff.t_sim / 1000.0:g} s, "
+           f"seed {result['summary']['seed']}")
     paths = {k: os.path.join(out_dir, f"{k}.png") for k in ("latency", "weights", "raster")}
+    below = {"loc": "upper left", "bbox_to_anchor": (0.0, -0.2), "fontsize": 8,
+             "frameon": False}  # legends under the axes, off the data
 
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = plt.subplots(figsize=(7.5, 4.6), layout="constrained")
     k = np.arange(1, lat.size + 1)
     hit = ~np.isnan(lat)
-    ax.plot(k[sel], lat[sel], ".", ms=3, color="C0", label="hit, no false alarm since the last pattern")
-    ax.plot(k[hit & ~sel], lat[hit & ~sel], ".", ms=3, color="C1",
+    ax.plot(k[sel], lat[sel], ".", ms=4, color="C0",
+            label="hit, no false alarm since the previous pattern")
+    ax.plot(k[hit & ~sel], lat[hit & ~sel], ".", ms=4, color="C1",
             label="hit after a false alarm")
-    ax.plot(k[~hit], np.full((~hit).sum(), aff.pattern_ms + 2.0), "|", color="C3", ms=6,
-            label="miss (no spike in the pattern)")
-    ax.set_xlabel("pattern presentation")
-    ax.set_ylabel("latency from pattern onset (ms)")
-    ax.set_ylim(0, aff.pattern_ms + 5.0)
-    ax.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
+    ax.plot(k[~hit], np.full((~hit).sum(), aff.pattern_ms + 2.5), "|", color="C3", ms=8,
+            label=f"miss (no spike within the {aff.pattern_ms:g} ms pattern; drawn above it)")
+    ax.axhline(aff.pattern_ms, color="0.6", lw=0.8, ls="--")
+    ax.set(xlabel="pattern presentation", ylabel="latency from pattern onset (ms)",
+           ylim=(0, aff.pattern_ms + 5.0),
+           title=f"First output spike in each pattern presentation\n{run}")
+    ax.legend(ncols=2, **below)
     fig.savefig(paths["latency"], dpi=120)
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.6), layout="constrained")
     edges = np.linspace(0.0, 1.0, 41)
-    axes[0].hist(w[0], edges, alpha=0.35, color="C7", label="all, start")
+    wlabel = f"weight / Wmax (Wmax = {wmax:.3g} pA)"
+    axes[0].hist(w[0], edges, alpha=0.35, color="C7", label="all afferents, start")
     axes[0].hist([w[-1][pat], w[-1][~pat]], edges, color=["C0", "C7"],
-                 label=["pattern, end", "others, end"], histtype="step", lw=1.5)
+                 label=["pattern afferents, end", "other afferents, end"], histtype="step",
+                 lw=1.5)
     axes[0].set_yscale("log")
-    axes[0].set_xlabel("weight / Wmax")
-    axes[0].set_ylabel("afferents")
-    axes[0].legend(fontsize=7)
+    axes[0].set(xlabel=f"{wlabel}, bins of 0.025", ylabel="afferents per bin",
+                title="Weight distribution")
+    axes[0].legend(**below)
     t_s = result["w_times"] / 1000.0
-    for mask, color, name in ((pat, "C0", "pattern"), (~pat, "C7", "others")):
-        axes[1].plot(t_s, w[:, mask].mean(1), color=color, label=f"{name}: mean")
+    for mask, color, name in ((pat, "C0", "pattern afferents"), (~pat, "C7", "other afferents")):
+        axes[1].plot(t_s, w[:, mask].mean(1), color=color, label=f"{name}: mean weight / Wmax")
         axes[1].plot(t_s, (w[:, mask] > 0.9).mean(1), "--", color=color,
-                     label=f"{name}: fraction > 0.9 Wmax")
-    axes[1].set_xlabel("time (s)")
-    axes[1].set_ylabel("weight / Wmax, fraction")
-    axes[1].legend(fontsize=7)
+                     label=f"{name}: fraction above 0.9 Wmax")
+    axes[1].set(xlabel="time (s)", ylabel="mean weight / Wmax; fraction", ylim=(0, 1),
+                title=f"Weights over time (read every "
+                      f"{np.diff(result['w_times'])[0] / 1000.0:g} s)")
+    axes[1].legend(**below)
     axes[2].plot(aff.first_in_pattern[pat], w[-1][pat], ".", ms=2, color="C0")
-    axes[2].set_xlabel("afferent's first spike in the pattern (ms from onset)")
-    axes[2].set_ylabel("final weight / Wmax")
-    fig.tight_layout()
+    axes[2].set(xlabel="afferent's first spike in the pattern (ms from onset)",
+                ylabel=f"final {wlabel}", ylim=(-0.02, 1.02),
+                title=f"Final weights of the {pat.sum()} pattern afferents")
+    fig.suptitle(run)
     fig.savefig(paths["weights"], dpi=120)
     plt.close(fig)
 
     shown = np.concatenate((np.flatnonzero(pat)[:n_shown], np.flatnonzero(~pat)[:n_shown]))
-    fig, axes = plt.subplots(2, 2, figsize=(12, 5), sharey="row",
+    fig, axes = plt.subplots(2, 2, figsize=(13, 5.6), sharey="row", layout="constrained",
                              gridspec_kw={"height_ratios": [4, 1]})
     for col, start in enumerate((0.0, aff.t_sim - window_ms)):
         stop = start + window_ms
@@ -389,22 +400,36 @@ def plot(result, out_dir, window_ms=1000.0, n_shown=100):
         axes[1, col].set_xlabel("time (ms)")
         axes[1, col].set_xlim(start, stop)
         axes[0, col].set_xlim(start, stop)
-    axes[0, 0].set_ylabel(f"afferent ({n_shown} pattern,\n{n_shown} others)")
-    axes[1, 0].set_ylabel("output\nspikes")
+    axes[0, 0].set_ylabel(f"afferent\n(blue: {n_shown} pattern,\ngrey: {n_shown} others)")
+    axes[1, 0].set_ylabel("output\nneuron")
     axes[1, 0].set_yticks([])
-    fig.tight_layout()
+    fig.suptitle(f"Afferent and output spikes; orange: pattern presentations ({run})")
     fig.savefig(paths["raster"], dpi=120)
     plt.close(fig)
     return paths
 
 
 def main(argv=None):
+    from ..cli import _number
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--t-sim", type=float, default=60.0, help="model time (s)")
-    p.add_argument("--seed", type=int, default=3)
-    p.add_argument("--out", default="pattern_learning", help="directory for the plots")
-    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--t-sim", type=_number(float, 0.0, 1e6, low_open=True, what="t_sim"),
+                   default=60.0, help="model time in s (default 60)")
+    p.add_argument("--seed", type=_number(int, 0, 2 ** 63 - 1, what="seed"), default=3,
+                   help="seed of the input and the network (default 3)")
+    p.add_argument("--out", default="pattern_learning",
+                   help="folder for latency.png, weights.png and raster.png (default "
+                        "pattern_learning); existing plots there are replaced only with "
+                        "--overwrite")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace latency.png, weights.png and raster.png in --out")
+    p.add_argument("--no-plots", action="store_true", help="only the JSON summary")
     args = p.parse_args(argv)
+    names = [os.path.join(args.out, f"{k}.png") for k in ("latency", "weights", "raster")]
+    if not args.no_plots and not args.overwrite and any(map(os.path.lexists, names)):
+        p.error(f"--out {args.out}: holds plots of an earlier run "
+                f"({', '.join(n for n in names if os.path.lexists(n))}); give --overwrite to "
+                f"replace them, or another --out")
     t0 = time.perf_counter()
     result = learn(args.t_sim * 1000.0, args.seed)
     summary = result["summary"]

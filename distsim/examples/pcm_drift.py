@@ -14,6 +14,7 @@ compensation rescales the weights back and keeps the rate near its value at prog
 """
 import argparse
 import json
+import os
 
 import numpy as np
 
@@ -40,12 +41,44 @@ def drift_study(order=500, t_run=500.0, seed=1, compensation=False):
     return rates
 
 
+def plot(result, path, order, t_run):
+    """Write the mean rate against device age, with and without compensation, to ``path``."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ages = np.maximum(np.array(list(AGES_S.values())), 1.0)  # "programmed" drawn at 1 s
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    for name, rates in result.items():
+        on = "on" if name == "compensated" else "off"
+        ax.plot(ages, list(rates.values()), "o-",
+                label=f"{name} (global drift compensation {on})")
+    ax.set_xscale("log")
+    ax.set_xticks(ages, list(AGES_S), rotation=30)
+    ax.minorticks_off()
+    ax.set(xlabel="device age: time since the weights were programmed\n(log scale; "
+                  "'programmed' drawn at 1 s)",
+           ylabel=f"mean rate of all {5 * order:,} neurons (Hz)",
+           title=f"Brunel network (order {order}) with PCM weights:\nrate over {t_run:g} ms "
+                 f"at each device age")
+    fig.legend(loc="outside lower center", fontsize=8, frameon=False)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv=None):
+    from ..cli import _number
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--order", type=int, default=500)
-    p.add_argument("--t-run", type=float, default=500.0)
-    p.add_argument("--plot", default=None, help="write a PNG of rate vs age")
+    p.add_argument("--order", type=_number(int, 1, 10 ** 6, what="order"), default=500,
+                   help="network order: 4 order E and order I neurons (default 500)")
+    p.add_argument("--t-run", type=_number(float, 0.0, 1e7, low_open=True, what="t_run"),
+                   default=500.0, help="model time in ms at each device age (default 500)")
+    p.add_argument("--plot", default=None,
+                   help="write a PNG of rate vs device age to this new path")
     args = p.parse_args(argv)
+    if args.plot and os.path.lexists(args.plot):
+        p.error(f"--plot {args.plot}: exists; pcm_drift does not replace files; give a new "
+                f"path")
     result = {name: drift_study(args.order, args.t_run, compensation=comp)
               for name, comp in (("uncompensated", False), ("compensated", True))}
     print(f"{'device age':<12} {'rate (Hz)':>10} {'compensated':>12}")
@@ -54,19 +87,7 @@ def main(argv=None):
               f"{result['compensated'][label]:>12.2f}")
     print(json.dumps(result))
     if args.plot:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        ages = np.maximum(np.array(list(AGES_S.values())), 1.0)
-        fig, ax = plt.subplots(figsize=(5, 3.2))
-        for name, rates in result.items():
-            ax.plot(ages, list(rates.values()), "o-", label=name)
-        ax.set_xscale("log")
-        ax.set_xlabel("device age (s; programming drawn at 1 s)")
-        ax.set_ylabel("mean rate (Hz)")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(args.plot, dpi=120)
+        plot(result, args.plot, args.order, args.t_run)
     return result
 
 

@@ -35,7 +35,7 @@ def store(tmp_path_factory):
 
 def test_statistics_of_known_trains(store, tmp_path):
     path, regular, irregular = store
-    s = analyze(path, out_dir=tmp_path / "analysis", plots=False)
+    s = analyze(path, out_dir=tmp_path / "analysis", plots=False, fano_bin_ms=30.0)
     a, b, c = (s["populations"][p] for p in "ABC")
     assert a["rate_hz"]["mean"] == pytest.approx(np.mean([len(t) for t in regular]) / 1.0)
     assert a["isi_cv"]["mean"] == pytest.approx(0.0, abs=1e-12)
@@ -43,9 +43,19 @@ def test_statistics_of_known_trains(store, tmp_path):
     assert b["isi_cv"]["mean"] == pytest.approx(np.mean(cvs), rel=1e-9)
     assert c["correlation"]["mean"] == pytest.approx(1.0)
     steps = np.round(np.concatenate(regular) / 0.1).astype(int)
-    counts = np.bincount((steps - 1) // 100, minlength=100)  # bins (0, 10], (10, 20] ... ms
+    counts = np.bincount((steps - 1) // 300, minlength=34)[:33]  # (0, 30] ... (960, 990] ms
     assert a["fano_factor"] == pytest.approx(counts.var() / counts.mean(), rel=1e-6)
     assert s["complete"] and s["spikes"] == sum(len(t) for t in regular + irregular) + 120
+
+
+def test_bins_without_a_fine_common_bin_count_in_two_passes(store, tmp_path, monkeypatch):
+    from distsim.analysis import report
+
+    options = {"plots": False, "pop_rate_bin_ms": 7.0, "fano_bin_ms": 30.0}
+    one = analyze(store[0], out_dir=tmp_path / "one", **options)
+    monkeypatch.setattr(report, "BASE_CELLS", 0)  # 0.1 ms common bins are too many
+    two = analyze(store[0], out_dir=tmp_path / "two", **options)
+    assert one["populations"] == two["populations"]
 
 
 def test_plots_summary_and_distributed_scheduler(store, tmp_path):
@@ -64,12 +74,24 @@ def test_plots_summary_and_distributed_scheduler(store, tmp_path):
 
 
 def test_cli_analyze_prints_a_table(store, tmp_path):
-    r = subprocess.run([str(Path(sys.executable).parent / "distsim"), "analyze", str(store[0]),
-                        "--no-plots", "--out", str(tmp_path / "out")], capture_output=True,
-                       text=True, timeout=300)
+    distsim = str(Path(sys.executable).parent / "distsim")
+    options = {"--sample": "3", "--raster-neurons": "2", "--raster-ms": "200",
+               "--corr-bin": "2", "--fano-bin": "20", "--pop-rate-bin": "10",
+               "--rate-hist-bin": "3", "--cv-hist-bin": "0.2"}
+    r = subprocess.run([distsim, "analyze", str(store[0]), "--no-plots", "--out",
+                        str(tmp_path / "out"), *(w for kv in options.items() for w in kv)],
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "population" in r.stdout and "ISI CV" in r.stdout
     assert sum(line.split()[0] in "ABC" for line in r.stdout.splitlines() if line.strip()) == 3
+    settings = json.loads((tmp_path / "out" / "summary.json").read_text())["settings"]
+    assert [settings[k] for k in ("n_sample", "raster_neurons", "raster_ms", "corr_bin_ms",
+                                  "fano_bin_ms", "pop_rate_bin_ms", "rate_hist_bin_hz",
+                                  "cv_hist_bin")] == [3, 2, 200.0, 2.0, 20.0, 10.0, 3.0, 0.2]
+    r = subprocess.run([distsim, "analyze", str(store[0]), "--sample", "1"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2
+    assert "--sample: 1 is out of range; use a finite 2 <= neurons" in r.stderr
 
 
 def test_export_nest_ascii_and_parquet(store, tmp_path):
