@@ -60,7 +60,7 @@ def write_checkpoint(sim, path, overwrite=False):
     if sim._pending_steps.size:  # all ranks stand at the same step: everything fits
         raise StoreError(f"checkpoint: rank {ctx.rank} holds spikes it cannot place yet")
     horizon = int(ctx.allreduce(sim.ns - 1, "max"))
-    lock, error, manifest = None, None, {}
+    lock, error, manifest, network_arrays = None, None, {}, {}
     if ctx.rank == 0:
         try:
             lock = claim(path, CHECKPOINT, overwrite=overwrite, what="checkpoint")
@@ -68,12 +68,13 @@ def write_checkpoint(sim, path, overwrite=False):
             net = sim.network
             set_attrs(root, {
                 "format": FORMAT, "format_version": FORMAT_VERSION, "step": int(sim.step),
-                "network": network_attr(root, net, manifest), "seed": int(net.seed),
+                "network": network_attr(root, net, network_arrays), "seed": int(net.seed),
                 "dt": net.dt, "n_ranks": ctx.size, "horizon": horizon,
                 "device_age_s": sim.device_age_s,
                 "device_reads": sim._devices[0].reads if sim._devices else 0,
                 "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
                 "complete": False})
+            manifest.update({name: array_digest(a) for name, a in network_arrays.items()})
         except DistsimError as exc:
             error = exc
     error = ctx.bcast(error)

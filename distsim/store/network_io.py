@@ -8,17 +8,15 @@ import json
 from distsim.network import Network
 
 
-def network_attr(group, net, digests=None):
+def network_attr(group, net, written=None):
     """Write ``net``'s arrays under ``group/network/`` and return its JSON description; with
-    ``digests`` (a dict), put each array's checksum there (checkpoint.array_digest)."""
-    from .checkpoint import array_digest
-
+    ``written`` (a dict), put each array there under its path."""
     arrays = {}
     desc = json.dumps(net.to_dict(arrays=arrays))
     for key, a in arrays.items():
         group.create_array(f"network/{key}", data=a, overwrite=True)
-        if digests is not None:
-            digests[f"network/{key}"] = array_digest(a)
+        if written is not None:
+            written[f"network/{key}"] = a
     return desc
 
 
