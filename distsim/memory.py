@@ -78,21 +78,26 @@ DESCRIBE_BYTES_PER_NEURON = 64
 DESCRIBE_BYTES_PER_RANK_PAIR = 16
 
 
+def check_available(need_bytes, what, fix):
+    """Refuse (ConfigError) what needs more than the memory available now; ``what`` names
+    it in the message, ``fix`` says what to do."""
+    available = psutil.virtual_memory().available
+    if need_bytes > available:
+        raise ConfigError(f"{what} needs about {need_bytes / 1e9:.3g} GB but "
+                          f"{available / 1e9:.3g} GB are available; {fix}")
+
+
 def check_describable(network, n_ranks):
     """Refuse (ConfigError) to describe ``network`` on ``n_ranks`` ranks when the arrays of
     the description alone would exceed the memory available now; nothing per neuron or per
     rank exists yet."""
-    ranks = n_ranks if isinstance(n_ranks, (int, np.integer)) and n_ranks > 0 else 1
-    need = (DESCRIBE_BYTES_PER_NEURON * network.n_neurons
-            + DESCRIBE_BYTES_PER_RANK_PAIR * int(ranks) ** 2)
-    available = psutil.virtual_memory().available
-    if need > available:
-        raise ConfigError(
-            f"Network of {network.n_neurons:,} neurons on {ranks:,} rank(s): working out its "
-            f"partition and memory needs about {need / 1e9:.3g} GB "
-            f"({DESCRIBE_BYTES_PER_NEURON} B per neuron, {DESCRIBE_BYTES_PER_RANK_PAIR} B per "
-            f"pair of ranks) but {available / 1e9:.3g} GB are available; use fewer neurons "
-            f"or ranks, or a machine with more memory")
+    ranks = int(n_ranks) if isinstance(n_ranks, (int, np.integer)) and n_ranks > 0 else 1
+    check_available(
+        DESCRIBE_BYTES_PER_NEURON * network.n_neurons + DESCRIBE_BYTES_PER_RANK_PAIR * ranks ** 2,
+        f"Network of {network.n_neurons:,} neurons on {ranks:,} rank(s): working out its "
+        f"partition and memory ({DESCRIBE_BYTES_PER_NEURON} B per neuron, "
+        f"{DESCRIBE_BYTES_PER_RANK_PAIR} B per pair of ranks)",
+        "use fewer neurons or ranks, or a machine with more memory")
 
 
 def _largest(value, k):
