@@ -162,7 +162,7 @@ class _Reader:
     # ---------------------------------------------------------------- the document
     def document(self):
         """The parsed file, each ``{file = ...}`` table replaced by the array it names."""
-        data = self.read(self.path, MAX_FILE_BYTES, "a model file",
+        data = self.read(self.path, str(self.path), "a model file",
                          "put large arrays in .npy files it names ({ file = \"x.npy\" })")
         try:
             text = data.decode("utf-8-sig")
@@ -173,16 +173,18 @@ class _Reader:
         doc = self.yaml(text) if self.path.suffix in (".yaml", ".yml") else self.toml(text)
         return self.resolve(doc, "", 1)
 
-    def read(self, path, limit, what, fix):
-        """The bytes of ``path``, refused beyond ``limit`` bytes (read no further)."""
+    @staticmethod
+    def read(path, where, what, fix):
+        """The bytes of ``path``, refused beyond MAX_FILE_BYTES (read no further); ``where``
+        begins the errors, ``what`` the file is and ``fix`` what to do about its size."""
         try:
             with open(path, "rb") as f:
-                data = f.read(limit + 1)
+                data = f.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
-            raise ModelFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-        if len(data) > limit:
-            raise ModelFileError(f"{path}: larger than {limit // 2 ** 20} MiB, the most {what} "
-                                 f"may hold; {fix}")
+            raise ModelFileError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+        if len(data) > MAX_FILE_BYTES:
+            raise ModelFileError(f"{where}: larger than {MAX_FILE_BYTES // 2 ** 20} MiB, the "
+                                 f"most {what} may hold; {fix}")
         return data
 
     def toml(self, text):
@@ -263,7 +265,7 @@ class _Reader:
                 offset = f.tell()
             data_bytes = path.stat().st_size - offset
         except OSError as exc:
-            raise self.error(key, f"{path} cannot be read ({exc.strerror or exc})") from None
+            raise self.error(key, f"{path}: cannot be read ({exc.strerror or exc})") from None
         except ValueError as exc:
             raise self.error(key, f"{path} is not a usable .npy file: "
                                   f"{' '.join(str(exc).split())}") from None
@@ -276,14 +278,14 @@ class _Reader:
         try:
             values = np.fromfile(path, dtype, count, offset=offset)
         except OSError as exc:
-            raise self.error(key, f"{path} cannot be read ({exc.strerror or exc})") from None
+            raise self.error(key, f"{path}: cannot be read ({exc.strerror or exc})") from None
         return values.reshape(shape, order="F" if fortran else "C")
 
     def csv(self, path, key):
         """Numbers separated by commas, one row per line (``#`` comments and a first header
         line skipped), as float64, or int64 when they are all integers."""
-        text = self.read(path, MAX_FILE_BYTES, "a .csv file", "use a .npy file").decode(
-            "utf-8", "replace")
+        text = self.read(path, f"{self.path}: {key}: {path}", "a .csv file",
+                         "use a .npy file").decode("utf-8", "replace")
         first = next(((n, line) for n, line in enumerate(io.StringIO(text))
                       if line.strip() and not line.lstrip().startswith("#")), None)
         if first is None:
@@ -305,10 +307,10 @@ class _Reader:
         return values
 
     def spike_table(self, table, size, key):
-        """A spike-time table (one row per spike: neuron index, time in ms) as the compact
-        ``{"times", "counts"}`` of a spike_source of ``size`` neurons, times in row order
-        within a neuron."""
-        if table.ndim != 2 or table.shape[1] != 2:
+        """A spike-time table (a 2-d array, one row per spike: neuron index, time in ms) as
+        the compact ``{"times", "counts"}`` of a spike_source of ``size`` neurons, times in
+        row order within a neuron."""
+        if table.shape[1] != 2:
             raise self.error(key, f"a spike-time file holds one row per spike, (neuron index, "
                                   f"time in ms); it holds an array of shape {table.shape}")
         neuron = table[:, 0]
@@ -446,7 +448,8 @@ def load_model_file(path):
         for src in sources:
             for tgt in targets:
                 r.call(key, net.connect, src, tgt, p["rule"], p.get("weight", 1.0),
-                       p.get("delay", 1.0), full_name or (f"{name}:{src}->{tgt}" if name else None),
+                       p.get("delay", 1.0),
+                       full_name or (f"{name}:{src}->{tgt}" if name else None),
                        p.get("device"), p.get("synapse"), p.get("receptor_type", 0))
     stimuli = r.table(doc.get("stimuli", {}), "stimuli", _STIMULI)
     record = r.table(doc.get("record", {}), "record", _RECORD)
@@ -487,7 +490,13 @@ def write_model_file(net, path):
     doc = _with_side_files(_document(net, arrays), arrays, path, "", set())
     if path.suffix in (".yaml", ".yml"):
         import yaml
-        text = yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
+
+        class NoAliases(yaml.SafeDumper):  # repeated values written out: no aliases
+            def ignore_aliases(self, data):
+                return True
+
+        text = yaml.dump(doc, Dumper=NoAliases, sort_keys=False, default_flow_style=None,
+                         width=100)
     else:
         text = "\n".join(_toml_table(doc, [])).lstrip() + "\n"
     path.write_text(text)

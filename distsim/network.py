@@ -252,6 +252,13 @@ class Network:
                     f"{where}: a {synapse.name} needs a target model with tau_minus (iaf "
                     f"models, izhikevich) and no device; got model '{tgt.model.name}'"
                     f"{' and a device' if device is not None else ''}")
+            traces = {k: tgt.model.values()[k] for k in ("tau_minus", "tau_minus_triplet")}
+            if not all(isinstance(x, float) and x > 0 for x in traces.values()):
+                raise ModelError(
+                    f"{where}: the target population '{target}' of a {synapse.name} needs "
+                    f"tau_minus and tau_minus_triplet as positive numbers (ms), the same for "
+                    f"every neuron; got " + ", ".join(f"{k} = {shown(to_spec(x))}"
+                                                     for k, x in traces.items()))
             synapse.check_weights(weight, where)
             if hasattr(synapse, "vt"):
                 self._check_volume_transmitter(synapse, where)
@@ -375,6 +382,7 @@ class Network:
                 f"population; populations: {listing(self.populations)}; add the dopamine "
                 f"neurons' population (any neuron model, or a spike_source) before the "
                 f"projection and give its name{did_you_mean(vt, self.populations)}")
+        _check_steps(synapse.vt_delay, self.dt, f"{where}: vt_delay")
         if np.rint(synapse.vt_delay / self.dt) < 1:  # steps as built
             raise DelayError(
                 f"{where}: vt_delay {synapse.vt_delay} ms of a {synapse.name} is shorter than "
@@ -383,10 +391,14 @@ class Network:
                 f">= {self.dt} ms or a smaller dt")
 
     def _check_delay(self, delay, where):
+        """At least one step; a given delay (not drawn) at most int64 steps."""
         if isinstance(delay, np.ndarray):
             if delay.size == 0:
                 return
+            _check_steps(float(delay.max()), self.dt, f"{where}: delay")
             delay = float(delay.min())
+        elif not is_distribution(delay):
+            _check_steps(delay, self.dt, f"{where}: delay")
         low = delay.bounds[0] if is_distribution(delay) else delay
         if not math.isfinite(low) or np.floor(low / self.dt + 0.5) < 1:  # steps as built
             if is_distribution(delay):
@@ -607,6 +619,13 @@ class Network:
         for r in d.get("weight_recorders", []):
             net.record_weights(r["projection"], r["interval"], r["neurons"], r["bins"])
         return net
+
+
+def _check_steps(ms, dt, where):
+    """A time ``ms`` whose step count the engine holds in an int64."""
+    if ms / dt >= MAX_COUNT:
+        raise DelayError(f"{where} {ms} ms is {ms / dt:.3g} steps of dt = {dt} ms, more than "
+                         f"the engine counts (int64); use a shorter time")
 
 
 def _stimulus_name(name, default):

@@ -159,6 +159,25 @@ NAN, INF = float("nan"), float("inf")
      r"fixed_indegree allow_autapses 'no' is not true or false"),
     (lambda n: n.connect("E", "E", FixedIndegree(2 ** 70)),
      r"fixed_indegree indegree 1180591620717411303424 is not a non-negative integer \(int64\)"),
+    (lambda n: n.connect("E", "E", FixedIndegree(2), delay=1e300),
+     r"delay 1e\+300 ms is 1e\+301 steps of dt = 0.1 ms, more than the engine counts"),
+    (lambda n: n.connect("E", "E", "all_to_all", synapse={"synapse_model": "stdp_synapse",
+                                                           "Wmax": 0.0}),
+     r"stdp_synapse Wmax = 0 leaves no weight range"),
+    (lambda n: n.connect("E", "E", "all_to_all", synapse={
+        "synapse_model": "stdp_dopamine_synapse", "vt": "E", "Wmin": 5.0, "Wmax": 1.0}),
+     r"stdp_dopamine_synapse Wmin = 5.0 is above Wmax = 1.0"),
+    (lambda n: n.add_population("P", "parrot_neuron", 2, {"tau_minus": [20.0, 30.0]})
+     and n.connect("E", "P", "all_to_all", synapse="stdp_synapse"),
+     r"Projection 'E->P': the target population 'P' of a stdp_synapse needs tau_minus and "
+     r"tau_minus_triplet as positive numbers \(ms\), the same for every neuron; got "
+     r"tau_minus = \[20.0, 30.0\], tau_minus_triplet = 110.0"),
+    (lambda n: n.connect("E", "E", "all_to_all", weight=Normal(1.0, 0.1, low=0.0),
+                         synapse="stdp_pl_synapse_hom", name="p") and n.record_weights("p"),
+     r"WeightRecorder 'p': the initial weights have no upper bound to derive histogram bins "
+     r"from; give bins"),
+    (lambda n: n.connect("E", "E", "all_to_all", synapse="stdp_synapse", name="p")
+     and n.record_weights("p", neurons=None), r"WeightRecorder 'p': neurons is not given"),
 ])
 def test_nan_inf_and_wrong_types_are_refused_where_they_are_given(net, call, message):
     with pytest.raises(DistsimError, match=message) as err:
@@ -178,7 +197,8 @@ def test_dt_and_seed_are_checked_whenever_they_are_set(net):
         with pytest.raises(NetworkError, match=r"Network: dt = .* is not a positive finite"):
             Network(dt=value)
     for value in (-1, 2 ** 64, 1.5):
-        with pytest.raises(NetworkError, match=r"Network: seed .* is not an integer in \[0, 2\*\*63\)"):
+        with pytest.raises(NetworkError,
+                           match=r"Network: seed .* is not an integer in \[0, 2\*\*63\)"):
             net.seed = value  # as a command line's --seed does
     net.seed = 7
     assert net.seed == 7

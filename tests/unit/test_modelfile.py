@@ -332,7 +332,9 @@ def _bad_files(tmp_path):
          r"projections\[0\]: Projection 'E->E': stdp_synapse has no parameter 'lamda'.*did "
          r"you mean 'lambda'\?"),
         ("missing.toml", (population + "params = { V_m = { file = \"none.npy\" } }\n").encode(),
-         r"populations.E.params.V_m.file: .*none.npy cannot be read \(No such file"),
+         r"populations.E.params.V_m.file: .*none.npy: cannot be read \(No such file"),
+        ("missing_csv.toml", (population + "params = { V_m = { file = \"none.csv\" } }\n")
+         .encode(), r"populations.E.params.V_m.file: .*none.csv: cannot be read \(No such"),
         ("suffix.toml", (population + "params = { V_m = { file = \"x.txt\" } }\n").encode(),
          r"V_m.file: value 'x.txt' is not allowed; name a .npy or .csv file"),
         ("objects.toml", (population + "params = { V_m = { file = \"objects.npy\" } }\n").encode(),
