@@ -46,19 +46,23 @@ no input).
     rule = { rule = "fixed_indegree", indegree = 10 }
     weight = 50.0
     synapse = { synapse_model = "stdp_synapse", lambda = 0.01, Wmax = 100.0 }
+    name = "stdp"                    # the projection is called stdp:V1.L23E->V1.L23E
 
-    [[stimuli.poisson]]     target, rate, weight, delay, start, stop, neurons
-    [[stimuli.dc]]          target, amplitude, start, stop, delay, neurons
+    [[stimuli.poisson]]     target (a group), rate, weight, delay, start, stop, neurons, name
+    [[stimuli.dc]]          target (a group), amplitude, start, stop, delay, neurons, name
     [[record.spikes]]       population (a group), neurons
     [[record.state]]        population (a group), variables, interval, neurons
-    [[record.weights]]      projection (a plastic projection's name, e.g. "V1.L23E->V1.L23E"),
-                            interval, neurons (of its target), bins
+    [[record.weights]]      projection (a plastic projection's name, e.g.
+                            "stdp:V1.L23E->V1.L23E"), interval, neurons (of its target), bins
 
-A projection also takes ``name`` (its projections are called NAME:SOURCE->TARGET),
-``synapse`` (any plastic model of models/synapses.py with NEST's parameter names; the volume
-transmitter ``vt`` of a stdp_dopamine_synapse names a population), ``device`` (e.g.
-``{ device = "pcm", drift_compensation = true }``, hardware/devices.py) and
-``receptor_type``.  Keys, values and units are those of the Python API (``Network``).
+A projection also takes ``name`` (its projections are called NAME:SOURCE->TARGET) or
+``full_name`` (the whole name of the one projection of an entry from one population to one
+population), ``synapse`` (any plastic model of models/synapses.py with NEST's parameter
+names; the volume transmitter ``vt`` of a stdp_dopamine_synapse names a population by its
+path), ``device`` (e.g. ``{ device = "pcm", drift_compensation = true }``,
+hardware/devices.py) and ``receptor_type``.  A stimulus's ``name`` keys its random stream
+(default KIND->TARGET#INDEX).  Keys, values and units are those of the Python API
+(``Network``); what is not given takes the API's default.
 
 Arrays from files: wherever a list of numbers is taken (per-neuron parameter values, a
 from_list rule's ``sources`` and ``targets``, its per-synapse weights and delays, neuron

@@ -122,12 +122,12 @@ def _neuron_subset(neurons, pop, where):
         return None
     given = np.asarray(neurons) if isinstance(neurons, (list, tuple, range, np.ndarray)) \
         else None
-    if given is None or given.ndim != 1 or (given.size and given.dtype.kind not in "iu"):
+    if given is None or given.ndim != 1 or not given.size or given.dtype.kind not in "iu":
         raise NetworkError(f"{where}: neurons {shown(neurons)} is not a list of neuron "
                            f"indices; give integers 0..{pop.size - 1}, or leave neurons out "
                            f"for the whole population")
     idx = np.unique(given.astype(np.int64))
-    if idx.size and (idx[0] < 0 or idx[-1] >= pop.size):
+    if idx[0] < 0 or idx[-1] >= pop.size:
         raise NetworkError(
             f"{where}: neuron index {int(idx[0] if idx[0] < 0 else idx[-1])} is outside "
             f"population '{pop.name}' of size {pop.size}; use indices 0..{pop.size - 1}")

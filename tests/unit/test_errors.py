@@ -155,6 +155,8 @@ NAN, INF = float("nan"), float("inf")
     (lambda n: n.record_state("E", ["V_m"], interval=NAN), r"interval \(ms\): value nan"),
     (lambda n: n.record_spikes("E", neurons=[0.5]), r"neurons \[0.5\] is not a list of neuron "
                                                    r"indices"),
+    (lambda n: n.add_poisson_input("E", 10.0, neurons=[]),
+     r"neurons \[\] is not a list of neuron indices; give integers 0..9, or leave neurons out"),
     (lambda n: n.connect("E", "E", FixedIndegree(2, allow_autapses="no")),
      r"fixed_indegree allow_autapses 'no' is not true or false"),
     (lambda n: n.connect("E", "E", FixedIndegree(2 ** 70)),
