@@ -11,12 +11,14 @@ that draws it.
     LogNormal(mu, sigma)           exp(mu + sigma * N(0, 1))  (NEST's lognormal: mu, sigma
                                    are the mean and std of the underlying normal)
 """
+import math
 from dataclasses import asdict, dataclass, fields
 
 import numba as nb
 import numpy as np
 
 from .errors import NetworkError
+from .messages import did_you_mean, shown
 from .rng import GOLDEN, splitmix64, standard_normal, uniform
 
 
@@ -62,6 +64,15 @@ class _Drawn:
     def draw(self, keys, counters):
         return draw_many(self.kind, self.params, keys, counters)
 
+    def _floats(self, **infinity):
+        """Make every numeric field a float; each must be a finite number, or the infinity
+        ``infinity[field]`` (an open bound)."""
+        for f in fields(self):
+            if f.name != "redraw":
+                object.__setattr__(self, f.name, as_number(
+                    getattr(self, f.name), f"{type(self).__name__}: {f.name}",
+                    infinity.get(f.name)))
+
 
 @dataclass(frozen=True)
 class Normal(_Drawn):
@@ -75,6 +86,9 @@ class Normal(_Drawn):
     redraw: bool = False
 
     def __post_init__(self):
+        self._floats(low=-math.inf, high=math.inf)
+        if not isinstance(self.redraw, (bool, np.bool_)):
+            raise NetworkError(f"Normal: redraw {shown(self.redraw)} is not true or false")
         if not self.std >= 0:
             raise NetworkError(f"Normal: std {self.std} is negative; use std >= 0")
         if not self.low <= self.high:
@@ -101,6 +115,7 @@ class Uniform(_Drawn):
     high: float
 
     def __post_init__(self):
+        self._floats()
         if not self.low <= self.high:
             raise NetworkError(f"Uniform: low {self.low} > high {self.high}; use low <= high")
 
@@ -123,6 +138,7 @@ class LogNormal(_Drawn):
     sigma: float
 
     def __post_init__(self):
+        self._floats()
         if not self.sigma >= 0:
             raise NetworkError(f"LogNormal: sigma {self.sigma} is negative; use sigma >= 0")
 
@@ -140,40 +156,85 @@ class LogNormal(_Drawn):
 DISTRIBUTIONS = {"normal": Normal, "uniform": Uniform, "lognormal": LogNormal}
 
 
-def as_value(value, where):
+def as_number(value, where, infinity=None, error=NetworkError):
+    """``value`` as a float: a number (not a bool), finite or the one ``infinity`` (``inf`` or
+    ``-inf``) that means something there; ``where`` names the value in errors, which are of
+    type ``error``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        raise error(f"{where}: value {shown(value)} is not a number; give a number")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        number = math.copysign(math.inf, value)
+    if not math.isfinite(number) and number != infinity:
+        also = f" (or {infinity}, which means something here)" if infinity else ""
+        raise error(f"{where}: value {number} is not a finite number; give a finite "
+                    f"number{also}")
+    return number
+
+
+def as_numbers(value, where, what, infinity=None, error=NetworkError):
+    """``value`` (a list, tuple or 1-d array of numbers) as a read-only float64 array; ``what``
+    says what it holds in errors (e.g. "one number per neuron"), which are of type ``error``;
+    NaN and infinities other than ``infinity`` are refused."""
+    try:
+        given = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):  # ragged nesting
+        given = None
+    if given is None or given.ndim != 1 or given.dtype.kind not in "biuf":
+        count = given.size if given is not None else len(value)
+        raise error(f"{where}: {type(value).__name__} of {count} values is not {what}; give a "
+                    f"flat sequence of numbers (no NaN)")
+    out = given.astype(np.float64)
+    bad = np.flatnonzero(np.isnan(out) | (np.isinf(out) & (out != infinity)))
+    if bad.size:
+        also = f" (or {infinity})" if infinity else ""
+        raise error(f"{where}: value {out[bad[0]]} at index {int(bad[0])} is not a finite "
+                    f"number; give finite numbers{also}")
+    out.flags.writeable = False
+    return out
+
+
+def as_value(value, where, infinity=None):
     """A number or a distribution from ``value`` (number, distribution, or a dict such as
-    ``{"distribution": "normal", "mean": 1.0, "std": 0.1}``); ``where`` names it in errors."""
+    ``{"distribution": "normal", "mean": 1.0, "std": 0.1}``); ``where`` names it in errors.
+    A number is finite, or the one ``infinity`` that means something there."""
     if isinstance(value, (Normal, Uniform, LogNormal)):
         return value
     if isinstance(value, dict):
         spec = dict(value)
         kind = spec.pop("distribution", None)
-        if kind not in DISTRIBUTIONS:
+        if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
             raise NetworkError(
-                f"{where}: distribution {kind!r} is not known; use one of {sorted(DISTRIBUTIONS)}")
+                f"{where}: distribution {shown(kind)} is not known; use one of "
+                f"{sorted(DISTRIBUTIONS)}{did_you_mean(kind, DISTRIBUTIONS)}")
         cls = DISTRIBUTIONS[kind]
         valid = [f.name for f in fields(cls)]
-        unknown = sorted(set(spec) - set(valid))
+        unknown = sorted(map(str, set(spec) - set(valid)))
         if unknown:
             raise NetworkError(
-                f"{where}: {kind} distribution has no parameter {unknown[0]!r}; valid: {valid}")
+                f"{where}: {kind} distribution has no parameter {unknown[0]!r}; valid: "
+                f"{valid}{did_you_mean(unknown[0], valid)}")
         for k, v in spec.items():
             if k == "redraw" and isinstance(v, bool):
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-                raise NetworkError(f"{where}: {kind} distribution parameter {k} = {v!r} is not a "
-                                   f"number; give numbers for {valid}")
+                raise NetworkError(f"{where}: {kind} distribution parameter {k} = {shown(v)} is "
+                                   f"not a number; give numbers for {valid}")
         try:
-            return cls(**{k: (v if k == "redraw" else float(v)) for k, v in spec.items()})
+            return cls(**spec)
         except TypeError as exc:
             raise NetworkError(f"{where}: {kind} distribution needs {valid}: {exc}") from None
+        except NetworkError as exc:
+            raise NetworkError(f"{where}: {exc}") from None
     if isinstance(value, (bool, np.bool_)):
         return float(value)  # flags such as refractory_input are stored as 0.0 / 1.0
     if not isinstance(value, (int, float, np.integer, np.floating)):
         raise NetworkError(
-            f"{where}: value {value!r} is neither a number nor a distribution; use a number, "
-            f"Normal/Uniform/LogNormal, or a dict with a 'distribution' key")
-    return float(value)
+            f"{where}: value {shown(value)} is neither a number nor a distribution; use a "
+            f"number, Normal/Uniform/LogNormal, or a dict with a 'distribution' key")
+    return as_number(value, where, infinity)
 
 
 def to_spec(value):

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .distributions import is_distribution
-from .memory import rank_memory
+from .memory import check_describable, rank_memory
 from .partition import get_balancer
 from .partition.balancers import expected_indegree, expected_traffic, expected_work
 
@@ -34,7 +34,9 @@ def describe(network, n_ranks=1, balancer="block", rates=None, store=True):
     """A dict: sizes, expected synapses, smallest delay, memory per rank (of a run that
     writes a run store when ``store``), warnings, and the partition (neurons, work share and
     expected spike sends per rank)."""
-    dec = get_balancer(balancer)(network, n_ranks)
+    balance = get_balancer(balancer)
+    check_describable(network, n_ranks)
+    dec = balance(network, n_ranks)
     work = expected_work(network, rates)
     n_syn = expected_synapses(network)
     per_rank_neurons = dec.counts()

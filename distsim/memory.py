@@ -29,14 +29,20 @@ local synapses.  The baseline is measured (a process that has run a two-neuron n
 with distsim, numpy and numba loaded): BASE_BYTES; MPI_BYTES more under MPI (mpi4py, MPICH);
 STORE_BYTES more when a run store is written (zarr).  scripts/check_memory_estimate.py
 compares the estimate with measured peaks.
+
+Working the estimate out needs memory too (the balancers' arrays per gid, the expected
+traffic between every pair of ranks): ``check_describable`` refuses a description that
+would not fit before any of those arrays exists.
 """
 import math
 from statistics import NormalDist
 
 import numpy as np
+import psutil
 
 from .connectivity import CHUNK
 from .distributions import LogNormal, Normal, Uniform, is_distribution, varies_per_synapse
+from .errors import ConfigError
 from .models.base import N_PAR_ROWS, N_STATE_ROWS
 from .simulation import _DA_INITIAL_CAPACITY, _INITIAL_RECORD_CAPACITY
 
@@ -65,6 +71,33 @@ SLOT_BYTES = 2 * 8 + 8 + 4 + 1
 # one generated synapse while placed: source and target (int64), draw counter (int64),
 # drawn weight and delay (float64)
 CHUNK_BYTES_PER_SYNAPSE = 2 * 8 + 8 + 2 * 8
+# while a network is described (inspect.describe): the balancers' arrays per gid (work,
+# cumulative work, rank, local index, sort order; measured 45-57 B) and the expected
+# traffic between every pair of ranks (float64 and its temporaries; measured 9 B)
+DESCRIBE_BYTES_PER_NEURON = 64
+DESCRIBE_BYTES_PER_RANK_PAIR = 16
+
+
+def check_available(need_bytes, what, fix):
+    """Refuse (ConfigError) what needs more than the memory available now; ``what`` names
+    it in the message, ``fix`` says what to do."""
+    available = psutil.virtual_memory().available
+    if need_bytes > available:
+        raise ConfigError(f"{what} needs about {need_bytes / 1e9:.3g} GB but "
+                          f"{available / 1e9:.3g} GB are available; {fix}")
+
+
+def check_describable(network, n_ranks):
+    """Refuse (ConfigError) to describe ``network`` on ``n_ranks`` ranks when the arrays of
+    the description alone would exceed the memory available now; nothing per neuron or per
+    rank exists yet."""
+    ranks = int(n_ranks) if isinstance(n_ranks, (int, np.integer)) and n_ranks > 0 else 1
+    check_available(
+        DESCRIBE_BYTES_PER_NEURON * network.n_neurons + DESCRIBE_BYTES_PER_RANK_PAIR * ranks ** 2,
+        f"Network of {network.n_neurons:,} neurons on {ranks:,} rank(s): working out its "
+        f"partition and memory ({DESCRIBE_BYTES_PER_NEURON} B per neuron, "
+        f"{DESCRIBE_BYTES_PER_RANK_PAIR} B per pair of ranks)",
+        "use fewer neurons or ranks, or a machine with more memory")
 
 
 def _largest(value, k):
@@ -73,13 +106,14 @@ def _largest(value, k):
         return float(value.max(initial=0.0))
     if not is_distribution(value):
         return float(value)
-    q = NormalDist().inv_cdf(1.0 - 1.0 / (k + 1.0))
+    q = -NormalDist().inv_cdf(1.0 / (max(k, 1.0) + 1.0))  # fewer than one: the median
     if isinstance(value, Normal):
         return min(value.mean + value.std * q, value.high)
     if isinstance(value, Uniform):
         return value.high
     if isinstance(value, LogNormal):
-        return math.exp(value.mu + value.sigma * q)
+        log = value.mu + value.sigma * q
+        return math.exp(log) if log < 709.0 else math.inf  # beyond a float's range
     raise TypeError(value)
 
 
@@ -115,7 +149,7 @@ def rank_memory(network, dec, n_syn, store=True):
         stim_delays = [s.delay for s in (*network.poisson_inputs, *network.dc_inputs)]
         longest = max([_largest(p.delay, syn[p.name][r]) for p in network.projections
                        if syn[p.name][r] > 0] + stim_delays + [network.dt])
-        ns = math.floor(longest / network.dt + 0.5) + 1
+        ns = math.floor(min(longest / network.dt, 2.0 ** 62) + 0.5) + 1  # finite, however long
         drawn_delays = sum(syn[p.name][r] for p in network.projections if varies_per_synapse(p.delay))
         table = (total * (2 if n <= 2 ** 16 else 4)
                  + 4 * sum(syn[p.name][r] for p in network.projections if varies_per_synapse(p.weight))

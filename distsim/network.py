@@ -3,7 +3,9 @@
 A Network answers every question per gid identically on every rank (its parameters, its
 incoming connections), so that each rank builds only what it owns.  gids are int64,
 contiguous per population, numbered from 0 in the order populations are added.  Units
-follow NEST: ms, mV, pA, pF, nS, Hz.
+follow NEST: ms, mV, pA, pF, nS, Hz.  Every number given is checked when it is given: NaN
+is refused everywhere, infinities where they mean nothing (they mean something as a
+stimulus's stop, a distribution's bound and some neuron parameters, see models/base.py).
 """
 import math
 from dataclasses import dataclass, field
@@ -12,14 +14,21 @@ import numpy as np
 
 from distsim.hardware.devices import device_from_spec
 
-from .distributions import Uniform, as_value, is_distribution, to_spec, varies_per_synapse
+from .distributions import (Uniform, as_number, as_numbers, as_value, is_distribution, to_spec,
+                            varies_per_synapse)
 from .errors import ConnectionRuleError, DelayError, ModelError, NetworkError
+from .messages import did_you_mean, listing, shown
 from .models import get_model
 from .models.synapses import synapse_from_spec
 from .rules import (FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList, OneToOne,
                     PairwiseBernoulli, rule_from_spec, rule_to_spec)
 
 ARRAY_INLINE = 1000  # values kept inline in to_dict(arrays=...), larger ones set aside
+# neurons of a network at most: 1.1e12, 13 times a human brain's; keeps gid arithmetic
+# far from int64 overflow (what fits in memory is checked by memory.py before any array
+# per neuron exists)
+MAX_NEURONS = 2 ** 40
+MAX_COUNT = 2 ** 63 - 1  # largest in-degree, out-degree or synapse number (int64)
 
 
 @dataclass(frozen=True)
@@ -108,10 +117,17 @@ class WeightRecorder:
 
 
 def _neuron_subset(neurons, pop, where):
+    """The sorted distinct neuron indices ``neurons`` (None: the whole population)."""
     if neurons is None:
         return None
-    idx = np.unique(np.asarray(neurons, dtype=np.int64))
-    if idx.size and (idx[0] < 0 or idx[-1] >= pop.size):
+    given = np.asarray(neurons) if isinstance(neurons, (list, tuple, range, np.ndarray)) \
+        else None
+    if given is None or given.ndim != 1 or not given.size or given.dtype.kind not in "iu":
+        raise NetworkError(f"{where}: neurons {shown(neurons)} is not a list of neuron "
+                           f"indices; give integers 0..{pop.size - 1}, or leave neurons out "
+                           f"for the whole population")
+    idx = np.unique(given.astype(np.int64))
+    if idx[0] < 0 or idx[-1] >= pop.size:
         raise NetworkError(
             f"{where}: neuron index {int(idx[0] if idx[0] < 0 else idx[-1])} is outside "
             f"population '{pop.name}' of size {pop.size}; use indices 0..{pop.size - 1}")
@@ -131,13 +147,21 @@ class Network:
     state_recorders: list = field(default_factory=list)
     weight_recorders: list = field(default_factory=list)
 
-    def __post_init__(self):
-        if not (isinstance(self.dt, (int, float)) and self.dt > 0):
-            raise NetworkError(f"Network: dt = {self.dt!r} ms is not positive; use e.g. dt=0.1")
-        if not (isinstance(self.seed, (int, np.integer)) and 0 <= self.seed < 2**63):
-            raise NetworkError(
-                f"Network: seed {self.seed!r} is not an integer in [0, 2**63); use e.g. seed=1")
-        self.dt = float(self.dt)
+    def __setattr__(self, name, value):
+        """dt and seed are checked whenever they are set (a run may set its own seed)."""
+        if name == "dt":
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
+                                                                 np.floating)) \
+                    or not 0 < value < math.inf:
+                raise NetworkError(f"Network: dt = {shown(value)} ms is not a positive finite "
+                                   f"number; use e.g. dt=0.1")
+            value = float(value)
+        elif name == "seed":
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or not 0 <= value < 2**63:
+                raise NetworkError(f"Network: seed {shown(value)} is not an integer in "
+                                   f"[0, 2**63); use e.g. seed=1")
+        super().__setattr__(name, value)
 
     # ---------------------------------------------------------------- populations
     @property
@@ -148,14 +172,19 @@ class Network:
         """Add ``size`` neurons of ``model`` (a NEST model name) with NEST-named ``params``
         (numbers, distributions per neuron or one number per neuron, initial state such as
         ``V_m`` included)."""
-        where = f"Population '{name}'"
         if not isinstance(name, str) or not name:
-            raise NetworkError(f"Population {name!r}: a population needs a non-empty name")
+            raise NetworkError(f"Population {shown(name)}: a population needs a non-empty name")
+        where = f"Population '{name}'"
         if name in self.populations:
             raise NetworkError(f"{where}: a population of that name exists; use another name")
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
             raise NetworkError(
-                f"{where}: size {size!r} is not a non-negative integer; use e.g. size=100")
+                f"{where}: size {shown(size)} is not a positive integer; use e.g. size=100")
+        size = int(size)
+        if self.n_neurons + size > MAX_NEURONS:
+            raise NetworkError(
+                f"{where}: size {size:,} makes the network {self.n_neurons + size:,} neurons, "
+                f"more than the {MAX_NEURONS:,} a network may have; use smaller populations")
         cls = get_model(model, where)
         model_obj = cls.from_params(params, where)
         if cls.name == "spike_source" and len(model_obj.spike_times) != size:
@@ -169,17 +198,16 @@ class Network:
                 raise NetworkError(
                     f"{where}: {key} has {value.size} values for {size} neurons; give one "
                     f"value per neuron, a number or a distribution")
-        pop = Population(name, model_obj, int(size), self.n_neurons)
+        pop = Population(name, model_obj, size, self.n_neurons)
         self.populations[name] = pop
         return pop
 
     def population(self, name, where):
-        try:
+        if isinstance(name, str) and name in self.populations:
             return self.populations[name]
-        except KeyError:
-            raise NetworkError(
-                f"{where}: population '{name}' does not exist; populations: "
-                f"{', '.join(self.populations) or '(none)'}") from None
+        raise NetworkError(
+            f"{where}: population {shown(name)} does not exist; populations: "
+            f"{listing(self.populations)}{did_you_mean(name, self.populations)}")
 
     def population_of(self, gids):
         """Index (in ``self.populations`` order) of the population of each gid."""
@@ -197,6 +225,9 @@ class Network:
         "stdp_synapse", "lambda": 0.01}``, or a models.synapses object) makes them plastic;
         ``receptor_type=1`` of a parrot_neuron takes plastic synapses whose spikes are not
         repeated (NEST's STDP test setup)."""
+        if name is not None and (not isinstance(name, str) or not name):
+            raise NetworkError(f"Projection {shown(name)}: a projection's name is a non-empty "
+                               f"string; give one or leave it unset")
         name = name or f"{source}->{target}"
         if any(p.name == name for p in self.projections):
             name = f"{name}#{len(self.projections)}"
@@ -213,7 +244,7 @@ class Network:
         tgt.model.check_weights(weight, where)
         delay = self._synapse_values(delay, rule, f"{where}: delay")
         self._check_delay(delay, where)
-        device = device_from_spec(device, where)
+        device = device_from_spec(_device_values(device, where), where)
         synapse = synapse_from_spec(synapse, where)
         if synapse is not None:
             if device is not None or "tau_minus" not in tgt.model.parameter_names():
@@ -221,13 +252,21 @@ class Network:
                     f"{where}: a {synapse.name} needs a target model with tau_minus (iaf "
                     f"models, izhikevich) and no device; got model '{tgt.model.name}'"
                     f"{' and a device' if device is not None else ''}")
+            traces = {k: tgt.model.values()[k] for k in ("tau_minus", "tau_minus_triplet")}
+            if not all(isinstance(x, float) and x > 0 for x in traces.values()):
+                raise ModelError(
+                    f"{where}: the target population '{target}' of a {synapse.name} needs "
+                    f"tau_minus and tau_minus_triplet as positive numbers (ms), the same for "
+                    f"every neuron; got " + ", ".join(f"{k} = {shown(to_spec(x))}"
+                                                     for k, x in traces.items()))
             synapse.check_weights(weight, where)
             if hasattr(synapse, "vt"):
                 self._check_volume_transmitter(synapse, where)
-        if receptor_type != 0 and not (receptor_type == 1 and synapse is not None
-                                       and tgt.model.name == "parrot_neuron"):
+        if isinstance(receptor_type, bool) or not isinstance(receptor_type, (int, np.integer)) \
+                or receptor_type != 0 and not (receptor_type == 1 and synapse is not None
+                                               and tgt.model.name == "parrot_neuron"):
             raise NetworkError(
-                f"{where}: receptor_type {receptor_type!r} is not available; receptor_type 1 "
+                f"{where}: receptor_type {shown(receptor_type)} is not available; receptor_type 1 "
                 f"exists on parrot_neuron targets, for plastic synapses only; use 0")
         if device is not None and not varies_per_synapse(weight):
             weight = Uniform(float(weight), float(weight))  # one stored weight per synapse
@@ -242,13 +281,13 @@ class Network:
     def _synapse_values(value, rule, where):
         """A number, a distribution, or (from_list only) a float64 array per listed synapse."""
         if isinstance(value, (list, tuple, np.ndarray)):
-            values = np.asarray(value, dtype=float)
             if not isinstance(rule, FromList):
                 raise NetworkError(
                     f"{where}: one value per synapse needs the from_list rule, whose synapses "
                     f"are known in advance; use a number or a distribution with rule "
                     f"'{rule.rule}'")
-            if values.shape != rule.sources.shape or not np.all(np.isfinite(values)):
+            values = as_numbers(value, where, "one number per listed synapse")
+            if values.shape != rule.sources.shape:
                 raise NetworkError(
                     f"{where}: {values.size} values (shape {values.shape}) for "
                     f"{rule.sources.size} listed synapses; give one finite value per synapse")
@@ -262,9 +301,17 @@ class Network:
         available_tgt = tgt.size - (1 if same and not autapses else 0)
 
         def count(value, what):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or not 0 <= value <= MAX_COUNT:
                 raise ConnectionRuleError(
-                    f"{where}: {rule.rule} {what} {value!r} is not a non-negative integer")
+                    f"{where}: {rule.rule} {what} {shown(value)} is not a non-negative integer "
+                    f"(int64)")
+
+        for flag in ("allow_autapses", "allow_multapses"):
+            if not isinstance(getattr(rule, flag, True), (bool, np.bool_)):
+                raise ConnectionRuleError(
+                    f"{where}: {rule.rule} {flag} {shown(getattr(rule, flag))} is not true or "
+                    f"false")
 
         def degree(value, what, available, pop, side):
             count(value, what)
@@ -284,7 +331,7 @@ class Network:
             p = rule.p
             if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
                 raise ConnectionRuleError(
-                    f"{where}: pairwise_bernoulli probability p = {p!r} is outside [0, 1]; "
+                    f"{where}: pairwise_bernoulli probability p = {shown(p)} is outside [0, 1]; "
                     f"use 0 <= p <= 1")
         elif isinstance(rule, FixedTotalNumber):
             count(rule.N, "N")
@@ -319,7 +366,7 @@ class Network:
             raise NetworkError(
                 f"{where}: a {synapse.name} needs vt, the population of dopamine neurons "
                 f"(NEST's volume_transmitter and the neurons connected to it); got vt = "
-                f"{vt!r}; add that population first and give its name")
+                f"{shown(vt)}; add that population first and give its name")
         if vt not in self.populations:
             stimulus = {s.name: kind for kind, group in (("Poisson input", self.poisson_inputs),
                                                          ("DC input", self.dc_inputs))
@@ -332,11 +379,11 @@ class Network:
                     f"any neurons, or a spike_source) and give that population's name")
             raise NetworkError(
                 f"{where}: the volume transmitter vt = {vt!r} of a {synapse.name} is not a "
-                f"population; populations: {', '.join(self.populations) or '(none)'}; add the "
-                f"dopamine neurons' population (any neuron model, or a spike_source) before "
-                f"the projection and give its name")
-        steps = round(synapse.vt_delay / self.dt) if math.isfinite(synapse.vt_delay) else 0
-        if steps < 1:
+                f"population; populations: {listing(self.populations)}; add the dopamine "
+                f"neurons' population (any neuron model, or a spike_source) before the "
+                f"projection and give its name{did_you_mean(vt, self.populations)}")
+        _check_steps(synapse.vt_delay, self.dt, f"{where}: vt_delay")
+        if np.rint(synapse.vt_delay / self.dt) < 1:  # steps as built
             raise DelayError(
                 f"{where}: vt_delay {synapse.vt_delay} ms of a {synapse.name} is shorter than "
                 f"one step (dt = {self.dt} ms): dopamine spikes reach the synapses one step "
@@ -344,12 +391,16 @@ class Network:
                 f">= {self.dt} ms or a smaller dt")
 
     def _check_delay(self, delay, where):
+        """At least one step; a given delay (not drawn) at most int64 steps."""
         if isinstance(delay, np.ndarray):
             if delay.size == 0:
                 return
+            _check_steps(float(delay.max()), self.dt, f"{where}: delay")
             delay = float(delay.min())
+        elif not is_distribution(delay):
+            _check_steps(delay, self.dt, f"{where}: delay")
         low = delay.bounds[0] if is_distribution(delay) else delay
-        if not math.isfinite(low) or math.floor(low / self.dt + 0.5) < 1:  # steps as built
+        if not math.isfinite(low) or np.floor(low / self.dt + 0.5) < 1:  # steps as built
             if is_distribution(delay):
                 raise DelayError(
                     f"{where}: delay distribution {delay} can draw delays below one step "
@@ -363,18 +414,18 @@ class Network:
                           neurons=None, name=None):
         """Independent Poisson input of ``rate`` Hz to each neuron of ``target`` (or of the
         given neuron indices), each spike adding ``weight``, arriving after ``delay`` ms."""
-        name = name or f"poisson->{target}#{len(self.poisson_inputs)}"
+        name = _stimulus_name(name, f"poisson->{target}#{len(self.poisson_inputs)}")
         where = f"PoissonInput '{name}'"
         pop = self.population(target, where)
-        if not (isinstance(rate, (int, float)) and rate >= 0 and math.isfinite(rate)):
+        rate = as_number(rate, f"{where}: rate (Hz)")
+        if rate < 0:
             raise NetworkError(f"{where}: rate {rate!r} Hz is not a finite rate >= 0")
-        if not isinstance(weight, (int, float)) or not math.isfinite(weight):
-            raise NetworkError(f"{where}: weight {weight!r} must be a finite number")
-        self._check_delay(float(delay), where)
-        self._check_window(start, stop, where)
-        stim = PoissonInput(name, target, float(rate), float(weight), float(delay), float(start),
-                            float(stop), _neuron_subset(neurons, pop, where),
-                            len(self.poisson_inputs))
+        weight = as_number(weight, f"{where}: weight")
+        delay = as_number(delay, f"{where}: delay (ms)")
+        self._check_delay(delay, where)
+        start, stop = self._window(start, stop, where)
+        stim = PoissonInput(name, target, rate, weight, delay, start, stop,
+                            _neuron_subset(neurons, pop, where), len(self.poisson_inputs))
         self.poisson_inputs.append(stim)
         return stim
 
@@ -382,24 +433,28 @@ class Network:
                      name=None):
         """Constant current ``amplitude`` pA into each neuron of ``target`` during (start, stop]
         ms; the current reaches the neuron after ``delay`` ms (default: one step)."""
-        name = name or f"dc->{target}#{len(self.dc_inputs)}"
+        name = _stimulus_name(name, f"dc->{target}#{len(self.dc_inputs)}")
         where = f"DCInput '{name}'"
         pop = self.population(target, where)
-        delay = self.dt if delay is None else float(delay)
-        if not isinstance(amplitude, (int, float)) or not math.isfinite(amplitude):
-            raise NetworkError(f"{where}: amplitude {amplitude!r} pA must be a finite number")
+        delay = self.dt if delay is None else as_number(delay, f"{where}: delay (ms)")
+        amplitude = as_number(amplitude, f"{where}: amplitude (pA)")
         self._check_delay(delay, where)
-        self._check_window(start, stop, where)
-        stim = DCInput(name, target, float(amplitude), float(start), float(stop), delay,
+        start, stop = self._window(start, stop, where)
+        stim = DCInput(name, target, amplitude, start, stop, delay,
                        _neuron_subset(neurons, pop, where), len(self.dc_inputs))
         self.dc_inputs.append(stim)
         return stim
 
-    def _check_window(self, start, stop, where):
+    @staticmethod
+    def _window(start, stop, where):
+        """(start, stop) in ms as floats: 0 <= start <= stop, stop may be inf (no end)."""
+        start = as_number(start, f"{where}: start (ms)")
+        stop = as_number(stop, f"{where}: stop (ms)", math.inf)
         if not (0 <= start <= stop):
             raise NetworkError(
                 f"{where}: active window (start={start}, stop={stop}) ms is invalid; use "
                 f"0 <= start <= stop")
+        return start, stop
 
     # ---------------------------------------------------------------- recorders
     def record_spikes(self, population, neurons=None):
@@ -409,51 +464,66 @@ class Network:
         return rec
 
     def record_state(self, population, variables, interval=1.0, neurons=None):
-        where = f"StateRecorder '{population}'"
+        where = f"StateRecorder {shown(population)}"
         pop = self.population(population, where)
-        variables = (variables,) if isinstance(variables, str) else tuple(variables)
+        variables = (variables,) if isinstance(variables, str) else variables
+        if not isinstance(variables, (list, tuple)):
+            raise NetworkError(f"{where}: variables {shown(variables)} is not a list of names; "
+                               f"give e.g. ['V_m']")
         for var in variables:
-            if var not in pop.model.recordables:
+            if not isinstance(var, str) or var not in pop.model.recordables:
                 raise NetworkError(
-                    f"{where}: model '{pop.model.name}' has no recordable {var!r}; recordables: "
-                    f"{', '.join(pop.model.recordables) or '(none)'}")
-        steps = interval / self.dt
-        if interval <= 0 or abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
-            raise NetworkError(
-                f"{where}: interval {interval} ms is not a positive multiple of dt = {self.dt} "
-                f"ms; use e.g. interval={self.dt}")
-        rec = StateRecorder(population, variables, float(interval),
+                    f"{where}: model '{pop.model.name}' has no recordable {shown(var)}; "
+                    f"recordables: {', '.join(pop.model.recordables) or '(none)'}"
+                    f"{did_you_mean(var, pop.model.recordables)}")
+        rec = StateRecorder(population, tuple(variables), self._interval(interval, where),
                             _neuron_subset(neurons, pop, where))
         self.state_recorders.append(rec)
         return rec
+
+    def _interval(self, interval, where):
+        """A sampling interval (ms) as a float: a positive multiple of dt."""
+        interval = as_number(interval, f"{where}: interval (ms)")
+        steps = interval / self.dt
+        if not 0 < steps < math.inf or abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
+            raise NetworkError(
+                f"{where}: interval {interval} ms is not a positive multiple of dt = {self.dt} "
+                f"ms; use e.g. interval={self.dt}")
+        return interval
 
     def record_weights(self, projection, interval=10.0, neurons=(0,), bins=None):
         """Sample the weights of plastic projection ``projection`` every ``interval`` ms:
         those onto its target neurons ``neurons`` (indices), and a histogram of all of them
         over ``bins`` (edges; default 50 bins from 0 to the synapse model's Wmax, or to
         twice the largest initial weight)."""
-        where = f"WeightRecorder '{projection}'"
+        where = f"WeightRecorder {shown(projection)}"
         proj = next((p for p in self.projections if p.name == projection), None)
         if proj is None or proj.synapse is None:
+            plastic = [p.name for p in self.projections if p.synapse]
             raise NetworkError(
                 f"{where}: no plastic projection of that name; plastic projections: "
-                f"{', '.join(p.name for p in self.projections if p.synapse) or '(none)'}")
-        steps = interval / self.dt
-        if interval <= 0 or abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
-            raise NetworkError(f"{where}: interval {interval} ms is not a positive multiple of "
-                               f"dt = {self.dt} ms")
-        tgt = self.populations[proj.target]
-        idx = _neuron_subset(neurons, tgt, where)
+                f"{listing(plastic)}{did_you_mean(projection, plastic)}")
+        interval = self._interval(interval, where)
+        if neurons is None:
+            raise NetworkError(f"{where}: neurons is not given; give the indices of the target "
+                               f"neurons whose incoming weights are sampled, e.g. [0]")
+        idx = _neuron_subset(neurons, self.populations[proj.target], where)
         if bins is None:
             top = getattr(proj.synapse, "Wmax", None)
             if top is None:
                 top = 2.0 * (proj.weight.bounds[1] if hasattr(proj.weight, "bounds")
                              else float(np.max(proj.weight)))
+            if not math.isfinite(top):
+                raise NetworkError(f"{where}: the initial weights have no upper bound to "
+                                   f"derive histogram bins from; give bins (edges)")
             bins = np.linspace(min(0.0, top), max(0.0, top), 51)
-        bins = tuple(float(b) for b in bins)
-        if len(bins) < 2 or any(b >= c for b, c in zip(bins, bins[1:])):
+        if not isinstance(bins, (list, tuple, np.ndarray)):
+            raise NetworkError(f"{where}: bins {shown(bins)} is not a list of edges")
+        bins = as_numbers(bins, f"{where}: bins", "a list of bin edges")
+        if bins.size < 2 or np.any(bins[1:] <= bins[:-1]):
             raise NetworkError(f"{where}: bins must be at least two increasing edges")
-        rec = WeightRecorder(projection, float(interval), tuple(int(i) for i in idx), bins)
+        rec = WeightRecorder(projection, interval, tuple(int(i) for i in idx),
+                             tuple(float(b) for b in bins))
         self.weight_recorders.append(rec)
         return rec
 
@@ -549,3 +619,34 @@ class Network:
         for r in d.get("weight_recorders", []):
             net.record_weights(r["projection"], r["interval"], r["neurons"], r["bins"])
         return net
+
+
+def _check_steps(ms, dt, where):
+    """A time ``ms`` whose step count the engine holds in an int64."""
+    if ms / dt >= MAX_COUNT:
+        raise DelayError(f"{where} {ms} ms is {ms / dt:.3g} steps of dt = {dt} ms, more than "
+                         f"the engine counts (int64); use a shorter time")
+
+
+def _stimulus_name(name, default):
+    """``name`` (a non-empty string keying the stimulus's random streams) or ``default``."""
+    if name is not None and (not isinstance(name, str) or not name):
+        raise NetworkError(f"stimulus {shown(name)}: a stimulus's name is a non-empty string; "
+                           f"give one or leave it unset")
+    return name or default
+
+
+def _device_values(spec, where):
+    """``spec`` unchanged, after checking that the options of a device dict are finite
+    numbers (``drift_compensation`` true or false, ``w_max`` a number or left out)."""
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "device" or key == "w_max" and value is None:
+                continue
+            if key == "drift_compensation":
+                if not isinstance(value, (bool, np.bool_)):
+                    raise NetworkError(f"{where}: device option drift_compensation "
+                                       f"{shown(value)} is not true or false")
+            else:
+                as_number(value, f"{where}: device option {key}")
+    return spec

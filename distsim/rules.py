@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ConnectionRuleError
+from .messages import did_you_mean, shown
 
 
 @dataclass(frozen=True)
@@ -109,19 +110,21 @@ def rule_from_spec(spec, where):
         spec = {"rule": spec}
     if not isinstance(spec, dict):
         raise ConnectionRuleError(
-            f"{where}: connection rule {spec!r} is not a rule; use a rule object or a dict "
-            f"with 'rule' in {sorted(RULES)}")
+            f"{where}: connection rule {shown(spec)} is not a rule; use a rule object or a "
+            f"dict with 'rule' in {sorted(RULES)}")
     spec = dict(spec)
     name = spec.pop("rule", None)
-    if name not in RULES:
+    if not isinstance(name, str) or name not in RULES:
         raise ConnectionRuleError(
-            f"{where}: connection rule {name!r} is not known; use one of {sorted(RULES)}")
+            f"{where}: connection rule {shown(name)} is not known; use one of "
+            f"{sorted(RULES)}{did_you_mean(name, RULES)}")
     cls = RULES[name]
     valid = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(spec) - set(valid))
+    unknown = sorted(map(str, set(spec) - set(valid)))
     if unknown:
         raise ConnectionRuleError(
-            f"{where}: rule '{name}' has no option {unknown[0]!r}; valid options: {valid}")
+            f"{where}: rule '{name}' has no option {unknown[0]!r}; valid options: "
+            f"{valid}{did_you_mean(unknown[0], valid)}")
     missing = [f.name for f in dataclasses.fields(cls)
                if f.default is dataclasses.MISSING and f.name not in spec]
     if missing:

@@ -1,5 +1,6 @@
 """Neuron models with NEST's semantics and their lowering into flat arrays for the kernels."""
 from ..errors import ModelError
+from ..messages import did_you_mean, shown
 from .iaf_psc_alpha import IafPscAlpha
 from .iaf_psc_delta import IafPscDelta
 from .iaf_psc_exp import IafPscExp
@@ -18,8 +19,8 @@ def get_model(name, where):
         return MODELS[name]
     except (KeyError, TypeError):
         raise ModelError(
-            f"{where}: neuron model {name!r} is not known; available models: "
-            f"{', '.join(sorted(MODELS))}") from None
+            f"{where}: neuron model {shown(name)} is not known; available models: "
+            f"{', '.join(sorted(MODELS))}{did_you_mean(name, MODELS)}") from None
 
 
 __all__ = ["MODELS", "get_model", "IafPscDelta", "IafPscExp", "IafPscAlpha", "Izhikevich",

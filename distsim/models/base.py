@@ -4,6 +4,7 @@ A model is a frozen dataclass whose fields are NEST's parameter names (including
 value of each state variable, as in ``nest.Create(model, params=...)``).  A field holds a
 number, a per-neuron distribution, or one number per neuron (a sequence or a 1-D array, as
 NEST's ``Create(model, n, params={"V_m": [...]})``; the population checks its length).
+Numbers are finite, except the infinities a model gives a meaning (``infinite``).
 ``lower`` turns the per-neuron values of a block of neurons into the flat float64 arrays
 the kernels read:
 
@@ -13,13 +14,15 @@ the kernels read:
 Row meanings are the module constants of each model; the kernels use the same constants.
 """
 import dataclasses
+import math
 from typing import ClassVar
 
 import numpy as np
 
 from .. import arrays
-from ..distributions import as_value, to_spec
-from ..errors import ModelError
+from ..distributions import as_numbers, as_value, to_spec
+from ..errors import DistsimError, ModelError
+from ..messages import did_you_mean
 
 N_PAR_ROWS = 20   # rows of the parameter matrix shared by all models
 N_STATE_ROWS = 8  # rows of the state matrix shared by all models
@@ -37,16 +40,18 @@ class NeuronModel:
     model_id: ClassVar[int] = -1
     recordables: ClassVar[tuple] = ()
     is_source_only: ClassVar[bool] = False
+    infinite: ClassVar[dict] = {}  # parameter -> the infinity it may take (and what it means)
 
     def __post_init__(self):
         constants = {}
         for f in dataclasses.fields(self):
             where = f"{self.name}.{f.name}"
             value = getattr(self, f.name)
+            infinity = self.infinite.get(f.name)
             if isinstance(value, (list, tuple, np.ndarray)):
-                value = _per_neuron(value, where)
+                value = as_numbers(value, where, "one number per neuron", infinity, ModelError)
             else:
-                value = as_value(value, where)
+                value = as_value(value, where, infinity)
             object.__setattr__(self, f.name, value)
             if isinstance(value, float):
                 constants[f.name] = np.array([value])
@@ -59,17 +64,11 @@ class NeuronModel:
     @classmethod
     def from_params(cls, params, where=None):
         """Build from a NEST-style parameter dict, rejecting unknown names."""
-        params = dict(params or {})
-        valid = cls.parameter_names()
-        for key in params:
-            if key not in valid:
-                raise ModelError(
-                    f"{where or cls.name}: model '{cls.name}' has no parameter {key!r}; "
-                    f"valid parameters: {', '.join(valid)}")
+        params = parameter_dict(params, cls, where)
         try:
             return cls(**params)
-        except ModelError as exc:
-            raise ModelError(f"{where}: {exc}") if where else exc from None
+        except DistsimError as exc:
+            raise type(exc)(f"{where}: {exc}") if where else exc from None
 
     def to_dict(self):
         return {f.name: to_spec(getattr(self, f.name)) for f in dataclasses.fields(self)}
@@ -106,18 +105,21 @@ class NeuronModel:
                     f"{rule}; {fix}")
 
 
-def _per_neuron(value, where):
-    """One number per neuron, as a read-only float64 array."""
-    try:
-        out = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        out = None
-    if out is None or out.ndim != 1 or np.isnan(out).any():
-        raise ModelError(f"{where}: {type(value).__name__} of {len(value)} values is not one "
-                         f"number per neuron; give a flat sequence of numbers (no NaN), a "
-                         f"number or a distribution")
-    out.flags.writeable = False
-    return out
+def parameter_dict(params, cls, where):
+    """``params`` (None or a dict of NEST parameter names) as a new dict; an unknown name is
+    refused with the closest valid one."""
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise ModelError(f"{where or cls.name}: parameters of model '{cls.name}' are a dict of "
+                         f"NEST names, got a {type(params).__name__}")
+    valid = cls.parameter_names()
+    for key in params:
+        if key not in valid:
+            raise ModelError(
+                f"{where or cls.name}: model '{cls.name}' has no parameter {key!r}; "
+                f"valid parameters: {', '.join(valid)}{did_you_mean(key, valid)}")
+    return dict(params)
 
 
 def empty_rows(n):
@@ -194,6 +196,9 @@ class IafModel(NeuronModel):
     I_e: object = 0.0
     tau_minus: object = 20.0           # ms, postsynaptic trace of plastic inputs (NEST)
     tau_minus_triplet: object = 110.0  # ms, second trace (stdp_triplet_synapse)
+
+    # no leak (a perfect integrator), a neuron that never fires, no floor on V_m
+    infinite: ClassVar[dict] = {"tau_m": math.inf, "V_th": math.inf, "V_min": -math.inf}
 
     def check(self, v):
         iaf_checks(self.name, v)

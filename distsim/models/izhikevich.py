@@ -1,5 +1,7 @@
 """izhikevich: Izhikevich (2003) simple model (NEST)."""
 import dataclasses
+import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -30,6 +32,7 @@ class Izhikevich(NeuronModel):
     name = "izhikevich"
     model_id = MODEL_ID
     recordables = ("V_m", "U_m")
+    infinite: ClassVar[dict] = {"V_min": -math.inf}  # no floor on V_m
 
     V_m: object = -65.0
     U_m: object = -13.0

@@ -3,7 +3,10 @@ import dataclasses
 
 import numpy as np
 
+from ..distributions import as_numbers
 from ..errors import ModelError
+from ..messages import shown
+from .base import parameter_dict
 
 MODEL_ID = 4
 
@@ -12,7 +15,7 @@ MODEL_ID = 4
 class SpikeSource:
     """A population whose neuron i fires at ``spike_times[i]`` (ms, on the dt grid, > 0).
 
-    ``spike_times`` is given as one sequence per neuron, or compactly as
+    ``spike_times`` is given as one sequence (or number) per neuron, or compactly as
     ``{"times": all times, "counts": spikes per neuron}``; it is kept as read-only float64
     arrays, views into one array (8 B per spike).  A spike at time t is emitted in step
     t/dt and, over a connection with delay d, reaches its target at t + d, as a spike of
@@ -34,16 +37,31 @@ class SpikeSource:
     def __post_init__(self):
         given = self.spike_times
         if isinstance(given, dict):
-            times = np.array(given.get("times", ()), np.float64).ravel()  # copies of its own
-            counts = np.array(given.get("counts", ()), np.int64).ravel()
-            if counts.sum() != times.size or np.any(counts < 0):
-                raise ModelError(f"spike_source: spike_times counts sum to {int(counts.sum())} "
+            unknown = sorted(map(str, set(given) - {"times", "counts"}))
+            if unknown:
+                raise ModelError(f"spike_source: compact spike_times has no key {unknown[0]!r}; "
+                                 f"give 'times' (all spike times) and 'counts' (per neuron)")
+            times = as_numbers(given.get("times", ()), "spike_source: spike_times times",
+                               "a flat list of times", error=ModelError)
+            counts = as_numbers(given.get("counts", ()), "spike_source: spike_times counts",
+                                "one count per neuron", error=ModelError)
+            not_counts = (counts < 0) | (counts != np.round(counts))
+            if not_counts.any():
+                raise ModelError(f"spike_source: spike_times counts hold "
+                                 f"{counts[not_counts][0]:g}; give one non-negative integer "
+                                 f"count per neuron")
+            if counts.sum() != times.size:
+                raise ModelError(f"spike_source: spike_times counts sum to {counts.sum():g} "
                                  f"but {times.size} times are given; give one count per "
                                  f"neuron, summing to the number of times")
-        else:
-            trains = [np.atleast_1d(np.asarray(ts, np.float64)) for ts in given]
+            counts = counts.astype(np.int64)
+        elif isinstance(given, (list, tuple, np.ndarray)):
+            trains = [_train(ts, i) for i, ts in enumerate(given)]
             counts = np.array([t.size for t in trains], np.int64)
             times = np.concatenate(trains) if trains else np.empty(0)  # a new array
+        else:
+            raise ModelError(f"spike_source: spike_times {shown(given)} is not one list of "
+                             f"times (ms) per neuron")
         times.flags.writeable = False
         counts.flags.writeable = False
         object.__setattr__(self, "_compact", (times, counts))
@@ -68,13 +86,15 @@ class SpikeSource:
 
     @classmethod
     def from_params(cls, params, where=None):
-        params = dict(params or {})
-        unknown = sorted(set(params) - {"spike_times"})
-        if unknown or "spike_times" not in params:
+        params = parameter_dict(params, cls, where)
+        if "spike_times" not in params:
             raise ModelError(
-                f"{where or 'spike_source'}: model 'spike_source' takes exactly the parameter "
-                f"'spike_times' (one list of times in ms per neuron); got {sorted(params)}")
-        return cls(params["spike_times"])
+                f"{where or 'spike_source'}: model 'spike_source' needs the parameter "
+                f"'spike_times' (one list of times in ms per neuron)")
+        try:
+            return cls(params["spike_times"])
+        except ModelError as exc:
+            raise ModelError(f"{where}: {exc}") if where else exc from None
 
     def to_dict(self):
         return {"spike_times": [ts.tolist() for ts in self.spike_times]}
@@ -99,3 +119,11 @@ class SpikeSource:
                     f"(use a larger weight for a stronger input)")
             out.append(steps)
         return out
+
+
+def _train(times, neuron):
+    """The spike times of one neuron (a number or a flat sequence of numbers), float64."""
+    given = np.atleast_1d(times) if isinstance(times, np.ndarray) else (
+        times if isinstance(times, (list, tuple)) else [times])
+    return as_numbers(given, f"spike_source: spike_times of neuron {neuron}",
+                      "a list of times", error=ModelError)

@@ -24,7 +24,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..distributions import as_number
 from ..errors import ModelError
+from ..messages import did_you_mean, shown
 
 STDP, STDP_PL_HOM, STDP_TRIPLET, STDP_DOPAMINE = 0, 1, 2, 3  # weight rule ("kind")
 # spike pairing: all-to-all; NEST's three nearest-neighbour pair schemes; nearest-spike
@@ -42,6 +44,19 @@ class _Plastic:
     nest_names: ClassVar[dict] = {}  # NEST parameter name -> field, where they differ
     # float64 values kept per synapse besides its weight (the kernels' syn_dopa columns)
     per_synapse_state: ClassVar[int] = 0
+
+    def __post_init__(self):
+        """Parameters are finite numbers (kept as floats), time constants positive; ``vt``,
+        a population name, is checked by the network."""
+        back = {v: k for k, v in self.nest_names.items()}
+        for f in dataclasses.fields(self):
+            if f.name != "vt":
+                object.__setattr__(self, f.name, as_number(
+                    getattr(self, f.name), f"{self.name} {back.get(f.name, f.name)}",
+                    error=ModelError))
+            if f.name.startswith("tau") and not getattr(self, f.name) > 0:
+                raise ModelError(f"{self.name} {f.name} = {getattr(self, f.name)} ms is not "
+                                 f"positive; use a positive time constant")
 
     def rule_row(self):
         """The kernels' row: kind, the numeric fields in declaration order, zeros, and the
@@ -89,6 +104,12 @@ class StdpSynapse(_Plastic):
     kind: ClassVar[int] = STDP
     name: ClassVar[str] = "stdp_synapse"
     nest_names: ClassVar[dict] = {"lambda": "lambda_"}
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.Wmax == 0:
+            raise ModelError(f"{self.name} Wmax = 0 leaves no weight range (the rule scales "
+                             f"w by 1/Wmax); use a non-zero Wmax of the weights' sign")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -266,6 +287,12 @@ class StdpDopamineSynapse(_Plastic):
     name: ClassVar[str] = "stdp_dopamine_synapse"
     per_synapse_state: ClassVar[int] = 3
 
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.Wmin <= self.Wmax:
+            raise ModelError(f"{self.name} Wmin = {self.Wmin} is above Wmax = {self.Wmax}; the "
+                             f"weight stays in [Wmin, Wmax]: use Wmin <= Wmax")
+
     def check_weights(self, weight, where):
         """Weights stay in [Wmin, Wmax]."""
         low, high = (weight.bounds if hasattr(weight, "bounds")
@@ -283,31 +310,32 @@ SYNAPSES = {cls.name: cls for cls in (StdpSynapse, StdpNnSymmSynapse, StdpNnPreC
 def synapse_from_spec(spec, where):
     """None (static), a plastic synapse object, a model name, or a NEST-style dict
     ``{"synapse_model": "stdp_synapse", "lambda": 0.01, ...}``."""
-    if spec is None or spec == "static_synapse" or isinstance(spec, _Plastic):
-        return None if spec == "static_synapse" else spec
+    if spec is None or isinstance(spec, _Plastic):
+        return spec
     if isinstance(spec, str):
         spec = {"synapse_model": spec}
     if not isinstance(spec, dict) or spec.get("synapse_model", "static_synapse") not in (
             *SYNAPSES, "static_synapse"):
-        raise ModelError(f"{where}: synapse {spec!r} is not known; use static_synapse or one "
-                         f"of {sorted(SYNAPSES)}")
+        name = spec.get("synapse_model") if isinstance(spec, dict) else spec
+        raise ModelError(f"{where}: synapse {shown(spec)} is not known; use static_synapse or "
+                         f"one of {sorted(SYNAPSES)}"
+                         f"{did_you_mean(name, [*SYNAPSES, 'static_synapse'])}")
     spec = dict(spec)
     name = spec.pop("synapse_model", "static_synapse")
     if name == "static_synapse":
         if spec:
-            raise ModelError(f"{where}: static_synapse has no parameters; got {sorted(spec)}")
+            raise ModelError(f"{where}: static_synapse has no parameters; got "
+                             f"{sorted(map(str, spec))}")
         return None
     cls = SYNAPSES[name]
     fields = {cls.nest_names.get(k, k): v for k, v in spec.items()}
     valid = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(fields) - set(valid))
+    unknown = sorted(map(str, set(fields) - set(valid)))
     if unknown:
         names = [{v: k for k, v in cls.nest_names.items()}.get(f, f) for f in valid]
         raise ModelError(f"{where}: {name} has no parameter {unknown[0]!r}; valid parameters: "
-                         f"{', '.join(names)}")
-    obj = cls(**{k: (v if k == "vt" else float(v)) for k, v in fields.items()})
-    for f in dataclasses.fields(obj):
-        if f.name.startswith("tau") and not getattr(obj, f.name) > 0:
-            raise ModelError(f"{where}: {name} {f.name} = {getattr(obj, f.name)} ms is not "
-                             f"positive; use a positive time constant")
-    return obj
+                         f"{', '.join(names)}{did_you_mean(unknown[0], names)}")
+    try:
+        return cls(**fields)
+    except ModelError as exc:
+        raise ModelError(f"{where}: {exc}") from None

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from distsim import FixedIndegree, Network, Simulation, Uniform
-from distsim.errors import DelayError, NetworkError
+from distsim.errors import DelayError, ModelError, NetworkError
 from distsim.kernels.plasticity import (DA_CAP, DA_KNOWN, DA_LEN, DA_START, N_DA_COLS,
                                         dopamine_arrival)
 
@@ -154,7 +154,8 @@ def _net_with(**synapse):
     ({"vt": "A", "vt_delay": 0.04}, DelayError,
      r"vt_delay 0.04 ms of a stdp_dopamine_synapse is shorter than one step \(dt = 0.1 ms\).*"
      r"use vt_delay >= 0.1 ms or a smaller dt"),
-    ({"vt": "A", "vt_delay": math.nan}, DelayError, r"vt_delay nan ms"),
+    ({"vt": "A", "vt_delay": math.nan}, ModelError,
+     r"stdp_dopamine_synapse vt_delay: value nan is not a finite number"),
 ])
 def test_volume_transmitter_errors(synapse, error, message):
     net, spec = _net_with(**synapse)
