@@ -143,19 +143,26 @@ def _given(args, opt):
     return getattr(args, f"opt_{opt.flag[2:].replace('-', '_')}", None)
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, ``distsim: error: ...`` (exit 2), as
+    every other error of distsim; ``--help`` still shows the usage."""
+
+    def error(self, message):
+        self.exit(2, f"distsim: error: {self.prog}: {message}; see {self.prog} --help\n")
+
+
 def build_parser():
     """The parser of ``distsim`` (``distsim slurm`` has its own: slurm.py)."""
     from distsim import __version__
     from distsim.comm.exchange import BACKENDS
     from distsim.partition import BALANCERS
 
-    verbosity = argparse.ArgumentParser(add_help=False)
+    verbosity = Parser(add_help=False)
     verbosity.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
                            help="say more (debug messages)")
     verbosity.add_argument("-q", "--quiet", action="count", default=argparse.SUPPRESS,
                            help="say less: no progress (-qq: errors only)")
-    parser = argparse.ArgumentParser(prog="distsim", description=__doc__.splitlines()[0],
-                                     parents=[verbosity])
+    parser = Parser(prog="distsim", description=__doc__.splitlines()[0], parents=[verbosity])
     parser.set_defaults(verbose=0, quiet=0)
     parser.add_argument("--version", action="version", version=f"distsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -685,7 +692,10 @@ def main(argv=None):
     if argv[:1] == ["slurm"]:  # its own parser: options it does not know go to distsim run
         from .slurm import main as slurm_main
         return slurm_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (one line, exit 2), --help or --version (0)
+        return exc.code
     from distsim.comm import default_context, launched_under_mpi
 
     under_mpi = launched_under_mpi()

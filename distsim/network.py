@@ -17,6 +17,7 @@ from distsim.hardware.devices import device_from_spec
 from .distributions import (Uniform, as_number, as_numbers, as_value, is_distribution, to_spec,
                             varies_per_synapse)
 from .errors import ConnectionRuleError, DelayError, ModelError, NetworkError
+from .kernels.fixed import FIXED_BITS
 from .messages import did_you_mean, listing, shown
 from .models import get_model
 from .models.synapses import synapse_from_spec
@@ -421,6 +422,14 @@ class Network:
         if rate < 0:
             raise NetworkError(f"{where}: rate {rate!r} Hz is not a finite rate >= 0")
         weight = as_number(weight, f"{where}: weight")
+        lam = rate * self.dt / 1000.0  # expected spikes per step
+        most = lam + 20.0 * math.sqrt(lam) + 20.0  # far beyond any count a step draws
+        limit = 2.0 ** (62 - FIXED_BITS)
+        if abs(weight) * most >= limit:
+            raise NetworkError(
+                f"{where}: rate {rate:g} Hz x weight {weight:g} brings up to "
+                f"{abs(weight) * most:.3g} of input per step, beyond the fixed-point input "
+                f"range {limit:.3g}; use a lower rate or weight")
         delay = as_number(delay, f"{where}: delay (ms)")
         self._check_delay(delay, where)
         start, stop = self._window(start, stop, where)

@@ -44,7 +44,9 @@ _SCRIPT_SETS = {
 
 
 def _parsers():
-    site = argparse.ArgumentParser(add_help=False)
+    from .cli import Parser
+
+    site = Parser(add_help=False)
     g = site.add_argument_group("Slurm and site options")
     g.add_argument("--time", default=None,
                    help="wall-time limit in Slurm's format (MM, HH:MM:SS, D-HH:MM:SS)")
@@ -63,7 +65,7 @@ def _parsers():
                    help="directory of the job's outputs (default: distsim-runs/KIND-JOBID)")
 
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="distsim slurm", allow_abbrev=False, formatter_class=fmt,
         description=__doc__.split("\n\n")[0], epilog="""examples:
   distsim slurm run brunel --ranks 8 --time 2:00:00 --order 10000 > run.sh

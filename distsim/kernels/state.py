@@ -1,0 +1,119 @@
+"""The arrays one rank's kernels work on, in named groups (NamedTuples: numba passes them as
+one argument and reads their fields by name).  Each group has one owner among the parts of
+the simulation (distsim/simulation/), which builds it and replaces it when an array grows.
+
+Shapes: ``n`` local neurons, ``g`` neuron groups (one per population), ``ns`` ring slots,
+``R`` parameter rows and ``S`` state rows (models/base.py), ``c`` parameter columns.
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Neurons(NamedTuple):
+    """Neuron groups (simulation/neurons.py).  Neuron i of group g uses parameter column
+    ``pbase[g] + (i - lo[g]) * pstride[g]`` of ``par`` (stride 0: one set for the group)."""
+
+    model: np.ndarray     # int64 [g]  registry id of each group's model (models/__init__.py)
+    lo: np.ndarray        # int64 [g]  first local neuron of the group
+    hi: np.ndarray        # int64 [g]  one past its last
+    pbase: np.ndarray     # int64 [g]
+    pstride: np.ndarray   # int64 [g]
+    lazy: np.ndarray      # uint8 [g]  event-driven groups (simulation/events.py)
+    par: np.ndarray       # float64 [R, c]
+    st: np.ndarray        # float64 [S, n]
+    refr: np.ndarray      # int32 [n]  refractory steps left
+    lazy_col: np.ndarray  # int64 [n] parameter column of event-driven neurons (else empty)
+    last: np.ndarray      # int64 [n] step an event-driven neuron was last computed (else empty)
+
+
+class Input(NamedTuple):
+    """Synaptic and DC input waiting for its step (simulation/events.py), and the lists of
+    event-driven neurons with input in each slot."""
+
+    ring: np.ndarray      # int64 [2 ns, n]  fixed-point input, excitatory then inhibitory
+    cur: np.ndarray       # float64 [ns, n]  DC current (pA) arriving in each slot
+    touch: np.ndarray     # int32 [ns, n_lazy]  event-driven neurons with input in the slot
+    n_touch: np.ndarray   # int64 [ns]
+    listed: np.ndarray    # uint8 [ns, n]  1 when neuron i is in touch[slot]
+
+
+class Stimuli(NamedTuple):
+    """Poisson and DC stimuli as CSR lists of their local targets, and the spike sources'
+    schedule (simulation/stimuli.py)."""
+
+    pz_ptr: np.ndarray    # int64 [p + 1]
+    pz_local: np.ndarray  # int64: local targets
+    pz_key: np.ndarray    # uint64: a stream key per target
+    pz_lam: np.ndarray    # float64 [p]: expected count per step
+    pz_cdf: np.ndarray    # float64 [p, POISSON_TABLE]
+    pz_guide: np.ndarray  # int64 [p, POISSON_TABLE]
+    pz_wq: np.ndarray     # int64 [p]: fixed-point weight
+    pz_delay: np.ndarray  # int64 [p] steps
+    pz_start: np.ndarray  # int64 [p] emission window (start, stop] in steps
+    pz_stop: np.ndarray
+    dc_ptr: np.ndarray    # int64 [q + 1]
+    dc_local: np.ndarray
+    dc_amp: np.ndarray    # float64 [q] pA
+    dc_delay: np.ndarray
+    dc_start: np.ndarray  # emitted in steps start .. stop - 1
+    dc_stop: np.ndarray
+    ss_step: np.ndarray   # int64: spike-source spikes, by step ...
+    ss_local: np.ndarray  # ... and local neuron
+
+
+class Synapses(NamedTuple):
+    """The source-indexed synapse table (connectivity.py) as the delivery reads it."""
+
+    seg_ptr: np.ndarray     # int64 [rows + 1]: segments of each source row
+    seg: np.ndarray         # int64 [segments + 1, 4]: connectivity.SEG_* columns
+    syn_target: np.ndarray  # uint16 / uint32: local target of each synapse
+    syn_weight: np.ndarray  # float32: drawn weights
+    syn_delay: np.ndarray   # uint8 / uint16: drawn delays (steps)
+    seg_lazy: np.ndarray    # uint8 [segments + 1]: segment onto an event-driven group
+    local_row: np.ndarray   # int64 [n]: the row of each local neuron's spikes (-1: none)
+
+
+class Plastic(NamedTuple):
+    """Plastic synapses, their targets' spike histories and the dopamine of volume
+    transmitters (simulation/plasticity.py; kernels/plasticity.py documents each array)."""
+
+    seg_plastic: np.ndarray  # int64 [segments + 1]: plastic segment index, -1 for static
+    pl_state: np.ndarray     # float64 [p, 3]
+    pl_meta: np.ndarray      # int64 [p, 3]
+    rule_par: np.ndarray     # float64 [rules, N_RULE_PAR]
+    syn_pw: np.ndarray       # float64: plastic weights
+    post_par: np.ndarray     # float64 [n or 0, 3]
+    post_state: np.ndarray   # float64 [n or 0, 3]
+    n_in: np.ndarray         # int64 [n or 0]
+    hist: np.ndarray         # float64 [n or 0, cap + 1, 4]
+    out_w: np.ndarray        # float64: scratch of one segment's new weights
+    syn_dopa: np.ndarray     # float64 [plastic synapses or 0, 3]
+    da_ptr: np.ndarray       # int64 [rules, N_DA_COLS]
+    da_time: np.ndarray      # float64 ms
+    da_mult: np.ndarray      # float64
+    exp_tab: np.ndarray      # float64 decay tables
+    vt_local: np.ndarray     # int64 [n or 0]
+    vt_ptr: np.ndarray       # int64
+    vt_rule: np.ndarray      # int64
+    view: np.ndarray         # float64 [n or 0, N_VIEW_COLS]
+
+
+class Output(NamedTuple):
+    """What a step's spikes leave behind: records, spikes for other ranks, counters, and the
+    per-step scratch lists (simulation/recording.py)."""
+
+    rec_flag: np.ndarray       # bool [n]: recorded neurons
+    local_gid: np.ndarray      # int64 [n]
+    rec_step: np.ndarray       # int64: recorded spikes, grown on demand
+    rec_gid: np.ndarray
+    send_flag: np.ndarray      # bool [n]: neurons with targets on other ranks
+    out_step: np.ndarray       # int64: outgoing spikes, grown on demand
+    out_local: np.ndarray
+    counters: np.ndarray       # int64 [N_COUNTERS] (engine.C_*)
+    spiked: np.ndarray         # int64 [n]: scratch
+    rows: np.ndarray           # int64 [n]: scratch
+    steps: np.ndarray          # int64 [n]: scratch
+    hw_active: np.ndarray      # int64 [n or 0]: hardware counters
+    hw_spikes: np.ndarray
+    hw_row_spikes: np.ndarray  # int64 [rows or 0]
