@@ -9,8 +9,8 @@ passive OpenMP waiting (NEST's threads spin otherwise when other processes hold 
         --areas V1,V2 --scale 0.25 --state ground --seeds 1 2 3 --threads 4 \\
         --out tests/data/nest_multi_area_V1V2_scale0.25.json
 
-(the reference of issue 18; about 265 M synapses, see "Cost" below for its memory and time)
-and the small one that is kept in the repository (17,744 neurons, 53 M synapses)::
+(the reference of issue 18, not made yet: 265 M synapses, ~14.5 GB, see "Cost" below) and
+the small one kept in the repository (17,744 neurons, 53 M synapses, 3.0 GB, 4 minutes)::
 
     OMP_WAIT_POLICY=PASSIVE /work/nestenv/bin/python scripts/nest_multi_area.py \\
         --areas V1,V2 --scale 0.05 --state ground --seeds 1 2 3 --threads 4 \\
@@ -126,7 +126,8 @@ V1+V2, ground state; recurrent synapses = 2,988 x neurons (full in-degree):
     scale  neurons  synapses   peak RSS   build (s)  sim s per model s
     0.01    3,540    10.6 M    0.68 GB      5.1        5.3  (t_sim 200 ms)
     0.02    7,091    21.2 M    1.26 GB      8.8        5.9  (t_sim 200 ms)
-    0.05   17,744    53.0 M    2.99 GB     32.5       14.3  (t_sim 1000 ms)
+    0.05   17,744    53.0 M    2.99 GB     32.5-47.9  14.3-28.8  (t_sim 1000 ms; 4 runs,
+                                                       the slow ones at load 4-5)
     0.25   88,747   265.1 M   ~14.5 GB   ~150-250    ~70-150 (extrapolated, not run here)
 
 Peak RSS = 0.107 GB + 54.4 B per synapse (the three runs lie on that line within 1 %); the
