@@ -520,7 +520,7 @@ def cmd_run(args):
             what = ", ".join(f"{k} {v}" for k, v in plan.get("options", {}).items()
                              if v is not None)
             print(f"distsim run {example}: {what + ', ' if what else ''}seed {sim.network.seed}, "
-                  f"dt {sim.dt} ms, to {plan['t_end_ms']:g} ms")
+                  f"dt {sim.dt} ms, to {plan['t_end_ms']:.10g} ms")
             _print_summary(summary)
             if plan["store"]:
                 print(f"{'store':<18} {plan['store']} ({ended})")
@@ -535,10 +535,10 @@ def cmd_run(args):
                           f"{sensor_report['latency_ms_max']:.1f}): first edge event in a "
                           f"unit's receptive field -> its first spike")
         if ended == "stopped":
-            log.warning("stopped by a signal at %g ms; continue with: distsim run --resume %s "
-                        "--t-sim %g", sim.t, plan["folder"].path, plan["t_end_ms"])
+            log.warning("stopped by a signal at %.10g ms; continue with: distsim run --resume %s "
+                        "--t-sim %.10g", sim.t, plan["folder"].path, plan["t_end_ms"])
         elif ended == "interrupted":
-            log.warning("interrupted by a signal at %g ms; the store keeps the spikes up to "
+            log.warning("interrupted by a signal at %.10g ms; the store keeps the spikes up to "
                         "there and says 'interrupted'", sim.t)
     if ended == "interrupted":
         return 128 + int(plan["signals"].caught or 2)

@@ -465,7 +465,7 @@ def run_to_end(sim, plan):
         return _run_chunks(sim, plan, folder, signals, progress)
     except OSError as exc:  # e.g. a full disk: the store already says "failed" and why
         where = (f"; run store {sim.writer.path} is marked failed and keeps the data up to "
-                 f"{sim.writer.flushed_step * sim.dt:g} ms" if sim.writer is not None else "")
+                 f"{sim.writer.flushed_step * sim.dt:.10g} ms" if sim.writer is not None else "")
         raise SimulationError(f"{failure_reason(exc)}{where}") from None
     finally:
         progress.unwatch()
@@ -516,7 +516,7 @@ def _stop(sim, folder, signum):
     name = signal.Signals(signum).name
     if folder is not None:
         _checkpoint(sim, folder)
-        sim.end_run("stopped", f"{name} at {sim.t:g} ms; checkpoint written, resumable")
+        sim.end_run("stopped", f"{name} at {sim.t:.10g} ms; checkpoint written, resumable")
         return "stopped"
-    sim.end_run("interrupted", f"{name} at {sim.t:g} ms")
+    sim.end_run("interrupted", f"{name} at {sim.t:.10g} ms")
     return "interrupted"

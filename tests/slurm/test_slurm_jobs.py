@@ -218,7 +218,7 @@ def test_wall_time_limit_leaves_a_checkpoint_and_a_stopped_store_and_resubmissio
 
     t_end = part["t_model_ms"] + 500.0  # the same script again, to a nearer end, on 1 rank
     again = submit(slurm, "chain.sh", tmp_path, "--ntasks=1", DISTSIM_OUT=str(out),
-                   DISTSIM_ARGS=f"--order 50 --t-sim {t_end:g}")
+                   DISTSIM_ARGS=f"--order 50 --t-sim {t_end!r}")
     _, log = completed(slurm, again)
     assert "part 1: resuming" in log
     resumed = summary(out / "part-1.json")
