@@ -1,8 +1,7 @@
 """Spike exchange between ranks: the ``collective``, ``async`` and ``routed`` backends.
 
-A spike travels as one int64, ``gid << LAG_BITS | (step - base)``, where ``base`` is the
-step before the chunk of steps it was emitted in (known to the receiver), and goes only to
-the ranks that hold targets of its neuron (routing.py), once per rank.  Synaptic input is
+A spike travels as one int64 (wire.py) and goes only to the ranks that hold targets of its
+neuron (routing.py), once per rank.  Synaptic input is
 summed in fixed point, so the order in which spikes arrive does not matter: any schedule
 that delivers every spike before the step that reads it gives bit-identical results.
 """
@@ -12,23 +11,18 @@ import numpy as np
 
 from distsim.errors import CommunicationError, ConfigError
 
-from distsim.kernels.engine import C_OUT, pack_spikes
-
 from .routing import NO_LINK, RankGrid, grid_route, rank_grid
-
-LAG_BITS = 16
-MAX_CHUNK = (1 << LAG_BITS) - 1  # steps in one exchange window or async chunk
+from .wire import MAX_CHUNK, pack
 COUNTER_KEYS = ("spikes_sent", "spikes_received", "messages_sent", "messages_received",
                 "bytes_sent", "bytes_received", "compute_s", "wait_s")
 
 
 def pack_by_destination(sim, base):
     """This chunk's outgoing spikes as one packed int64 array per rank; empties the queue."""
-    n = int(sim.counters[C_OUT])
+    steps, local = sim.outgoing()
     r = sim.routing
-    packed, counts = pack_spikes(sim.out_step, sim.out_local, n, r.send_ptr, r.send_rank,
-                                 sim.local_gid, base, LAG_BITS, sim.context.size)
-    sim.counters[C_OUT] = 0
+    packed, counts = pack(steps, local, steps.size, r.send_ptr, r.send_rank, sim.local_gid,
+                          base, sim.context.size)
     return np.split(packed, np.cumsum(counts)[:-1])
 
 
@@ -43,7 +37,7 @@ class _Backend:
 
     def _compute(self, upto):
         t0 = time.perf_counter()
-        self.sim._compute(upto)
+        self.sim.compute(upto)
         self.counters["compute_s"] += time.perf_counter() - t0
 
     def _deliver(self, packed, base):

@@ -9,11 +9,15 @@
     sim.run(1000.0)
     times, gids = sim.spikes()
 """
-from .distributions import LogNormal, Normal, Uniform
-from .network import Network
+from .kernels.kernel_cache import configure as _configure_kernel_cache
+
+_configure_kernel_cache()  # before any kernel is defined (kernels/kernel_cache.py)
+
+from .distributions import LogNormal, Normal, Uniform  # noqa: E402
+from .network import Network  # noqa: E402
 from .rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList,
-                    OneToOne, PairwiseBernoulli)
-from .simulation import Simulation, spike_digest
+                    OneToOne, PairwiseBernoulli)  # noqa: E402
+from .simulation import Simulation, spike_digest  # noqa: E402
 
 __version__ = "0.1.0"
 

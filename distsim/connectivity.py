@@ -24,9 +24,9 @@ import numpy as np
 
 from . import arrays
 from .distributions import is_distribution, varies_per_synapse
-from .errors import DelayError, SimulationError
+from .errors import DelayError, NetworkError, SimulationError
 from .kernels import connect as ck
-from .kernels.engine import FIXED_BITS, to_fixed
+from .kernels.fixed import FIXED_BITS, to_fixed
 from .rng import CONNECT, DELAY, WEIGHT, make_key, stream_id
 from .rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList,
                     OneToOne, PairwiseBernoulli)
@@ -310,6 +310,26 @@ def build_synapse_table(net, local_of_gid_by_pop):
             f"{limit:.4g}; reduce weights or in-degrees")
     return SynapseTable(row_gid, seg_ptr, seg, seg_proj, syn_target, syn_weight, syn_delay,
                         max_d, min_d if min_d != np.iinfo(np.int64).max else 0)
+
+
+def projection_synapses(table, network, projection, where):
+    """(synapse indices in ``table``, their segments, positions within the segment, source
+    rows) of the local synapses of one projection (by name) or all (None); ``where`` names
+    the caller in the error for an unknown projection."""
+    seg_len = np.diff(table.seg_start)
+    seg_row = np.repeat(np.arange(table.row_gid.size), np.diff(table.seg_ptr))
+    keep = np.ones(seg_len.size, np.bool_)
+    if projection is not None:
+        names = [p.name for p in network.projections]
+        if projection not in names:
+            raise NetworkError(
+                f"{where}: projection '{projection}' does not exist; "
+                f"projections: {', '.join(names)}")
+        keep = table.seg_proj == names.index(projection)
+    syn_seg = np.repeat(np.arange(seg_len.size), seg_len)
+    sel = np.flatnonzero(keep[syn_seg])
+    syn_seg = syn_seg[sel]
+    return sel, syn_seg, sel - table.seg_start[syn_seg], seg_row[syn_seg]
 
 
 def _cat(items, dtype):

@@ -44,7 +44,8 @@ from .connectivity import CHUNK
 from .distributions import LogNormal, Normal, Uniform, is_distribution, varies_per_synapse
 from .errors import ConfigError
 from .models.base import N_PAR_ROWS, N_STATE_ROWS
-from .simulation import _DA_INITIAL_CAPACITY, _INITIAL_RECORD_CAPACITY
+from .simulation.plasticity import DA_INITIAL_CAPACITY
+from .simulation.recording import INITIAL_RECORD_CAPACITY
 
 BASE_BYTES = 150e6    # python, numpy, numba, distsim's kernels loaded (measured: 145-151 MB)
 MPI_BYTES = 16e6      # mpi4py and MPICH per rank (measured: 162 vs 145 MB)
@@ -126,7 +127,7 @@ def _dopamine_arrivals(network, proj):
         return 0
     model = network.populations[vt].model
     if not model.is_source_only:
-        return _DA_INITIAL_CAPACITY
+        return DA_INITIAL_CAPACITY
     return 1 + sum(len(ts) for ts in model.spike_times)
 
 
@@ -185,7 +186,7 @@ def rank_memory(network, dec, n_syn, store=True):
                  for p in network.projections]
         build = (min(CHUNK, max([s[r] for s in syn.values()] + [0])) * CHUNK_BYTES_PER_SYNAPSE
                  + 24 * max(sizes + [0]))
-        cap = max(_INITIAL_RECORD_CAPACITY, 2 * n)
+        cap = max(INITIAL_RECORD_CAPACITY, 2 * n)
         stim = sum(16 * share[s.target][r] * (len(s.neurons) if s.neurons is not None
                                                else network.populations[s.target].size)
                    for s in (*network.poisson_inputs, *network.dc_inputs))

@@ -50,7 +50,7 @@ def chip_counters(sim):
     neurons = np.bincount(local_chip[sources], minlength=fab.n_chips)
     c["neuron_updates_idle"] += neurons * hw["steps"] - c["neuron_updates_active"]
     # synapses: row of each, its target's chip and core
-    sel, _, _, rows = sim._synapses(None, "hardware counters")
+    sel, _, _, rows = sim.synapses_of(None, "hardware counters")
     tgt_gid = sim.local_gid[sim.table.syn_target[sel].astype(np.int64)]
     row_spikes = np.asarray(hw["row_spikes"], np.float64)
     dst_chip = chip_of[tgt_gid]
@@ -109,6 +109,6 @@ def _distinct(a, b, na, nb):
 def _population_of(sim):
     """Population name of each local neuron."""
     names = np.empty(sim.n_local, object)
-    for name, (lo, hi) in sim._pop_slice.items():
+    for name, (lo, hi) in sim.neurons.pop_slice.items():
         names[lo:hi] = name
     return names

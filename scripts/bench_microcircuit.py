@@ -91,7 +91,7 @@ def _instrument_build(phases, rank):
     """Wrap the build's phases (in this process only) to time them and sample the peak RSS."""
     import distsim.comm.routing as routing
     import distsim.connectivity as conn
-    import distsim.simulation as simmod
+    import distsim.simulation.core as core
     from distsim.comm import exchange
 
     def wrap(owner, name, label, log=False):
@@ -113,14 +113,13 @@ def _instrument_build(phases, rank):
         wrapped.__wrapped__ = fn
         setattr(owner, name, wrapped)
 
-    S = simmod.Simulation
-    wrap(S, "_build_neurons", "neurons", log=True)
-    wrap(simmod, "build_synapse_table", "synapse_table", log=True)
+    wrap(core, "NeuronGroups", "neurons", log=True)
+    wrap(core, "build_synapse_table", "synapse_table", log=True)
     wrap(conn, "_count", "synapse_table.count")
     wrap(conn, "_layout", "synapse_table.layout")
     wrap(conn, "_place", "synapse_table.place")
-    wrap(S, "_build_stimuli", "stimuli")
-    wrap(S, "_build_recording", "recording")
+    wrap(core, "build_stimuli", "stimuli")
+    wrap(core, "Recorders", "recording")
     wrap(routing, "build_routing", "routing", log=True)
     wrap(routing, "row_delay_bounds", "row_delay_bounds")
     wrap(exchange, "make_exchange", "exchange")
@@ -163,8 +162,9 @@ def worker(scale, backend, profile):
         "dtypes": {"syn_target": str(tb.syn_target.dtype), "syn_weight": str(tb.syn_weight.dtype),
                    "syn_delay": str(tb.syn_delay.dtype)},
         "rows": int(tb.row_gid.size), "segments": int(tb.seg.shape[0] - 1),
-        "ring_nbytes": int(sim.ring.nbytes), "cur_nbytes": int(sim.cur.nbytes),
-        "ring_slots": int(sim.ring.shape[0]), "n_local": int(sim.n_local),
+        "ring_nbytes": int(sim.input.arrays.ring.nbytes),
+        "cur_nbytes": int(sim.input.arrays.cur.nbytes),
+        "ring_slots": int(sim.input.arrays.ring.shape[0]), "n_local": int(sim.n_local),
     }
     _log(rank, f"built in {sim.build_seconds:.1f} s; {n_syn_local} local synapses, table "
                f"{tb.nbytes / 1e9:.2f} GB; warm-up {T_WARMUP_MS} ms")

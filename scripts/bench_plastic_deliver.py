@@ -27,7 +27,8 @@ def pairings(sim, rows):
     if they spiked now (the conditions of kernels/plasticity.py's ``_stdp_view``, in numpy:
     keep them in step)."""
     tb = sim.table
-    seg_plastic, pl_state, view = sim.plast[0], sim.plast[1], sim.plast[18]
+    plast = sim.plasticity.arrays
+    seg_plastic, pl_state, view = plast.seg_plastic, plast.pl_state, plast.spike_view
     counts, from_history = np.zeros(5, np.int64), 0
     for row in rows:
         for sg in range(tb.seg_ptr[row], tb.seg_ptr[row + 1]):
@@ -53,7 +54,6 @@ def main():
 
     from distsim import Simulation
     from distsim.examples import hpc_benchmark
-    from distsim.kernels.engine import deliver
 
     net = hpc_benchmark(scale=args.scale, plastic=True)
     exc = net.populations["E"]
@@ -62,14 +62,12 @@ def main():
                          f"more than the {exc.size} E neurons; use fewer")
     sim = Simulation(net)
     sim.run(args.t_presim)
-    rows_e = sim.local_row[exc.first_gid + np.random.default_rng(1).permutation(exc.size)]
-    tb = sim.table
+    rows_e = sim.syn.local_row[exc.first_gid + np.random.default_rng(1).permutation(exc.size)]
 
     def go(rows):
-        return deliver(rows, np.full(rows.size, sim.step, np.int64), rows.size, sim.step,
-                       sim.ns, sim.ring, tb.seg_ptr, tb.seg, tb.syn_target, tb.syn_weight,
-                       tb.syn_delay, sim.seg_lazy, sim.touch, sim.n_touch, sim.listed,
-                       sim.dt, sim.plast)[0]
+        return sim.kernels.deliver(rows, np.full(rows.size, sim.step, np.int64), rows.size,
+                                   sim.step, sim.ns, sim.dt, sim.input.arrays, sim.syn,
+                                   sim.plasticity.arrays)[0]
 
     go(rows_e[:10])  # compiled or loaded from the cache
     ns_per_event, counts, from_history, events = [], np.zeros(5, np.int64), 0, 0
@@ -82,7 +80,7 @@ def main():
         ev = go(rows)
         ns_per_event.append((time.perf_counter() - t0) / ev * 1e9)
         events += ev
-    hist = sim.plast[8]
+    hist = sim.plasticity.arrays.hist
     lengths = hist[:, 0, 0]
     plastic = int(counts.sum())
     print(json.dumps({

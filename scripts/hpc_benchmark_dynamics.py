@@ -39,7 +39,7 @@ def worker(config, scale, seed, t_presim, t_sim, every):
     ctx = sim.context
 
     def weight_stats():
-        w = sim.plast[4]  # the float64 weights of the plastic (E->E) synapses on this rank
+        w = sim.plasticity.arrays.syn_pw  # the float64 weights of the plastic (E->E) synapses on this rank
         n = ctx.allreduce(int(w.size), "sum")
         if n == 0:
             return None

@@ -39,7 +39,7 @@ symmetric and restricted schemes, which have no K+).  The pre-centred scheme kee
 synapse, in ``syn_dopa[k, 0]``.
 
 A presynaptic spike updates its segment's synapses in one pass that also gives the engine
-their ring positions and fixed-point weights (``plastic_deliver``).  Shortcuts, none of which
+their ring positions and fixed-point weights (``stdp_segment``, ``dopamine_segment``).  Shortcuts, none of which
 changes a bit of the result: a run of synapses onto one target with one delay (multapses)
 reads the history once, and those with the weight (and K+) of the one before them get its
 result copied (they have seen the same spikes); consecutive synapses to one ring position
@@ -83,10 +83,15 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ..models.synapses import (C_PAIRING, PAIR_ALL, PAIR_NEAREST, PAIR_NN_PRE_CENTERED,
-                               PAIR_NN_RESTR, PAIR_NN_SYMM, STDP, STDP_DOPAMINE, STDP_PL_HOM,
-                               STDP_TRIPLET)
 from .fixed import ring_pos, to_fixed
+
+# the rule table (one row per plastic rule; models/synapses.py writes them): its weight rule
+STDP, STDP_PL_HOM, STDP_TRIPLET, STDP_DOPAMINE = 0, 1, 2, 3  # ("kind")
+# and spike pairing: all-to-all; NEST's three nearest-neighbour pair schemes; nearest-spike
+# traces (each trace jumps to 1, Pfister & Gerstner 2006)
+PAIR_ALL, PAIR_NN_SYMM, PAIR_NN_PRE_CENTERED, PAIR_NN_RESTR, PAIR_NEAREST = 0, 1, 2, 3, 4
+N_RULE_PAR = 11  # columns of the rule table: kind, the model's parameters, pairing
+C_PAIRING = N_RULE_PAR - 1
 
 C_HIST_FULL = 5  # index in the engine's counters
 H_STEP, H_KM, H_KY, H_READS = 0, 1, 2, 3  # columns of a history entry hist[i, k], k >= 1
@@ -133,73 +138,36 @@ def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, view, count
 
 
 @nb.njit(cache=True)
-def plastic_deliver(p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h, pl_state,
-                    pl_meta, rule_par, syn_pw, post_par, hist, view, out_w, syn_dopa, da_ptr,
-                    da_time, da_mult, exp_tab, ibuf, qbuf):
-    """Update the weights of plastic segment p (synapses a..b of the table) for a spike of
-    its source in step t and write where they arrive: ``ibuf[j]``, a position in the
-    engine's ring (channel, slot step + d, target), ``qbuf[j]`` the sum of the fixed-point
-    weights that arrive there (consecutive synapses to one position, multapses, share an
-    entry: the sum is the same integer).  Returns (late synapses (step + d <= now), number
-    of entries)."""
-    r = pl_meta[p, 1]
-    kind = np.int64(rule_par[r, 0])
-    if kind == STDP_DOPAMINE:
-        _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_meta,
-                          rule_par, syn_pw, post_par, hist, out_w, syn_dopa, da_ptr, da_time,
-                          da_mult)
-        late, n_out = 0, 0
-        for m in range(a, b):
-            dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
-            late += t + dd <= now
-            wq = to_fixed(out_w[m - a])
-            n_out = _put(ring_pos(wq, (t + dd) % ns, ns, n_cols, syn_target[m]), wq, n_out,
-                         ibuf, qbuf)
-        return late, n_out
-    pairing = np.int64(rule_par[r, C_PAIRING])
-    if d_seg > 0 and pairing == PAIR_ALL and kind == STDP_PL_HOM:
-        return _stdp_view(STDP_PL_HOM, p, t, a, b, d_seg, now, ns, n_cols, syn_target, h,
-                          pl_state, pl_meta, rule_par, syn_pw, post_par, hist, view, exp_tab,
-                          ibuf, qbuf)
-    if d_seg > 0 and pairing == PAIR_ALL and kind == STDP:
-        return _stdp_view(STDP, p, t, a, b, d_seg, now, ns, n_cols, syn_target, h, pl_state,
-                          pl_meta, rule_par, syn_pw, post_par, hist, view, exp_tab, ibuf, qbuf)
-    # one loop, compiled for each rule and pairing (constant arguments: no dead branches)
-    if kind == STDP_PL_HOM:
-        return _stdp_deliver(STDP_PL_HOM, PAIR_ALL, p, t, a, b, d_seg, now, ns, n_cols,
-                             syn_target, syn_delay, h, pl_state, pl_meta, rule_par, syn_pw,
-                             post_par, hist, syn_dopa, exp_tab, ibuf, qbuf)
-    if kind == STDP_TRIPLET:
-        if pairing == PAIR_ALL:
-            return _stdp_deliver(STDP_TRIPLET, PAIR_ALL, p, t, a, b, d_seg, now, ns, n_cols,
-                                 syn_target, syn_delay, h, pl_state, pl_meta, rule_par, syn_pw,
-                                 post_par, hist, syn_dopa, exp_tab, ibuf, qbuf)
-        return _stdp_deliver(STDP_TRIPLET, PAIR_NEAREST, p, t, a, b, d_seg, now, ns, n_cols,
-                             syn_target, syn_delay, h, pl_state, pl_meta, rule_par, syn_pw,
-                             post_par, hist, syn_dopa, exp_tab, ibuf, qbuf)
-    if pairing == PAIR_NN_SYMM:
-        return _stdp_deliver(STDP, PAIR_NN_SYMM, p, t, a, b, d_seg, now, ns, n_cols,
-                             syn_target, syn_delay, h, pl_state, pl_meta, rule_par, syn_pw,
-                             post_par, hist, syn_dopa, exp_tab, ibuf, qbuf)
-    if pairing == PAIR_NN_PRE_CENTERED:
-        return _stdp_deliver(STDP, PAIR_NN_PRE_CENTERED, p, t, a, b, d_seg, now, ns, n_cols,
-                             syn_target, syn_delay, h, pl_state, pl_meta, rule_par, syn_pw,
-                             post_par, hist, syn_dopa, exp_tab, ibuf, qbuf)
-    if pairing == PAIR_NN_RESTR:
-        return _stdp_deliver(STDP, PAIR_NN_RESTR, p, t, a, b, d_seg, now, ns, n_cols,
-                             syn_target, syn_delay, h, pl_state, pl_meta, rule_par, syn_pw,
-                             post_par, hist, syn_dopa, exp_tab, ibuf, qbuf)
-    return _stdp_deliver(STDP, PAIR_ALL, p, t, a, b, d_seg, now, ns, n_cols, syn_target,
-                         syn_delay, h, pl_state, pl_meta, rule_par, syn_pw, post_par, hist,
-                         syn_dopa, exp_tab, ibuf, qbuf)
+def dopamine_segment(p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h, plast, ibuf,
+                     qbuf):
+    """stdp_dopamine_synapse segment p (synapses a..b) at a spike of its source in step t:
+    the weights (``_dopamine_weights``) and where they arrive: ``ibuf[j]``, a position in
+    the engine's ring (channel, slot step + d, target), ``qbuf[j]`` the sum of the
+    fixed-point weights that arrive there (consecutive synapses to one position share an
+    entry).  Returns (late synapses (step + d <= now), number of entries).  The other rules
+    are ``stdp_segment`` and ``stdp_view_segment``; kernels/compose.py calls the ones a
+    network uses."""
+    _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, plast.pl_state,
+                      plast.pl_meta, plast.rule_par, plast.syn_pw, plast.post_par, plast.hist,
+                      plast.out_w, plast.syn_dopa, plast.da_ptr, plast.da_time, plast.da_mult)
+    out_w = plast.out_w
+    late, n_out = 0, 0
+    for m in range(a, b):
+        dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
+        late += t + dd <= now
+        wq = to_fixed(out_w[m - a])
+        n_out = _put(ring_pos(wq, (t + dd) % ns, ns, n_cols, syn_target[m]), wq, n_out,
+                     ibuf, qbuf)
+    return late, n_out
 
 
 @nb.njit(cache=True, inline="always")
-def _stdp_deliver(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h,
-                  pl_state, pl_meta, rule_par, syn_pw, post_par, hist, syn_dopa, exp_tab, ibuf,
-                  qbuf):
-    """plastic_deliver for the STDP rules (``kind``, ``pairing``: constants where it is
-    called, so each combination compiles to a loop without the others' branches)."""
+def stdp_segment(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h,
+                 pl_state, pl_meta, rule_par, syn_pw, post_par, hist, syn_dopa, exp_tab, ibuf,
+                 qbuf):
+    """An STDP segment p (synapses a..b) at a spike of its source in step t, as
+    ``dopamine_segment`` (``kind``, ``pairing``: constants where it is called, so each
+    combination compiles to a loop without the others' branches)."""
     ofs, r = pl_meta[p, 0], pl_meta[p, 1]
     nearest = pairing != PAIR_ALL  # postsynaptic traces jump to 1
     first_only = pairing == PAIR_NN_PRE_CENTERED or pairing == PAIR_NN_RESTR
@@ -301,10 +269,10 @@ def _stdp_deliver(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target,
 
 
 @nb.njit(cache=True)
-def _stdp_view(kind, p, t, a, b, d, now, ns, n_cols, syn_target, h, pl_state, pl_meta,
-               rule_par, syn_pw, post_par, hist, view, exp_tab, ibuf, qbuf):
-    """plastic_deliver for all-to-all stdp_synapse and stdp_pl_synapse_hom with one delay d
-    (``kind`` a constant where it is called): the same bits as ``_stdp_deliver``, reading a
+def stdp_view_segment(kind, p, t, a, b, d, now, ns, n_cols, syn_target, h, pl_state, pl_meta,
+                      rule_par, syn_pw, post_par, hist, view, exp_tab, ibuf, qbuf):
+    """``stdp_segment`` for all-to-all stdp_synapse and stdp_pl_synapse_hom with one delay d
+    (``kind`` a constant where it is called): the same bits, reading a
     target's newest spikes from its view (one cache line, kept by post_spike) instead of its
     history.  A synapse pairs with the spikes in (t_last - d, t - d]; when up to three of
     the four newest may pair and one of the two newest is before t - d (for K-), the view

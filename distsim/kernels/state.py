@@ -96,7 +96,7 @@ class Plastic(NamedTuple):
     vt_local: np.ndarray     # int64 [n or 0]
     vt_ptr: np.ndarray       # int64
     vt_rule: np.ndarray      # int64
-    view: np.ndarray         # float64 [n or 0, N_VIEW_COLS]
+    spike_view: np.ndarray   # float64 [n or 0, N_VIEW_COLS]: the histories' views
 
 
 class Output(NamedTuple):

@@ -40,6 +40,7 @@ class NeuronModel:
     model_id: ClassVar[int] = -1
     recordables: ClassVar[tuple] = ()
     is_source_only: ClassVar[bool] = False
+    event_driven: ClassVar[bool] = False  # has update_events and catch_up (iaf_psc_delta)
     infinite: ClassVar[dict] = {}  # parameter -> the infinity it may take (and what it means)
 
     def __post_init__(self):

@@ -1,9 +1,12 @@
 """iaf_psc_alpha: leaky integrate-and-fire neuron with alpha-shaped PSCs (NEST)."""
 import dataclasses
 
+import numba as nb
 import numpy as np
 
-from .base import IafModel, propagator_30, propagator_31, propagator_32
+from ..kernels.fixed import FIXED_INV
+from .base import (P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V, IafModel,
+                   propagator_30, propagator_31, propagator_32)
 
 MODEL_ID = 2
 P_P11EX, P_P21EX, P_P11IN, P_P21IN, P_EPSC_EX, P_EPSC_IN = 6, 7, 8, 9, 10, 11
@@ -57,3 +60,42 @@ class IafPscAlpha(IafModel):
         if name == "V_m":
             return cls.record_v(par, st, idx, cols)
         return st[S_I_EX if name == "I_syn_ex" else S_I_IN, idx].copy()
+
+
+@nb.njit(cache=True)
+def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line, spiked, nspk):
+    """One step of neurons lo..hi-1 (NEST's update): reads and clears their input of this
+    step's slot, appends the local index of each that fires to ``spiked``; returns the new
+    count.  ``h``: the step (ms)."""
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        ex = ex_line[i] * FIXED_INV
+        inh = in_line[i] * FIXED_INV
+        current = cur_line[i]
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        y3 = st[S_V, i]
+        di_ex, i_ex = st[S_DI_EX, i], st[S_I_EX, i]
+        di_in, i_in = st[S_DI_IN, i], st[S_I_IN, i]
+        if refr[i] == 0:
+            y3 = (par[P_P30, c] * (st[S_I0, i] + par[P_I_E, c])
+                  + par[P_P31EX, c] * di_ex + par[P_P32EX, c] * i_ex
+                  + par[P_P31IN, c] * di_in + par[P_P32IN, c] * i_in
+                  + par[P_EXPM1_TAU, c] * y3 + y3)
+            if y3 < par[P_V_MIN, c]:
+                y3 = par[P_V_MIN, c]
+        else:
+            refr[i] -= 1
+        st[S_I_EX, i] = par[P_P21EX, c] * di_ex + par[P_P11EX, c] * i_ex
+        st[S_DI_EX, i] = di_ex * par[P_P11EX, c] + par[P_EPSC_EX, c] * ex
+        st[S_I_IN, i] = par[P_P21IN, c] * di_in + par[P_P11IN, c] * i_in
+        st[S_DI_IN, i] = di_in * par[P_P11IN, c] + par[P_EPSC_IN, c] * inh
+        if y3 >= par[P_THETA, c]:
+            refr[i] = np.int32(par[P_REFR, c])
+            y3 = par[P_V_RESET, c]
+            spiked[nspk] = i
+            nspk += 1
+        st[S_V, i] = y3
+        st[S_I0, i] = current
+    return nspk

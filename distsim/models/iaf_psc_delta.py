@@ -1,9 +1,12 @@
 """iaf_psc_delta: leaky integrate-and-fire neuron with delta-shaped synaptic input (NEST)."""
 import dataclasses
+import math
 
+import numba as nb
 import numpy as np
 
-from .base import IafModel, propagator_30
+from ..kernels.fixed import FIXED_INV
+from .base import P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V, IafModel, propagator_30
 
 MODEL_ID = 0
 P_P33, P_P30, P_REFR_INPUT, P_H_OVER_TAU, P_Y_INF = 6, 7, 8, 9, 10
@@ -32,6 +35,7 @@ class IafPscDelta(IafModel):
 
     name = "iaf_psc_delta"
     model_id = MODEL_ID
+    event_driven = True  # update_events and catch_up below (simulation/events.py)
     recordables = ("V_m",)
 
     V_min: object = -np.inf
@@ -58,3 +62,100 @@ class IafPscDelta(IafModel):
     @classmethod
     def record(cls, name, par, st, idx, cols):
         return cls.record_v(par, st, idx, cols)
+
+
+@nb.njit(cache=True)
+def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line, spiked, nspk):
+    """One step of neurons lo..hi-1 (NEST's update): reads and clears their input of this
+    step's slot, appends the local index of each that fires to ``spiked``; returns the new
+    count.  ``h``: the step (ms)."""
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        spikes = (ex_line[i] + in_line[i]) * FIXED_INV
+        current = cur_line[i]
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        y3 = st[S_V, i]
+        if refr[i] == 0:
+            y3 = par[P_P30, c] * (st[S_I0, i] + par[P_I_E, c]) + par[P_P33, c] * y3 + spikes
+            if par[P_REFR_INPUT, c] != 0.0 and st[S_REFR_BUFFER, i] != 0.0:
+                y3 += st[S_REFR_BUFFER, i]
+                st[S_REFR_BUFFER, i] = 0.0
+            if y3 < par[P_V_MIN, c]:
+                y3 = par[P_V_MIN, c]
+        else:
+            if par[P_REFR_INPUT, c] != 0.0:
+                st[S_REFR_BUFFER, i] += spikes * math.exp(-refr[i] * par[P_H_OVER_TAU, c])
+            refr[i] -= 1
+        if y3 >= par[P_THETA, c]:
+            refr[i] = np.int32(par[P_REFR, c])
+            y3 = par[P_V_RESET, c]
+            spiked[nspk] = i
+            nspk += 1
+        st[S_V, i] = y3
+        st[S_I0, i] = current
+    return nspk
+
+
+@nb.njit(inline="always")
+def _relax(y, r, n, y_inf, h_over_tau):
+    """iaf_psc_delta over n steps without input, in closed form: r refractory steps hold V,
+    the rest relax it, y -> y_inf + (y - y_inf) exp(-n h / tau_m).  Returns (y, r)."""
+    hold = min(r, n)
+    n -= hold
+    if n > 0:
+        y = y_inf + (y - y_inf) * math.exp(-n * h_over_tau)
+    return y, r - hold
+
+
+@nb.njit(cache=True)
+def update_events(t, touch_line, n_touch, listed_line, col, par, st, refr, last, ex_line,
+                         in_line, spiked, nspk):
+    """Event-driven iaf_psc_delta: only the neurons whose input arrives in step t
+    (``touch_line[:n_touch]``; ``col[i]``: the parameter column of neuron i) are computed.  Each first catches up, in closed form, the steps
+    since ``last[i]`` in which nothing reached it, then takes step t as ``_update_delta``
+    does.  Valid for groups without DC, Poisson input or refractory_input, whose resting
+    potential y_inf = I_e tau_m / C_m lies below threshold: between inputs they cannot fire.
+    The catch-up equals the step-by-step result to rounding (a few ulp)."""
+    for k in range(n_touch):
+        i = touch_line[k]
+        listed_line[i] = 0
+        c = col[i]
+        spikes = (ex_line[i] + in_line[i]) * FIXED_INV
+        ex_line[i] = 0
+        in_line[i] = 0
+        y3, r = _relax(st[S_V, i], np.int64(refr[i]), t - 1 - last[i],
+                             par[P_Y_INF, c], par[P_H_OVER_TAU, c])
+        if r == 0:
+            y3 = par[P_P30, c] * par[P_I_E, c] + par[P_P33, c] * y3 + spikes
+        else:
+            r -= 1
+        if y3 < par[P_V_MIN, c]:
+            y3 = par[P_V_MIN, c]
+        if y3 >= par[P_THETA, c]:
+            r = np.int64(par[P_REFR, c])
+            y3 = par[P_V_RESET, c]
+            spiked[nspk] = i
+            nspk += 1
+        st[S_V, i] = y3
+        refr[i] = r
+        last[i] = t
+    return nspk
+
+
+@nb.njit(cache=True)
+def catch_up(t, nrn):
+    """Bring every neuron of the event-driven groups (``nrn.lazy[g]``, kernels/state.py
+    Neurons) to step t, which must not have input pending for them in steps up to t (so:
+    before checkpoints and state reads)."""
+    for g in range(nrn.lo.shape[0]):
+        if not nrn.lazy[g]:
+            continue
+        for i in range(nrn.lo[g], nrn.hi[g]):
+            c = nrn.pbase[g] + (i - nrn.lo[g]) * nrn.pstride[g]
+            y3, r = _relax(nrn.st[S_V, i], np.int64(nrn.refr[i]), t - nrn.last[i],
+                           nrn.par[P_Y_INF, c], nrn.par[P_H_OVER_TAU, c])
+            nrn.st[S_V, i] = max(y3, nrn.par[P_V_MIN, c])
+            nrn.refr[i] = r
+            nrn.last[i] = t

@@ -1,9 +1,12 @@
 """iaf_psc_exp: leaky integrate-and-fire neuron with exponential PSCs (NEST)."""
 import dataclasses
 
+import numba as nb
 import numpy as np
 
-from .base import IafModel, propagator_30, propagator_32
+from ..kernels.fixed import FIXED_INV
+from .base import (P_I_E, P_REFR, P_THETA, P_V_RESET, S_I0, S_V, IafModel, propagator_30,
+                   propagator_32)
 
 MODEL_ID = 1
 P_P22, P_P21EX, P_P21IN, P_P11EX, P_P11IN, P_P20 = 6, 7, 8, 9, 10, 11
@@ -56,3 +59,35 @@ class IafPscExp(IafModel):
         if name == "V_m":
             return cls.record_v(par, st, idx, cols)
         return st[S_I_EX if name == "I_syn_ex" else S_I_IN, idx].copy()
+
+
+@nb.njit(cache=True)
+def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line, spiked, nspk):
+    """One step of neurons lo..hi-1 (NEST's update): reads and clears their input of this
+    step's slot, appends the local index of each that fires to ``spiked``; returns the new
+    count.  ``h``: the step (ms)."""
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        ex = ex_line[i] * FIXED_INV
+        inh = in_line[i] * FIXED_INV
+        current = cur_line[i]
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        v = st[S_V, i]
+        if refr[i] == 0:
+            v = (v * par[P_P22, c] + st[S_I_EX, i] * par[P_P21EX, c]
+                 + st[S_I_IN, i] * par[P_P21IN, c]
+                 + (par[P_I_E, c] + st[S_I0, i]) * par[P_P20, c])
+        else:
+            refr[i] -= 1
+        st[S_I_EX, i] = st[S_I_EX, i] * par[P_P11EX, c] + ex
+        st[S_I_IN, i] = st[S_I_IN, i] * par[P_P11IN, c] + inh
+        if v >= par[P_THETA, c]:
+            refr[i] = np.int32(par[P_REFR, c])
+            v = par[P_V_RESET, c]
+            spiked[nspk] = i
+            nspk += 1
+        st[S_V, i] = v
+        st[S_I0, i] = current
+    return nspk

@@ -3,9 +3,11 @@ import dataclasses
 import math
 from typing import ClassVar
 
+import numba as nb
 import numpy as np
 
-from .base import (P_I_E, P_THETA, P_V_MIN, S_V, NeuronModel, empty_rows)
+from ..kernels.fixed import FIXED_INV
+from .base import P_I_E, P_THETA, P_V_MIN, S_I0, S_V, NeuronModel, empty_rows
 
 MODEL_ID = 3
 P_A, P_B, P_C, P_D, P_CONSISTENT = 6, 7, 8, 9, 10
@@ -62,3 +64,39 @@ class Izhikevich(NeuronModel):
     @staticmethod
     def record(name, par, st, idx, cols):
         return st[S_V if name == "V_m" else S_U, idx].copy()
+
+
+@nb.njit(cache=True)
+def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line, spiked, nspk):
+    """One step of neurons lo..hi-1 (NEST's update): reads and clears their input of this
+    step's slot, appends the local index of each that fires to ``spiked``; returns the new
+    count.  ``h``: the step (ms); ``refr`` is unused (no refractoriness)."""
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        spikes = (ex_line[i] + in_line[i]) * FIXED_INV
+        current = cur_line[i]
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        v, u = st[S_V, i], st[S_U, i]
+        drive = st[S_I0, i] + par[P_I_E, c]
+        a, b = par[P_A, c], par[P_B, c]
+        if par[P_CONSISTENT, c] != 0.0:
+            v_old, u_old = v, u
+            v += h * (0.04 * v_old * v_old + 5.0 * v_old + 140.0 - u_old + drive) + spikes
+            u += h * a * (b * v_old - u_old)
+        else:
+            v += h * 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + drive + spikes)
+            v += h * 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + drive + spikes)
+            u += h * a * (b * v - u)
+        if v < par[P_V_MIN, c]:
+            v = par[P_V_MIN, c]
+        if v >= par[P_THETA, c]:
+            v = par[P_C, c]
+            u += par[P_D, c]
+            spiked[nspk] = i
+            nspk += 1
+        st[S_V, i] = v
+        st[S_U, i] = u
+        st[S_I0, i] = current
+    return nspk

@@ -1,11 +1,13 @@
 """loihi_cuba_lif: Loihi's fixed-point current-based LIF neuron, bit-exact with Lava."""
 import dataclasses
 
+import numba as nb
 import numpy as np
 
 from ..distributions import is_distribution
 from ..errors import ModelError
-from .base import NeuronModel, S_V, empty_rows
+from ..kernels.fixed import FIXED_BITS
+from .base import S_V, NeuronModel, empty_rows
 
 MODEL_ID = 5
 P_DU, P_DV, P_VTH, P_BIAS, P_WEXP = 6, 7, 8, 9, 10
@@ -94,3 +96,36 @@ class LoihiCubaLif(NeuronModel):
     @staticmethod
     def record(name, par, st, idx, cols):
         return st[S_V if name == "v" else S_U, idx].copy()
+
+
+@nb.njit(cache=True)
+def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line, spiked, nspk):
+    """One step of Loihi CUBA LIF neurons lo..hi-1 in integers (Lava's bit-accurate model):
+    u and v are integers held exactly in float64; products stay below 2^36.  ``refr`` and
+    ``h`` are unused (no refractoriness; one step is one Loihi time step)."""
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        a = (ex_line[i] + in_line[i]) >> FIXED_BITS  # integer weights are exact in fixed point
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        wexp = np.int64(par[P_WEXP, c])
+        a = a << wexp if wexp >= 0 else a >> -wexp
+        u = np.int64(st[S_U, i])
+        tmp = u * (4096 - np.int64(par[P_DU, c]) - 1)
+        u = (tmp >> 12 if tmp >= 0 else -((-tmp) >> 12)) + (a << 6)
+        if u > UV_MAX:
+            u -= 2 * UV_MAX
+        elif u <= -UV_MAX:
+            u += 2 * UV_MAX
+        v = np.int64(st[S_V, i])
+        tmp = v * (4096 - np.int64(par[P_DV, c]))
+        v = (tmp >> 12 if tmp >= 0 else -((-tmp) >> 12)) + u + np.int64(par[P_BIAS, c])
+        v = min(max(v, -UV_MAX + 1), UV_MAX - 1)
+        if v > par[P_VTH, c]:
+            v = 0
+            spiked[nspk] = i
+            nspk += 1
+        st[S_V, i] = v
+        st[S_U, i] = u
+    return nspk

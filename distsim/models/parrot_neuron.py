@@ -1,6 +1,8 @@
 """parrot_neuron: repeats the spikes it receives (NEST)."""
 import dataclasses
 
+import numba as nb
+
 from .base import NeuronModel, empty_rows
 
 MODEL_ID = 6
@@ -27,3 +29,16 @@ class ParrotNeuron(NeuronModel):
 
     def lower(self, v, dt):
         return empty_rows(v["tau_minus"].shape[0])
+
+
+@nb.njit(cache=True)
+def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line, spiked, nspk):
+    """One step of parrots lo..hi-1: each one whose receptor-0 input of this step's slot is
+    positive fires (once, however many spikes arrived); the input is cleared."""
+    for i in range(lo, hi):
+        if ex_line[i] + in_line[i] > 0:
+            spiked[nspk] = i
+            nspk += 1
+        ex_line[i] = 0
+        in_line[i] = 0
+    return nspk

@@ -28,6 +28,7 @@ class SpikeSource:
     model_id = MODEL_ID
     recordables = ()
     is_source_only = True
+    event_driven = False
 
     @staticmethod
     def rests_below_threshold():

@@ -26,14 +26,10 @@ import numpy as np
 
 from ..distributions import as_number
 from ..errors import ModelError
+from ..kernels.plasticity import (C_PAIRING, N_RULE_PAR, PAIR_ALL,  # noqa: F401 (re-exported)
+                                  PAIR_NEAREST, PAIR_NN_PRE_CENTERED, PAIR_NN_RESTR, PAIR_NN_SYMM,
+                                  STDP, STDP_DOPAMINE, STDP_PL_HOM, STDP_TRIPLET)
 from ..messages import did_you_mean, shown
-
-STDP, STDP_PL_HOM, STDP_TRIPLET, STDP_DOPAMINE = 0, 1, 2, 3  # weight rule ("kind")
-# spike pairing: all-to-all; NEST's three nearest-neighbour pair schemes; nearest-spike
-# traces (each trace jumps to 1, Pfister & Gerstner 2006)
-PAIR_ALL, PAIR_NN_SYMM, PAIR_NN_PRE_CENTERED, PAIR_NN_RESTR, PAIR_NEAREST = 0, 1, 2, 3, 4
-N_RULE_PAR = 11  # columns of the kernels' rule table: kind, the model's parameters, pairing
-C_PAIRING = N_RULE_PAR - 1
 
 
 @dataclasses.dataclass(frozen=True)

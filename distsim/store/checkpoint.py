@@ -15,7 +15,7 @@
                                              spike histories of their targets, keyed by
                                              gids, and the dopamine arrivals of volume
                                              transmitters of simulated neurons, keyed by
-                                             projection (Simulation.plastic_state)
+                                             projection (PlasticSynapses.state)
 
 Every array is checked against the manifest when it is read back: a missing, truncated or
 altered chunk (zarr reads a missing chunk as zeros) is refused with its name, as is a
@@ -57,7 +57,7 @@ def write_checkpoint(sim, path, overwrite=False):
     path or empty folder, or with ``overwrite`` over an earlier checkpoint."""
     ctx = sim.context
     sim.deliver_pending()
-    if sim._pending_steps.size:  # all ranks stand at the same step: everything fits
+    if sim.remote.waiting:  # all ranks stand at the same step: everything fits
         raise StoreError(f"checkpoint: rank {ctx.rank} holds spikes it cannot place yet")
     horizon = int(ctx.allreduce(sim.ns - 1, "max"))
     lock, error, manifest, network_arrays = None, None, {}, {}
@@ -70,8 +70,7 @@ def write_checkpoint(sim, path, overwrite=False):
                 "format": FORMAT, "format_version": FORMAT_VERSION, "step": int(sim.step),
                 "network": network_attr(root, net, network_arrays), "seed": int(net.seed),
                 "dt": net.dt, "n_ranks": ctx.size, "horizon": horizon,
-                "device_age_s": sim.device_age_s,
-                "device_reads": sim._devices[0].reads if sim._devices else 0,
+                "device_age_s": sim.devices.age_s, "device_reads": sim.devices.reads,
                 "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
                 "complete": False})
             manifest.update({name: array_digest(a) for name, a in network_arrays.items()})
@@ -82,14 +81,9 @@ def write_checkpoint(sim, path, overwrite=False):
         raise error
     prefix = f"ranks/r{ctx.rank:05d}"
     g = zarr.open_group(str(path), mode="a").require_group(prefix)
-    n, ns = sim.n_local, sim.ns
-    future = np.zeros((2, horizon, n), np.int64)
-    for j in range(ns - 1):
-        slot = (sim.step + 1 + j) % ns
-        future[0, j] = sim.ring[slot]
-        future[1, j] = sim.ring[ns + slot]
-    parts = {"gid": sim.local_gid, "state": sim.st, "refractory": sim.refr, "input": future,
-             **{f"plastic_{key}": value for key, value in sim.plastic_state().items()}}
+    parts = {"gid": sim.local_gid, "state": sim.neurons.st, "refractory": sim.neurons.refr,
+             "input": sim.input.future(sim.step, horizon),
+             **{f"plastic_{key}": value for key, value in sim.plasticity.state().items()}}
     mine = {}
     for name, data in parts.items():
         g.create_array(name, data=data)
@@ -161,7 +155,6 @@ def verify_layout(root, attrs):
 def load_checkpoint(sim, root, attrs):
     """Put the checkpointed state of ``sim``'s local neurons into ``sim``."""
     step = int(attrs["step"])
-    ns = sim.ns
     found = 0
     verify_layout(root, attrs)
     for name in sorted(root["ranks"].group_keys()):
@@ -173,31 +166,20 @@ def load_checkpoint(sim, root, attrs):
         if not mine.any():
             continue
         idx = pos[mine]
-        sim.st[:, idx] = read_verified(root, attrs, f"{part}/state")[:, mine]
-        sim.refr[idx] = read_verified(root, attrs, f"{part}/refractory")[mine]
+        sim.neurons.st[:, idx] = read_verified(root, attrs, f"{part}/state")[:, mine]
+        sim.neurons.refr[idx] = read_verified(root, attrs, f"{part}/refractory")[mine]
         future = read_verified(root, attrs, f"{part}/input")[:, :, mine]
-        for j in range(future.shape[1]):
-            if j >= ns - 1:
-                if future[:, j].any():
-                    raise StoreError(
-                        f"checkpoint: input {j + 1} steps ahead exceeds the delays of this "
-                        f"network ({ns - 1} steps); the checkpoint belongs to another network")
-                continue
-            slot = (step + 1 + j) % ns
-            sim.ring[slot, idx] = future[0, j]
-            sim.ring[ns + slot, idx] = future[1, j]
+        sim.input.put_future(step, future, idx)
         found += int(mine.sum())
     if found != sim.n_local:
         raise StoreError(f"checkpoint: {sim.n_local - found} of this rank's neurons are missing "
                          f"from the checkpoint; it belongs to another network")
-    if sim.plast[4].size:  # (arrays a checkpoint of an older distsim lacks are left out)
-        keys = sim.plastic_state().keys()
+    if sim.plasticity.any:  # (arrays a checkpoint of an older distsim lacks are left out)
+        keys = sim.plasticity.state().keys()
         parts = [f"ranks/{name}" for name in sorted(root["ranks"].group_keys())]
         sim.load_plastic_state([{k: read_verified(root, attrs, f"{part}/plastic_{k}")
                                  for k in keys if f"plastic_{k}" in root[part]}
                                 for part in parts])
-    if sim._devices and attrs.get("device_reads"):  # the same read of the devices again
-        for state in sim._devices:
-            state.reads = int(attrs["device_reads"]) - 1
-        sim.age_devices(attrs["device_age_s"])
+    if sim.devices.states and attrs.get("device_reads"):  # the same read of the devices again
+        sim.devices.restore_read(attrs["device_reads"], attrs["device_age_s"])
     sim.set_step(step)

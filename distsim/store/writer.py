@@ -81,8 +81,8 @@ class RunWriter:
                 self.group.create_array(name, shape=(0,), dtype="int64", chunks=(CHUNK,))
             set_attrs(self.group, {"status": "running", "flushed_step": sim.step,
                                    "flushed_spikes": 0,
-                                   "flushed_samples": [0] * len(sim._samplers)})
-        for k, s in enumerate(sim._samplers):
+                                   "flushed_samples": [0] * len(sim.recorders.samplers)})
+        for k, s in enumerate(sim.recorders.samplers):
             g = self.group.require_group(f"state/{k}")
             if "step" not in g:
                 g.create_array("step", shape=(0,), dtype="int64", chunks=(CHUNK,))

@@ -59,13 +59,13 @@ def result(sim):
     steps, gids = sim.spike_steps()
     after = steps > round(T_HALF / sim.dt)
     spikes = sim.context.gather((steps[after], gids[after]))
-    st = sim.plastic_state()
+    st = sim.plasticity.state()
     syn = sim.context.gather((st["syn_key"], st["syn_w"], st["syn_dopa"][:, :2]))
-    da_ptr, da_time, da_mult = sim.plast[11:14]
+    da_ptr, da_time, da_mult = sim.plasticity.dopamine()
     mine = {}
-    for r in sim._da_present:
+    for r in sim.plasticity.da_present:
         a, n = da_ptr[r, 0], da_ptr[r, 2]
-        mine[int(sim._da_proj[r])] = hashlib.sha256(da_time[a:a + n].tobytes()
+        mine[int(sim.plasticity.da_proj[r])] = hashlib.sha256(da_time[a:a + n].tobytes()
                                                     + da_mult[a:a + n].tobytes()).hexdigest()
     arrivals = sim.context.gather(mine)
     if sim.context.rank != 0:

@@ -30,7 +30,7 @@ def test_restore_continues_bit_identically(tmp_path):
     assert s2.size and s2.min() > 600  # the restored run records only its own spikes
     both = spike_digest(np.concatenate((s1, s2)), np.concatenate((g1, g2)))
     assert both == one.digest()
-    assert np.array_equal(second.st, one.st) and np.array_equal(second.refr, one.refr)
+    assert np.array_equal(second.neurons.st, one.neurons.st) and np.array_equal(second.neurons.refr, one.neurons.refr)
 
 
 def test_restore_of_something_else_fails_clearly(tmp_path):

@@ -68,7 +68,7 @@ def _reference_fabric_counts(sim):
     from distsim.hardware.profiles import load_profile
     dec, hw = sim.decomposition, sim.hardware_counts()
     fab, prof = parse_fabric(dec.hardware["fabric"]), load_profile(dec.hardware["profile"])
-    sel, _, _, rows = sim._synapses(None, "test")
+    sel, _, _, rows = sim.synapses_of(None, "test")
     tgt = sim.local_gid[sim.table.syn_target[sel].astype(np.int64)]
     packets, links = np.zeros(fab.n_chips), np.zeros(fab.n_links)
     noc_x, noc_y = np.zeros(fab.n_chips), np.zeros(fab.n_chips)

@@ -42,7 +42,7 @@ def network(dopamine_rate=4000.0, da_times=None):
 
 
 def plastic(sim):
-    st = sim.plastic_state()
+    st = sim.plasticity.state()
     return st["syn_w"], st["syn_dopa"]
 
 
@@ -78,7 +78,7 @@ def test_simulated_dopamine_neurons_equal_a_spike_source_at_their_spike_times():
     first = live.network.populations["DA"].first_gid
     times = [list(t[g == first + k]) for k in range(10)]
     assert sum(map(len, times)) > 100
-    da_ptr = live.plast[11]
+    da_ptr = live.plasticity.arrays.da_ptr
     assert da_ptr[0, DA_LEN] > 64 and da_ptr[0, DA_CAP] >= da_ptr[0, DA_LEN]
     replay = Simulation(network(da_times=times))
     replay.run(300.0)
@@ -88,11 +88,11 @@ def test_simulated_dopamine_neurons_equal_a_spike_source_at_their_spike_times():
         for a, b in zip(live.spikes(pop), replay.spikes(pop)):
             assert np.array_equal(a, b)
     a0, n = da_ptr[0, DA_START], da_ptr[0, DA_LEN]
-    r_ptr, r_time, r_mult = replay.plast[11:14]
+    r_ptr, r_time, r_mult = replay.plasticity.dopamine()
     b0 = r_ptr[0, DA_START]
     assert r_ptr[0, DA_LEN] >= n  # the spike source's arrivals go on past the end
-    assert live.plast[12][a0:a0 + n].tobytes() == r_time[b0:b0 + n].tobytes()
-    assert live.plast[13][a0:a0 + n].tobytes() == r_mult[b0:b0 + n].tobytes()
+    assert live.plasticity.arrays.da_time[a0:a0 + n].tobytes() == r_time[b0:b0 + n].tobytes()
+    assert live.plasticity.arrays.da_mult[a0:a0 + n].tobytes() == r_mult[b0:b0 + n].tobytes()
 
 
 def test_the_weights_change_because_of_the_dopamine():
@@ -117,13 +117,13 @@ def test_split_runs_and_a_checkpoint_continue_bit_identically(tmp_path):
     split_step = int(round(t_da[t_da > 50.0][0] / 0.1)) + 5
     split = Simulation(network())
     split.run(split_step * 0.1)
-    da_ptr, da_time = split.plast[11:13]
+    da_ptr, da_time = split.plasticity.dopamine()[:2]
     for r in (0, 1):  # both rules hold an arrival after the split
         assert da_time[da_ptr[r, DA_START] + da_ptr[r, DA_LEN] - 1] > split_step * 0.1
     split.checkpoint(tmp_path / "ckpt.zarr")
     split.run(200.0 - split_step * 0.1)
     restored = Simulation.restore(tmp_path / "ckpt.zarr")
-    assert list(restored.plast[11][:, DA_KNOWN]) == [split_step, split_step]
+    assert list(restored.plasticity.arrays.da_ptr[:, DA_KNOWN]) == [split_step, split_step]
     restored.run(200.0 - split_step * 0.1)
     t_whole, g_whole = whole.spikes()
     later = t_whole > split_step * 0.1 + 1e-9
@@ -180,7 +180,7 @@ def test_memory_estimate_counts_the_dopamine_arrivals():
     arrays hold; simulated neurons start with the initial capacity."""
     from distsim.inspect import describe
     from distsim.memory import DOPAMINE_ARRIVAL_BYTES
-    from distsim.simulation import _DA_INITIAL_CAPACITY
+    from distsim.simulation.plasticity import DA_INITIAL_CAPACITY as _DA_INITIAL_CAPACITY
 
     def table_bytes(net):
         return describe(net, 1)["per_rank"][0]["memory_parts_bytes"]["synapse_table"]
@@ -192,6 +192,6 @@ def test_memory_estimate_counts_the_dopamine_arrivals():
     assert (table_bytes(live) - table_bytes(few)
             == 2 * DOPAMINE_ARRIVAL_BYTES * (_DA_INITIAL_CAPACITY - 11))
     sim = Simulation(many)
-    da_ptr, da_time, da_mult = sim.plast[11:14]
+    da_ptr, da_time, da_mult = sim.plasticity.dopamine()
     assert da_time.nbytes + da_mult.nbytes <= 2 * DOPAMINE_ARRIVAL_BYTES * 10001
     assert np.all(da_ptr[:, DA_LEN] == 10001) and da_ptr[:, DA_CAP].sum() == da_time.size

@@ -29,27 +29,27 @@ def _run(net, event_driven, split=False):
     sim = Simulation(net, event_driven=event_driven)
     for t in ((150.0, 250.0, 200.0) if split else (600.0,)):
         sim.run(t)
-    sim._catch_up_event_driven()
+    sim.neurons.catch_up(sim.step)
     return sim
 
 
 def test_event_driven_equals_step_by_step():
     lazy, dense = _run(_net(), True), _run(_net(), False)
-    assert list(lazy.grp_lazy) == [0, 1, 1, 1] and not dense.grp_lazy.any()
+    assert list(lazy.neurons.arrays.lazy) == [0, 1, 1, 1] and not dense.neurons.arrays.lazy.any()
     s_lazy, s_dense = lazy.summary(), dense.summary()
     assert s_lazy["spikes"] > 500 and s_lazy["digest"] == s_dense["digest"]
-    assert np.abs(lazy.st[0] - dense.st[0]).max() < 1e-11
-    assert np.array_equal(lazy.refr, dense.refr)
+    assert np.abs(lazy.neurons.st[0] - dense.neurons.st[0]).max() < 1e-11
+    assert np.array_equal(lazy.neurons.refr, dense.neurons.refr)
     assert _run(_net(), True, split=True).summary()["digest"] == s_lazy["digest"]
 
 
 def test_silent_neurons_are_never_computed():
     sim = Simulation(_net())
     sim.run(600.0)
-    lo, hi = sim._pop_slice["silent"]
-    assert (sim.last[lo:hi] == 1).all()   # computed once, at the first step, then never
-    lo, hi = sim._pop_slice["A"]
-    assert sim.last[lo:hi].max() > 3000   # neurons that receive input are computed
+    lo, hi = sim.neurons.pop_slice["silent"]
+    assert (sim.neurons.arrays.last[lo:hi] == 1).all()   # computed once, at the first step, then never
+    lo, hi = sim.neurons.pop_slice["A"]
+    assert sim.neurons.arrays.last[lo:hi].max() > 3000   # neurons that receive input are computed
 
 
 def test_checkpoint_of_event_driven_groups_restores_exactly(tmp_path):
@@ -72,4 +72,4 @@ def test_checkpoint_of_event_driven_groups_restores_exactly(tmp_path):
                                           ({"i_e": 400.0}, [0, 0, 1, 1])])
 def test_event_driven_only_where_exact(kwargs, lazy):
     # sampled state, Poisson input, or a resting potential above threshold (I_e tau/C >= 15 mV)
-    assert list(Simulation(_net(**kwargs)).grp_lazy) == lazy
+    assert list(Simulation(_net(**kwargs)).neurons.arrays.lazy) == lazy

@@ -26,7 +26,7 @@ def test_drift_follows_the_power_law_of_each_device():
     sim = Simulation(_net(PCM(prog_noise_scale=0.0, read_noise_scale=0.0)))
     w0 = sim.connections()["weight"].astype(float)
     assert np.allclose(w0, 0.5)  # no programming noise: the target weight
-    state = sim._devices[0]
+    state = sim.devices.states[0]
     nu = state.programmed[0][1]  # (programmed conductance, drift exponent) of each device
     assert 0.049 * 0.5 < nu.mean() < 0.1 and nu.std() > 0  # mu_nu(x = 1) = 0.049
     for age in (3600.0, 86400.0):

@@ -40,7 +40,7 @@ def test_split_runs_equal_one_run():
     split.run(112.7)
     assert one.step == split.step == 1500
     assert one.digest() == split.digest()
-    assert np.array_equal(one.st, split.st)
+    assert np.array_equal(one.neurons.st, split.neurons.st)
 
 
 def test_brunel_small_split_runs():

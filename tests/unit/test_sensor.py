@@ -38,8 +38,8 @@ def test_motion_units_respond_to_their_direction_only_and_after_the_edge():
 def test_neurons_away_from_the_bar_are_never_computed():
     sim = Simulation(sensor(width=32, height=32, t_sim=200.0, bar_rows=4))
     sim.run(200.0)
-    lo, hi = sim._pop_slice["edge"]
-    idle = np.mean(sim.last[lo:hi] <= 1)  # computed at the first step only
+    lo, hi = sim.neurons.pop_slice["edge"]
+    idle = np.mean(sim.neurons.arrays.last[lo:hi] <= 1)  # computed at the first step only
     assert idle > 0.5
 
 

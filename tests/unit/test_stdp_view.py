@@ -32,14 +32,15 @@ def run(model, per_synapse_delays, split):
     c = sim.connections("in->out")
     order = np.lexsort((c["weight"], c["target"], c["source"]))
     return (sim, c["weight"][order], sim.spikes("out"),
-            sim.plast[8][:, 0, H_LEN].copy())
+            sim.plasticity.arrays.hist[:, 0, H_LEN].copy())
 
 
 @pytest.mark.parametrize("model", ["stdp_pl_synapse_hom", "stdp_synapse"])
 def test_view_and_history_kernels_agree(model):
     view_sim, w_view, spikes_view, len_view = run(model, False, [150.0, 100.0, 150.0])
     _, w_hist, spikes_hist, len_hist = run(model, True, [400.0])
-    assert view_sim.seg_plastic.max() >= 0 and view_sim.table.seg[0, 2] > 0  # one delay
+    assert view_sim.plasticity.arrays.seg_plastic.max() >= 0
+    assert view_sim.table.seg[0, 2] > 0  # one delay
     assert w_view.tobytes() == w_hist.tobytes()
     assert np.array_equal(len_view, len_hist)  # pruned alike: the same reads were counted
     for a, b in zip(spikes_view, spikes_hist):

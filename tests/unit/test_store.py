@@ -98,7 +98,7 @@ def test_per_neuron_values_are_arrays_in_the_store(tmp_path):
 def test_flush_by_size_keeps_memory_bounded(tmp_path):
     sim = Simulation(_net(), store=tmp_path / "run.zarr", flush_steps=10**6, flush_mb=0.1)
     sim.run(200.0)
-    assert sim.rec_step.size <= 1 << 16  # the record buffer never had to grow
+    assert sim.recorders.arrays.rec_step.size <= 1 << 16  # the record buffer never had to grow
     ref = Simulation(_net())
     ref.run(200.0)
     assert sim.digest() == ref.digest()

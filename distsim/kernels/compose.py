@@ -1,0 +1,346 @@
+"""The step kernels of one network, composed from only what it uses, and compiled once.
+
+``advance`` (compute a span of steps) and ``deliver`` (put spikes into the ring buffers)
+hold the schedule of engine.py; they call each neuron model's ``update`` (in its module under
+models/, found through the registry) and the plastic rules of kernels/plasticity.py.  Numba
+compiles everything a function calls into it, so one ``advance`` for every model and rule
+made every network compile all of them (about 38 s).  Here the source of the two kernels is
+written for a ``KernelPlan``, the models, plastic rules and features (stimuli, event-driven
+groups, plasticity, volume transmitters of simulated neurons, hardware counters) of a
+network on one rank, into a module of its own in the kernel cache (kernel_cache.py), named
+by the hash of its text, imported, and compiled there with ``cache=True``; the same plan
+gives the same module, and so numba's cache, in every later run.  Leaving a feature out
+removes its code, not a branch taken: the results are the same bits as with everything in.
+"""
+import hashlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+from string import Template
+
+from .kernel_cache import kernel_cache_dir
+
+# ---------------------------------------------------------------------------------------------
+# the templates (engine.py documents the schedule of a step and the ring layout)
+
+_HEADER = '''\
+"""Step kernels composed by distsim.kernels.compose for: $what."""
+import numba as nb
+import numpy as np
+
+from distsim.kernels.engine import (C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES,
+                                    count_active, stimulate)
+from distsim.kernels.fixed import ring_pos, to_fixed
+$imports
+'''
+
+_ADVANCE = '''
+
+@nb.njit(cache=True)
+def advance(t_from, t_to, h, ns, max_delay, nrn, inp, stim, syn, plast, out):
+    """Compute steps t_from+1 .. t_to (kernels/engine.py); return the last step computed,
+    earlier when a buffer might not hold a step's spikes (grow it and call again)."""
+    n_local = nrn.refr.shape[0]
+    counters = out.counters
+    spiked, rows, steps = out.spiked, out.rows, out.steps
+    for t in range(t_from + 1, t_to + 1):
+        if (out.rec_step.shape[0] - counters[C_RECORDED] < n_local
+                or out.out_step.shape[0] - counters[C_OUT] < n_local$stop_plastic):
+            return t - 1
+        slot = t % ns
+$stimulate        ex_line, in_line, cur_line = inp.ring[slot], inp.ring[slot + ns], inp.cur[slot]
+$count_active        nspk = 0
+$events        for g in range(nrn.model.shape[0]):
+            if nrn.lazy[g]:
+                continue
+            lo, hi, pb, ps = nrn.lo[g], nrn.hi[g], nrn.pbase[g], nrn.pstride[g]
+            model = nrn.model[g]
+$dispatch
+        c = counters[C_SCHEDULE]  # spike sources: their scheduled spikes of step t
+        while c < stim.ss_step.shape[0] and stim.ss_step[c] <= t:
+            if stim.ss_step[c] == t:
+                spiked[nspk] = stim.ss_local[c]
+                nspk += 1
+            c += 1
+        counters[C_SCHEDULE] = c
+        n_rows = 0
+        for k in range(nspk):
+            i = spiked[k]
+$post_spike$hw_spike            if out.rec_flag[i]:
+                r = counters[C_RECORDED]
+                out.rec_step[r] = t
+                out.rec_gid[r] = out.local_gid[i]
+                counters[C_RECORDED] = r + 1
+            if out.send_flag[i]:
+                o = counters[C_OUT]
+                out.out_step[o] = t
+                out.out_local[o] = i
+                counters[C_OUT] = o + 1
+            if syn.local_row[i] >= 0:
+                rows[n_rows] = syn.local_row[i]
+                steps[n_rows] = t
+                n_rows += 1
+        counters[C_SPIKES] += nspk
+        if n_rows:
+            events, _ = deliver(rows, steps, n_rows, t, ns, h, inp, syn, plast)
+            counters[C_EVENTS] += events
+    return t_to
+'''
+
+_DELIVER = '''
+
+@nb.njit(cache=True)
+def deliver(rows, steps, n, now, ns, h, inp, syn, plast):
+    """Add the weights of the synapses of source rows ``rows[:n]`` (spikes emitted in steps
+    ``steps[:n]``) to the slots step + d of their targets (kernels/engine.py).  Returns
+    (synaptic events, late synapses): a synapse is late when step + d <= ``now``, the last
+    step computed, which the exchange must never allow."""
+    events = 0
+    late = 0
+    ring, touch, n_touch, listed = inp.ring, inp.touch, inp.n_touch, inp.listed
+    seg, syn_target = syn.seg, syn.syn_target
+    flat = ring.reshape(-1)
+    n_cols = ring.shape[1]
+    ibuf = np.empty(0, np.int64)  # a segment's ring positions and weights, then the adds in
+    qbuf = np.empty(0, np.int64)  # a loop of their own (many cache misses in flight); grown
+    #                               only when a per-synapse segment comes (not for Brunel's)
+    for k in range(n):
+        row = rows[k]
+        t = steps[k]
+        for sg in range(syn.seg_ptr[row], syn.seg_ptr[row + 1]):
+            a = seg[sg, 0]
+            b = seg[sg + 1, 0]
+            wq = seg[sg, 1]
+            d = seg[sg, 2]
+            wofs = seg[sg, 3]
+            events += b - a
+            plastic = $plastic_test
+            lazy = syn.seg_lazy[sg] != 0
+            if wofs < 0 and d > 0 and not (plastic or lazy):  # one weight, one delay
+                if t + d <= now:
+                    late += b - a
+                line = ring[(t + d) % ns + (0 if wq >= 0 else ns)]
+                for m in range(a, b):
+                    line[syn_target[m]] += wq
+                continue
+            if b - a > ibuf.shape[0]:
+                ibuf = np.empty(2 * (b - a), np.int64)
+                qbuf = np.empty(2 * (b - a), np.int64)
+            n_out = b - a
+            if plastic:  # new weights and their ring positions (merged for multapses)
+$plastic_call
+            else:
+                slot = (t + d) % ns  # one delay: one slot
+                if d > 0 and t + d <= now:
+                    late += b - a
+                for m in range(a, b):
+                    if wofs >= 0:
+                        wq = to_fixed(np.float64(syn.syn_weight[wofs + m - a]))
+                    if d <= 0:
+                        dd = np.int64(syn.syn_delay[-d - 1 + m - a])
+                        if t + dd <= now:
+                            late += 1
+                        slot = (t + dd) % ns
+                    ibuf[m - a] = ring_pos(wq, slot, ns, n_cols, syn_target[m])
+                    qbuf[m - a] = wq
+            if lazy:  # list the targets for their slots (event-driven groups)
+                for m in range(n_out):
+                    slot = ibuf[m] // n_cols % ns
+                    i = ibuf[m] % n_cols
+                    if not listed[slot, i]:
+                        listed[slot, i] = 1
+                        touch[slot, n_touch[slot]] = i
+                        n_touch[slot] += 1
+            for m in range(n_out):
+                flat[ibuf[m]] += qbuf[m]
+    return events, late
+'''
+
+_PLASTIC_CALL = '''\
+                p = plast.seg_plastic[sg]
+                n_late, n_out = plastic_segment(p, t, a, b, d, now, ns, n_cols, h, syn, plast,
+                                                ibuf, qbuf)
+                late += n_late
+                if plast.pl_meta[p, 2]:  # receptor 1 of a parrot: nothing arrives
+                    continue'''
+
+_PLASTIC_SEGMENT = '''
+
+@nb.njit(cache=True)
+def plastic_segment(p, t, a, b, d_seg, now, ns, n_cols, h, syn, plast, ibuf, qbuf):
+    """The plastic segment p (synapses a..b) at a spike of its source in step t: its rule
+    (kernels/plasticity.py) updates the weights and writes their ring positions and
+    fixed-point weights into ibuf/qbuf.  Returns (late synapses, entries)."""
+    r = plast.pl_meta[p, 1]
+    kind = np.int64(plast.rule_par[r, 0])
+    pairing = np.int64(plast.rule_par[r, C_PAIRING])
+$branches
+    raise RuntimeError("plastic rule not compiled into this network's kernels")
+'''
+
+_DOPAMINE = '''\
+    if kind == STDP_DOPAMINE:
+        return dopamine_segment(p, t, a, b, d_seg, now, ns, n_cols, syn.syn_target,
+                                syn.syn_delay, h, plast, ibuf, qbuf)'''
+
+_VIEW = '''\
+    if d_seg > 0 and pairing == PAIR_ALL and kind == $kind:
+        return stdp_view_segment($kind, p, t, a, b, d_seg, now, ns, n_cols, syn.syn_target, h,
+                                 plast.pl_state, plast.pl_meta, plast.rule_par, plast.syn_pw,
+                                 plast.post_par, plast.hist, plast.spike_view, plast.exp_tab, ibuf,
+                                 qbuf)'''
+
+_PAIRED = '''\
+    if kind == $kind and pairing == $pairing:
+        return stdp_segment($kind, $pairing, p, t, a, b, d_seg, now, ns, n_cols, syn.syn_target,
+                            syn.syn_delay, h, plast.pl_state, plast.pl_meta, plast.rule_par,
+                            plast.syn_pw, plast.post_par, plast.hist, plast.syn_dopa,
+                            plast.exp_tab, ibuf, qbuf)'''
+
+_STIMULATE = '''\
+        stimulate(t, ns, inp, stim)
+'''
+
+_COUNT_ACTIVE = '''\
+        if out.hw_active.shape[0]:  # hardware counters: neuron-steps with synaptic input
+            count_active(slot, ex_line, in_line, nrn, inp, out.hw_active)
+'''
+
+_EVENTS = '''\
+        if inp.n_touch[slot]:
+            nspk = update_events(t, inp.touch[slot], inp.n_touch[slot], inp.listed[slot],
+                                 nrn.lazy_col, nrn.par, nrn.st, nrn.refr, nrn.last, ex_line,
+                                 in_line, spiked, nspk)
+            inp.n_touch[slot] = 0
+'''
+
+_POST_SPIKE = '''\
+            if plast.n_in.shape[0]:
+                post_spike(i, t, h, plast.n_in, max_delay, plast.post_state, plast.post_par,
+                           plast.hist, plast.spike_view, counters)
+'''
+
+_VT_SPIKE = '''\
+            if plast.vt_local[i] >= 0:  # a dopamine neuron: its arrivals (step t + delay)
+                counters[C_DA_LATE] += vt_spike(plast.da_ptr, plast.da_time, plast.da_mult,
+                                                plast.vt_ptr, plast.vt_rule, plast.vt_local[i],
+                                                t, h)[0]
+'''
+
+_HW_SPIKE = '''\
+            if out.hw_spikes.shape[0]:
+                out.hw_spikes[i] += 1
+                if syn.local_row[i] >= 0:
+                    out.hw_row_spikes[syn.local_row[i]] += 1
+'''
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    """What one rank's network needs compiled.  ``models``: (registry id, module) of every
+    neuron model with an update kernel, in id order; ``event_module``: the module of the
+    event-driven groups' model (None without them); ``rules``: the (kind, pairing) of every
+    plastic rule, sorted; ``stimuli``, ``plastic``, ``volume_transmitters``, ``hardware``:
+    Poisson or DC input, plastic synapses, local dopamine neurons, hardware counters."""
+
+    models: tuple
+    event_module: str = None
+    rules: tuple = ()
+    stimuli: bool = False
+    plastic: bool = False
+    volume_transmitters: bool = False
+    hardware: bool = False
+
+    def source(self):
+        """The text of the kernels' module."""
+        from .plasticity import PAIR_ALL, STDP, STDP_DOPAMINE, STDP_PL_HOM
+
+        imports = [f"from {module} import update as update_{mid}" for mid, module in self.models]
+        if self.event_module:
+            imports.append(f"from {self.event_module} import update_events")
+        plastic = ["C_HIST_FULL", "post_spike"] if self.plastic else []
+        if self.rules:
+            plastic += ["C_PAIRING", "PAIR_ALL", "STDP_DOPAMINE", "dopamine_segment",
+                        "stdp_segment", "stdp_view_segment"]
+        if self.volume_transmitters:
+            plastic += ["dopamine_room", "vt_spike"]
+        if plastic:
+            imports.append(f"from distsim.kernels.plasticity import ({', '.join(plastic)})  "
+                           f"# noqa: F401")
+        dispatch = "\n".join(
+            f"            {'if' if k == 0 else 'elif'} model == {mid}:\n"
+            f"                nspk = update_{mid}(lo, hi, pb, ps, nrn.par, nrn.st, nrn.refr, h,"
+            f" ex_line, in_line, cur_line, spiked, nspk)"
+            for k, (mid, _) in enumerate(self.models)) or "            pass"
+        if self.volume_transmitters:
+            imports.append("from distsim.kernels.engine import C_DA_LATE")
+        advance = Template(_ADVANCE).substitute(
+            stop_plastic=(" or counters[C_HIST_FULL]" if self.plastic else "")
+            + (" or not dopamine_room(plast.da_ptr)" if self.volume_transmitters else ""),
+            stimulate=_STIMULATE if self.stimuli else "",
+            count_active=_COUNT_ACTIVE if self.hardware else "",
+            events=_EVENTS if self.event_module else "",
+            dispatch=dispatch,
+            post_spike=(_POST_SPIKE if self.plastic else "")
+            + (_VT_SPIKE if self.volume_transmitters else ""),
+            hw_spike=_HW_SPIKE if self.hardware else "")
+        deliver = Template(_DELIVER).substitute(
+            plastic_test="plast.seg_plastic[sg] >= 0" if self.plastic else "False",
+            plastic_call=_PLASTIC_CALL if self.plastic else "                pass")
+        text = Template(_HEADER).substitute(what=self.describe(), imports="\n".join(imports))
+        text += advance + deliver
+        if self.plastic:
+            branches = []
+            kinds = {kind for kind, _ in self.rules}
+            if STDP_DOPAMINE in kinds:
+                branches.append(_DOPAMINE)
+            for kind in (STDP_PL_HOM, STDP):  # one delay, all-to-all: from the views
+                if (kind, PAIR_ALL) in self.rules:
+                    branches.append(Template(_VIEW).substitute(kind=kind))
+            for kind, pairing in self.rules:
+                if kind != STDP_DOPAMINE:
+                    branches.append(Template(_PAIRED).substitute(kind=kind, pairing=pairing))
+            text += Template(_PLASTIC_SEGMENT).substitute(branches="\n".join(branches))
+        return text
+
+    def describe(self):
+        parts = [", ".join(module.rsplit(".", 1)[-1] for _, module in self.models) or "no model"]
+        parts += [f"rule {kind}/{pairing}" for kind, pairing in self.rules]
+        parts += [name for name in ("stimuli", "volume_transmitters", "hardware")
+                  if getattr(self, name)]
+        if self.event_module:
+            parts.append("event-driven")
+        return "; ".join(parts)
+
+
+_LOADED = {}
+
+
+def kernels(plan):
+    """The module of ``plan``'s kernels (``advance``, ``deliver``): written into the kernel
+    cache the first time, then imported (numba compiles it at the first call, or loads it
+    from its cache)."""
+    text = plan.source()
+    key = hashlib.sha256(text.encode()).hexdigest()[:20]
+    if key in _LOADED:
+        return _LOADED[key]
+    folder = os.path.join(kernel_cache_dir(), "composed")
+    os.makedirs(folder, exist_ok=True)
+    name = f"distsim_kernels_{key}"
+    path = os.path.join(folder, f"{name}.py")
+    if not os.path.exists(path):  # written once: its mtime keys numba's cache, so a rank
+        tmp = f"{path}.{os.getpid()}.tmp"  # never replaces a file another one wrote
+        with open(tmp, "w") as f:
+            f.write(text)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        os.unlink(tmp)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    _LOADED[key] = module
+    return module
