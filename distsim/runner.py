@@ -44,7 +44,7 @@ _FIRST_CHUNK_STEPS = 10
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything ``distsim run`` does, checked by the command line (cli.run_config).
+    """Everything ``distsim run`` does, checked by the command line (options.run_config).
     ``options``: keyword arguments of the example's network function; ``t_sim_ms``: the
     model time to reach; ``store``: the run store (None: keep spikes in memory only)."""
 

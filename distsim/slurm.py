@@ -44,7 +44,7 @@ _SCRIPT_SETS = {
 
 
 def _parsers():
-    from .cli import Parser
+    from .options import Parser
 
     site = Parser(add_help=False)
     g = site.add_argument_group("Slurm and site options")
@@ -134,9 +134,9 @@ options that are not listed under a kind's --help go to distsim run (distsim ana
 
 def _interval(text):
     """``text`` if distsim run --checkpoint-every takes it (90s, 30min, 2h)."""
-    from .cli import _positive_duration
+    from .options import positive_duration
 
-    _positive_duration(text)
+    positive_duration(text)
     return text
 
 
@@ -171,7 +171,7 @@ def main(argv):
 def _run_options(kind, model, extra):
     """Raise ConfigError unless ``extra`` are options of distsim run (analyze for kind
     analyze) that the job script does not set itself, each passable as one shell word."""
-    from .cli import build_parser, network_settings
+    from .options import build_parser, network_settings
 
     command = "analyze" if kind == "analyze" else "run"
     head = [command, "STORE" if kind == "analyze" else model]
@@ -199,7 +199,7 @@ def study_points(run_args, ranks, studies):
     network of ``run_args`` on every rank count.  Weak: R times the neurons on R ranks at a
     constant number of synapses per neuron (brunel: --order x R and an --epsilon that keeps
     the in-degree; hpc_benchmark: --scale x R)."""
-    from .cli import build_parser, network_settings
+    from .options import build_parser, network_settings
 
     if not run_args:
         raise ConfigError("distsim slurm point: no model given after --")

@@ -410,12 +410,12 @@ def plot(result, out_dir, window_ms=1000.0, n_shown=100):
 
 
 def main(argv=None):
-    from ..cli import _number
+    from ..options import number
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--t-sim", type=_number(float, 0.0, 1e6, low_open=True, what="t_sim"),
+    p.add_argument("--t-sim", type=number(float, 0.0, 1e6, low_open=True, what="t_sim"),
                    default=60.0, help="model time in s (default 60)")
-    p.add_argument("--seed", type=_number(int, 0, 2 ** 63 - 1, what="seed"), default=3,
+    p.add_argument("--seed", type=number(int, 0, 2 ** 63 - 1, what="seed"), default=3,
                    help="seed of the input and the network (default 3)")
     p.add_argument("--out", default="pattern_learning",
                    help="folder for latency.png, weights.png and raster.png (default "

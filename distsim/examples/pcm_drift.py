@@ -66,12 +66,12 @@ def plot(result, path, order, t_run):
 
 
 def main(argv=None):
-    from ..cli import _number
+    from ..options import number
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--order", type=_number(int, 1, 10 ** 6, what="order"), default=500,
+    p.add_argument("--order", type=number(int, 1, 10 ** 6, what="order"), default=500,
                    help="network order: 4 order E and order I neurons (default 500)")
-    p.add_argument("--t-run", type=_number(float, 0.0, 1e7, low_open=True, what="t_run"),
+    p.add_argument("--t-run", type=number(float, 0.0, 1e7, low_open=True, what="t_run"),
                    default=500.0, help="model time in ms at each device age (default 500)")
     p.add_argument("--plot", default=None,
                    help="write a PNG of rate vs device age to this new path")
