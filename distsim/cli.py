@@ -263,6 +263,26 @@ def _hardware_partition(net, args):
     return 0
 
 
+def cmd_compile(args):
+    from .precompile import precompile
+    from .runner import build_network
+
+    args.example = args.example or "brunel"
+    example, options, dt, seed = network_settings(args, "distsim compile")
+    if args.hardware:
+        from .hardware.profiles import load_profile
+        load_profile(args.hardware)
+    net = build_network(example, options, dt, seed)
+    t0 = time.perf_counter()
+    ranks = args.ranks or 1
+    done = precompile(net, ranks, args.balancer, hardware=bool(args.hardware))
+    for text, seconds in done:
+        print(f"{seconds:7.2f} s  {text}")
+    print(f"{example}: {len(done)} kernel set(s) for {ranks} rank(s) in "
+          f"{time.perf_counter() - t0:.1f} s, in the kernel cache")
+    return 0
+
+
 def cmd_analyze(args):
     from .analysis import analyze
     from .analysis.report import format_table
@@ -345,7 +365,8 @@ def main(argv=None):
             _check_ranks(args)
             from .launcher import launch
             return launch(args.ranks, _without_ranks(argv))
-        return {"run": cmd_run, "analyze": cmd_analyze, "export": cmd_export,
+        return {"run": cmd_run, "compile": cmd_compile, "analyze": cmd_analyze,
+                "export": cmd_export,
                 "inspect": cmd_inspect, "partition": cmd_inspect,
                 "convert": cmd_convert}[args.command](args)
     except DistsimError as exc:

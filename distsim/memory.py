@@ -101,7 +101,7 @@ def check_describable(network, n_ranks):
         "use fewer neurons or ranks, or a machine with more memory")
 
 
-def _largest(value, k):
+def largest_value(value, k):
     """Expected largest of k values of a weight or delay (a number, a distribution or an array)."""
     if isinstance(value, np.ndarray):  # from_list: one value per synapse
         return float(value.max(initial=0.0))
@@ -148,7 +148,7 @@ def rank_memory(network, dec, n_syn, store=True):
         n = float(neurons[r])
         total = sum(s[r] for s in syn.values())
         stim_delays = [s.delay for s in (*network.poisson_inputs, *network.dc_inputs)]
-        longest = max([_largest(p.delay, syn[p.name][r]) for p in network.projections
+        longest = max([largest_value(p.delay, syn[p.name][r]) for p in network.projections
                        if syn[p.name][r] > 0] + stim_delays + [network.dt])
         ns = math.floor(min(longest / network.dt, 2.0 ** 62) + 0.5) + 1  # finite, however long
         drawn_delays = sum(syn[p.name][r] for p in network.projections if varies_per_synapse(p.delay))

@@ -83,7 +83,7 @@ def add_network_options(parser, optional_example=False):
                                 help=text)
         else:
             parser.add_argument(flag, dest=f"opt_{flag[2:].replace('-', '_')}",
-                                type=opt.type, default=None,
+                                type=opt.type, default=None, metavar=flag[2:].upper(),
                                 choices=list(opt.choices) or None, help=text)
     parser.add_argument("--dt", type=number(float, 0.0, 100.0, low_open=True, what="dt"),
                         default=None,
@@ -139,10 +139,67 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"distsim: error: {self.prog}: {message}; see {self.prog} --help\n")
 
 
+def add_run_options(parser):
+    """The options of ``distsim run`` besides the network's (also taken by ``distsim
+    compile``, so that a job script can give it the same command line)."""
+    from distsim.comm.exchange import BACKENDS
+    from distsim.partition import BALANCERS
+
+    parser.add_argument("--t-sim", type=number(float, 0.0, what="t_sim"), default=1000.0,
+                     help="model time in ms to reach (default 1000)")
+    parser.add_argument("--ranks", type=number(int, 1, what="ranks"), default=None,
+                     help="start this many MPI ranks on this machine (mpiexec from the mpich "
+                          "wheel), at most one per available core unless --oversubscribe; "
+                          "under mpiexec/srun the launcher's ranks are used")
+    parser.add_argument("--oversubscribe", action="store_true",
+                     help=f"with --ranks: allow up to {RANKS_PER_CORE} ranks per core (slower; "
+                          f"for testing communication)")
+    parser.add_argument("--backend", default="collective", choices=sorted(BACKENDS),
+                     help="spike exchange between ranks (default collective)")
+    parser.add_argument("--balancer", default="block", choices=sorted(BALANCERS),
+                     help="how neurons are distributed over ranks (default block)")
+    parser.add_argument("--hardware", default=None, metavar="PROFILE",
+                     help="map the network onto chips of this profile (loihi, loihi2, "
+                          "spinnaker, spinnaker2, truenorth, brainscales2, cpu) with the "
+                          "hardware balancer, count per chip and link, and print the energy "
+                          "and latency report (also written to the store)")
+    parser.add_argument("--fabric", default=None, metavar="SPEC",
+                     help="with --hardware: mesh:WxH, torus:WxH, spinnaker:WxH or "
+                          "boards:BxB(mesh:WxH) (default: the smallest square mesh that fits)")
+    parser.add_argument("--link-latency", type=number(float, 0.0, what="latency"), default=None,
+                     metavar="MS",
+                     help="latency of one chip-to-chip link in ms of model time, for the "
+                          "routed exchange's link clocks and, with --hardware, checked "
+                          "against every synapse between chips (default: the profile's "
+                          "link latency at real time, when known, else 0)")
+    parser.add_argument("--bits-per-synapse", type=number(float, 0.0, low_open=True, what="bits"),
+                     default=None, metavar="N",
+                     help="with --hardware: bits one synapse takes, to check synapse memory "
+                          "where the profile does not know it (e.g. loihi, spinnaker)")
+    parser.add_argument("--out", "--store", dest="store", default=None, metavar="STORE",
+                     help="zarr run store for the recorded spikes: a new path or an empty "
+                          "folder (default: EXAMPLE.zarr here, or EXAMPLE-2.zarr, ... if taken)")
+    parser.add_argument("--no-store", action="store_true", help="keep the spikes in memory only")
+    parser.add_argument("--overwrite", action="store_true",
+                     help="replace an earlier distsim run store at --out (and checkpoints at "
+                          "--checkpoint-dir); only files distsim wrote are removed")
+    parser.add_argument("--checkpoint-dir", default=None, metavar="DIR",
+                     help="write checkpoints (and what --resume needs) to this folder: a new "
+                          "path or an empty folder")
+    parser.add_argument("--checkpoint-every", default=None, type=positive_duration,
+                     metavar="TIME",
+                     help="with --checkpoint-dir: wall-clock interval between checkpoints, "
+                          "e.g. 90s, 30min, 2h (default 30min); also at the end and on "
+                          "SIGINT/SIGTERM/SIGUSR1")
+    parser.add_argument("--resume", default=None, metavar="DIR",
+                     help="continue the run checkpointed in DIR up to --t-sim, appending to "
+                          "its store (any --ranks, --balancer, --backend)")
+    parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+
 def build_parser():
     """The parser of ``distsim`` (``distsim slurm`` has its own: slurm.py)."""
     from distsim import __version__
-    from distsim.comm.exchange import BACKENDS
     from distsim.partition import BALANCERS
 
     verbosity = Parser(add_help=False)
@@ -167,56 +224,7 @@ def build_parser():
 exit codes: 0 success (also: stopped by a signal after a checkpoint), 2 usage or model error,
 1 run failure, 128 + N stopped by signal N without a checkpoint""")
     add_network_options(run, optional_example=True)
-    run.add_argument("--t-sim", type=number(float, 0.0, what="t_sim"), default=1000.0,
-                     help="model time in ms to reach (default 1000)")
-    run.add_argument("--ranks", type=number(int, 1, what="ranks"), default=None,
-                     help="start this many MPI ranks on this machine (mpiexec from the mpich "
-                          "wheel), at most one per available core unless --oversubscribe; "
-                          "under mpiexec/srun the launcher's ranks are used")
-    run.add_argument("--oversubscribe", action="store_true",
-                     help=f"with --ranks: allow up to {RANKS_PER_CORE} ranks per core (slower; "
-                          f"for testing communication)")
-    run.add_argument("--backend", default="collective", choices=sorted(BACKENDS),
-                     help="spike exchange between ranks (default collective)")
-    run.add_argument("--balancer", default="block", choices=sorted(BALANCERS),
-                     help="how neurons are distributed over ranks (default block)")
-    run.add_argument("--hardware", default=None, metavar="PROFILE",
-                     help="map the network onto chips of this profile (loihi, loihi2, "
-                          "spinnaker, spinnaker2, truenorth, brainscales2, cpu) with the "
-                          "hardware balancer, count per chip and link, and print the energy "
-                          "and latency report (also written to the store)")
-    run.add_argument("--fabric", default=None, metavar="SPEC",
-                     help="with --hardware: mesh:WxH, torus:WxH, spinnaker:WxH or "
-                          "boards:BxB(mesh:WxH) (default: the smallest square mesh that fits)")
-    run.add_argument("--link-latency", type=number(float, 0.0, what="latency"), default=None,
-                     metavar="MS",
-                     help="latency of one chip-to-chip link in ms of model time, for the "
-                          "routed exchange's link clocks and, with --hardware, checked "
-                          "against every synapse between chips (default: the profile's "
-                          "link latency at real time, when known, else 0)")
-    run.add_argument("--bits-per-synapse", type=number(float, 0.0, low_open=True, what="bits"),
-                     default=None, metavar="N",
-                     help="with --hardware: bits one synapse takes, to check synapse memory "
-                          "where the profile does not know it (e.g. loihi, spinnaker)")
-    run.add_argument("--out", "--store", dest="store", default=None, metavar="STORE",
-                     help="zarr run store for the recorded spikes: a new path or an empty "
-                          "folder (default: EXAMPLE.zarr here, or EXAMPLE-2.zarr, ... if taken)")
-    run.add_argument("--no-store", action="store_true", help="keep the spikes in memory only")
-    run.add_argument("--overwrite", action="store_true",
-                     help="replace an earlier distsim run store at --out (and checkpoints at "
-                          "--checkpoint-dir); only files distsim wrote are removed")
-    run.add_argument("--checkpoint-dir", default=None, metavar="DIR",
-                     help="write checkpoints (and what --resume needs) to this folder: a new "
-                          "path or an empty folder")
-    run.add_argument("--checkpoint-every", default=None, type=positive_duration,
-                     metavar="TIME",
-                     help="with --checkpoint-dir: wall-clock interval between checkpoints, "
-                          "e.g. 90s, 30min, 2h (default 30min); also at the end and on "
-                          "SIGINT/SIGTERM/SIGUSR1")
-    run.add_argument("--resume", default=None, metavar="DIR",
-                     help="continue the run checkpointed in DIR up to --t-sim, appending to "
-                          "its store (any --ranks, --balancer, --backend)")
-    run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_run_options(run)
 
     for name, text in (("inspect", "sizes, smallest delay, memory per rank and warnings, "
                                    "before anything is built"),
@@ -247,6 +255,16 @@ exit codes: 0 success (also: stopped by a signal after a checkpoint), 2 usage or
                              default=None, metavar="N",
                              help="with --hardware: bits one synapse takes, to check synapse "
                                   "memory where the profile does not know it")
+
+    cp = sub.add_parser("compile", help="compile a network's kernels ahead of a batch job",
+                        formatter_class=fmt, parents=[verbosity], epilog="""examples:
+  distsim compile                             the default run's kernels (brunel)
+  distsim compile microcircuit --ranks 64     every kernel 64 ranks of it will use
+It takes distsim run's command line; --ranks is the run's rank count (nothing is started).
+The kernels go to the kernel cache (DISTSIM_CACHE_DIR, else NUMBA_CACHE_DIR, else
+~/.cache/distsim); a run finds them there instead of compiling them on every rank.""")
+    add_network_options(cp, optional_example=True)
+    add_run_options(cp)  # the run's command line: --ranks, --balancer, --hardware matter
 
     an = sub.add_parser("analyze", help="statistics and plots of a run store (dask)",
                         formatter_class=fmt, parents=[verbosity], epilog="""examples:

@@ -354,6 +354,7 @@ launcher() {  # launcher N: LAUNCH is then the command that starts N MPI ranks
 
 _BODY = {
     "run": """
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS --ranks "$SLURM_NTASKS"  # once, not per rank
 launcher "$SLURM_NTASKS"
 "${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS --out "$DISTSIM_OUT/run.zarr" --json \\
   > "$DISTSIM_OUT/summary.json"
@@ -372,8 +373,9 @@ else
   set -- "$DISTSIM_MODEL" $DISTSIM_ARGS --out "$DISTSIM_OUT/run.zarr" --checkpoint-dir "$checkpoint"
 fi
 summary="$DISTSIM_OUT/part-$part.json"
-ready="$checkpoint/catching-signals"  # distsim writes it (checkpointing.CATCHING_SIGNALS)
+ready="$checkpoint/catching-signals"  # distsim writes it (runner.CATCHING_SIGNALS)
 rm -f "$ready"
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS --ranks "$SLURM_NTASKS"  # once, not per rank
 launcher "$SLURM_NTASKS"
 "${LAUNCH[@]}" distsim run "$@" --checkpoint-every "$DISTSIM_CHECKPOINT_EVERY" --json \\
   > "$summary" &
@@ -423,6 +425,7 @@ point=$(distsim slurm point --index "$SLURM_ARRAY_TASK_ID" --ranks $DISTSIM_RANK
 read -r study ranks size_args <<< "$point"
 name=$(printf '%s-%05d' "$study" "$ranks")
 echo "task $SLURM_ARRAY_TASK_ID: $study scaling, $ranks ranks, $DISTSIM_ARGS $size_args"
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS $size_args --ranks "$ranks"  # not timed
 launcher "$ranks"
 "${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS $size_args --no-store --json \\
   > "$DISTSIM_OUT/$name.json"
@@ -439,6 +442,7 @@ if [ "$i" -ge "${#sets[@]}" ]; then
 fi
 name=$(printf 'task-%05d' "$i")
 echo "task $i: ${sets[$i]}"
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS ${sets[$i]} --ranks "$SLURM_NTASKS"
 launcher "$SLURM_NTASKS"
 "${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS ${sets[$i]} \\
   --out "$DISTSIM_OUT/$name.zarr" --json > "$DISTSIM_OUT/$name.json"

@@ -77,8 +77,9 @@ else
   set -- "$DISTSIM_MODEL" $DISTSIM_ARGS --out "$DISTSIM_OUT/run.zarr" --checkpoint-dir "$checkpoint"
 fi
 summary="$DISTSIM_OUT/part-$part.json"
-ready="$checkpoint/catching-signals"  # distsim writes it (checkpointing.CATCHING_SIGNALS)
+ready="$checkpoint/catching-signals"  # distsim writes it (runner.CATCHING_SIGNALS)
 rm -f "$ready"
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS --ranks "$SLURM_NTASKS"  # once, not per rank
 launcher "$SLURM_NTASKS"
 "${LAUNCH[@]}" distsim run "$@" --checkpoint-every "$DISTSIM_CHECKPOINT_EVERY" --json \
   > "$summary" &

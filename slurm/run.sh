@@ -54,6 +54,7 @@ launcher() {  # launcher N: LAUNCH is then the command that starts N MPI ranks
   esac
 }
 
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS --ranks "$SLURM_NTASKS"  # once, not per rank
 launcher "$SLURM_NTASKS"
 "${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS --out "$DISTSIM_OUT/run.zarr" --json \
   > "$DISTSIM_OUT/summary.json"

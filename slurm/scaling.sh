@@ -77,6 +77,7 @@ point=$(distsim slurm point --index "$SLURM_ARRAY_TASK_ID" --ranks $DISTSIM_RANK
 read -r study ranks size_args <<< "$point"
 name=$(printf '%s-%05d' "$study" "$ranks")
 echo "task $SLURM_ARRAY_TASK_ID: $study scaling, $ranks ranks, $DISTSIM_ARGS $size_args"
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS $size_args --ranks "$ranks"  # not timed
 launcher "$ranks"
 "${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS $size_args --no-store --json \
   > "$DISTSIM_OUT/$name.json"

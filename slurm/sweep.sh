@@ -72,6 +72,7 @@ if [ "$i" -ge "${#sets[@]}" ]; then
 fi
 name=$(printf 'task-%05d' "$i")
 echo "task $i: ${sets[$i]}"
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS ${sets[$i]} --ranks "$SLURM_NTASKS"
 launcher "$SLURM_NTASKS"
 "${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS ${sets[$i]} \
   --out "$DISTSIM_OUT/$name.zarr" --json > "$DISTSIM_OUT/$name.json"

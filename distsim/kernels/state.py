@@ -117,3 +117,39 @@ class Output(NamedTuple):
     hw_active: np.ndarray      # int64 [n or 0]: hardware counters
     hw_spikes: np.ndarray
     hw_row_spikes: np.ndarray  # int64 [rows or 0]
+
+
+# dtype and number of dimensions of every field (the builders make them so; a test holds
+# them against a built simulation): what ``empty_state`` needs to compile the kernels of a
+# network before it is built (``distsim compile``)
+_I, _F, _U8 = np.int64, np.float64, np.uint8
+FIELDS = {
+    Neurons: {"model": (_I, 1), "lo": (_I, 1), "hi": (_I, 1), "pbase": (_I, 1),
+              "pstride": (_I, 1), "lazy": (_U8, 1), "par": (_F, 2), "st": (_F, 2),
+              "refr": (np.int32, 1), "lazy_col": (_I, 1), "last": (_I, 1)},
+    Input: {"ring": (_I, 2), "cur": (_F, 2), "touch": (np.int32, 2), "n_touch": (_I, 1),
+            "listed": (_U8, 2)},
+    Stimuli: {**dict.fromkeys(Stimuli._fields, (_I, 1)), "pz_key": (np.uint64, 1),
+              "pz_lam": (_F, 1), "pz_cdf": (_F, 2), "pz_guide": (_I, 2), "dc_amp": (_F, 1)},
+    Synapses: {"seg_ptr": (_I, 1), "seg": (_I, 2), "syn_target": (None, 1),
+               "syn_weight": (np.float32, 1), "syn_delay": (None, 1), "seg_lazy": (_U8, 1),
+               "local_row": (_I, 1)},
+    Plastic: {**dict.fromkeys(Plastic._fields, (_F, 2)), "seg_plastic": (_I, 1),
+              "pl_meta": (_I, 2), "syn_pw": (_F, 1), "n_in": (_I, 1), "hist": (_F, 3),
+              "out_w": (_F, 1), "da_ptr": (_I, 2), "da_time": (_F, 1), "da_mult": (_F, 1),
+              "vt_local": (_I, 1), "vt_ptr": (_I, 1), "vt_rule": (_I, 1)},
+    Output: {**dict.fromkeys(Output._fields, (_I, 1)), "rec_flag": (np.bool_, 1),
+             "send_flag": (np.bool_, 1)},
+}
+
+
+def empty_state(target_dtype, delay_dtype):
+    """The six groups with empty arrays of the kernels' types (``None`` dtypes: the synapse
+    table's target and delay types, which depend on the network): arguments with which
+    the kernels compile and do nothing."""
+    table = {"syn_target": target_dtype, "syn_delay": delay_dtype}
+
+    def empty(cls):
+        return cls(**{name: np.zeros((0,) * ndim, table[name] if dtype is None else dtype)
+                      for name, (dtype, ndim) in FIELDS[cls].items()})
+    return tuple(empty(cls) for cls in (Neurons, Input, Stimuli, Synapses, Plastic, Output))

@@ -35,7 +35,7 @@ from ..kernels.plasticity import C_HIST_FULL
 from ..kernels.state import Synapses
 from .devices import DeviceSynapses
 from .digest import packed_spikes, spike_digest
-from .neurons import NeuronGroups
+from .neurons import NeuronGroups, kernel_models
 from .plasticity import PlasticSynapses
 from .recording import Recorders
 from .remote import RemoteSpikes
@@ -105,7 +105,7 @@ class Simulation:
         arrays.release_freed_memory()
         self.stimuli, longest = build_stimuli(network, self.neurons)
         self.ns = max(self.table.max_delay, longest) + 1
-        lazy_local = self.neurons.make_event_driven(event_driven, _driven(network))
+        lazy_local = self.neurons.make_event_driven(event_driven)
         self.input = SynapticInput(self.ns, self.n_local, lazy_local)
         self.recorders = Recorders(network, self.neurons, self.table.row_gid.size,
                                    hardware_counters)
@@ -145,7 +145,7 @@ class Simulation:
         """The models, rules and features this rank's step kernels need (compose.py)."""
         event = self.neurons.event_modules()
         plast = self.plasticity.arrays
-        return KernelPlan(models=self.neurons.kernel_models(),
+        return KernelPlan(models=kernel_models(self.network),
                           event_module=event[0].__name__ if event else None,
                           rules=self.plasticity.kernel_rules(),
                           stimuli=self.stimuli.pz_ptr.size > 1 or self.stimuli.dc_ptr.size > 1,
@@ -537,15 +537,6 @@ class Simulation:
             "digest": self.digest() if digest else None,
             "ranks": ranks if ctx.rank == 0 else None,
         }
-
-
-def _driven(network):
-    """Populations that cannot be event-driven: targets of stimuli, samplers and plastic
-    synapses."""
-    driven = {s.target for s in (*network.poisson_inputs, *network.dc_inputs)}
-    driven |= {r.population for r in network.state_recorders}
-    driven |= {p.target for p in network.projections if p.synapse is not None}
-    return driven
 
 
 def _segments_onto_lazy(network, table, neurons):

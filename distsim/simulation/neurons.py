@@ -105,14 +105,11 @@ class NeuronGroups:
         a = self.arrays
         return a.pbase[g] + (local_idx - a.lo[g]) * a.pstride[g]
 
-    def make_event_driven(self, enabled, driven):
-        """Mark event-driven the groups whose model allows it and whose population is not in
-        ``driven`` (the targets of stimuli, samplers and plastic synapses); returns the local
+    def make_event_driven(self, enabled):
+        """Mark event-driven the groups of ``event_driven_groups``; returns the local
         indices of their neurons."""
         a = self.arrays
-        lazy = np.array([enabled and pop.model.event_driven and pop.model.rests_below_threshold()
-                         and pop.name not in driven
-                         for pop in self.network.populations.values()], np.uint8)
+        lazy = event_driven_groups(self.network, enabled)
         local = np.concatenate([np.arange(lo, hi) for lo, hi, flag in zip(a.lo, a.hi, lazy)
                                 if flag] or [np.empty(0, np.int64)]).astype(np.int64)
         n = self.n_local if local.size else 0
@@ -132,16 +129,35 @@ class NeuronGroups:
 
     def event_modules(self):
         """The modules of the event-driven groups' models (their update_events, catch_up)."""
-        import importlib
-        pops = list(self.network.populations.values())
-        return [importlib.import_module(m) for m in sorted(
-            {type(pops[g].model).__module__ for g in np.flatnonzero(self.arrays.lazy)})]
+        return event_modules(self.network, self.arrays.lazy)
 
-    def kernel_models(self):
-        """(registry id, module) of the models with an update kernel, sorted by id."""
-        return tuple(sorted({(pop.model.model_id, type(pop.model).__module__)
-                             for pop in self.network.populations.values()
-                             if not pop.model.is_source_only}))
+
+def event_driven_groups(network, enabled):
+    """uint8 per population: computed only when input reaches a neuron (module docstring):
+    its model allows it, its neurons rest below threshold, and it is not a target of
+    stimuli, samplers or plastic synapses."""
+    driven = {s.target for s in (*network.poisson_inputs, *network.dc_inputs)}
+    driven |= {r.population for r in network.state_recorders}
+    driven |= {p.target for p in network.projections if p.synapse is not None}
+    return np.array([enabled and pop.model.event_driven and pop.model.rests_below_threshold()
+                     and pop.name not in driven for pop in network.populations.values()],
+                    np.uint8)
+
+
+def event_modules(network, lazy):
+    """The modules of the models of the event-driven groups ``lazy`` (uint8 per
+    population)."""
+    import importlib
+    pops = list(network.populations.values())
+    return [importlib.import_module(m) for m in sorted(
+        {type(pops[g].model).__module__ for g in np.flatnonzero(lazy)})]
+
+
+def kernel_models(network):
+    """(registry id, module) of the network's models with an update kernel, sorted by id."""
+    return tuple(sorted({(pop.model.model_id, type(pop.model).__module__)
+                         for pop in network.populations.values()
+                         if not pop.model.is_source_only}))
 
 
 def _lower(network, pop, sel, offsets):
