@@ -1,6 +1,21 @@
 """Every test runs in its own fresh temporary folder: whatever a test (or a distsim command it
-starts) writes to a default or relative path lands there, never in the checkout."""
+starts) writes to a default or relative path lands there, never in the checkout.
+
+Tiers: tests under tests/mpi are marked ``mpi``, under tests/slurm ``slurm``; long ones
+``slow``.  ``pytest`` alone runs the fast tier (neither of the three, a few minutes);
+``pytest -m ""`` runs everything (CI, the README's test command)."""
+from pathlib import Path
+
 import pytest
+
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        part = Path(item.fspath).relative_to(_HERE).parts[0]
+        if part in ("mpi", "slurm"):
+            item.add_marker(getattr(pytest.mark, part))
 
 
 @pytest.fixture(autouse=True)

@@ -4,9 +4,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from distsim import Simulation
 from distsim.examples import brunel
+
+pytestmark = pytest.mark.slow  # a long run (the fast tier leaves it out)
 
 REF = json.loads((Path(__file__).parents[1] / "data" / "nest_brunel_rates.json").read_text())
 

@@ -6,6 +6,8 @@ from distsim import Simulation
 from distsim.analysis.validation import population_statistics
 from distsim.examples.brunel import STATES, brunel
 
+pytestmark = pytest.mark.slow  # a long run (the fast tier leaves it out)
+
 
 @pytest.fixture(scope="module")
 def states():

@@ -13,6 +13,8 @@ from distsim.analysis.validation import ks_distance, population_statistics
 from distsim.examples import microcircuit
 from distsim.examples.microcircuit import POPULATIONS
 
+pytestmark = pytest.mark.slow  # a long run (the fast tier leaves it out)
+
 REF = json.loads((Path(__file__).parents[1] / "data" / "nest_microcircuit.json").read_text())
 SLACK = 0.01  # the reference stores rates to 1e-3 Hz, CVs to 1e-4, correlations to 1e-5
 

@@ -111,3 +111,36 @@ def test_no_leak_neuron_is_never_event_driven():
     assert IafPscDelta(tau_m=10.0, I_e=-5.0).rests_below_threshold()
     assert not IafPscDelta(tau_m=np.inf, I_e=-5.0).rests_below_threshold()
     assert not IafPscDelta(tau_m=np.inf, I_e=0.0).rests_below_threshold()
+
+
+UPDATE_PARAMETERS = ["lo", "hi", "pbase", "pstride", "par", "st", "refr", "h", "ex_line",
+                     "in_line", "cur_line", "spiked", "nspk"]
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_registered_model_has_its_kernel(name):
+    """The registry drives the step kernels (kernels/compose.py): each model's module must
+    define its numba ``update`` with the common arguments (an event-driven one also
+    ``update_events`` and ``catch_up``), and ids must be unique."""
+    import importlib
+    import inspect
+
+    cls = MODELS[name]
+    module = importlib.import_module(cls.__module__)
+    assert len({c.model_id for c in MODELS.values()}) == len(MODELS)
+    if cls.is_source_only:
+        assert not hasattr(module, "update")
+        return
+    update = getattr(module, "update", None)
+    assert update is not None and hasattr(update, "py_func"), f"{name}: no numba update"
+    assert list(inspect.signature(update.py_func).parameters) == UPDATE_PARAMETERS
+    if cls.event_driven:
+        assert hasattr(module.update_events, "py_func") and hasattr(module.catch_up, "py_func")
+
+
+def test_a_network_compiles_only_its_own_models():
+    from distsim.examples import brunel
+
+    text = Simulation(brunel(order=20)).kernel_plan().source()
+    assert "iaf_psc_delta import update" in text
+    assert "iaf_psc_exp" not in text and "plasticity" not in text and "izhikevich" not in text

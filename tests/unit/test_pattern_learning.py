@@ -8,6 +8,8 @@ import pytest
 from distsim.examples.pattern_learning import (Afferents, _fill_gaps, afferent_trains, learn,
                                                plot, presentations)
 
+pytestmark = pytest.mark.slow  # a long run (the fast tier leaves it out)
+
 
 def test_gaps_are_filled_as_by_the_sequential_rule():
     rng = np.random.default_rng(0)
