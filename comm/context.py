@@ -14,6 +14,7 @@ rank of n, so that decompositions, builds and routing can be computed and inspec
 rank count in one process; it cannot run a simulation (it would miss the other ranks'
 spikes).
 """
+
 import os
 import sys
 
@@ -45,6 +46,7 @@ class LocalContext:
     def cartesian(self, dims, periodic):
         """This rank's neighbours on a grid of ranks (routing.grid_neighbours)."""
         from .routing import grid_neighbours
+
         return grid_neighbours(self.rank, dims, periodic)
 
     def abort(self, code=1):
@@ -62,7 +64,8 @@ class DryRunContext(LocalContext):
         if not isinstance(size, int) or size < 1 or not 0 <= rank < size:
             raise ConfigError(
                 f"DryRunContext: rank {rank} of size {size} is invalid; use size >= 1 and "
-                f"0 <= rank < size")
+                f"0 <= rank < size"
+            )
         self.size = size
         self.rank = rank
 
@@ -70,8 +73,10 @@ class DryRunContext(LocalContext):
         return [obj if r == self.rank else None for r in range(self.size)]
 
     def alltoallv(self, arrays):
-        return [np.asarray(arrays[r], np.int64) if r == self.rank else np.empty(0, np.int64)
-                for r in range(self.size)]
+        return [
+            np.asarray(arrays[r], np.int64) if r == self.rank else np.empty(0, np.int64)
+            for r in range(self.size)
+        ]
 
 
 def launched_under_mpi():
@@ -87,5 +92,6 @@ def default_context():
     """MPIContext when launched by mpiexec/srun with several ranks, else LocalContext."""
     if launched_under_mpi():
         from .mpi import MPIContext
+
         return MPIContext()
     return LocalContext()

@@ -5,6 +5,7 @@ neuron (routing.py), once per rank.  Synaptic input is
 summed in fixed point, so the order in which spikes arrive does not matter: any schedule
 that delivers every spike before the step that reads it gives bit-identical results.
 """
+
 import time
 
 import numpy as np
@@ -13,16 +14,26 @@ from distsim.errors import CommunicationError, ConfigError
 
 from .routing import NO_LINK, RankGrid, grid_route, rank_grid
 from .wire import MAX_CHUNK, pack
-COUNTER_KEYS = ("spikes_sent", "spikes_received", "messages_sent", "messages_received",
-                "bytes_sent", "bytes_received", "compute_s", "wait_s")
+
+COUNTER_KEYS = (
+    "spikes_sent",
+    "spikes_received",
+    "messages_sent",
+    "messages_received",
+    "bytes_sent",
+    "bytes_received",
+    "compute_s",
+    "wait_s",
+)
 
 
 def pack_by_destination(sim, base):
     """This chunk's outgoing spikes as one packed int64 array per rank; empties the queue."""
     steps, local = sim.outgoing()
     r = sim.routing
-    packed, counts = pack(steps, local, steps.size, r.send_ptr, r.send_rank, sim.local_gid,
-                          base, sim.context.size)
+    packed, counts = pack(
+        steps, local, steps.size, r.send_ptr, r.send_rank, sim.local_gid, base, sim.context.size
+    )
     return np.split(packed, np.cumsum(counts)[:-1])
 
 
@@ -147,8 +158,12 @@ class AsyncExchange(_Backend):
         sim = self.sim
         while sim.step < end:
             self._receive(block=False)
-            horizon = min(end, sim.step + MAX_CHUNK, sim.pending_horizon(),
-                          *(self.clock[r] + self.lookahead[r] for r in self.in_ranks))
+            horizon = min(
+                end,
+                sim.step + MAX_CHUNK,
+                sim.pending_horizon(),
+                *(self.clock[r] + self.lookahead[r] for r in self.in_ranks),
+            )
             if horizon > sim.step:
                 base = sim.step
                 self._compute(horizon)
@@ -184,7 +199,8 @@ class AsyncExchange(_Backend):
             if source not in self.clock or msg.size < 2:
                 raise CommunicationError(
                     f"async exchange: unexpected message from rank {source} on rank "
-                    f"{ctx.rank}; the ranks disagree about the routing")
+                    f"{ctx.rank}; the ranks disagree about the routing"
+                )
             self.counters["messages_received"] += 1
             self.counters["bytes_received"] += 16  # the header
             self.clock[source] = int(msg[0])
@@ -230,8 +246,10 @@ class RoutedExchange(_Backend):
         grid = sim.rank_grid or RankGrid(rank_grid(ctx.size))
         self.dims, self.periodic = tuple(grid.dims), grid.periodic
         if int(np.prod(self.dims)) != ctx.size:
-            raise ConfigError(f"routed exchange: a {self.dims[0]}x{self.dims[1]} rank grid "
-                              f"needs {int(np.prod(self.dims))} ranks, not {ctx.size}")
+            raise ConfigError(
+                f"routed exchange: a {self.dims[0]}x{self.dims[1]} rank grid "
+                f"needs {int(np.prod(self.dims))} ranks, not {ctx.size}"
+            )
         self.lam = int(np.ceil(grid.hop_ms / sim.dt * Q))
         slots = ctx.cartesian(self.dims, self.periodic)  # as routing.grid_neighbours
         self.neighbours = list(dict.fromkeys(r for r in slots if r >= 0))
@@ -239,11 +257,13 @@ class RoutedExchange(_Backend):
         delay = np.full((ctx.size, ctx.size), NO_LINK, np.int64)
         delay[:, me] = sim.routing.in_lookahead
         delay = ctx.allreduce(delay, "min")
-        self.next_hop = np.array([(grid_route(me, d, self.dims, self.periodic) or [-1])[0]
-                                  for d in range(ctx.size)], np.int64)
-        self.hops_in = {}   # (link k, origin s) -> hops s's spikes have made on reaching me
-        self.slack = {}     # (k, s) -> d_s Q - h_s lam, for the origins whose route ends here
-        self.feed = {}      # (out-link nb, origin s) -> incoming link s's spikes come over
+        self.next_hop = np.array(
+            [(grid_route(me, d, self.dims, self.periodic) or [-1])[0] for d in range(ctx.size)],
+            np.int64,
+        )
+        self.hops_in = {}  # (link k, origin s) -> hops s's spikes have made on reaching me
+        self.slack = {}  # (k, s) -> d_s Q - h_s lam, for the origins whose route ends here
+        self.feed = {}  # (out-link nb, origin s) -> incoming link s's spikes come over
         for s, d in zip(*np.nonzero(delay != NO_LINK)):
             path = [int(s)] + grid_route(int(s), int(d), self.dims, self.periodic)
             self._check_fabric_latency(s, d, len(path) - 1, delay[s, d], grid.hop_ms)
@@ -272,8 +292,10 @@ class RoutedExchange(_Backend):
 
     def describe(self):
         shape = "torus" if self.periodic else "mesh"
-        return (f"routed exchange on a {self.dims[0]}x{self.dims[1]} {shape} of ranks, "
-                f"{self.lam / self.TICKS * self.sim.dt:g} ms per hop")
+        return (
+            f"routed exchange on a {self.dims[0]}x{self.dims[1]} {shape} of ranks, "
+            f"{self.lam / self.TICKS * self.sim.dt:g} ms per hop"
+        )
 
     def _check_fabric_latency(self, s, d, hops, delay, hop_ms):
         """Connections from rank s to rank d (smallest delay ``delay`` steps) must outlast
@@ -283,7 +305,8 @@ class RoutedExchange(_Backend):
                 f"routed exchange: connections from rank {s} to rank {d} have delays down "
                 f"to {delay * self.sim.dt:g} ms but cross {hops} fabric hops of "
                 f"{hop_ms:g} ms; lengthen those delays to >= {hops * hop_ms:g} ms, place "
-                f"the neurons closer or lower the link latency")
+                f"the neurons closer or lower the link latency"
+            )
 
     def run(self, end):
         # Schedule of one rank (no barrier, no collective):
@@ -302,9 +325,12 @@ class RoutedExchange(_Backend):
             self.clock[ks] = max(self.clock[ks], (sim.step + 1) * Q + j * self.lam)
         while sim.step < end:
             self._receive(block=False)
-            horizon = min(end, sim.step + MAX_CHUNK, sim.pending_horizon(),
-                          *((self.clock[ks] + slack - 1) // Q
-                            for ks, slack in self.slack.items()))
+            horizon = min(
+                end,
+                sim.step + MAX_CHUNK,
+                sim.pending_horizon(),
+                *((self.clock[ks] + slack - 1) // Q for ks, slack in self.slack.items()),
+            )
             if horizon > sim.step:
                 base = sim.step
                 self._compute(horizon)
@@ -313,8 +339,7 @@ class RoutedExchange(_Backend):
                 self._send()
             else:
                 self._receive(block=True)
-        while any(self.clock[ks] < (end + 1) * Q + j * self.lam
-                  for ks, j in self.hops_in.items()):
+        while any(self.clock[ks] < (end + 1) * Q + j * self.lam for ks, j in self.hops_in.items()):
             self._receive(block=True)
         t0 = time.perf_counter()
         self.sim.context.wait_all([req for req, _ in self.requests])
@@ -328,8 +353,14 @@ class RoutedExchange(_Backend):
             if r != me and words.size:
                 self.counters["spikes_sent"] += int(words.size)
                 self.queue[int(self.next_hop[r])].append(
-                    np.stack((np.full(words.size, r, np.int64),
-                              np.full(words.size, base, np.int64), words)))
+                    np.stack(
+                        (
+                            np.full(words.size, r, np.int64),
+                            np.full(words.size, base, np.int64),
+                            words,
+                        )
+                    )
+                )
 
     def _send(self):
         """Send each out-link its queued packets, or a null message if its clocks rose."""
@@ -337,9 +368,16 @@ class RoutedExchange(_Backend):
         own = (self.sim.step + 1) * Q
         self.requests = [(q, b) for q, b in self.requests if not q.Test()]
         for nb, origins in self.out_origins.items():
-            clocks = np.array([own if self.feed[(nb, s)] is None
-                               else self.clock[(self.feed[(nb, s)], s)] for s in origins],
-                              np.int64) + self.lam
+            clocks = (
+                np.array(
+                    [
+                        own if self.feed[(nb, s)] is None else self.clock[(self.feed[(nb, s)], s)]
+                        for s in origins
+                    ],
+                    np.int64,
+                )
+                + self.lam
+            )
             queued = self.queue[nb]
             if not queued and np.all(clocks <= self.sent[nb]):
                 continue
@@ -370,13 +408,14 @@ class RoutedExchange(_Backend):
             if origins is None or msg.size < len(origins) + 1:
                 raise CommunicationError(
                     f"routed exchange: unexpected message from rank {k} on rank {me}; the "
-                    f"ranks disagree about the grid or the routing")
+                    f"ranks disagree about the grid or the routing"
+                )
             self.counters["messages_received"] += 1
             self.counters["bytes_received"] += 8 * msg.size
             m = len(origins)
             for s, t in zip(origins, msg[:m]):
                 self.clock[(k, s)] = max(self.clock[(k, s)], int(t))
-            dest, base, words = msg[m + 1:].reshape(3, int(msg[m]))
+            dest, base, words = msg[m + 1 :].reshape(3, int(msg[m]))
             here = dest == me
             for b in np.unique(base[here]):
                 self._deliver(words[here & (base == b)], int(b))
@@ -391,6 +430,7 @@ class RoutedExchange(_Backend):
         if got_any:
             self._send()
 
+
 BACKENDS = {"collective": CollectiveExchange, "async": AsyncExchange, "routed": RoutedExchange}
 
 
@@ -399,5 +439,6 @@ def make_exchange(name, sim):
         cls = BACKENDS[name]
     except KeyError:
         raise ConfigError(
-            f"exchange backend {name!r} is not known; use one of {', '.join(BACKENDS)}") from None
+            f"exchange backend {name!r} is not known; use one of {', '.join(BACKENDS)}"
+        ) from None
     return cls(sim)

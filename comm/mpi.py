@@ -11,6 +11,7 @@ Before that it unlinks the job's MPICH shared-memory files (``/dev/shm/mpich_shm
 MPI_Abort kills the ranks before MPICH removes them, and each aborted job would leave its
 own behind (megabytes per node, until someone deletes them).
 """
+
 import os
 import sys
 import time
@@ -31,8 +32,9 @@ def _abort_on_uncaught(exc_type, exc, tb):
     if isinstance(exc, DistsimError):
         text = f"distsim: error on rank {rank}: {exc}\n"
     else:
-        text = (f"distsim: rank {rank} failed:\n"
-                + "".join(traceback.format_exception(exc_type, exc, tb)))
+        text = f"distsim: rank {rank} failed:\n" + "".join(
+            traceback.format_exception(exc_type, exc, tb)
+        )
     sys.stderr.write(text)
     sys.stderr.flush()
     time.sleep(0.5)  # let the launcher forward the message before Abort tears it down
@@ -83,7 +85,8 @@ class TwoPhaseAlltoallv:
         self.recvbuf = np.empty(int(self.recvcounts.sum()), np.int64)
         self.request = self.comm.Ialltoallv(
             [self.sendbuf, (self.sendcounts, sdispl), MPI.INT64_T],
-            [self.recvbuf, (self.recvcounts, rdispl), MPI.INT64_T])
+            [self.recvbuf, (self.recvcounts, rdispl), MPI.INT64_T],
+        )
 
     def finish(self):
         """Received data: (concatenated int64 array, counts per source rank)."""
@@ -152,8 +155,7 @@ class MPIContext:
         """Arrange the ranks on a Cartesian grid of ``dims`` (row-major rank order, each
         dimension periodic or not); returns this rank's neighbours as a list, per dimension
         the lower then the upper one (-1 where there is none)."""
-        self.cart = self.comm.Create_cart(list(dims), periods=[periodic] * len(dims),
-                                          reorder=False)
+        self.cart = self.comm.Create_cart(list(dims), periods=[periodic] * len(dims), reorder=False)
         out = []
         for d in range(len(dims)):
             lower, upper = self.cart.Shift(d, 1)

@@ -7,6 +7,7 @@ ranks, never to the others.  The lookahead of the link r -> s is the smallest de
 (steps) of the synapses from neurons of r onto neurons of s: s may compute step t once it
 has every spike r emitted up to step t - lookahead.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,11 +19,11 @@ NO_LINK = np.iinfo(np.int64).max
 
 @dataclass
 class Routing:
-    send_ptr: np.ndarray      # int64 [n_local + 1]: CSR local neuron -> destination ranks
-    send_rank: np.ndarray     # int32
+    send_ptr: np.ndarray  # int64 [n_local + 1]: CSR local neuron -> destination ranks
+    send_rank: np.ndarray  # int32
     in_lookahead: np.ndarray  # int64 [size]: lookahead of link r -> me (NO_LINK if none)
-    out_ranks: np.ndarray     # ranks that need some of my spikes
-    in_ranks: np.ndarray      # ranks whose spikes I need
+    out_ranks: np.ndarray  # ranks that need some of my spikes
+    in_ranks: np.ndarray  # ranks whose spikes I need
 
     @property
     def send_flag(self):
@@ -69,6 +70,7 @@ def build_routing(context, decomposition, table, local_gid):
 class RankGrid:
     """Ranks on a 2D fabric for the routed exchange: ``dims`` (rows, columns; row-major
     ranks), a torus when ``periodic``, and the latency of one hop in ms."""
+
     dims: tuple
     periodic: bool = False
     hop_ms: float = 0.0
@@ -91,8 +93,9 @@ def fabric_rank_grid(hardware, size, link_ms=0.0):
     grid = (hardware or {}).get("rank_grid")
     if grid is None:
         return RankGrid(rank_grid(size), False, link_ms)
-    return RankGrid(tuple(grid["dims"]), bool(grid["periodic"]),
-                    link_ms * max(grid["chips_per_rank"]))
+    return RankGrid(
+        tuple(grid["dims"]), bool(grid["periodic"]), link_ms * max(grid["chips_per_rank"])
+    )
 
 
 def grid_neighbours(rank, dims, periodic):

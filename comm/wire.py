@@ -2,6 +2,7 @@
 base)``, where ``base`` is the step before the chunk of steps it was emitted in (the
 receiver knows it: it travels in the message or the exchange's schedule); a chunk spans at
 most MAX_CHUNK steps."""
+
 import numba as nb
 import numpy as np
 

@@ -6,6 +6,7 @@ mapping, and loads from it next to stores into other arrays ran 25x slower on th
 machines (measured: a 12,500-neuron update loop, 2.6 ms vs 65 ms per 500 steps).  Writing
 the zeros explicitly backs every page with its own memory.
 """
+
 import numpy as np
 
 

@@ -13,6 +13,7 @@ The command line only reads and checks options: ``run`` builds a RunConfig for t
 model, and every error is one line ``distsim: error: ...`` with exit status 2 (1 for a run
 that fails), without a traceback.
 """
+
 import json
 import logging
 import os
@@ -34,17 +35,23 @@ def _check_ranks(args):
     cores = len(os.sched_getaffinity(0))
     limit = cores * (RANKS_PER_CORE if args.oversubscribe else 1)
     if args.ranks > limit:
-        more = (f"at most {limit} ({RANKS_PER_CORE} per core) with --oversubscribe"
-                if args.oversubscribe else f"or --oversubscribe to run up to "
-                                           f"{cores * RANKS_PER_CORE} ranks on {cores} cores")
-        raise ConfigError(f"distsim run: --ranks {args.ranks} exceeds the {cores} cores "
-                          f"available here; give --ranks {cores} or fewer, {more}")
+        more = (
+            f"at most {limit} ({RANKS_PER_CORE} per core) with --oversubscribe"
+            if args.oversubscribe
+            else f"or --oversubscribe to run up to {cores * RANKS_PER_CORE} ranks on {cores} cores"
+        )
+        raise ConfigError(
+            f"distsim run: --ranks {args.ranks} exceeds the {cores} cores "
+            f"available here; give --ranks {cores} or fewer, {more}"
+        )
     need = args.ranks * _RANK_BASELINE_BYTES
     free = psutil.virtual_memory().available
     if need > free:
-        raise ConfigError(f"distsim run: --ranks {args.ranks} needs about {need / 1e9:.1f} GB "
-                          f"before any network ({_RANK_BASELINE_BYTES / 1e6:.0f} MB per rank) "
-                          f"but {free / 1e9:.1f} GB are free; give fewer ranks")
+        raise ConfigError(
+            f"distsim run: --ranks {args.ranks} needs about {need / 1e9:.1f} GB "
+            f"before any network ({_RANK_BASELINE_BYTES / 1e6:.0f} MB per rank) "
+            f"but {free / 1e9:.1f} GB are free; give fewer ranks"
+        )
 
 
 def _hardware_report(sim, store):
@@ -58,14 +65,16 @@ def _hardware_report(sim, store):
         return None
     rep = report(counters, sim.decomposition.hardware["profile"])
     rep["mapping"] = sim.decomposition.hardware
-    rep["counters"] = {k: (v.tolist() if hasattr(v, "tolist") else v)
-                       for k, v in counters.items()}
+    rep["counters"] = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in counters.items()}
     if store:
         import zarr
 
         from distsim.store.writer import set_attrs
-        set_attrs(zarr.open_group(store, mode="a"), {"hardware": json.loads(json.dumps(
-            rep, default=float))})
+
+        set_attrs(
+            zarr.open_group(store, mode="a"),
+            {"hardware": json.loads(json.dumps(rep, default=float))},
+        )
     return rep
 
 
@@ -76,11 +85,15 @@ def _print_hardware(rep):
     def joules(x):
         return "unknown" if x is None else f"{x:.4g} J"
 
-    print(f"{'hardware':<18} {e['title']} on {m['fabric']}: {m['chips']} chips, "
-          f"{m['cores']} cores ({e['scope']} energy constants)")
-    print(f"{'energy':<18} {joules(e['total_J'])} (known terms {joules(e['known_J'])}); "
-          f"{joules(e['per_synaptic_event_J'])} per synaptic event, "
-          f"{joules(e['per_spike_J'])} per spike")
+    print(
+        f"{'hardware':<18} {e['title']} on {m['fabric']}: {m['chips']} chips, "
+        f"{m['cores']} cores ({e['scope']} energy constants)"
+    )
+    print(
+        f"{'energy':<18} {joules(e['total_J'])} (known terms {joules(e['known_J'])}); "
+        f"{joules(e['per_synaptic_event_J'])} per synaptic event, "
+        f"{joules(e['per_spike_J'])} per spike"
+    )
     for term, t in e["terms"].items():
         if t["energy_J"]:
             share = t["energy_J"] / e["known_J"] if e["known_J"] else 0.0
@@ -93,15 +106,25 @@ def _print_hardware(rep):
 
     step = lat["step_s"]
     total = "unknown" if step is None else f"{lat['per_window_s']:.4g} s for the run"
-    print(f"{'latency':<18} {micros(step)} per step ({total}): compute "
-          f"{micros(lat['compute_per_step_s'])}, fabric {micros(lat['fabric_per_step_s'])}, "
-          f"sync {micros(lat['sync_per_step_s'])}")
+    print(
+        f"{'latency':<18} {micros(step)} per step ({total}): compute "
+        f"{micros(lat['compute_per_step_s'])}, fabric {micros(lat['fabric_per_step_s'])}, "
+        f"sync {micros(lat['sync_per_step_s'])}"
+    )
 
 
 def _print_summary(s):
-    parts = ", ".join(f"{name} {s[key]:.2f}" for name, key in (
-        ("build", "build_s"), ("compile", "compile_s"), ("simulation", "simulate_s"),
-        ("store writes", "store_s"), ("checkpoints", "checkpoint_s"), ("other", "other_s")))
+    parts = ", ".join(
+        f"{name} {s[key]:.2f}"
+        for name, key in (
+            ("build", "build_s"),
+            ("compile", "compile_s"),
+            ("simulation", "simulate_s"),
+            ("store writes", "store_s"),
+            ("checkpoints", "checkpoint_s"),
+            ("other", "other_s"),
+        )
+    )
     rows = [
         ("neurons", f"{s['neurons']:,}"),
         ("synapses", f"{s['synapses']:,}"),
@@ -111,18 +134,25 @@ def _print_summary(s):
         ("ranks", f"{s['ranks_total']} ({s['exchange']}, {s['decomposition']} balancer)"),
         ("wall time", f"{s['wall_s']:.2f} s ({parts})"),
         ("real-time factor", f"{s['rtf']:.2f} (simulation wall s per model s)"),
-        ("synaptic events/s", f"{s['synaptic_events'] / max(s['simulate_s'], 1e-12) / 1e6:.1f} "
-                              f"M (of simulation time)"),
+        (
+            "synaptic events/s",
+            f"{s['synaptic_events'] / max(s['simulate_s'], 1e-12) / 1e6:.1f} "
+            f"M (of simulation time)",
+        ),
     ]
     for name, value in rows:
         print(f"{name:<18} {value}")
     if s["ranks_total"] > 1:
-        print(f"{'rank':>4} {'neurons':>9} {'spikes':>9} {'sent':>9} {'received':>9} "
-              f"{'messages':>9} {'MB sent':>8} {'compute s':>9} {'wait s':>7}")
+        print(
+            f"{'rank':>4} {'neurons':>9} {'spikes':>9} {'sent':>9} {'received':>9} "
+            f"{'messages':>9} {'MB sent':>8} {'compute s':>9} {'wait s':>7}"
+        )
         for r in s["ranks"]:
-            print(f"{r['rank']:>4} {r['neurons']:>9} {r['spikes']:>9} {r['spikes_sent']:>9} "
-                  f"{r['spikes_received']:>9} {r['messages_sent']:>9} "
-                  f"{r['bytes_sent'] / 1e6:>8.2f} {r['compute_s']:>9.2f} {r['wait_s']:>7.2f}")
+            print(
+                f"{r['rank']:>4} {r['neurons']:>9} {r['spikes']:>9} {r['spikes_sent']:>9} "
+                f"{r['spikes_received']:>9} {r['messages_sent']:>9} "
+                f"{r['bytes_sent'] / 1e6:>8.2f} {r['compute_s']:>9.2f} {r['wait_s']:>7.2f}"
+            )
     print(f"{'spike digest':<18} {s['digest']}")
 
 
@@ -138,6 +168,7 @@ def cmd_run(args):
     sensor_report = None
     if example == "sensor" and not config.resume:
         from .examples.sensor import sensor_report as report
+
         sensor_report = report(sim, config.t_sim_ms)
         summary["sensor"] = sensor_report
     hardware_report = None
@@ -147,37 +178,58 @@ def cmd_run(args):
     if plan["store"] is not None:
         summary.update(store_summary(sim))
     summary["wall_s"] = sim.context.allreduce(time.perf_counter() - _T0, "max")
-    summary["other_s"] = max(0.0, summary["wall_s"] - sum(
-        summary[k] for k in ("build_s", "compile_s", "simulate_s", "store_s", "checkpoint_s")))
+    summary["other_s"] = max(
+        0.0,
+        summary["wall_s"]
+        - sum(
+            summary[k] for k in ("build_s", "compile_s", "simulate_s", "store_s", "checkpoint_s")
+        ),
+    )
     if sim.context.rank == 0:
-        summary.update(example=example, store=plan["store"], ended=ended,
-                       stopped=ended != "complete")
+        summary.update(
+            example=example, store=plan["store"], ended=ended, stopped=ended != "complete"
+        )
         if args.json:
             print(json.dumps(summary))
         else:
-            what = ", ".join(f"{k} {v}" for k, v in plan.get("options", {}).items()
-                             if v is not None)
-            print(f"distsim run {example}: {what + ', ' if what else ''}seed {sim.network.seed}, "
-                  f"dt {sim.dt} ms, to {plan['t_end_ms']:.10g} ms")
+            what = ", ".join(
+                f"{k} {v}" for k, v in plan.get("options", {}).items() if v is not None
+            )
+            print(
+                f"distsim run {example}: {what + ', ' if what else ''}seed {sim.network.seed}, "
+                f"dt {sim.dt} ms, to {plan['t_end_ms']:.10g} ms"
+            )
             _print_summary(summary)
             if plan["store"]:
                 print(f"{'store':<18} {plan['store']} ({ended})")
             if hardware_report:
                 _print_hardware(hardware_report)
             if sensor_report:
-                print(f"{'sensor responses':<18} {sensor_report['responses']} (units of the "
-                      f"preferred direction; {sensor_report['null_direction_units']} of the null)")
+                print(
+                    f"{'sensor responses':<18} {sensor_report['responses']} (units of the "
+                    f"preferred direction; {sensor_report['null_direction_units']} of the null)"
+                )
                 if sensor_report["responses"]:
-                    print(f"{'response latency':<18} median {sensor_report['latency_ms_median']:.1f} "
-                          f"ms (min {sensor_report['latency_ms_min']:.1f}, max "
-                          f"{sensor_report['latency_ms_max']:.1f}): first edge event in a "
-                          f"unit's receptive field -> its first spike")
+                    print(
+                        f"{'response latency':<18} median {sensor_report['latency_ms_median']:.1f} "
+                        f"ms (min {sensor_report['latency_ms_min']:.1f}, max "
+                        f"{sensor_report['latency_ms_max']:.1f}): first edge event in a "
+                        f"unit's receptive field -> its first spike"
+                    )
         if ended == "stopped":
-            log.warning("stopped by a signal at %.10g ms; continue with: distsim run --resume %s "
-                        "--t-sim %.10g", sim.t, plan["folder"].path, plan["t_end_ms"])
+            log.warning(
+                "stopped by a signal at %.10g ms; continue with: distsim run --resume %s "
+                "--t-sim %.10g",
+                sim.t,
+                plan["folder"].path,
+                plan["t_end_ms"],
+            )
         elif ended == "interrupted":
-            log.warning("interrupted by a signal at %.10g ms; the store keeps the spikes up to "
-                        "there and says 'interrupted'", sim.t)
+            log.warning(
+                "interrupted by a signal at %.10g ms; the store keeps the spikes up to "
+                "there and says 'interrupted'",
+                sim.t,
+            )
     if ended == "interrupted":
         return 128 + int(plan["signals"].caught or 2)
     return 0
@@ -191,32 +243,46 @@ def cmd_inspect(args):
     example, options, dt, seed = network_settings(args, where)
     net = build_network(example, options, dt, seed)
     if args.ranks > net.n_neurons:
-        raise ConfigError(f"{where} {example}: --ranks {args.ranks} exceeds the network's "
-                          f"{net.n_neurons:,} neurons; give --ranks {net.n_neurons} or fewer")
+        raise ConfigError(
+            f"{where} {example}: --ranks {args.ranks} exceeds the network's "
+            f"{net.n_neurons:,} neurons; give --ranks {net.n_neurons} or fewer"
+        )
     _check_inspect_memory(net, where, example)
     if args.command == "partition" and args.hardware:
         return _hardware_partition(net, args)
     if args.command == "partition" and (args.fabric or args.bits_per_synapse is not None):
         raise ConfigError(f"{where}: --fabric and --bits-per-synapse need --hardware PROFILE")
     from distsim.partition import BALANCERS
-    balancers = [args.balancer] if args.command == "inspect" else sorted(
-        b for b in BALANCERS if b != "hardware")  # that one: distsim partition --hardware
+
+    balancers = (
+        [args.balancer]
+        if args.command == "inspect"
+        else sorted(b for b in BALANCERS if b != "hardware")
+    )  # that one: distsim partition --hardware
     reports = [describe(net, args.ranks, b) for b in balancers]
     if args.json:
         print(json.dumps(reports if args.command == "partition" else reports[0]))
         return 0
     d = reports[0]
-    print(f"{example}: {d['neurons']:,} neurons, {d['synapses_expected']:,.0f} synapses "
-          f"expected, smallest delay {d['smallest_delay_ms']} ms, dt {d['dt_ms']} ms")
+    print(
+        f"{example}: {d['neurons']:,} neurons, {d['synapses_expected']:,.0f} synapses "
+        f"expected, smallest delay {d['smallest_delay_ms']} ms, dt {d['dt_ms']} ms"
+    )
     for rep in reports:
-        print(f"{rep['ranks']} ranks, {rep['balancer']} balancer: work imbalance "
-              f"{rep['imbalance']:.3f}")
-        print(f"{'rank':>5} {'neurons':>9} {'synapses':>13} {'memory GB':>10} {'work':>7} "
-              f"{'sends/s':>10}")
+        print(
+            f"{rep['ranks']} ranks, {rep['balancer']} balancer: work imbalance "
+            f"{rep['imbalance']:.3f}"
+        )
+        print(
+            f"{'rank':>5} {'neurons':>9} {'synapses':>13} {'memory GB':>10} {'work':>7} "
+            f"{'sends/s':>10}"
+        )
         for r in rep["per_rank"]:
-            print(f"{r['rank']:>5} {r['neurons']:>9} {r['synapses_expected']:>13,.0f} "
-                  f"{r['memory_estimate_bytes'] / 1e9:>10.2f} {r['work_share']:>7.3f} "
-                  f"{r['spike_sends_per_s_expected']:>10,.0f}")
+            print(
+                f"{r['rank']:>5} {r['neurons']:>9} {r['synapses_expected']:>13,.0f} "
+                f"{r['memory_estimate_bytes'] / 1e9:>10.2f} {r['work_share']:>7.3f} "
+                f"{r['spike_sends_per_s_expected']:>10,.0f}"
+            )
     for w in d["warnings"]:
         log.warning(w)
     return 0
@@ -233,30 +299,47 @@ def _check_inspect_memory(net, where, example):
     need = _INSPECT_BYTES_PER_NEURON * net.n_neurons
     free = psutil.virtual_memory().available
     if need > free:
-        raise ConfigError(f"{where} {example}: {net.n_neurons:,} neurons; describing them needs "
-                          f"about {need / 1e9:.3g} GB but {free / 1e9:.2f} GB are free; "
-                          f"describe a smaller network")
+        raise ConfigError(
+            f"{where} {example}: {net.n_neurons:,} neurons; describing them needs "
+            f"about {need / 1e9:.3g} GB but {free / 1e9:.2f} GB are free; "
+            f"describe a smaller network"
+        )
 
 
 def _hardware_partition(net, args):
     from distsim.partition import hardware, mapping_report
 
-    rep = mapping_report(net, hardware(net, args.ranks, profile=args.hardware,
-                                       fabric=args.fabric,
-                                       bits_per_synapse=args.bits_per_synapse))
+    rep = mapping_report(
+        net,
+        hardware(
+            net,
+            args.ranks,
+            profile=args.hardware,
+            fabric=args.fabric,
+            bits_per_synapse=args.bits_per_synapse,
+        ),
+    )
     if args.json:
         print(json.dumps(rep))
         return 0
     per_core = ", ".join(f"{p} {n}" for p, n in rep["neurons_per_core"].items())
-    print(f"{args.example} on {rep['profile']}, fabric {rep['fabric']}: {rep['neurons']:,} "
-          f"neurons on {rep['cores_used']:,} cores of {rep['chips_used']} chips, "
-          f"{rep['ranks']} ranks (neurons per core: {per_core})")
+    print(
+        f"{args.example} on {rep['profile']}, fabric {rep['fabric']}: {rep['neurons']:,} "
+        f"neurons on {rep['cores_used']:,} cores of {rep['chips_used']} chips, "
+        f"{rep['ranks']} ranks (neurons per core: {per_core})"
+    )
     print(f"limits checked: {', '.join(rep['limits_checked']) or 'none'}")
     for key, why in rep["limits_unchecked"].items():
         print(f"not checked: {key} ({why})")
     print(f"{'expected, per s':<22} {'mapping':>14} {'round-robin':>14}")
-    for key in ("cut_traffic", "cut_fraction", "hop_traffic", "mean_hops", "max_link_load",
-                "mean_link_load"):
+    for key in (
+        "cut_traffic",
+        "cut_fraction",
+        "hop_traffic",
+        "mean_hops",
+        "max_link_load",
+        "mean_link_load",
+    ):
         a, b = rep["mapping"][key], rep["round_robin"][key]
         fmt = ",.3f" if key in ("cut_fraction", "mean_hops") else ",.0f"
         print(f"{key.replace('_', ' '):<22} {a:>14{fmt}} {b:>14{fmt}}")
@@ -271,6 +354,7 @@ def cmd_compile(args):
     example, options, dt, seed = network_settings(args, "distsim compile")
     if args.hardware:
         from .hardware.profiles import load_profile
+
         load_profile(args.hardware)
     net = build_network(example, options, dt, seed)
     t0 = time.perf_counter()
@@ -278,8 +362,10 @@ def cmd_compile(args):
     done = precompile(net, ranks, args.balancer, hardware=bool(args.hardware))
     for text, seconds in done:
         print(f"{seconds:7.2f} s  {text}")
-    print(f"{example}: {len(done)} kernel set(s) for {ranks} rank(s) in "
-          f"{time.perf_counter() - t0:.1f} s, in the kernel cache")
+    print(
+        f"{example}: {len(done)} kernel set(s) for {ranks} rank(s) in "
+        f"{time.perf_counter() - t0:.1f} s, in the kernel cache"
+    )
     return 0
 
 
@@ -287,16 +373,27 @@ def cmd_analyze(args):
     from .analysis import analyze
     from .analysis.report import format_table
 
-    summary = analyze(args.store, out_dir=args.out, scheduler=args.scheduler,
-                      t_start_ms=args.t_start, plots=not args.no_plots,
-                      overwrite=args.overwrite, n_sample=args.sample,
-                      raster_neurons=args.raster_neurons, raster_ms=args.raster_ms,
-                      corr_bin_ms=args.corr_bin, fano_bin_ms=args.fano_bin,
-                      pop_rate_bin_ms=args.pop_rate_bin, rate_hist_bin_hz=args.rate_hist_bin,
-                      cv_hist_bin=args.cv_hist_bin)
+    summary = analyze(
+        args.store,
+        out_dir=args.out,
+        scheduler=args.scheduler,
+        t_start_ms=args.t_start,
+        plots=not args.no_plots,
+        overwrite=args.overwrite,
+        n_sample=args.sample,
+        raster_neurons=args.raster_neurons,
+        raster_ms=args.raster_ms,
+        corr_bin_ms=args.corr_bin,
+        fano_bin_ms=args.fano_bin,
+        pop_rate_bin_ms=args.pop_rate_bin,
+        rate_hist_bin_hz=args.rate_hist_bin,
+        cv_hist_bin=args.cv_hist_bin,
+    )
     state = "complete" if summary["complete"] else f"{summary['status']} (not complete)"
-    print(f"{args.store}: {summary['spikes']:,} spikes, {summary['t_start_ms']:g}-"
-          f"{summary['t_end_ms']:g} ms, run {state}")
+    print(
+        f"{args.store}: {summary['spikes']:,} spikes, {summary['t_start_ms']:g}-"
+        f"{summary['t_end_ms']:g} ms, run {state}"
+    )
     print(format_table(summary))
     print(f"summary and plots in {summary['out_dir']}")
     return 0
@@ -315,11 +412,15 @@ def cmd_convert(args):
     from .nir_convert import convert
 
     if os.path.lexists(args.output):
-        raise ConfigError(f"distsim convert: {args.output} exists; distsim does not replace "
-                          f"files; give a new path")
+        raise ConfigError(
+            f"distsim convert: {args.output} exists; distsim does not replace "
+            f"files; give a new path"
+        )
     net = convert(args.input, args.output, dt=args.dt, time_unit=args.time_unit)
-    print(f"{args.input} -> {args.output}: {len(net.populations)} populations, "
-          f"{net.n_neurons:,} neurons, {len(net.projections)} projections, dt {net.dt} ms")
+    print(
+        f"{args.input} -> {args.output}: {len(net.populations)} populations, "
+        f"{net.n_neurons:,} neurons, {len(net.projections)} projections, dt {net.dt} ms"
+    )
     return 0
 
 
@@ -334,8 +435,11 @@ class _Formatter(logging.Formatter):
 def configure_logging(verbose=0, quiet=0, rank=0):
     """distsim's messages on stderr through ``logging``: info and up by default, debug with
     -v, warnings only with -q, errors only with -qq; ranks other than 0 warnings and up."""
-    level = logging.DEBUG if verbose else {0: logging.INFO, 1: logging.WARNING}.get(
-        quiet, logging.ERROR)
+    level = (
+        logging.DEBUG
+        if verbose
+        else {0: logging.INFO, 1: logging.WARNING}.get(quiet, logging.ERROR)
+    )
     if rank:
         level = max(level, logging.WARNING)
     handler = logging.StreamHandler(sys.stderr)
@@ -349,6 +453,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["slurm"]:  # its own parser: options it does not know go to distsim run
         from .slurm import main as slurm_main
+
         return slurm_main(argv[1:])
     try:
         args = build_parser().parse_args(argv)
@@ -364,11 +469,17 @@ def main(argv=None):
             run_config(args)  # every option checked before any rank starts
             _check_ranks(args)
             from .launcher import launch
+
             return launch(args.ranks, _without_ranks(argv))
-        return {"run": cmd_run, "compile": cmd_compile, "analyze": cmd_analyze,
-                "export": cmd_export,
-                "inspect": cmd_inspect, "partition": cmd_inspect,
-                "convert": cmd_convert}[args.command](args)
+        return {
+            "run": cmd_run,
+            "compile": cmd_compile,
+            "analyze": cmd_analyze,
+            "export": cmd_export,
+            "inspect": cmd_inspect,
+            "partition": cmd_inspect,
+            "convert": cmd_convert,
+        }[args.command](args)
     except DistsimError as exc:
         return _fail(exc, context, 1 if isinstance(exc, RuntimeError) else 2)
     except KeyboardInterrupt:

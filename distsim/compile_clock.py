@@ -4,6 +4,7 @@ simulating (loading a kernel from numba's cache is not compiling).
 ``compile_seconds()`` is the total of this process so far; nested compilations (a kernel's
 callees) count once, inside the outermost.
 """
+
 import time
 
 from numba.core import event
@@ -48,4 +49,5 @@ def watch(callback):
     def stop():
         if callback in _CLOCK.watchers:
             _CLOCK.watchers.remove(callback)
+
     return stop

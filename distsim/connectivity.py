@@ -18,6 +18,7 @@ int64 matrix ``seg`` (so one cache line serves a spike's segment lookup):
     seg[s, SEG_DELAY]                    delay (steps, > 0) when homogeneous, else
                                          -(offset of its delays in syn_delay) - 1
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,22 +29,28 @@ from .errors import DelayError, NetworkError, SimulationError
 from .kernels import connect as ck
 from .kernels.fixed import FIXED_BITS, to_fixed
 from .rng import CONNECT, DELAY, WEIGHT, make_key, stream_id
-from .rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList,
-                    OneToOne, PairwiseBernoulli)
-
+from .rules import (
+    AllToAll,
+    FixedIndegree,
+    FixedOutdegree,
+    FixedTotalNumber,
+    FromList,
+    OneToOne,
+    PairwiseBernoulli,
+)
 
 SEG_START, SEG_WQ, SEG_DELAY, SEG_WOFS = 0, 1, 2, 3
 
 
 @dataclass
 class SynapseTable:
-    row_gid: np.ndarray      # int64, sorted: gid of each source row
-    seg_ptr: np.ndarray      # int64 [n_rows + 1]
-    seg: np.ndarray          # int64 [n_seg + 1, 4]: start, wq, delay, wofs (see module doc)
-    seg_proj: np.ndarray     # int32 projection index of each segment
-    syn_target: np.ndarray   # uint16 / uint32
-    syn_weight: np.ndarray   # float32
-    syn_delay: np.ndarray    # uint8 / uint16
+    row_gid: np.ndarray  # int64, sorted: gid of each source row
+    seg_ptr: np.ndarray  # int64 [n_rows + 1]
+    seg: np.ndarray  # int64 [n_seg + 1, 4]: start, wq, delay, wofs (see module doc)
+    seg_proj: np.ndarray  # int32 projection index of each segment
+    syn_target: np.ndarray  # uint16 / uint32
+    syn_weight: np.ndarray  # float32
+    syn_delay: np.ndarray  # uint8 / uint16
     max_delay: int
     min_delay: int
 
@@ -68,8 +75,18 @@ class SynapseTable:
 
     @property
     def nbytes(self):
-        return sum(a.nbytes for a in (self.row_gid, self.seg_ptr, self.seg, self.seg_proj,
-                                      self.syn_target, self.syn_weight, self.syn_delay))
+        return sum(
+            a.nbytes
+            for a in (
+                self.row_gid,
+                self.seg_ptr,
+                self.seg,
+                self.seg_proj,
+                self.syn_target,
+                self.syn_weight,
+                self.syn_delay,
+            )
+        )
 
 
 CHUNK = 1 << 20  # synapses (fixed_total_number: draws) generated at a time
@@ -92,11 +109,20 @@ def _target_keyed(net, proj, part):
         return s, t
     keys = ck.keys_for(net.seed, CONNECT, stream_id(proj.name), tgt.first_gid + part)
     if isinstance(rule, FixedIndegree):
-        return ck.fixed_indegree(keys, part, tgt.first_gid, src.first_gid, src.size,
-                                 rule.indegree, rule.allow_autapses, rule.allow_multapses)
+        return ck.fixed_indegree(
+            keys,
+            part,
+            tgt.first_gid,
+            src.first_gid,
+            src.size,
+            rule.indegree,
+            rule.allow_autapses,
+            rule.allow_multapses,
+        )
     if isinstance(rule, PairwiseBernoulli):
-        return ck.pairwise_bernoulli(keys, part, tgt.first_gid, src.first_gid, src.size,
-                                     float(rule.p), rule.allow_autapses)
+        return ck.pairwise_bernoulli(
+            keys, part, tgt.first_gid, src.first_gid, src.size, float(rule.p), rule.allow_autapses
+        )
     raise TypeError(rule)
 
 
@@ -112,7 +138,7 @@ def _pair_chunks(net, proj, offsets):
     if isinstance(rule, FromList):
         listed = rule.selection(offsets, tgt.size)
         for a in range(0, listed.size, CHUNK):
-            sel = listed[a:a + CHUNK]
+            sel = listed[a : a + CHUNK]
             yield rule.sources[sel], rule.targets[sel], sel
         return
     if isinstance(rule, (FixedOutdegree, FixedTotalNumber)):  # drawn for all targets
@@ -123,18 +149,39 @@ def _pair_chunks(net, proj, offsets):
         for a in range(0, src.size, step):
             gids = np.arange(src.first_gid + a, src.first_gid + min(a + step, src.size))
             keys = ck.keys_for(net.seed, CONNECT, sid, gids)
-            yield (*ck.fixed_outdegree(keys, a, src.first_gid, tgt.first_gid, tgt.size,
-                                       rule.outdegree, rule.allow_autapses,
-                                       rule.allow_multapses, wanted), None)
+            yield (
+                *ck.fixed_outdegree(
+                    keys,
+                    a,
+                    src.first_gid,
+                    tgt.first_gid,
+                    tgt.size,
+                    rule.outdegree,
+                    rule.allow_autapses,
+                    rule.allow_multapses,
+                    wanted,
+                ),
+                None,
+            )
         return
     if isinstance(rule, FixedTotalNumber):
         key = np.uint64(make_key(net.seed, CONNECT, sid, 0))
         step = CHUNK if rule.allow_multapses else max(rule.N, 1)
         c = 0
         for m in range(0, rule.N, step):
-            s, t, c = ck.fixed_total_number(key, c, m, min(m + step, rule.N), src.first_gid,
-                                            src.size, tgt.first_gid, tgt.size,
-                                            rule.allow_autapses, rule.allow_multapses, wanted)
+            s, t, c = ck.fixed_total_number(
+                key,
+                c,
+                m,
+                min(m + step, rule.N),
+                src.first_gid,
+                src.size,
+                tgt.first_gid,
+                tgt.size,
+                rule.allow_autapses,
+                rule.allow_multapses,
+                wanted,
+            )
             yield s, t, None
         return
     if isinstance(rule, FixedIndegree):
@@ -147,7 +194,7 @@ def _pair_chunks(net, proj, offsets):
         per_target = 1
     step = max(1, int(CHUNK // max(per_target, 1)))
     for a in range(0, offsets.size, step):
-        yield (*_target_keyed(net, proj, offsets[a:a + step]), None)
+        yield (*_target_keyed(net, proj, offsets[a : a + step]), None)
 
 
 def _count(net, proj, offsets):
@@ -166,11 +213,12 @@ def _delay_steps(net, delay):
 
 
 def _check_delay_range(net, proj, steps):
-    if steps >= 2 ** 16:
+    if steps >= 2**16:
         raise DelayError(
             f"Projection '{proj.name}': a delay of {steps} steps ({steps * net.dt:g} ms) "
-            f"exceeds the {2 ** 16 - 1} steps a synapse can hold; use shorter delays or a "
-            f"larger dt")
+            f"exceeds the {2**16 - 1} steps a synapse can hold; use shorter delays or a "
+            f"larger dt"
+        )
 
 
 def _layout(net, plans):
@@ -198,16 +246,31 @@ def _layout(net, plans):
     w_end = np.cumsum(count * has_w)
     d_end = np.cumsum(count * has_d)
     seg[:-1, SEG_WOFS] = np.where(has_w, w_end - count, -1)
-    seg[:-1, SEG_WQ] = np.where(has_w, 0, per_plan(
-        lambda p: 0 if varies_per_synapse(p.weight) else to_fixed(float(p.weight)), np.int64))
-    seg[:-1, SEG_DELAY] = np.where(has_d, count - d_end - 1, per_plan(
-        lambda p: 0 if varies_per_synapse(p.delay) else _delay_steps(net, p.delay), np.int64))
+    seg[:-1, SEG_WQ] = np.where(
+        has_w,
+        0,
+        per_plan(
+            lambda p: 0 if varies_per_synapse(p.weight) else to_fixed(float(p.weight)), np.int64
+        ),
+    )
+    seg[:-1, SEG_DELAY] = np.where(
+        has_d,
+        count - d_end - 1,
+        per_plan(
+            lambda p: 0 if varies_per_synapse(p.delay) else _delay_steps(net, p.delay), np.int64
+        ),
+    )
     seg_proj = per_plan(lambda p: p.index, np.int32)
     seg_of = np.empty(gid.size, np.int64)
     seg_of[order] = np.arange(gid.size)
     bounds = np.cumsum([0] + sizes)
-    return (gid[new_row], seg_ptr, seg, seg_proj,
-            [seg_of[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
+    return (
+        gid[new_row],
+        seg_ptr,
+        seg,
+        seg_proj,
+        [seg_of[a:b] for a, b in zip(bounds[:-1], bounds[1:])],
+    )
 
 
 def _value_spec(net, proj, value, purpose, offsets):
@@ -219,14 +282,16 @@ def _value_spec(net, proj, value, purpose, offsets):
     if is_distribution(value):
         tgt = net.populations[proj.target]
         keys = np.zeros(tgt.size, np.uint64)
-        keys[offsets] = ck.keys_for(net.seed, purpose, stream_id(proj.name),
-                                    tgt.first_gid + offsets)
+        keys[offsets] = ck.keys_for(
+            net.seed, purpose, stream_id(proj.name), tgt.first_gid + offsets
+        )
         return value.kind, value.params, keys, 0.0
     return ck.CONST, none, np.empty(0, np.uint64), float(value)
 
 
-def _place(net, proj, offsets, local_idx, used, seg_rows, seg, syn_target, syn_weight,
-           syn_delay, abs_in):
+def _place(
+    net, proj, offsets, local_idx, used, seg_rows, seg, syn_target, syn_weight, syn_delay, abs_in
+):
     """Pass 2: regenerate the projection's synapses onto ``offsets`` and put each into its
     segment (``seg_rows``: the segment of each source in ``used``) with its weight and delay.
     Returns the smallest and largest per-synapse delay (steps; the largest may exceed what
@@ -247,15 +312,35 @@ def _place(net, proj, offsets, local_idx, used, seg_rows, seg, syn_target, syn_w
     d_range = np.array([np.iinfo(np.int64).max, 0], np.int64)
     none = np.empty(0)
     for s, t, listed in _pair_chunks(net, proj, offsets):
-        ck.place_synapses(s, t, local_of, fill, seen, w_kind, w_par, w_key,
-                          proj.weight[listed] if w_kind == ck.GIVEN else none, w_shift,
-                          w_const, d_kind, d_par, d_key,
-                          proj.delay[listed] if d_kind == ck.GIVEN else none, d_shift,
-                          net.dt, syn_target, syn_weight, syn_delay, abs_in, d_range)
+        ck.place_synapses(
+            s,
+            t,
+            local_of,
+            fill,
+            seen,
+            w_kind,
+            w_par,
+            w_key,
+            proj.weight[listed] if w_kind == ck.GIVEN else none,
+            w_shift,
+            w_const,
+            d_kind,
+            d_par,
+            d_key,
+            proj.delay[listed] if d_kind == ck.GIVEN else none,
+            d_shift,
+            net.dt,
+            syn_target,
+            syn_weight,
+            syn_delay,
+            abs_in,
+            d_range,
+        )
     if not np.array_equal(fill[used], seg[seg_rows + 1, SEG_START]):
         raise SimulationError(
             f"Projection '{proj.name}': the second pass over its rule drew other synapses "
-            f"than the first; the rule's chunks must be deterministic (a distsim bug)")
+            f"than the first; the rule's chunks must be deterministic (a distsim bug)"
+        )
     return int(d_range[0]), int(d_range[1])
 
 
@@ -268,7 +353,7 @@ def build_synapse_table(net, local_of_gid_by_pop):
     them and puts every synapse, with its drawn weight and delay, straight into its place.
     Besides the table the build holds one chunk and a few arrays per population."""
     n_local = sum(len(v[1]) for v in local_of_gid_by_pop.values())
-    tdtype = np.uint16 if n_local <= 2 ** 16 else np.uint32
+    tdtype = np.uint16 if n_local <= 2**16 else np.uint32
     plans = []
     for proj in net.projections:
         offsets = local_of_gid_by_pop[proj.target][0]
@@ -292,8 +377,19 @@ def build_synapse_table(net, local_of_gid_by_pop):
             _check_delay_range(net, proj, d_hi[-1])
         before = abs_in.copy()
         while True:
-            lo, hi = _place(net, proj, offsets, local_idx, used, rows, seg, syn_target,
-                            syn_weight, syn_delay, abs_in)
+            lo, hi = _place(
+                net,
+                proj,
+                offsets,
+                local_idx,
+                used,
+                rows,
+                seg,
+                syn_target,
+                syn_weight,
+                syn_delay,
+                abs_in,
+            )
             if hi <= np.iinfo(syn_delay.dtype).max:
                 break
             _check_delay_range(net, proj, hi)
@@ -307,9 +403,19 @@ def build_synapse_table(net, local_of_gid_by_pop):
         raise SimulationError(
             f"Network: neuron with local index {int(abs_in.argmax())} receives synapses whose "
             f"absolute weights sum to {abs_in.max():.4g}, beyond the fixed-point input range "
-            f"{limit:.4g}; reduce weights or in-degrees")
-    return SynapseTable(row_gid, seg_ptr, seg, seg_proj, syn_target, syn_weight, syn_delay,
-                        max_d, min_d if min_d != np.iinfo(np.int64).max else 0)
+            f"{limit:.4g}; reduce weights or in-degrees"
+        )
+    return SynapseTable(
+        row_gid,
+        seg_ptr,
+        seg,
+        seg_proj,
+        syn_target,
+        syn_weight,
+        syn_delay,
+        max_d,
+        min_d if min_d != np.iinfo(np.int64).max else 0,
+    )
 
 
 def projection_synapses(table, network, projection, where):
@@ -324,7 +430,8 @@ def projection_synapses(table, network, projection, where):
         if projection not in names:
             raise NetworkError(
                 f"{where}: projection '{projection}' does not exist; "
-                f"projections: {', '.join(names)}")
+                f"projections: {', '.join(names)}"
+            )
         keep = table.seg_proj == names.index(projection)
     syn_seg = np.repeat(np.arange(seg_len.size), seg_len)
     sel = np.flatnonzero(keep[syn_seg])

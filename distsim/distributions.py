@@ -11,6 +11,7 @@ that draws it.
     LogNormal(mu, sigma)           exp(mu + sigma * N(0, 1))  (NEST's lognormal: mu, sigma
                                    are the mean and std of the underlying normal)
 """
+
 import math
 from dataclasses import asdict, dataclass, fields
 
@@ -20,7 +21,6 @@ import numpy as np
 from .errors import NetworkError
 from .messages import did_you_mean, shown
 from .rng import GOLDEN, splitmix64, standard_normal, uniform
-
 
 # distribution kinds of ``draw_one`` (each class's ``kind``; ``params`` fills ``par``)
 NORMAL, NORMAL_REDRAW, UNIFORM, LOGNORMAL = 0, 1, 2, 3
@@ -69,9 +69,15 @@ class _Drawn:
         ``infinity[field]`` (an open bound)."""
         for f in fields(self):
             if f.name != "redraw":
-                object.__setattr__(self, f.name, as_number(
-                    getattr(self, f.name), f"{type(self).__name__}: {f.name}",
-                    infinity.get(f.name)))
+                object.__setattr__(
+                    self,
+                    f.name,
+                    as_number(
+                        getattr(self, f.name),
+                        f"{type(self).__name__}: {f.name}",
+                        infinity.get(f.name),
+                    ),
+                )
 
 
 @dataclass(frozen=True)
@@ -161,7 +167,8 @@ def as_number(value, where, infinity=None, error=NetworkError):
     ``-inf``) that means something there; ``where`` names the value in errors, which are of
     type ``error``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, (int, float, np.integer, np.floating)):
+        value, (int, float, np.integer, np.floating)
+    ):
         raise error(f"{where}: value {shown(value)} is not a number; give a number")
     try:
         number = float(value)
@@ -169,8 +176,7 @@ def as_number(value, where, infinity=None, error=NetworkError):
         number = math.copysign(math.inf, value)
     if not math.isfinite(number) and number != infinity:
         also = f" (or {infinity}, which means something here)" if infinity else ""
-        raise error(f"{where}: value {number} is not a finite number; give a finite "
-                    f"number{also}")
+        raise error(f"{where}: value {number} is not a finite number; give a finite number{also}")
     return number
 
 
@@ -184,14 +190,18 @@ def as_numbers(value, where, what, infinity=None, error=NetworkError):
         given = None
     if given is None or given.ndim != 1 or given.dtype.kind not in "biuf":
         count = given.size if given is not None else len(value)
-        raise error(f"{where}: {type(value).__name__} of {count} values is not {what}; give a "
-                    f"flat sequence of numbers (no NaN)")
+        raise error(
+            f"{where}: {type(value).__name__} of {count} values is not {what}; give a "
+            f"flat sequence of numbers (no NaN)"
+        )
     out = given.astype(np.float64)
     bad = np.flatnonzero(np.isnan(out) | (np.isinf(out) & (out != infinity)))
     if bad.size:
         also = f" (or {infinity})" if infinity else ""
-        raise error(f"{where}: value {out[bad[0]]} at index {int(bad[0])} is not a finite "
-                    f"number; give finite numbers{also}")
+        raise error(
+            f"{where}: value {out[bad[0]]} at index {int(bad[0])} is not a finite "
+            f"number; give finite numbers{also}"
+        )
     out.flags.writeable = False
     return out
 
@@ -208,20 +218,24 @@ def as_value(value, where, infinity=None):
         if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
             raise NetworkError(
                 f"{where}: distribution {shown(kind)} is not known; use one of "
-                f"{sorted(DISTRIBUTIONS)}{did_you_mean(kind, DISTRIBUTIONS)}")
+                f"{sorted(DISTRIBUTIONS)}{did_you_mean(kind, DISTRIBUTIONS)}"
+            )
         cls = DISTRIBUTIONS[kind]
         valid = [f.name for f in fields(cls)]
         unknown = sorted(map(str, set(spec) - set(valid)))
         if unknown:
             raise NetworkError(
                 f"{where}: {kind} distribution has no parameter {unknown[0]!r}; valid: "
-                f"{valid}{did_you_mean(unknown[0], valid)}")
+                f"{valid}{did_you_mean(unknown[0], valid)}"
+            )
         for k, v in spec.items():
             if k == "redraw" and isinstance(v, bool):
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-                raise NetworkError(f"{where}: {kind} distribution parameter {k} = {shown(v)} is "
-                                   f"not a number; give numbers for {valid}")
+                raise NetworkError(
+                    f"{where}: {kind} distribution parameter {k} = {shown(v)} is "
+                    f"not a number; give numbers for {valid}"
+                )
         try:
             return cls(**spec)
         except TypeError as exc:
@@ -233,7 +247,8 @@ def as_value(value, where, infinity=None):
     if not isinstance(value, (int, float, np.integer, np.floating)):
         raise NetworkError(
             f"{where}: value {shown(value)} is neither a number nor a distribution; use a "
-            f"number, Normal/Uniform/LogNormal, or a dict with a 'distribution' key")
+            f"number, Normal/Uniform/LogNormal, or a dict with a 'distribution' key"
+        )
     return as_number(value, where, infinity)
 
 
@@ -244,8 +259,10 @@ def to_spec(value):
         return value.tolist()
     if isinstance(value, (Normal, Uniform, LogNormal)):
         name = {Normal: "normal", Uniform: "uniform", LogNormal: "lognormal"}[type(value)]
-        return {"distribution": name,
-                **{k: (v if isinstance(v, bool) else float(v)) for k, v in asdict(value).items()}}
+        return {
+            "distribution": name,
+            **{k: (v if isinstance(v, bool) else float(v)) for k, v in asdict(value).items()},
+        }
     return value
 
 

@@ -4,6 +4,7 @@ Every message names the object, the rule that was broken, the offending value an
 e.g. ``Projection 'E->I': delay 0.05 ms is shorter than one step (dt = 0.1 ms); use a delay
 >= 0.1 ms or a smaller dt``.
 """
+
 import errno
 
 
@@ -77,5 +78,7 @@ def failure_reason(exc, rank=None):
     if isinstance(exc, KeyboardInterrupt):
         return f"{where}interrupted by SIGINT (Ctrl-C)"
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return f"{where}the disk is full (ENOSPC){f' writing {exc.filename}' if exc.filename else ''}"
+        return (
+            f"{where}the disk is full (ENOSPC){f' writing {exc.filename}' if exc.filename else ''}"
+        )
     return f"{where}{type(exc).__name__}: {exc}"

@@ -7,6 +7,7 @@ adds up the arrays the rank will hold, with their types, at the build's peak
 spike traffic (``partition.balancers.expected_traffic``) assumes sources spread their targets
 uniformly over the target population; a spike is sent once to each other rank it reaches.
 """
+
 import math
 
 import numpy as np
@@ -16,15 +17,20 @@ from .memory import check_describable, rank_memory
 from .partition import get_balancer
 from .partition.balancers import expected_indegree, expected_traffic, expected_work
 
+
 def expected_synapses(network):
     """Expected synapse count of each projection (name -> float)."""
-    return {p.name: expected_indegree(network, p) * network.populations[p.target].size
-            for p in network.projections}
+    return {
+        p.name: expected_indegree(network, p) * network.populations[p.target].size
+        for p in network.projections
+    }
 
 
 def smallest_delay_ms(network):
-    lows = [(p.delay.bounds[0] if is_distribution(p.delay) else np.min(p.delay, initial=np.inf))
-            for p in network.projections]
+    lows = [
+        (p.delay.bounds[0] if is_distribution(p.delay) else np.min(p.delay, initial=np.inf))
+        for p in network.projections
+    ]
     if not lows:
         return None
     return max(min(lows), network.dt)
@@ -51,18 +57,30 @@ def describe(network, n_ranks=1, balancer="block", rates=None, store=True):
     if not network.spike_recorders:
         warnings.append("no spike recorder: the run stores no spikes and the digest is empty")
     if work_per_rank.mean() > 0 and work_per_rank.max() / work_per_rank.mean() > 1.2:
-        warnings.append(f"expected work per rank is unbalanced (max/mean "
-                        f"{work_per_rank.max() / work_per_rank.mean():.2f}); try --balancer balanced")
+        warnings.append(
+            f"expected work per rank is unbalanced (max/mean "
+            f"{work_per_rank.max() / work_per_rank.mean():.2f}); try --balancer balanced"
+        )
     return {
-        "neurons": network.n_neurons, "populations": {p.name: p.size for p in network.populations.values()},
-        "synapses_expected": float(sum(n_syn.values())), "smallest_delay_ms": d, "dt_ms": network.dt,
-        "ranks": n_ranks, "balancer": dec.name,
-        "per_rank": [{"rank": r, "neurons": int(per_rank_neurons[r]),
-                      "synapses_expected": float(memory[r]["synapses"]),
-                      "memory_estimate_bytes": float(memory[r]["total"]),
-                      "memory_parts_bytes": {k: float(v) for k, v in memory[r]["parts"].items()},
-                      "work_share": float(work_per_rank[r] / max(work_per_rank.sum(), 1e-300)),
-                      "spike_sends_per_s_expected": float(sends[r])} for r in range(n_ranks)],
+        "neurons": network.n_neurons,
+        "populations": {p.name: p.size for p in network.populations.values()},
+        "synapses_expected": float(sum(n_syn.values())),
+        "smallest_delay_ms": d,
+        "dt_ms": network.dt,
+        "ranks": n_ranks,
+        "balancer": dec.name,
+        "per_rank": [
+            {
+                "rank": r,
+                "neurons": int(per_rank_neurons[r]),
+                "synapses_expected": float(memory[r]["synapses"]),
+                "memory_estimate_bytes": float(memory[r]["total"]),
+                "memory_parts_bytes": {k: float(v) for k, v in memory[r]["parts"].items()},
+                "work_share": float(work_per_rank[r] / max(work_per_rank.sum(), 1e-300)),
+                "spike_sends_per_s_expected": float(sends[r]),
+            }
+            for r in range(n_ranks)
+        ],
         "imbalance": float(work_per_rank.max() / max(work_per_rank.mean(), 1e-300)),
         "warnings": warnings,
     }

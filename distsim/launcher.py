@@ -12,6 +12,7 @@ mpiexec, and stand guard over them.
   signal, marks a store the ranks could not close "failed" with that reason, and unlinks the
   job's leftover shared-memory files (only those its own ranks listed).
 """
+
 import atexit
 import ctypes
 import json
@@ -37,8 +38,10 @@ _LOGS = ("stdout", "stderr")
 _PR_SET_PDEATHSIG = 1
 _HYDRA_PID = re.compile(rb"PID (\d+) RUNNING AT (\S+)")
 _HYDRA_SIGNAL = re.compile(rb"(?:KILLED BY SIGNAL: |\(signal )(\d+)")
-_HYDRA_REMARK = re.compile(rb"\[mpiexec@[^\]]*\] |=|YOUR APPLICATION TERMINATED|This typically "
-                           rb"refers|Please see the FAQ|\s*$")
+_HYDRA_REMARK = re.compile(
+    rb"\[mpiexec@[^\]]*\] |=|YOUR APPLICATION TERMINATED|This typically "
+    rb"refers|Please see the FAQ|\s*$"
+)
 
 
 def announce(rank, **info):
@@ -77,8 +80,10 @@ def find_mpiexec():
     if not os.path.exists(mpiexec):
         mpiexec = shutil.which("mpiexec")
     if mpiexec is None:
-        raise ConfigError("distsim run --ranks: no mpiexec found next to this Python (the mpich "
-                          "wheel installs one); install distsim's dependencies")
+        raise ConfigError(
+            "distsim run --ranks: no mpiexec found next to this Python (the mpich "
+            "wheel installs one); install distsim's dependencies"
+        )
     return mpiexec
 
 
@@ -99,18 +104,24 @@ def launch(n_ranks, argv):
     folder = tempfile.mkdtemp(prefix="distsim-launch-")
     cmd = [find_mpiexec(), "-n", str(n_ranks), sys.executable, "-m", "distsim.cli", *argv]
     logs = {name: open(os.path.join(folder, f"{name}.log"), "wb") for name in _LOGS}
-    child = subprocess.Popen(cmd, stdout=logs["stdout"], stderr=logs["stderr"],
-                             start_new_session=True, preexec_fn=_die_with_parent,
-                             env={**os.environ, LAUNCH_DIR: folder,
-                                  LAUNCHER_PID: str(os.getpid())})
+    child = subprocess.Popen(
+        cmd,
+        stdout=logs["stdout"],
+        stderr=logs["stderr"],
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+        env={**os.environ, LAUNCH_DIR: folder, LAUNCHER_PID: str(os.getpid())},
+    )
     for f in logs.values():
         f.close()
     seen = bytearray()
     done = threading.Event()
     copier = threading.Thread(target=_follow, args=(folder, seen, done), daemon=True)
     copier.start()
-    previous = {sig: signal.signal(sig, lambda signum, frame: child.send_signal(signum))
-                for sig in (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)}
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: child.send_signal(signum))
+        for sig in (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
+    }
     try:
         status = child.wait()
     finally:
@@ -195,8 +206,7 @@ def _report_dead_rank(stderr, ranks):
         except ValueError:
             name = f"signal {number}"
     who = f"rank {which}" if which is not None else "a rank"
-    reason = (f"{who} (pid {pid.group(1).decode()} on {pid.group(2).decode()}) was killed by "
-              f"{name}")
+    reason = f"{who} (pid {pid.group(1).decode()} on {pid.group(2).decode()}) was killed by {name}"
     store = ranks.get(0, {}).get("store")
     if store:
         reason_marked = _mark_store(store, reason)

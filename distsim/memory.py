@@ -34,6 +34,7 @@ Working the estimate out needs memory too (the balancers' arrays per gid, the ex
 traffic between every pair of ranks): ``check_describable`` refuses a description that
 would not fit before any of those arrays exists.
 """
+
 import math
 from statistics import NormalDist
 
@@ -47,20 +48,20 @@ from .models.base import N_PAR_ROWS, N_STATE_ROWS
 from .simulation.plasticity import DA_INITIAL_CAPACITY
 from .simulation.recording import INITIAL_RECORD_CAPACITY
 
-BASE_BYTES = 150e6    # python, numpy, numba, distsim's kernels loaded (measured: 145-151 MB)
-MPI_BYTES = 16e6      # mpi4py and MPICH per rank (measured: 162 vs 145 MB)
-STORE_BYTES = 35e6    # zarr and the store writer (measured: 186 vs 151 MB)
+BASE_BYTES = 150e6  # python, numpy, numba, distsim's kernels loaded (measured: 145-151 MB)
+MPI_BYTES = 16e6  # mpi4py and MPICH per rank (measured: 162 vs 145 MB)
+STORE_BYTES = 35e6  # zarr and the store writer (measured: 186 vs 151 MB)
 # seg row (int64 x 4), seg_proj (int32), event-driven flag (uint8), plastic index (int64)
 SEGMENT_BYTES = 32 + 4 + 1 + 8
-PLASTIC_SYNAPSE_BYTES = 8        # float64 weight (simulation._build_plasticity)
-DOPAMINE_SYNAPSE_BYTES = 3 * 8   # eligibility state of rules with a volume transmitter
-PLASTIC_SEGMENT_BYTES = 3 * 8 + 3 * 8   # presynaptic traces, metadata
+PLASTIC_SYNAPSE_BYTES = 8  # float64 weight (simulation._build_plasticity)
+DOPAMINE_SYNAPSE_BYTES = 3 * 8  # eligibility state of rules with a volume transmitter
+PLASTIC_SEGMENT_BYTES = 3 * 8 + 3 * 8  # presynaptic traces, metadata
 DOPAMINE_ARRIVAL_BYTES = 2 * 8  # arrival time and multiplicity (kernels/plasticity.py)
 # synapse count, trace parameters (3 x float64), postsynaptic traces (3 x float64), a spike
 # history row (a header and 16 entries of 4 float64) and its view (8 float64;
 # kernels/plasticity.py)
 PLASTIC_NEURON_BYTES = 8 + 3 * 8 + 3 * 8 + (1 + 16) * 4 * 8 + 8 * 8
-ROW_BYTES = 8 + 8 + 16       # row_gid, seg_ptr, smallest and largest delay of the row
+ROW_BYTES = 8 + 8 + 16  # row_gid, seg_ptr, smallest and largest delay of the row
 DECOMPOSITION_BYTES = 4 + 8  # rank_of (int32) and local index (int64) of every gid
 # per local neuron besides state, parameters and slots: refractory counter (int32), index of
 # its row, gid, spike lists (3 x int64), record flag, send pointer, event-driven step and
@@ -84,8 +85,10 @@ def check_available(need_bytes, what, fix):
     it in the message, ``fix`` says what to do."""
     available = psutil.virtual_memory().available
     if need_bytes > available:
-        raise ConfigError(f"{what} needs about {need_bytes / 1e9:.3g} GB but "
-                          f"{available / 1e9:.3g} GB are available; {fix}")
+        raise ConfigError(
+            f"{what} needs about {need_bytes / 1e9:.3g} GB but "
+            f"{available / 1e9:.3g} GB are available; {fix}"
+        )
 
 
 def check_describable(network, n_ranks):
@@ -94,11 +97,12 @@ def check_describable(network, n_ranks):
     rank exists yet."""
     ranks = int(n_ranks) if isinstance(n_ranks, (int, np.integer)) and n_ranks > 0 else 1
     check_available(
-        DESCRIBE_BYTES_PER_NEURON * network.n_neurons + DESCRIBE_BYTES_PER_RANK_PAIR * ranks ** 2,
+        DESCRIBE_BYTES_PER_NEURON * network.n_neurons + DESCRIBE_BYTES_PER_RANK_PAIR * ranks**2,
         f"Network of {network.n_neurons:,} neurons on {ranks:,} rank(s): working out its "
         f"partition and memory ({DESCRIBE_BYTES_PER_NEURON} B per neuron, "
         f"{DESCRIBE_BYTES_PER_RANK_PAIR} B per pair of ranks)",
-        "use fewer neurons or ranks, or a machine with more memory")
+        "use fewer neurons or ranks, or a machine with more memory",
+    )
 
 
 def largest_value(value, k):
@@ -139,7 +143,7 @@ def rank_memory(network, dec, n_syn, store=True):
     neurons = dec.counts()
     share = {}  # population -> fraction of its neurons on each rank
     for pop in network.populations.values():
-        ranks = dec.rank_of[pop.first_gid:pop.first_gid + pop.size]
+        ranks = dec.rank_of[pop.first_gid : pop.first_gid + pop.size]
         share[pop.name] = np.bincount(ranks, minlength=n_ranks) / max(pop.size, 1)
     syn = {p.name: share[p.target] * n_syn[p.name] for p in network.projections}
     base = BASE_BYTES + (MPI_BYTES if n_ranks > 1 else 0.0) + (STORE_BYTES if store else 0.0)
@@ -148,15 +152,27 @@ def rank_memory(network, dec, n_syn, store=True):
         n = float(neurons[r])
         total = sum(s[r] for s in syn.values())
         stim_delays = [s.delay for s in (*network.poisson_inputs, *network.dc_inputs)]
-        longest = max([largest_value(p.delay, syn[p.name][r]) for p in network.projections
-                       if syn[p.name][r] > 0] + stim_delays + [network.dt])
-        ns = math.floor(min(longest / network.dt, 2.0 ** 62) + 0.5) + 1  # finite, however long
-        drawn_delays = sum(syn[p.name][r] for p in network.projections if varies_per_synapse(p.delay))
-        table = (total * (2 if n <= 2 ** 16 else 4)
-                 + 4 * sum(syn[p.name][r] for p in network.projections if varies_per_synapse(p.weight))
-                 + drawn_delays * (1 if ns <= 2 ** 8 else 2))
+        longest = max(
+            [
+                largest_value(p.delay, syn[p.name][r])
+                for p in network.projections
+                if syn[p.name][r] > 0
+            ]
+            + stim_delays
+            + [network.dt]
+        )
+        ns = math.floor(min(longest / network.dt, 2.0**62) + 0.5) + 1  # finite, however long
+        drawn_delays = sum(
+            syn[p.name][r] for p in network.projections if varies_per_synapse(p.delay)
+        )
+        table = (
+            total * (2 if n <= 2**16 else 4)
+            + 4 * sum(syn[p.name][r] for p in network.projections if varies_per_synapse(p.weight))
+            + drawn_delays * (1 if ns <= 2**8 else 2)
+        )
         seg = 0.0
-        per_source = {}  # source population -> expected synapses per source neuron (all its projections)
+        per_source = {}  # source population -> expected synapses per source neuron (all
+        #                  its projections)
         for p in network.projections:
             size = network.populations[p.source].size
             m = syn[p.name][r] / max(size, 1)
@@ -164,41 +180,74 @@ def rank_memory(network, dec, n_syn, store=True):
             seg += seg_p
             per_source[p.source] = per_source.get(p.source, 0.0) + m
             if p.synapse is not None:
-                table += (syn[p.name][r] * (PLASTIC_SYNAPSE_BYTES + DOPAMINE_SYNAPSE_BYTES
-                                            * bool(getattr(p.synapse, "vt", None)))
-                          + seg_p * PLASTIC_SEGMENT_BYTES)
+                table += (
+                    syn[p.name][r]
+                    * (
+                        PLASTIC_SYNAPSE_BYTES
+                        + DOPAMINE_SYNAPSE_BYTES * bool(getattr(p.synapse, "vt", None))
+                    )
+                    + seg_p * PLASTIC_SEGMENT_BYTES
+                )
         rows = sum(network.populations[s].size * -math.expm1(-m) for s, m in per_source.items())
         table += seg * SEGMENT_BYTES + rows * ROW_BYTES
         if any(p.synapse is not None for p in network.projections):
             table += n * PLASTIC_NEURON_BYTES
-        table += DOPAMINE_ARRIVAL_BYTES * sum(_dopamine_arrivals(network, p)
-                                              for p in network.projections)
+        table += DOPAMINE_ARRIVAL_BYTES * sum(
+            _dopamine_arrivals(network, p) for p in network.projections
+        )
         # parameter columns: one per population, one per neuron where a parameter (not an
         # initial state) is drawn or given per neuron
-        cols = sum(share[pop.name][r] * pop.size
-                   if any(is_distribution(v) or isinstance(v, np.ndarray)
-                          for k, v in pop.model.values().items()
-                          if k not in pop.model.recordables) else 1.0
-                   for pop in network.populations.values()
-                   if share[pop.name][r] > 0 and not pop.model.is_source_only)
+        cols = sum(
+            share[pop.name][r] * pop.size
+            if any(
+                is_distribution(v) or isinstance(v, np.ndarray)
+                for k, v in pop.model.values().items()
+                if k not in pop.model.recordables
+            )
+            else 1.0
+            for pop in network.populations.values()
+            if share[pop.name][r] > 0 and not pop.model.is_source_only
+        )
         state = n * 8 * N_STATE_ROWS + cols * 8 * N_PAR_ROWS
-        sizes = [network.populations[p.source].size + network.populations[p.target].size
-                 for p in network.projections]
-        build = (min(CHUNK, max([s[r] for s in syn.values()] + [0])) * CHUNK_BYTES_PER_SYNAPSE
-                 + 24 * max(sizes + [0]))
+        sizes = [
+            network.populations[p.source].size + network.populations[p.target].size
+            for p in network.projections
+        ]
+        build = min(
+            CHUNK, max([s[r] for s in syn.values()] + [0])
+        ) * CHUNK_BYTES_PER_SYNAPSE + 24 * max(sizes + [0])
         cap = max(INITIAL_RECORD_CAPACITY, 2 * n)
-        stim = sum(16 * share[s.target][r] * (len(s.neurons) if s.neurons is not None
-                                               else network.populations[s.target].size)
-                   for s in (*network.poisson_inputs, *network.dc_inputs))
-        stim += sum(16 * share[pop.name][r] * sum(len(t) for t in pop.model.spike_times)
-                    for pop in network.populations.values() if pop.model.is_source_only)
+        stim = sum(
+            16
+            * share[s.target][r]
+            * (len(s.neurons) if s.neurons is not None else network.populations[s.target].size)
+            for s in (*network.poisson_inputs, *network.dc_inputs)
+        )
+        stim += sum(
+            16 * share[pop.name][r] * sum(len(t) for t in pop.model.spike_times)
+            for pop in network.populations.values()
+            if pop.model.is_source_only
+        )
         run = n * (NEURON_BYTES + ns * SLOT_BYTES) + 4 * 8 * cap + stim
-        parts = {"base": base, "decomposition": DECOMPOSITION_BYTES * dec.n_gids,
-                 "synapse_table": table, "neurons": state, "build_temporaries": build,
-                 "run_arrays": run}
-        peak = (base + parts["decomposition"] + table + state + max(build, run))
-        out.append({"total": peak, "parts": parts, "synapses": total, "ring_slots": ns,
-                    "rows": rows, "segments": seg})
+        parts = {
+            "base": base,
+            "decomposition": DECOMPOSITION_BYTES * dec.n_gids,
+            "synapse_table": table,
+            "neurons": state,
+            "build_temporaries": build,
+            "run_arrays": run,
+        }
+        peak = base + parts["decomposition"] + table + state + max(build, run)
+        out.append(
+            {
+                "total": peak,
+                "parts": parts,
+                "synapses": total,
+                "ring_slots": ns,
+                "rows": rows,
+                "segments": seg,
+            }
+        )
     return out
 
 
@@ -211,9 +260,14 @@ def lower_bound_bytes(network, n_ranks, store=True):
     from .partition.balancers import expected_indegree
 
     neurons = float(sum(p.size for p in network.populations.values()))
-    synapses = sum(expected_indegree(network, p) * network.populations[p.target].size
-                   for p in network.projections)
+    synapses = sum(
+        expected_indegree(network, p) * network.populations[p.target].size
+        for p in network.projections
+    )
     per_neuron = 8 * N_STATE_ROWS + NEURON_BYTES + 2 * SLOT_BYTES
     base = BASE_BYTES + (MPI_BYTES if n_ranks > 1 else 0.0) + (STORE_BYTES if store else 0.0)
-    return (base + DECOMPOSITION_BYTES * neurons
-            + (neurons * per_neuron + 2.0 * synapses) / max(n_ranks, 1))
+    return (
+        base
+        + DECOMPOSITION_BYTES * neurons
+        + (neurons * per_neuron + 2.0 * synapses) / max(n_ranks, 1)
+    )

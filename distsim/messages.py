@@ -1,12 +1,13 @@
 """Pieces of error messages: a value shown on one short line, a suggestion for a misspelt
 name, a list of names that stays readable when it is long."""
+
 import difflib
 
 
 def shown(value, limit=60):
     """``repr(value)`` on one line (whitespace runs collapsed), cut to ``limit`` characters."""
     text = " ".join(repr(value).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def did_you_mean(name, choices):

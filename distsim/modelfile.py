@@ -79,6 +79,7 @@ of them expand to gigabytes: "billion laughs").  ``write_model_file`` writes a N
 such a file (populations at the top level, in gid order), which loads back into the same
 Network, with arrays of more than ARRAY_INLINE values in ``.npy`` files beside it.
 """
+
 import io
 import json
 import math
@@ -95,8 +96,8 @@ from .messages import did_you_mean, listing, shown
 from .models import get_model
 from .network import MAX_NEURONS, Network
 
-MAX_FILE_BYTES = 32 * 2 ** 20  # a model file or a .csv file it names; arrays go to .npy
-MAX_DEPTH = 64                 # nested tables and lists (a deep area tree needs about 20)
+MAX_FILE_BYTES = 32 * 2**20  # a model file or a .csv file it names; arrays go to .npy
+MAX_DEPTH = 64  # nested tables and lists (a deep area tree needs about 20)
 # a spike_source's description per neuron (its times' view and spike count), for the memory
 # check before a spike-time table is split by neuron
 SPIKE_SOURCE_BYTES_PER_NEURON = 128
@@ -106,8 +107,18 @@ _NETWORK = {"dt", "seed"}
 _NODE = {"model", "params"}
 _AREA = _NODE | {"areas", "populations"}
 _POPULATION = _NODE | {"size"}
-_PROJECTION = {"source", "target", "rule", "weight", "delay", "name", "full_name", "synapse",
-               "device", "receptor_type"}
+_PROJECTION = {
+    "source",
+    "target",
+    "rule",
+    "weight",
+    "delay",
+    "name",
+    "full_name",
+    "synapse",
+    "device",
+    "receptor_type",
+}
 _STIMULI = {"poisson", "dc"}
 _POISSON = {"target", "rate", "weight", "delay", "start", "stop", "neurons", "name"}
 _DC = {"target", "amplitude", "start", "stop", "delay", "neurons", "name"}
@@ -141,9 +152,11 @@ class _Reader:
             self.fail(key, value, "expected a table")
         unknown = sorted(set(value) - allowed) if allowed is not None else []
         if unknown:
-            raise self.error(_key("" if key == "(top level)" else key, unknown[0]),
-                             f"unknown key; allowed keys here: {', '.join(sorted(allowed))}"
-                             f"{did_you_mean(unknown[0], allowed)}")
+            raise self.error(
+                _key("" if key == "(top level)" else key, unknown[0]),
+                f"unknown key; allowed keys here: {', '.join(sorted(allowed))}"
+                f"{did_you_mean(unknown[0], allowed)}",
+            )
         return value
 
     def items(self, value, key):
@@ -166,14 +179,19 @@ class _Reader:
     # ---------------------------------------------------------------- the document
     def document(self):
         """The parsed file, each ``{file = ...}`` table replaced by the array it names."""
-        data = self.read(self.path, str(self.path), "a model file",
-                         "put large arrays in .npy files it names ({ file = \"x.npy\" })")
+        data = self.read(
+            self.path,
+            str(self.path),
+            "a model file",
+            'put large arrays in .npy files it names ({ file = "x.npy" })',
+        )
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ModelFileError(
                 f"{self.path}: byte {data[exc.start]:#04x} at offset {exc.start} is not UTF-8 "
-                f"text; a model file is TOML or YAML text (is this a binary file?)") from None
+                f"text; a model file is TOML or YAML text (is this a binary file?)"
+            ) from None
         doc = self.yaml(text) if self.path.suffix in (".yaml", ".yml") else self.toml(text)
         return self.resolve(doc, "", 1)
 
@@ -187,46 +205,61 @@ class _Reader:
         except OSError as exc:
             raise ModelFileError(f"{where}: cannot be read ({exc.strerror or exc})") from None
         if len(data) > MAX_FILE_BYTES:
-            raise ModelFileError(f"{where}: larger than {MAX_FILE_BYTES // 2 ** 20} MiB, the "
-                                 f"most {what} may hold; {fix}")
+            raise ModelFileError(
+                f"{where}: larger than {MAX_FILE_BYTES // 2**20} MiB, the "
+                f"most {what} may hold; {fix}"
+            )
         return data
 
     def toml(self, text):
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ModelFileError(f"{self.path}: not valid "
-                                 f"{self.path.suffix.lstrip('.') or 'TOML'}: "
-                                 f"{' '.join(str(exc).split())}") from None
+            raise ModelFileError(
+                f"{self.path}: not valid "
+                f"{self.path.suffix.lstrip('.') or 'TOML'}: "
+                f"{' '.join(str(exc).split())}"
+            ) from None
         except RecursionError:
-            raise ModelFileError(f"{self.path}: nests too deeply to be parsed; a model file "
-                                 f"nests at most {MAX_DEPTH} tables and lists") from None
+            raise ModelFileError(
+                f"{self.path}: nests too deeply to be parsed; a model file "
+                f"nests at most {MAX_DEPTH} tables and lists"
+            ) from None
 
     def yaml(self, text):
         """The YAML document; aliases and nesting deeper than MAX_DEPTH are refused from the
         event stream, before anything is composed."""
         import yaml
+
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         refusal, depth = None, 0
         try:
             for event in yaml.parse(text, Loader=loader):
                 if isinstance(event, yaml.AliasEvent):
-                    refusal = (event, f"alias *{event.anchor}: a model file takes no YAML "
-                                      f"aliases (a few bytes of them can expand to gigabytes); "
-                                      f"write the values out")
+                    refusal = (
+                        event,
+                        f"alias *{event.anchor}: a model file takes no YAML "
+                        f"aliases (a few bytes of them can expand to gigabytes); "
+                        f"write the values out",
+                    )
                     break
                 if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                     depth += 1
                     if depth > MAX_DEPTH:
-                        refusal = (event, f"nests deeper than {MAX_DEPTH} mappings and lists, "
-                                          f"the most a model file may")
+                        refusal = (
+                            event,
+                            f"nests deeper than {MAX_DEPTH} mappings and lists, "
+                            f"the most a model file may",
+                        )
                         break
                 elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                     depth -= 1
             doc = None if refusal else yaml.load(text, Loader=loader)
         except (yaml.YAMLError, ValueError) as exc:  # ValueError: e.g. a date 2001-13-45
-            raise ModelFileError(f"{self.path}: not valid {self.path.suffix.lstrip('.')}: "
-                                 f"{' '.join(str(exc).split())}") from None
+            raise ModelFileError(
+                f"{self.path}: not valid {self.path.suffix.lstrip('.')}: "
+                f"{' '.join(str(exc).split())}"
+            ) from None
         if refusal:
             event, message = refusal
             raise ModelFileError(f"{self.path}: line {event.start_mark.line + 1}: {message}")
@@ -236,15 +269,17 @@ class _Reader:
         """``value`` with each ``{file = ...}`` table replaced by its array; keys must be
         strings and tables and lists nest at most MAX_DEPTH deep."""
         if isinstance(value, (dict, list)) and depth > MAX_DEPTH:
-            raise self.error(key, f"nests deeper than {MAX_DEPTH} tables and lists, the most a "
-                                  f"model file may")
+            raise self.error(
+                key, f"nests deeper than {MAX_DEPTH} tables and lists, the most a model file may"
+            )
         if isinstance(value, dict):
             if set(value) == {"file"}:
                 return self.array_file(value["file"], _key(key, "file"))
             for k in value:
                 if not isinstance(k, str):
-                    raise self.error(key or "(top level)",
-                                     f"key {shown(k)} is not a name; keys are strings")
+                    raise self.error(
+                        key or "(top level)", f"key {shown(k)} is not a name; keys are strings"
+                    )
             return {k: self.resolve(v, _key(key, k), depth + 1) for k, v in value.items()}
         if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
             return [self.resolve(v, f"{key}[{i}]", depth + 1) for i, v in enumerate(value)]
@@ -271,13 +306,17 @@ class _Reader:
         except OSError as exc:
             raise self.error(key, f"{path}: cannot be read ({exc.strerror or exc})") from None
         except ValueError as exc:
-            raise self.error(key, f"{path} is not a usable .npy file: "
-                                  f"{' '.join(str(exc).split())}") from None
+            raise self.error(
+                key, f"{path} is not a usable .npy file: {' '.join(str(exc).split())}"
+            ) from None
         count = math.prod(shape)
         if data_bytes != count * dtype.itemsize:
-            raise self.error(key, f"{path} is not a usable .npy file: its header says {count} "
-                                  f"values of {dtype} ({count * dtype.itemsize} bytes) but "
-                                  f"{data_bytes} bytes follow")
+            raise self.error(
+                key,
+                f"{path} is not a usable .npy file: its header says {count} "
+                f"values of {dtype} ({count * dtype.itemsize} bytes) but "
+                f"{data_bytes} bytes follow",
+            )
         self.call(key, check_available, data_bytes, str(path), "use a smaller array")
         try:
             values = np.fromfile(path, dtype, count, offset=offset)
@@ -288,25 +327,38 @@ class _Reader:
     def csv(self, path, key):
         """Numbers separated by commas, one row per line (``#`` comments and a first header
         line skipped), as float64, or int64 when they are all integers."""
-        text = self.read(path, f"{self.path}: {key}: {path}", "a .csv file",
-                         "use a .npy file").decode("utf-8", "replace")
-        first = next(((n, line) for n, line in enumerate(io.StringIO(text))
-                      if line.strip() and not line.lstrip().startswith("#")), None)
+        text = self.read(
+            path, f"{self.path}: {key}: {path}", "a .csv file", "use a .npy file"
+        ).decode("utf-8", "replace")
+        first = next(
+            (
+                (n, line)
+                for n, line in enumerate(io.StringIO(text))
+                if line.strip() and not line.lstrip().startswith("#")
+            ),
+            None,
+        )
         if first is None:
             raise self.error(key, f"{path} holds no numbers; give one value (or row) per line")
         header = not _numbers_only(first[1])
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")  # e.g. "input contained no data"
-                values = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2,
-                                    skiprows=first[0] + 1 if header else 0)
+                values = np.loadtxt(
+                    io.StringIO(text),
+                    delimiter=",",
+                    ndmin=2,
+                    skiprows=first[0] + 1 if header else 0,
+                )
         except (ValueError, Warning) as exc:
-            raise self.error(key, f"{path} is not numbers separated by commas, one row per "
-                                  f"line: {' '.join(str(exc).split())}") from None
+            raise self.error(
+                key,
+                f"{path} is not numbers separated by commas, one row per "
+                f"line: {' '.join(str(exc).split())}",
+            ) from None
         if values.shape[1] == 1:
             values = values[:, 0]  # one value per line
-        if np.all(np.isfinite(values) & (values == np.round(values))
-                  & (np.abs(values) < 2.0 ** 53)):
+        if np.all(np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2.0**53)):
             return values.astype(np.int64)
         return values
 
@@ -315,18 +367,31 @@ class _Reader:
         the compact ``{"times", "counts"}`` of a spike_source of ``size`` neurons, times in
         row order within a neuron."""
         if table.shape[1] != 2:
-            raise self.error(key, f"a spike-time file holds one row per spike, (neuron index, "
-                                  f"time in ms); it holds an array of shape {table.shape}")
+            raise self.error(
+                key,
+                f"a spike-time file holds one row per spike, (neuron index, "
+                f"time in ms); it holds an array of shape {table.shape}",
+            )
         neuron = table[:, 0]
         bad = np.flatnonzero(~((neuron >= 0) & (neuron < size) & (neuron == np.round(neuron))))
         if bad.size:
-            raise self.error(key, f"row {int(bad[0])}: neuron {neuron[bad[0]]} is not an index "
-                                  f"of the population's {size} neurons; use 0..{size - 1}")
-        self.call(key, check_available, size * SPIKE_SOURCE_BYTES_PER_NEURON,
-                  f"a spike_source of {size:,} neurons", "use a smaller population")
+            raise self.error(
+                key,
+                f"row {int(bad[0])}: neuron {neuron[bad[0]]} is not an index "
+                f"of the population's {size} neurons; use 0..{size - 1}",
+            )
+        self.call(
+            key,
+            check_available,
+            size * SPIKE_SOURCE_BYTES_PER_NEURON,
+            f"a spike_source of {size:,} neurons",
+            "use a smaller population",
+        )
         order = np.argsort(neuron, kind="stable")
-        return {"times": table[order, 1].astype(np.float64),
-                "counts": np.bincount(neuron.astype(np.int64), minlength=size)}
+        return {
+            "times": table[order, 1].astype(np.float64),
+            "counts": np.bincount(neuron.astype(np.int64), minlength=size),
+        }
 
 
 def _npy_header(f):
@@ -339,8 +404,10 @@ def _npy_header(f):
     read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
     shape, fortran, dtype = read(f)
     if dtype.kind not in "iuf" or len(shape) not in (1, 2):
-        raise ValueError(f"it holds a {len(shape)}-d array of {dtype}; give a 1-d or 2-d "
-                         f"array of integers or floats")
+        raise ValueError(
+            f"it holds a {len(shape)}-d array of {dtype}; give a 1-d or 2-d "
+            f"array of integers or floats"
+        )
     return shape, fortran, dtype
 
 
@@ -363,8 +430,12 @@ def load_model_file(path):
 
     def add_group(name, members, key):
         if name in groups or name == "*":
-            r.fail(key, name, "a group name (population or area path) must be unique and not "
-                              "'*' (which means all populations); rename one")
+            r.fail(
+                key,
+                name,
+                "a group name (population or area path) must be unique and not "
+                "'*' (which means all populations); rename one",
+            )
         groups[name] = members
 
     def add_population(name, spec, key, inherited):
@@ -372,8 +443,7 @@ def load_model_file(path):
         spec = r.table(spec, key, _POPULATION)
         model = spec.get("model", inherited["model"])
         if model is None:
-            r.fail(_key(key, "model"), None, "give a model here or in an enclosing "
-                                             "area/defaults")
+            r.fail(_key(key, "model"), None, "give a model here or in an enclosing area/defaults")
         cls = r.call(key, get_model, model, f"Population '{name}'")
         known = set(cls.parameter_names())
         own = r.table(spec.get("params", {}), _key(key, "params"), None)
@@ -382,10 +452,16 @@ def load_model_file(path):
         r.require(spec, key, ["size"], "population")
         size = spec["size"]
         table = params.get("spike_times")
-        if cls.is_source_only and isinstance(table, np.ndarray) and table.ndim == 2 \
-                and type(size) is int and 0 < size <= MAX_NEURONS:
-            params["spike_times"] = r.spike_table(table, size,
-                                                  _key(_key(key, "params"), "spike_times"))
+        if (
+            cls.is_source_only
+            and isinstance(table, np.ndarray)
+            and table.ndim == 2
+            and type(size) is int
+            and 0 < size <= MAX_NEURONS
+        ):
+            params["spike_times"] = r.spike_table(
+                table, size, _key(_key(key, "params"), "spike_times")
+            )
         r.call(key, net.add_population, name, model, size, params)
         return known
 
@@ -395,8 +471,10 @@ def load_model_file(path):
         spec = r.table(spec, key or "(top level)", _AREA)
         params_key = _key(key, "params") if key else "defaults.params"
         own = r.table(spec.get("params", {}), params_key, None)
-        here = {"model": spec.get("model", inherited["model"]),
-                "params": {**inherited["params"], **own}}
+        here = {
+            "model": spec.get("model", inherited["model"]),
+            "params": {**inherited["params"], **own},
+        }
         members, known = [], set()
         for kind in ("populations", "areas"):
             kind_key = _key(key, kind)
@@ -413,24 +491,36 @@ def load_model_file(path):
                 members += sub_members
         for name in own:
             if name not in known:
-                raise r.error(_key(params_key, name), f"unknown parameter: no population "
-                              f"{'below this area' if key else 'in the file'} has a model with "
-                              f"it (their parameters: {listing(sorted(known))})"
-                              f"{did_you_mean(name, known)}")
+                raise r.error(
+                    _key(params_key, name),
+                    f"unknown parameter: no population "
+                    f"{'below this area' if key else 'in the file'} has a model with "
+                    f"it (their parameters: {listing(sorted(known))})"
+                    f"{did_you_mean(name, known)}",
+                )
         return members, known
 
-    root = {"model": defaults.get("model"), "params": defaults.get("params", {}),
-            "populations": doc.get("populations", {}), "areas": doc.get("areas", {})}
+    root = {
+        "model": defaults.get("model"),
+        "params": defaults.get("params", {}),
+        "populations": doc.get("populations", {}),
+        "areas": doc.get("areas", {}),
+    }
     everything, _ = add_area("", root, "", {"model": None, "params": {}})
     if not everything:
-        raise ModelFileError(f"{r.path}: describes no population; add one, e.g. "
-                             f"[populations.E] with model and size")
+        raise ModelFileError(
+            f"{r.path}: describes no population; add one, e.g. [populations.E] with model and size"
+        )
     groups["*"] = everything
 
     def group(value, key):
         if not isinstance(value, str) or value not in groups:
-            r.fail(key, value, f"name a population or area: {listing(sorted(groups))}"
-                               f"{did_you_mean(value, groups)}")
+            r.fail(
+                key,
+                value,
+                f"name a population or area: {listing(sorted(groups))}"
+                f"{did_you_mean(value, groups)}",
+            )
         return groups[value]
 
     for i, p in enumerate(r.items(doc.get("projections", []), "projections")):
@@ -446,29 +536,78 @@ def load_model_file(path):
             targets = [t for t in targets if not net.populations[t].model.is_source_only]
         sources = group(p["source"], _key(key, "source"))
         if full_name is not None and (name is not None or len(sources) * len(targets) != 1):
-            r.fail(_key(key, "full_name"), full_name, "full_name names the one projection of "
-                   "an entry from one population to one population, without name; use name "
-                   "(NAME:SOURCE->TARGET) for groups")
+            r.fail(
+                _key(key, "full_name"),
+                full_name,
+                "full_name names the one projection of "
+                "an entry from one population to one population, without name; use name "
+                "(NAME:SOURCE->TARGET) for groups",
+            )
         for src in sources:
             for tgt in targets:
-                r.call(key, net.connect, src, tgt, p["rule"], p.get("weight", 1.0),
-                       p.get("delay", 1.0),
-                       full_name or (f"{name}:{src}->{tgt}" if name else None),
-                       p.get("device"), p.get("synapse"), p.get("receptor_type", 0))
+                r.call(
+                    key,
+                    net.connect,
+                    src,
+                    tgt,
+                    p["rule"],
+                    p.get("weight", 1.0),
+                    p.get("delay", 1.0),
+                    full_name or (f"{name}:{src}->{tgt}" if name else None),
+                    p.get("device"),
+                    p.get("synapse"),
+                    p.get("receptor_type", 0),
+                )
     stimuli = r.table(doc.get("stimuli", {}), "stimuli", _STIMULI)
     record = r.table(doc.get("record", {}), "record", _RECORD)
     # (list, key, keys, required keys, what, Network method, group key or None)
     for items, key, keys, required, what, add, target in (
-            (stimuli.get("poisson", []), "stimuli.poisson", _POISSON, ("target", "rate"),
-             "poisson stimulus", net.add_poisson_input, "target"),
-            (stimuli.get("dc", []), "stimuli.dc", _DC, ("target", "amplitude"), "dc stimulus",
-             net.add_dc_input, "target"),
-            (record.get("spikes", []), "record.spikes", _SPIKES, ("population",),
-             "spike recorder", net.record_spikes, "population"),
-            (record.get("state", []), "record.state", _STATE, ("population", "variables"),
-             "state recorder", net.record_state, "population"),
-            (record.get("weights", []), "record.weights", _WEIGHTS, ("projection",),
-             "weight recorder", net.record_weights, None)):
+        (
+            stimuli.get("poisson", []),
+            "stimuli.poisson",
+            _POISSON,
+            ("target", "rate"),
+            "poisson stimulus",
+            net.add_poisson_input,
+            "target",
+        ),
+        (
+            stimuli.get("dc", []),
+            "stimuli.dc",
+            _DC,
+            ("target", "amplitude"),
+            "dc stimulus",
+            net.add_dc_input,
+            "target",
+        ),
+        (
+            record.get("spikes", []),
+            "record.spikes",
+            _SPIKES,
+            ("population",),
+            "spike recorder",
+            net.record_spikes,
+            "population",
+        ),
+        (
+            record.get("state", []),
+            "record.state",
+            _STATE,
+            ("population", "variables"),
+            "state recorder",
+            net.record_state,
+            "population",
+        ),
+        (
+            record.get("weights", []),
+            "record.weights",
+            _WEIGHTS,
+            ("projection",),
+            "weight recorder",
+            net.record_weights,
+            None,
+        ),
+    ):
         for i, s in enumerate(r.items(items, key)):
             item_key = f"{key}[{i}]"
             s = r.table(s, item_key, keys)
@@ -499,8 +638,7 @@ def write_model_file(net, path):
             def ignore_aliases(self, data):
                 return True
 
-        text = yaml.dump(doc, Dumper=NoAliases, sort_keys=False, default_flow_style=None,
-                         width=100)
+        text = yaml.dump(doc, Dumper=NoAliases, sort_keys=False, default_flow_style=None, width=100)
     else:
         text = "\n".join(_toml_table(doc, [])).lstrip() + "\n"
     path.write_text(text)
@@ -510,10 +648,13 @@ def _document(net, arrays):
     """The model-file structure of ``net`` (plain dicts, lists and numbers; large arrays as
     ``{"$array": key}`` with the array in ``arrays``, see ``Network.to_dict``)."""
     d = net.to_dict(arrays)
-    doc = {"network": {"dt": d["dt"], "seed": d["seed"]},
-           "populations": {p["name"]: {"model": p["model"], "size": p["size"],
-                                       "params": p["params"]}
-                           for p in d["populations"]}}
+    doc = {
+        "network": {"dt": d["dt"], "seed": d["seed"]},
+        "populations": {
+            p["name"]: {"model": p["model"], "size": p["size"], "params": p["params"]}
+            for p in d["populations"]
+        },
+    }
     names, projections = [], []
     for p in d["projections"]:
         entry = {k: p[k] for k in ("source", "target", "rule", "weight", "delay")}
@@ -524,8 +665,10 @@ def _document(net, arrays):
         names.append(p["name"])
         projections.append(entry)
     stimuli = {}
-    for kind, keys in (("poisson", ("target", "rate", "weight", "delay", "start", "stop")),
-                       ("dc", ("target", "amplitude", "start", "stop", "delay"))):
+    for kind, keys in (
+        ("poisson", ("target", "rate", "weight", "delay", "start", "stop")),
+        ("dc", ("target", "amplitude", "start", "stop", "delay")),
+    ):
         for i, s in enumerate(d[f"{kind}_inputs"]):
             entry = {key: s[key] for key in keys}
             if s["name"] != f"{kind}->{s['target']}#{i}":  # the name the loader would give
@@ -533,11 +676,13 @@ def _document(net, arrays):
             stimuli.setdefault(kind, []).append(_with_neurons(entry, s["neurons"]))
     record = {}
     for r in d["spike_recorders"]:
-        record.setdefault("spikes", []).append(_with_neurons({"population": r["population"]},
-                                                             r["neurons"]))
+        record.setdefault("spikes", []).append(
+            _with_neurons({"population": r["population"]}, r["neurons"])
+        )
     for r in d["state_recorders"]:
-        record.setdefault("state", []).append(_with_neurons(
-            {k: r[k] for k in ("population", "variables", "interval")}, r["neurons"]))
+        record.setdefault("state", []).append(
+            _with_neurons({k: r[k] for k in ("population", "variables", "interval")}, r["neurons"])
+        )
     for r in d["weight_recorders"]:
         record.setdefault("weights", []).append(r)
     for key, value in (("projections", projections), ("stimuli", stimuli), ("record", record)):
@@ -559,11 +704,12 @@ def _with_side_files(value, arrays, path, key, taken):
             taken.add(name)
             np.save(path.parent / name, arrays[value["$array"]])
             return {"file": name}
-        return {k: _with_side_files(v, arrays, path, f"{key}.{k}" if key else k, taken)
-                for k, v in value.items()}
+        return {
+            k: _with_side_files(v, arrays, path, f"{key}.{k}" if key else k, taken)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_with_side_files(v, arrays, path, f"{key}.{i}", taken)
-                for i, v in enumerate(value)]
+        return [_with_side_files(v, arrays, path, f"{key}.{i}", taken) for i, v in enumerate(value)]
     return value
 
 
@@ -573,16 +719,26 @@ def _naming(p, names):
     ``names``: the names of the projections before it."""
     suffix = f":{p['source']}->{p['target']}"
     bases = list(dict.fromkeys((p["name"], re.sub(r"#\d+$", "", p["name"]))))  # #i: a repeat
-    for key, given in ((None, None),
-                       *(("name", b[:-len(suffix)]) for b in bases
-                         if b.endswith(suffix) and len(b) > len(suffix)),
-                       *(("full_name", b) for b in bases)):
-        name = {None: f"{p['source']}->{p['target']}", "name": f"{given}{suffix}",
-                "full_name": given}[key]
+    for key, given in (
+        (None, None),
+        *(
+            ("name", b[: -len(suffix)])
+            for b in bases
+            if b.endswith(suffix) and len(b) > len(suffix)
+        ),
+        *(("full_name", b) for b in bases),
+    ):
+        name = {
+            None: f"{p['source']}->{p['target']}",
+            "name": f"{given}{suffix}",
+            "full_name": given,
+        }[key]
         if (f"{name}#{len(names)}" if name in names else name) == p["name"]:  # as connect does
             return {key: given} if key else {}
-    raise ModelFileError(f"Projection '{p['name']}': its name repeats an earlier projection's "
-                         f"and cannot be given back by Network.connect; rename it")
+    raise ModelFileError(
+        f"Projection '{p['name']}': its name repeats an earlier projection's "
+        f"and cannot be given back by Network.connect; rename it"
+    )
 
 
 def _with_neurons(entry, neurons):
@@ -602,20 +758,32 @@ def _toml_value(value, inline=False):
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") \
-            if math.isinf(value) else repr(value)
+        return (
+            "nan"
+            if math.isnan(value)
+            else ("inf" if value > 0 else "-inf")
+            if math.isinf(value)
+            else repr(value)
+        )
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v, True)}"
-                                for k, v in value.items() if v is not None) + " }"
+        return (
+            "{ "
+            + ", ".join(
+                f"{_toml_key(k)} = {_toml_value(v, True)}"
+                for k, v in value.items()
+                if v is not None
+            )
+            + " }"
+        )
     items = [_toml_value(v, True) for v in value]
     if inline or sum(len(i) + 2 for i in items) < 80:
         return "[" + ", ".join(items) + "]"
     if any(isinstance(v, list) for v in value):  # e.g. spike times: one line per neuron
         lines = items
     else:
-        lines = [", ".join(items[i:i + 10]) for i in range(0, len(items), 10)]
+        lines = [", ".join(items[i : i + 10]) for i in range(0, len(items), 10)]
     return "[\n    " + ",\n    ".join(lines) + ",\n]"
 
 
@@ -631,8 +799,11 @@ def _toml_table(table, path, header=None):
     """Lines of ``table`` at the key path ``path``: its header (if it has values of its
     own), its values, then its sub-tables."""
     top = not path
-    values = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()
-              if v is not None and not _is_table(v, top)]
+    values = [
+        f"{_toml_key(k)} = {_toml_value(v)}"
+        for k, v in table.items()
+        if v is not None and not _is_table(v, top)
+    ]
     lines = (["", header] if header and values else []) + values
     for k, v in table.items():
         if not _is_table(v, top):

@@ -7,6 +7,7 @@ follow NEST: ms, mV, pA, pF, nS, Hz.  Every number given is checked when it is g
 is refused everywhere, infinities where they mean nothing (they mean something as a
 stimulus's stop, a distribution's bound and some neuron parameters, see models/base.py).
 """
+
 import math
 from dataclasses import dataclass, field
 
@@ -14,27 +15,43 @@ import numpy as np
 
 from distsim.hardware.devices import device_from_spec
 
-from .distributions import (Uniform, as_number, as_numbers, as_value, is_distribution, to_spec,
-                            varies_per_synapse)
+from .distributions import (
+    Uniform,
+    as_number,
+    as_numbers,
+    as_value,
+    is_distribution,
+    to_spec,
+    varies_per_synapse,
+)
 from .errors import ConnectionRuleError, DelayError, ModelError, NetworkError
 from .kernels.fixed import FIXED_BITS
 from .messages import did_you_mean, listing, shown
 from .models import get_model
 from .models.synapses import synapse_from_spec
-from .rules import (FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList, OneToOne,
-                    PairwiseBernoulli, rule_from_spec, rule_to_spec)
+from .rules import (
+    FixedIndegree,
+    FixedOutdegree,
+    FixedTotalNumber,
+    FromList,
+    OneToOne,
+    PairwiseBernoulli,
+    rule_from_spec,
+    rule_to_spec,
+)
 
 ARRAY_INLINE = 1000  # values kept inline in to_dict(arrays=...), larger ones set aside
 # neurons of a network at most: 1.1e12, 13 times a human brain's; keeps gid arithmetic
 # far from int64 overflow (what fits in memory is checked by memory.py before any array
 # per neuron exists)
-MAX_NEURONS = 2 ** 40
-MAX_COUNT = 2 ** 63 - 1  # largest in-degree, out-degree or synapse number (int64)
+MAX_NEURONS = 2**40
+MAX_COUNT = 2**63 - 1  # largest in-degree, out-degree or synapse number (int64)
 
 
 @dataclass(frozen=True)
 class Population:
     """``size`` neurons of one model; gids ``first_gid .. first_gid + size - 1``."""
+
     name: str
     model: object
     size: int
@@ -49,6 +66,7 @@ class Population:
 class Projection:
     """Static synapses from ``source`` to ``target`` made by ``rule``; weight (mV for delta
     synapses, pA for current synapses) and delay (ms) are numbers or distributions."""
+
     name: str
     source: str
     target: str
@@ -65,6 +83,7 @@ class Projection:
 class PoissonInput:
     """An independent Poisson spike train of ``rate`` Hz into each target neuron (NEST's
     poisson_generator), active for spike times in (start, stop] ms, arriving after ``delay``."""
+
     name: str
     target: str
     rate: float
@@ -80,6 +99,7 @@ class PoissonInput:
 class DCInput:
     """A constant current ``amplitude`` pA into each target neuron (NEST's dc_generator): the
     neuron integrates it in the steps ending in (start + delay, stop + delay] ms."""
+
     name: str
     target: str
     amplitude: float
@@ -93,6 +113,7 @@ class DCInput:
 @dataclass(frozen=True)
 class SpikeRecorder:
     """Records the spikes of a population, or of the given neuron indices in it."""
+
     population: str
     neurons: object = None
 
@@ -100,6 +121,7 @@ class SpikeRecorder:
 @dataclass(frozen=True)
 class StateRecorder:
     """Samples state variables (e.g. ``V_m``) of a population every ``interval`` ms."""
+
     population: str
     variables: tuple
     interval: float
@@ -111,6 +133,7 @@ class WeightRecorder:
     """Samples a plastic projection every ``interval`` ms: the weights of its synapses onto
     the target neurons ``neurons`` (indices in the target population), and a histogram of
     all its weights over the bin edges ``bins``."""
+
     projection: str
     interval: float
     neurons: tuple
@@ -121,23 +144,26 @@ def _neuron_subset(neurons, pop, where):
     """The sorted distinct neuron indices ``neurons`` (None: the whole population)."""
     if neurons is None:
         return None
-    given = np.asarray(neurons) if isinstance(neurons, (list, tuple, range, np.ndarray)) \
-        else None
+    given = np.asarray(neurons) if isinstance(neurons, (list, tuple, range, np.ndarray)) else None
     if given is None or given.ndim != 1 or not given.size or given.dtype.kind not in "iu":
-        raise NetworkError(f"{where}: neurons {shown(neurons)} is not a list of neuron "
-                           f"indices; give integers 0..{pop.size - 1}, or leave neurons out "
-                           f"for the whole population")
+        raise NetworkError(
+            f"{where}: neurons {shown(neurons)} is not a list of neuron "
+            f"indices; give integers 0..{pop.size - 1}, or leave neurons out "
+            f"for the whole population"
+        )
     idx = np.unique(given.astype(np.int64))
     if idx[0] < 0 or idx[-1] >= pop.size:
         raise NetworkError(
             f"{where}: neuron index {int(idx[0] if idx[0] < 0 else idx[-1])} is outside "
-            f"population '{pop.name}' of size {pop.size}; use indices 0..{pop.size - 1}")
+            f"population '{pop.name}' of size {pop.size}; use indices 0..{pop.size - 1}"
+        )
     return tuple(int(i) for i in idx)
 
 
 @dataclass
 class Network:
     """A network description; ``dt`` is the step (ms), ``seed`` keys every random stream."""
+
     dt: float = 0.1
     seed: int = 1
     populations: dict = field(default_factory=dict)
@@ -151,17 +177,25 @@ class Network:
     def __setattr__(self, name, value):
         """dt and seed are checked whenever they are set (a run may set its own seed)."""
         if name == "dt":
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
-                                                                 np.floating)) \
-                    or not 0 < value < math.inf:
-                raise NetworkError(f"Network: dt = {shown(value)} ms is not a positive finite "
-                                   f"number; use e.g. dt=0.1")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float, np.integer, np.floating))
+                or not 0 < value < math.inf
+            ):
+                raise NetworkError(
+                    f"Network: dt = {shown(value)} ms is not a positive finite "
+                    f"number; use e.g. dt=0.1"
+                )
             value = float(value)
         elif name == "seed":
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                    or not 0 <= value < 2**63:
-                raise NetworkError(f"Network: seed {shown(value)} is not an integer in "
-                                   f"[0, 2**63); use e.g. seed=1")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, np.integer))
+                or not 0 <= value < 2**63
+            ):
+                raise NetworkError(
+                    f"Network: seed {shown(value)} is not an integer in [0, 2**63); use e.g. seed=1"
+                )
         super().__setattr__(name, value)
 
     # ---------------------------------------------------------------- populations
@@ -180,25 +214,29 @@ class Network:
             raise NetworkError(f"{where}: a population of that name exists; use another name")
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
             raise NetworkError(
-                f"{where}: size {shown(size)} is not a positive integer; use e.g. size=100")
+                f"{where}: size {shown(size)} is not a positive integer; use e.g. size=100"
+            )
         size = int(size)
         if self.n_neurons + size > MAX_NEURONS:
             raise NetworkError(
                 f"{where}: size {size:,} makes the network {self.n_neurons + size:,} neurons, "
-                f"more than the {MAX_NEURONS:,} a network may have; use smaller populations")
+                f"more than the {MAX_NEURONS:,} a network may have; use smaller populations"
+            )
         cls = get_model(model, where)
         model_obj = cls.from_params(params, where)
         if cls.name == "spike_source" and len(model_obj.spike_times) != size:
             raise NetworkError(
                 f"{where}: spike_times has {len(model_obj.spike_times)} lists for {size} "
-                f"neurons; give one list of times per neuron")
+                f"neurons; give one list of times per neuron"
+            )
         if cls.name == "spike_source":
             model_obj.schedule(self.dt, where)  # validates the times now, before any build
         for key, value in ({} if cls.name == "spike_source" else model_obj.values()).items():
             if isinstance(value, np.ndarray) and value.size != size:
                 raise NetworkError(
                     f"{where}: {key} has {value.size} values for {size} neurons; give one "
-                    f"value per neuron, a number or a distribution")
+                    f"value per neuron, a number or a distribution"
+                )
         pop = Population(name, model_obj, size, self.n_neurons)
         self.populations[name] = pop
         return pop
@@ -208,7 +246,8 @@ class Network:
             return self.populations[name]
         raise NetworkError(
             f"{where}: population {shown(name)} does not exist; populations: "
-            f"{listing(self.populations)}{did_you_mean(name, self.populations)}")
+            f"{listing(self.populations)}{did_you_mean(name, self.populations)}"
+        )
 
     def population_of(self, gids):
         """Index (in ``self.populations`` order) of the population of each gid."""
@@ -216,8 +255,18 @@ class Network:
         return np.searchsorted(firsts, np.asarray(gids, dtype=np.int64), side="right") - 1
 
     # ---------------------------------------------------------------- projections
-    def connect(self, source, target, rule, weight=1.0, delay=1.0, name=None, device=None,
-                synapse=None, receptor_type=0):
+    def connect(
+        self,
+        source,
+        target,
+        rule,
+        weight=1.0,
+        delay=1.0,
+        name=None,
+        device=None,
+        synapse=None,
+        receptor_type=0,
+    ):
         """Connect population ``source`` to ``target`` with a rule (object, name or NEST
         conn_spec dict), weight and delay (ms; numbers or distributions; with the from_list
         rule also sequences of one value per listed synapse).  ``device`` (e.g.
@@ -227,8 +276,10 @@ class Network:
         ``receptor_type=1`` of a parrot_neuron takes plastic synapses whose spikes are not
         repeated (NEST's STDP test setup)."""
         if name is not None and (not isinstance(name, str) or not name):
-            raise NetworkError(f"Projection {shown(name)}: a projection's name is a non-empty "
-                               f"string; give one or leave it unset")
+            raise NetworkError(
+                f"Projection {shown(name)}: a projection's name is a non-empty "
+                f"string; give one or leave it unset"
+            )
         name = name or f"{source}->{target}"
         if any(p.name == name for p in self.projections):
             name = f"{name}#{len(self.projections)}"
@@ -238,7 +289,8 @@ class Network:
         if tgt.model.is_source_only:
             raise NetworkError(
                 f"{where}: target population '{target}' is a {tgt.model.name}, which receives "
-                f"no input; connect to a neuron population")
+                f"no input; connect to a neuron population"
+            )
         rule = rule_from_spec(rule, where)
         self._check_rule(rule, src, tgt, where)
         weight = self._synapse_values(weight, rule, f"{where}: weight")
@@ -252,29 +304,47 @@ class Network:
                 raise ModelError(
                     f"{where}: a {synapse.name} needs a target model with tau_minus (iaf "
                     f"models, izhikevich) and no device; got model '{tgt.model.name}'"
-                    f"{' and a device' if device is not None else ''}")
+                    f"{' and a device' if device is not None else ''}"
+                )
             traces = {k: tgt.model.values()[k] for k in ("tau_minus", "tau_minus_triplet")}
             if not all(isinstance(x, float) and x > 0 for x in traces.values()):
                 raise ModelError(
                     f"{where}: the target population '{target}' of a {synapse.name} needs "
                     f"tau_minus and tau_minus_triplet as positive numbers (ms), the same for "
-                    f"every neuron; got " + ", ".join(f"{k} = {shown(to_spec(x))}"
-                                                     for k, x in traces.items()))
+                    f"every neuron; got "
+                    + ", ".join(f"{k} = {shown(to_spec(x))}" for k, x in traces.items())
+                )
             synapse.check_weights(weight, where)
             if hasattr(synapse, "vt"):
                 self._check_volume_transmitter(synapse, where)
-        if isinstance(receptor_type, bool) or not isinstance(receptor_type, (int, np.integer)) \
-                or receptor_type != 0 and not (receptor_type == 1 and synapse is not None
-                                               and tgt.model.name == "parrot_neuron"):
+        if (
+            isinstance(receptor_type, bool)
+            or not isinstance(receptor_type, (int, np.integer))
+            or receptor_type != 0
+            and not (
+                receptor_type == 1 and synapse is not None and tgt.model.name == "parrot_neuron"
+            )
+        ):
             raise NetworkError(
                 f"{where}: receptor_type {shown(receptor_type)} is not available; receptor_type 1 "
-                f"exists on parrot_neuron targets, for plastic synapses only; use 0")
+                f"exists on parrot_neuron targets, for plastic synapses only; use 0"
+            )
         if device is not None and not varies_per_synapse(weight):
             weight = Uniform(float(weight), float(weight))  # one stored weight per synapse
         #  (plastic synapses keep theirs in the simulation, float64, from a constant or the
         #   table's per-synapse values)
-        proj = Projection(name, source, target, rule, weight, delay, len(self.projections),
-                          device, synapse, receptor_type)
+        proj = Projection(
+            name,
+            source,
+            target,
+            rule,
+            weight,
+            delay,
+            len(self.projections),
+            device,
+            synapse,
+            receptor_type,
+        )
         self.projections.append(proj)
         return proj
 
@@ -286,12 +356,14 @@ class Network:
                 raise NetworkError(
                     f"{where}: one value per synapse needs the from_list rule, whose synapses "
                     f"are known in advance; use a number or a distribution with rule "
-                    f"'{rule.rule}'")
+                    f"'{rule.rule}'"
+                )
             values = as_numbers(value, where, "one number per listed synapse")
             if values.shape != rule.sources.shape:
                 raise NetworkError(
                     f"{where}: {values.size} values (shape {values.shape}) for "
-                    f"{rule.sources.size} listed synapses; give one finite value per synapse")
+                    f"{rule.sources.size} listed synapses; give one finite value per synapse"
+                )
             return values
         return as_value(value, where)
 
@@ -302,17 +374,21 @@ class Network:
         available_tgt = tgt.size - (1 if same and not autapses else 0)
 
         def count(value, what):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                    or not 0 <= value <= MAX_COUNT:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, np.integer))
+                or not 0 <= value <= MAX_COUNT
+            ):
                 raise ConnectionRuleError(
                     f"{where}: {rule.rule} {what} {shown(value)} is not a non-negative integer "
-                    f"(int64)")
+                    f"(int64)"
+                )
 
         for flag in ("allow_autapses", "allow_multapses"):
             if not isinstance(getattr(rule, flag, True), (bool, np.bool_)):
                 raise ConnectionRuleError(
-                    f"{where}: {rule.rule} {flag} {shown(getattr(rule, flag))} is not true or "
-                    f"false")
+                    f"{where}: {rule.rule} {flag} {shown(getattr(rule, flag))} is not true or false"
+                )
 
         def degree(value, what, available, pop, side):
             count(value, what)
@@ -322,7 +398,8 @@ class Network:
                 raise ConnectionRuleError(
                     f"{where}: {rule.rule} {value} is larger than the {available} available "
                     f"{side} of '{pop.name}' without multapses; use {what} <= {available} or "
-                    f"allow_multapses=True")
+                    f"allow_multapses=True"
+                )
 
         if isinstance(rule, FixedIndegree):
             degree(rule.indegree, "indegree", available_src, src, "sources")
@@ -333,7 +410,8 @@ class Network:
             if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
                 raise ConnectionRuleError(
                     f"{where}: pairwise_bernoulli probability p = {shown(p)} is outside [0, 1]; "
-                    f"use 0 <= p <= 1")
+                    f"use 0 <= p <= 1"
+                )
         elif isinstance(rule, FixedTotalNumber):
             count(rule.N, "N")
             pairs = src.size * tgt.size - (src.size if same and not rule.allow_autapses else 0)
@@ -342,7 +420,8 @@ class Network:
             if not rule.allow_multapses and rule.N > pairs:
                 raise ConnectionRuleError(
                     f"{where}: fixed_total_number N = {rule.N} is larger than the {pairs} "
-                    f"possible pairs without multapses; use N <= {pairs} or allow_multapses=True")
+                    f"possible pairs without multapses; use N <= {pairs} or allow_multapses=True"
+                )
         elif isinstance(rule, FromList):
             for name, idx, pop in (("source", rule.sources, src), ("target", rule.targets, tgt)):
                 bad = (idx < 0) | (idx >= pop.size)
@@ -351,13 +430,15 @@ class Network:
                     raise ConnectionRuleError(
                         f"{where}: from_list synapse {k} has {name} index {int(idx[k])}, outside "
                         f"population '{pop.name}' of {pop.size} neurons; use indices "
-                        f"0..{pop.size - 1}")
+                        f"0..{pop.size - 1}"
+                    )
         elif isinstance(rule, OneToOne):
             if src.size != tgt.size:
                 raise ConnectionRuleError(
                     f"{where}: one_to_one needs populations of equal size, got {src.size} "
                     f"('{src.name}') and {tgt.size} ('{tgt.name}'); use all_to_all or "
-                    f"populations of the same size")
+                    f"populations of the same size"
+                )
 
     def _check_volume_transmitter(self, synapse, where):
         """``vt`` names a population (its neurons' spikes are the dopamine spikes: simulated
@@ -367,29 +448,38 @@ class Network:
             raise NetworkError(
                 f"{where}: a {synapse.name} needs vt, the population of dopamine neurons "
                 f"(NEST's volume_transmitter and the neurons connected to it); got vt = "
-                f"{shown(vt)}; add that population first and give its name")
+                f"{shown(vt)}; add that population first and give its name"
+            )
         if vt not in self.populations:
-            stimulus = {s.name: kind for kind, group in (("Poisson input", self.poisson_inputs),
-                                                         ("DC input", self.dc_inputs))
-                        for s in group}.get(vt)
+            stimulus = {
+                s.name: kind
+                for kind, group in (
+                    ("Poisson input", self.poisson_inputs),
+                    ("DC input", self.dc_inputs),
+                )
+                for s in group
+            }.get(vt)
             if stimulus:
                 raise NetworkError(
                     f"{where}: the volume transmitter vt = {vt!r} of a {synapse.name} is a "
                     f"{stimulus}, which emits no spikes of its own; the dopamine spikes are "
                     f"those of a population: add a parrot_neuron population driven by it (or "
-                    f"any neurons, or a spike_source) and give that population's name")
+                    f"any neurons, or a spike_source) and give that population's name"
+                )
             raise NetworkError(
                 f"{where}: the volume transmitter vt = {vt!r} of a {synapse.name} is not a "
                 f"population; populations: {listing(self.populations)}; add the dopamine "
                 f"neurons' population (any neuron model, or a spike_source) before the "
-                f"projection and give its name{did_you_mean(vt, self.populations)}")
+                f"projection and give its name{did_you_mean(vt, self.populations)}"
+            )
         _check_steps(synapse.vt_delay, self.dt, f"{where}: vt_delay")
         if np.rint(synapse.vt_delay / self.dt) < 1:  # steps as built
             raise DelayError(
                 f"{where}: vt_delay {synapse.vt_delay} ms of a {synapse.name} is shorter than "
                 f"one step (dt = {self.dt} ms): dopamine spikes reach the synapses one step "
                 f"after they are emitted at the earliest, like any connection; use vt_delay "
-                f">= {self.dt} ms or a smaller dt")
+                f">= {self.dt} ms or a smaller dt"
+            )
 
     def _check_delay(self, delay, where):
         """At least one step; a given delay (not drawn) at most int64 steps."""
@@ -405,14 +495,17 @@ class Network:
             if is_distribution(delay):
                 raise DelayError(
                     f"{where}: delay distribution {delay} can draw delays below one step "
-                    f"(dt = {self.dt} ms); clip it with low >= {self.dt} ms")
+                    f"(dt = {self.dt} ms); clip it with low >= {self.dt} ms"
+                )
             raise DelayError(
                 f"{where}: delay {delay} ms is shorter than one step (dt = {self.dt} ms); use a "
-                f"delay >= {self.dt} ms or a smaller dt")
+                f"delay >= {self.dt} ms or a smaller dt"
+            )
 
     # ---------------------------------------------------------------- stimuli
-    def add_poisson_input(self, target, rate, weight=1.0, delay=1.0, start=0.0, stop=math.inf,
-                          neurons=None, name=None):
+    def add_poisson_input(
+        self, target, rate, weight=1.0, delay=1.0, start=0.0, stop=math.inf, neurons=None, name=None
+    ):
         """Independent Poisson input of ``rate`` Hz to each neuron of ``target`` (or of the
         given neuron indices), each spike adding ``weight``, arriving after ``delay`` ms."""
         name = _stimulus_name(name, f"poisson->{target}#{len(self.poisson_inputs)}")
@@ -429,17 +522,28 @@ class Network:
             raise NetworkError(
                 f"{where}: rate {rate:g} Hz x weight {weight:g} brings up to "
                 f"{abs(weight) * most:.3g} of input per step, beyond the fixed-point input "
-                f"range {limit:.3g}; use a lower rate or weight")
+                f"range {limit:.3g}; use a lower rate or weight"
+            )
         delay = as_number(delay, f"{where}: delay (ms)")
         self._check_delay(delay, where)
         start, stop = self._window(start, stop, where)
-        stim = PoissonInput(name, target, rate, weight, delay, start, stop,
-                            _neuron_subset(neurons, pop, where), len(self.poisson_inputs))
+        stim = PoissonInput(
+            name,
+            target,
+            rate,
+            weight,
+            delay,
+            start,
+            stop,
+            _neuron_subset(neurons, pop, where),
+            len(self.poisson_inputs),
+        )
         self.poisson_inputs.append(stim)
         return stim
 
-    def add_dc_input(self, target, amplitude, start=0.0, stop=math.inf, delay=None, neurons=None,
-                     name=None):
+    def add_dc_input(
+        self, target, amplitude, start=0.0, stop=math.inf, delay=None, neurons=None, name=None
+    ):
         """Constant current ``amplitude`` pA into each neuron of ``target`` during (start, stop]
         ms; the current reaches the neuron after ``delay`` ms (default: one step)."""
         name = _stimulus_name(name, f"dc->{target}#{len(self.dc_inputs)}")
@@ -449,8 +553,16 @@ class Network:
         amplitude = as_number(amplitude, f"{where}: amplitude (pA)")
         self._check_delay(delay, where)
         start, stop = self._window(start, stop, where)
-        stim = DCInput(name, target, amplitude, start, stop, delay,
-                       _neuron_subset(neurons, pop, where), len(self.dc_inputs))
+        stim = DCInput(
+            name,
+            target,
+            amplitude,
+            start,
+            stop,
+            delay,
+            _neuron_subset(neurons, pop, where),
+            len(self.dc_inputs),
+        )
         self.dc_inputs.append(stim)
         return stim
 
@@ -462,13 +574,16 @@ class Network:
         if not (0 <= start <= stop):
             raise NetworkError(
                 f"{where}: active window (start={start}, stop={stop}) ms is invalid; use "
-                f"0 <= start <= stop")
+                f"0 <= start <= stop"
+            )
         return start, stop
 
     # ---------------------------------------------------------------- recorders
     def record_spikes(self, population, neurons=None):
         pop = self.population(population, "SpikeRecorder")
-        rec = SpikeRecorder(population, _neuron_subset(neurons, pop, f"SpikeRecorder '{population}'"))
+        rec = SpikeRecorder(
+            population, _neuron_subset(neurons, pop, f"SpikeRecorder '{population}'")
+        )
         self.spike_recorders.append(rec)
         return rec
 
@@ -477,16 +592,22 @@ class Network:
         pop = self.population(population, where)
         variables = (variables,) if isinstance(variables, str) else variables
         if not isinstance(variables, (list, tuple)):
-            raise NetworkError(f"{where}: variables {shown(variables)} is not a list of names; "
-                               f"give e.g. ['V_m']")
+            raise NetworkError(
+                f"{where}: variables {shown(variables)} is not a list of names; give e.g. ['V_m']"
+            )
         for var in variables:
             if not isinstance(var, str) or var not in pop.model.recordables:
                 raise NetworkError(
                     f"{where}: model '{pop.model.name}' has no recordable {shown(var)}; "
                     f"recordables: {', '.join(pop.model.recordables) or '(none)'}"
-                    f"{did_you_mean(var, pop.model.recordables)}")
-        rec = StateRecorder(population, tuple(variables), self._interval(interval, where),
-                            _neuron_subset(neurons, pop, where))
+                    f"{did_you_mean(var, pop.model.recordables)}"
+                )
+        rec = StateRecorder(
+            population,
+            tuple(variables),
+            self._interval(interval, where),
+            _neuron_subset(neurons, pop, where),
+        )
         self.state_recorders.append(rec)
         return rec
 
@@ -497,7 +618,8 @@ class Network:
         if not 0 < steps < math.inf or abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
             raise NetworkError(
                 f"{where}: interval {interval} ms is not a positive multiple of dt = {self.dt} "
-                f"ms; use e.g. interval={self.dt}")
+                f"ms; use e.g. interval={self.dt}"
+            )
         return interval
 
     def record_weights(self, projection, interval=10.0, neurons=(0,), bins=None):
@@ -511,38 +633,48 @@ class Network:
             plastic = [p.name for p in self.projections if p.synapse]
             raise NetworkError(
                 f"{where}: no plastic projection of that name; plastic projections: "
-                f"{listing(plastic)}{did_you_mean(projection, plastic)}")
+                f"{listing(plastic)}{did_you_mean(projection, plastic)}"
+            )
         interval = self._interval(interval, where)
         if neurons is None:
-            raise NetworkError(f"{where}: neurons is not given; give the indices of the target "
-                               f"neurons whose incoming weights are sampled, e.g. [0]")
+            raise NetworkError(
+                f"{where}: neurons is not given; give the indices of the target "
+                f"neurons whose incoming weights are sampled, e.g. [0]"
+            )
         idx = _neuron_subset(neurons, self.populations[proj.target], where)
         if bins is None:
             top = getattr(proj.synapse, "Wmax", None)
             if top is None:
-                top = 2.0 * (proj.weight.bounds[1] if hasattr(proj.weight, "bounds")
-                             else float(np.max(proj.weight)))
+                top = 2.0 * (
+                    proj.weight.bounds[1]
+                    if hasattr(proj.weight, "bounds")
+                    else float(np.max(proj.weight))
+                )
             if not math.isfinite(top):
-                raise NetworkError(f"{where}: the initial weights have no upper bound to "
-                                   f"derive histogram bins from; give bins (edges)")
+                raise NetworkError(
+                    f"{where}: the initial weights have no upper bound to "
+                    f"derive histogram bins from; give bins (edges)"
+                )
             bins = np.linspace(min(0.0, top), max(0.0, top), 51)
         if not isinstance(bins, (list, tuple, np.ndarray)):
             raise NetworkError(f"{where}: bins {shown(bins)} is not a list of edges")
         bins = as_numbers(bins, f"{where}: bins", "a list of bin edges")
         if bins.size < 2 or np.any(bins[1:] <= bins[:-1]):
             raise NetworkError(f"{where}: bins must be at least two increasing edges")
-        rec = WeightRecorder(projection, interval, tuple(int(i) for i in idx),
-                             tuple(float(b) for b in bins))
+        rec = WeightRecorder(
+            projection, interval, tuple(int(i) for i in idx), tuple(float(b) for b in bins)
+        )
         self.weight_recorders.append(rec)
         return rec
 
     # ---------------------------------------------------------------- serialisation
     def to_dict(self, arrays=None):
         """A JSON-serialisable description; ``Network.from_dict`` inverts it.  With a dict
-        ``arrays``, large payloads (spike sources' times, explicit connection lists,
-        per-synapse weights and delays, per-neuron parameters, of more than ARRAY_INLINE
-        values) go there as numpy arrays, and the description holds ``{"$array": key}`` in their place (a run store
+        ``arrays``, large payloads (spike sources' times, explicit connection lists, per-synapse
+        weights and delays, per-neuron parameters, of more than ARRAY_INLINE values) go there as
+        numpy arrays, and the description holds ``{"$array": key}`` in their place (a run store
         keeps them as arrays of their own)."""
+
         def big(value):
             value = np.asarray(value)
             if arrays is None or value.size <= ARRAY_INLINE:
@@ -568,36 +700,79 @@ class Network:
             return big(v) if isinstance(v, np.ndarray) else to_spec(v)
 
         return {
-            "dt": self.dt, "seed": int(self.seed),
-            "populations": [{"name": p.name, "model": p.model.name, "size": p.size,
-                             "params": params(p.model)} for p in self.populations.values()],
-            "projections": [{"name": p.name, "source": p.source, "target": p.target,
-                             "rule": rule(p.rule), "weight": value(p.weight),
-                             "delay": value(p.delay),
-                             "device": p.device.to_spec() if p.device else None,
-                             "synapse": p.synapse.to_spec() if p.synapse else None,
-                             "receptor_type": p.receptor_type}
-                            for p in self.projections],
-            "poisson_inputs": [{"name": s.name, "target": s.target, "rate": s.rate,
-                                "weight": s.weight, "delay": s.delay, "start": s.start,
-                                "stop": s.stop, "neurons": s.neurons} for s in self.poisson_inputs],
-            "dc_inputs": [{"name": s.name, "target": s.target, "amplitude": s.amplitude,
-                           "start": s.start, "stop": s.stop, "delay": s.delay,
-                           "neurons": s.neurons} for s in self.dc_inputs],
-            "spike_recorders": [{"population": r.population, "neurons": r.neurons}
-                                for r in self.spike_recorders],
-            "state_recorders": [{"population": r.population, "variables": list(r.variables),
-                                 "interval": r.interval, "neurons": r.neurons}
-                                for r in self.state_recorders],
-            "weight_recorders": [{"projection": r.projection, "interval": r.interval,
-                                  "neurons": list(r.neurons), "bins": list(r.bins)}
-                                 for r in self.weight_recorders],
+            "dt": self.dt,
+            "seed": int(self.seed),
+            "populations": [
+                {"name": p.name, "model": p.model.name, "size": p.size, "params": params(p.model)}
+                for p in self.populations.values()
+            ],
+            "projections": [
+                {
+                    "name": p.name,
+                    "source": p.source,
+                    "target": p.target,
+                    "rule": rule(p.rule),
+                    "weight": value(p.weight),
+                    "delay": value(p.delay),
+                    "device": p.device.to_spec() if p.device else None,
+                    "synapse": p.synapse.to_spec() if p.synapse else None,
+                    "receptor_type": p.receptor_type,
+                }
+                for p in self.projections
+            ],
+            "poisson_inputs": [
+                {
+                    "name": s.name,
+                    "target": s.target,
+                    "rate": s.rate,
+                    "weight": s.weight,
+                    "delay": s.delay,
+                    "start": s.start,
+                    "stop": s.stop,
+                    "neurons": s.neurons,
+                }
+                for s in self.poisson_inputs
+            ],
+            "dc_inputs": [
+                {
+                    "name": s.name,
+                    "target": s.target,
+                    "amplitude": s.amplitude,
+                    "start": s.start,
+                    "stop": s.stop,
+                    "delay": s.delay,
+                    "neurons": s.neurons,
+                }
+                for s in self.dc_inputs
+            ],
+            "spike_recorders": [
+                {"population": r.population, "neurons": r.neurons} for r in self.spike_recorders
+            ],
+            "state_recorders": [
+                {
+                    "population": r.population,
+                    "variables": list(r.variables),
+                    "interval": r.interval,
+                    "neurons": r.neurons,
+                }
+                for r in self.state_recorders
+            ],
+            "weight_recorders": [
+                {
+                    "projection": r.projection,
+                    "interval": r.interval,
+                    "neurons": list(r.neurons),
+                    "bins": list(r.bins),
+                }
+                for r in self.weight_recorders
+            ],
         }
 
     @classmethod
     def from_dict(cls, d, arrays=None):
         """The network ``to_dict`` described; ``arrays(key)`` returns the arrays it put
         aside."""
+
         def resolve(x):
             if isinstance(x, dict):
                 if set(x) == {"$array"}:
@@ -613,14 +788,38 @@ class Network:
         for p in d.get("populations", []):
             net.add_population(p["name"], p["model"], p["size"], p.get("params"))
         for p in d.get("projections", []):
-            net.connect(p["source"], p["target"], p["rule"], p["weight"], p["delay"], p["name"],
-                        p.get("device"), p.get("synapse"), p.get("receptor_type", 0))
+            net.connect(
+                p["source"],
+                p["target"],
+                p["rule"],
+                p["weight"],
+                p["delay"],
+                p["name"],
+                p.get("device"),
+                p.get("synapse"),
+                p.get("receptor_type", 0),
+            )
         for s in d.get("poisson_inputs", []):
-            net.add_poisson_input(s["target"], s["rate"], s["weight"], s["delay"], s["start"],
-                                  s["stop"], s["neurons"], s["name"])
+            net.add_poisson_input(
+                s["target"],
+                s["rate"],
+                s["weight"],
+                s["delay"],
+                s["start"],
+                s["stop"],
+                s["neurons"],
+                s["name"],
+            )
         for s in d.get("dc_inputs", []):
-            net.add_dc_input(s["target"], s["amplitude"], s["start"], s["stop"], s["delay"],
-                             s["neurons"], s["name"])
+            net.add_dc_input(
+                s["target"],
+                s["amplitude"],
+                s["start"],
+                s["stop"],
+                s["delay"],
+                s["neurons"],
+                s["name"],
+            )
         for r in d.get("spike_recorders", []):
             net.record_spikes(r["population"], r["neurons"])
         for r in d.get("state_recorders", []):
@@ -633,15 +832,19 @@ class Network:
 def _check_steps(ms, dt, where):
     """A time ``ms`` whose step count the engine holds in an int64."""
     if ms / dt >= MAX_COUNT:
-        raise DelayError(f"{where} {ms} ms is {ms / dt:.3g} steps of dt = {dt} ms, more than "
-                         f"the engine counts (int64); use a shorter time")
+        raise DelayError(
+            f"{where} {ms} ms is {ms / dt:.3g} steps of dt = {dt} ms, more than "
+            f"the engine counts (int64); use a shorter time"
+        )
 
 
 def _stimulus_name(name, default):
     """``name`` (a non-empty string keying the stimulus's random streams) or ``default``."""
     if name is not None and (not isinstance(name, str) or not name):
-        raise NetworkError(f"stimulus {shown(name)}: a stimulus's name is a non-empty string; "
-                           f"give one or leave it unset")
+        raise NetworkError(
+            f"stimulus {shown(name)}: a stimulus's name is a non-empty string; "
+            f"give one or leave it unset"
+        )
     return name or default
 
 
@@ -654,8 +857,10 @@ def _device_values(spec, where):
                 continue
             if key == "drift_compensation":
                 if not isinstance(value, (bool, np.bool_)):
-                    raise NetworkError(f"{where}: device option drift_compensation "
-                                       f"{shown(value)} is not true or false")
+                    raise NetworkError(
+                        f"{where}: device option drift_compensation "
+                        f"{shown(value)} is not true or false"
+                    )
             else:
                 as_number(value, f"{where}: device option {key}")
     return spec

@@ -62,6 +62,7 @@ I_syn_in = -I_e), no Poisson or DC stimuli: each (source node, target node, dela
 becomes a dense Linear node (an Affine node carrying the target's I_e), followed by a Delay
 node when the delay exceeds one step.
 """
+
 from pathlib import Path
 
 import numpy as np
@@ -76,19 +77,35 @@ MAX_DENSE = 20_000_000  # entries of one exported Linear weight matrix (160 MB a
 _SPIKING = ("LIF", "IF", "CubaLIF", "Threshold")
 _MEMBRANE = ("LI", "I", "CubaLI")  # non-spiking: their output is v
 _NEURONS = _SPIKING + _MEMBRANE
-_LINEAR = ("Affine", "Linear", "Scale", "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d", "Flatten",
-           "Delay")
+_LINEAR = (
+    "Affine",
+    "Linear",
+    "Scale",
+    "Conv1d",
+    "Conv2d",
+    "SumPool2d",
+    "AvgPool2d",
+    "Flatten",
+    "Delay",
+)
 SUPPORTED = ("Input", "Output") + _NEURONS + _LINEAR
-_FIELDS = {"LIF": ("tau", "r", "v_leak", "v_threshold", "v_reset"), "LI": ("tau", "r", "v_leak"),
-           "IF": ("r", "v_threshold", "v_reset"), "I": ("r",),
-           "CubaLIF": ("tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"),
-           "CubaLI": ("tau_syn", "tau_mem", "r", "v_leak", "w_in"), "Threshold": ("threshold",)}
+_FIELDS = {
+    "LIF": ("tau", "r", "v_leak", "v_threshold", "v_reset"),
+    "LI": ("tau", "r", "v_leak"),
+    "IF": ("r", "v_threshold", "v_reset"),
+    "I": ("r",),
+    "CubaLIF": ("tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"),
+    "CubaLI": ("tau_syn", "tau_mem", "r", "v_leak", "w_in"),
+    "Threshold": ("threshold",),
+}
 
 
 def _ms_per_unit(time_unit):
     if time_unit not in MS_PER_UNIT:
-        raise NIRError(f"NIR time_unit {time_unit!r} is not known; use one of "
-                       f"{', '.join(MS_PER_UNIT)} (the unit of the graph's time constants)")
+        raise NIRError(
+            f"NIR time_unit {time_unit!r} is not known; use one of "
+            f"{', '.join(MS_PER_UNIT)} (the unit of the graph's time constants)"
+        )
     return MS_PER_UNIT[time_unit]
 
 
@@ -104,11 +121,14 @@ def _below(x):
 def read_nir(path):
     """The NIRGraph in the file ``path``; NIRError if it cannot be read."""
     import nir
+
     try:
         return nir.read(path, type_check=False)  # shapes are checked by the importer
     except Exception as exc:  # h5py and nir raise many kinds; all mean "not a NIR graph"
-        raise NIRError(f"{path}: not a readable NIR file ({type(exc).__name__}: {exc}); give "
-                       f"a graph written by nir.write") from None
+        raise NIRError(
+            f"{path}: not a readable NIR file ({type(exc).__name__}: {exc}); give "
+            f"a graph written by nir.write"
+        ) from None
 
 
 def import_nir(graph, dt=None, time_unit=None, spike_times=None, seed=1):
@@ -144,13 +164,15 @@ class _Importer:
                     raise NIRError(
                         f"NIR edge ({src!r}, {dst!r}): node {end!r} does not exist (nodes: "
                         f"{', '.join(self.nodes)}); subgraph ports 'G.x' are not supported, "
-                        f"give a flat graph")
+                        f"give a flat graph"
+                    )
             self.preds[dst].append(src)
-        for name, node in self.nodes.items():
+        for name in self.nodes:
             if self.kind(name) not in SUPPORTED:
                 raise NIRError(
                     f"{self.where(name)}: node type {self.kind(name)} has no distsim equivalent; "
-                    f"supported: {', '.join(SUPPORTED)}; replace the node (flatten subgraphs)")
+                    f"supported: {', '.join(SUPPORTED)}; replace the node (flatten subgraphs)"
+                )
         self._shapes, self._signals, self._convs = {}, {}, {}
         self._busy = {"shape": set(), "signal": set()}  # nodes being computed: cycles
         self.scale = {}  # neuron node -> factor from NIR weight to distsim weight, per neuron
@@ -192,7 +214,8 @@ class _Importer:
         if name in self._busy[what]:
             raise NIRError(
                 f"{self.where(name)}: its input depends on its own output through linear nodes "
-                f"only (a cycle without a neuron node); a loop must pass through a neuron node")
+                f"only (a cycle without a neuron node); a loop must pass through a neuron node"
+            )
         self._busy[what].add(name)
 
     def _declared_input(self, name):
@@ -222,14 +245,17 @@ class _Importer:
                 raise NIRError(
                     f"NIR edge ('{p}', '{name}'): '{p}' delivers {int(np.prod(s))} values (shape "
                     f"{s}) but {self.where(name)} takes {want}; both ends of an edge must have "
-                    f"the same size; fix the node shapes")
+                    f"the same size; fix the node shapes"
+                )
         return shapes[0]
 
     def _weight(self, name):
         w = np.asarray(self.nodes[name].weight, dtype=float)
         if w.ndim != 2:
-            raise NIRError(f"{self.where(name)}: weight of shape {w.shape} is not a matrix "
-                           f"(out, in); give a 2-d weight")
+            raise NIRError(
+                f"{self.where(name)}: weight of shape {w.shape} is not a matrix "
+                f"(out, in); give a 2-d weight"
+            )
         return w
 
     # ------------------------------------------------------------------ linear maps
@@ -249,7 +275,8 @@ class _Importer:
                 raise NIRError(
                     f"{self.where(name)}: input of shape {shape_in} is not (channels, "
                     f"{'length' if ndim == 1 else 'height, width'}); give input_shape or feed "
-                    f"it an unflattened input")
+                    f"it an unflattened input"
+                )
             channels, spatial = shape_in[0], np.array(shape_in[1:])
         else:
             spatial = np.atleast_1d(np.asarray(node.input_shape, dtype=int))
@@ -260,15 +287,18 @@ class _Importer:
             if v.size == 1:
                 v = np.repeat(v, ndim)
             if v.size != ndim or np.any(v < (0 if what == "padding" else 1)):
-                raise NIRError(f"{self.where(name)}: {what} {value!r} is not {ndim} "
-                               f"{'non-negative' if what == 'padding' else 'positive'} integers")
+                raise NIRError(
+                    f"{self.where(name)}: {what} {value!r} is not {ndim} "
+                    f"{'non-negative' if what == 'padding' else 'positive'} integers"
+                )
             return v
 
         if pool:
             kernel = per_dim(node.kernel_size, "kernel_size")
             groups, dilation = channels, np.ones(ndim, int)
-            w = np.full((channels, 1, *kernel),
-                        1.0 if kind == "SumPool2d" else 1.0 / float(np.prod(kernel)))
+            w = np.full(
+                (channels, 1, *kernel), 1.0 if kind == "SumPool2d" else 1.0 / float(np.prod(kernel))
+            )
             bias = np.zeros(channels)
         else:
             w = np.asarray(node.weight, dtype=float)
@@ -278,14 +308,21 @@ class _Importer:
             if bias.size == 1:
                 bias = np.repeat(bias, w.shape[0])
             if bias.size != w.shape[0]:
-                raise NIRError(f"{self.where(name)}: bias of {bias.size} values for "
-                               f"{w.shape[0]} output channels; give one bias per channel")
-            if w.ndim != ndim + 2 or channels % groups or w.shape[0] % groups or \
-                    w.shape[1] * groups != channels:
+                raise NIRError(
+                    f"{self.where(name)}: bias of {bias.size} values for "
+                    f"{w.shape[0]} output channels; give one bias per channel"
+                )
+            if (
+                w.ndim != ndim + 2
+                or channels % groups
+                or w.shape[0] % groups
+                or w.shape[1] * groups != channels
+            ):
                 raise NIRError(
                     f"{self.where(name)}: weight of shape {w.shape} with groups = {groups} does "
                     f"not fit an input of {channels} channels; weight must be (C_out, C_in / "
-                    f"groups, {'k' if ndim == 1 else 'kh, kw'})")
+                    f"groups, {'k' if ndim == 1 else 'kh, kw'})"
+                )
         stride = per_dim(node.stride, "stride")
         padding = node.padding
         if isinstance(padding, str):
@@ -302,8 +339,10 @@ class _Importer:
         else:
             out = (spatial + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
         if np.any(out < 1):
-            raise NIRError(f"{self.where(name)}: input {tuple(spatial)} is smaller than the "
-                           f"kernel {tuple(kernel)} (padding {tuple(pad)}); use a larger input")
+            raise NIRError(
+                f"{self.where(name)}: input {tuple(spatial)} is smaller than the "
+                f"kernel {tuple(kernel)} (padding {tuple(pad)}); use a larger input"
+            )
         c_out, c_in_group = w.shape[0], w.shape[1]
         n_pos, n_pos_in = int(np.prod(out)), int(np.prod(spatial))
         pos = np.indices(out).reshape(ndim, -1)
@@ -321,8 +360,13 @@ class _Importer:
                 rows.append((co[live, None] * n_pos + p_out[None, :]).ravel())
                 cols.append((ci[live, None] * n_pos_in + p_in[None, :]).ravel())
                 vals.append(np.repeat(wk[live], p_out.size))
-        return (np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
-                (c_out, *out), np.repeat(bias, n_pos))
+        return (
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(vals),
+            (c_out, *out),
+            np.repeat(bias, n_pos),
+        )
 
     def _matrix(self, name):
         """(rows, cols, values, bias or None) of a linear node other than Delay."""
@@ -336,8 +380,10 @@ class _Importer:
                 bias = np.ravel(np.asarray(node.bias, dtype=float))
                 bias = np.repeat(bias, n) if bias.size == 1 else bias
                 if bias.size != n:
-                    raise NIRError(f"{self.where(name)}: bias of {bias.size} values for "
-                                   f"{n} outputs; give one bias per output")
+                    raise NIRError(
+                        f"{self.where(name)}: bias of {bias.size} values for "
+                        f"{n} outputs; give one bias per output"
+                    )
             return rows, cols, w[rows, cols], bias
         if kind == "Flatten":
             return np.arange(n), np.arange(n), np.ones(n), None
@@ -360,7 +406,8 @@ class _Importer:
             raise NIRError(
                 f"{self.where(name)}: its output is a membrane potential, not spikes, and "
                 f"distsim passes only spikes between populations; connect {kind} nodes to "
-                f"Output nodes only (use LIF, IF or CubaLIF to pass spikes on)")
+                f"Output nodes only (use LIF, IF or CubaLIF to pass spikes on)"
+            )
         elif kind == "Output":
             raise NIRError(f"{self.where(name)}: has outgoing edges; an Output ends the graph")
         else:
@@ -370,8 +417,10 @@ class _Importer:
                 terms = self._delayed(name, terms)
             else:
                 rows, cols, vals, own = self._matrix(name)
-                terms = {key: _compose((rows, cols, vals), t, self.size(key[0]))
-                         for key, t in terms.items()}
+                terms = {
+                    key: _compose((rows, cols, vals), t, self.size(key[0]))
+                    for key, t in terms.items()
+                }
                 bias = np.bincount(rows, weights=vals * bias[cols], minlength=n)
                 if own is not None:
                     bias = bias + own
@@ -389,8 +438,12 @@ class _Importer:
             for key, (r, c, v) in p_terms.items():
                 if key in terms:
                     r0, c0, v0 = terms[key]
-                    r, c, v = _sum_duplicates(np.concatenate((r0, r)), np.concatenate((c0, c)),
-                                              np.concatenate((v0, v)), self.size(key[0]))
+                    r, c, v = _sum_duplicates(
+                        np.concatenate((r0, r)),
+                        np.concatenate((c0, c)),
+                        np.concatenate((v0, v)),
+                        self.size(key[0]),
+                    )
                 terms[key] = (r, c, v)
         return terms, bias
 
@@ -404,13 +457,15 @@ class _Importer:
             raise NIRError(
                 f"{self.where(name)}: delay[{i}] = {float(d[i])!r} {self.unit} ({ms[i]:g} ms) is "
                 f"{'negative' if d[i] < 0 else 'shorter than one step'} (dt = {self.dt} ms); "
-                f"use delays of 0 or >= {self.dt} ms, or a smaller dt")
+                f"use delays of 0 or >= {self.dt} ms, or a smaller dt"
+            )
         off = np.abs(steps - np.rint(steps)) > 1e-6 * np.maximum(steps, 1.0)
         if np.any(off):
             i = int(np.flatnonzero(off)[0])
             raise NIRError(
                 f"{self.where(name)}: delay[{i}] = {ms[i]:g} ms is not a multiple of dt = "
-                f"{self.dt} ms; use a dt that divides every delay")
+                f"{self.dt} ms; use a dt that divides every delay"
+            )
         out = {}
         for (src, total), (r, c, v) in terms.items():
             for value in np.unique(d[r]):
@@ -418,9 +473,12 @@ class _Importer:
                 key = (src, total + float(value))
                 if key in out:  # two paths with the same delay
                     r0, c0, v0 = out[key]
-                    out[key] = _sum_duplicates(np.concatenate((r0, r[sel])),
-                                               np.concatenate((c0, c[sel])),
-                                               np.concatenate((v0, v[sel])), self.size(src))
+                    out[key] = _sum_duplicates(
+                        np.concatenate((r0, r[sel])),
+                        np.concatenate((c0, c[sel])),
+                        np.concatenate((v0, v[sel])),
+                        self.size(src),
+                    )
                 else:
                     out[key] = (r[sel], c[sel], v[sel])
         return out
@@ -436,8 +494,10 @@ class _Importer:
             if a.size == 1:
                 a = np.repeat(a, n)
             if a.size != n:
-                raise NIRError(f"{self.where(name)}: {f} has {a.size} values for {n} neurons; "
-                               f"give one value per neuron")
+                raise NIRError(
+                    f"{self.where(name)}: {f} has {a.size} values for {n} neurons; "
+                    f"give one value per neuron"
+                )
             finite = f != "v_threshold" and f != "threshold"
             positive = f in ("tau", "tau_mem", "tau_syn", "r")
             bad = np.isnan(a) | (~np.isfinite(a) if finite else False)
@@ -445,10 +505,14 @@ class _Importer:
             if np.any(bad):
                 i = int(np.flatnonzero(bad)[0])
                 rule = f"{f} > 0 and finite" if positive else f"{f} finite"
-                fix = ("use IF or I for a neuron without leak" if f.startswith("tau") and
-                       np.isinf(a[i]) else f"give {'positive ' if positive else ''}finite values")
-                raise NIRError(f"{self.where(name)}: {f}[{i}] = {float(a[i])!r} violates "
-                               f"{rule}; {fix}")
+                fix = (
+                    "use IF or I for a neuron without leak"
+                    if f.startswith("tau") and np.isinf(a[i])
+                    else f"give {'positive ' if positive else ''}finite values"
+                )
+                raise NIRError(
+                    f"{self.where(name)}: {f}[{i}] = {float(a[i])!r} violates {rule}; {fix}"
+                )
             p[f] = a
         return p
 
@@ -459,10 +523,20 @@ class _Importer:
         spiking = kind in _SPIKING
         if kind == "Threshold":
             v_th = _above(p["threshold"] - bias)
-            return "iaf_psc_delta", {
-                "tau_m": np.full(n, self.dt / 1000.0), "C_m": np.ones(n), "E_L": np.zeros(n),
-                "V_m": np.zeros(n), "V_th": v_th, "V_reset": _below(v_th), "t_ref": np.zeros(n),
-                "I_e": np.zeros(n)}, np.ones(n)
+            return (
+                "iaf_psc_delta",
+                {
+                    "tau_m": np.full(n, self.dt / 1000.0),
+                    "C_m": np.ones(n),
+                    "E_L": np.zeros(n),
+                    "V_m": np.zeros(n),
+                    "V_th": v_th,
+                    "V_reset": _below(v_th),
+                    "t_ref": np.zeros(n),
+                    "I_e": np.zeros(n),
+                },
+                np.ones(n),
+            )
         if kind in ("IF", "I"):
             zero = np.zeros(n)
             params = {"tau_m": np.full(n, np.inf), "C_m": k / p["r"], "E_L": zero, "V_m": zero}
@@ -470,17 +544,28 @@ class _Importer:
             model = "iaf_psc_delta"
         else:
             tau = p["tau"] if "tau" in p else p["tau_mem"]
-            params = {"tau_m": k * tau, "C_m": k * tau / p["r"], "E_L": p["v_leak"],
-                      "V_m": p["v_leak"]}
+            params = {
+                "tau_m": k * tau,
+                "C_m": k * tau / p["r"],
+                "E_L": p["v_leak"],
+                "V_m": p["v_leak"],
+            }
             scale = p["r"] / tau
             model = "iaf_psc_delta"
-        params.update(t_ref=np.zeros(n),
-                      V_th=_above(p["v_threshold"]) if spiking else np.full(n, np.inf),
-                      V_reset=p["v_reset"] if spiking else params["E_L"], I_e=bias)
+        params.update(
+            t_ref=np.zeros(n),
+            V_th=_above(p["v_threshold"]) if spiking else np.full(n, np.inf),
+            V_reset=p["v_reset"] if spiking else params["E_L"],
+            I_e=bias,
+        )
         if kind in ("CubaLIF", "CubaLI"):
             model = "iaf_psc_exp"
-            params.update(tau_syn_ex=k * p["tau_syn"], tau_syn_in=k * p["tau_syn"],
-                          I_e=p["w_in"] * bias, I_syn_ex=0.0 - p["w_in"] * bias)
+            params.update(
+                tau_syn_ex=k * p["tau_syn"],
+                tau_syn_in=k * p["tau_syn"],
+                I_e=p["w_in"] * bias,
+                I_syn_ex=0.0 - p["w_in"] * bias,
+            )
             scale = p["w_in"] / p["tau_syn"]
         return model, params, scale
 
@@ -495,9 +580,11 @@ class _Importer:
         net = self.net
         unknown = sorted(set(spike_times) - {m for m in self.nodes if self.kind(m) == "Input"})
         if unknown:
-            raise NIRError(f"import_nir: spike_times for {unknown[0]!r}, which is not an Input "
-                           f"node; Input nodes: "
-                           f"{', '.join(m for m in self.nodes if self.kind(m) == 'Input')}")
+            raise NIRError(
+                f"import_nir: spike_times for {unknown[0]!r}, which is not an Input "
+                f"node; Input nodes: "
+                f"{', '.join(m for m in self.nodes if self.kind(m) == 'Input')}"
+            )
         inputs = {}  # neuron node -> its input signal
         for name in self.nodes:
             kind = self.kind(name)
@@ -512,8 +599,9 @@ class _Importer:
             if kind == "Input":
                 n = self.size(name)
                 times = self._spike_times(name, spike_times.get(name))
-                self._call(name, net.add_population, name, "spike_source", n,
-                           {"spike_times": times})
+                self._call(
+                    name, net.add_population, name, "spike_source", n, {"spike_times": times}
+                )
             elif kind in _NEURONS:
                 bias = inputs[name][1] if name in inputs else np.zeros(self.size(name))
                 model, params, self.scale[name] = self.lower(name, bias)
@@ -535,15 +623,21 @@ class _Importer:
             neuron = np.asarray(meta.get("spike_neuron", []), dtype=np.int64).ravel()
             t = np.asarray(meta.get("spike_time_ms", []), dtype=float).ravel()
             if neuron.size != t.size or np.any((neuron < 0) | (neuron >= n)):
-                raise NIRError(f"{self.where(name)}: metadata spike_neuron / spike_time_ms do "
-                               f"not pair up with neurons 0..{n - 1}; give spike_times instead")
-            per_neuron = np.split(t[np.argsort(neuron, kind="stable")],
-                                  np.cumsum(np.bincount(neuron, minlength=n))[:-1])
+                raise NIRError(
+                    f"{self.where(name)}: metadata spike_neuron / spike_time_ms do "
+                    f"not pair up with neurons 0..{n - 1}; give spike_times instead"
+                )
+            per_neuron = np.split(
+                t[np.argsort(neuron, kind="stable")],
+                np.cumsum(np.bincount(neuron, minlength=n))[:-1],
+            )
             return [x.tolist() for x in per_neuron]
         given = list(given)
         if len(given) != n:
-            raise NIRError(f"{self.where(name)}: spike_times has {len(given)} lists for {n} "
-                           f"input neurons; give one list of times (ms) per neuron, flat C order")
+            raise NIRError(
+                f"{self.where(name)}: spike_times has {len(given)} lists for {n} "
+                f"input neurons; give one list of times (ms) per neuron, flat C order"
+            )
         return [list(np.atleast_1d(np.asarray(ts, dtype=float))) for ts in given]
 
     def _add_population(self, name, model, params):
@@ -567,9 +661,15 @@ class _Importer:
             r, c, w, d = (np.concatenate(x) for x in zip(*parts))
             if r.size == 0:  # every weight cancelled
                 continue
-            self._call(name, self.net.connect, src, name, FromList(c, r),
-                       float(w[0]) if np.all(w == w[0]) else w,
-                       float(d[0]) if np.all(d == d[0]) else d)
+            self._call(
+                name,
+                self.net.connect,
+                src,
+                name,
+                FromList(c, r),
+                float(w[0]) if np.all(w == w[0]) else w,
+                float(d[0]) if np.all(d == d[0]) else d,
+            )
 
     def _record(self, output, source, recorded):
         kind = self.kind(source)
@@ -581,7 +681,8 @@ class _Importer:
             raise NIRError(
                 f"{self.where(output)}: reads {self.where(source)}, a weighted sum; distsim "
                 f"records spikes and membrane potentials of populations; connect the Output to "
-                f"a neuron node (an LI node integrates a readout)")
+                f"a neuron node (an LI node integrates a readout)"
+            )
         if (source, what) not in recorded:
             recorded.add((source, what))
             if what == "spikes":
@@ -632,13 +733,16 @@ def export_nir(network, time_unit="s", max_dense=MAX_DENSE):
         raise NIRError(
             f"Network: {len(net.poisson_inputs)} Poisson and {len(net.dc_inputs)} DC inputs: "
             f"NIR has no stochastic or time-windowed stimuli; drive the network through "
-            f"spike_source populations (Input nodes) and constant currents through I_e")
+            f"spike_source populations (Input nodes) and constant currents through I_e"
+        )
     groups = _node_groups(net)
     node_of, nodes, scale, bias, first, sizes = {}, {}, {}, {}, {}, {}
     for name, pops in groups:
         if "/" in name:
-            raise NIRError(f"Population '{name}': '/' cannot appear in a NIR node name (an "
-                           f"HDF5 path); rename the population")
+            raise NIRError(
+                f"Population '{name}': '/' cannot appear in a NIR node name (an "
+                f"HDF5 path); rename the population"
+            )
         node_of.update((p.name, name) for p in pops)
         first[name], sizes[name] = pops[0].first_gid, sum(p.size for p in pops)
         nodes[name], scale[name], bias[name] = _export_node(name, pops, net, k)
@@ -648,12 +752,14 @@ def export_nir(network, time_unit="s", max_dense=MAX_DENSE):
         if isinstance(nodes[s], membrane):
             raise NIRError(
                 f"Projections '{s}' -> '{t}': '{s}' never fires (V_th = inf) and its NIR node "
-                f"({type(nodes[s]).__name__}) would pass its potential instead; remove them")
+                f"({type(nodes[s]).__name__}) would pass its potential instead; remove them"
+            )
         if sizes[s] * sizes[t] > max_dense:
             raise NIRError(
                 f"Projections '{s}' -> '{t}': NIR's Linear weight matrix is dense, "
                 f"{sizes[t]} x {sizes[s]} = {sizes[t] * sizes[s]:,} entries, beyond max_dense = "
-                f"{max_dense:,}; export a smaller network or raise max_dense")
+                f"{max_dense:,}; export a smaller network or raise max_dense"
+            )
     linear = {}  # (source node, target node, delay steps) -> dense NIR weights
     if net.projections:
         c = Simulation(net, LocalContext()).connections()
@@ -679,8 +785,11 @@ def export_nir(network, time_unit="s", max_dense=MAX_DENSE):
     graph_nodes, edges = dict(nodes), []
     for (s, t, d), w in linear.items():
         label = f"{s}->{t}" + (f"@{d}" if d > 1 else "")
-        graph_nodes[label] = (nir.Affine(weight=w, bias=biases[(s, t, d)]) if (s, t, d) in biases
-                              else nir.Linear(weight=w))
+        graph_nodes[label] = (
+            nir.Affine(weight=w, bias=biases[(s, t, d)])
+            if (s, t, d) in biases
+            else nir.Linear(weight=w)
+        )
         edges.append((s, label))
         if d > 1:
             graph_nodes[f"delay {label}"] = nir.Delay(delay=np.full(sizes[t], d * net.dt / k))
@@ -692,8 +801,12 @@ def export_nir(network, time_unit="s", max_dense=MAX_DENSE):
         label = "output" if len(outputs) == 1 else f"output {name}"
         graph_nodes[label] = nir.Output(output_type={"output": np.array([sizes[name]])})
         edges.append((name, label))
-    return nir.NIRGraph(nodes=graph_nodes, edges=edges, type_check=False,
-                        metadata={"distsim_dt_ms": net.dt, "time_unit": time_unit})
+    return nir.NIRGraph(
+        nodes=graph_nodes,
+        edges=edges,
+        type_check=False,
+        metadata={"distsim_dt_ms": net.dt, "time_unit": time_unit},
+    )
 
 
 def _node_groups(net):
@@ -705,8 +818,11 @@ def _node_groups(net):
         base, dot, idx = pops[i].name.rpartition(".")
         j = i + 1
         if dot and idx == "0" and base not in net.populations:
-            while j < len(pops) and pops[j].name == f"{base}.{j - i}" and \
-                    pops[j].model.name == pops[i].model.name:
+            while (
+                j < len(pops)
+                and pops[j].name == f"{base}.{j - i}"
+                and pops[j].model.name == pops[i].model.name
+            ):
                 j += 1
         if j - i >= 2:
             out.append((base, pops[i:j]))
@@ -726,9 +842,11 @@ def _values(pops, names):
         for p in pops:
             value = getattr(p.model, name)
             if not isinstance(value, (float, np.ndarray)):
-                raise NIRError(f"Population '{p.name}': parameter {name} is a distribution "
-                               f"({value}); NIR stores numbers; give a constant {name} or "
-                               f"one value per neuron")
+                raise NIRError(
+                    f"Population '{p.name}': parameter {name} is a distribution "
+                    f"({value}); NIR stores numbers; give a constant {name} or "
+                    f"one value per neuron"
+                )
             parts.append(np.broadcast_to(value, (p.size,)))
         out[name] = np.concatenate(parts)
     return out
@@ -748,74 +866,120 @@ def _export_node(name, pops, net, k):
         for i, ts in enumerate(t for p in pops for t in p.model.spike_times):
             neuron += [i] * len(ts)
             times += list(ts)
-        return nir.Input(input_type={"input": np.array([n])},
-                         metadata={"spike_neuron": np.array(neuron, np.int64),
-                                   "spike_time_ms": np.array(times, float)}), None, None
+        return (
+            nir.Input(
+                input_type={"input": np.array([n])},
+                metadata={
+                    "spike_neuron": np.array(neuron, np.int64),
+                    "spike_time_ms": np.array(times, float),
+                },
+            ),
+            None,
+            None,
+        )
     if model not in ("iaf_psc_delta", "iaf_psc_exp"):
-        raise NIRError(f"{where}: model '{model}' has no NIR node; export iaf_psc_delta (LIF, "
-                       f"IF, LI, I, Threshold), iaf_psc_exp (CubaLIF, CubaLI) and spike_source "
-                       f"(Input) populations")
+        raise NIRError(
+            f"{where}: model '{model}' has no NIR node; export iaf_psc_delta (LIF, "
+            f"IF, LI, I, Threshold), iaf_psc_exp (CubaLIF, CubaLI) and spike_source "
+            f"(Input) populations"
+        )
     names = ["tau_m", "C_m", "E_L", "V_m", "V_th", "V_reset", "I_e", "t_ref"]
-    names += ["V_min"] if model == "iaf_psc_delta" else ["tau_syn_ex", "tau_syn_in", "I_syn_ex",
-                                                          "I_syn_in"]
+    names += (
+        ["V_min"]
+        if model == "iaf_psc_delta"
+        else ["tau_syn_ex", "tau_syn_in", "I_syn_ex", "I_syn_in"]
+    )
     v = _values(pops, names)
-    rules = [(np.any(refractory_steps(v["t_ref"], net.dt) != 0), "t_ref", "t_ref = 0 (NIR has "
-              "no refractory period)"),
-             (np.any(v["V_m"] != v["E_L"]), "V_m", "V_m = E_L (NIR neurons start at rest)")]
+    rules = [
+        (
+            np.any(refractory_steps(v["t_ref"], net.dt) != 0),
+            "t_ref",
+            "t_ref = 0 (NIR has no refractory period)",
+        ),
+        (np.any(v["V_m"] != v["E_L"]), "V_m", "V_m = E_L (NIR neurons start at rest)"),
+    ]
     if model == "iaf_psc_delta":
         rules.append((np.any(v["V_min"] != -np.inf), "V_min", "V_min = -inf (NIR has no floor)"))
     else:
-        rules += [(np.any(v["tau_syn_ex"] != v["tau_syn_in"]), "tau_syn_in",
-                   "tau_syn_in = tau_syn_ex (CubaLIF has one synaptic time constant)"),
-                  (np.any(v["I_syn_ex"] + v["I_syn_in"] != -v["I_e"]), "I_syn_ex",
-                   "I_syn_ex + I_syn_in = -I_e (a CubaLIF bias rises through the synapse)"),
-                  (np.any(np.isinf(v["tau_m"])), "tau_m", "finite tau_m (CubaLIF has a leak)")]
+        rules += [
+            (
+                np.any(v["tau_syn_ex"] != v["tau_syn_in"]),
+                "tau_syn_in",
+                "tau_syn_in = tau_syn_ex (CubaLIF has one synaptic time constant)",
+            ),
+            (
+                np.any(v["I_syn_ex"] + v["I_syn_in"] != -v["I_e"]),
+                "I_syn_ex",
+                "I_syn_ex + I_syn_in = -I_e (a CubaLIF bias rises through the synapse)",
+            ),
+            (np.any(np.isinf(v["tau_m"])), "tau_m", "finite tau_m (CubaLIF has a leak)"),
+        ]
     for bad, param, rule in rules:
         if bad:
-            raise NIRError(f"{where}: parameter {param} cannot be exported to NIR; it needs "
-                           f"{rule}")
+            raise NIRError(f"{where}: parameter {param} cannot be exported to NIR; it needs {rule}")
     spiking = np.any(np.isfinite(v["V_th"]))
     leak = np.isfinite(v["tau_m"])
     if np.any(leak) and not np.all(leak):
-        raise NIRError(f"{where}: node '{name}' mixes finite and infinite tau_m; NIR nodes "
-                       f"either leak (LIF, LI) or not (IF, I); split the populations")
+        raise NIRError(
+            f"{where}: node '{name}' mixes finite and infinite tau_m; NIR nodes "
+            f"either leak (LIF, LI) or not (IF, I); split the populations"
+        )
     ones = np.ones(n)
     if model == "iaf_psc_exp":
         tau_syn, tau_mem = v["tau_syn_ex"] / k, v["tau_m"] / k
-        common = dict(tau_syn=tau_syn, tau_mem=tau_mem, r=v["tau_m"] / v["C_m"],
-                      v_leak=v["E_L"], w_in=ones)
-        node = (nir.CubaLIF(v_threshold=_below(v["V_th"]), v_reset=v["V_reset"], **common)
-                if spiking else nir.CubaLI(**common))
+        common = dict(
+            tau_syn=tau_syn, tau_mem=tau_mem, r=v["tau_m"] / v["C_m"], v_leak=v["E_L"], w_in=ones
+        )
+        node = (
+            nir.CubaLIF(v_threshold=_below(v["V_th"]), v_reset=v["V_reset"], **common)
+            if spiking
+            else nir.CubaLI(**common)
+        )
         return node, 1.0 / tau_syn, v["I_e"]
     if np.all(np.exp(-net.dt / v["tau_m"]) == 0) and np.all(v["I_e"] == 0):
         return nir.Threshold(threshold=_below(v["V_th"] - v["E_L"])), ones, None
     if np.all(leak):
         tau, r = v["tau_m"] / k, v["tau_m"] / v["C_m"]
-        node = (nir.LIF(tau=tau, r=r, v_leak=v["E_L"], v_threshold=_below(v["V_th"]),
-                        v_reset=v["V_reset"]) if spiking else nir.LI(tau=tau, r=r, v_leak=v["E_L"]))
+        node = (
+            nir.LIF(
+                tau=tau, r=r, v_leak=v["E_L"], v_threshold=_below(v["V_th"]), v_reset=v["V_reset"]
+            )
+            if spiking
+            else nir.LI(tau=tau, r=r, v_leak=v["E_L"])
+        )
         return node, r / tau, v["I_e"]
     r = k / v["C_m"]  # no leak: v = V - E_L
-    node = (nir.IF(r=r, v_threshold=_below(v["V_th"] - v["E_L"]), v_reset=v["V_reset"] - v["E_L"])
-            if spiking else nir.I(r=r))
+    node = (
+        nir.IF(r=r, v_threshold=_below(v["V_th"] - v["E_L"]), v_reset=v["V_reset"] - v["E_L"])
+        if spiking
+        else nir.I(r=r)
+    )
     return node, r, v["I_e"]
 
 
 def _bias_source(target, linear, nodes):
     """A node to feed a zero-weight Affine that carries ``target``'s bias."""
     import nir
+
     feeding = [key[0] for key in linear if key[1] == target]
-    spiking = [m for m, node in nodes.items()
-               if isinstance(node, (nir.Input, nir.LIF, nir.IF, nir.CubaLIF, nir.Threshold))]
+    spiking = [
+        m
+        for m, node in nodes.items()
+        if isinstance(node, (nir.Input, nir.LIF, nir.IF, nir.CubaLIF, nir.Threshold))
+    ]
     if feeding or spiking:
         return (feeding + spiking)[0]
-    raise NIRError(f"Population '{target}': I_e needs an Affine node to carry it and the "
-                   f"network has no spiking node to feed one; add a spike_source population")
+    raise NIRError(
+        f"Population '{target}': I_e needs an Affine node to carry it and the "
+        f"network has no spiking node to feed one; add a spike_source population"
+    )
 
 
 def _outputs(net, node_of, nodes):
     """Nodes with an Output: spiking nodes with a spike recorder, non-spiking ones with V_m
     recorded (a recorder's neuron subset and interval have no NIR equivalent)."""
     import nir
+
     membrane = (nir.LI, nir.I, nir.CubaLI)
     out = []
     for rec in net.spike_recorders:
@@ -832,6 +996,7 @@ def _outputs(net, node_of, nodes):
 def write_nir(network, path, time_unit="s", max_dense=MAX_DENSE):
     """Write ``export_nir(network)`` to the .nir file ``path``."""
     import nir
+
     nir.write(path, export_nir(network, time_unit, max_dense))
 
 
@@ -844,15 +1009,19 @@ def convert(source, target, dt=None, time_unit=None):
     model_files = (".toml", ".yaml", ".yml")
     for path in (source, target):
         if Path(path).suffix not in (".nir", *model_files):
-            raise NIRError(f"distsim convert: {path}: unknown file type "
-                           f"'{Path(path).suffix}'; use .nir, .toml, .yaml or .yml")
+            raise NIRError(
+                f"distsim convert: {path}: unknown file type "
+                f"'{Path(path).suffix}'; use .nir, .toml, .yaml or .yml"
+            )
     if Path(source).suffix == ".nir":
         net = import_nir(source, dt=dt, time_unit=time_unit)
     else:
         net = load_model_file(source)
         if dt is not None and dt != net.dt:
-            raise ModelFileError(f"distsim convert: --dt {dt} differs from {source}'s dt = "
-                                 f"{net.dt} ms; set dt in the file's [network] table")
+            raise ModelFileError(
+                f"distsim convert: --dt {dt} differs from {source}'s dt = "
+                f"{net.dt} ms; set dt in the file's [network] table"
+            )
     if Path(target).suffix == ".nir":
         write_nir(net, target, time_unit or "s")
     else:
@@ -860,5 +1029,4 @@ def convert(source, target, dt=None, time_unit=None):
     return net
 
 
-__all__ = ["import_nir", "export_nir", "write_nir", "read_nir", "convert", "MS_PER_UNIT",
-           "EXAMPLE"]
+__all__ = ["import_nir", "export_nir", "write_nir", "read_nir", "convert", "MS_PER_UNIT", "EXAMPLE"]

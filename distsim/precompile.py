@@ -8,6 +8,7 @@ table: local targets as uint16 (up to 65,536 local neurons) or uint32, drawn del
 (up to 255 steps) or uint16.  The plans of every rank of the decomposition the run will use
 are compiled once each.
 """
+
 import time
 
 import numpy as np
@@ -28,19 +29,29 @@ def rank_plans(network, n_ranks=1, balancer="block", hardware=False):
     lazy = event_driven_groups(network, True)
     modules = event_modules(network, lazy)
     plastic = [p for p in network.projections if p.synapse is not None]
-    rules = tuple(sorted({(int(row[0]), int(row[C_PAIRING]))
-                          for row in (p.synapse.rule_row() for p in plastic)}))
-    live_vt = any(getattr(p.synapse, "vt", None) and not network.populations[
-        p.synapse.vt].model.is_source_only for p in plastic)
-    base = dict(models=kernel_models(network),
-                event_module=modules[0].__name__ if modules else None, rules=rules,
-                stimuli=bool(network.poisson_inputs or network.dc_inputs),
-                plastic=bool(plastic), hardware=hardware)
+    rules = tuple(
+        sorted(
+            {(int(row[0]), int(row[C_PAIRING])) for row in (p.synapse.rule_row() for p in plastic)}
+        )
+    )
+    live_vt = any(
+        getattr(p.synapse, "vt", None)
+        and not network.populations[p.synapse.vt].model.is_source_only
+        for p in plastic
+    )
+    base = dict(
+        models=kernel_models(network),
+        event_module=modules[0].__name__ if modules else None,
+        rules=rules,
+        stimuli=bool(network.poisson_inputs or network.dc_inputs),
+        plastic=bool(plastic),
+        hardware=hardware,
+    )
     delay = np.uint16 if _longest_drawn_delay(network) > np.iinfo(np.uint8).max else np.uint8
     plans = set()
     for n in counts:
-        target = np.uint16 if n <= 2 ** 16 else np.uint32
-        for vt in ((False, True) if live_vt else (False,)):  # ranks with dopamine neurons
+        target = np.uint16 if n <= 2**16 else np.uint32
+        for vt in (False, True) if live_vt else (False,):  # ranks with dopamine neurons
             plans.add((KernelPlan(**base, volume_transmitters=vt), target, delay))
     return sorted(plans, key=lambda p: (p[0].describe(), str(p[1]), str(p[2])))
 
@@ -57,6 +68,7 @@ def _longest_drawn_delay(network):
 
 def _expected_count(network, proj):
     from .partition.balancers import expected_indegree
+
     return expected_indegree(network, proj) * network.populations[proj.target].size
 
 
@@ -76,6 +88,11 @@ def precompile(network, n_ranks=1, balancer="block", hardware=False):
     for plan, target, delay in rank_plans(network, n_ranks, balancer, hardware):
         t0 = time.perf_counter()
         compile_plan(plan, target, delay)
-        done.append((f"{plan.describe()}; targets {np.dtype(target).name}, delays "
-                     f"{np.dtype(delay).name}", time.perf_counter() - t0))
+        done.append(
+            (
+                f"{plan.describe()}; targets {np.dtype(target).name}, delays "
+                f"{np.dtype(delay).name}",
+                time.perf_counter() - t0,
+            )
+        )
     return done

@@ -11,6 +11,7 @@ passes BigCrush as a counter-based generator.  ``purpose`` separates connectivit
 delays, parameters, initial states and stimuli; ``stream`` is a projection, stimulus or
 parameter id.  All functions here are numba-compiled so that kernels can draw in place.
 """
+
 import math
 import zlib
 
@@ -37,7 +38,8 @@ INV_2_53 = 1.0 / 9007199254740992.0
 
 
 def stream_id(name):
-    """Stable 32-bit id of a name (projection, stimulus, parameter), independent of Python's hash."""
+    """Stable 32-bit id of a name (projection, stimulus, parameter), independent of Python's
+    hash."""
     return zlib.crc32(name.encode("utf-8"))
 
 
@@ -122,6 +124,7 @@ def poisson_tables(lam):
             cdf[k] = min(acc, 1.0)
             p *= lam / (k + 1)
             acc += p
-    guide = np.array([np.argmax(cdf > g / POISSON_TABLE) for g in range(POISSON_TABLE)],
-                     dtype=np.int64)
+    guide = np.array(
+        [np.argmax(cdf > g / POISSON_TABLE) for g in range(POISSON_TABLE)], dtype=np.int64
+    )
     return cdf, guide

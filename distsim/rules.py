@@ -3,6 +3,7 @@
 Each rule is a frozen dataclass; ``rule_from_spec`` accepts NEST-style dicts such as
 ``{"rule": "fixed_indegree", "indegree": 1000, "allow_autapses": False}``.
 """
+
 import dataclasses
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from .messages import did_you_mean, shown
 @dataclass(frozen=True)
 class FixedIndegree:
     """Each target draws exactly ``indegree`` sources uniformly from the source population."""
+
     indegree: int
     allow_autapses: bool = True
     allow_multapses: bool = True
@@ -24,6 +26,7 @@ class FixedIndegree:
 @dataclass(frozen=True)
 class FixedOutdegree:
     """Each source draws exactly ``outdegree`` targets uniformly from the target population."""
+
     outdegree: int
     allow_autapses: bool = True
     allow_multapses: bool = True
@@ -33,6 +36,7 @@ class FixedOutdegree:
 @dataclass(frozen=True)
 class PairwiseBernoulli:
     """Each (source, target) pair is connected independently with probability ``p``."""
+
     p: float
     allow_autapses: bool = True
     rule = "pairwise_bernoulli"
@@ -41,6 +45,7 @@ class PairwiseBernoulli:
 @dataclass(frozen=True)
 class FixedTotalNumber:
     """Exactly ``N`` synapses, each pair drawn uniformly from all (source, target) pairs."""
+
     N: int
     allow_autapses: bool = True
     allow_multapses: bool = True
@@ -50,12 +55,14 @@ class FixedTotalNumber:
 @dataclass(frozen=True)
 class OneToOne:
     """Source i connects to target i; both populations have the same size."""
+
     rule = "one_to_one"
 
 
 @dataclass(frozen=True)
 class AllToAll:
     """Every source connects to every target."""
+
     allow_autapses: bool = True
     rule = "all_to_all"
 
@@ -66,6 +73,7 @@ class FromList:
     target populations), as NEST's Connect with index arrays or PyNN's FromListConnector.
     ``Network.connect`` then also takes one weight and one delay per synapse (sequences in
     list order)."""
+
     sources: object
     targets: object
     rule = "from_list"
@@ -77,11 +85,13 @@ class FromList:
             if a.ndim != 1 or (a.size and not np.issubdtype(a.dtype, np.integer)):
                 raise ConnectionRuleError(
                     f"rule from_list: {name} must be a flat sequence of integer neuron indices, "
-                    f"got an array of shape {a.shape} and type {a.dtype}")
+                    f"got an array of shape {a.shape} and type {a.dtype}"
+                )
         if src.size != tgt.size:
             raise ConnectionRuleError(
                 f"rule from_list: {src.size} sources but {tgt.size} targets; give one source "
-                f"and one target per synapse")
+                f"and one target per synapse"
+            )
         object.__setattr__(self, "sources", src.astype(np.int64))
         object.__setattr__(self, "targets", tgt.astype(np.int64))
 
@@ -94,12 +104,25 @@ class FromList:
         return sel[np.argsort(self.targets[sel], kind="stable")]
 
     def to_spec(self):
-        return {"rule": self.rule, "sources": self.sources.tolist(),
-                "targets": self.targets.tolist()}
+        return {
+            "rule": self.rule,
+            "sources": self.sources.tolist(),
+            "targets": self.targets.tolist(),
+        }
 
 
-RULES = {cls.rule: cls for cls in (FixedIndegree, FixedOutdegree, PairwiseBernoulli,
-                                   FixedTotalNumber, OneToOne, AllToAll, FromList)}
+RULES = {
+    cls.rule: cls
+    for cls in (
+        FixedIndegree,
+        FixedOutdegree,
+        PairwiseBernoulli,
+        FixedTotalNumber,
+        OneToOne,
+        AllToAll,
+        FromList,
+    )
+}
 
 
 def rule_from_spec(spec, where):
@@ -111,22 +134,28 @@ def rule_from_spec(spec, where):
     if not isinstance(spec, dict):
         raise ConnectionRuleError(
             f"{where}: connection rule {shown(spec)} is not a rule; use a rule object or a "
-            f"dict with 'rule' in {sorted(RULES)}")
+            f"dict with 'rule' in {sorted(RULES)}"
+        )
     spec = dict(spec)
     name = spec.pop("rule", None)
     if not isinstance(name, str) or name not in RULES:
         raise ConnectionRuleError(
             f"{where}: connection rule {shown(name)} is not known; use one of "
-            f"{sorted(RULES)}{did_you_mean(name, RULES)}")
+            f"{sorted(RULES)}{did_you_mean(name, RULES)}"
+        )
     cls = RULES[name]
     valid = [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(map(str, set(spec) - set(valid)))
     if unknown:
         raise ConnectionRuleError(
             f"{where}: rule '{name}' has no option {unknown[0]!r}; valid options: "
-            f"{valid}{did_you_mean(unknown[0], valid)}")
-    missing = [f.name for f in dataclasses.fields(cls)
-               if f.default is dataclasses.MISSING and f.name not in spec]
+            f"{valid}{did_you_mean(unknown[0], valid)}"
+        )
+    missing = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.name not in spec
+    ]
     if missing:
         raise ConnectionRuleError(f"{where}: rule '{name}' needs {missing[0]!r}")
     return cls(**spec)

@@ -18,6 +18,7 @@ checkpoint folder they write a checkpoint and mark the store "stopped" (resumabl
 one they mark it "interrupted"; spikes recorded up to there are kept either way.  A second
 Ctrl-C stops at once (the store is then marked "interrupted" as well).
 """
+
 import json
 import logging
 import math
@@ -28,11 +29,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import (ConfigError, DistsimError, OutputError, SimulationError, StoreError,
-                     failure_reason)
+from .errors import (
+    ConfigError,
+    DistsimError,
+    OutputError,
+    SimulationError,
+    StoreError,
+    failure_reason,
+)
 from .examples import EXAMPLES
-from .store.ownership import (CHECKPOINT, CHECKPOINT_FOLDER, CHECKPOINTS_FORMAT, RUN_STORE,
-                              check_target, claim, kind_of, remove_owned)
+from .store.ownership import (
+    CHECKPOINT,
+    CHECKPOINT_FOLDER,
+    CHECKPOINTS_FORMAT,
+    RUN_STORE,
+    check_target,
+    claim,
+    kind_of,
+    remove_owned,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +99,13 @@ def build_network(example, options, dt, seed):
         return net
     if example.endswith(".nir"):  # a NIR graph: units in distsim/nir_convert.py
         from .nir_convert import import_nir
+
         return import_nir(example, dt=dt, seed=1 if seed is None else seed)
-    raise ConfigError(f"distsim run: {example!r} is neither an example "
-                      f"({', '.join(sorted(EXAMPLES))}) nor a model file (.toml, .yaml, .yml) "
-                      f"or NIR graph (.nir)")
+    raise ConfigError(
+        f"distsim run: {example!r} is neither an example "
+        f"({', '.join(sorted(EXAMPLES))}) nor a model file (.toml, .yaml, .yml) "
+        f"or NIR graph (.nir)"
+    )
 
 
 def check_memory(net, balancer, store):
@@ -104,13 +122,19 @@ def check_memory(net, balancer, store):
     available = psutil.virtual_memory().available / max(local, 1)
     need = lower_bound_bytes(net, size, store)
     if need > available:  # far too large: refused before any per-neuron estimate
-        n = next((2 ** k for k in range(31) if lower_bound_bytes(net, 2 ** k, store)
-                  <= available), None)
-        fix = (f"run it on at least {n} ranks with {available / 1e9:.2f} GB each" if n else
-               "no number of ranks of this size can hold it; use a smaller network")
-        raise ConfigError(f"distsim run: the network needs at least {need / 1e9:.3g} GB per "
-                          f"rank on {size} rank(s) ({net.n_neurons:,} neurons) but "
-                          f"{available / 1e9:.2f} GB are available per rank; {fix}")
+        n = next(
+            (2**k for k in range(31) if lower_bound_bytes(net, 2**k, store) <= available), None
+        )
+        fix = (
+            f"run it on at least {n} ranks with {available / 1e9:.2f} GB each"
+            if n
+            else "no number of ranks of this size can hold it; use a smaller network"
+        )
+        raise ConfigError(
+            f"distsim run: the network needs at least {need / 1e9:.3g} GB per "
+            f"rank on {size} rank(s) ({net.n_neurons:,} neurons) but "
+            f"{available / 1e9:.2f} GB are available per rank; {fix}"
+        )
     per_rank = describe(net, size, balancer, store=store)["per_rank"]
     need = max(r["memory_estimate_bytes"] for r in per_rank)
     if need > available:
@@ -118,18 +142,24 @@ def check_memory(net, balancer, store):
         raise ConfigError(
             f"distsim run: the network needs about {need / 1e9:.2f} GB per rank on {size} "
             f"rank(s) but {available / 1e9:.2f} GB are available per rank; run it on at least "
-            f"{n} ranks with {available / 1e9:.2f} GB each (see distsim inspect --ranks {n})")
+            f"{n} ranks with {available / 1e9:.2f} GB each (see distsim inspect --ranks {n})"
+        )
 
 
 def check_t_sim(t_sim, dt):
     steps = t_sim / dt
-    if math.isfinite(t_sim) and steps >= 2 ** 62:
-        raise ConfigError(f"distsim run: --t-sim {t_sim:g} ms is {steps:.3g} steps of dt = "
-                          f"{dt} ms, beyond the 2^62 steps a run can count; use a shorter time")
-    if not (math.isfinite(t_sim) and t_sim >= 0
-            and abs(steps - round(steps)) <= 1e-9 * max(1.0, steps)):
-        raise ConfigError(f"distsim run: --t-sim {t_sim} ms is not a non-negative multiple of "
-                          f"dt = {dt} ms; use a multiple of dt")
+    if math.isfinite(t_sim) and steps >= 2**62:
+        raise ConfigError(
+            f"distsim run: --t-sim {t_sim:g} ms is {steps:.3g} steps of dt = "
+            f"{dt} ms, beyond the 2^62 steps a run can count; use a shorter time"
+        )
+    if not (
+        math.isfinite(t_sim) and t_sim >= 0 and abs(steps - round(steps)) <= 1e-9 * max(1.0, steps)
+    ):
+        raise ConfigError(
+            f"distsim run: --t-sim {t_sim} ms is not a non-negative multiple of "
+            f"dt = {dt} ms; use a multiple of dt"
+        )
 
 
 def default_store(example):
@@ -179,8 +209,14 @@ def start_run(config):
         announce(context.rank, store=sim.writer.path)
     if folder is not None:
         signals.tell_caught(sim, folder.path)
-    return sim, {**plan, "folder": folder, "signals": signals, "t_end_ms": config.t_sim_ms,
-                 "every_s": config.checkpoint_every_s, "progress": config.progress}
+    return sim, {
+        **plan,
+        "folder": folder,
+        "signals": signals,
+        "t_end_ms": config.t_sim_ms,
+        "every_s": config.checkpoint_every_s,
+        "progress": config.progress,
+    }
 
 
 def _build(config, context):
@@ -192,15 +228,25 @@ def _build(config, context):
         plan, path = _on_rank0(context, folder.open_for_resume)
         _check_same_run(config, plan)
         check_t_sim(config.t_sim_ms, plan["dt"])
-        sim = Simulation.restore(path, context=context, decomposition=config.balancer,
-                                 backend=config.backend, store=plan["store"],
-                                 resume_store=plan["store"] is not None)
+        sim = Simulation.restore(
+            path,
+            context=context,
+            decomposition=config.balancer,
+            backend=config.backend,
+            store=plan["store"],
+            resume_store=plan["store"] is not None,
+        )
         if config.t_sim_ms < sim.t:
-            raise ConfigError(f"distsim run --resume: --t-sim {config.t_sim_ms} ms is before "
-                              f"the checkpoint's {sim.t} ms; give the model time to reach")
+            raise ConfigError(
+                f"distsim run --resume: --t-sim {config.t_sim_ms} ms is before "
+                f"the checkpoint's {sim.t} ms; give the model time to reach"
+            )
     else:
-        folder = (CheckpointFolder(config.checkpoint_dir, "--checkpoint-dir")
-                  if config.checkpoint_dir else None)
+        folder = (
+            CheckpointFolder(config.checkpoint_dir, "--checkpoint-dir")
+            if config.checkpoint_dir
+            else None
+        )
 
         def targets():  # refused before anything is built
             if folder is not None:
@@ -210,17 +256,30 @@ def _build(config, context):
             if config.store == "default":
                 return default_store(config.example)
             return check_target(config.store, RUN_STORE, config.overwrite, "--out")
+
         store = _on_rank0(context, targets)
         net = build_network(config.example, config.options, config.dt, config.seed)
         check_t_sim(config.t_sim_ms, net.dt)
         check_memory(net, config.balancer, store=store is not None)
         decomposition, grid = _placement(net, config, context.size)
-        sim = Simulation(net, context=context, decomposition=decomposition,
-                         backend=config.backend, store=store, overwrite=config.overwrite,
-                         hardware_counters=bool(config.hardware), rank_grid=grid)
-        plan = {"format": CHECKPOINTS_FORMAT, "example": config.example,
-                "options": config.options, "dt": net.dt, "seed": int(net.seed),
-                "store": store}
+        sim = Simulation(
+            net,
+            context=context,
+            decomposition=decomposition,
+            backend=config.backend,
+            store=store,
+            overwrite=config.overwrite,
+            hardware_counters=bool(config.hardware),
+            rank_grid=grid,
+        )
+        plan = {
+            "format": CHECKPOINTS_FORMAT,
+            "example": config.example,
+            "options": config.options,
+            "dt": net.dt,
+            "seed": int(net.seed),
+            "store": store,
+        }
         if folder is not None:
             _on_rank0(context, lambda: folder.start(plan, config.overwrite))
     return sim, plan, folder
@@ -229,19 +288,31 @@ def _build(config, context):
 def _check_same_run(config, plan):
     """A resumed run's model, options, dt and seed, where given again, must be those it was
     set up with (run.json)."""
-    given = {"model": config.example, "dt": config.dt, "seed": config.seed,
-             **{f"option {k}": v for k, v in config.options.items()}}
-    had = {"model": plan.get("example"), "dt": plan.get("dt"), "seed": plan.get("seed"),
-           **{f"option {k}": v for k, v in plan.get("options", {}).items()}}
+    given = {
+        "model": config.example,
+        "dt": config.dt,
+        "seed": config.seed,
+        **{f"option {k}": v for k, v in config.options.items()},
+    }
+    had = {
+        "model": plan.get("example"),
+        "dt": plan.get("dt"),
+        "seed": plan.get("seed"),
+        **{f"option {k}": v for k, v in plan.get("options", {}).items()},
+    }
     extra = sorted(given.keys() - had.keys())
     if extra:
-        raise ConfigError(f"distsim run --resume: {extra[0]} does not apply to the checkpointed "
-                          f"{plan.get('example')} run; leave it out")
+        raise ConfigError(
+            f"distsim run --resume: {extra[0]} does not apply to the checkpointed "
+            f"{plan.get('example')} run; leave it out"
+        )
     for key, value in given.items():
         if value is not None and key in had and had[key] != value:
-            raise ConfigError(f"distsim run --resume: {key} {value!r} differs from the "
-                              f"checkpointed run's {had[key]!r}; a resumed run continues as it "
-                              f"was set up: leave it out or give the same")
+            raise ConfigError(
+                f"distsim run --resume: {key} {value!r} differs from the "
+                f"checkpointed run's {had[key]!r}; a resumed run continues as it "
+                f"was set up: leave it out or give the same"
+            )
 
 
 def _placement(net, config, n_ranks):
@@ -251,14 +322,21 @@ def _placement(net, config, n_ranks):
     link_ms = config.link_latency_ms or 0.0
     if config.hardware:
         from .partition.hardware_mapping import check_link_latency, hardware, profile_link_ms
-        decomposition = hardware(net, n_ranks, profile=config.hardware, fabric=config.fabric,
-                                 bits_per_synapse=config.bits_per_synapse)
+
+        decomposition = hardware(
+            net,
+            n_ranks,
+            profile=config.hardware,
+            fabric=config.fabric,
+            bits_per_synapse=config.bits_per_synapse,
+        )
         if config.link_latency_ms is None:
             link_ms = profile_link_ms(config.hardware)
         check_link_latency(net, decomposition, link_ms)
     grid = None
     if config.backend == "routed":
         from .comm.routing import fabric_rank_grid
+
         grid = fabric_rank_grid(getattr(decomposition, "hardware", None), n_ranks, link_ms)
     return decomposition, grid
 
@@ -287,9 +365,11 @@ class StopSignals:
         if signum == signal.SIGINT and self.caught == signal.SIGINT:
             raise KeyboardInterrupt
         self.caught = signum
-        log.info("%s received: stopping at the next check%s",
-                    signal.Signals(signum).name,
-                    " (Ctrl-C again to stop at once)" if signum == signal.SIGINT else "")
+        log.info(
+            "%s received: stopping at the next check%s",
+            signal.Signals(signum).name,
+            " (Ctrl-C again to stop at once)" if signum == signal.SIGINT else "",
+        )
 
     def restore(self):
         for sig, handler in self.previous.items():
@@ -327,9 +407,11 @@ class CheckpointFolder:
         """(run.json's plan, the checkpoint to restore), after sorting out an interrupted
         swap."""
         if kind_of(self.path) != CHECKPOINT_FOLDER:
-            raise ConfigError(f"distsim run --resume {self.path}: no run.json of a distsim "
-                              f"checkpoint folder there; give the --checkpoint-dir of the run "
-                              f"to continue")
+            raise ConfigError(
+                f"distsim run --resume {self.path}: no run.json of a distsim "
+                f"checkpoint folder there; give the --checkpoint-dir of the run "
+                f"to continue"
+            )
         self.lock = claim(self.path, CHECKPOINT_FOLDER, what=self.what, append=True)
         try:
             with open(os.path.join(self.path, "run.json")) as f:
@@ -337,8 +419,10 @@ class CheckpointFolder:
             plan["dt"] = float(plan["dt"])
             plan.setdefault("store", None)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"distsim run --resume {self.path}: run.json cannot be read "
-                             f"({exc}); the checkpoint folder is damaged") from None
+            raise StoreError(
+                f"distsim run --resume {self.path}: run.json cannot be read "
+                f"({exc}); the checkpoint folder is damaged"
+            ) from None
         return plan, self.recover()
 
     def recover(self):
@@ -358,18 +442,24 @@ class CheckpointFolder:
 
         found = [p for p in (self.final, self.fresh, self.old) if complete(p)]
         if not found:
-            there = [os.path.basename(p) for p in (self.final, self.fresh, self.old)
-                     if os.path.exists(p)]
-            raise StoreError(f"distsim run --resume {self.path}: no complete checkpoint there "
-                             f"({', '.join(there) or 'none was written'}); the run stopped "
-                             f"before its first checkpoint was complete: start it again")
+            there = [
+                os.path.basename(p) for p in (self.final, self.fresh, self.old) if os.path.exists(p)
+            ]
+            raise StoreError(
+                f"distsim run --resume {self.path}: no complete checkpoint there "
+                f"({', '.join(there) or 'none was written'}); the run stopped "
+                f"before its first checkpoint was complete: start it again"
+            )
         if found[0] != self.final:
             if os.path.exists(self.final):  # incomplete: keep it out of the way
                 self._remove(self.final)
             os.rename(found[0], self.final)
-            log.warning("checkpoint folder %s: the run stopped while replacing its checkpoint; "
-                        "resuming from %s (now checkpoint.zarr)", self.path,
-                        os.path.basename(found[0]))
+            log.warning(
+                "checkpoint folder %s: the run stopped while replacing its checkpoint; "
+                "resuming from %s (now checkpoint.zarr)",
+                self.path,
+                os.path.basename(found[0]),
+            )
         for leftover in (self.fresh, self.old):
             self._remove(leftover)
         return self.final
@@ -409,6 +499,7 @@ class Progress:
         import sys
 
         from .compile_clock import compile_seconds, watch
+
         self.sim, self.t_end, self.every = sim, t_end_ms, every_s
         self.stream = stream or sys.stderr
         self.enabled = enabled and sim.context.rank == 0
@@ -423,12 +514,15 @@ class Progress:
     def _compiling(self):
         """numba starts compiling: say so once (the kernels are cached for later runs)."""
         self.unwatch()
-        self.stream.write(("\r" if self.tty else "") + "progress: compiling the kernels this "
-                          "network uses (once: cached for later runs) ...\n")
+        self.stream.write(
+            ("\r" if self.tty else "") + "progress: compiling the kernels this "
+            "network uses (once: cached for later runs) ...\n"
+        )
         self.stream.flush()
 
     def update(self, final=False):
         from .compile_clock import compile_seconds
+
         now = time.monotonic()
         if not self.enabled or (not final and not self.tty and now - self.last < self.every):
             return
@@ -440,9 +534,11 @@ class Progress:
         eta = rtf * (total - done) / 1000.0 if done else float("nan")
         rate = (int(self.sim.counters[1]) - self.start_spikes) / simulated if simulated else 0.0
         compiled = compile_seconds() - self.compile0
-        text = (f"{self.sim.t:10.1f} / {self.t_end:g} ms  RTF {rtf:6.2f}  "
-                f"{rate:,.0f} spikes/s (rank 0)  ETA {eta:6.1f} s"
-                + (f"  (compiled {compiled:.1f} s)" if compiled >= 0.05 else ""))
+        text = (
+            f"{self.sim.t:10.1f} / {self.t_end:g} ms  RTF {rtf:6.2f}  "
+            f"{rate:,.0f} spikes/s (rank 0)  ETA {eta:6.1f} s"
+            + (f"  (compiled {compiled:.1f} s)" if compiled >= 0.05 else "")
+        )
         if self.tty:
             width = 24
             fill = int(width * done / total)
@@ -464,8 +560,12 @@ def run_to_end(sim, plan):
     try:
         return _run_chunks(sim, plan, folder, signals, progress)
     except OSError as exc:  # e.g. a full disk: the store already says "failed" and why
-        where = (f"; run store {sim.writer.path} is marked failed and keeps the data up to "
-                 f"{sim.writer.flushed_step * sim.dt:.10g} ms" if sim.writer is not None else "")
+        where = (
+            f"; run store {sim.writer.path} is marked failed and keeps the data up to "
+            f"{sim.writer.flushed_step * sim.dt:.10g} ms"
+            if sim.writer is not None
+            else ""
+        )
         raise SimulationError(f"{failure_reason(exc)}{where}") from None
     finally:
         progress.unwatch()

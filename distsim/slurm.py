@@ -12,6 +12,7 @@ Inside the jobs, ``distsim slurm point`` gives an array task its scaling point a
 ``distsim slurm check`` checks a run's summary (one summary, the rank count asked for, the
 store's status) and labels it with the job's ids.
 """
+
 import argparse
 import itertools
 import json
@@ -29,14 +30,21 @@ _WORD = re.compile(r"[A-Za-z0-9_./:=,+@%-]+")
 _TIME = re.compile(r"(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?")
 # options the scripts set themselves: dest -> (option, why)
 _SCRIPT_SETS = {
-    "run": {"store": ("--out", "the store goes to DISTSIM_OUT, see --out-dir"),
-            "no_store": ("--no-store", "runs keep their store, scaling runs have none"),
-            "checkpoint_dir": ("--checkpoint-dir", "distsim slurm chain checkpoints to "
-                                                   "DISTSIM_OUT/checkpoint"),
-            "resume": ("--resume", "distsim slurm chain resumes by itself"),
-            "json": ("--json", "the summary is written to DISTSIM_OUT")},
-    "analyze": {"out": ("--out", "results go to STORE.analysis"),
-                "scheduler": ("--scheduler", "the job starts its own dask cluster")}}
+    "run": {
+        "store": ("--out", "the store goes to DISTSIM_OUT, see --out-dir"),
+        "no_store": ("--no-store", "runs keep their store, scaling runs have none"),
+        "checkpoint_dir": (
+            "--checkpoint-dir",
+            "distsim slurm chain checkpoints to DISTSIM_OUT/checkpoint",
+        ),
+        "resume": ("--resume", "distsim slurm chain resumes by itself"),
+        "json": ("--json", "the summary is written to DISTSIM_OUT"),
+    },
+    "analyze": {
+        "out": ("--out", "results go to STORE.analysis"),
+        "scheduler": ("--scheduler", "the job starts its own dask cluster"),
+    },
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -48,87 +56,152 @@ def _parsers():
 
     site = Parser(add_help=False)
     g = site.add_argument_group("Slurm and site options")
-    g.add_argument("--time", default=None,
-                   help="wall-time limit in Slurm's format (MM, HH:MM:SS, D-HH:MM:SS)")
+    g.add_argument(
+        "--time", default=None, help="wall-time limit in Slurm's format (MM, HH:MM:SS, D-HH:MM:SS)"
+    )
     g.add_argument("--partition", default=None, help="#SBATCH --partition (default: none)")
     g.add_argument("--account", default=None, help="#SBATCH --account (default: none)")
     g.add_argument("--nodes", type=int, default=None, help="#SBATCH --nodes (default: any)")
-    g.add_argument("--module", action="append", default=[],
-                   help="a module to load before the run (repeatable)")
-    g.add_argument("--venv", default=None,
-                   help="virtualenv with distsim installed (default: .venv in the directory "
-                        "sbatch is run from)")
-    g.add_argument("--launcher", choices=["srun", "mpiexec"], default="srun",
-                   help="srun --mpi=pmi2 (default) or the venv's mpiexec")
+    g.add_argument(
+        "--module", action="append", default=[], help="a module to load before the run (repeatable)"
+    )
+    g.add_argument(
+        "--venv",
+        default=None,
+        help="virtualenv with distsim installed (default: .venv in the directory "
+        "sbatch is run from)",
+    )
+    g.add_argument(
+        "--launcher",
+        choices=["srun", "mpiexec"],
+        default="srun",
+        help="srun --mpi=pmi2 (default) or the venv's mpiexec",
+    )
     g.add_argument("--job-name", default=None, help="default: distsim-KIND")
-    g.add_argument("--out-dir", default=None,
-                   help="directory of the job's outputs (default: distsim-runs/KIND-JOBID)")
+    g.add_argument(
+        "--out-dir",
+        default=None,
+        help="directory of the job's outputs (default: distsim-runs/KIND-JOBID)",
+    )
 
     fmt = argparse.RawDescriptionHelpFormatter
     parser = Parser(
-        prog="distsim slurm", allow_abbrev=False, formatter_class=fmt,
-        description=__doc__.split("\n\n")[0], epilog="""examples:
+        prog="distsim slurm",
+        allow_abbrev=False,
+        formatter_class=fmt,
+        description=__doc__.split("\n\n")[0],
+        epilog="""examples:
   distsim slurm run brunel --ranks 8 --time 2:00:00 --order 10000 > run.sh
   distsim slurm chain microcircuit --ranks 16 --time 24:00:00 --t-sim 600000 > chain.sh
   distsim slurm scaling brunel --ranks 1 2 4 8 16 --t-sim 1000 > scaling.sh
   distsim slurm sweep brunel --ranks 4 --vary state=SR,AI --vary seed=1,2,3 > sweep.sh
   distsim slurm analyze runs/sweep --workers 4 --t-start 100 > analyze.sh
-options that are not listed under a kind's --help go to distsim run (distsim analyze)""")
+options that are not listed under a kind's --help go to distsim run (distsim analyze)""",
+    )
     sub = parser.add_subparsers(dest="kind", required=True)
-    texts = {"run": "one distributed run",
-             "chain": "a run longer than the wall-time limit: checkpoint, requeue, resume",
-             "scaling": "strong and weak scaling over rank counts (array job)",
-             "sweep": "a grid of distsim run options (array job)",
-             "analyze": "distsim analyze with a dask cluster in the allocation"}
-    kinds = {k: sub.add_parser(k, parents=[site], help=texts[k], formatter_class=fmt,
-                               allow_abbrev=False)
-             for k in KINDS}
+    texts = {
+        "run": "one distributed run",
+        "chain": "a run longer than the wall-time limit: checkpoint, requeue, resume",
+        "scaling": "strong and weak scaling over rank counts (array job)",
+        "sweep": "a grid of distsim run options (array job)",
+        "analyze": "distsim analyze with a dask cluster in the allocation",
+    }
+    kinds = {
+        k: sub.add_parser(k, parents=[site], help=texts[k], formatter_class=fmt, allow_abbrev=False)
+        for k in KINDS
+    }
     for kind in ("run", "chain", "scaling", "sweep"):
-        kinds[kind].usage = (f"distsim slurm {kind} [options] [MODEL] [distsim run options]"
-                             f"\n  MODEL: an example or a model file, as for distsim run "
-                             f"(default brunel)")
+        kinds[kind].usage = (
+            f"distsim slurm {kind} [options] [MODEL] [distsim run options]"
+            f"\n  MODEL: an example or a model file, as for distsim run "
+            f"(default brunel)"
+        )
     for kind in ("run", "chain", "sweep"):
         kinds[kind].add_argument("--ranks", type=int, default=4, help="MPI ranks (default 4)")
-    kinds["chain"].add_argument("--checkpoint-every", default="30min", type=_interval,
-                                help="wall-clock interval between checkpoints (default 30min)")
-    kinds["chain"].add_argument("--signal-margin", type=int, default=300,
-                                help="seconds before the limit at which Slurm signals the run "
-                                     "to checkpoint and stop (default 300)")
-    kinds["chain"].add_argument("--max-restarts", type=int, default=20,
-                                help="requeues before the chain gives up (default 20)")
-    kinds["scaling"].add_argument("--ranks", type=int, nargs="+", default=[1, 2, 4, 8],
-                                  help="rank counts (default 1 2 4 8)")
-    kinds["scaling"].add_argument("--studies", nargs="+", choices=["strong", "weak"],
-                                  default=["strong", "weak"], help="default: strong weak")
-    kinds["sweep"].add_argument("--vary", action="append", default=[], metavar="NAME=V1,V2,..",
-                                required=True,
-                                help="an option of distsim run and its values (repeatable: "
-                                     "the grid of all combinations)")
-    kinds["analyze"].usage = ("distsim slurm analyze [options] [RUNS] [distsim analyze "
-                              "options]\n  RUNS: the directory of the run stores (*.zarr) "
-                              "to analyse (default: $DISTSIM_OUT at submission)")
-    kinds["analyze"].add_argument("--workers", type=int, default=4,
-                                  help="dask workers, one Slurm task each (default 4)")
+    kinds["chain"].add_argument(
+        "--checkpoint-every",
+        default="30min",
+        type=_interval,
+        help="wall-clock interval between checkpoints (default 30min)",
+    )
+    kinds["chain"].add_argument(
+        "--signal-margin",
+        type=int,
+        default=300,
+        help="seconds before the limit at which Slurm signals the run "
+        "to checkpoint and stop (default 300)",
+    )
+    kinds["chain"].add_argument(
+        "--max-restarts",
+        type=int,
+        default=20,
+        help="requeues before the chain gives up (default 20)",
+    )
+    kinds["scaling"].add_argument(
+        "--ranks", type=int, nargs="+", default=[1, 2, 4, 8], help="rank counts (default 1 2 4 8)"
+    )
+    kinds["scaling"].add_argument(
+        "--studies",
+        nargs="+",
+        choices=["strong", "weak"],
+        default=["strong", "weak"],
+        help="default: strong weak",
+    )
+    kinds["sweep"].add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,..",
+        required=True,
+        help="an option of distsim run and its values (repeatable: the grid of all combinations)",
+    )
+    kinds["analyze"].usage = (
+        "distsim slurm analyze [options] [RUNS] [distsim analyze "
+        "options]\n  RUNS: the directory of the run stores (*.zarr) "
+        "to analyse (default: $DISTSIM_OUT at submission)"
+    )
+    kinds["analyze"].add_argument(
+        "--workers", type=int, default=4, help="dask workers, one Slurm task each (default 4)"
+    )
 
-    point = sub.add_parser("point", allow_abbrev=False,
-                           help="(inside scaling jobs) the study, rank count and size options "
-                                "of one array task")
-    point.add_argument("--index", type=int, required=True,
-                       help="the array task's index (SLURM_ARRAY_TASK_ID)")
-    point.add_argument("--ranks", type=int, nargs="+", required=True,
-                       help="the study's rank counts")
-    point.add_argument("--studies", nargs="+", choices=["strong", "weak"], required=True,
-                       help="the studies, outermost first")
-    point.add_argument("run_args", nargs=argparse.REMAINDER,
-                       help="-- MODEL [distsim run options]")
-    check = sub.add_parser("check", allow_abbrev=False,
-                           help="(inside jobs) check a distsim run --json summary and label it "
-                                "with the job's ids")
+    point = sub.add_parser(
+        "point",
+        allow_abbrev=False,
+        help="(inside scaling jobs) the study, rank count and size options of one array task",
+    )
+    point.add_argument(
+        "--index", type=int, required=True, help="the array task's index (SLURM_ARRAY_TASK_ID)"
+    )
+    point.add_argument(
+        "--ranks", type=int, nargs="+", required=True, help="the study's rank counts"
+    )
+    point.add_argument(
+        "--studies",
+        nargs="+",
+        choices=["strong", "weak"],
+        required=True,
+        help="the studies, outermost first",
+    )
+    point.add_argument("run_args", nargs=argparse.REMAINDER, help="-- MODEL [distsim run options]")
+    check = sub.add_parser(
+        "check",
+        allow_abbrev=False,
+        help="(inside jobs) check a distsim run --json summary and label it with the job's ids",
+    )
     check.add_argument("summary", help="the file distsim run --json wrote")
-    check.add_argument("--ranks", type=int, required=True,
-                       help="the rank count the job launched (the summary must show as many)")
-    check.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
-                       help="add KEY=VALUE to the summary (repeatable), e.g. the job's ids")
+    check.add_argument(
+        "--ranks",
+        type=int,
+        required=True,
+        help="the rank count the job launched (the summary must show as many)",
+    )
+    check.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="add KEY=VALUE to the summary (repeatable), e.g. the job's ids",
+    )
     return parser
 
 
@@ -146,22 +219,26 @@ def main(argv):
     args, extra = parser.parse_known_args(argv)
     try:
         if args.kind in ("point", "check") and extra:
-            raise ConfigError(f"distsim slurm {args.kind}: unexpected {' '.join(extra)}; see "
-                              f"distsim slurm {args.kind} --help")
+            raise ConfigError(
+                f"distsim slurm {args.kind}: unexpected {' '.join(extra)}; see "
+                f"distsim slurm {args.kind} --help"
+            )
         if args.kind == "point":
             run_args = args.run_args[1:] if args.run_args[:1] == ["--"] else args.run_args
             points = study_points(run_args, args.ranks, args.studies)
             if not 0 <= args.index < len(points):
-                raise ConfigError(f"distsim slurm point: array index {args.index} is outside "
-                                  f"the {len(points)} points of the study; submit with "
-                                  f"--array=0-{len(points) - 1}")
+                raise ConfigError(
+                    f"distsim slurm point: array index {args.index} is outside "
+                    f"the {len(points)} points of the study; submit with "
+                    f"--array=0-{len(points) - 1}"
+                )
             study, ranks, size = points[args.index]
             print(study, ranks, " ".join(size))
             return 0
         if args.kind == "check":
             return check_summary(args.summary, args.ranks, args.label)
         first = extra[:1] if extra[:1] and not extra[0].startswith("-") else []
-        print(job_script(args, first[0] if first else None, extra[len(first):], argv), end="")
+        print(job_script(args, first[0] if first else None, extra[len(first) :], argv), end="")
         return 0
     except (ConfigError, JobError) as exc:
         print(f"distsim: error: {exc}", file=sys.stderr)
@@ -177,21 +254,27 @@ def _run_options(kind, model, extra):
     head = [command, "STORE" if kind == "analyze" else model]
     parsed, unknown = build_parser().parse_known_args(head + list(extra))
     if unknown:
-        raise ConfigError(f"distsim slurm {kind}: {' '.join(unknown)} is neither an option of "
-                          f"distsim slurm {kind} nor of distsim {command}; see distsim slurm "
-                          f"{kind} --help and distsim {command} --help")
+        raise ConfigError(
+            f"distsim slurm {kind}: {' '.join(unknown)} is neither an option of "
+            f"distsim slurm {kind} nor of distsim {command}; see distsim slurm "
+            f"{kind} --help and distsim {command} --help"
+        )
     defaults = vars(build_parser().parse_args(head))
     for dest, (option, why) in _SCRIPT_SETS[command].items():
         if vars(parsed)[dest] != defaults[dest]:
-            raise ConfigError(f"distsim slurm {kind}: {option} is set by the job script itself "
-                              f"({why}); leave it out")
+            raise ConfigError(
+                f"distsim slurm {kind}: {option} is set by the job script itself "
+                f"({why}); leave it out"
+            )
     if command == "run":
         network_settings(parsed, f"distsim slurm {kind}")  # options that apply, in range
     for word in extra:  # DISTSIM_ARGS is split into words by the shell
         if not _WORD.fullmatch(word):
-            raise ConfigError(f"distsim slurm {kind}: argument {word!r} has characters the job "
-                              f"script cannot pass on as one word (spaces, quotes, $); use "
-                              f"letters, digits and _./:=,+@%- only")
+            raise ConfigError(
+                f"distsim slurm {kind}: argument {word!r} has characters the job "
+                f"script cannot pass on as one word (spaces, quotes, $); use "
+                f"letters, digits and _./:=,+@%- only"
+            )
 
 
 def study_points(run_args, ranks, studies):
@@ -227,18 +310,22 @@ def _weak_size(args, r):
         return ["--order", str(order * r), "--epsilon", repr(epsilon)]
     if args.example == "hpc_benchmark":
         return ["--scale", repr(args.options["scale"] * r)]
-    raise ConfigError(f"distsim slurm scaling: weak scaling of {args.example!r} is not defined: "
-                      f"it needs a network whose synapses per neuron stay constant as it grows "
-                      f"(brunel, hpc_benchmark; the microcircuit's --scale also scales its "
-                      f"in-degrees); use --studies strong")
+    raise ConfigError(
+        f"distsim slurm scaling: weak scaling of {args.example!r} is not defined: "
+        f"it needs a network whose synapses per neuron stay constant as it grows "
+        f"(brunel, hpc_benchmark; the microcircuit's --scale also scales its "
+        f"in-degrees); use --studies strong"
+    )
 
 
 def slurm_seconds(text):
     """Seconds of a Slurm time limit (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS)."""
     m = _TIME.fullmatch(text or "")
     if not m:
-        raise ConfigError(f"distsim slurm: --time {text!r} is not a Slurm time; use minutes, "
-                          f"HH:MM:SS or D-HH:MM:SS")
+        raise ConfigError(
+            f"distsim slurm: --time {text!r} is not a Slurm time; use minutes, "
+            f"HH:MM:SS or D-HH:MM:SS"
+        )
     days, a, b, c = (int(x) if x else None for x in m.groups())
     if days is None:
         h, mi, s = (0, a, b or 0) if c is None else (a, b, c)
@@ -250,8 +337,13 @@ def slurm_seconds(text):
 # ---------------------------------------------------------------------------------------------
 # the scripts
 
-_DEFAULT_TIME = {"run": "01:00:00", "chain": "24:00:00", "scaling": "01:00:00",
-                 "sweep": "01:00:00", "analyze": "00:30:00"}
+_DEFAULT_TIME = {
+    "run": "01:00:00",
+    "chain": "24:00:00",
+    "scaling": "01:00:00",
+    "sweep": "01:00:00",
+    "analyze": "00:30:00",
+}
 
 _TITLE = {
     "run": "one distributed distsim run",
@@ -491,39 +583,53 @@ def job_script(args, first, extra, argv):
     _run_options(kind, model, extra)
     time = args.time or _DEFAULT_TIME[kind]
     limit = slurm_seconds(time)
-    ranks = (max(args.ranks) if kind == "scaling" else args.workers if kind == "analyze"
-             else args.ranks)
+    ranks = (
+        max(args.ranks) if kind == "scaling" else args.workers if kind == "analyze" else args.ranks
+    )
     if ranks < 1:
         raise ConfigError(f"distsim slurm {kind}: --ranks/--workers {ranks} is not positive")
     array = kind in ("scaling", "sweep")
-    sbatch = [f"--job-name={args.job_name or 'distsim-' + kind}", f"--ntasks={ranks}",
-              f"--time={time}"] + ([f"--nodes={args.nodes}"] if args.nodes else [])
+    sbatch = [
+        f"--job-name={args.job_name or 'distsim-' + kind}",
+        f"--ntasks={ranks}",
+        f"--time={time}",
+    ] + ([f"--nodes={args.nodes}"] if args.nodes else [])
     job_id = "$SLURM_ARRAY_JOB_ID" if array else "$SLURM_JOB_ID"
     out = args.out_dir or f"distsim-runs/{kind}-{job_id}"
     notes = []
     if kind == "analyze":  # no default directory: the runs come from another job
         settings = [("DISTSIM_OUT", first), ("DISTSIM_ANALYZE_ARGS", " ".join(extra))]
     else:
-        settings = [("DISTSIM_MODEL", model), ("DISTSIM_ARGS", " ".join(extra)),
-                    ("DISTSIM_LAUNCHER", args.launcher), ("DISTSIM_OUT", out)]
+        settings = [
+            ("DISTSIM_MODEL", model),
+            ("DISTSIM_ARGS", " ".join(extra)),
+            ("DISTSIM_LAUNCHER", args.launcher),
+            ("DISTSIM_OUT", out),
+        ]
     if kind == "chain":
         if not 0 < args.signal_margin < limit:
-            raise ConfigError(f"distsim slurm chain: --signal-margin {args.signal_margin} s is "
-                              f"not within the time limit {time} ({limit} s); use a margin "
-                              f"shorter than the limit that leaves time to write a checkpoint")
+            raise ConfigError(
+                f"distsim slurm chain: --signal-margin {args.signal_margin} s is "
+                f"not within the time limit {time} ({limit} s); use a margin "
+                f"shorter than the limit that leaves time to write a checkpoint"
+            )
         sbatch += [f"--signal=B:USR1@{args.signal_margin}", "--requeue", "--open-mode=append"]
-        settings += [("DISTSIM_CHECKPOINT_EVERY", args.checkpoint_every),
-                     ("DISTSIM_MAX_RESTARTS", str(args.max_restarts))]
+        settings += [
+            ("DISTSIM_CHECKPOINT_EVERY", args.checkpoint_every),
+            ("DISTSIM_MAX_RESTARTS", str(args.max_restarts)),
+        ]
     if kind == "analyze":  # cancelled when a job it depends on fails, whatever the site's
         sbatch.append("--kill-on-invalid-dep=yes")  # DependencyParameters
     if kind == "scaling":
         points = study_points([model, *extra], args.ranks, args.studies)
         sbatch += [f"--array=0-{len(points) - 1}", "--exclusive"]
-        settings += [("DISTSIM_RANKS", " ".join(map(str, args.ranks))),
-                     ("DISTSIM_STUDIES", " ".join(args.studies))]
+        settings += [
+            ("DISTSIM_RANKS", " ".join(map(str, args.ranks))),
+            ("DISTSIM_STUDIES", " ".join(args.studies)),
+        ]
         notes = ["# array task: study, ranks, size options"] + [
-            f"#   {i}: {s} {r} {' '.join(size)}".rstrip() for i, (s, r, size) in
-            enumerate(points)]
+            f"#   {i}: {s} {r} {' '.join(size)}".rstrip() for i, (s, r, size) in enumerate(points)
+        ]
     if kind == "sweep":
         sets = sweep_sets(args.vary, model, extra)
         sbatch.append(f"--array=0-{len(sets) - 1}")
@@ -531,19 +637,30 @@ def job_script(args, first, extra, argv):
         notes = ["# array task: options"] + [f"#   {i}: {s}" for i, s in enumerate(sets)]
     sbatch.append(f"--output={'%x-%A_%a.out' if array else '%x-%j.out'}")
     lines = [f"#SBATCH {s}" for s in sbatch] + [
-        f"#SBATCH --partition={args.partition}" if args.partition
+        f"#SBATCH --partition={args.partition}"
+        if args.partition
         else "##SBATCH --partition=PARTITION",
-        f"#SBATCH --account={args.account}" if args.account else "##SBATCH --account=ACCOUNT"]
-    modules = ("\n".join(f"module load {shlex.quote(m)}" for m in args.module) if args.module
-               else "# module load python/3.11   (none needed for distsim's pip wheels)")
-    text = _HEADER.format(title=_TITLE[kind], command=shlex.join(["distsim", "slurm", *argv]),
-                          usage=_USAGE[kind])
+        f"#SBATCH --account={args.account}" if args.account else "##SBATCH --account=ACCOUNT",
+    ]
+    modules = (
+        "\n".join(f"module load {shlex.quote(m)}" for m in args.module)
+        if args.module
+        else "# module load python/3.11   (none needed for distsim's pip wheels)"
+    )
+    text = _HEADER.format(
+        title=_TITLE[kind], command=shlex.join(["distsim", "slurm", *argv]), usage=_USAGE[kind]
+    )
     text += "\n".join(notes + lines) + "\n\n"
-    text += _SETUP.format(modules=modules,
-                          venv=_quoted(args.venv) if args.venv else '"$SLURM_SUBMIT_DIR/.venv"',
-                          settings="\n".join(_setting(k, v) for k, v in settings))
-    return text + ("" if kind == "analyze" else _LAUNCH) + _BODY[kind].replace(
-        "{stopped}", str(STOPPED))
+    text += _SETUP.format(
+        modules=modules,
+        venv=_quoted(args.venv) if args.venv else '"$SLURM_SUBMIT_DIR/.venv"',
+        settings="\n".join(_setting(k, v) for k, v in settings),
+    )
+    return (
+        text
+        + ("" if kind == "analyze" else _LAUNCH)
+        + _BODY[kind].replace("{stopped}", str(STOPPED))
+    )
 
 
 def _setting(key, value):
@@ -565,8 +682,10 @@ def sweep_sets(vary, model, extra):
     for item in vary:
         name, _, values = item.partition("=")
         if not name or not values:
-            raise ConfigError(f"distsim slurm sweep: --vary {item!r} is not NAME=V1,V2,...; "
-                              f"e.g. --vary seed=1,2,3")
+            raise ConfigError(
+                f"distsim slurm sweep: --vary {item!r} is not NAME=V1,V2,...; "
+                f"e.g. --vary seed=1,2,3"
+            )
         option = "--" + name.lstrip("-").replace("_", "-")
         axes.append([[option, v] for v in values.split(",")])
     sets = [sum(combo, []) for combo in itertools.product(*axes)]
@@ -590,27 +709,41 @@ def check_summary(path, ranks, labels):
     lines = Path(path).read_text().split("\n") if Path(path).exists() else []
     lines = [line for line in lines if line.strip()]
     if not lines:
-        raise JobError(f"{path}: no summary; distsim run printed none (its error is in the "
-                       f"job's log above)")
+        raise JobError(
+            f"{path}: no summary; distsim run printed none (its error is in the job's log above)"
+        )
     if len(lines) > 1:
-        raise JobError(f"{path}: {len(lines)} summaries instead of one: the ranks ran as "
-                       f"separate single-rank runs; launch them with srun --mpi=pmi2 (not "
-                       f"--mpi=none) or the venv's mpiexec")
+        raise JobError(
+            f"{path}: {len(lines)} summaries instead of one: the ranks ran as "
+            f"separate single-rank runs; launch them with srun --mpi=pmi2 (not "
+            f"--mpi=none) or the venv's mpiexec"
+        )
     s = json.loads(lines[0])
     if s["ranks_total"] != ranks:
-        raise JobError(f"{path}: distsim ran on {s['ranks_total']} rank(s), the job launched "
-                       f"{ranks}; launch with srun --mpi=pmi2 or the venv's mpiexec")
+        raise JobError(
+            f"{path}: distsim ran on {s['ranks_total']} rank(s), the job launched "
+            f"{ranks}; launch with srun --mpi=pmi2 or the venv's mpiexec"
+        )
     if s.get("store"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # an incomplete store is checked here
             status = open_run(s["store"]).status
         expected = "stopped" if s["stopped"] else "complete"
         if status != expected:
-            raise JobError(f"{path}: the run store {s['store']} has status {status!r}, not "
-                           f"{expected!r}; see the job's log")
-    job = {key.lower(): os.environ[key] for key in
-           ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_RESTART_COUNT")
-           if key in os.environ}
+            raise JobError(
+                f"{path}: the run store {s['store']} has status {status!r}, not "
+                f"{expected!r}; see the job's log"
+            )
+    job = {
+        key.lower(): os.environ[key]
+        for key in (
+            "SLURM_JOB_ID",
+            "SLURM_ARRAY_JOB_ID",
+            "SLURM_ARRAY_TASK_ID",
+            "SLURM_RESTART_COUNT",
+        )
+        if key in os.environ
+    }
     for label in labels:
         key, sep, value = label.partition("=")
         if not sep:
@@ -619,6 +752,8 @@ def check_summary(path, ranks, labels):
     s["slurm"] = job
     Path(path).write_text(json.dumps(s) + "\n")
     state = f"stopped at {s['t_model_ms']:g} ms" if s["stopped"] else "complete"
-    print(f"distsim run {state}: {s['ranks_total']} ranks, {s['neurons']:,} neurons, "
-          f"{s['spikes']:,} spikes, RTF {s['rtf']:.3g}, digest {s['digest']}")
+    print(
+        f"distsim run {state}: {s['ranks_total']} ranks, {s['neurons']:,} neurons, "
+        f"{s['spikes']:,} spikes, RTF {s['rtf']:.3g}, digest {s['digest']}"
+    )
     return STOPPED if s["stopped"] else 0

@@ -18,6 +18,7 @@ over ranks:
   other chips are not followed inside the chip;
 - ``cores_active``: cores holding neurons.
 """
+
 import numpy as np
 
 from distsim.errors import ConfigError
@@ -31,22 +32,27 @@ def chip_counters(sim):
     """The energy model's counters of ``sim`` (collective; every rank gets the sums)."""
     dec = sim.decomposition
     if dec.chip_of is None or dec.hardware is None:
-        raise ConfigError("hardware counters: the decomposition has no chips; build the "
-                          "Simulation with the 'hardware' balancer (distsim run --hardware)")
+        raise ConfigError(
+            "hardware counters: the decomposition has no chips; build the "
+            "Simulation with the 'hardware' balancer (distsim run --hardware)"
+        )
     fab = parse_fabric(dec.hardware["fabric"])
     profile = load_profile(dec.hardware["profile"])
     hw = sim.hardware_counts()
-    c = {k: (v.astype(np.float64) if isinstance(v, np.ndarray) else v)
-         for k, v in empty_counters(fab.n_chips, fab.n_links).items()}
+    c = {
+        k: (v.astype(np.float64) if isinstance(v, np.ndarray) else v)
+        for k, v in empty_counters(fab.n_chips, fab.n_links).items()
+    }
     chip_of, core_of = dec.chip_of, dec.core_of
     gid = hw["gid"]
-    sources = ~np.array([sim.network.populations[p].model.is_source_only
-                         for p in _population_of(sim)], bool)
+    sources = ~np.array(
+        [sim.network.populations[p].model.is_source_only for p in _population_of(sim)], bool
+    )
     local_chip = chip_of[gid]
     c["spikes"] += np.bincount(local_chip, weights=hw["spikes"], minlength=fab.n_chips)
-    c["neuron_updates_active"] += np.bincount(local_chip[sources],
-                                              weights=hw["active_steps"][sources],
-                                              minlength=fab.n_chips)
+    c["neuron_updates_active"] += np.bincount(
+        local_chip[sources], weights=hw["active_steps"][sources], minlength=fab.n_chips
+    )
     neurons = np.bincount(local_chip[sources], minlength=fab.n_chips)
     c["neuron_updates_idle"] += neurons * hw["steps"] - c["neuron_updates_active"]
     # synapses: row of each, its target's chip and core
@@ -62,8 +68,9 @@ def chip_counters(sim):
     row, dst = _distinct(rows, dst_chip, n_rows, fab.n_chips)
     src, n = row_chip[row], row_spikes[row]
     away = (src != dst) & (n > 0)
-    chip_pairs = np.bincount(src[away] * fab.n_chips + dst[away], weights=n[away],
-                             minlength=fab.n_chips ** 2).reshape(fab.n_chips, fab.n_chips)
+    chip_pairs = np.bincount(
+        src[away] * fab.n_chips + dst[away], weights=n[away], minlength=fab.n_chips**2
+    ).reshape(fab.n_chips, fab.n_chips)
     max_hops = 0
     for a, b in zip(*np.nonzero(chip_pairs)):
         route = fab.route(int(a), int(b))
@@ -86,7 +93,8 @@ def chip_counters(sim):
             c[key] = ctx.allreduce(np.ascontiguousarray(value, np.float64), "sum")
     c["cores_active"] = np.bincount(
         _distinct(chip_of, core_of, fab.n_chips, int(core_of.max(initial=0)) + 1)[0],
-        minlength=fab.n_chips).astype(np.float64)
+        minlength=fab.n_chips,
+    ).astype(np.float64)
     c["steps"] = hw["steps"]
     c["dt_ms"] = sim.dt
     c["max_hops"] = ctx.allreduce(max_hops, "max")

@@ -26,6 +26,7 @@ a stream keyed by (seed, projection, source gid, target gid, occurrence of the p
 the weights do not depend on the partition; ``Simulation.age_devices(t_s)`` draws a new
 read of every device at each call.
 """
+
 from dataclasses import asdict, dataclass
 
 import numba as nb
@@ -47,6 +48,7 @@ PROG, NU, READ0 = 0, 1, 2
 class PCM:
     """A PCM differential pair per synapse (see module); g_max in uS, w_max in weight units
     (None: the projection's largest |weight|), times in s."""
+
     g_max: float = 25.0
     w_max: object = None
     prog_noise_scale: float = 1.0
@@ -72,7 +74,7 @@ class PCM:
         g_prog, nu = programmed
         t = age_s + T0_S
         g_t = g_prog * (t / T0_S) ** -nu if t > T0_S else g_prog
-        q = np.minimum(0.0088 / np.maximum(x ** 0.65, 1e-3), 0.2)
+        q = np.minimum(0.0088 / np.maximum(x**0.65, 1e-3), 0.2)
         sigma = self.read_noise_scale * q * np.sqrt(np.log((t + T_READ_S) / (2 * T_READ_S)))
         return np.maximum(g_t + np.abs(g_t) * sigma * normals(keys, 2 * read + d), 0.0)
 
@@ -80,9 +82,11 @@ class PCM:
 # Wan et al. (Nature 608:504, 2022) RRAM: conductance spread sigma (uS, fitted at g_max =
 # 40 uS) after programming, 4th-order polynomials in x = g_T / g_max, ascending powers, per
 # age (s)
-WAN2022_COEFF = {1.0: (0.348, 16.030, -43.853, 45.393, -16.815),
-                 86400.0: (0.701, 22.086, -50.773, 47.095, -16.458),
-                 172800.0: (0.782, 20.274, -43.507, 37.062, -11.934)}
+WAN2022_COEFF = {
+    1.0: (0.348, 16.030, -43.853, 45.393, -16.815),
+    86400.0: (0.701, 22.086, -50.773, 47.095, -16.458),
+    172800.0: (0.782, 20.274, -43.507, 37.062, -11.934),
+}
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class RRAM:
     the explicit reference aihwkit intends), clipped to [0, g_max]; the N(0, 1) of a device
     is drawn once (its offset grows with the spread), and every read adds
     ``read_noise_scale`` x 1 % of g_max (aihwkit's forward w_noise = 0.01).  No drift."""
+
     g_max: float = 40.0
     w_max: object = None
     prog_noise_scale: float = 1.0
@@ -113,10 +118,12 @@ class RRAM:
         ages = sorted(WAN2022_COEFF)
         age = min(ages, key=lambda a: abs(a - max(age_s, 1.0)))
         if abs(age - max(age_s, 1.0)) > 1e-6 * age:
-            raise NetworkError(f"RRAM: age {age_s} s was not measured; Wan et al. (2022) give "
-                               f"the spread at {', '.join(f'{a:g}' for a in ages)} s; use one "
-                               f"of them (0 counts as 1 s)")
-        sigma = sum(c * x ** k for k, c in enumerate(WAN2022_COEFF[age]))  # uS at 40 uS
+            raise NetworkError(
+                f"RRAM: age {age_s} s was not measured; Wan et al. (2022) give "
+                f"the spread at {', '.join(f'{a:g}' for a in ages)} s; use one "
+                f"of them (0 counts as 1 s)"
+            )
+        sigma = sum(c * x**k for k, c in enumerate(WAN2022_COEFF[age]))  # uS at 40 uS
         g = x * self.g_max + self.prog_noise_scale * sigma * (self.g_max / 40.0) * offset
         g = g + self.read_noise_scale * 0.01 * self.g_max * normals(keys, 2 * read + d)
         return np.clip(g, 0.0, self.g_max)
@@ -133,8 +140,10 @@ def _check_device(device):
         if field not in ("w_max", "drift_compensation") and not value >= 0:
             raise NetworkError(f"{name}: {field} = {value!r} is negative; use a value >= 0")
     if device.w_max is not None and not device.w_max > 0:
-        raise NetworkError(f"{name}: w_max = {device.w_max!r} is not positive; give the "
-                           f"weight mapped to g_max, or None for the largest |weight|")
+        raise NetworkError(
+            f"{name}: w_max = {device.w_max!r} is not positive; give the "
+            f"weight mapped to g_max, or None for the largest |weight|"
+        )
 
 
 def device_from_spec(spec, where):
@@ -142,15 +151,19 @@ def device_from_spec(spec, where):
     if spec is None or isinstance(spec, tuple(DEVICES.values())):
         return spec
     if not isinstance(spec, dict) or spec.get("device") not in DEVICES:
-        raise NetworkError(f"{where}: device {spec!r} is not known; use one of "
-                           f"{sorted(DEVICES)} (e.g. {{'device': 'pcm'}}) or None")
+        raise NetworkError(
+            f"{where}: device {spec!r} is not known; use one of "
+            f"{sorted(DEVICES)} (e.g. {{'device': 'pcm'}}) or None"
+        )
     args = {k: v for k, v in spec.items() if k != "device"}
     cls = DEVICES[spec["device"]]
     valid = set(cls.__dataclass_fields__)
     unknown = sorted(set(args) - valid)
     if unknown:
-        raise NetworkError(f"{where}: device '{spec['device']}' has no option {unknown[0]!r}; "
-                           f"valid options: {sorted(valid)}")
+        raise NetworkError(
+            f"{where}: device '{spec['device']}' has no option {unknown[0]!r}; "
+            f"valid options: {sorted(valid)}"
+        )
     return cls(**args)
 
 
@@ -213,7 +226,9 @@ class DeviceState:
         """Weights of a new read of every device at age ``age_s`` (s) after programming."""
         read = READ0 + self.reads
         self.reads += 1
-        g = [self.device.read(prog, x, float(age_s), self.keys, read, d)
-             for d, (prog, x) in enumerate(zip(self.programmed, self.x))]
+        g = [
+            self.device.read(prog, x, float(age_s), self.keys, read, d)
+            for d, (prog, x) in enumerate(zip(self.programmed, self.x))
+        ]
         w = (g[0] - g[1]) / self.scale
         return np.where(self.positive, w, -w)

@@ -48,6 +48,7 @@ max_hops x latency.link_hop; sync is latency.sync_system on several chips, else 
 A profile with a fixed tick (latency.timestep, e.g. SpiNNaker's 1 ms) takes one tick per
 step instead.
 """
+
 import numpy as np
 
 from distsim.errors import HardwareError
@@ -55,9 +56,17 @@ from distsim.errors import HardwareError
 from .profiles import load_profile
 
 COUNTERS = {
-    "synaptic_ops": "chip", "neuron_updates_active": "chip", "neuron_updates_idle": "chip",
-    "spikes": "chip", "noc_hops_x": "chip", "noc_hops_y": "chip", "packets": "chip",
-    "link_packets": "link", "cores_active": "chip", "steps": "scalar", "dt_ms": "scalar",
+    "synaptic_ops": "chip",
+    "neuron_updates_active": "chip",
+    "neuron_updates_idle": "chip",
+    "spikes": "chip",
+    "noc_hops_x": "chip",
+    "noc_hops_y": "chip",
+    "packets": "chip",
+    "link_packets": "link",
+    "cores_active": "chip",
+    "steps": "scalar",
+    "dt_ms": "scalar",
     "max_hops": "scalar",
 }
 # term -> (counter, profile constant, unit of the count); "static" and "active_core" are
@@ -79,8 +88,11 @@ COMPUTE_TERMS = ("synaptic_op", "neuron_update_active", "neuron_update_idle", "s
 
 def empty_counters(n_chips, n_links):
     """A zeroed counter set for ``n_chips`` chips and ``n_links`` links (steps 0, dt 0.1)."""
-    out = {k: np.zeros(n_chips if kind == "chip" else n_links, np.int64)
-           for k, kind in COUNTERS.items() if kind != "scalar"}
+    out = {
+        k: np.zeros(n_chips if kind == "chip" else n_links, np.int64)
+        for k, kind in COUNTERS.items()
+        if kind != "scalar"
+    }
     out.update(steps=0, dt_ms=0.1, max_hops=0)
     return out
 
@@ -91,22 +103,29 @@ def check_counters(counters):
     missing = [k for k in COUNTERS if k not in counters]
     if unknown or missing:
         what = f"unknown counter {unknown[0]!r}" if unknown else f"missing counter {missing[0]!r}"
-        raise HardwareError(f"energy counters: {what}; the counters are {', '.join(COUNTERS)} "
-                            f"(see the docstring of distsim.hardware.energy)")
+        raise HardwareError(
+            f"energy counters: {what}; the counters are {', '.join(COUNTERS)} "
+            f"(see the docstring of distsim.hardware.energy)"
+        )
     out = {k: np.asarray(v, dtype=float) for k, v in counters.items()}
     n_chips = {out[k].shape for k, kind in COUNTERS.items() if kind == "chip"}
     if len(n_chips) != 1 or len(next(iter(n_chips))) != 1 or next(iter(n_chips))[0] < 1:
-        raise HardwareError(f"energy counters: per-chip counters must be 1-d arrays of one "
-                            f"length (one entry per chip), got shapes {sorted(n_chips)}")
+        raise HardwareError(
+            f"energy counters: per-chip counters must be 1-d arrays of one "
+            f"length (one entry per chip), got shapes {sorted(n_chips)}"
+        )
     for k, kind in COUNTERS.items():
         if (kind == "scalar") != (out[k].ndim == 0) or (kind == "link" and out[k].ndim != 1):
-            raise HardwareError(f"energy counters: {k} must be "
-                                f"{'a number' if kind == 'scalar' else 'a 1-d array'}")
+            raise HardwareError(
+                f"energy counters: {k} must be {'a number' if kind == 'scalar' else 'a 1-d array'}"
+            )
         if np.any(out[k] < 0) or not np.all(np.isfinite(out[k])):
             raise HardwareError(f"energy counters: {k} has a negative or non-finite value")
     if out["steps"] <= 0 or out["dt_ms"] <= 0:
-        raise HardwareError(f"energy counters: steps {counters['steps']!r} and dt_ms "
-                            f"{counters['dt_ms']!r} must be positive (a run that advanced)")
+        raise HardwareError(
+            f"energy counters: steps {counters['steps']!r} and dt_ms "
+            f"{counters['dt_ms']!r} must be positive (a run that advanced)"
+        )
     return out
 
 
@@ -121,8 +140,9 @@ def energy_report(counters, profile, window_ms=None, hardware_time_s=None):
     assumptions = []
     if hardware_time_s is None:
         hardware_time_s = model_ms / 1000.0 / (speedup.value if speedup.known else 1.0)
-        powered = prof.energy["static_power_per_chip"].known or \
-            prof.energy["active_core_power"].known
+        powered = (
+            prof.energy["static_power_per_chip"].known or prof.energy["active_core_power"].known
+        )
         if powered and not speedup.known:
             assumptions.append("static power over model time: the chips run in real time")
     n_chips = c["synaptic_ops"].size
@@ -138,9 +158,15 @@ def energy_report(counters, profile, window_ms=None, hardware_time_s=None):
         else:
             count = c[counter]
         total = float(count.sum())
-        entry = {"count": total, "unit": unit,
-                 "constant": const.value, "constant_unit": const.unit, "status": const.status,
-                 "scope": const.scope, "note": const.note}
+        entry = {
+            "count": total,
+            "unit": unit,
+            "constant": const.value,
+            "constant_unit": const.unit,
+            "status": const.status,
+            "scope": const.scope,
+            "note": const.note,
+        }
         if const.known:
             entry["energy_J"] = total * const.si
             if on_chips:
@@ -162,19 +188,28 @@ def energy_report(counters, profile, window_ms=None, hardware_time_s=None):
     def per(n):
         return None if total is None or n == 0 else total / n
 
-    out = {"profile": prof.name, "title": prof.title,
-           "scope": "all_in" if prof.all_in else "per_term",
-           "model_time_ms": model_ms, "hardware_time_s": hardware_time_s,
-           "window_ms": window_ms, "terms": terms, "unknown_terms": unknown,
-           "total_J": total, "known_J": known,
-           "per_synaptic_event_J": per(syn), "per_spike_J": per(spikes),
-           "per_window_J": None if total is None else total * window_ms / model_ms,
-           "per_chip_J": per_chip.tolist() if chip_known else None,
-           "assumptions": assumptions}
+    out = {
+        "profile": prof.name,
+        "title": prof.title,
+        "scope": "all_in" if prof.all_in else "per_term",
+        "model_time_ms": model_ms,
+        "hardware_time_s": hardware_time_s,
+        "window_ms": window_ms,
+        "terms": terms,
+        "unknown_terms": unknown,
+        "total_J": total,
+        "known_J": known,
+        "per_synaptic_event_J": per(syn),
+        "per_spike_J": per(spikes),
+        "per_window_J": None if total is None else total * window_ms / model_ms,
+        "per_chip_J": per_chip.tolist() if chip_known else None,
+        "assumptions": assumptions,
+    }
     if prof.all_in:
         out["assumptions"].append(
             f"{prof.all_in.name} is an all-in figure ({prof.all_in.note}); nothing is added "
-            f"on top of it")
+            f"on top of it"
+        )
     return out
 
 
@@ -196,8 +231,9 @@ def latency_report(counters, profile, window_ms=None):
             busy += count * lat[key].si
         compute_known = compute_known and time is not None
         terms[term] = {"time_s": time, "status": lat[key].status, "note": lat[key].note}
-    compute = (float((busy / (steps * np.maximum(c["cores_active"], 1))).max())
-               if compute_known else None)
+    compute = (
+        float((busy / (steps * np.maximum(c["cores_active"], 1))).max()) if compute_known else None
+    )
     fabric = _times(c["max_hops"], lat["link_hop"])
     several = np.count_nonzero(c["cores_active"]) > 1
     sync = _times(1.0, lat["sync_system" if several else "sync_chip"])
@@ -207,10 +243,17 @@ def latency_report(counters, profile, window_ms=None):
     if tick.known:
         step = tick.si
     window_ms = model_ms if window_ms is None else float(window_ms)
-    return {"profile": prof.name, "terms": terms, "compute_per_step_s": compute,
-            "fabric_per_step_s": fabric, "sync_per_step_s": sync,
-            "tick_s": tick.si, "step_s": step, "window_ms": window_ms,
-            "per_window_s": None if step is None else step * steps * window_ms / model_ms}
+    return {
+        "profile": prof.name,
+        "terms": terms,
+        "compute_per_step_s": compute,
+        "fabric_per_step_s": fabric,
+        "sync_per_step_s": sync,
+        "tick_s": tick.si,
+        "step_s": step,
+        "window_ms": window_ms,
+        "per_window_s": None if step is None else step * steps * window_ms / model_ms,
+    }
 
 
 def _times(count, const):
@@ -223,5 +266,7 @@ def _times(count, const):
 
 def report(counters, profile, window_ms=None, hardware_time_s=None):
     """``{"energy": energy_report(...), "latency": latency_report(...)}``."""
-    return {"energy": energy_report(counters, profile, window_ms, hardware_time_s),
-            "latency": latency_report(counters, profile, window_ms)}
+    return {
+        "energy": energy_report(counters, profile, window_ms, hardware_time_s),
+        "latency": latency_report(counters, profile, window_ms),
+    }

@@ -29,6 +29,7 @@ Traffic matrices are chip x chip (``traffic[a, b]`` packets from chip a to chip 
 unit per any time); a packet to each destination chip is routed separately (no multicast
 trees), so link loads are upper bounds for multicast fabrics.
 """
+
 import re
 from functools import cached_property
 
@@ -38,13 +39,18 @@ from distsim.errors import HardwareError
 
 KINDS = ("mesh", "torus", "spinnaker")
 STEPS = {"E": (1, 0), "W": (-1, 0), "N": (0, 1), "S": (0, -1), "NE": (1, 1), "SW": (-1, -1)}
-_DIRS = {"mesh": ("E", "W", "N", "S"), "torus": ("E", "W", "N", "S"),
-         "spinnaker": ("E", "NE", "N", "W", "SW", "S")}
+_DIRS = {
+    "mesh": ("E", "W", "N", "S"),
+    "torus": ("E", "W", "N", "S"),
+    "spinnaker": ("E", "NE", "N", "W", "SW", "S"),
+}
 _GRID = re.compile(r"^(mesh|torus|spinnaker):(\d+)x(\d+)$")
 _BOARDS = re.compile(r"^boards:(\d+)x(\d*)\((.+)\)$")
-_HELP = ("use KIND:WxH with KIND one of mesh, torus, spinnaker (e.g. mesh:4x4, torus:8x8, "
-         "spinnaker:8x8) or boards:BXxBY(KIND:WxH) (e.g. boards:2x2(mesh:2x2), "
-         "boards:2x(mesh:2x2) for 2 boards in a row)")
+_HELP = (
+    "use KIND:WxH with KIND one of mesh, torus, spinnaker (e.g. mesh:4x4, torus:8x8, "
+    "spinnaker:8x8) or boards:BXxBY(KIND:WxH) (e.g. boards:2x2(mesh:2x2), "
+    "boards:2x(mesh:2x2) for 2 boards in a row)"
+)
 
 
 def parse_fabric(spec):
@@ -78,9 +84,16 @@ class Fabric:
         self.n_chips = self.width * self.height
         ids = np.arange(self.n_chips)
         self.coords = np.stack([ids % self.width, ids // self.width], axis=1)
-        links = [(chip, dst, d, level) for chip in range(self.n_chips) for d in _DIRS[kind]
-                 for dst, level in ((self._inner_step(chip, d), "chip"),
-                                    (self._board_step(chip, d), "board")) if dst is not None]
+        links = [
+            (chip, dst, d, level)
+            for chip in range(self.n_chips)
+            for d in _DIRS[kind]
+            for dst, level in (
+                (self._inner_step(chip, d), "chip"),
+                (self._board_step(chip, d), "board"),
+            )
+            if dst is not None
+        ]
         self.links = np.array([l[:2] for l in links], dtype=np.int64).reshape(-1, 2)
         self.link_dir = np.array([l[2] for l in links], dtype=object)
         self.link_level = np.array([l[3] for l in links], dtype=object)
@@ -135,8 +148,10 @@ class Fabric:
         key = (int(src), int(dst))
         for chip in key:
             if not 0 <= chip < self.n_chips:
-                raise HardwareError(f"fabric {self.spec!r}: chip {chip} does not exist; chips "
-                                    f"are 0..{self.n_chips - 1}")
+                raise HardwareError(
+                    f"fabric {self.spec!r}: chip {chip} does not exist; chips "
+                    f"are 0..{self.n_chips - 1}"
+                )
         if key not in self._routes:
             self._routes[key] = self._walk(*key)
         return list(self._routes[key])
@@ -150,8 +165,7 @@ class Fabric:
             (x0, y0), (x1, y1) = self.coords[src], self.coords[dst]
             w, h = self.board_shape
             moves = []
-            for axis, (a, b, size, pos, neg) in enumerate(((x0, x1, w, "E", "W"),
-                                                           (y0, y1, h, "N", "S"))):
+            for a, b, size, pos, neg in ((x0, x1, w, "E", "W"), (y0, y1, h, "N", "S")):
                 step = 1 if b > a else -1
                 for c in range(a, b, step):
                     crosses = (c // size) != ((c + step) // size)
@@ -225,9 +239,11 @@ class Fabric:
         route."""
         traffic = np.asarray(traffic, dtype=float)
         if traffic.shape != (self.n_chips, self.n_chips):
-            raise HardwareError(f"fabric {self.spec!r}: traffic matrix of shape "
-                                f"{traffic.shape} does not match {self.n_chips} x "
-                                f"{self.n_chips} chips")
+            raise HardwareError(
+                f"fabric {self.spec!r}: traffic matrix of shape "
+                f"{traffic.shape} does not match {self.n_chips} x "
+                f"{self.n_chips} chips"
+            )
         loads = np.zeros(self.n_links)
         for a, b in zip(*np.nonzero(traffic)):
             if a != b:
@@ -237,13 +253,26 @@ class Fabric:
     def chip_order(self):
         """Chips row by row over the global grid, alternating direction, so that neighbours
         in the order are neighbours on the fabric (for grouping chips into ranks)."""
-        return np.array([self.chip(x if y % 2 == 0 else self.width - 1 - x, y)
-                         for y in range(self.height) for x in range(self.width)], np.int64)
+        return np.array(
+            [
+                self.chip(x if y % 2 == 0 else self.width - 1 - x, y)
+                for y in range(self.height)
+                for x in range(self.width)
+            ],
+            np.int64,
+        )
 
     def to_dict(self):
-        return {"spec": self.spec, "kind": self.kind, "chips": self.n_chips,
-                "links": self.n_links, "width": self.width, "height": self.height,
-                "boards": list(self.boards), "board_shape": list(self.board_shape)}
+        return {
+            "spec": self.spec,
+            "kind": self.kind,
+            "chips": self.n_chips,
+            "links": self.n_links,
+            "width": self.width,
+            "height": self.height,
+            "boards": list(self.boards),
+            "board_shape": list(self.board_shape),
+        }
 
 
 def _shorter(d, size):
@@ -265,9 +294,11 @@ def tile_hops(profile, core_a, core_b):
     integer arrays (then two arrays)."""
     lay = profile.layout
     if not all(c.known for c in lay.values()):
-        raise HardwareError(f"hardware profile {profile.name!r}: the on-chip tile layout is "
-                            f"{lay['tiles_x'].status} ({lay['tiles_x'].note}); on-chip hops "
-                            f"cannot be counted")
+        raise HardwareError(
+            f"hardware profile {profile.name!r}: the on-chip tile layout is "
+            f"{lay['tiles_x'].status} ({lay['tiles_x'].note}); on-chip hops "
+            f"cannot be counted"
+        )
     per_tile, tiles_x = int(lay["cores_per_tile"].value), int(lay["tiles_x"].value)
     if np.ndim(core_a) or np.ndim(core_b):
         ta = np.asarray(core_a, np.int64) // per_tile

@@ -22,9 +22,10 @@ Values are written in the source's unit (pJ, ns, mW, KiB, ...); ``Constant.si`` 
 in J, s, W, bytes, bits or a plain count.  Unknown constants are never filled in: the mapping
 reports the limits it could not check and the energy model reports terms it could not price.
 """
+
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -32,14 +33,29 @@ from distsim.errors import HardwareError
 
 # unit -> (dimension, factor to SI)
 UNITS = {
-    "pJ": ("energy", 1e-12), "nJ": ("energy", 1e-9), "uJ": ("energy", 1e-6), "J": ("energy", 1.0),
-    "ns": ("time", 1e-9), "us": ("time", 1e-6), "ms": ("time", 1e-3), "s": ("time", 1.0),
-    "mW": ("power", 1e-3), "W": ("power", 1.0),
-    "bytes": ("memory", 1.0), "KiB": ("memory", 1024.0), "MiB": ("memory", 2.0 ** 20),
-    "GiB": ("memory", 2.0 ** 30), "bits": ("bits", 1.0),
-    "cores": ("count", 1.0), "neurons": ("count", 1.0), "synapses": ("count", 1.0),
-    "axons": ("count", 1.0), "edges": ("count", 1.0), "entries": ("count", 1.0),
-    "tiles": ("count", 1.0), "x": ("ratio", 1.0),
+    "pJ": ("energy", 1e-12),
+    "nJ": ("energy", 1e-9),
+    "uJ": ("energy", 1e-6),
+    "J": ("energy", 1.0),
+    "ns": ("time", 1e-9),
+    "us": ("time", 1e-6),
+    "ms": ("time", 1e-3),
+    "s": ("time", 1.0),
+    "mW": ("power", 1e-3),
+    "W": ("power", 1.0),
+    "bytes": ("memory", 1.0),
+    "KiB": ("memory", 1024.0),
+    "MiB": ("memory", 2.0**20),
+    "GiB": ("memory", 2.0**30),
+    "bits": ("bits", 1.0),
+    "cores": ("count", 1.0),
+    "neurons": ("count", 1.0),
+    "synapses": ("count", 1.0),
+    "axons": ("count", 1.0),
+    "edges": ("count", 1.0),
+    "entries": ("count", 1.0),
+    "tiles": ("count", 1.0),
+    "x": ("ratio", 1.0),
 }
 
 # section -> key -> (dimension, meaning)
@@ -146,12 +162,17 @@ class Profile:
 
     def unknown(self):
         """``section.key`` of every constant whose value is unknown."""
-        return [f"{s}.{k}" for s in KEYS for k, c in getattr(self, s).items()
-                if c.status == "unknown"]
+        return [
+            f"{s}.{k}" for s in KEYS for k, c in getattr(self, s).items() if c.status == "unknown"
+        ]
 
     def to_dict(self):
-        return {"name": self.name, "title": self.title, "description": self.description,
-                **{s: {k: c.to_dict() for k, c in getattr(self, s).items()} for s in KEYS}}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            **{s: {k: c.to_dict() for k, c in getattr(self, s).items()} for s in KEYS},
+        }
 
 
 def list_profiles():
@@ -170,11 +191,13 @@ def load_profile(name):
     path = Path(name)
     if path.suffix == ".json" and path.is_file():
         return _load(str(path), path.read_text(encoding="utf-8"))
-    raise HardwareError(f"hardware profile {str(name)!r} is not known; use one of "
-                        f"{', '.join(list_profiles())} or a path to a .json profile")
+    raise HardwareError(
+        f"hardware profile {str(name)!r} is not known; use one of "
+        f"{', '.join(list_profiles())} or a path to a .json profile"
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(where, text):
     try:
         data = json.loads(text)
@@ -194,15 +217,17 @@ def parse_profile(data, where="profile"):
         if not isinstance(block, dict):
             raise HardwareError(f"hardware profile {where!r}: {section} must be an object")
         _keys(block, keys, keys, f"hardware profile {where!r}: {section}")
-        sections[section] = {k: _constant(block[k], f"{section}.{k}", keys[k][0], where)
-                             for k in keys}
+        sections[section] = {
+            k: _constant(block[k], f"{section}.{k}", keys[k][0], where) for k in keys
+        }
     all_in = [c.name for c in sections["energy"].values() if c.scope == "all_in" and c.known]
     mixed = [c.name for c in sections["energy"].values() if c.scope == "per_term" and c.known]
     if all_in and mixed:
         raise HardwareError(
             f"hardware profile {where!r}: {all_in[0]} is an all-in figure, so per-term energies "
             f"cannot be added on top of it, but {', '.join(mixed)} "
-            f"{'is' if len(mixed) == 1 else 'are'} known; mark them status \"included\"")
+            f'{"is" if len(mixed) == 1 else "are"} known; mark them status "included"'
+        )
     lay, lim = sections["layout"], sections["limits"]
     if all(c.known for c in lay.values()) and lim["cores_per_chip"].known:
         tiles = lay["tiles_x"].value * lay["tiles_y"].value * lay["cores_per_tile"].value
@@ -211,19 +236,21 @@ def parse_profile(data, where="profile"):
                 f"hardware profile {where!r}: layout {lay['tiles_x'].value:g} x "
                 f"{lay['tiles_y'].value:g} tiles x {lay['cores_per_tile'].value:g} cores = "
                 f"{tiles:g} cores, but limits.cores_per_chip is "
-                f"{lim['cores_per_chip'].value:g}; make them agree")
+                f"{lim['cores_per_chip'].value:g}; make them agree"
+            )
     return Profile(str(data["name"]), str(data["title"]), str(data["description"]), **sections)
 
 
 def _keys(block, allowed, required, what):
     unknown = sorted(set(block) - set(allowed))
     if unknown:
-        raise HardwareError(f"{what}: unknown key {unknown[0]!r}; valid keys: "
-                            f"{', '.join(allowed)}")
+        raise HardwareError(f"{what}: unknown key {unknown[0]!r}; valid keys: {', '.join(allowed)}")
     missing = [k for k in required if k not in block]
     if missing:
-        raise HardwareError(f"{what}: missing key {missing[0]!r}; every profile lists all of "
-                            f"{', '.join(required)} (null with a note when unknown)")
+        raise HardwareError(
+            f"{what}: missing key {missing[0]!r}; every profile lists all of "
+            f"{', '.join(required)} (null with a note when unknown)"
+        )
 
 
 def _constant(entry, path, dimension, where):
@@ -232,25 +259,44 @@ def _constant(entry, path, dimension, where):
         raise HardwareError(f"{what}: expected an object with keys {', '.join(_FIELDS)}")
     status = entry.get("status")
     required = ("value", "unit", "status", "scope") + (
-        ("basis", "provenance", "source") if status == "known" else ("note",))
+        ("basis", "provenance", "source") if status == "known" else ("note",)
+    )
     _keys(entry, _FIELDS, required, what)
-    for field, allowed in (("status", STATUSES), ("scope", SCOPES), ("basis", BASES),
-                           ("provenance", PROVENANCE)):
+    for field, allowed in (
+        ("status", STATUSES),
+        ("scope", SCOPES),
+        ("basis", BASES),
+        ("provenance", PROVENANCE),
+    ):
         if entry.get(field) is not None and entry[field] not in allowed:
-            raise HardwareError(f"{what}: {field} {entry[field]!r} is not one of "
-                                f"{', '.join(allowed)}")
+            raise HardwareError(
+                f"{what}: {field} {entry[field]!r} is not one of {', '.join(allowed)}"
+            )
     unit, value = entry["unit"], entry["value"]
     if unit not in UNITS or UNITS[unit][0] != dimension:
         fits = [u for u, (d, _) in UNITS.items() if d == dimension]
-        raise HardwareError(f"{what}: unit {unit!r} is not a unit of {dimension}; use one of "
-                            f"{', '.join(fits)}")
+        raise HardwareError(
+            f"{what}: unit {unit!r} is not a unit of {dimension}; use one of {', '.join(fits)}"
+        )
     if status == "known":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise HardwareError(f"{what}: value {value!r} is not a positive number; give the "
-                                f"number, or null with status \"unknown\" and a note")
+            raise HardwareError(
+                f"{what}: value {value!r} is not a positive number; give the "
+                f'number, or null with status "unknown" and a note'
+            )
     elif value is not None or not str(entry.get("note", "")).strip():
-        raise HardwareError(f"{what}: status {status!r} needs value null and a note saying why "
-                            f"(got value {value!r})")
-    return Constant(path.split(".")[1], value, unit, status, entry["scope"],
-                    entry.get("basis"), entry.get("provenance"), entry.get("source"),
-                    str(entry.get("note", "")))
+        raise HardwareError(
+            f"{what}: status {status!r} needs value null and a note saying why "
+            f"(got value {value!r})"
+        )
+    return Constant(
+        path.split(".")[1],
+        value,
+        unit,
+        status,
+        entry["scope"],
+        entry.get("basis"),
+        entry.get("provenance"),
+        entry.get("source"),
+        str(entry.get("note", "")),
+    )

@@ -1,19 +1,27 @@
 """Balancers: functions (network, n_ranks) -> Decomposition, computable without MPI.
 
-    round_robin   gid g on rank g % n (NEST's distribution)
-    block         contiguous blocks of equal size (Arbor's partition_load_balance)
-    population    whole populations per rank while they fit in an equal share of the
-                  expected work; larger populations are split at share boundaries
-    balanced      contiguous blocks of equal expected work per model second:
-                  w(gid) = steps * UPDATE_NS + sum over incoming projections of
-                  expected in-degree * expected source rate * EVENT_NS (PLASTIC_EVENT_NS
-                  for plastic synapses) + Poisson inputs * steps * POISSON_NS
+round_robin   gid g on rank g % n (NEST's distribution)
+block         contiguous blocks of equal size (Arbor's partition_load_balance)
+population    whole populations per rank while they fit in an equal share of the
+              expected work; larger populations are split at share boundaries
+balanced      contiguous blocks of equal expected work per model second:
+              w(gid) = steps * UPDATE_NS + sum over incoming projections of
+              expected in-degree * expected source rate * EVENT_NS (PLASTIC_EVENT_NS
+              for plastic synapses) + Poisson inputs * steps * POISSON_NS
 """
+
 import numpy as np
 
 from distsim.errors import PartitionError
-from distsim.rules import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, FromList,
-                           OneToOne, PairwiseBernoulli)
+from distsim.rules import (
+    AllToAll,
+    FixedIndegree,
+    FixedOutdegree,
+    FixedTotalNumber,
+    FromList,
+    OneToOne,
+    PairwiseBernoulli,
+)
 
 from .decomposition import Decomposition
 
@@ -76,8 +84,9 @@ def expected_work(network, rates=None, t_model_ms=1000.0):
         tgt = network.populations[proj.target]
         rate = rates.get(proj.source, DEFAULT_RATE_HZ)
         cost = EVENT_NS if proj.synapse is None else PLASTIC_EVENT_NS
-        work[tgt.first_gid:tgt.first_gid + tgt.size] += (
-            expected_indegree(network, proj) * rate * t_model_ms / 1000.0 * cost)
+        work[tgt.first_gid : tgt.first_gid + tgt.size] += (
+            expected_indegree(network, proj) * rate * t_model_ms / 1000.0 * cost
+        )
     for stim in network.poisson_inputs:
         tgt = network.populations[stim.target]
         idx = np.arange(tgt.size) if stim.neurons is None else np.asarray(stim.neurons)
@@ -101,10 +110,15 @@ def expected_traffic(network, group_of, n_groups, rates=None):
     group_of = np.asarray(group_of)
     pops = list(network.populations.values())
     index = {p.name: i for i, p in enumerate(pops)}
-    counts = np.array([np.bincount(group_of[p.first_gid:p.first_gid + p.size],
-                                   minlength=n_groups) for p in pops], dtype=float)
+    counts = np.array(
+        [
+            np.bincount(group_of[p.first_gid : p.first_gid + p.size], minlength=n_groups)
+            for p in pops
+        ],
+        dtype=float,
+    )
     log_miss = np.zeros((len(pops), n_groups))  # log P(no target of a source in the group)
-    listed = [[] for _ in pops]                 # per source population: source * n + group
+    listed = [[] for _ in pops]  # per source population: source * n + group
     for proj in network.projections:
         s, t = index[proj.source], index[proj.target]
         if isinstance(proj.rule, FromList):
@@ -160,8 +174,12 @@ def _cut(work, n_ranks):
     return np.minimum((mid / cum[-1] * n_ranks).astype(np.int64), n_ranks - 1)
 
 
-BALANCERS = {"round_robin": round_robin, "block": block, "population": population,
-             "balanced": balanced}
+BALANCERS = {
+    "round_robin": round_robin,
+    "block": block,
+    "population": population,
+    "balanced": balanced,
+}
 
 
 def get_balancer(name):
@@ -169,4 +187,5 @@ def get_balancer(name):
         return BALANCERS[name]
     except KeyError:
         raise PartitionError(
-            f"balancer {name!r} is not known; use one of {', '.join(BALANCERS)}") from None
+            f"balancer {name!r} is not known; use one of {', '.join(BALANCERS)}"
+        ) from None

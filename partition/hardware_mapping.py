@@ -57,6 +57,7 @@
 ``mapping_report`` compares a mapping with round-robin over the same chips: cut traffic,
 hop-weighted traffic, mean hops, maximum and mean link load.
 """
+
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -68,19 +69,25 @@ from distsim.hardware.fabric import parse_fabric
 from distsim.hardware.profiles import Constant, load_profile
 from distsim.rules import FromList
 
-from .balancers import (DEFAULT_RATE_HZ, _check, expected_indegree, expected_traffic,
-                        expected_work)
+from .balancers import DEFAULT_RATE_HZ, _check, expected_indegree, expected_traffic, expected_work
 from .decomposition import Decomposition
 
-UNITS_PER_CHIP = 32          # METIS vertices per chip (granularity of the balance)
-MAX_UNITS = 2048             # and in all
-SPREAD_CORES_PER_CHIP = 8    # cores per chip at least, when populations are spread
-_PER_CORE = ("neurons_per_core", "synapse_memory_per_core", "fan_in_per_core",
-             "fan_out_per_core")
-_CHECKABLE = ("cores_per_chip", "neurons_per_core", "synapses_per_neuron",
-              "synapse_memory_per_core", "synapse_memory_per_chip", "fan_in_per_core",
-              "fan_out_per_core", "fan_out_per_neuron", "router_entries_per_chip")
-ROUTE_PROBABILITY = 0.5      # a random projection's chip counts as a destination from here
+UNITS_PER_CHIP = 32  # METIS vertices per chip (granularity of the balance)
+MAX_UNITS = 2048  # and in all
+SPREAD_CORES_PER_CHIP = 8  # cores per chip at least, when populations are spread
+_PER_CORE = ("neurons_per_core", "synapse_memory_per_core", "fan_in_per_core", "fan_out_per_core")
+_CHECKABLE = (
+    "cores_per_chip",
+    "neurons_per_core",
+    "synapses_per_neuron",
+    "synapse_memory_per_core",
+    "synapse_memory_per_chip",
+    "fan_in_per_core",
+    "fan_out_per_core",
+    "fan_out_per_neuron",
+    "router_entries_per_chip",
+)
+ROUTE_PROBABILITY = 0.5  # a random projection's chip counts as a destination from here
 
 
 def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_per_synapse=None):
@@ -98,35 +105,48 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
     chips = 1 if cpc is None else math.ceil(cores_total / cpc)
     fab = parse_fabric(fabric if fabric is not None else _square_mesh(max(n_ranks, chips)))
     if n_ranks > fab.n_chips:
-        raise HardwareError(f"hardware mapping: {n_ranks} ranks but the {fab.spec} fabric has "
-                            f"{fab.n_chips} chips; a rank holds whole chips, so use at most "
-                            f"{fab.n_chips} ranks or a larger fabric")
+        raise HardwareError(
+            f"hardware mapping: {n_ranks} ranks but the {fab.spec} fabric has "
+            f"{fab.n_chips} chips; a rank holds whole chips, so use at most "
+            f"{fab.n_chips} ranks or a larger fabric"
+        )
     if n_ranks > network.n_neurons:
-        raise HardwareError(f"hardware mapping: {n_ranks} ranks but only {network.n_neurons} "
-                            f"neurons; every rank needs a chip with neurons, use fewer ranks")
+        raise HardwareError(
+            f"hardware mapping: {n_ranks} ranks but only {network.n_neurons} "
+            f"neurons; every rank needs a chip with neurons, use fewer ranks"
+        )
     if chips > fab.n_chips:
         raise HardwareError(stats.does_not_fit(n_core, why, fab, cores_total))
     grid, grid_note = rank_grid(fab, n_ranks)
     chips = max(chips, n_ranks)
     per_rank = None
-    if grid is not None:                  # every rank the same number of chips of its block
+    if grid is not None:  # every rank the same number of chips of its block
         per_rank = math.ceil(chips / n_ranks)
         chips = per_rank * n_ranks
     if chips > 1:
         spread = None
         if cores_total < SPREAD_CORES_PER_CHIP * chips:
-            spread = min(SPREAD_CORES_PER_CHIP * chips, network.n_neurons,
-                         chips * cpc if cpc is not None else math.inf)
+            spread = min(
+                SPREAD_CORES_PER_CHIP * chips,
+                network.n_neurons,
+                chips * cpc if cpc is not None else math.inf,
+            )
         local = stats.local(chips)
         if spread is not None or local:
             n_spread, why_spread = stats.core_sizes(spread=spread, local=local, at_least=chips)
-            if cpc is None or sum(math.ceil(stats.size[p] / n_spread[p])
-                                  for p in stats.size) <= chips * cpc:
+            if (
+                cpc is None
+                or sum(math.ceil(stats.size[p] / n_spread[p]) for p in stats.size) <= chips * cpc
+            ):
                 n_core, why = n_spread, why_spread
     cores = _cut_cores(stats, n_core)
     work = expected_work(network, rates)
-    spikes = np.concatenate([np.full(p.size, (rates or {}).get(p.name, DEFAULT_RATE_HZ))
-                             for p in network.populations.values()])
+    spikes = np.concatenate(
+        [
+            np.full(p.size, (rates or {}).get(p.name, DEFAULT_RATE_HZ))
+            for p in network.populations.values()
+        ]
+    )
     while True:
         units = _units(cores, chips)
         unit_of_gid = np.repeat(units, cores.sizes)
@@ -140,8 +160,7 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
         if grid is None:
             part = _split(sym, balance, demand, capacity, chips)
         else:
-            part, group_of_part = _split_blocks(sym, balance, demand, capacity, n_ranks,
-                                                per_rank)
+            part, group_of_part = _split_blocks(sym, balance, demand, capacity, n_ranks, per_rank)
         if part is not None:
             break
         if grid is None:
@@ -160,7 +179,7 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
         chip_work = np.bincount(part, weights=unit_work, minlength=chips)
         place_in_order = np.empty(fab.n_chips, np.int64)
         place_in_order[fab.chip_order()] = np.arange(fab.n_chips)
-        order = np.argsort(place_in_order[pos])      # chip groups in the fabric's snake order
+        order = np.argsort(place_in_order[pos])  # chip groups in the fabric's snake order
         rank_of_part = np.empty(chips, np.int64)
         rank_of_part[order] = _contiguous(chip_work[order], n_ranks)
     else:
@@ -168,11 +187,14 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
         # the rank groups onto the blocks (rank = block), then each group's chips in its block
         group_traffic = expected_traffic(network, group_of_part[part_of_gid], n_ranks, rates)
         np.fill_diagonal(group_traffic, 0.0)
-        member = np.eye(n_ranks)[block_of_chip]           # chip x block
+        member = np.eye(n_ranks)[block_of_chip]  # chip x block
         block_hops = member.T @ fab.hop_matrix @ member / np.outer(member.sum(0), member.sum(0))
         rank_of_part = _place(group_traffic + group_traffic.T, block_hops)[group_of_part]
-        pos = _place(chip_traffic + chip_traffic.T, fab.hop_matrix,
-                     allowed=block_of_chip[None, :] == rank_of_part[:, None])
+        pos = _place(
+            chip_traffic + chip_traffic.T,
+            fab.hop_matrix,
+            allowed=block_of_chip[None, :] == rank_of_part[:, None],
+        )
     core_part = part[units]
     core_index = np.zeros(len(cores.sizes), np.int64)  # a core's index within its chip
     for p in range(chips):
@@ -181,21 +203,33 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
     chip_of, core_of = pos[part_of_gid], np.repeat(core_index, cores.sizes)
     entries = None
     if limits["router_entries_per_chip"] is not None:
-        entries = _check_router_entries(network, chip_of, core_of, fab, prof,
-                                        limits["router_entries_per_chip"], rates)
-    info = {"profile": prof.name, "fabric": fab.spec, "chips": int(chips),
-            "cores": int(len(cores.sizes)),
-            "neurons_per_core": {p: int(n) for p, n in n_core.items()},
-            "cores_per_population": {p: int(c) for p, c in cores.per_population.items()},
-            "core_size_limited_by": why,
-            "bits_per_synapse": limits["bits_per_synapse"],
-            "checked": [k for k in _CHECKABLE if limits[k] is not None and k not in unchecked],
-            "unchecked": unchecked,
-            "rank_grid": grid, "rank_grid_note": grid_note}
+        entries = _check_router_entries(
+            network, chip_of, core_of, fab, prof, limits["router_entries_per_chip"], rates
+        )
+    info = {
+        "profile": prof.name,
+        "fabric": fab.spec,
+        "chips": int(chips),
+        "cores": int(len(cores.sizes)),
+        "neurons_per_core": {p: int(n) for p, n in n_core.items()},
+        "cores_per_population": {p: int(c) for p, c in cores.per_population.items()},
+        "core_size_limited_by": why,
+        "bits_per_synapse": limits["bits_per_synapse"],
+        "checked": [k for k in _CHECKABLE if limits[k] is not None and k not in unchecked],
+        "unchecked": unchecked,
+        "rank_grid": grid,
+        "rank_grid_note": grid_note,
+    }
     if entries is not None:
         info["router_entries"] = entries
-    return Decomposition(n_ranks, rank_of_part[part_of_gid], "hardware",
-                         chip_of=chip_of, core_of=core_of, hardware=info)
+    return Decomposition(
+        n_ranks,
+        rank_of_part[part_of_gid],
+        "hardware",
+        chip_of=chip_of,
+        core_of=core_of,
+        hardware=info,
+    )
 
 
 def router_entries(network, chip_of, core_of, fabric, rates=None):
@@ -220,21 +254,29 @@ def router_entries(network, chip_of, core_of, fabric, rates=None):
     core_pop = np.zeros(n_cores, np.int64)
     core_pop[core_id] = pop_of_gid
     core_size = np.bincount(core_id, minlength=n_cores)
-    counts = np.array([np.bincount(chip_of[p.first_gid:p.first_gid + p.size],
-                                   minlength=fab.n_chips) for p in pops], dtype=float)
+    counts = np.array(
+        [
+            np.bincount(chip_of[p.first_gid : p.first_gid + p.size], minlength=fab.n_chips)
+            for p in pops
+        ],
+        dtype=float,
+    )
     reach = np.zeros((n_cores, fab.n_chips), bool)
     log_miss = np.zeros((n_cores, fab.n_chips))
     for proj in network.projections:
         s, t = index[proj.source], index[proj.target]
         if isinstance(proj.rule, FromList):
-            reach[core_id[pops[s].first_gid + proj.rule.sources],
-                  chip_of[pops[t].first_gid + proj.rule.targets]] = True
+            reach[
+                core_id[pops[s].first_gid + proj.rule.sources],
+                chip_of[pops[t].first_gid + proj.rule.targets],
+            ] = True
             continue
         q = min(expected_indegree(network, proj) / max(pops[s].size, 1), 1.0)
         mine = core_pop == s
         with np.errstate(divide="ignore", invalid="ignore"):  # q = 1: log 0
-            log_miss[mine] += np.where(counts[t] > 0, core_size[mine, None] * counts[t]
-                                       * np.log1p(-q), 0.0)
+            log_miss[mine] += np.where(
+                counts[t] > 0, core_size[mine, None] * counts[t] * np.log1p(-q), 0.0
+            )
     reach |= -np.expm1(log_miss) >= ROUTE_PROBABILITY
     entries = np.zeros(fab.n_chips, np.int64)
     for c in np.flatnonzero(reach.any(axis=1)):
@@ -258,10 +300,15 @@ def _check_router_entries(network, chip_of, core_of, fab, profile, limit, rates)
             f"spikes reach the chip: larger cores (up to neurons_per_core), connections to "
             f"fewer chips, a smaller or less spread network, or a chip with more entries "
             f"(spinnaker2: 16,384); merging cores with equal routes under one key and mask "
-            f"is not modelled")
+            f"is not modelled"
+        )
     used = np.unique(chip_of)
-    return {"max": int(entries[worst]), "chip": worst,
-            "mean": float(entries[used].mean()), "limit": int(limit)}
+    return {
+        "max": int(entries[worst]),
+        "chip": worst,
+        "mean": float(entries[used].mean()),
+        "limit": int(limit),
+    }
 
 
 def profile_link_ms(profile):
@@ -285,7 +332,9 @@ def check_link_latency(network, decomposition, link_ms):
     for p in network.projections:
         src, tgt = network.populations[p.source], network.populations[p.target]
         if isinstance(p.rule, FromList):
-            h = hops[chip_of[src.first_gid + p.rule.sources], chip_of[tgt.first_gid + p.rule.targets]]
+            h = hops[
+                chip_of[src.first_gid + p.rule.sources], chip_of[tgt.first_gid + p.rule.targets]
+            ]
             d = np.broadcast_to(np.asarray(p.delay, float), h.shape)
         else:
             a, b = np.unique(chip_of[src.gids]), np.unique(chip_of[tgt.gids])
@@ -298,7 +347,8 @@ def check_link_latency(network, decomposition, link_ms):
                 f"projection {p.name!r}: synapses cross {int(h.flat[k])} chip links of "
                 f"{link_ms:g} ms ({h.flat[k] * link_ms:g} ms) but have delays down to "
                 f"{d.flat[k]:g} ms on {decomposition.hardware['fabric']}; lengthen those delays, "
-                f"lower the link latency or use a fabric with fewer hops")
+                f"lower the link latency or use a fabric with fewer hops"
+            )
         vt = getattr(p.synapse, "vt", None)
         if vt and not network.populations[vt].model.is_source_only:
             a = np.unique(chip_of[network.populations[vt].gids])
@@ -309,7 +359,8 @@ def check_link_latency(network, decomposition, link_ms):
                     f"{h} chip links of {link_ms:g} ms ({h * link_ms:g} ms) to the chips of its "
                     f"synapses but vt_delay is {p.synapse.vt_delay:g} ms on "
                     f"{decomposition.hardware['fabric']}; lengthen vt_delay, lower the link "
-                    f"latency or use a fabric with fewer hops")
+                    f"latency or use a fabric with fewer hops"
+                )
 
 
 def rank_grid(fabric, n_ranks):
@@ -322,13 +373,18 @@ def rank_grid(fabric, n_ranks):
     periodic when the fabric wraps around (a torus or SpiNNaker toroid on one board)."""
     fab = parse_fabric(fabric)
     w, h = fab.width, fab.height
-    options = [(gr, n_ranks // gr) for gr in range(1, n_ranks + 1)
-               if n_ranks % gr == 0 and h % gr == 0 and w % (n_ranks // gr) == 0]
+    options = [
+        (gr, n_ranks // gr)
+        for gr in range(1, n_ranks + 1)
+        if n_ranks % gr == 0 and h % gr == 0 and w % (n_ranks // gr) == 0
+    ]
     if not options:
-        return None, (f"{n_ranks} ranks do not tile the {w} x {h} chip grid of {fab.spec} into "
-                      f"equal rectangular blocks (gr x gc = {n_ranks} ranks with gr dividing "
-                      f"{h} and gc dividing {w}); ranks hold contiguous runs of chips in the "
-                      f"fabric's snake order")
+        return None, (
+            f"{n_ranks} ranks do not tile the {w} x {h} chip grid of {fab.spec} into "
+            f"equal rectangular blocks (gr x gc = {n_ranks} ranks with gr dividing "
+            f"{h} and gc dividing {w}); ranks hold contiguous runs of chips in the "
+            f"fabric's snake order"
+        )
 
     def squareness(option):
         gr, gc = option
@@ -336,8 +392,11 @@ def rank_grid(fabric, n_ranks):
 
     gr, gc = min(options, key=squareness)
     periodic = fab.kind in ("torus", "spinnaker") and fab.boards == (1, 1)
-    return {"dims": [gr, gc], "periodic": bool(periodic),
-            "chips_per_rank": [h // gr, w // gc]}, None
+    return {
+        "dims": [gr, gc],
+        "periodic": bool(periodic),
+        "chips_per_rank": [h // gr, w // gc],
+    }, None
 
 
 def _blocks(fab, grid):
@@ -355,16 +414,23 @@ def with_bits_per_synapse(profile, bits):
     _check_bits(bits)
     limits = dict(prof.limits)
     limits["bits_per_synapse"] = Constant(
-        "bits_per_synapse", float(bits), "bits", "known", "per_term",
+        "bits_per_synapse",
+        float(bits),
+        "bits",
+        "known",
+        "per_term",
         source="given by the user (--bits-per-synapse)",
-        note=f"profile's own: {prof.limits['bits_per_synapse'].status}")
+        note=f"profile's own: {prof.limits['bits_per_synapse'].status}",
+    )
     return dataclasses.replace(prof, limits=limits)
 
 
 def _check_bits(bits):
     if isinstance(bits, bool) or not isinstance(bits, (int, float)) or not bits > 0:
-        raise HardwareError(f"hardware mapping: bits_per_synapse {bits!r} is not a positive "
-                            f"number; give the bits one synapse takes, e.g. 16")
+        raise HardwareError(
+            f"hardware mapping: bits_per_synapse {bits!r} is not a positive "
+            f"number; give the bits one synapse takes, e.g. 16"
+        )
 
 
 def _limits(profile, bits_per_synapse):
@@ -377,8 +443,10 @@ def _limits(profile, bits_per_synapse):
         unchecked.pop("bits_per_synapse", None)
     for key in ("synapse_memory_per_core", "synapse_memory_per_chip"):
         if limits[key] is not None and limits["bits_per_synapse"] is None:
-            unchecked[key] = (f"needs bits_per_synapse, unknown for {profile.title}; pass "
-                              f"bits_per_synapse to check it")
+            unchecked[key] = (
+                f"needs bits_per_synapse, unknown for {profile.title}; pass "
+                f"bits_per_synapse to check it"
+            )
     return limits, unchecked
 
 
@@ -388,7 +456,7 @@ class _Stats:
     def __init__(self, network, profile, limits):
         self.profile, self.limits = profile, limits
         self.size = {p.name: p.size for p in network.populations.values()}
-        self.indegree = dict.fromkeys(self.size, 0.0)   # all rules, the mean
+        self.indegree = dict.fromkeys(self.size, 0.0)  # all rules, the mean
         self.random_indegree = dict.fromkeys(self.size, 0.0)
         self.sources = {p: {} for p in self.size}  # target -> source -> [q] (random rules)
         self.targets = {p: {} for p in self.size}  # source -> target -> [q]
@@ -418,13 +486,14 @@ class _Stats:
         for p, k in self.indegree.items():
             if self.listed_in[p]:  # the most synapses of one neuron
                 k = self.random_indegree[p] + np.bincount(
-                    np.concatenate([t for _, _, t in self.listed_in[p]]),
-                    minlength=self.size[p]).max(initial=0)
+                    np.concatenate([t for _, _, t in self.listed_in[p]]), minlength=self.size[p]
+                ).max(initial=0)
             if per_neuron is not None and k > per_neuron:
                 raise HardwareError(
                     f"Population {p!r}: each neuron has {k:,.0f} expected incoming synapses, "
                     f"but {profile.title} allows {per_neuron:,.0f} per neuron "
-                    f"(limits.synapses_per_neuron); reduce the in-degree")
+                    f"(limits.synapses_per_neuron); reduce the in-degree"
+                )
 
     def _listed(self, p, n):
         """Over the cores of ``n`` neurons of ``p`` (cut as ``_cut_cores`` does): the most
@@ -441,7 +510,7 @@ class _Stats:
                 by_source.setdefault(src, []).append(core * self.size[src] + s)
             for src, keys in by_source.items():
                 keys = np.concatenate(keys)
-                if c * self.size[src] <= 1 << 24:     # distinct (core, source): a mask
+                if c * self.size[src] <= 1 << 24:  # distinct (core, source): a mask
                     seen = np.zeros(c * self.size[src], bool)
                     seen[keys] = True
                     pre += seen.reshape(c, self.size[src]).sum(axis=1)
@@ -455,7 +524,8 @@ class _Stats:
         the random rules, counted for the lists (the core with the most)."""
         return self._listed(p, n)[1] + sum(
             self.size[src] * (1.0 - math.prod((1.0 - q) ** n for q in qs))
-            for src, qs in self.sources[p].items())
+            for src, qs in self.sources[p].items()
+        )
 
     def fan_out(self, p, cores):
         """Target cores of one neuron of ``p`` when population T has cores[T]: expected for
@@ -468,7 +538,8 @@ class _Stats:
         listed = sum(np.unique(np.concatenate(k)).size for k in by_target.values())
         return listed / max(self.size[p], 1) + sum(
             cores[t] * (1.0 - math.prod((1.0 - q) ** (self.size[t] / cores[t]) for q in qs))
-            for t, qs in self.targets[p].items())
+            for t, qs in self.targets[p].items()
+        )
 
     def _breaks(self, p, n, fan_out):
         """The first per-core limit a core of ``n`` neurons of ``p`` breaks, as text, or None."""
@@ -480,19 +551,27 @@ class _Stats:
             syn = n * self.random_indegree[p] + self._listed(p, n)[0]
             need = syn * self.syn_bits / 8
             if need > mem:
-                what = (f"{n:,} neurons x {self.indegree[p]:,.0f} synapses"
-                        if not self.listed_in[p] else
-                        f"{n:,} neurons with {syn:,.0f} synapses (lists: the fullest core)")
-                return (f"synapse_memory_per_core: {what} x {self.syn_bits:g} bits = "
-                        f"{need:,.0f} bytes > {mem:,.0f}")
+                what = (
+                    f"{n:,} neurons x {self.indegree[p]:,.0f} synapses"
+                    if not self.listed_in[p]
+                    else f"{n:,} neurons with {syn:,.0f} synapses (lists: the fullest core)"
+                )
+                return (
+                    f"synapse_memory_per_core: {what} x {self.syn_bits:g} bits = "
+                    f"{need:,.0f} bytes > {mem:,.0f}"
+                )
         if lim["fan_in_per_core"] is not None:
             fan_in = self.fan_in(p, n)
             if fan_in > lim["fan_in_per_core"]:
-                return (f"fan_in_per_core: {n:,} neurons receive {fan_in:,.0f} distinct "
-                        f"presynaptic neurons (expected) > {lim['fan_in_per_core']:,.0f}")
+                return (
+                    f"fan_in_per_core: {n:,} neurons receive {fan_in:,.0f} distinct "
+                    f"presynaptic neurons (expected) > {lim['fan_in_per_core']:,.0f}"
+                )
         if lim["fan_out_per_core"] is not None and n * fan_out > lim["fan_out_per_core"]:
-            return (f"fan_out_per_core: {n:,} neurons x {fan_out:,.1f} target cores each = "
-                    f"{n * fan_out:,.0f} edges > {lim['fan_out_per_core']:,.0f}")
+            return (
+                f"fan_out_per_core: {n:,} neurons x {fan_out:,.1f} target cores each = "
+                f"{n * fan_out:,.0f} edges > {lim['fan_out_per_core']:,.0f}"
+            )
         return None
 
     def local(self, chips):
@@ -522,12 +601,13 @@ class _Stats:
                         f"targets in {', '.join(self.targets[p])}), but "
                         f"{self.profile.title} allows {cap:g} target core(s) per neuron "
                         f"(limits.fan_out_per_neuron); reduce the out-degree or add relay "
-                        f"neurons")
+                        f"neurons"
+                    )
                 hi = min(size, n.get(p, size))
                 least = 1
                 if spread is not None:
                     least = round(size * spread / total)
-                if p in local:       # a multiple of the chips: core boundaries at chip ones
+                if p in local:  # a multiple of the chips: core boundaries at chip ones
                     least = -(-max(least, at_least) // at_least) * at_least
                 hi = min(hi, math.ceil(size / max(1, least)))
                 reason = self._breaks(p, 1, fan_out)
@@ -535,8 +615,12 @@ class _Stats:
                     raise HardwareError(
                         f"Population {p!r}: even one neuron per core breaks {reason}; "
                         f"{self.profile.title} cannot hold this network, reduce its degrees"
-                        + (" or the bits per synapse" if reason.startswith("synapse_memory")
-                           else ""))
+                        + (
+                            " or the bits per synapse"
+                            if reason.startswith("synapse_memory")
+                            else ""
+                        )
+                    )
                 lo = 1  # largest n in [lo, hi] that breaks nothing (limits grow with n)
                 while lo < hi:
                     mid = (lo + hi + 1) // 2
@@ -544,8 +628,10 @@ class _Stats:
                 if n.get(p) != lo:
                     n[p], changed = lo, True
                     why[p] = (self._breaks(p, lo + 1, fan_out) if lo < size else None) or (
-                        "spread over the chips" if least > 1 and lo < size
-                        else "the population fits one core")
+                        "spread over the chips"
+                        if least > 1 and lo < size
+                        else "the population fits one core"
+                    )
                 cores[p] = math.ceil(size / n[p])
             if not changed:
                 break
@@ -553,16 +639,21 @@ class _Stats:
 
     def demand(self, cores, units):
         """Per unit: cores and synapse bytes (columns); the chip-level resources."""
-        per_core = np.stack([np.ones(len(cores.sizes)), cores.sizes * cores.indegree
-                             * (self.syn_bits or 0.0) / 8], axis=1)
+        per_core = np.stack(
+            [np.ones(len(cores.sizes)), cores.sizes * cores.indegree * (self.syn_bits or 0.0) / 8],
+            axis=1,
+        )
         out = np.zeros((units.max() + 1, 2))
         np.add.at(out, units, per_core)
         return out
 
     def capacity(self):
         lim = self.limits
-        chip_mem = (lim["synapse_memory_per_chip"]
-                    if lim["synapse_memory_per_chip"] is not None and self.syn_bits else None)
+        chip_mem = (
+            lim["synapse_memory_per_chip"]
+            if lim["synapse_memory_per_chip"] is not None and self.syn_bits
+            else None
+        )
         return np.array([lim["cores_per_chip"] or np.inf, chip_mem or np.inf])
 
     def does_not_fit(self, n_core, why, fab, cores_total, packed=False):
@@ -571,15 +662,23 @@ class _Stats:
         worst = max(self.size, key=lambda p: math.ceil(self.size[p] / n_core[p]))
         c = math.ceil(self.size[worst] / n_core[worst])
         chips = max(math.ceil(cores_total / cpc) if cpc else 1, fab.n_chips) + packed
-        has = (f"{fab.n_chips} chips x {cpc:,.0f} cores = {fab.n_chips * cpc:,.0f}" if cpc
-               else f"{fab.n_chips} chips")
-        return (f"Population {worst!r}: {self.size[worst]:,} neurons need {c:,} "
-                f"{self.profile.title} cores of at most {n_core[worst]:,} neurons "
-                f"({why[worst]}); all {len(self.size)} populations need {cores_total:,} cores"
-                + (", which do not pack onto the chips (synapse memory per chip, whole units)"
-                   if packed else "")
-                + f", but the {fab.spec} fabric has {has}; use a larger fabric (e.g. "
-                f"{_square_mesh(chips)}) or a smaller network")
+        has = (
+            f"{fab.n_chips} chips x {cpc:,.0f} cores = {fab.n_chips * cpc:,.0f}"
+            if cpc
+            else f"{fab.n_chips} chips"
+        )
+        return (
+            f"Population {worst!r}: {self.size[worst]:,} neurons need {c:,} "
+            f"{self.profile.title} cores of at most {n_core[worst]:,} neurons "
+            f"({why[worst]}); all {len(self.size)} populations need {cores_total:,} cores"
+            + (
+                ", which do not pack onto the chips (synapse memory per chip, whole units)"
+                if packed
+                else ""
+            )
+            + f", but the {fab.spec} fabric has {has}; use a larger fabric (e.g. "
+            f"{_square_mesh(chips)}) or a smaller network"
+        )
 
 
 @dataclass(frozen=True)
@@ -596,18 +695,24 @@ class _Cores:
 def _cut_cores(stats, n_core):
     """Each population cut into ceil(size / n) cores whose sizes differ by at most one."""
     counts = [math.ceil(size / n_core[p]) for p, size in stats.size.items()]
-    sizes = np.concatenate([np.diff((np.arange(c + 1) * size) // c)
-                            for c, size in zip(counts, stats.size.values())])
-    return _Cores(sizes, np.repeat(list(stats.indegree.values()), counts),
-                  np.repeat(np.arange(len(counts)), counts), dict(zip(stats.size, counts)))
+    sizes = np.concatenate(
+        [np.diff((np.arange(c + 1) * size) // c) for c, size in zip(counts, stats.size.values())]
+    )
+    return _Cores(
+        sizes,
+        np.repeat(list(stats.indegree.values()), counts),
+        np.repeat(np.arange(len(counts)), counts),
+        dict(zip(stats.size, counts)),
+    )
 
 
 def _units(cores, chips):
     """Unit of each core: runs of ``u`` consecutive cores of one population."""
     u = max(1, math.ceil(len(cores.sizes) / min(MAX_UNITS, UNITS_PER_CHIP * chips)))
     first = np.flatnonzero(np.r_[True, cores.pop_index[1:] != cores.pop_index[:-1]])
-    rank_in_pop = np.arange(len(cores.sizes)) - np.repeat(first, np.diff(np.r_[first,
-                                                                                len(cores.sizes)]))
+    rank_in_pop = np.arange(len(cores.sizes)) - np.repeat(
+        first, np.diff(np.r_[first, len(cores.sizes)])
+    )
     new = (rank_in_pop % u) == 0
     return np.cumsum(new) - 1
 
@@ -624,10 +729,14 @@ def _metis(sym, work, k):
     rows, cols = np.nonzero(weights)
     xadj = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n))))
     vweights = np.maximum(1, np.rint(work / max(work.max(), 1e-300) * 1e4)).astype(np.int64)
-    result = pymetis.part_graph(k, pymetis.CSRAdjacency(xadj.tolist(), cols.tolist()),
-                                vweights=vweights.tolist(),
-                                eweights=weights[rows, cols].tolist(), recursive=False,
-                                options=pymetis.Options(seed=1, ufactor=10))
+    result = pymetis.part_graph(
+        k,
+        pymetis.CSRAdjacency(xadj.tolist(), cols.tolist()),
+        vweights=vweights.tolist(),
+        eweights=weights[rows, cols].tolist(),
+        recursive=False,
+        options=pymetis.Options(seed=1, ufactor=10),
+    )
     return np.asarray(result.vertex_part, np.int64)
 
 
@@ -662,7 +771,7 @@ def _repair(part, sym, demand, capacity, k):
     """Move units off chips over ``capacity`` and onto empty chips, losing the least
     traffic; None if the units cannot be packed onto k chips."""
     part = part.copy()
-    conn = sym @ np.eye(k)[part]           # conn[u, c]: traffic of unit u with chip c
+    conn = sym @ np.eye(k)[part]  # conn[u, c]: traffic of unit u with chip c
     load = np.zeros((k, demand.shape[1]))
     np.add.at(load, part, demand)
 
@@ -711,9 +820,9 @@ def _rebalance(part, sym, weight, demand, capacity, k, tolerance=0.02):
         mine = np.flatnonzero(part == top)
         new_load = load[None, :] + weight[mine, None]
         fits = ((used[None, :, :] + demand[mine, None, :]) <= capacity * (1 + 1e-9)).all(axis=2)
-        fits &= new_load < load[top] - 1e-12          # the heaviest chip gets lighter
+        fits &= new_load < load[top] - 1e-12  # the heaviest chip gets lighter
         fits[:, top] = False
-        fits &= (np.bincount(part, minlength=k)[top] > 1)
+        fits &= np.bincount(part, minlength=k)[top] > 1
         if not fits.any():
             break
         loss = np.where(fits, conn[mine, top][:, None] - conn[mine], np.inf)
@@ -740,15 +849,19 @@ def _place(traffic, hops, allowed=None):
     for p in np.argsort(-traffic.sum(axis=1), kind="stable"):
         placed = pos >= 0
         cost = hops[:, pos[placed]] @ traffic[p, placed] if placed.any() else np.zeros(n)
-        cost = np.where(free & allowed[p], cost * (n * centrality.max() + 1) + centrality,
-                        np.inf)
+        cost = np.where(free & allowed[p], cost * (n * centrality.max() + 1) + centrality, np.inf)
         pos[p] = int(np.argmin(cost))
         free[pos[p]] = False
     for _ in range(50 * k):
-        cost = traffic @ hops[pos].astype(float)       # cost[p, f]: p's traffic-hops at f
+        cost = traffic @ hops[pos].astype(float)  # cost[p, f]: p's traffic-hops at f
         at = cost[np.arange(k), pos]
-        swap = (cost[:, pos] - at[:, None] + cost[:, pos].T - at[None, :]
-                + 2 * traffic * hops[np.ix_(pos, pos)])
+        swap = (
+            cost[:, pos]
+            - at[:, None]
+            + cost[:, pos].T
+            - at[None, :]
+            + 2 * traffic * hops[np.ix_(pos, pos)]
+        )
         swap = np.where(allowed[:, pos] & allowed[:, pos].T, swap, np.inf)
         move = np.where(free[None, :] & allowed, cost - at[:, None], np.inf)
         best_swap, best_move = swap.min(initial=0.0), move.min(initial=0.0)
@@ -788,24 +901,35 @@ def mapping_report(network, decomposition, rates=None):
     inter-chip packet, maximum and mean link load (packets/s)."""
     info = decomposition.hardware
     if info is None:
-        raise HardwareError(f"mapping report: decomposition {decomposition.name!r} is not a "
-                            f"hardware mapping; make one with balancer 'hardware'")
+        raise HardwareError(
+            f"mapping report: decomposition {decomposition.name!r} is not a "
+            f"hardware mapping; make one with balancer 'hardware'"
+        )
     fab = parse_fabric(info["fabric"])
     used = np.unique(decomposition.chip_of)
     rr = used[np.arange(network.n_neurons) % used.size]
-    out = {"profile": info["profile"], "fabric": fab.spec, "ranks": decomposition.n_ranks,
-           "neurons": network.n_neurons, "chips_used": int(used.size),
-           "cores_used": info["cores"], "neurons_per_core": info["neurons_per_core"],
-           "core_size_limited_by": info["core_size_limited_by"],
-           "limits_checked": info["checked"], "limits_unchecked": info["unchecked"],
-           "rank_grid": info.get("rank_grid"), "rank_grid_note": info.get("rank_grid_note"),
-           "router_entries": info.get("router_entries"),
-           "units": "expected spikes/s; one packet per spike per destination chip",
-           "mapping": _fabric_metrics(network, decomposition.chip_of, fab, rates),
-           "round_robin": _fabric_metrics(network, rr, fab, rates)}
+    out = {
+        "profile": info["profile"],
+        "fabric": fab.spec,
+        "ranks": decomposition.n_ranks,
+        "neurons": network.n_neurons,
+        "chips_used": int(used.size),
+        "cores_used": info["cores"],
+        "neurons_per_core": info["neurons_per_core"],
+        "core_size_limited_by": info["core_size_limited_by"],
+        "limits_checked": info["checked"],
+        "limits_unchecked": info["unchecked"],
+        "rank_grid": info.get("rank_grid"),
+        "rank_grid_note": info.get("rank_grid_note"),
+        "router_entries": info.get("router_entries"),
+        "units": "expected spikes/s; one packet per spike per destination chip",
+        "mapping": _fabric_metrics(network, decomposition.chip_of, fab, rates),
+        "round_robin": _fabric_metrics(network, rr, fab, rates),
+    }
     out["improvement_vs_round_robin"] = {
         k: (out["round_robin"][k] / out["mapping"][k] if out["mapping"][k] else None)
-        for k in ("cut_traffic", "hop_traffic", "max_link_load")}
+        for k in ("cut_traffic", "hop_traffic", "max_link_load")
+    }
     return out
 
 
@@ -816,8 +940,12 @@ def _fabric_metrics(network, chip_of, fab, rates):
     cut = float(traffic.sum())
     hop = float((traffic * fab.hop_matrix).sum())
     loads = fab.link_loads(traffic)
-    return {"total_traffic": total, "cut_traffic": cut,
-            "cut_fraction": cut / total if total else 0.0, "hop_traffic": hop,
-            "mean_hops": hop / cut if cut else 0.0,
-            "max_link_load": float(loads.max(initial=0.0)),
-            "mean_link_load": float(loads.mean()) if loads.size else 0.0}
+    return {
+        "total_traffic": total,
+        "cut_traffic": cut,
+        "cut_fraction": cut / total if total else 0.0,
+        "hop_traffic": hop,
+        "mean_hops": hop / cut if cut else 0.0,
+        "max_link_load": float(loads.max(initial=0.0)),
+        "mean_link_load": float(loads.mean()) if loads.size else 0.0,
+    }

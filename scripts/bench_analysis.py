@@ -51,6 +51,7 @@ run store of N spikes (default 1e8).
 The store (``DIR/synthetic_run.zarr``, DIR a new temporary directory unless ``--dir``) and
 the analysis output (``<store>.analysis``) are deleted afterwards unless ``--keep``.
 """
+
 import argparse
 import datetime
 import json
@@ -68,16 +69,17 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-DT = 0.1                # ms
-WINDOW_MS = 1000.0      # model time generated at once per rank
+DT = 0.1  # ms
+WINDOW_MS = 1000.0  # model time generated at once per rank
 RATE_MEAN_HZ = 5.0
-RATE_SIGMA = 0.6        # of log(rate)
-WRITE_CHUNKS = 2        # chunks written at once per array
+RATE_SIGMA = 0.6  # of log(rate)
+WRITE_CHUNKS = 2  # chunks written at once per array
 MARK = "BENCH_ANALYSIS_RESULT "
-SMALL = 300             # characters of JSON for a summary entry to be reported
+SMALL = 300  # characters of JSON for a summary entry to be reported
 
 
 # ----------------------------------------------------------------------------- writing
+
 
 def build_network(n_neurons, seed):
     from distsim import Network
@@ -91,7 +93,7 @@ def build_network(n_neurons, seed):
 
 
 def _now():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+    return datetime.datetime.now(datetime.UTC).isoformat()
 
 
 def _put_attrs(node, values):
@@ -107,12 +109,22 @@ def write_rank(path, rank, first_gid, rates, n_steps, seed_seq):
 
     rng = np.random.default_rng(seed_seq)
     group = zarr.open_group(path, mode="a")["ranks"].create_group(f"r{rank:05d}")
-    arrays = [group.create_array(name, shape=(0,), dtype="int64", chunks=(CHUNK,))
-              for name in ("spike_step", "spike_gid")]
-    _put_attrs(group, {"status": "running", "flushed_step": 0, "flushed_spikes": 0,
-                       "flushed_samples": [], "counters": {}})
+    arrays = [
+        group.create_array(name, shape=(0,), dtype="int64", chunks=(CHUNK,))
+        for name in ("spike_step", "spike_gid")
+    ]
+    _put_attrs(
+        group,
+        {
+            "status": "running",
+            "flushed_step": 0,
+            "flushed_spikes": 0,
+            "flushed_samples": [],
+            "counters": {},
+        },
+    )
     m = rates.size
-    expected = rates * (DT * 1e-3)          # spikes per step of each neuron
+    expected = rates * (DT * 1e-3)  # spikes per step of each neuron
     local = np.arange(m, dtype=np.int64)
     window = max(1, int(round(WINDOW_MS / DT)))
     buf_s, buf_g, buffered, written = [], [], 0, 0
@@ -125,7 +137,7 @@ def write_rank(path, rank, first_gid, rates, n_steps, seed_seq):
         s, g = np.concatenate(buf_s), np.concatenate(buf_g)
         for arr, x in zip(arrays, (s, g)):
             arr.resize((written + n,))
-            arr[written:written + n] = x[:n]    # chunk-aligned: no chunk is written twice
+            arr[written : written + n] = x[:n]  # chunk-aligned: no chunk is written twice
         written += n
         buf_s, buf_g, buffered = [s[n:].copy()], [g[n:].copy()], buffered - n
 
@@ -134,16 +146,24 @@ def write_rank(path, rank, first_gid, rates, n_steps, seed_seq):
         counts = rng.poisson(expected * w)
         gid = np.repeat(local, counts)
         key = np.sort(rng.integers(0, w, gid.size, dtype=np.int64) * m + gid)
-        if key.size:                           # one spike per neuron and step
+        if key.size:  # one spike per neuron and step
             key = key[np.concatenate(([True], key[1:] != key[:-1]))]
-        buf_s.append(key // m + (w0 + 1))       # steps 1..n_steps, as the engine records
+        buf_s.append(key // m + (w0 + 1))  # steps 1..n_steps, as the engine records
         buf_g.append(key % m + first_gid)
         buffered += key.size
         if buffered >= WRITE_CHUNKS * CHUNK:
             write(False)
     write(True)
-    _put_attrs(group, {"status": "complete", "flushed_step": int(n_steps),
-                       "flushed_spikes": int(written), "flushed_samples": [], "counters": {}})
+    _put_attrs(
+        group,
+        {
+            "status": "complete",
+            "flushed_step": int(n_steps),
+            "flushed_spikes": int(written),
+            "flushed_samples": [],
+            "counters": {},
+        },
+    )
     return written
 
 
@@ -158,28 +178,50 @@ def write_store(path, n_spikes, n_neurons, n_ranks, seed, jobs):
     decomp = block(net, n_ranks)
     ss = np.random.SeedSequence(seed)
     rng = np.random.default_rng(ss.spawn(1)[0])
-    rates = rng.lognormal(np.log(RATE_MEAN_HZ) - RATE_SIGMA ** 2 / 2, RATE_SIGMA, n_neurons)
+    rates = rng.lognormal(np.log(RATE_MEAN_HZ) - RATE_SIGMA**2 / 2, RATE_SIGMA, n_neurons)
     t_ms = n_spikes / rates.sum() * 1e3
     n_steps = max(1, int(np.ceil(t_ms / DT)))
     root = zarr.open_group(path, mode="w")
-    _put_attrs(root, {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "status": "running",
-        "network": json.dumps(net.to_dict()), "seed": int(seed), "dt": DT,
-        "n_ranks": n_ranks, "decomposition": decomp.to_dict(), "versions": versions(),
-        "start_time": _now(), "end_time": None, "t_model_ms": 0.0, "runs": [],
-        "state_recorders": []})
+    _put_attrs(
+        root,
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "status": "running",
+            "network": json.dumps(net.to_dict()),
+            "seed": int(seed),
+            "dt": DT,
+            "n_ranks": n_ranks,
+            "decomposition": decomp.to_dict(),
+            "versions": versions(),
+            "start_time": _now(),
+            "end_time": None,
+            "t_model_ms": 0.0,
+            "runs": [],
+            "state_recorders": [],
+        },
+    )
     root.create_group("ranks")
     starts = np.concatenate(([0], np.cumsum(decomp.counts())))  # block: contiguous gids
-    tasks = [(path, r, int(starts[r]), rates[starts[r]:starts[r + 1]], n_steps, child)
-             for r, child in enumerate(ss.spawn(n_ranks + 1)[1:])]
+    tasks = [
+        (path, r, int(starts[r]), rates[starts[r] : starts[r + 1]], n_steps, child)
+        for r, child in enumerate(ss.spawn(n_ranks + 1)[1:])
+    ]
     if jobs <= 1:
         written = [write_rank(*t) for t in tasks]
     else:
         with ProcessPoolExecutor(min(jobs, n_ranks)) as pool:
             written = list(pool.map(write_rank, *zip(*tasks)))
     t_model_ms = n_steps * DT
-    _put_attrs(root, {"status": "complete", "end_time": _now(), "t_model_ms": t_model_ms,
-                      "runs": [{"start_step": 0, "end_step": int(n_steps)}]})
+    _put_attrs(
+        root,
+        {
+            "status": "complete",
+            "end_time": _now(),
+            "t_model_ms": t_model_ms,
+            "runs": [{"start_step": 0, "end_step": int(n_steps)}],
+        },
+    )
     return int(sum(written)), t_model_ms
 
 
@@ -262,16 +304,29 @@ class TreeSampler(threading.Thread):
 
 
 def run_analysis(store, analysis, scheduler, plots):
-    arg = json.dumps({"store": store, "analysis": analysis, "scheduler": scheduler,
-                      "plots": plots, "scripts_dir": str(HERE), "mark": MARK, "small": SMALL})
+    arg = json.dumps(
+        {
+            "store": store,
+            "analysis": analysis,
+            "scheduler": scheduler,
+            "plots": plots,
+            "scripts_dir": str(HERE),
+            "mark": MARK,
+            "small": SMALL,
+        }
+    )
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, arg], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, arg],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     sampler = TreeSampler(proc.pid)
     sampler.start()
     err_lines = []
 
-    def pump_err():                   # forward the child's stderr, keep its end
+    def pump_err():  # forward the child's stderr, keep its end
         for line in proc.stderr:
             sys.stderr.write(line)
             err_lines.append(line)
@@ -282,7 +337,7 @@ def run_analysis(store, analysis, scheduler, plots):
     result = None
     for line in proc.stdout:
         if line.startswith(MARK):
-            result = json.loads(line[len(MARK):])
+            result = json.loads(line[len(MARK) :])
         elif line.strip():
             sys.stderr.write(line)
     proc.wait()
@@ -291,13 +346,17 @@ def run_analysis(store, analysis, scheduler, plots):
     sampler.join()
     wall = time.perf_counter() - t0
     if proc.returncode != 0 or result is None:
-        return {"error": f"analysis child exited with status {proc.returncode}",
-                "stderr_tail": "".join(err_lines[-20:]), "child_process_s": wall}
+        return {
+            "error": f"analysis child exited with status {proc.returncode}",
+            "stderr_tail": "".join(err_lines[-20:]),
+            "child_process_s": wall,
+        }
     result["peak_tree_rss_bytes"] = sampler.peak
     return result
 
 
 # ----------------------------------------------------------------------------- stand-in
+
 
 def standin_analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True):
     """Stand-in for distsim.analysis.analyze (``--analysis-module
@@ -329,22 +388,35 @@ def standin_analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=T
         with Client(scheduler) as client:
             counts = compute(client)
     else:
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.CRITICAL) as cluster:
+        with LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        ) as cluster:
             with Client(cluster) as client:
                 counts = compute(client)
     t_s = (root.attrs["t_model_ms"] - step0 * dt) * 1e-3
     rates = counts / t_s
-    return {"n_spikes": int(counts.sum()), "n_neurons": n_neurons,
-            "silent_neurons": int((counts == 0).sum()), "mean_rate_hz": float(rates.mean()),
-            "max_rate_hz": float(rates.max()), "rates_hz": rates}
+    return {
+        "n_spikes": int(counts.sum()),
+        "n_neurons": n_neurons,
+        "silent_neurons": int((counts == 0).sum()),
+        "mean_rate_hz": float(rates.mean()),
+        "max_rate_hz": float(rates.max()),
+        "rates_hz": rates,
+    }
 
 
 # ----------------------------------------------------------------------------- main
 
+
 def main(argv=None):
-    p = argparse.ArgumentParser(description=" ".join(__doc__.split("\n")[:2]),
-                                epilog="See the module docstring for the method and the fields.")
+    p = argparse.ArgumentParser(
+        description=" ".join(__doc__.split("\n")[:2]),
+        epilog="See the module docstring for the method and the fields.",
+    )
     p.add_argument("--spikes", type=float, default=1e8, help="expected spikes (default 1e8)")
     p.add_argument("--neurons", type=int, default=100_000)
     p.add_argument("--ranks", type=int, default=4)
@@ -353,11 +425,14 @@ def main(argv=None):
     p.add_argument("--scheduler", default=None, help="dask scheduler address")
     p.add_argument("--no-plots", action="store_true", help="analyze(..., plots=False)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                   help="writer processes (default: one per core)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="writer processes (default: one per core)",
+    )
     p.add_argument("--limit-bytes", type=float, default=2e9)
-    p.add_argument("--analysis-module", default="distsim.analysis:analyze",
-                   help=argparse.SUPPRESS)
+    p.add_argument("--analysis-module", default="distsim.analysis:analyze", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.spikes <= 0 or args.neurons < 1 or args.ranks < 1 or args.ranks > args.neurons:
         p.error("need --spikes > 0 and 1 <= --ranks <= --neurons")
@@ -372,22 +447,38 @@ def main(argv=None):
     for old in (store, analysis_dir):
         shutil.rmtree(old, ignore_errors=True)
 
-    out = {"spikes_requested": int(args.spikes), "neurons": args.neurons, "ranks": args.ranks,
-           "analysis": args.analysis_module, "store": store,
-           "peak_rss_limit_bytes": args.limit_bytes}
+    out = {
+        "spikes_requested": int(args.spikes),
+        "neurons": args.neurons,
+        "ranks": args.ranks,
+        "analysis": args.analysis_module,
+        "store": store,
+        "peak_rss_limit_bytes": args.limit_bytes,
+    }
     try:
         t0 = time.perf_counter()
-        spikes, t_model_ms = write_store(store, int(args.spikes), args.neurons, args.ranks,
-                                         args.seed, args.jobs)
+        spikes, t_model_ms = write_store(
+            store, int(args.spikes), args.neurons, args.ranks, args.seed, args.jobs
+        )
         write_s = time.perf_counter() - t0
         # the writer's peak: this process, or the largest writer process (reaped by now)
-        write_rss = max(resource.getrusage(who).ru_maxrss * 1024
-                        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        write_rss = max(
+            resource.getrusage(who).ru_maxrss * 1024
+            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
         store_bytes, store_files = disk_usage(store)
-        out.update({"spikes": spikes, "t_model_ms": t_model_ms, "write_s": round(write_s, 3),
-                    "write_spikes_per_s": round(spikes / write_s),
-                    "write_peak_rss_bytes": write_rss, "store_bytes": store_bytes,
-                    "store_files": store_files, "compression": "zarr default (zstd)"})
+        out.update(
+            {
+                "spikes": spikes,
+                "t_model_ms": t_model_ms,
+                "write_s": round(write_s, 3),
+                "write_spikes_per_s": round(spikes / write_s),
+                "write_peak_rss_bytes": write_rss,
+                "store_bytes": store_bytes,
+                "store_files": store_files,
+                "compression": "zarr default (zstd)",
+            }
+        )
         res = run_analysis(store, args.analysis_module, args.scheduler, not args.no_plots)
         out.update(res)
         if "error" not in res:

@@ -15,6 +15,7 @@ runs NEST 3.10 (2 threads) on the same parameters and seeds right after, in the 
 benchmark run, and ``nest`` / ``ratio`` compare the two (machines here are noisy: only
 ratios from one run are meaningful).
 """
+
 import argparse
 import json
 import os
@@ -52,8 +53,9 @@ def main():
     ap.add_argument("--order", type=int, default=2500)
     ap.add_argument("--t-sim", type=float, default=1000.0)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1])
-    ap.add_argument("--nest-python", default=None,
-                    help="a Python interpreter with nest-simulator installed")
+    ap.add_argument(
+        "--nest-python", default=None, help="a Python interpreter with nest-simulator installed"
+    )
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -65,30 +67,57 @@ def main():
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     first = runs[0]
     out = {
-        "benchmark": "brunel", "order": args.order, "t_sim_ms": args.t_sim,
-        "threads": 1, "jit_warmup_s": jit,
-        **{k: first[k] for k in ("build_s", "rtf", "syn_events_per_s", "bytes_per_synapse",
-                                 "mean_rate_hz", "synapses", "digest")},
+        "benchmark": "brunel",
+        "order": args.order,
+        "t_sim_ms": args.t_sim,
+        "threads": 1,
+        "jit_warmup_s": jit,
+        **{
+            k: first[k]
+            for k in (
+                "build_s",
+                "rtf",
+                "syn_events_per_s",
+                "bytes_per_synapse",
+                "mean_rate_hz",
+                "synapses",
+                "digest",
+            )
+        },
         "peak_rss_bytes": peak,
         "mean_rate_hz_over_seeds": float(np.mean([r["mean_rate_hz"] for r in runs])),
         "runs": runs,
     }
     if args.nest_python:
         script = Path(__file__).with_name("nest_brunel.py")
-        cmd = [args.nest_python, str(script), "--threads", "2", "--t-sim", str(args.t_sim),
-               "--seeds", *map(str, args.seeds)]
+        cmd = [
+            args.nest_python,
+            str(script),
+            "--threads",
+            "2",
+            "--t-sim",
+            str(args.t_sim),
+            "--seeds",
+            *map(str, args.seeds),
+        ]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         res = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
         nest = json.loads(res.stdout.strip().splitlines()[-1])
         n0 = nest["runs"][0]
         nest_rate = float(np.mean([r["mean_rate_hz"] for r in nest["runs"]]))
-        out["nest"] = {"threads": 2, "build_s": n0["build_s"], "rtf": n0["rtf"],
-                       "syn_events_per_s": n0["syn_events_per_s"],
-                       "peak_rss_bytes": n0["peak_rss_bytes"],
-                       "mean_rate_hz_over_seeds": nest_rate, "runs": nest["runs"]}
+        out["nest"] = {
+            "threads": 2,
+            "build_s": n0["build_s"],
+            "rtf": n0["rtf"],
+            "syn_events_per_s": n0["syn_events_per_s"],
+            "peak_rss_bytes": n0["peak_rss_bytes"],
+            "mean_rate_hz_over_seeds": nest_rate,
+            "runs": nest["runs"],
+        }
         out["ratio"] = {
             "rtf_nest_over_distsim": n0["rtf"] / first["rtf"],
-            "syn_events_per_s_distsim_over_nest": first["syn_events_per_s"] / n0["syn_events_per_s"],
+            "syn_events_per_s_distsim_over_nest": first["syn_events_per_s"]
+            / n0["syn_events_per_s"],
             "build_s_nest_over_distsim": n0["build_s"] / first["build_s"],
             "peak_rss_nest_over_distsim": n0["peak_rss_bytes"] / peak,
             "mean_rate_relative_difference": out["mean_rate_hz_over_seeds"] / nest_rate - 1.0,

@@ -19,6 +19,7 @@ Prints one JSON object: per configuration the best run wall time (slowest rank),
 messages and packets forwarded, the time of the per-chip report (hardware only), the
 spike digest, and ``overhead`` = wall / plain wall - 1.
 """
+
 import argparse
 import json
 import os
@@ -31,8 +32,8 @@ CONFIGS = ("plain", "async", "counters", "routed", "hardware")
 
 def worker(config, order, t_sim):
     from distsim import Simulation
-    from distsim.examples.brunel import brunel
     from distsim.comm import default_context
+    from distsim.examples.brunel import brunel
 
     net = brunel(order=order)
     ctx = default_context()
@@ -43,15 +44,23 @@ def worker(config, order, t_sim):
     if config == "hardware":
         from distsim.comm.routing import fabric_rank_grid
         from distsim.partition import hardware
+
         decomposition = hardware(net, ctx.size, profile="loihi", fabric="mesh:2x2")
         grid = fabric_rank_grid(decomposition.hardware, ctx.size)
-    sim = Simulation(net, context=ctx, decomposition=decomposition, backend=backend,
-                     hardware_counters=counters, rank_grid=grid)
+    sim = Simulation(
+        net,
+        context=ctx,
+        decomposition=decomposition,
+        backend=backend,
+        hardware_counters=counters,
+        rank_grid=grid,
+    )
     sim.run(t_sim)
     report_s = None
     if config == "hardware":
         from distsim.hardware.counters import chip_counters
         from distsim.hardware.energy import report
+
         t0 = time.perf_counter()
         c = chip_counters(sim)
         report(c, "loihi")
@@ -59,10 +68,19 @@ def worker(config, order, t_sim):
     s = sim.summary()
     if ctx.rank == 0:
         ranks = s["ranks"]
-        print(json.dumps({"config": config, "wall_s": s["wall_s"], "rtf": s["rtf"],
-                          "messages_sent": sum(r["messages_sent"] for r in ranks),
-                          "packets_forwarded": sum(r.get("packets_forwarded", 0) for r in ranks),
-                          "report_s": report_s, "digest": s["digest"]}))
+        print(
+            json.dumps(
+                {
+                    "config": config,
+                    "wall_s": s["wall_s"],
+                    "rtf": s["rtf"],
+                    "messages_sent": sum(r["messages_sent"] for r in ranks),
+                    "packets_forwarded": sum(r.get("packets_forwarded", 0) for r in ranks),
+                    "report_s": report_s,
+                    "digest": s["digest"],
+                }
+            )
+        )
 
 
 def main():
@@ -79,10 +97,24 @@ def main():
     results = {}
     for _ in range(args.repeats):
         for config in CONFIGS:
-            out = subprocess.run([mpiexec, "-n", str(args.ranks), sys.executable, __file__,
-                                  "--worker", config, "--order", str(args.order),
-                                  "--t-sim", str(args.t_sim)],
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [
+                    mpiexec,
+                    "-n",
+                    str(args.ranks),
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    config,
+                    "--order",
+                    str(args.order),
+                    "--t-sim",
+                    str(args.t_sim),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             run = json.loads(out.stdout.strip().splitlines()[-1])
             best = results.get(config)
             if best is None or run["wall_s"] < best["wall_s"]:
@@ -90,10 +122,19 @@ def main():
     plain = results["plain"]["wall_s"]
     for r in results.values():
         r["overhead"] = r["wall_s"] / plain - 1.0
-    print(json.dumps({"benchmark": "hardware", "ranks": args.ranks, "order": args.order,
-                      "t_sim_ms": args.t_sim, "repeats": args.repeats,
-                      "same_digest": len({r["digest"] for r in results.values()}) == 1,
-                      "configs": results}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "hardware",
+                "ranks": args.ranks,
+                "order": args.order,
+                "t_sim_ms": args.t_sim,
+                "repeats": args.repeats,
+                "same_digest": len({r["digest"] for r in results.values()}) == 1,
+                "configs": results,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

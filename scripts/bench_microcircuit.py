@@ -34,6 +34,7 @@ Keys of a run:
   nest_reference, rate_ratio_to_nest   (only at scale 1) NEST 3.10 figures of
                      /work/shared/reference/baseline.md and distsim rate / NEST rate
 """
+
 import argparse
 import json
 import os
@@ -49,14 +50,23 @@ T_SIM_MS = 1000.0
 
 NEST_REFERENCE = {
     "source": "/work/shared/reference/baseline.md (NEST 3.10.0, full scale, DC drive, "
-              "100 ms warm-up + 1000 ms, seed 55)",
-    "threads": 4, "cores": 2,
+    "100 ms warm-up + 1000 ms, seed 55)",
+    "threads": 4,
+    "cores": 2,
     "build_s": [108.0, 116.0],
     "rtf": [73.8, 77.5],
     "peak_rss_bytes": 14.8e9,
     "syn_events_per_s": 12.8e6,
-    "rates_hz": {"L23E": 0.95, "L23I": 3.03, "L4E": 4.19, "L4I": 5.71,
-                 "L5E": 8.13, "L5I": 8.47, "L6E": 1.11, "L6I": 7.67},
+    "rates_hz": {
+        "L23E": 0.95,
+        "L23I": 3.03,
+        "L4E": 4.19,
+        "L4I": 5.71,
+        "L5E": 8.13,
+        "L5I": 8.47,
+        "L6E": 1.11,
+        "L6I": 7.67,
+    },
 }
 
 
@@ -82,8 +92,10 @@ def _maxrss_bytes():
 def _log(rank, msg):
     st = _proc_status()
     gb = (st["rss"] or 0) / 1e9
-    sys.stderr.write(f"[bench_microcircuit rank {rank} {time.strftime('%H:%M:%S')}] {msg} "
-                     f"(rss {gb:.2f} GB, hwm {(st['hwm'] or 0) / 1e9:.2f} GB)\n")
+    sys.stderr.write(
+        f"[bench_microcircuit rank {rank} {time.strftime('%H:%M:%S')}] {msg} "
+        f"(rss {gb:.2f} GB, hwm {(st['hwm'] or 0) / 1e9:.2f} GB)\n"
+    )
     sys.stderr.flush()
 
 
@@ -110,6 +122,7 @@ def _instrument_build(phases, rank):
                 p["rss_after"], p["hwm_after"] = st["rss"], st["hwm"]
                 if log:
                     _log(rank, f"build phase {label} done in {dt:.1f} s")
+
         wrapped.__wrapped__ = fn
         setattr(owner, name, wrapped)
 
@@ -151,23 +164,32 @@ def worker(scale, backend, profile):
     mem["after_build"] = _proc_status()
     tb = sim.table
     n_syn_local = tb.n_synapses
-    table_arrays = {k: int(getattr(tb, k).nbytes) for k in
-                    ("row_gid", "seg_ptr", "seg", "seg_proj", "syn_target", "syn_weight",
-                     "syn_delay")}
+    table_arrays = {
+        k: int(getattr(tb, k).nbytes)
+        for k in ("row_gid", "seg_ptr", "seg", "seg_proj", "syn_target", "syn_weight", "syn_delay")
+    }
     table_info = {
         "synapses_local": n_syn_local,
         "table_nbytes": int(tb.nbytes),
         "table_bytes_per_synapse": tb.nbytes / n_syn_local if n_syn_local else None,
         "table_arrays": table_arrays,
-        "dtypes": {"syn_target": str(tb.syn_target.dtype), "syn_weight": str(tb.syn_weight.dtype),
-                   "syn_delay": str(tb.syn_delay.dtype)},
-        "rows": int(tb.row_gid.size), "segments": int(tb.seg.shape[0] - 1),
+        "dtypes": {
+            "syn_target": str(tb.syn_target.dtype),
+            "syn_weight": str(tb.syn_weight.dtype),
+            "syn_delay": str(tb.syn_delay.dtype),
+        },
+        "rows": int(tb.row_gid.size),
+        "segments": int(tb.seg.shape[0] - 1),
         "ring_nbytes": int(sim.input.arrays.ring.nbytes),
         "cur_nbytes": int(sim.input.arrays.cur.nbytes),
-        "ring_slots": int(sim.input.arrays.ring.shape[0]), "n_local": int(sim.n_local),
+        "ring_slots": int(sim.input.arrays.ring.shape[0]),
+        "n_local": int(sim.n_local),
     }
-    _log(rank, f"built in {sim.build_seconds:.1f} s; {n_syn_local} local synapses, table "
-               f"{tb.nbytes / 1e9:.2f} GB; warm-up {T_WARMUP_MS} ms")
+    _log(
+        rank,
+        f"built in {sim.build_seconds:.1f} s; {n_syn_local} local synapses, table "
+        f"{tb.nbytes / 1e9:.2f} GB; warm-up {T_WARMUP_MS} ms",
+    )
 
     def timed_run(t_ms, phase):
         """Run t_ms; (wall s, events, spikes) at the end, memory recorded as ``phase``."""
@@ -202,55 +224,85 @@ def worker(scale, backend, profile):
     ev_measured = ctx.allreduce(ev1 - ev0, "sum")
     sp_measured = ctx.allreduce(sp1 - sp0, "sum")
     peak = _maxrss_bytes()
-    per_rank = ctx.gather({"rank": rank, "peak_rss_bytes": peak, "mem": mem,
-                           "table": table_info, "build_phases": phases,
-                           "build_s": sim.build_seconds, "warmup_wall_s": warm_wall,
-                           "run_wall_s": wall})
+    per_rank = ctx.gather(
+        {
+            "rank": rank,
+            "peak_rss_bytes": peak,
+            "mem": mem,
+            "table": table_info,
+            "build_phases": phases,
+            "build_s": sim.build_seconds,
+            "warmup_wall_s": warm_wall,
+            "run_wall_s": wall,
+        }
+    )
     if rank != 0:
         return 0
     per_rank.sort(key=lambda r: r["rank"])
     rates = {p.name: float(c) / p.size / (T_SIM_MS / 1000.0) for p, c in zip(pops, counts)}
     result = {
-        "scale": scale, "ranks": ctx.size, "backend": backend,
-        "neurons": s["neurons"], "synapses": s["synapses"],
-        "t_warmup_ms": T_WARMUP_MS, "t_sim_ms": T_SIM_MS,
-        "build_s": s["build_s"], "network_s": network_max,
+        "scale": scale,
+        "ranks": ctx.size,
+        "backend": backend,
+        "neurons": s["neurons"],
+        "synapses": s["synapses"],
+        "t_warmup_ms": T_WARMUP_MS,
+        "t_sim_ms": T_SIM_MS,
+        "build_s": s["build_s"],
+        "network_s": network_max,
         "rtf": wall_max / (T_SIM_MS / 1000.0),
         "warmup_rtf": warm_max / (T_WARMUP_MS / 1000.0),
         "syn_events_per_s": ev_measured / wall_max if wall_max else None,
         "syn_events_measured": int(ev_measured),
         "synaptic_events_total": s["synaptic_events"],
-        "spikes_measured": int(sp_measured), "spikes_total": s["spikes"],
+        "spikes_measured": int(sp_measured),
+        "spikes_total": s["spikes"],
         "peak_rss_bytes": int(sum(r["peak_rss_bytes"] for r in per_rank)),
         "peak_rss_per_rank": [int(r["peak_rss_bytes"]) for r in per_rank],
         "rates_hz": rates,
         "mean_rate_hz": float(counts.sum()) / float(sizes.sum()) / (T_SIM_MS / 1000.0),
         "per_rank": per_rank,
-        "exchange": [{k: v for k, v in r.items() if k not in ("neurons", "synapses")}
-                     for r in s["ranks"]],
+        "exchange": [
+            {k: v for k, v in r.items() if k not in ("neurons", "synapses")} for r in s["ranks"]
+        ],
         "digest": s["digest"],
         "loadavg": {"start": load_start, "end": os.getloadavg()},
     }
     if scale == 1.0:
         result["nest_reference"] = NEST_REFERENCE
         result["rate_ratio_to_nest"] = {
-            k: (rates[k] / v if v else None) for k, v in NEST_REFERENCE["rates_hz"].items()}
+            k: (rates[k] / v if v else None) for k, v in NEST_REFERENCE["rates_hz"].items()
+        }
     print(json.dumps(result), flush=True)
     return 0
 
 
 # ---------------------------------------------------------------------- driver
 def _run_one(mpiexec, n, scale, backend, timeout, profile):
-    cmd = [mpiexec, "-n", str(n), sys.executable, os.path.abspath(__file__), "--worker",
-           repr(scale), backend]
+    cmd = [
+        mpiexec,
+        "-n",
+        str(n),
+        sys.executable,
+        os.path.abspath(__file__),
+        "--worker",
+        repr(scale),
+        backend,
+    ]
     if not profile:
         cmd.append("--no-profile")
-    base = {"scale": scale, "ranks": n, "backend": backend,
-            "t_warmup_ms": T_WARMUP_MS, "t_sim_ms": T_SIM_MS}
+    base = {
+        "scale": scale,
+        "ranks": n,
+        "backend": backend,
+        "t_warmup_ms": T_WARMUP_MS,
+        "t_sim_ms": T_SIM_MS,
+    }
     t0 = time.perf_counter()
     # own session: on timeout the whole job (mpiexec and its ranks) is ended by its group id
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -259,8 +311,12 @@ def _run_one(mpiexec, n, scale, backend, timeout, profile):
         except ProcessLookupError:
             pass
         out, err = proc.communicate()
-        return {**base, "error": f"timeout after {timeout} s",
-                "elapsed_s": time.perf_counter() - t0, "stderr_tail": err[-4000:]}
+        return {
+            **base,
+            "error": f"timeout after {timeout} s",
+            "elapsed_s": time.perf_counter() - t0,
+            "stderr_tail": err[-4000:],
+        }
     sys.stderr.write(err)
     elapsed = time.perf_counter() - t0
     lines = [l for l in out.strip().splitlines() if l.startswith("{")]
@@ -268,8 +324,13 @@ def _run_one(mpiexec, n, scale, backend, timeout, profile):
         try:
             return {**json.loads(lines[-1]), "elapsed_s": elapsed}
         except json.JSONDecodeError as exc:
-            return {**base, "error": f"bad JSON from worker: {exc}", "stdout_tail": out[-2000:],
-                    "stderr_tail": err[-4000:], "elapsed_s": elapsed}
+            return {
+                **base,
+                "error": f"bad JSON from worker: {exc}",
+                "stdout_tail": out[-2000:],
+                "stderr_tail": err[-4000:],
+                "elapsed_s": elapsed,
+            }
     rc = proc.returncode
     text = f"worker failed with exit code {rc}"
     if rc in (-9, 137) or "signal 9" in err or "Killed" in err or "KILLED" in err:
@@ -278,8 +339,14 @@ def _run_one(mpiexec, n, scale, backend, timeout, profile):
         text += " (MemoryError: out of memory)"
     elif rc == 0:
         text = "worker printed no JSON"
-    return {**base, "error": text, "returncode": rc, "elapsed_s": elapsed,
-            "stdout_tail": out[-2000:], "stderr_tail": err[-4000:]}
+    return {
+        **base,
+        "error": text,
+        "returncode": rc,
+        "elapsed_s": elapsed,
+        "stdout_tail": out[-2000:],
+        "stderr_tail": err[-4000:],
+    }
 
 
 def main():
@@ -287,10 +354,13 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--backends", nargs="+", default=["collective"])
-    ap.add_argument("--timeout", type=float, default=3600.0,
-                    help="seconds per run before it is ended and reported as an error")
-    ap.add_argument("--no-profile", action="store_true",
-                    help="do not instrument the build phases")
+    ap.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        help="seconds per run before it is ended and reported as an error",
+    )
+    ap.add_argument("--no-profile", action="store_true", help="do not instrument the build phases")
     ap.add_argument("--out", default=None, help="also write the JSON list to this file")
     ap.add_argument("--worker", nargs=2, metavar=("SCALE", "BACKEND"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -302,8 +372,10 @@ def main():
         for n in args.ranks:
             r = _run_one(mpiexec, n, args.scale, backend, args.timeout, not args.no_profile)
             results.append(r)
-            brief = {k: r.get(k) for k in ("scale", "ranks", "backend", "build_s", "rtf",
-                                           "peak_rss_bytes", "error")}
+            brief = {
+                k: r.get(k)
+                for k in ("scale", "ranks", "backend", "build_s", "rtf", "peak_rss_bytes", "error")
+            }
             print(json.dumps(brief), file=sys.stderr, flush=True)
             if args.out:  # keep what we have so far
                 Path(args.out).write_text(json.dumps(results, indent=1) + "\n")

@@ -15,6 +15,7 @@ each one is a power-law facilitation, one pow), the share that reads the spike h
 instead of the view (kernels/plasticity.py) and the length of the histories (mean, max,
 capacity).  The pairings are counted before the batch is delivered.
 """
+
 import argparse
 import json
 import time
@@ -58,21 +59,31 @@ def main():
     net = hpc_benchmark(scale=args.scale, plastic=True)
     exc = net.populations["E"]
     if args.batches * args.rows + 10 > exc.size:  # checked before the build
-        raise SystemExit(f"--batches x --rows + 10 = {args.batches * args.rows + 10} rows are "
-                         f"more than the {exc.size} E neurons; use fewer")
+        raise SystemExit(
+            f"--batches x --rows + 10 = {args.batches * args.rows + 10} rows are "
+            f"more than the {exc.size} E neurons; use fewer"
+        )
     sim = Simulation(net)
     sim.run(args.t_presim)
     rows_e = sim.syn.local_row[exc.first_gid + np.random.default_rng(1).permutation(exc.size)]
 
     def go(rows):
-        return sim.kernels.deliver(rows, np.full(rows.size, sim.step, np.int64), rows.size,
-                                   sim.step, sim.ns, sim.dt, sim.input.arrays, sim.syn,
-                                   sim.plasticity.arrays)[0]
+        return sim.kernels.deliver(
+            rows,
+            np.full(rows.size, sim.step, np.int64),
+            rows.size,
+            sim.step,
+            sim.ns,
+            sim.dt,
+            sim.input.arrays,
+            sim.syn,
+            sim.plasticity.arrays,
+        )[0]
 
     go(rows_e[:10])  # compiled or loaded from the cache
     ns_per_event, counts, from_history, events = [], np.zeros(5, np.int64), 0, 0
     for k in range(args.batches):
-        rows = rows_e[10 + k * args.rows:10 + (k + 1) * args.rows]
+        rows = rows_e[10 + k * args.rows : 10 + (k + 1) * args.rows]
         c, h = pairings(sim, rows)
         counts += c
         from_history += h
@@ -83,17 +94,33 @@ def main():
     hist = sim.plasticity.arrays.hist
     lengths = hist[:, 0, 0]
     plastic = int(counts.sum())
-    print(json.dumps({
-        "benchmark": "plastic_deliver", "model": "hpc_benchmark", "scale": args.scale,
-        "t_presim_ms": args.t_presim, "rows_per_batch": args.rows,
-        "ns_per_event": [round(x, 2) for x in ns_per_event], "events": int(events),
-        "plastic_share": plastic / events,
-        "pairings_share": {k: round(float(c) / plastic, 4)
-                           for k, c in zip(["0", "1", "2", "3", "4+"], counts)},
-        "pairings_per_plastic_event_4_as_4": round(float((counts * np.arange(5)).sum()) / plastic, 3),
-        "history_path_share": round(from_history / plastic, 4),
-        "history_length": {"mean": round(float(lengths.mean()), 2), "max": int(lengths.max()),
-                           "capacity": hist.shape[1] - 1}}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "plastic_deliver",
+                "model": "hpc_benchmark",
+                "scale": args.scale,
+                "t_presim_ms": args.t_presim,
+                "rows_per_batch": args.rows,
+                "ns_per_event": [round(x, 2) for x in ns_per_event],
+                "events": int(events),
+                "plastic_share": plastic / events,
+                "pairings_share": {
+                    k: round(float(c) / plastic, 4)
+                    for k, c in zip(["0", "1", "2", "3", "4+"], counts)
+                },
+                "pairings_per_plastic_event_4_as_4": round(
+                    float((counts * np.arange(5)).sum()) / plastic, 3
+                ),
+                "history_path_share": round(from_history / plastic, 4),
+                "history_length": {
+                    "mean": round(float(lengths.mean()), 2),
+                    "max": int(lengths.max()),
+                    "capacity": hist.shape[1] - 1,
+                },
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ initial), ``peak_rss_bytes`` after the timed run (the largest rank's, and the su
 ranks: NEST's script reports its one process's); ``ratio`` = static / plastic synaptic events per second (``ratio_cpu`` the same
 per CPU second), ``within_target`` = ratio <= 3 (issue 7: plastic within 3x of static).
 """
+
 import argparse
 import json
 import os
@@ -68,18 +69,36 @@ def worker(config, scale, t_presim, t_sim, backend, balancer):
         hi = ctx.allreduce(float(w.max(initial=-np.inf)), "max")
         total = ctx.allreduce(float(w.sum()), "sum")
         n = ctx.allreduce(int(w.size), "sum")
-        weights = {"min": lo, "mean": total / n, "max": hi,
-                   "initial": float(getattr(initial, "low", initial))}
+        weights = {
+            "min": lo,
+            "mean": total / n,
+            "max": hi,
+            "initial": float(getattr(initial, "low", initial)),
+        }
     if ctx.rank == 0:
-        print(json.dumps({
-            "config": config, "neurons": after["neurons"], "synapses": after["synapses"],
-            "build_s": after["build_s"], "t_presim_ms": t_presim, "t_sim_ms": t_sim,
-            "wall_s": wall, "rtf": wall / (t_sim / 1000.0), "synaptic_events": events,
-            "syn_events_per_s": events / wall, "cpu_s": cpu, "syn_events_per_cpu_s": events / cpu,
-            "loadavg": {"start": load_start, "end": os.getloadavg()}, "spikes": spikes,
-            "mean_rate_hz": spikes / after["neurons"] / (t_sim / 1000.0),
-            "e_to_e_weights": weights,
-            "peak_rss_bytes": {"max_rank": rss_max, "sum_ranks": rss_sum}}))
+        print(
+            json.dumps(
+                {
+                    "config": config,
+                    "neurons": after["neurons"],
+                    "synapses": after["synapses"],
+                    "build_s": after["build_s"],
+                    "t_presim_ms": t_presim,
+                    "t_sim_ms": t_sim,
+                    "wall_s": wall,
+                    "rtf": wall / (t_sim / 1000.0),
+                    "synaptic_events": events,
+                    "syn_events_per_s": events / wall,
+                    "cpu_s": cpu,
+                    "syn_events_per_cpu_s": events / cpu,
+                    "loadavg": {"start": load_start, "end": os.getloadavg()},
+                    "spikes": spikes,
+                    "mean_rate_hz": spikes / after["neurons"] / (t_sim / 1000.0),
+                    "e_to_e_weights": weights,
+                    "peak_rss_bytes": {"max_rank": rss_max, "sum_ranks": rss_sum},
+                }
+            )
+        )
     return 0
 
 
@@ -90,33 +109,66 @@ def main():
     p.add_argument("--t-presim", type=float, default=50.0)
     p.add_argument("--t-sim", type=float, default=100.0)
     p.add_argument("--backend", default="collective")
-    p.add_argument("--balancer", default="balanced",
-                   help="how neurons are spread over the ranks (partition/balancers.py); "
-                        "'balanced' counts a plastic event as PLASTIC_EVENT_NS, so the ranks "
-                        "share the E neurons' plastic work")
+    p.add_argument(
+        "--balancer",
+        default="balanced",
+        help="how neurons are spread over the ranks (partition/balancers.py); "
+        "'balanced' counts a plastic event as PLASTIC_EVENT_NS, so the ranks "
+        "share the E neurons' plastic work",
+    )
     p.add_argument("--worker", default=None, choices=CONFIGS, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
-        return worker(args.worker, args.scale, args.t_presim, args.t_sim, args.backend,
-                      args.balancer)
+        return worker(
+            args.worker, args.scale, args.t_presim, args.t_sim, args.backend, args.balancer
+        )
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     results = {}
     for config in CONFIGS:
-        out = subprocess.run([mpiexec, "-n", str(args.ranks), sys.executable, __file__,
-                              "--worker", config, "--scale", repr(args.scale),
-                              "--t-presim", repr(args.t_presim), "--t-sim", repr(args.t_sim),
-                              "--backend", args.backend, "--balancer", args.balancer],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                mpiexec,
+                "-n",
+                str(args.ranks),
+                sys.executable,
+                __file__,
+                "--worker",
+                config,
+                "--scale",
+                repr(args.scale),
+                "--t-presim",
+                repr(args.t_presim),
+                "--t-sim",
+                repr(args.t_sim),
+                "--backend",
+                args.backend,
+                "--balancer",
+                args.balancer,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         results[config] = json.loads(out.stdout.strip().splitlines()[-1])
     static, plastic = results["static"], results["plastic"]
     ratio = static["syn_events_per_s"] / plastic["syn_events_per_s"]
-    print(json.dumps({"benchmark": "plasticity", "model": "hpc_benchmark", "ranks": args.ranks,
-                      "scale": args.scale, "backend": args.backend,
-                      "balancer": args.balancer, **results,
-                      "ratio": ratio, "ratio_cpu": (static["syn_events_per_cpu_s"]
-                                                    / plastic["syn_events_per_cpu_s"]),
-                      "target_ratio": TARGET_RATIO,
-                      "within_target": ratio <= TARGET_RATIO}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "plasticity",
+                "model": "hpc_benchmark",
+                "ranks": args.ranks,
+                "scale": args.scale,
+                "backend": args.backend,
+                "balancer": args.balancer,
+                **results,
+                "ratio": ratio,
+                "ratio_cpu": (static["syn_events_per_cpu_s"] / plastic["syn_events_per_cpu_s"]),
+                "target_ratio": TARGET_RATIO,
+                "within_target": ratio <= TARGET_RATIO,
+            }
+        )
+    )
     return 0
 
 

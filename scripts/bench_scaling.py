@@ -18,6 +18,7 @@ Networks: ``brunel`` is Brunel order 2500 (12,500 neurons, 15.6 M synapses, 1 s)
 ``brunel_x4`` has 4x the neurons and synapses (order 10000 with the in-degrees of order
 2500: 50,000 neurons, 62.5 M synapses, 0.25 s).
 """
+
 import argparse
 import json
 import subprocess
@@ -59,15 +60,26 @@ def main():
             for n in args.ranks:
                 best = None
                 for _ in range(args.repeat):
-                    cmd = [mpiexec, "-n", str(n), sys.executable, __file__, "--worker",
-                           network, backend]
+                    cmd = [
+                        mpiexec,
+                        "-n",
+                        str(n),
+                        sys.executable,
+                        __file__,
+                        "--worker",
+                        network,
+                        backend,
+                    ]
                     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
                     run = json.loads(out.stdout.strip().splitlines()[-1])
                     if best is None or run["rtf"] < best["rtf"]:
                         best = run
                 results.append(best)
-                print(json.dumps({k: best[k] for k in ("network", "ranks", "backend", "rtf")}),
-                      file=sys.stderr, flush=True)
+                print(
+                    json.dumps({k: best[k] for k in ("network", "ranks", "backend", "rtf")}),
+                    file=sys.stderr,
+                    flush=True,
+                )
     add_efficiency(results)
     text = json.dumps(results, indent=1)
     if args.out:

@@ -13,6 +13,7 @@ per (scene, mode) the input events, synaptic events, spikes, build and run secon
 and the response latency; and per mode and reduced scene ``events_ratio`` (events of
 ``full`` / of the scene) and ``speedup`` (run time of ``full`` / of the scene).
 """
+
 import argparse
 import json
 import time
@@ -39,11 +40,21 @@ def measure(scene_name, event_driven, args):
         runs.append(time.perf_counter() - t0)
     s = sim.summary()
     times, gids = sim.spikes()
-    return {"scene": scene_name, **options, "event_driven": event_driven,
-            "input_events": scene.n_events, "synaptic_events": s["synaptic_events"],
-            "spikes": s["spikes"], "neurons": s["neurons"], "build_s": min(build),
-            "run_s": min(runs), "runs_s": runs, "rtf": min(runs) / (args.t_sim / 1000.0),
-            "digest": s["digest"], **response_latency(net, scene, times, gids)}
+    return {
+        "scene": scene_name,
+        **options,
+        "event_driven": event_driven,
+        "input_events": scene.n_events,
+        "synaptic_events": s["synaptic_events"],
+        "spikes": s["spikes"],
+        "neurons": s["neurons"],
+        "build_s": min(build),
+        "run_s": min(runs),
+        "runs_s": runs,
+        "rtf": min(runs) / (args.t_sim / 1000.0),
+        "digest": s["digest"],
+        **response_latency(net, scene, times, gids),
+    }
 
 
 def main():
@@ -57,12 +68,16 @@ def main():
     for mode in (True, False):
         Simulation(warm, event_driven=mode).run(50.0)  # compile outside the timings
     results = [measure(name, mode, args) for mode in (True, False) for name in SCENES]
-    summary = {"benchmark": "sensor", "t_sim_ms": args.t_sim, "size": args.size,
-               "runs": results}
+    summary = {"benchmark": "sensor", "t_sim_ms": args.t_sim, "size": args.size, "runs": results}
     for mode, key in ((True, "event_driven"), (False, "step_by_step")):
         full, *reduced = [r for r in results if r["event_driven"] == mode]
-        summary[key] = {r["scene"]: {"events_ratio": full["input_events"] / r["input_events"],
-                                     "speedup": full["run_s"] / r["run_s"]} for r in reduced}
+        summary[key] = {
+            r["scene"]: {
+                "events_ratio": full["input_events"] / r["input_events"],
+                "speedup": full["run_s"] / r["run_s"],
+            }
+            for r in reduced
+        }
     text = json.dumps(summary)
     print(text)
     if args.out:

@@ -22,6 +22,7 @@ bench_microcircuit.py), hpc_benchmark (scale 1, static and plastic), each on 1 a
 ``--full`` adds the full-scale microcircuit on 1 and 2 ranks (about 3 GB and 1.5 GB per
 rank, a few minutes).
 """
+
 import argparse
 import json
 import os
@@ -44,8 +45,8 @@ FULL = {"microcircuit_1.0": ("microcircuit", {"scale": 1.0, "poisson_input": Fal
 
 def worker(model, options, t_sim, store):
     from distsim import Simulation
-    from distsim.runner import build_network
     from distsim.inspect import describe
+    from distsim.runner import build_network
 
     net = build_network(model, options, None, None)
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,19 +58,34 @@ def worker(model, options, t_sim, store):
         if ctx.rank != 0:
             return 0
     est = describe(net, ctx.size, "block", store=store)["per_rank"]
-    rows = [{"rank": r, "estimate_bytes": e["memory_estimate_bytes"],
-             "measured_peak_bytes": peak, "ratio": peak / e["memory_estimate_bytes"],
-             "estimate_parts_bytes": e["memory_parts_bytes"]}
-            for r, (e, peak) in enumerate(zip(est, peaks))]
-    print(json.dumps({"synapses": synapses, "per_rank": rows,
-                      "worst_ratio_error": max(abs(x["ratio"] - 1.0) for x in rows)}), flush=True)
+    rows = [
+        {
+            "rank": r,
+            "estimate_bytes": e["memory_estimate_bytes"],
+            "measured_peak_bytes": peak,
+            "ratio": peak / e["memory_estimate_bytes"],
+            "estimate_parts_bytes": e["memory_parts_bytes"],
+        }
+        for r, (e, peak) in enumerate(zip(est, peaks))
+    ]
+    print(
+        json.dumps(
+            {
+                "synapses": synapses,
+                "per_rank": rows,
+                "worst_ratio_error": max(abs(x["ratio"] - 1.0) for x in rows),
+            }
+        ),
+        flush=True,
+    )
     return 0
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", nargs="+", default=None,
-                    help=f"cases to run (default all of {', '.join(CASES)})")
+    ap.add_argument(
+        "--cases", nargs="+", default=None, help=f"cases to run (default all of {', '.join(CASES)})"
+    )
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--full", action="store_true", help="add the full-scale microcircuit")
     ap.add_argument("--store", action="store_true", help="runs write a run store")
@@ -89,22 +105,45 @@ def main():
     for name in names:
         model, options = {**CASES, **FULL}[name]
         for n in args.ranks:
-            cmd = [mpiexec, "-n", str(n), sys.executable, os.path.abspath(__file__),
-                   "--worker", model, json.dumps(options), "--t-sim", repr(args.t_sim)]
+            cmd = [
+                mpiexec,
+                "-n",
+                str(n),
+                sys.executable,
+                os.path.abspath(__file__),
+                "--worker",
+                model,
+                json.dumps(options),
+                "--t-sim",
+                repr(args.t_sim),
+            ]
             if args.store:
                 cmd.append("--store")
             proc = subprocess.run(cmd, capture_output=True, text=True)
             lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-            base = {"case": name, "model": model, "options": options, "ranks": n,
-                    "store": args.store}
+            base = {
+                "case": name,
+                "model": model,
+                "options": options,
+                "ranks": n,
+                "store": args.store,
+            }
             if proc.returncode or not lines:
-                results.append({**base, "error": f"exit code {proc.returncode}",
-                                "stderr_tail": proc.stderr[-3000:]})
+                results.append(
+                    {
+                        **base,
+                        "error": f"exit code {proc.returncode}",
+                        "stderr_tail": proc.stderr[-3000:],
+                    }
+                )
             else:
                 results.append({**base, **json.loads(lines[-1])})
             r = results[-1]
-            print(json.dumps({k: r.get(k) for k in ("case", "ranks", "worst_ratio_error",
-                                                    "error")}), file=sys.stderr, flush=True)
+            print(
+                json.dumps({k: r.get(k) for k in ("case", "ranks", "worst_ratio_error", "error")}),
+                file=sys.stderr,
+                flush=True,
+            )
     text = json.dumps(results, indent=1)
     if args.out:
         Path(args.out).write_text(text + "\n")

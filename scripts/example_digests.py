@@ -7,6 +7,7 @@ after it and comparing the two outputs.
 Each entry: the digest of all recorded spikes, the spike count, and for plastic networks
 the SHA-256 of the final weights in the order of ``Simulation.connections``.
 """
+
 import argparse
 import hashlib
 import json
@@ -38,35 +39,48 @@ def _nir_example():
     from pathlib import Path
 
     import distsim.examples
+
     return Path(distsim.examples.__file__).parent / "data" / "conv_snn.nir"
 
 
 def _one_model(model):
     from distsim import FixedIndegree, Network
+
     net = Network(dt=0.1 if model != "loihi_cuba_lif" else 1.0, seed=3)
-    params = {"loihi_cuba_lif": {"du": 400, "dv": 300, "vth": 2000, "bias_mant": 3000,
-                                 "bias_exp": 6},
-              "izhikevich": {"I_e": 8.0}}.get(model, {"I_e": 380.0})
+    params = {
+        "loihi_cuba_lif": {"du": 400, "dv": 300, "vth": 2000, "bias_mant": 3000, "bias_exp": 6},
+        "izhikevich": {"I_e": 8.0},
+    }.get(model, {"I_e": 380.0})
     net.add_population("A", model, 200, params)
     weight = 20 if model == "loihi_cuba_lif" else 2.0
-    net.connect("A", "A", FixedIndegree(20), weight=weight, delay=1.0 if model == "loihi_cuba_lif"
-                else 1.5)
+    net.connect(
+        "A", "A", FixedIndegree(20), weight=weight, delay=1.0 if model == "loihi_cuba_lif" else 1.5
+    )
     net.record_spikes("A")
     return net
 
 
 def _dopamine():
     from distsim import FixedIndegree, Network
+
     net = Network(dt=0.1, seed=5)
-    net.add_population("src", "spike_source", 40,
-                       {"spike_times": [[5.0 + 7.0 * k + i % 5 for k in range(60)]
-                                        for i in range(40)]})
+    net.add_population(
+        "src",
+        "spike_source",
+        40,
+        {"spike_times": [[5.0 + 7.0 * k + i % 5 for k in range(60)] for i in range(40)]},
+    )
     net.add_population("da", "parrot_neuron", 4)
     net.add_population("post", "iaf_psc_alpha", 30, {"I_e": 300.0})
     net.connect("src", "da", FixedIndegree(3), weight=1.0, delay=1.0)
-    net.connect("src", "post", FixedIndegree(10), weight=40.0, delay=1.5,
-                synapse={"synapse_model": "stdp_dopamine_synapse", "vt": "da",
-                         "vt_delay": 2.0})
+    net.connect(
+        "src",
+        "post",
+        FixedIndegree(10),
+        weight=40.0,
+        delay=1.5,
+        synapse={"synapse_model": "stdp_dopamine_synapse", "vt": "da", "vt_delay": 2.0},
+    )
     net.record_spikes("post")
     return net
 
@@ -76,13 +90,17 @@ def main():
     ap.add_argument("--quick", action="store_true", help="smaller networks")
     args = ap.parse_args()
     from distsim import Simulation
+
     out = {}
     for name, net, t_ms in cases(args.quick):
         t0 = time.perf_counter()
         sim = Simulation(net)
         sim.run(t_ms)
-        entry = {"digest": sim.digest(), "spikes": int(sim.spike_steps()[0].size),
-                 "wall_s": round(time.perf_counter() - t0, 2)}
+        entry = {
+            "digest": sim.digest(),
+            "spikes": int(sim.spike_steps()[0].size),
+            "wall_s": round(time.perf_counter() - t0, 2),
+        }
         if any(p.synapse is not None for p in net.projections):
             w = sim.connections()["weight"]
             entry["weights_sha256"] = hashlib.sha256(w.astype("<f8").tobytes()).hexdigest()

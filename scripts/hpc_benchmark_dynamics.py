@@ -17,6 +17,7 @@ configuration (static first) with
     weights                          plastic only: [time ms, mean, min, max] of all E->E
                                      weights at the start and after every chunk
 """
+
 import argparse
 import json
 import os
@@ -39,13 +40,18 @@ def worker(config, scale, seed, t_presim, t_sim, every):
     ctx = sim.context
 
     def weight_stats():
-        w = sim.plasticity.arrays.syn_pw  # the float64 weights of the plastic (E->E) synapses on this rank
+        w = (
+            sim.plasticity.arrays.syn_pw
+        )  # the float64 weights of the plastic (E->E) synapses on this rank
         n = ctx.allreduce(int(w.size), "sum")
         if n == 0:
             return None
-        return [round(sim.t, 6), ctx.allreduce(float(w.sum()), "sum") / n,
-                ctx.allreduce(float(w.min(initial=np.inf)), "min"),
-                ctx.allreduce(float(w.max(initial=-np.inf)), "max")]
+        return [
+            round(sim.t, 6),
+            ctx.allreduce(float(w.sum()), "sum") / n,
+            ctx.allreduce(float(w.min(initial=np.inf)), "min"),
+            ctx.allreduce(float(w.max(initial=-np.inf)), "max"),
+        ]
 
     weights = [weight_stats()]
     t0 = time.perf_counter()
@@ -57,9 +63,12 @@ def worker(config, scale, seed, t_presim, t_sim, every):
         if ctx.rank == 0:
             tt, _ = sim.spikes()
             recent = int(np.count_nonzero(tt > sim.t - chunk + 1e-9))
-            print(f"t {sim.t:.0f} ms: rank 0 spikes in the last {chunk:g} ms {recent}, "
-                  f"E->E weights {weights[-1]}, wall {time.perf_counter() - t0:.0f} s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"t {sim.t:.0f} ms: rank 0 spikes in the last {chunk:g} ms {recent}, "
+                f"E->E weights {weights[-1]}, wall {time.perf_counter() - t0:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     wall = ctx.allreduce(time.perf_counter() - t0, "max")
     t, gids = sim.spikes()
     e, i = net.populations["E"], net.populations["I"]
@@ -72,11 +81,23 @@ def worker(config, scale, seed, t_presim, t_sim, every):
         out[f"rate_bins_{name}_hz"] = [round(float(r), 3) for r in rates]
         lo = int(round(t_presim / BIN_MS))
         out[f"rate_{name}_hz"] = float(rates[lo:].mean())
-        out[f"rate_last100_{name}_hz"] = float(rates[-int(round(100 / BIN_MS)):].mean())
+        out[f"rate_last100_{name}_hz"] = float(rates[-int(round(100 / BIN_MS)) :].mean())
     if ctx.rank == 0:
-        print(json.dumps({"config": config, "scale": scale, "seed": seed, "ranks": ctx.size,
-                          "t_presim_ms": t_presim, "t_sim_ms": t_sim, "wall_s": wall, **out,
-                          "weights": weights if config == "plastic" else None}))
+        print(
+            json.dumps(
+                {
+                    "config": config,
+                    "scale": scale,
+                    "seed": seed,
+                    "ranks": ctx.size,
+                    "t_presim_ms": t_presim,
+                    "t_sim_ms": t_sim,
+                    "wall_s": wall,
+                    **out,
+                    "weights": weights if config == "plastic" else None,
+                }
+            )
+        )
     return 0
 
 
@@ -93,19 +114,38 @@ def main():
     p.add_argument("--worker", default=None, choices=CONFIGS, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
-        return worker(args.worker, args.scale, args.seed, args.t_presim, args.t_sim,
-                      args.sample_every)
+        return worker(
+            args.worker, args.scale, args.seed, args.t_presim, args.t_sim, args.sample_every
+        )
     configs = [c for c in CONFIGS if getattr(args, c)] or list(CONFIGS)
     cmd = [sys.executable, os.path.abspath(__file__)]
     if args.ranks > 1:
-        cmd = [os.path.join(os.path.dirname(sys.executable), "mpiexec"), "-n",
-               str(args.ranks)] + cmd
+        cmd = [
+            os.path.join(os.path.dirname(sys.executable), "mpiexec"),
+            "-n",
+            str(args.ranks),
+        ] + cmd
     for config in configs:
-        out = subprocess.run(cmd + ["--worker", config, "--scale", repr(args.scale),
-                                    "--seed", str(args.seed), "--t-presim", repr(args.t_presim),
-                                    "--t-sim", repr(args.t_sim),
-                                    "--sample-every", repr(args.sample_every)],
-                             stdout=subprocess.PIPE, text=True, check=True)
+        out = subprocess.run(
+            cmd
+            + [
+                "--worker",
+                config,
+                "--scale",
+                repr(args.scale),
+                "--seed",
+                str(args.seed),
+                "--t-presim",
+                repr(args.t_presim),
+                "--t-sim",
+                repr(args.t_sim),
+                "--sample-every",
+                repr(args.sample_every),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
         print(out.stdout.strip().splitlines()[-1], flush=True)
     return 0
 

@@ -15,6 +15,7 @@ convention):
 Everything is drawn from numpy's default_rng(2024), so the file is the same on every run
 (tests/unit/test_nir.py checks that the shipped file equals this script's graph).
 """
+
 import argparse
 from pathlib import Path
 
@@ -40,31 +41,61 @@ def build_graph():
     neuron, times = input_spikes(rng, 100)
     lif_shape, n_out = (4, 10, 10), 10
     nodes = {
-        "input": nir.Input(input_type={"input": np.array([1, 10, 10])},
-                           metadata={"spike_neuron": neuron, "spike_time_ms": times}),
-        "conv": nir.Conv2d(input_shape=(10, 10), weight=rng.uniform(0.0, 0.008, (4, 1, 3, 3)),
-                           stride=1, padding=1, dilation=1, groups=1,
-                           bias=np.array([-0.5, 0.0, 0.2, 0.4])),
-        "lif": nir.LIF(tau=np.full(lif_shape, 0.02), r=np.ones(lif_shape),
-                       v_leak=np.zeros(lif_shape), v_threshold=np.ones(lif_shape),
-                       v_reset=np.zeros(lif_shape)),
-        "pool": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
-                              padding=np.array([0, 0])),
+        "input": nir.Input(
+            input_type={"input": np.array([1, 10, 10])},
+            metadata={"spike_neuron": neuron, "spike_time_ms": times},
+        ),
+        "conv": nir.Conv2d(
+            input_shape=(10, 10),
+            weight=rng.uniform(0.0, 0.008, (4, 1, 3, 3)),
+            stride=1,
+            padding=1,
+            dilation=1,
+            groups=1,
+            bias=np.array([-0.5, 0.0, 0.2, 0.4]),
+        ),
+        "lif": nir.LIF(
+            tau=np.full(lif_shape, 0.02),
+            r=np.ones(lif_shape),
+            v_leak=np.zeros(lif_shape),
+            v_threshold=np.ones(lif_shape),
+            v_reset=np.zeros(lif_shape),
+        ),
+        "pool": nir.SumPool2d(
+            kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])
+        ),
         "flat": nir.Flatten(input_type={"input": np.array([4, 5, 5])}, start_dim=0),
         "fc": nir.Affine(weight=rng.normal(5e-5, 2e-4, (n_out, 100)), bias=np.zeros(n_out)),
         "delay": nir.Delay(delay=np.full(n_out, 0.001)),
-        "cuba": nir.CubaLIF(tau_syn=np.full(n_out, 0.005), tau_mem=np.full(n_out, 0.01),
-                            r=np.ones(n_out), v_leak=np.zeros(n_out),
-                            v_threshold=np.ones(n_out), v_reset=np.zeros(n_out),
-                            w_in=np.ones(n_out)),
+        "cuba": nir.CubaLIF(
+            tau_syn=np.full(n_out, 0.005),
+            tau_mem=np.full(n_out, 0.01),
+            r=np.ones(n_out),
+            v_leak=np.zeros(n_out),
+            v_threshold=np.ones(n_out),
+            v_reset=np.zeros(n_out),
+            w_in=np.ones(n_out),
+        ),
         "output_lif": nir.Output(output_type={"output": np.array(lif_shape)}),
         "output": nir.Output(output_type={"output": np.array([n_out])}),
     }
-    edges = [("input", "conv"), ("conv", "lif"), ("lif", "output_lif"), ("lif", "pool"),
-             ("pool", "flat"), ("flat", "fc"), ("fc", "delay"), ("delay", "cuba"),
-             ("cuba", "output")]
-    return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False,
-                        metadata={"distsim_dt_ms": DT_MS, "time_unit": "s"})
+    edges = [
+        ("input", "conv"),
+        ("conv", "lif"),
+        ("lif", "output_lif"),
+        ("lif", "pool"),
+        ("pool", "flat"),
+        ("flat", "fc"),
+        ("fc", "delay"),
+        ("delay", "cuba"),
+        ("cuba", "output"),
+    ]
+    return nir.NIRGraph(
+        nodes=nodes,
+        edges=edges,
+        type_check=False,
+        metadata={"distsim_dt_ms": DT_MS, "time_unit": "s"},
+    )
 
 
 def main():

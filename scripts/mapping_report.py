@@ -13,6 +13,7 @@ round-robin over the same chips, plus the cores used, neurons per core, the limi
 each population's core size, the limits the profile does not allow to check and the rank
 grid.  ``--table`` prints one line per case instead.
 """
+
 import argparse
 import json
 import time
@@ -26,22 +27,25 @@ CONV = Path(__file__).resolve().parents[1] / "distsim" / "examples" / "data" / "
 
 def _sensor():
     from distsim.examples.sensor import sensor
+
     return sensor()
 
 
 def _conv():
     from distsim.nir_convert import import_nir
+
     return import_nir(str(CONV))
 
 
-CASES = [("brunel order 500", lambda: brunel(order=500), "loihi", "mesh:2x2"),
-         ("brunel order 500", lambda: brunel(order=500), "spinnaker", "spinnaker:2x2"),
-         ("microcircuit scale 0.1", lambda: microcircuit(scale=0.1), "spinnaker",
-          "spinnaker:2x2"),
-         ("sensor 64 x 64", _sensor, "loihi", "mesh:2x2"),
-         ("sensor 64 x 64", _sensor, "spinnaker", "spinnaker:2x2"),
-         ("conv_snn.nir", _conv, "loihi", "mesh:2x2"),
-         ("conv_snn.nir", _conv, "spinnaker", "spinnaker:2x2")]
+CASES = [
+    ("brunel order 500", lambda: brunel(order=500), "loihi", "mesh:2x2"),
+    ("brunel order 500", lambda: brunel(order=500), "spinnaker", "spinnaker:2x2"),
+    ("microcircuit scale 0.1", lambda: microcircuit(scale=0.1), "spinnaker", "spinnaker:2x2"),
+    ("sensor 64 x 64", _sensor, "loihi", "mesh:2x2"),
+    ("sensor 64 x 64", _sensor, "spinnaker", "spinnaker:2x2"),
+    ("conv_snn.nir", _conv, "loihi", "mesh:2x2"),
+    ("conv_snn.nir", _conv, "spinnaker", "spinnaker:2x2"),
+]
 
 
 def main():
@@ -55,19 +59,25 @@ def main():
         start = time.perf_counter()
         dec = hardware(net, args.ranks, profile=profile, fabric=fabric)
         seconds = time.perf_counter() - start
-        out.append({"network": name, "mapping_s": round(seconds, 3),
-                    **mapping_report(net, dec)})
+        out.append({"network": name, "mapping_s": round(seconds, 3), **mapping_report(net, dec)})
     if not args.table:
         print(json.dumps(out, indent=1))
         return
     keys = ("cut_traffic", "max_link_load", "mean_hops")
-    print(f"{'network':<24}{'profile':<11}{'fabric':<15}{'cores':>6}"
-          + "".join(f"{k + ' map / rr':>28}" for k in keys))
+    print(
+        f"{'network':<24}{'profile':<11}{'fabric':<15}{'cores':>6}"
+        + "".join(f"{k + ' map / rr':>28}" for k in keys)
+    )
     for r in out:
         m, rr = r["mapping"], r["round_robin"]
-        print(f"{r['network']:<24}{r['profile']:<11}{r['fabric']:<15}{r['cores_used']:>6}"
-              + "".join(f"{m[k]:>14,.{3 if k == 'mean_hops' else 0}f} / "
-                        f"{rr[k]:<11,.{3 if k == 'mean_hops' else 0}f}" for k in keys))
+        print(
+            f"{r['network']:<24}{r['profile']:<11}{r['fabric']:<15}{r['cores_used']:>6}"
+            + "".join(
+                f"{m[k]:>14,.{3 if k == 'mean_hops' else 0}f} / "
+                f"{rr[k]:<11,.{3 if k == 'mean_hops' else 0}f}"
+                for k in keys
+            )
+        )
 
 
 if __name__ == "__main__":

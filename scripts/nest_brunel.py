@@ -28,6 +28,7 @@ outgoing recurrent synapses (counted with ``nest.GetConnections`` after the
 simulation, grouping neurons by spike count; Poisson input events are not
 included); ``syn_events_per_s`` = n_syn_events / sim_s.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,17 +58,44 @@ J_IN = -G * J
 NU_TH = THETA / (J * CE * TAU_M)
 NU_EX = ETA * NU_TH
 P_RATE = 1000.0 * NU_EX * CE
-NEURON_PARAMS = {"C_m": 1.0, "tau_m": TAU_M, "t_ref": 2.0, "E_L": 0.0,
-                 "V_reset": 10.0, "V_m": 0.0, "V_th": THETA}
+NEURON_PARAMS = {
+    "C_m": 1.0,
+    "tau_m": TAU_M,
+    "t_ref": 2.0,
+    "E_L": 0.0,
+    "V_reset": 10.0,
+    "V_m": 0.0,
+    "V_th": THETA,
+}
 
 
 def params_dict():
-    return {"order": ORDER, "NE": NE, "NI": NI, "N": NE + NI, "epsilon": EPSILON,
-            "CE": CE, "CI": CI, "J": J, "g": G, "J_ex": J_EX, "J_in": J_IN, "eta": ETA,
-            "delay": DELAY, "dt": DT, "nu_th": NU_TH, "nu_ex": NU_EX, "p_rate": P_RATE,
-            "neuron_model": "iaf_psc_delta", "neuron_params": dict(NEURON_PARAMS),
-            "conn_rule": "fixed_indegree", "allow_autapses": True, "allow_multapses": True,
-            "poisson_generators": 1, "record": "all"}
+    return {
+        "order": ORDER,
+        "NE": NE,
+        "NI": NI,
+        "N": NE + NI,
+        "epsilon": EPSILON,
+        "CE": CE,
+        "CI": CI,
+        "J": J,
+        "g": G,
+        "J_ex": J_EX,
+        "J_in": J_IN,
+        "eta": ETA,
+        "delay": DELAY,
+        "dt": DT,
+        "nu_th": NU_TH,
+        "nu_ex": NU_EX,
+        "p_rate": P_RATE,
+        "neuron_model": "iaf_psc_delta",
+        "neuron_params": dict(NEURON_PARAMS),
+        "conn_rule": "fixed_indegree",
+        "allow_autapses": True,
+        "allow_multapses": True,
+        "poisson_generators": 1,
+        "record": "all",
+    }
 
 
 def run_one(seed: int, threads: int, t_sim: float) -> dict:
@@ -80,8 +108,13 @@ def run_one(seed: int, threads: int, t_sim: float) -> dict:
     else:  # pragma: no cover - older NEST
         nest.set_verbosity("M_ERROR")
     nest.ResetKernel()
-    nest.set(resolution=DT, rng_seed=seed, local_num_threads=threads, print_time=False,
-             overwrite_files=True)
+    nest.set(
+        resolution=DT,
+        rng_seed=seed,
+        local_num_threads=threads,
+        print_time=False,
+        overwrite_files=True,
+    )
 
     t0 = time.perf_counter()
     nodes_ex = nest.Create("iaf_psc_delta", NE, params=NEURON_PARAMS)
@@ -160,13 +193,22 @@ def main(argv=None):
     for line in nest_seeds.seed_lines(__file__, args):
         r = json.loads(line)
         runs.append(r)
-        print(f"seed {r['seed']}: {r['mean_rate_hz']:.3f} Hz, build {r['build_s']:.1f} s, "
-              f"sim {r['sim_s']:.1f} s", file=sys.stderr)
+        print(
+            f"seed {r['seed']}: {r['mean_rate_hz']:.3f} Hz, build {r['build_s']:.1f} s, "
+            f"sim {r['sim_s']:.1f} s",
+            file=sys.stderr,
+        )
 
     import nest  # only for the version string (prints NEST's banner to stdout)
-    result = {"generator": GENERATOR, "nest_version": nest.__version__,
-              "threads": args.threads, "t_sim_ms": args.t_sim, "params": params_dict(),
-              "runs": runs}
+
+    result = {
+        "generator": GENERATOR,
+        "nest_version": nest.__version__,
+        "threads": args.threads,
+        "t_sim_ms": args.t_sim,
+        "params": params_dict(),
+        "runs": runs,
+    }
     nest_seeds.print_result(result, args.out)
 
 

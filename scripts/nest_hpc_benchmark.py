@@ -71,6 +71,7 @@ memory and timings), static first.  As NEST's hpc_benchmark does, a worker simul
 One JSON object is printed as the last line of stdout: both configurations and ``ratio`` =
 static syn_events_per_s / plastic syn_events_per_s (``ratio_cpu`` the same per CPU second).
 """
+
 import argparse
 import json
 import math
@@ -85,8 +86,17 @@ import nest_seeds
 CONFIGS = ("static", "plastic")
 
 TAU_SYN = 0.32582722403722841
-NEURON = {"E_L": 0.0, "C_m": 250.0, "tau_m": 10.0, "t_ref": 0.5, "V_th": 20.0,
-          "V_reset": 0.0, "tau_syn_ex": TAU_SYN, "tau_syn_in": TAU_SYN, "tau_minus": 30.0}
+NEURON = {
+    "E_L": 0.0,
+    "C_m": 250.0,
+    "tau_m": 10.0,
+    "t_ref": 0.5,
+    "V_th": 20.0,
+    "V_reset": 0.0,
+    "tau_syn_ex": TAU_SYN,
+    "tau_syn_in": TAU_SYN,
+    "tau_minus": 30.0,
+}
 STDP = {"alpha": 0.0513, "lambda": 0.1, "mu": 0.4, "tau_plus": 15.0}
 JE_MV, G, ETA, DELAY, DT = 0.14, -5.0, 1.685, 1.5, 0.1
 V0_MEAN, V0_STD = 5.7, 7.2
@@ -113,20 +123,36 @@ def je_pa():
     a = tau_m / TAU_SYN
     b = 1.0 / TAU_SYN - 1.0 / tau_m
     t_peak = (-_w_minus1(-math.exp(-1.0 / a) / a) - 1.0 / a) / b
-    v_peak = (math.e / (TAU_SYN * c_m * b)
-              * ((math.exp(-t_peak / tau_m) - math.exp(-t_peak / TAU_SYN)) / b
-                 - t_peak * math.exp(-t_peak / TAU_SYN)))
+    v_peak = (
+        math.e
+        / (TAU_SYN * c_m * b)
+        * (
+            (math.exp(-t_peak / tau_m) - math.exp(-t_peak / TAU_SYN)) / b
+            - t_peak * math.exp(-t_peak / TAU_SYN)
+        )
+    )
     return JE_MV / v_peak
 
 
 def network_params(scale):
     je = je_pa()
     nu_th = NEURON["V_th"] / (CE * NEURON["tau_m"] / NEURON["C_m"] * je * math.e * TAU_SYN)
-    return {"NE": int(9000 * scale), "NI": int(2250 * scale), "CE": CE, "CI": CI,
-            "JE_pA": je, "g": G, "eta": ETA, "nu_th_per_ms": nu_th,
-            "poisson_rate_hz": nu_th * ETA * CE * 1000.0, "delay_ms": DELAY, "dt_ms": DT,
-            "V_m0": {"mean": V0_MEAN, "std": V0_STD}, "neuron": dict(NEURON),
-            "stdp_pl_synapse_hom": {**STDP, "weight": je}}
+    return {
+        "NE": int(9000 * scale),
+        "NI": int(2250 * scale),
+        "CE": CE,
+        "CI": CI,
+        "JE_pA": je,
+        "g": G,
+        "eta": ETA,
+        "nu_th_per_ms": nu_th,
+        "poisson_rate_hz": nu_th * ETA * CE * 1000.0,
+        "delay_ms": DELAY,
+        "dt_ms": DT,
+        "V_m0": {"mean": V0_MEAN, "std": V0_STD},
+        "neuron": dict(NEURON),
+        "stdp_pl_synapse_hom": {**STDP, "weight": je},
+    }
 
 
 def _rss():
@@ -138,8 +164,19 @@ def _count_outgoing(nest, gids):
     return len(nest.GetConnections(source=nest.NodeCollection(sorted(gids))))
 
 
-def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sources,
-           count_chunk, sample_every=0.0, count_events=True):
+def worker(
+    config,
+    scale,
+    threads,
+    t_presim,
+    t_sim,
+    seed,
+    hpc_models,
+    weight_sources,
+    count_chunk,
+    sample_every=0.0,
+    count_events=True,
+):
     import nest
     import numpy as np
 
@@ -153,8 +190,13 @@ def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sou
     stdp_model = "stdp_pl_synapse_hom_hpc" if hpc_models else "stdp_pl_synapse_hom"
 
     nest.ResetKernel()
-    nest.set(resolution=DT, rng_seed=seed, local_num_threads=threads, print_time=False,
-             overwrite_files=True)
+    nest.set(
+        resolution=DT,
+        rng_seed=seed,
+        local_num_threads=threads,
+        print_time=False,
+        overwrite_files=True,
+    )
     t0 = time.perf_counter()
     params = {**NEURON, "V_m": nest.random.normal(mean=V0_MEAN, std=V0_STD)}
     e_nodes = nest.Create("iaf_psc_alpha", ne, params=params)
@@ -169,12 +211,28 @@ def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sou
     nest.Connect(noise, nodes, "all_to_all", "hpcb_ex")
     for tgt in (e_nodes, i_nodes):
         ee = config == "plastic" and tgt is e_nodes
-        nest.Connect(e_nodes, tgt, {"rule": "fixed_indegree", "indegree": CE,
-                                    "allow_autapses": False, "allow_multapses": True},
-                     "hpcb_stdp" if ee else "hpcb_ex")
-        nest.Connect(i_nodes, tgt, {"rule": "fixed_indegree", "indegree": CI,
-                                    "allow_autapses": False, "allow_multapses": True},
-                     "hpcb_in")
+        nest.Connect(
+            e_nodes,
+            tgt,
+            {
+                "rule": "fixed_indegree",
+                "indegree": CE,
+                "allow_autapses": False,
+                "allow_multapses": True,
+            },
+            "hpcb_stdp" if ee else "hpcb_ex",
+        )
+        nest.Connect(
+            i_nodes,
+            tgt,
+            {
+                "rule": "fixed_indegree",
+                "indegree": CI,
+                "allow_autapses": False,
+                "allow_multapses": True,
+            },
+            "hpcb_in",
+        )
     nest.Connect(nodes, recorder)
     build_s = time.perf_counter() - t0
     rss_build = _rss()
@@ -187,9 +245,12 @@ def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sou
         sources = e_nodes
 
     def read_weights():
-        return np.asarray(nest.GetConnections(source=sources, target=e_nodes,
-                                              synapse_model="hpcb_stdp").get("weight"),
-                          dtype=np.float64)
+        return np.asarray(
+            nest.GetConnections(source=sources, target=e_nodes, synapse_model="hpcb_stdp").get(
+                "weight"
+            ),
+            dtype=np.float64,
+        )
 
     t0 = time.perf_counter()
     nest.Simulate(float(t_presim))
@@ -210,13 +271,18 @@ def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sou
         done += chunk
         if sampled:
             w = read_weights()
-            samples.append([float(t_presim + done), float(w.mean()), float(w.min()),
-                            float(w.max())])
+            samples.append(
+                [float(t_presim + done), float(w.mean()), float(w.min()), float(w.max())]
+            )
             ev = recorder.get("events")["times"]
             recent = int(np.count_nonzero(np.asarray(ev) > t_presim + done - chunk))
-            print(f"t {t_presim + done:.0f} ms: rate {recent / (ne + ni) / (chunk / 1000):.2f} Hz"
-                  f" in the last {chunk:g} ms, mean E->E weight {w.mean():.4f} pA, "
-                  f"wall {sim_s:.0f} s", file=sys.stderr, flush=True)
+            print(
+                f"t {t_presim + done:.0f} ms: rate {recent / (ne + ni) / (chunk / 1000):.2f} Hz"
+                f" in the last {chunk:g} ms, mean E->E weight {w.mean():.4f} pA, "
+                f"wall {sim_s:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     peak_rss = _rss()
 
     n = ne + ni
@@ -243,7 +309,7 @@ def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sou
     for k in np.unique(counts[counts > 0]) if count_events else []:
         ids = np.nonzero(counts == k)[0] + first
         for lo in range(0, ids.size, count_chunk):
-            chunk = ids[lo:lo + count_chunk].tolist()
+            chunk = ids[lo : lo + count_chunk].tolist()
             events += int(k) * (_count_outgoing(nest, chunk) - len(chunk))
     count_s = time.perf_counter() - t0
 
@@ -251,30 +317,48 @@ def worker(config, scale, threads, t_presim, t_sim, seed, hpc_models, weight_sou
     if config == "plastic":
         t0 = time.perf_counter()
         w = read_weights()
-        weights = {"min": float(w.min()), "mean": float(w.mean()), "max": float(w.max()),
-                   "initial": je, "synapses_read": int(w.size),
-                   "source_neurons": len(sources), "read_s": time.perf_counter() - t0}
+        weights = {
+            "min": float(w.min()),
+            "mean": float(w.mean()),
+            "max": float(w.max()),
+            "initial": je,
+            "synapses_read": int(w.size),
+            "source_neurons": len(sources),
+            "read_s": time.perf_counter() - t0,
+        }
 
     return {
-        "config": config, "neurons": n, "recurrent_synapses": n_recurrent,
-        "synapse_models": {"static": static_model,
-                           "e_to_e": stdp_model if config == "plastic" else static_model},
-        "build_s": build_s, "presim_s": presim_s, "t_presim_ms": t_presim, "t_sim_ms": t_sim,
-        "sim_s": sim_s, "rtf": sim_s / (t_sim / 1000.0),
-        "spikes": spikes, "mean_rate_hz": spikes / n / (t_sim / 1000.0),
+        "config": config,
+        "neurons": n,
+        "recurrent_synapses": n_recurrent,
+        "synapse_models": {
+            "static": static_model,
+            "e_to_e": stdp_model if config == "plastic" else static_model,
+        },
+        "build_s": build_s,
+        "presim_s": presim_s,
+        "t_presim_ms": t_presim,
+        "t_sim_ms": t_sim,
+        "sim_s": sim_s,
+        "rtf": sim_s / (t_sim / 1000.0),
+        "spikes": spikes,
+        "mean_rate_hz": spikes / n / (t_sim / 1000.0),
         "rate_e_hz": spikes_e / max(ne, 1) / (t_sim / 1000.0),
         "rate_i_hz": (spikes - spikes_e) / max(ni, 1) / (t_sim / 1000.0),
         "synaptic_events": events,
         "synaptic_events_mean_outdegree": spikes * n_recurrent / n,
-        "syn_events_per_s": events / sim_s if count_events else None, "cpu_s": cpu_s,
+        "syn_events_per_s": events / sim_s if count_events else None,
+        "cpu_s": cpu_s,
         "syn_events_per_cpu_s": events / cpu_s if count_events else None,
         "outdegree_count_s": count_s,
         "rate_bins_hz": [round(float(r), 2) for r in rate_bins],
         "rate_bins_e_hz": [round(float(r), 3) for r in rate_bins_e],
         "rate_bins_i_hz": [round(float(r), 3) for r in rate_bins_i],
         "weight_samples": samples if sampled else None,
-        "peak_rss_bytes": int(peak_rss), "rss_after_build_bytes": int(rss_build),
-        "loadavg": {"start": load_start, "end": os.getloadavg()}, "e_to_e_weights": weights,
+        "peak_rss_bytes": int(peak_rss),
+        "rss_after_build_bytes": int(rss_build),
+        "loadavg": {"start": load_start, "end": os.getloadavg()},
+        "e_to_e_weights": weights,
     }
 
 
@@ -287,22 +371,44 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--static", action="store_true", help="static configuration only")
     ap.add_argument("--plastic", action="store_true", help="plastic configuration only")
-    ap.add_argument("--no-hpc-models", action="store_true",
-                    help="static_synapse / stdp_pl_synapse_hom instead of the _hpc variants")
-    ap.add_argument("--weight-sources", type=int, default=100,
-                    help="E neurons whose outgoing E->E weights are read (0: all)")
+    ap.add_argument(
+        "--no-hpc-models",
+        action="store_true",
+        help="static_synapse / stdp_pl_synapse_hom instead of the _hpc variants",
+    )
+    ap.add_argument(
+        "--weight-sources",
+        type=int,
+        default=100,
+        help="E neurons whose outgoing E->E weights are read (0: all)",
+    )
     ap.add_argument("--count-chunk", type=int, default=256, help=argparse.SUPPRESS)
-    ap.add_argument("--sample-every", type=float, default=0.0,
-                    help="plastic: read the sampled E->E weights every this many ms")
-    ap.add_argument("--no-events", action="store_true",
-                    help="skip counting synaptic events (out-degrees)")
+    ap.add_argument(
+        "--sample-every",
+        type=float,
+        default=0.0,
+        help="plastic: read the sampled E->E weights every this many ms",
+    )
+    ap.add_argument(
+        "--no-events", action="store_true", help="skip counting synaptic events (out-degrees)"
+    )
     ap.add_argument("--out", default=None, help="also write the JSON to this file")
     ap.add_argument("--worker", default=None, choices=CONFIGS, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        run = worker(args.worker, args.scale, args.threads, args.t_presim, args.t_sim,
-                     args.seed, not args.no_hpc_models, args.weight_sources, args.count_chunk,
-                     args.sample_every, not args.no_events)
+        run = worker(
+            args.worker,
+            args.scale,
+            args.threads,
+            args.t_presim,
+            args.t_sim,
+            args.seed,
+            not args.no_hpc_models,
+            args.weight_sources,
+            args.count_chunk,
+            args.sample_every,
+            not args.no_events,
+        )
         sys.stdout.flush()
         print(json.dumps(run))
         return 0
@@ -310,12 +416,28 @@ def main(argv=None):
     configs = [c for c in CONFIGS if getattr(args, c)] or list(CONFIGS)
     results = {}
     for config in configs:
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", config,
-               "--scale", repr(args.scale), "--threads", str(args.threads),
-               "--t-presim", repr(args.t_presim), "--t-sim", repr(args.t_sim),
-               "--seed", str(args.seed), "--weight-sources", str(args.weight_sources),
-               "--count-chunk", str(args.count_chunk),
-               "--sample-every", repr(args.sample_every)]
+        cmd = [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--worker",
+            config,
+            "--scale",
+            repr(args.scale),
+            "--threads",
+            str(args.threads),
+            "--t-presim",
+            repr(args.t_presim),
+            "--t-sim",
+            repr(args.t_sim),
+            "--seed",
+            str(args.seed),
+            "--weight-sources",
+            str(args.weight_sources),
+            "--count-chunk",
+            str(args.count_chunk),
+            "--sample-every",
+            repr(args.sample_every),
+        ]
         if args.no_hpc_models:
             cmd.append("--no-hpc-models")
         if args.no_events:
@@ -324,22 +446,35 @@ def main(argv=None):
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True)
         results[config] = json.loads([ln for ln in proc.stdout.splitlines() if ln.strip()][-1])
         r = results[config]
-        print(f"{config}: build {r['build_s']:.1f} s, sim {r['sim_s']:.2f} s, "
-              f"{r['mean_rate_hz']:.2f} Hz, {r['syn_events_per_s'] or 0:.3g} events/s, "
-              f"peak RSS {r['peak_rss_bytes'] / 2**30:.2f} GiB "
-              f"(process {time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+        print(
+            f"{config}: build {r['build_s']:.1f} s, sim {r['sim_s']:.2f} s, "
+            f"{r['mean_rate_hz']:.2f} Hz, {r['syn_events_per_s'] or 0:.3g} events/s, "
+            f"peak RSS {r['peak_rss_bytes'] / 2**30:.2f} GiB "
+            f"(process {time.perf_counter() - t0:.0f} s)",
+            file=sys.stderr,
+        )
 
     import nest  # the version string only (NEST prints its banner to stdout)
 
-    out = {"benchmark": "nest_hpc_benchmark", "generator": "scripts/nest_hpc_benchmark.py",
-           "nest_version": nest.__version__, "scale": args.scale, "threads": args.threads,
-           "seed": args.seed, "t_presim_ms": args.t_presim, "t_sim_ms": args.t_sim,
-           "params": network_params(args.scale), **results}
+    out = {
+        "benchmark": "nest_hpc_benchmark",
+        "generator": "scripts/nest_hpc_benchmark.py",
+        "nest_version": nest.__version__,
+        "scale": args.scale,
+        "threads": args.threads,
+        "seed": args.seed,
+        "t_presim_ms": args.t_presim,
+        "t_sim_ms": args.t_sim,
+        "params": network_params(args.scale),
+        **results,
+    }
     if "static" in results and "plastic" in results and not args.no_events:
-        out["ratio"] = (results["static"]["syn_events_per_s"]
-                        / results["plastic"]["syn_events_per_s"])
-        out["ratio_cpu"] = (results["static"]["syn_events_per_cpu_s"]
-                            / results["plastic"]["syn_events_per_cpu_s"])
+        out["ratio"] = (
+            results["static"]["syn_events_per_s"] / results["plastic"]["syn_events_per_s"]
+        )
+        out["ratio_cpu"] = (
+            results["static"]["syn_events_per_cpu_s"] / results["plastic"]["syn_events_per_cpu_s"]
+        )
     nest_seeds.print_result(out, args.out)
     return 0
 

@@ -89,6 +89,7 @@ recording (all neurons, after the warm-up) differ from ``sim_params.py``:
 * dt = 0.1 ms, t_presim = 500 ms (discarded; spikes recorded only after it),
   ``nest.rng_seed = seed``; one ``spike_recorder`` per population.
 """
+
 from __future__ import annotations
 
 import json
@@ -129,8 +130,16 @@ DELAY_POISSON = 1.5  # ms
 DT = 0.1
 T_PRESIM = 500.0
 NEURON_MODEL = "iaf_psc_exp"
-NEURON_PARAMS = {"C_m": 250.0, "tau_m": 10.0, "tau_syn_ex": 0.5, "tau_syn_in": 0.5,
-                 "t_ref": 2.0, "E_L": -65.0, "V_th": -50.0, "V_reset": -65.0}
+NEURON_PARAMS = {
+    "C_m": 250.0,
+    "tau_m": 10.0,
+    "tau_syn_ex": 0.5,
+    "tau_syn_in": 0.5,
+    "t_ref": 2.0,
+    "E_L": -65.0,
+    "V_th": -50.0,
+    "V_reset": -65.0,
+}
 TAU_SYN = 0.5
 
 CORR_NEURONS = 200
@@ -160,7 +169,7 @@ def derived_params(scale=SCALE, poisson_input=True) -> dict:
     sub = 1.0 / (TAU_SYN - tau_m)
     pre = tau_m * TAU_SYN / c_m * sub
     frac = (tau_m / TAU_SYN) ** sub
-    psc_over_psp = 1.0 / (pre * (frac ** tau_m - frac ** TAU_SYN))
+    psc_over_psp = 1.0 / (pre * (frac**tau_m - frac**TAU_SYN))
 
     psp = np.zeros((n_pops, n_pops))
     psp[:, 0::2] = PSP_EXC_MEAN
@@ -170,8 +179,11 @@ def derived_params(scale=SCALE, poisson_input=True) -> dict:
     psc_ext_full = PSP_EXC_MEAN * psc_over_psp
 
     # helpers.dc_input_compensating_poisson (full K_ext, unscaled PSC_ext) without Poisson input
-    dc = (np.zeros(n_pops) if poisson_input
-          else BG_RATE * np.asarray(K_EXT) * psc_ext_full * TAU_SYN * 0.001)
+    dc = (
+        np.zeros(n_pops)
+        if poisson_input
+        else BG_RATE * np.asarray(K_EXT) * psc_ext_full * TAU_SYN * 0.001
+    )
     sq = np.sqrt(scale)
     if scale != 1:  # helpers.adjust_weights_and_input_to_synapse_scaling
         weight_matrix_mean = psc_full / sq
@@ -216,7 +228,7 @@ def params_dict(scale=SCALE, poisson_input=True, t_presim=T_PRESIM) -> dict:
     n = d["num_neurons"]
     return {
         "source": "NEST PyNEST example Potjans_2014 (network_params.py, sim_params.py, helpers.py, "
-                  "network.py, NEST 3.x) = PD14 repository network_params.py",
+        "network.py, NEST 3.x) = PD14 repository network_params.py",
         "populations": POPS,
         "full_num_neurons": N_FULL,
         "N_scaling": scale,
@@ -231,7 +243,8 @@ def params_dict(scale=SCALE, poisson_input=True, t_presim=T_PRESIM) -> dict:
         "num_synapses_formula": "round(full_num_synapses * N_scaling * K_scaling)",
         "num_synapses_total": int(d["num_synapses"].sum()),
         "num_synapses_if_full_rounded_first_differs": bool(
-            np.any(d["num_synapses_if_full_rounded_first"] != d["num_synapses"])),
+            np.any(d["num_synapses_if_full_rounded_first"] != d["num_synapses"])
+        ),
         "indegree_matrix": np.round(d["num_synapses"] / n[:, None], 4).tolist(),
         "indegree_matrix_note": "num_synapses / num_neurons[target] (mean in-degree of the scaled net)",
         "conn_rule": "fixed_total_number",
@@ -250,11 +263,11 @@ def params_dict(scale=SCALE, poisson_input=True, t_presim=T_PRESIM) -> dict:
         "weight_matrix_mean_note": "PSP * PSC_over_PSP / sqrt(K_scaling)",
         "weight_rel_std": WEIGHT_REL_STD,
         "weight_distribution": "redraw(normal(w, |w| * weight_rel_std)) within [0, inf) for "
-                               "excitatory and (-inf, 0] for inhibitory sources",
+        "excitatory and (-inf, 0] for inhibitory sources",
         "delay_matrix_mean_ms": d["delay_matrix_mean"].tolist(),
         "delay_rel_std": DELAY_REL_STD,
         "delay_distribution": "redraw(normal(d, d * delay_rel_std)) within [0.5 dt, inf), "
-                              "then rounded by NEST to the dt grid (minimum dt)",
+        "then rounded by NEST to the dt grid (minimum dt)",
         "delay_exc_mean_ms": DELAY_EXC_MEAN,
         "delay_inh_mean_ms": DELAY_INH_MEAN,
         "bg_rate_hz": BG_RATE,
@@ -268,8 +281,8 @@ def params_dict(scale=SCALE, poisson_input=True, t_presim=T_PRESIM) -> dict:
         "dc_amp_pA": d["dc_amp"].tolist(),
         "background": "poisson" if poisson_input else "dc",
         "dc_amp_note": "I_e of every neuron: the DC replacing the Poisson input (dc "
-                       "background), plus the compensation for K_scaling < 1 "
-                       "(recurrent + Poisson input), helpers.adjust_weights_and_input_to_synapse_scaling",
+        "background), plus the compensation for K_scaling < 1 "
+        "(recurrent + Poisson input), helpers.adjust_weights_and_input_to_synapse_scaling",
         "thalamic_input": False,
         "dc_stimulus": False,
         "dt_ms": DT,
@@ -282,7 +295,7 @@ def params_dict(scale=SCALE, poisson_input=True, t_presim=T_PRESIM) -> dict:
             "corr_neurons": CORR_NEURONS,
             "corr_bin_ms": CORR_BIN_MS,
             "corr_sample": "uniform without replacement among neurons with >= 1 spike, "
-                           "numpy.random.default_rng([seed, pop_index])",
+            "numpy.random.default_rng([seed, pop_index])",
             "corr": "numpy.corrcoef of binned spike counts, all pairs i < j",
             "ks": "two-sample KS statistic sup_x |F_a(x) - F_b(x)| on the full unrounded samples",
         },
@@ -290,6 +303,7 @@ def params_dict(scale=SCALE, poisson_input=True, t_presim=T_PRESIM) -> dict:
 
 
 # --------------------------------------------------------------------------- analysis
+
 
 def ks_2samp_d(a, b) -> float:
     """Two-sample Kolmogorov-Smirnov statistic D = sup_x |F_a(x) - F_b(x)|."""
@@ -318,7 +332,7 @@ def population_stats(times, senders, first_id, n, t0, t_sim, rng):
     bounds = np.concatenate([[0], np.cumsum(counts)])
     cvs = []
     for i in np.nonzero(counts >= CV_MIN_SPIKES)[0]:
-        isi = np.diff(times[bounds[i]:bounds[i + 1]])
+        isi = np.diff(times[bounds[i] : bounds[i + 1]])
         cvs.append(float(np.std(isi) / np.mean(isi)))
 
     active = np.nonzero(counts > 0)[0]
@@ -331,7 +345,7 @@ def population_stats(times, senders, first_id, n, t0, t_sim, rng):
     step0 = int(round(t0 / DT))
     binned = np.zeros((k, n_bins))
     for row, i in enumerate(sample):
-        steps = np.rint(times[bounds[i]:bounds[i + 1]] / DT).astype(np.int64)
+        steps = np.rint(times[bounds[i] : bounds[i + 1]] / DT).astype(np.int64)
         b = (steps - step0 - 1) // steps_per_bin
         np.add.at(binned[row], b, 1.0)
     if k >= 2:
@@ -345,8 +359,9 @@ def population_stats(times, senders, first_id, n, t0, t_sim, rng):
     return rates, np.asarray(cvs), corr, int(k)
 
 
-def run_one(seed: int, threads: int, t_sim: float, scale=SCALE, poisson_input=True,
-            t_presim=T_PRESIM) -> dict:
+def run_one(
+    seed: int, threads: int, t_sim: float, scale=SCALE, poisson_input=True, t_presim=T_PRESIM
+) -> dict:
     """Build and simulate one network in this process; return the full per-seed record."""
     import nest
     import numpy as np
@@ -380,18 +395,38 @@ def run_one(seed: int, threads: int, t_sim: float, scale=SCALE, poisson_input=Tr
             dmean = float(d["delay_matrix_mean"][i][j])
             syn = {
                 "synapse_model": "static_synapse",
-                "weight": nest.math.redraw(nest.random.normal(mean=w, std=abs(w * WEIGHT_REL_STD)),
-                                           min=w_min, max=w_max),
-                "delay": nest.math.redraw(nest.random.normal(mean=dmean, std=dmean * DELAY_REL_STD),
-                                          min=DT - 0.5 * DT, max=np.inf),
+                "weight": nest.math.redraw(
+                    nest.random.normal(mean=w, std=abs(w * WEIGHT_REL_STD)), min=w_min, max=w_max
+                ),
+                "delay": nest.math.redraw(
+                    nest.random.normal(mean=dmean, std=dmean * DELAY_REL_STD),
+                    min=DT - 0.5 * DT,
+                    max=np.inf,
+                ),
             }
-            nest.Connect(source, target, {"rule": "fixed_total_number", "N": n_syn,
-                                          "allow_autapses": True, "allow_multapses": True}, syn)
+            nest.Connect(
+                source,
+                target,
+                {
+                    "rule": "fixed_total_number",
+                    "N": n_syn,
+                    "allow_autapses": True,
+                    "allow_multapses": True,
+                },
+                syn,
+            )
     for i, target in enumerate(pops):
         if poisson_input:
-            nest.Connect(poisson[i], target, {"rule": "all_to_all"},
-                         {"synapse_model": "static_synapse", "weight": float(d["weight_ext"]),
-                          "delay": DELAY_POISSON})
+            nest.Connect(
+                poisson[i],
+                target,
+                {"rule": "all_to_all"},
+                {
+                    "synapse_model": "static_synapse",
+                    "weight": float(d["weight_ext"]),
+                    "delay": DELAY_POISSON,
+                },
+            )
         nest.Connect(target, recorders[i])
     nest.Prepare()
     nest.Cleanup()
@@ -406,12 +441,20 @@ def run_one(seed: int, threads: int, t_sim: float, scale=SCALE, poisson_input=Tr
     sim_s = time.perf_counter() - t_start
 
     n_conn = int(nest.GetKernelStatus("num_connections"))
-    n_expected = int(d["num_synapses"].sum()) + (2 if poisson_input else 1) * int(d["num_neurons"].sum())
+    n_expected = int(d["num_synapses"].sum()) + (2 if poisson_input else 1) * int(
+        d["num_neurons"].sum()
+    )
     if n_conn != n_expected:
         raise RuntimeError(f"unexpected number of connections {n_conn} != {n_expected}")
 
-    out = {"seed": seed, "build_s": build_s, "presim_s": presim_s, "sim_s": sim_s,
-           "num_connections": n_conn, "populations": {}}
+    out = {
+        "seed": seed,
+        "build_s": build_s,
+        "presim_s": presim_s,
+        "sim_s": sim_s,
+        "num_connections": n_conn,
+        "populations": {},
+    }
     for i, name in enumerate(POPS):
         ev = recorders[i].get("events")
         times = np.asarray(ev["times"], dtype=float)
@@ -420,8 +463,9 @@ def run_one(seed: int, threads: int, t_sim: float, scale=SCALE, poisson_input=Tr
         times, senders = times[keep], senders[keep]
         n = len(pops[i])
         rng = np.random.default_rng([seed, i])
-        rates, cvs, corr, k = population_stats(times, senders, int(pops[i][0].global_id), n,
-                                               t_presim, t_sim, rng)
+        rates, cvs, corr, k = population_stats(
+            times, senders, int(pops[i][0].global_id), n, t_presim, t_sim, rng
+        )
         out["populations"][name] = {
             "n": n,
             "n_spikes": int(times.size),
@@ -436,16 +480,22 @@ def run_one(seed: int, threads: int, t_sim: float, scale=SCALE, poisson_input=Tr
 
 # --------------------------------------------------------------------------- output
 
+
 def _fmt(obj, indent=0):
     """JSON with lists of numbers kept on one line (small, diff-friendly file)."""
     pad = " " * indent
     if isinstance(obj, dict):
         if not obj:
             return "{}"
-        items = [f'{pad} {json.dumps(k)}: {_fmt(v, indent + 1)}' for k, v in obj.items()]
+        items = [f"{pad} {json.dumps(k)}: {_fmt(v, indent + 1)}" for k, v in obj.items()]
         return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(obj, list) and any(isinstance(v, (dict, list)) for v in obj) and \
-            not all(isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v) for v in obj):
+    if (
+        isinstance(obj, list)
+        and any(isinstance(v, (dict, list)) for v in obj)
+        and not all(
+            isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v) for v in obj
+        )
+    ):
         items = [f"{pad} {_fmt(v, indent + 1)}" for v in obj]
         return "[\n" + ",\n".join(items) + "\n" + pad + "]"
     return json.dumps(obj, separators=(", ", ": "))
@@ -459,8 +509,15 @@ def _round_list(values, ndigits):
     return out
 
 
-def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str, scale=SCALE,
-             poisson_input=True, t_presim=T_PRESIM) -> dict:
+def assemble(
+    runs: list[dict],
+    t_sim: float,
+    threads: int,
+    nest_version: str,
+    scale=SCALE,
+    poisson_input=True,
+    t_presim=T_PRESIM,
+) -> dict:
     import numpy as np
 
     probs = np.arange(N_QUANTILES + 1) / N_QUANTILES
@@ -473,8 +530,15 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str, sc
             vals = []
             for a in range(len(runs)):
                 for b in range(a + 1, len(runs)):
-                    vals.append(round(ks_2samp_d(runs[a]["populations"][name][stat],
-                                                 runs[b]["populations"][name][stat]), 4))
+                    vals.append(
+                        round(
+                            ks_2samp_d(
+                                runs[a]["populations"][name][stat],
+                                runs[b]["populations"][name][stat],
+                            ),
+                            4,
+                        )
+                    )
             ks[name][stat] = vals
             ks_range[name][stat] = [min(vals), max(vals)] if vals else []
 
@@ -485,8 +549,11 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str, sc
             p = r["populations"][name]
             corr = np.asarray(p["corr"], dtype=float)
             rng = np.random.default_rng([r["seed"], POPS.index(name), 7])
-            pick = np.sort(rng.choice(corr.size, min(CORR_SAMPLE_PAIRS, corr.size),
-                                      replace=False)) if corr.size else np.zeros(0, int)
+            pick = (
+                np.sort(rng.choice(corr.size, min(CORR_SAMPLE_PAIRS, corr.size), replace=False))
+                if corr.size
+                else np.zeros(0, int)
+            )
             pops[name] = {
                 "n": p["n"],
                 "n_spikes": p["n_spikes"],
@@ -500,15 +567,23 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str, sc
                 "corr": _round_list(np.quantile(corr, probs), 4) if corr.size else [],
                 "corr_sample": _round_list(corr[pick], 5),
             }
-        seeds.append({"seed": r["seed"], "build_s": round(r["build_s"], 3),
-                      "presim_s": round(r["presim_s"], 3), "sim_s": round(r["sim_s"], 3),
-                      "num_connections": r["num_connections"], "populations": pops})
+        seeds.append(
+            {
+                "seed": r["seed"],
+                "build_s": round(r["build_s"], 3),
+                "presim_s": round(r["presim_s"], 3),
+                "sim_s": round(r["sim_s"], 3),
+                "num_connections": r["num_connections"],
+                "populations": pops,
+            }
+        )
 
     sample_ks = {}
     for name in POPS:
         s = [seed["populations"][name]["corr_sample"] for seed in seeds]
-        sample_ks[name] = [round(ks_2samp_d(s[a], s[b]), 4)
-                           for a in range(len(s)) for b in range(a + 1, len(s))]
+        sample_ks[name] = [
+            round(ks_2samp_d(s[a], s[b]), 4) for a in range(len(s)) for b in range(a + 1, len(s))
+        ]
 
     return {
         "generator": GENERATOR,
@@ -522,18 +597,21 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str, sc
             "rates": "all neurons, rounded to 1e-3 Hz, node-id order",
             "cv": "all neurons with >= 3 spikes, rounded to 1e-4, node-id order",
             "corr": f"{N_QUANTILES + 1} quantiles at probabilities k/{N_QUANTILES}, k = 0..{N_QUANTILES} "
-                    "(numpy.quantile, method 'linear'; first = min, last = max) of all pair "
-                    "coefficients, rounded to 1e-4; the full sample (corr_n pairs) is too large",
+            "(numpy.quantile, method 'linear'; first = min, last = max) of all pair "
+            "coefficients, rounded to 1e-4; the full sample (corr_n pairs) is too large",
             "corr_quantile_probs": [round(float(x), 4) for x in probs],
             "corr_sample": f"a uniform random subsample of {CORR_SAMPLE_PAIRS} pair coefficients "
-                           "(numpy default_rng([seed, population index, 7])), rounded to 1e-5; "
-                           "between_seed_ks_corr_sample holds the KS distances of these "
-                           "subsamples between seeds, for comparisons made on subsamples",
+            "(numpy default_rng([seed, population index, 7])), rounded to 1e-5; "
+            "between_seed_ks_corr_sample holds the KS distances of these "
+            "subsamples between seeds, for comparisons made on subsamples",
         },
         "params": params_dict(scale, poisson_input, t_presim),
         "seeds": seeds,
-        "between_seed_ks_pairs": [[runs[a]["seed"], runs[b]["seed"]]
-                                  for a in range(len(runs)) for b in range(a + 1, len(runs))],
+        "between_seed_ks_pairs": [
+            [runs[a]["seed"], runs[b]["seed"]]
+            for a in range(len(runs))
+            for b in range(a + 1, len(runs))
+        ],
         "between_seed_ks": ks,
         "between_seed_ks_range": ks_range,
         "between_seed_ks_corr_sample": sample_ks,
@@ -542,22 +620,47 @@ def assemble(runs: list[dict], t_sim: float, threads: int, nest_version: str, sc
 
 def main(argv=None):
     def options(ap):
-        ap.add_argument("--jsonl", default=None, help="also append the raw worker lines to this file")
+        ap.add_argument(
+            "--jsonl", default=None, help="also append the raw worker lines to this file"
+        )
         ap.add_argument("--scale", type=float, default=SCALE, help="N_scaling = K_scaling")
-        ap.add_argument("--background", choices=["poisson", "dc"], default="poisson",
-                        help="Poisson background or the DC replacing it (poisson_input=False)")
-        ap.add_argument("--t-presim", type=float, default=T_PRESIM,
-                        help="warm-up (ms) before the recorded --t-sim")
+        ap.add_argument(
+            "--background",
+            choices=["poisson", "dc"],
+            default="poisson",
+            help="Poisson background or the DC replacing it (poisson_input=False)",
+        )
+        ap.add_argument(
+            "--t-presim",
+            type=float,
+            default=T_PRESIM,
+            help="warm-up (ms) before the recorded --t-sim",
+        )
 
-    args = nest_seeds.parse("Potjans & Diesmann (2014) microcircuit reference run in NEST",
-                            [1, 2, 3, 4, 5], 2, 5000.0, argv, extra=options)
-    config = {"scale": args.scale, "poisson_input": args.background == "poisson",
-              "t_presim": args.t_presim}
+    args = nest_seeds.parse(
+        "Potjans & Diesmann (2014) microcircuit reference run in NEST",
+        [1, 2, 3, 4, 5],
+        2,
+        5000.0,
+        argv,
+        extra=options,
+    )
+    config = {
+        "scale": args.scale,
+        "poisson_input": args.background == "poisson",
+        "t_presim": args.t_presim,
+    }
     if args.worker:
         return nest_seeds.worker(run_one, args, **config)
     runs = []
-    extra_argv = ["--scale", repr(args.scale), "--background", args.background,
-                  "--t-presim", repr(args.t_presim)]
+    extra_argv = [
+        "--scale",
+        repr(args.scale),
+        "--background",
+        args.background,
+        "--t-presim",
+        repr(args.t_presim),
+    ]
     for line in nest_seeds.seed_lines(__file__, args, extra_argv):
         if args.jsonl:
             with open(args.jsonl, "a") as fh:
@@ -565,10 +668,15 @@ def main(argv=None):
         r = json.loads(line)
         runs.append(r)
         rates = " ".join(f"{name}={p['mean_rate_hz']:.3f}" for name, p in r["populations"].items())
-        print(f"seed {r['seed']}: build {r['build_s']:.1f} s, presim {r['presim_s']:.1f} s, "
-              f"sim {r['sim_s']:.1f} s; {rates}", file=sys.stderr, flush=True)
+        print(
+            f"seed {r['seed']}: build {r['build_s']:.1f} s, presim {r['presim_s']:.1f} s, "
+            f"sim {r['sim_s']:.1f} s; {rates}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     import nest  # only for the version string (prints NEST's banner to stdout)
+
     result = assemble(runs, args.t_sim, args.threads, nest.__version__, **config)
     text = _fmt(result) + "\n"
     if args.out:

@@ -139,6 +139,7 @@ NEST supports at most 134,217,726 connections per thread and synapse model; --th
 keep (synapses + 2 N) / threads below it (checked before building): V1+V2 at scale 0.25 has
 132.6 M per thread with 2 threads (too close), so it needs 3 or more; use 4.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -165,11 +166,19 @@ POISSON_DELAY = 1.0  # ms, NEST's default delay of static_synapse
 
 # --------------------------------------------------------------------------- the network
 
+
 def psc_over_psp(c_m, tau_m, tau_s):
     """PSC amplitude (pA) of iaf_psc_exp that gives a PSP of 1 mV (Model.py's formula)."""
-    return (c_m ** -1 * tau_m * tau_s / (tau_s - tau_m)
-            * ((tau_m / tau_s) ** (-tau_m / (tau_m - tau_s))
-               - (tau_m / tau_s) ** (-tau_s / (tau_m - tau_s)))) ** -1
+    return (
+        c_m**-1
+        * tau_m
+        * tau_s
+        / (tau_s - tau_m)
+        * (
+            (tau_m / tau_s) ** (-tau_m / (tau_m - tau_s))
+            - (tau_m / tau_s) ** (-tau_s / (tau_m - tau_s))
+        )
+    ) ** -1
 
 
 def _check(name, derived, stored, rtol=RTOL_FILE):
@@ -184,8 +193,10 @@ def _check(name, derived, stored, rtol=RTOL_FILE):
     mask = np.abs(stored) > 0
     worst = float(diff[mask].max()) if mask.any() else 0.0
     if worst > rtol or np.any((np.abs(stored) == 0) & (np.abs(derived) > 0)):
-        raise ValueError(f"{name}: derived values differ from the file's by up to {worst:.2e} "
-                         f"(relative; allowed {rtol:g}); the file or the formula changed")
+        raise ValueError(
+            f"{name}: derived values differ from the file's by up to {worst:.2e} "
+            f"(relative; allowed {rtol:g}); the file or the formula changed"
+        )
     return worst
 
 
@@ -203,8 +214,9 @@ def derive(data, areas, scale, state) -> dict:
     all_areas = data["areas"]
     unknown = [a for a in areas if a not in all_areas]
     if unknown or not areas:
-        raise ValueError(f"--areas {','.join(areas)}: unknown area(s) {unknown}; "
-                         f"valid: {','.join(all_areas)}")
+        raise ValueError(
+            f"--areas {','.join(areas)}: unknown area(s) {unknown}; valid: {','.join(all_areas)}"
+        )
     if len(set(areas)) != len(areas):
         raise ValueError(f"--areas {','.join(areas)}: an area is listed twice")
     if not (0.0 < scale <= 1.0):
@@ -213,8 +225,10 @@ def derive(data, areas, scale, state) -> dict:
     pset = data["parameter_sets"][STATES[state]]
     p = pset["params"]
     if p["connectivity"] != "stabilized_K_prime" or p["lognormal_weights"]:
-        raise ValueError(f"parameter set {STATES[state]}: expected stabilized_K_prime and "
-                         "normal weights, the script implements only those")
+        raise ValueError(
+            f"parameter set {STATES[state]}: expected stabilized_K_prime and "
+            "normal weights, the script implements only those"
+        )
     if p["K_scaling"] != 1.0 or p["N_scaling"] != 1.0:
         raise ValueError(f"parameter set {STATES[state]}: expected full-scale parameters")
 
@@ -237,13 +251,16 @@ def derive(data, areas, scale, state) -> dict:
     ambiguous = []
     for k in idx:
         half_ulp = 0.5 * 10.0 ** (math.floor(math.log10(n_float[k])) - 5)
-        if scale != 1.0 and math.floor((n_float[k] - half_ulp) * scale) != \
-                math.floor((n_float[k] + half_ulp) * scale):
+        if scale != 1.0 and math.floor((n_float[k] - half_ulp) * scale) != math.floor(
+            (n_float[k] + half_ulp) * scale
+        ):
             ambiguous.append(order[k])
     n = n_all[idx]
     if np.any(n < 1):
-        raise ValueError(f"--scale {scale}: population(s) "
-                         f"{[names[i] for i in np.nonzero(n < 1)[0]]} would have no neuron")
+        raise ValueError(
+            f"--scale {scale}: population(s) "
+            f"{[names[i] for i in np.nonzero(n < 1)[0]]} would have no neuron"
+        )
 
     # synapses (stabilized K' x N_float, truncated, as in the file), scaled with N
     syn_full = np.asarray(data["connectivity"]["stabilized_K_prime"]["synapses"], dtype=np.int64)
@@ -279,8 +296,9 @@ def derive(data, areas, scale, state) -> dict:
         "W_I_pA": _check("W_I_pA", w_i, p["W_I_pA"]),
         "W_4E_to_23E_pA": _check("W_4E_to_23E_pA", w_23_4, p["W_4E_to_23E_pA"]),
         "W_ext_pA": _check("W_ext_pA", w_ext, data["external_input"]["W_ext_pA"]),
-        "weight_mean_pA_per_pair": _check("weight_mean_pA_per_pair", w_all,
-                                          pset["weight_mean_pA_per_pair"]),
+        "weight_mean_pA_per_pair": _check(
+            "weight_mean_pA_per_pair", w_all, pset["weight_mean_pA_per_pair"]
+        ),
     }
     w_mean = w_all[np.ix_(idx, idx)]
     # sign rule of the repository's connect(): [0, inf) for E sources and all inter-area pairs
@@ -289,14 +307,17 @@ def derive(data, areas, scale, state) -> dict:
     w_negative = same_area & inh_source[None, :]
     bad = (syn > 0) & ~same_area & inh_source[None, :]
     if bad.any():
-        raise ValueError("connectivity: an inhibitory population projects to another area; "
-                         "the repository's sign rule ([0, inf) between areas) cannot hold")
+        raise ValueError(
+            "connectivity: an inhibitory population projects to another area; "
+            "the repository's sign rule ([0, inf) between areas) cannot hold"
+        )
     if np.any((syn > 0) & ((w_mean < 0) != w_negative)):
         raise ValueError("weights: the sign of a mean weight contradicts its redraw bounds")
 
     # external in-degree
-    k_ext_all = np.asarray(data["connectivity"]["unstabilized_data"]["K_ext_without_boost_factors"],
-                           dtype=float).copy()
+    k_ext_all = np.asarray(
+        data["connectivity"]["unstabilized_data"]["K_ext_without_boost_factors"], dtype=float
+    ).copy()
     for k, name in enumerate(order):
         a, t = name.split("-")
         if t == "5E":
@@ -322,8 +343,9 @@ def derive(data, areas, scale, state) -> dict:
                 d_all[i, j] = p["delay_e_ms"] if "E" in all_type[j] else p["delay_i_ms"]
             else:
                 d_all[i, j] = dist[a_index[all_area[i]], a_index[all_area[j]]] / speed
-    checks["per_pair_mean_delay_ms"] = _check("per_pair_mean_ms", d_all,
-                                              data["delays"]["per_pair_mean_ms"])
+    checks["per_pair_mean_delay_ms"] = _check(
+        "per_pair_mean_ms", d_all, data["delays"]["per_pair_mean_ms"]
+    )
     d_mean = d_all[np.ix_(idx, idx)]
     dt = float(data["simulation"]["dt_ms"])
 
@@ -335,21 +357,44 @@ def derive(data, areas, scale, state) -> dict:
     for i, k in enumerate(idx):
         total = k_full[k].sum()
         lost = k_full[k, ~sim_cols].sum()
-        dropped[names[i]] = {"indegree_total": round(float(total), 2),
-                             "indegree_dropped": round(float(lost), 2),
-                             "fraction_dropped": round(float(lost / total), 4)}
+        dropped[names[i]] = {
+            "indegree_total": round(float(total), 2),
+            "indegree_dropped": round(float(lost), 2),
+            "fraction_dropped": round(float(lost / total), 4),
+        }
 
     return {
-        "areas": areas, "names": names, "pop_area": pop_area, "pop_type": pop_type,
-        "n": n, "syn": syn, "syn_full": sub, "w_mean": w_mean, "w_rel_sd": p["PSC_rel_sd"],
-        "w_negative": w_negative, "d_mean": d_mean, "d_rel_sd": p["delay_rel"], "dt": dt,
-        "k_ext": k_ext, "rate_ext": rate_ext, "w_ext": w_ext,
-        "psc_over_psp": r, "chi": chi, "chi_I": chi_i, "w_e": w_e, "w_i": w_i,
-        "w_23_4": w_23_4, "neuron_params": dict(nm), "I_e": float(data["neuron_model"]["I_e_pA"]),
+        "areas": areas,
+        "names": names,
+        "pop_area": pop_area,
+        "pop_type": pop_type,
+        "n": n,
+        "syn": syn,
+        "syn_full": sub,
+        "w_mean": w_mean,
+        "w_rel_sd": p["PSC_rel_sd"],
+        "w_negative": w_negative,
+        "d_mean": d_mean,
+        "d_rel_sd": p["delay_rel"],
+        "dt": dt,
+        "k_ext": k_ext,
+        "rate_ext": rate_ext,
+        "w_ext": w_ext,
+        "psc_over_psp": r,
+        "chi": chi,
+        "chi_I": chi_i,
+        "w_e": w_e,
+        "w_i": w_i,
+        "w_23_4": w_23_4,
+        "neuron_params": dict(nm),
+        "I_e": float(data["neuron_model"]["I_e_pA"]),
         "v0_mean": data["neuron_model"]["initial_V_m"]["mean_mV"],
         "v0_sd": data["neuron_model"]["initial_V_m"]["sd_mV"],
-        "checks": checks, "ambiguous_sizes": ambiguous, "dropped": dropped,
-        "param_set": STATES[state], "set_params": p,
+        "checks": checks,
+        "ambiguous_sizes": ambiguous,
+        "dropped": dropped,
+        "param_set": STATES[state],
+        "set_params": p,
     }
 
 
@@ -364,8 +409,8 @@ def params_dict(d, scale, state, t_presim, data_path, data_sha) -> dict:
     n = d["n"]
     return {
         "source": "multi-area model of Schmidt et al. 2018 as described by "
-                  "multi_area_model.json (INM-6/multi-area-model, data pipeline at commit "
-                  "355d940); network rules in the docstring of scripts/nest_multi_area.py",
+        "multi_area_model.json (INM-6/multi-area-model, data pipeline at commit "
+        "355d940); network rules in the docstring of scripts/nest_multi_area.py",
         "data_file": os.path.abspath(data_path),
         "data_sha256": data_sha,
         "areas": d["areas"],
@@ -383,7 +428,7 @@ def params_dict(d, scale, state, t_presim, data_path, data_sha) -> dict:
         "num_synapses_total": int(d["syn"].sum()),
         "indegree_matrix": np.round(d["syn"] / n[:, None], 3).tolist(),
         "indegree_matrix_note": "num_synapses / num_neurons[target] "
-                                "(= full-scale K up to truncation)",
+        "(= full-scale K up to truncation)",
         "conn_rule": "fixed_total_number",
         "allow_autapses": True,
         "allow_multapses": True,
@@ -395,16 +440,19 @@ def params_dict(d, scale, state, t_presim, data_path, data_sha) -> dict:
         "V0_sd_mV": d["v0_sd"],
         "V0_distribution": "normal, unbounded, per neuron",
         "PSC_over_PSP_pA_per_mV": d["psc_over_psp"],
-        "W_E_pA": d["w_e"], "W_I_pA": d["w_i"], "W_4E_to_23E_pA": d["w_23_4"],
-        "chi": d["chi"], "chi_I": d["chi_I"],
+        "W_E_pA": d["w_e"],
+        "W_I_pA": d["w_i"],
+        "W_4E_to_23E_pA": d["w_23_4"],
+        "chi": d["chi"],
+        "chi_I": d["chi_I"],
         "weight_matrix_mean_pA": d["w_mean"].tolist(),
         "weight_rel_sd": d["w_rel_sd"],
         "weight_distribution": "redraw(normal(w, |w| * weight_rel_sd), min, max): [0, inf) for "
-                               "E sources and inter-area pairs, (-inf, 0] for intra-area I sources",
+        "E sources and inter-area pairs, (-inf, 0] for intra-area I sources",
         "delay_matrix_mean_ms": d["d_mean"].tolist(),
         "delay_rel_sd": d["d_rel_sd"],
         "delay_distribution": "redraw(normal(d, d * delay_rel_sd), min = dt, max = inf), then "
-                              "rounded by NEST to the dt grid",
+        "rounded by NEST to the dt grid",
         "interarea_delay": "distance_mm / interarea_speed_mm_per_ms (3.5)",
         "K_ext": d["k_ext"].tolist(),
         "rate_ext_hz": d["rate_ext"],
@@ -428,6 +476,7 @@ def params_dict(d, scale, state, t_presim, data_path, data_sha) -> dict:
 
 
 # --------------------------------------------------------------------------- one seed
+
 
 def _rss_now():
     with open("/proc/self/status") as fh:
@@ -496,20 +545,31 @@ def run_one(seed, threads, t_sim, areas, scale, state, t_presim, data_path):
         dm = float(d["d_mean"][i, j])
         spec = {
             "synapse_model": "static_synapse",
-            "weight": nest.math.redraw(nest.random.normal(mean=w, std=abs(w) * d["w_rel_sd"]),
-                                       min=w_min, max=w_max),
-            "delay": nest.math.redraw(nest.random.normal(mean=dm, std=dm * d["d_rel_sd"]),
-                                      min=dt, max=np.inf),
+            "weight": nest.math.redraw(
+                nest.random.normal(mean=w, std=abs(w) * d["w_rel_sd"]), min=w_min, max=w_max
+            ),
+            "delay": nest.math.redraw(
+                nest.random.normal(mean=dm, std=dm * d["d_rel_sd"]), min=dt, max=np.inf
+            ),
         }
-        nest.Connect(pops[names[j]], pops[names[i]],
-                     {"rule": "fixed_total_number", "N": n_syn,
-                      "allow_autapses": True, "allow_multapses": True}, spec)
+        nest.Connect(
+            pops[names[j]],
+            pops[names[i]],
+            {
+                "rule": "fixed_total_number",
+                "N": n_syn,
+                "allow_autapses": True,
+                "allow_multapses": True,
+            },
+            spec,
+        )
 
     for area in d["areas"]:
         members = [i for i, a in enumerate(d["pop_area"]) if a == area]
         for i in members:
-            pop = nest.Create("iaf_psc_exp", int(d["n"][i]),
-                              params=dict(d["neuron_params"], I_e=d["I_e"]))
+            pop = nest.Create(
+                "iaf_psc_exp", int(d["n"][i]), params=dict(d["neuron_params"], I_e=d["I_e"])
+            )
             pop.V_m = nest.random.normal(mean=d["v0_mean"], std=d["v0_sd"])
             pops[names[i]] = pop
         for i in members:
@@ -519,9 +579,16 @@ def run_one(seed, threads, t_sim, areas, scale, state, t_presim, data_path):
         for i in members:
             rate = float(d["rate_ext"] * d["k_ext"][i])
             pg = nest.Create("poisson_generator", params={"rate": rate})
-            nest.Connect(pg, pops[names[i]], {"rule": "all_to_all"},
-                         {"synapse_model": "static_synapse", "weight": float(d["w_ext"]),
-                          "delay": POISSON_DELAY})
+            nest.Connect(
+                pg,
+                pops[names[i]],
+                {"rule": "all_to_all"},
+                {
+                    "synapse_model": "static_synapse",
+                    "weight": float(d["w_ext"]),
+                    "delay": POISSON_DELAY,
+                },
+            )
         for i in members:
             for j in members:
                 connect(i, j)
@@ -537,8 +604,12 @@ def run_one(seed, threads, t_sim, areas, scale, state, t_presim, data_path):
     nest.Cleanup()
     build_s = time.perf_counter() - t_start
     rss_build = _maxrss()
-    print(f"[seed {seed}] built in {build_s:.1f} s (Connect {t_connect:.1f} s), "
-          f"peak RSS {rss_build / 2**30:.2f} GiB", file=sys.stderr, flush=True)
+    print(
+        f"[seed {seed}] built in {build_s:.1f} s (Connect {t_connect:.1f} s), "
+        f"peak RSS {rss_build / 2**30:.2f} GiB",
+        file=sys.stderr,
+        flush=True,
+    )
 
     t_start = time.perf_counter()
     if t_presim > 0:
@@ -554,10 +625,19 @@ def run_one(seed, threads, t_sim, areas, scale, state, t_presim, data_path):
     if n_conn != n_expected:
         raise RuntimeError(f"unexpected number of connections {n_conn} != {n_expected}")
 
-    out = {"seed": seed, "threads": threads, "build_s": build_s, "presim_s": presim_s,
-           "sim_s": sim_s, "rtf": sim_s / (t_sim / 1000.0),
-           "rss_before_build_bytes": rss_before, "rss_after_build_bytes": rss_build,
-           "peak_rss_bytes": peak_rss, "num_connections": n_conn, "populations": {}}
+    out = {
+        "seed": seed,
+        "threads": threads,
+        "build_s": build_s,
+        "presim_s": presim_s,
+        "sim_s": sim_s,
+        "rtf": sim_s / (t_sim / 1000.0),
+        "rss_before_build_bytes": rss_before,
+        "rss_after_build_bytes": rss_build,
+        "peak_rss_bytes": peak_rss,
+        "num_connections": n_conn,
+        "populations": {},
+    }
     events = 0.0
     for j, name in enumerate(names):
         ev = recorders[name].get("events")
@@ -582,6 +662,7 @@ def run_one(seed, threads, t_sim, areas, scale, state, t_presim, data_path):
 
 # --------------------------------------------------------------------------- output
 
+
 def assemble(runs, args, d, nest_version, data_sha) -> dict:
     import numpy as np
 
@@ -592,8 +673,10 @@ def assemble(runs, args, d, nest_version, data_sha) -> dict:
     for name in names:
         ks[name], ks_range[name] = {}, {}
         for stat in ("rates", "cv"):
-            vals = [ks_2samp_d(runs[a]["populations"][name][stat],
-                               runs[b]["populations"][name][stat]) for a, b in pairs]
+            vals = [
+                ks_2samp_d(runs[a]["populations"][name][stat], runs[b]["populations"][name][stat])
+                for a, b in pairs
+            ]
             vals = [None if math.isnan(v) else round(v, 4) for v in vals]  # nan: empty sample
             ks[name][stat] = vals
             known = [v for v in vals if v is not None]
@@ -618,15 +701,21 @@ def assemble(runs, args, d, nest_version, data_sha) -> dict:
                 "cv_mean": round(float(cv.mean()), 6) if cv.size else None,
                 "cv": _round_list(np.quantile(cv, probs), 4) if cv.size else [],
             }
-        seeds.append({k: (round(v, 3) if isinstance(v, float) else v)
-                      for k, v in r.items() if k != "populations"} | {"populations": pops})
+        seeds.append(
+            {
+                k: (round(v, 3) if isinstance(v, float) else v)
+                for k, v in r.items()
+                if k != "populations"
+            }
+            | {"populations": pops}
+        )
 
     return {
         "generator": GENERATOR,
         "command": "OMP_WAIT_POLICY=PASSIVE /work/nestenv/bin/python scripts/nest_multi_area.py "
-                   f"--areas {','.join(d['areas'])} --scale {args.scale:g} --state {args.state} "
-                   f"--seeds {' '.join(str(s) for s in args.seeds)} --threads {args.threads} "
-                   f"--t-presim {args.t_presim:g} --t-sim {args.t_sim:g}",
+        f"--areas {','.join(d['areas'])} --scale {args.scale:g} --state {args.state} "
+        f"--seeds {' '.join(str(s) for s in args.seeds)} --threads {args.threads} "
+        f"--t-presim {args.t_presim:g} --t-sim {args.t_sim:g}",
         "nest_version": nest_version,
         "areas": d["areas"],
         "scale": args.scale,
@@ -637,10 +726,10 @@ def assemble(runs, args, d, nest_version, data_sha) -> dict:
         "threads": args.threads,
         "storage": {
             "rates": f"{N_QUANTILES + 1} quantiles at probabilities k/{N_QUANTILES}, "
-                     f"k = 0..{N_QUANTILES} (numpy.quantile, 'linear'; first = min, last = max) "
-                     "of the rates of all neurons, rounded to 1e-3 Hz",
+            f"k = 0..{N_QUANTILES} (numpy.quantile, 'linear'; first = min, last = max) "
+            "of the rates of all neurons, rounded to 1e-3 Hz",
             "cv": "the same quantiles of the ISI CVs of the neurons with >= 3 spikes, rounded "
-                  "to 1e-4",
+            "to 1e-4",
             "quantile_probs": [round(float(x), 4) for x in probs],
         },
         "params": params_dict(d, args.scale, args.state, args.t_presim, args.data, data_sha),
@@ -655,20 +744,39 @@ def assemble(runs, args, d, nest_version, data_sha) -> dict:
 def main(argv=None):
     def options(ap):
         ap.add_argument("--areas", default="V1,V2", help="comma-separated areas (default V1,V2)")
-        ap.add_argument("--scale", type=float, default=0.25,
-                        help="N_scaling (neurons and synapse numbers; in-degrees stay full)")
+        ap.add_argument(
+            "--scale",
+            type=float,
+            default=0.25,
+            help="N_scaling (neurons and synapse numbers; in-degrees stay full)",
+        )
         ap.add_argument("--state", choices=sorted(STATES), default="ground")
-        ap.add_argument("--t-presim", type=float, default=500.0,
-                        help="warm-up (ms), simulated and discarded")
+        ap.add_argument(
+            "--t-presim", type=float, default=500.0, help="warm-up (ms), simulated and discarded"
+        )
         ap.add_argument("--data", default=DATA, help="multi_area_model.json")
-        ap.add_argument("--dry-run", action="store_true",
-                        help="print the derived network and the per-thread connections; no NEST")
+        ap.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="print the derived network and the per-thread connections; no NEST",
+        )
 
-    args = nest_seeds.parse("Multi-area model subset at full in-degree: reference run in NEST",
-                            [1, 2, 3], 4, 1000.0, argv, extra=options)
+    args = nest_seeds.parse(
+        "Multi-area model subset at full in-degree: reference run in NEST",
+        [1, 2, 3],
+        4,
+        1000.0,
+        argv,
+        extra=options,
+    )
     areas = [a.strip() for a in args.areas.split(",") if a.strip()]
-    config = {"areas": areas, "scale": args.scale, "state": args.state,
-              "t_presim": args.t_presim, "data_path": args.data}
+    config = {
+        "areas": areas,
+        "scale": args.scale,
+        "state": args.state,
+        "t_presim": args.t_presim,
+        "data_path": args.data,
+    }
     if args.worker:
         return nest_seeds.worker(run_one, args, **config)
 
@@ -679,40 +787,62 @@ def main(argv=None):
         raise SystemExit(f"nest_multi_area.py: {exc}") from None
     del data
     per_thread = connections_per_thread(d, args.threads)
-    summary = (f"{','.join(d['areas'])} scale {args.scale:g} {args.state}: "
-               f"{int(d['n'].sum())} neurons, {int(d['syn'].sum())} synapses, "
-               f"{per_thread / 1e6:.1f} M connections per thread (NEST's limit "
-               f"{NEST_MAX_CONN_PER_THREAD / 1e6:.1f} M)")
+    summary = (
+        f"{','.join(d['areas'])} scale {args.scale:g} {args.state}: "
+        f"{int(d['n'].sum())} neurons, {int(d['syn'].sum())} synapses, "
+        f"{per_thread / 1e6:.1f} M connections per thread (NEST's limit "
+        f"{NEST_MAX_CONN_PER_THREAD / 1e6:.1f} M)"
+    )
     print(summary, file=sys.stderr, flush=True)
     if d["ambiguous_sizes"]:
-        print(f"note: int(N_float * scale) of {d['ambiguous_sizes']} may differ by one from the "
-              "repository's (N_float has 6 significant digits)", file=sys.stderr)
+        print(
+            f"note: int(N_float * scale) of {d['ambiguous_sizes']} may differ by one from the "
+            "repository's (N_float has 6 significant digits)",
+            file=sys.stderr,
+        )
     if per_thread > 0.95 * NEST_MAX_CONN_PER_THREAD:
-        need = math.ceil((int(d["syn"].sum()) + 2 * int(d["n"].sum()))
-                         / (0.95 * NEST_MAX_CONN_PER_THREAD))
-        raise SystemExit(f"--threads {args.threads}: {per_thread / 1e6:.1f} M connections per "
-                         f"thread, NEST supports at most {NEST_MAX_CONN_PER_THREAD} per thread "
-                         f"and synapse model; use --threads {need} or more")
+        need = math.ceil(
+            (int(d["syn"].sum()) + 2 * int(d["n"].sum())) / (0.95 * NEST_MAX_CONN_PER_THREAD)
+        )
+        raise SystemExit(
+            f"--threads {args.threads}: {per_thread / 1e6:.1f} M connections per "
+            f"thread, NEST supports at most {NEST_MAX_CONN_PER_THREAD} per thread "
+            f"and synapse model; use --threads {need} or more"
+        )
     if args.dry_run:
-        nest_seeds.print_result(params_dict(d, args.scale, args.state, args.t_presim,
-                                            args.data, data_sha))
+        nest_seeds.print_result(
+            params_dict(d, args.scale, args.state, args.t_presim, args.data, data_sha)
+        )
         return
     if os.environ.get("OMP_WAIT_POLICY", "").upper() != "PASSIVE":
-        print("warning: OMP_WAIT_POLICY is not PASSIVE; NEST's threads will spin",
-              file=sys.stderr)
+        print("warning: OMP_WAIT_POLICY is not PASSIVE; NEST's threads will spin", file=sys.stderr)
 
     runs = []
-    extra_argv = ["--areas", ",".join(areas), "--scale", repr(args.scale),
-                  "--state", args.state, "--t-presim", repr(args.t_presim), "--data", args.data]
+    extra_argv = [
+        "--areas",
+        ",".join(areas),
+        "--scale",
+        repr(args.scale),
+        "--state",
+        args.state,
+        "--t-presim",
+        repr(args.t_presim),
+        "--data",
+        args.data,
+    ]
     for line in nest_seeds.seed_lines(__file__, args, extra_argv):
         r = json.loads(line)
         runs.append(r)
         rates = " ".join(f"{name}={p['mean_rate_hz']:.3f}" for name, p in r["populations"].items())
-        print(f"seed {r['seed']}: build {r['build_s']:.1f} s, presim {r['presim_s']:.1f} s, "
-              f"sim {r['sim_s']:.1f} s, peak RSS {r['peak_rss_bytes'] / 2**30:.2f} GiB; {rates}",
-              file=sys.stderr, flush=True)
+        print(
+            f"seed {r['seed']}: build {r['build_s']:.1f} s, presim {r['presim_s']:.1f} s, "
+            f"sim {r['sim_s']:.1f} s, peak RSS {r['peak_rss_bytes'] / 2**30:.2f} GiB; {rates}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     import nest  # only for the version string (prints NEST's banner to stdout)
+
     result = assemble(runs, args, d, nest.__version__, data_sha)
     text = _fmt(result) + "\n"
     if args.out:

@@ -67,6 +67,7 @@ t_sim.  ``summary`` counts spikes and weight updates (presynaptic E spikes deliv
 their E->E out-degree), the pre/post spike pairs of E->E synapses with t_post = t_pre - d
 exactly, and how many weights rose and fell.
 """
+
 import argparse
 import json
 import os
@@ -80,8 +81,17 @@ T_SIM = 2000.0
 T_SAMPLE = 1000.0
 VOLLEYS = (300.0, 900.0, 1500.0)  # ms: every generator spikes (synchronous E and I spikes)
 TAU_SYN = 0.32582722403722841
-NEURON = {"E_L": 0.0, "C_m": 250.0, "tau_m": 10.0, "t_ref": 0.5, "V_th": 20.0,
-          "V_reset": 0.0, "tau_syn_ex": TAU_SYN, "tau_syn_in": TAU_SYN, "tau_minus": 30.0}
+NEURON = {
+    "E_L": 0.0,
+    "C_m": 250.0,
+    "tau_m": 10.0,
+    "t_ref": 0.5,
+    "V_th": 20.0,
+    "V_reset": 0.0,
+    "tau_syn_ex": TAU_SYN,
+    "tau_syn_in": TAU_SYN,
+    "tau_minus": 30.0,
+}
 STDP = {"alpha": 0.0513, "lambda": 0.1, "mu": 0.4, "tau_plus": 15.0}
 NE, NI, NX = 100, 25, 200
 CE, CI, KX = 48, 12, 100
@@ -117,8 +127,10 @@ def build_spec(t_sim=T_SIM):
     rng = np.random.default_rng(SEED)
     n_steps = int(round(t_sim / DT))
     volleys = [int(round(t / DT)) for t in VOLLEYS if t < t_sim]
-    x_steps = [np.union1d(np.flatnonzero(rng.random(n_steps) < RATE_X * DT / 1000.0) + 1,
-                          volleys) for _ in range(NX)]
+    x_steps = [
+        np.union1d(np.flatnonzero(rng.random(n_steps) < RATE_X * DT / 1000.0) + 1, volleys)
+        for _ in range(NX)
+    ]
     v_m0 = rng.normal(V0_MEAN, V0_STD, NE + NI)
     projections = []
 
@@ -131,11 +143,18 @@ def build_spec(t_sim=T_SIM):
             key = src * 100000 + tgt * 100 + np.round(delay * 10).astype(np.int64)
             uniq, inv = np.unique(key, return_inverse=True)
             weight = weight * rng.uniform(0.1, 1.0, uniq.size)[inv]
-        projections.append({"name": name, "source": source, "target": target,
-                            "synapse_model": "stdp" if stdp else "static",
-                            "sources": src.tolist(), "targets": tgt.tolist(),
-                            "weight": weight.tolist() if stdp else weight,
-                            "delay": delay.tolist()})
+        projections.append(
+            {
+                "name": name,
+                "source": source,
+                "target": target,
+                "synapse_model": "stdp" if stdp else "static",
+                "sources": src.tolist(),
+                "targets": tgt.tolist(),
+                "weight": weight.tolist() if stdp else weight,
+                "delay": delay.tolist(),
+            }
+        )
 
     add("X->E", "X", "E", KX, W_X, (1.0, 0.5, 2.0), p_main=0.8)
     add("X->I", "X", "I", KX, W_X, (1.0, 0.5, 2.0), p_main=0.8)
@@ -143,9 +162,17 @@ def build_spec(t_sim=T_SIM):
     add("E->I", "E", "I", CE, JE_NET, (1.5, 0.5, 2.5))
     add("I->E", "I", "E", CI, G * JE_NET, (1.5, 0.5, 2.5))
     add("I->I", "I", "I", CI, G * JE_NET, (1.5, 0.5, 2.5))
-    return {"seed": SEED, "dt": DT, "t_sim": t_sim, "neuron": dict(NEURON), "stdp": dict(STDP),
-            "sizes": {"E": NE, "I": NI, "X": NX}, "v_m0": v_m0.tolist(),
-            "x_steps": [s.tolist() for s in x_steps], "projections": projections}
+    return {
+        "seed": SEED,
+        "dt": DT,
+        "t_sim": t_sim,
+        "neuron": dict(NEURON),
+        "stdp": dict(STDP),
+        "sizes": {"E": NE, "I": NI, "X": NX},
+        "v_m0": v_m0.tolist(),
+        "x_steps": [s.tolist() for s in x_steps],
+        "projections": projections,
+    }
 
 
 def run_nest(spec, t_sample=T_SAMPLE):
@@ -155,8 +182,10 @@ def run_nest(spec, t_sample=T_SAMPLE):
         nest.verbosity = nest.VerbosityLevel.ERROR
     nest.ResetKernel()
     nest.set(resolution=DT, rng_seed=1, local_num_threads=1, print_time=False)
-    pops = {"E": nest.Create("iaf_psc_alpha", NE, params=NEURON),
-            "I": nest.Create("iaf_psc_alpha", NI, params=NEURON)}
+    pops = {
+        "E": nest.Create("iaf_psc_alpha", NE, params=NEURON),
+        "I": nest.Create("iaf_psc_alpha", NI, params=NEURON),
+    }
     pops["X"] = nest.Create("spike_generator", NX)
     for g, steps in zip(pops["X"], spec["x_steps"]):
         g.spike_times = [round(s * DT, 1) for s in steps]
@@ -165,13 +194,16 @@ def run_nest(spec, t_sample=T_SAMPLE):
     for p in spec["projections"]:
         first_s = pops[p["source"]][0].global_id
         first_t = pops[p["target"]][0].global_id
-        nest.Connect(np.array(p["sources"], np.int64) + first_s,
-                     np.array(p["targets"], np.int64) + first_t, "one_to_one",
-                     {"synapse_model": "net_stdp" if p["synapse_model"] == "stdp"
-                      else "static_synapse",
-                      "weight": np.broadcast_to(np.array(p["weight"], float),
-                                                len(p["sources"])).copy(),
-                      "delay": np.array(p["delay"])})
+        nest.Connect(
+            np.array(p["sources"], np.int64) + first_s,
+            np.array(p["targets"], np.int64) + first_t,
+            "one_to_one",
+            {
+                "synapse_model": "net_stdp" if p["synapse_model"] == "stdp" else "static_synapse",
+                "weight": np.broadcast_to(np.array(p["weight"], float), len(p["sources"])).copy(),
+                "delay": np.array(p["delay"]),
+            },
+        )
     recorder = nest.Create("spike_recorder")
     nest.Connect(pops["E"] + pops["I"], recorder)
 
@@ -183,8 +215,11 @@ def run_nest(spec, t_sample=T_SAMPLE):
         """The E->E weights in the projection's synapse order (multapses of one delay equal)."""
         c = nest.GetConnections(pops["E"], pops["E"], synapse_model="net_stdp")
         got = c.get(["source", "target", "delay", "weight"])
-        k = np.c_[np.array(got["source"]) - first_e, np.array(got["target"]) - first_e,
-                  np.round(np.array(got["delay"]) / DT)]
+        k = np.c_[
+            np.array(got["source"]) - first_e,
+            np.array(got["target"]) - first_e,
+            np.round(np.array(got["delay"]) / DT),
+        ]
         w = np.array(got["weight"], float)
         if len(w) != len(key):
             raise RuntimeError(f"{len(w)} E->E connections in NEST, {len(key)} listed")
@@ -222,10 +257,15 @@ def run_nest(spec, t_sample=T_SAMPLE):
         first, n = pops[name][0].global_id, len(pops[name])
         mine = (senders >= first) & (senders < first + n)
         order = np.lexsort((senders[mine], steps[mine]))
-        spikes[name] = {"index": (senders[mine][order] - first).tolist(),
-                        "step": steps[mine][order].tolist()}
-    kernel = {"resolution": nest.resolution, "min_delay": nest.min_delay,
-              "max_delay": nest.max_delay}
+        spikes[name] = {
+            "index": (senders[mine][order] - first).tolist(),
+            "step": steps[mine][order].tolist(),
+        }
+    kernel = {
+        "resolution": nest.resolution,
+        "min_delay": nest.min_delay,
+        "max_delay": nest.max_delay,
+    }
     return nest.__version__, kernel, spikes, samples
 
 
@@ -248,24 +288,40 @@ def summarize(spec, spikes, samples, kernel):
     for i, j, d in zip(ee["sources"], ee["targets"], ee["delay"]):
         dd = int(round(d / DT))
         exact += sum(1 for st in pre.get(i, ()) if st - dd in post.get(j, ()))
-    return {"spikes_E": len(spikes["E"]["step"]), "spikes_I": len(spikes["I"]["step"]),
-            "rate_E_hz": len(spikes["E"]["step"]) / NE / (spec["t_sim"] / 1000.0),
-            "rate_I_hz": len(spikes["I"]["step"]) / NI / (spec["t_sim"] / 1000.0),
-            "ee_synapses": len(w0),
-            "weight_updates": int(out_deg[np.array(spikes["E"]["index"])[delivered]].sum()),
-            "pairs_at_minus_delay": exact, "weights_up": int((w1 > w0).sum()), "weights_down": int((w1 < w0).sum()),
-            "relative_change_min": float(rel.min()), "relative_change_max": float(rel.max()),
-            "mean_weight_initial": float(w0.mean()), "mean_weight_final": float(w1.mean())}
+    return {
+        "spikes_E": len(spikes["E"]["step"]),
+        "spikes_I": len(spikes["I"]["step"]),
+        "rate_E_hz": len(spikes["E"]["step"]) / NE / (spec["t_sim"] / 1000.0),
+        "rate_I_hz": len(spikes["I"]["step"]) / NI / (spec["t_sim"] / 1000.0),
+        "ee_synapses": len(w0),
+        "weight_updates": int(out_deg[np.array(spikes["E"]["index"])[delivered]].sum()),
+        "pairs_at_minus_delay": exact,
+        "weights_up": int((w1 > w0).sum()),
+        "weights_down": int((w1 < w0).sum()),
+        "relative_change_min": float(rel.min()),
+        "relative_change_max": float(rel.max()),
+        "mean_weight_initial": float(w0.mean()),
+        "mean_weight_final": float(w1.mean()),
+    }
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests",
-                                                  "data", "nest_plastic_network.json"))
-    ap.add_argument("--t-sim", type=float, default=T_SIM,
-                    help="simulated time (ms; the input trains are drawn up to it)")
-    ap.add_argument("--t-sample", type=float, default=T_SAMPLE,
-                    help="read the E->E weights every this many ms")
+    ap.add_argument(
+        "--out",
+        default=os.path.join(
+            os.path.dirname(__file__), "..", "tests", "data", "nest_plastic_network.json"
+        ),
+    )
+    ap.add_argument(
+        "--t-sim",
+        type=float,
+        default=T_SIM,
+        help="simulated time (ms; the input trains are drawn up to it)",
+    )
+    ap.add_argument(
+        "--t-sample", type=float, default=T_SAMPLE, help="read the E->E weights every this many ms"
+    )
     args = ap.parse_args(argv)
     spec = build_spec(args.t_sim)
     version, kernel, spikes, samples = run_nest(spec, args.t_sample)
@@ -273,8 +329,15 @@ def main(argv=None):
     print(json.dumps(summary), file=sys.stderr)
     if not (summary["weights_up"] and summary["weights_down"]):
         raise RuntimeError("the reference needs weights that rise and weights that fall")
-    out = {"generator": "scripts/nest_plastic_network.py", "nest_version": version, **spec,
-           "kernel": kernel, "spikes": spikes, "weights": samples, "summary": summary}
+    out = {
+        "generator": "scripts/nest_plastic_network.py",
+        "nest_version": version,
+        **spec,
+        "kernel": kernel,
+        "spikes": spikes,
+        "weights": samples,
+        "summary": summary,
+    }
     with open(args.out, "w") as fh:
         json.dump(out, fh, separators=(",", ":"))
         fh.write("\n")

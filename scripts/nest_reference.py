@@ -68,6 +68,7 @@ has its reset already visible in the sample at recorded time s
 s, s + dt, ..., s + t_ref (t_ref / dt + 1 samples); free evolution resumes in
 the sample s + t_ref + dt.  Spike times are on the grid (multiples of dt).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -120,13 +121,25 @@ def simulate_case(model, params, inputs, dc, record_from, t_sim=T_SIM):
     neuron = nest.Create(model, params=params)
     for inp in inputs:
         gen = nest.Create("spike_generator", params={"spike_times": list(inp["spike_times"])})
-        nest.Connect(gen, neuron, syn_spec={"synapse_model": "static_synapse",
-                                            "weight": inp["weight"], "delay": inp["delay"]})
+        nest.Connect(
+            gen,
+            neuron,
+            syn_spec={
+                "synapse_model": "static_synapse",
+                "weight": inp["weight"],
+                "delay": inp["delay"],
+            },
+        )
     for d in dc:
-        gen = nest.Create("dc_generator", params={"amplitude": d["amplitude"],
-                                                  "start": d["start"], "stop": d["stop"]})
-        nest.Connect(gen, neuron, syn_spec={"synapse_model": "static_synapse",
-                                            "weight": 1.0, "delay": d["delay"]})
+        gen = nest.Create(
+            "dc_generator",
+            params={"amplitude": d["amplitude"], "start": d["start"], "stop": d["stop"]},
+        )
+        nest.Connect(
+            gen,
+            neuron,
+            syn_spec={"synapse_model": "static_synapse", "weight": 1.0, "delay": d["delay"]},
+        )
     mm = nest.Create("multimeter", params={"interval": DT, "record_from": list(record_from)})
     nest.Connect(mm, neuron)
     sr = nest.Create("spike_recorder")
@@ -143,7 +156,9 @@ def simulate_case(model, params, inputs, dc, record_from, t_sim=T_SIM):
     steps = [_steps(t) for t in record["times"]]
     if steps != list(range(1, _steps(t_sim) + 1)):
         raise RuntimeError(f"{model}: multimeter samples are not exactly dt..t_sim")
-    spikes = sorted(float(t) for t in sr.get("events")["times"] if _steps(float(t)) <= _steps(t_sim))
+    spikes = sorted(
+        float(t) for t in sr.get("events")["times"] if _steps(float(t)) <= _steps(t_sim)
+    )
     return record, spikes
 
 
@@ -162,38 +177,59 @@ def check_timing_semantics() -> list[str]:
     assert _steps(rec["times"][0]) == 1, rec["times"][:3]
     expected = -70.0 + 8.0 * math.exp(-DT / 10.0)
     assert abs(rec["V_m"][0] - expected) < 1e-12, (rec["V_m"][0], expected)
-    findings.append(f"multimeter first recorded time = {rec['times'][0]!r} (state after first step)")
+    findings.append(
+        f"multimeter first recorded time = {rec['times'][0]!r} (state after first step)"
+    )
 
     # (1) spike input with delay d first changes V_m at t + d
     for d in (0.1, 1.0, 2.3):
         t_sp = 10.0
-        rec, _ = simulate_case("iaf_psc_delta", rest,
-                               [{"spike_times": [t_sp], "weight": 1.0, "delay": d}], [], ["V_m"],
-                               t_sim=20.0)
+        rec, _ = simulate_case(
+            "iaf_psc_delta",
+            rest,
+            [{"spike_times": [t_sp], "weight": 1.0, "delay": d}],
+            [],
+            ["V_m"],
+            t_sim=20.0,
+        )
         v = rec["V_m"]
         first = next(k for k, x in enumerate(v) if x != -70.0)
         assert _steps(rec["times"][first]) == _steps(t_sp + d), (d, rec["times"][first])
         assert abs(v[first] - (-69.0)) < 1e-12
-        findings.append(f"spike at {t_sp} delay {d}: first V_m change at recorded time "
-                        f"{rec['times'][first]!r}")
+        findings.append(
+            f"spike at {t_sp} delay {d}: first V_m change at recorded time {rec['times'][first]!r}"
+        )
     # same probe for the current-based models: I_syn changes at t + d, V_m at t + d + dt
     for model in ("iaf_psc_exp", "iaf_psc_alpha"):
-        rec, _ = simulate_case(model, rest, [{"spike_times": [10.0], "weight": 100.0, "delay": 1.0}],
-                               [], ["V_m", "I_syn_ex"], t_sim=20.0)
+        rec, _ = simulate_case(
+            model,
+            rest,
+            [{"spike_times": [10.0], "weight": 100.0, "delay": 1.0}],
+            [],
+            ["V_m", "I_syn_ex"],
+            t_sim=20.0,
+        )
         k_i = next(k for k, x in enumerate(rec["I_syn_ex"]) if x != 0.0)
         k_v = next(k for k, x in enumerate(rec["V_m"]) if x != -70.0)
         exp_i = 110 if model == "iaf_psc_exp" else 111
         assert (k_i + 1, k_v + 1) == (exp_i, 111), (model, k_i + 1, k_v + 1)
         if model == "iaf_psc_exp":
             assert rec["I_syn_ex"][k_i] == 100.0
-        findings.append(f"{model}: spike at 10.0 delay 1.0: I_syn_ex first nonzero at "
-                        f"{rec['times'][k_i]!r}, V_m first changes at {rec['times'][k_v]!r}")
+        findings.append(
+            f"{model}: spike at 10.0 delay 1.0: I_syn_ex first nonzero at "
+            f"{rec['times'][k_i]!r}, V_m first changes at {rec['times'][k_v]!r}"
+        )
 
     # (2) DC window
     s, e, d = 5.0, 15.0, 1.0
-    rec, _ = simulate_case("iaf_psc_delta", rest, [],
-                           [{"amplitude": 100.0, "start": s, "stop": e, "delay": d}], ["V_m"],
-                           t_sim=30.0)
+    rec, _ = simulate_case(
+        "iaf_psc_delta",
+        rest,
+        [],
+        [{"amplitude": 100.0, "start": s, "stop": e, "delay": d}],
+        ["V_m"],
+        t_sim=30.0,
+    )
     v = rec["V_m"]
     first = next(k for k, x in enumerate(v) if x != -70.0)
     assert _steps(rec["times"][first]) == _steps(s + d + DT)
@@ -201,8 +237,10 @@ def check_timing_semantics() -> list[str]:
     last_up = max(k + 1 for k, x in enumerate(diffs) if x > 0)  # index of last rising sample
     assert _steps(rec["times"][last_up]) == _steps(e + d)
     assert diffs[last_up] < 0  # decays from e + d + dt
-    findings.append(f"dc start {s} stop {e} delay {d}: first V_m change at {rec['times'][first]!r}, "
-                    f"last step with current ends at {rec['times'][last_up]!r}")
+    findings.append(
+        f"dc start {s} stop {e} delay {d}: first V_m change at {rec['times'][first]!r}, "
+        f"last step with current ends at {rec['times'][last_up]!r}"
+    )
     return findings
 
 
@@ -218,7 +256,7 @@ def check_refractory_clamp(case, record, spikes):
         s = _steps(t)
         if s + n_ref + 1 > len(v):
             continue
-        window = v[s - 1:s + n_ref]  # samples at recorded steps s .. s + n_ref
+        window = v[s - 1 : s + n_ref]  # samples at recorded steps s .. s + n_ref
         assert all(x == params["V_reset"] for x in window), (case["name"], t)
         assert v[s + n_ref] != params["V_reset"], (case["name"], t)
 
@@ -231,20 +269,37 @@ def _grid(values):
 
 
 # Input trains (ms, on the 0.1 ms grid, all > 0).
-REGULAR = _grid(np.arange(10.0, 300.0, 10.0))                      # every 10 ms
-IRREGULAR = _grid([5.3, 17.8, 17.9, 42.1, 42.2, 63.7, 88.8, 120.4, 120.5, 120.6,
-                   155.5, 201.7, 233.3, 250.0, 287.9])
+REGULAR = _grid(np.arange(10.0, 300.0, 10.0))  # every 10 ms
+IRREGULAR = _grid(
+    [
+        5.3,
+        17.8,
+        17.9,
+        42.1,
+        42.2,
+        63.7,
+        88.8,
+        120.4,
+        120.5,
+        120.6,
+        155.5,
+        201.7,
+        233.3,
+        250.0,
+        287.9,
+    ]
+)
 INHIB = _grid([15.0, 37.3, 60.0, 95.5, 150.2, 151.0, 210.0, 270.1, 295.5])
-SAME_STEP = _grid([20.0, 50.0, 130.0, 220.0])   # coincides with REGULAR (same delay -> same step)
-DENSE = _grid(np.arange(100.0, 180.0, 0.7))      # every 0.7 ms: lands inside refractory periods
+SAME_STEP = _grid([20.0, 50.0, 130.0, 220.0])  # coincides with REGULAR (same delay -> same step)
+DENSE = _grid(np.arange(100.0, 180.0, 0.7))  # every 0.7 ms: lands inside refractory periods
 DC_SPIKE = _grid([20.0, 120.0, 250.0])
 
 # weight scales per model: (exc, inh, same-step exc, dense exc)
 WEIGHTS = {
-    "iaf_psc_delta": (1.5, -2.0, 1.0, 0.5),      # mV
+    "iaf_psc_delta": (1.5, -2.0, 1.0, 0.5),  # mV
     "iaf_psc_exp": (300.0, -400.0, 200.0, 100.0),  # pA
     "iaf_psc_alpha": (300.0, -400.0, 200.0, 100.0),  # pA
-    "izhikevich": (5.0, -5.0, 3.0, 1.0),        # mV
+    "izhikevich": (5.0, -5.0, 3.0, 1.0),  # mV
 }
 
 
@@ -275,60 +330,109 @@ def build_cases(has_refractory_input: bool):
     cases = []
 
     def add(name, model, params, inputs, dc):
-        cases.append({"name": name, "model": model, "params": params,
-                      "inputs": inputs, "dc": dc})
+        cases.append({"name": name, "model": model, "params": params, "inputs": inputs, "dc": dc})
 
     # iaf_psc_delta (weights in mV)
-    add("iaf_psc_delta_spikes", "iaf_psc_delta", {**IAF_BASE, "I_e": 400.0},
-        spike_inputs("iaf_psc_delta"), [])
-    add("iaf_psc_delta_dc", "iaf_psc_delta", {**IAF_BASE, "I_e": 0.0},
-        dc_spike_input("iaf_psc_delta"), dc_inputs("iaf_psc_delta"))
+    add(
+        "iaf_psc_delta_spikes",
+        "iaf_psc_delta",
+        {**IAF_BASE, "I_e": 400.0},
+        spike_inputs("iaf_psc_delta"),
+        [],
+    )
+    add(
+        "iaf_psc_delta_dc",
+        "iaf_psc_delta",
+        {**IAF_BASE, "I_e": 0.0},
+        dc_spike_input("iaf_psc_delta"),
+        dc_inputs("iaf_psc_delta"),
+    )
     if has_refractory_input:
-        add("iaf_psc_delta_refractory_input", "iaf_psc_delta",
+        add(
+            "iaf_psc_delta_refractory_input",
+            "iaf_psc_delta",
             {**IAF_BASE, "I_e": 400.0, "refractory_input": True},
-            spike_inputs("iaf_psc_delta"), [])
+            spike_inputs("iaf_psc_delta"),
+            [],
+        )
 
     # iaf_psc_exp (weights in pA)
     exp_p = {**IAF_BASE, "tau_syn_ex": 1.5, "tau_syn_in": 3.0}
-    add("iaf_psc_exp_spikes", "iaf_psc_exp", {**exp_p, "I_e": 400.0},
-        spike_inputs("iaf_psc_exp"), [])
-    add("iaf_psc_exp_dc", "iaf_psc_exp", {**exp_p, "I_e": 0.0},
-        dc_spike_input("iaf_psc_exp"), dc_inputs("iaf_psc_exp"))
+    add(
+        "iaf_psc_exp_spikes",
+        "iaf_psc_exp",
+        {**exp_p, "I_e": 400.0},
+        spike_inputs("iaf_psc_exp"),
+        [],
+    )
+    add(
+        "iaf_psc_exp_dc",
+        "iaf_psc_exp",
+        {**exp_p, "I_e": 0.0},
+        dc_spike_input("iaf_psc_exp"),
+        dc_inputs("iaf_psc_exp"),
+    )
     # singular propagator: tau_syn_ex == tau_m (tau_syn_in differs)
-    add("iaf_psc_exp_singular", "iaf_psc_exp",
+    add(
+        "iaf_psc_exp_singular",
+        "iaf_psc_exp",
         {**IAF_BASE, "tau_m": 10.0, "tau_syn_ex": 10.0, "tau_syn_in": 3.0, "I_e": 400.0},
-        spike_inputs("iaf_psc_exp"), [])
+        spike_inputs("iaf_psc_exp"),
+        [],
+    )
 
     # iaf_psc_alpha (weights in pA)
-    add("iaf_psc_alpha_spikes", "iaf_psc_alpha", {**exp_p, "I_e": 400.0},
-        spike_inputs("iaf_psc_alpha"), [])
-    add("iaf_psc_alpha_dc", "iaf_psc_alpha", {**exp_p, "I_e": 0.0},
-        dc_spike_input("iaf_psc_alpha"), dc_inputs("iaf_psc_alpha"))
+    add(
+        "iaf_psc_alpha_spikes",
+        "iaf_psc_alpha",
+        {**exp_p, "I_e": 400.0},
+        spike_inputs("iaf_psc_alpha"),
+        [],
+    )
+    add(
+        "iaf_psc_alpha_dc",
+        "iaf_psc_alpha",
+        {**exp_p, "I_e": 0.0},
+        dc_spike_input("iaf_psc_alpha"),
+        dc_inputs("iaf_psc_alpha"),
+    )
 
     # izhikevich (weights in mV, currents in "pA" of the dimensionless model)
     izh = {"V_m": -62.0, "U_m": -12.0, "d": 6.0}
     add("izhikevich_spikes", "izhikevich", {**izh, "I_e": 10.0}, spike_inputs("izhikevich"), [])
-    add("izhikevich_dc", "izhikevich", {**izh, "I_e": 0.0},
-        dc_spike_input("izhikevich"), dc_inputs("izhikevich"))
-    add("izhikevich_spikes_inconsistent", "izhikevich",
+    add(
+        "izhikevich_dc",
+        "izhikevich",
+        {**izh, "I_e": 0.0},
+        dc_spike_input("izhikevich"),
+        dc_inputs("izhikevich"),
+    )
+    add(
+        "izhikevich_spikes_inconsistent",
+        "izhikevich",
         {**izh, "I_e": 10.0, "consistent_integration": False},
-        spike_inputs("izhikevich"), [])
+        spike_inputs("izhikevich"),
+        [],
+    )
     return cases
 
 
 def record_from_for(model):
     recordables = [str(r) for r in nest.GetDefaults(model, "recordables")]
-    wanted = {"izhikevich": ["V_m", "U_m"],
-              "iaf_psc_exp": ["V_m", "I_syn_ex", "I_syn_in"],
-              "iaf_psc_alpha": ["V_m", "I_syn_ex", "I_syn_in"]}.get(model, ["V_m"])
+    wanted = {
+        "izhikevich": ["V_m", "U_m"],
+        "iaf_psc_exp": ["V_m", "I_syn_ex", "I_syn_in"],
+        "iaf_psc_alpha": ["V_m", "I_syn_ex", "I_syn_in"],
+    }.get(model, ["V_m"])
     return [r for r in wanted if r in recordables]
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
-    ap.add_argument("--out", default=os.path.join(here, "..", "tests", "data",
-                                                  "nest_single_neuron.json"))
+    ap.add_argument(
+        "--out", default=os.path.join(here, "..", "tests", "data", "nest_single_neuron.json")
+    )
     args = ap.parse_args(argv)
     _quiet()
 
@@ -343,17 +447,19 @@ def main(argv=None):
         rec_from = record_from_for(model)
         record, spikes = simulate_case(model, case["params"], case["inputs"], case["dc"], rec_from)
         check_refractory_clamp(case, record, spikes)
-        out_cases.append({
-            "name": case["name"],
-            "model": model,
-            "t_sim": T_SIM,
-            "params": case["params"],
-            "inputs": case["inputs"],
-            "dc": case["dc"],
-            "record": record,
-            "spike_times": spikes,
-            "nest_defaults": _jsonable_defaults(model),
-        })
+        out_cases.append(
+            {
+                "name": case["name"],
+                "model": model,
+                "t_sim": T_SIM,
+                "params": case["params"],
+                "inputs": case["inputs"],
+                "dc": case["dc"],
+                "record": record,
+                "spike_times": spikes,
+                "nest_defaults": _jsonable_defaults(model),
+            }
+        )
         print(f"{case['name']}: {len(spikes)} spikes", file=sys.stderr)
 
     doc = {"generator": GENERATOR, "nest_version": nest.__version__, "dt": DT, "cases": out_cases}

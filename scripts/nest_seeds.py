@@ -8,6 +8,7 @@
 A script with options of its own (``extra``) passes them to its workers as ``extra_argv``
 and to ``run_one`` as keyword arguments (``worker(run_one, args, **options)``).
 """
+
 import argparse
 import json
 import os
@@ -38,8 +39,18 @@ def seed_lines(script, args, extra_argv=()):
     """Run ``script --worker`` once per seed (fresh kernel, own peak memory); yield the JSON
     line each prints last."""
     for seed in args.seeds:
-        cmd = [sys.executable, os.path.abspath(script), "--worker", "--seeds", str(seed),
-               "--threads", str(args.threads), "--t-sim", repr(args.t_sim), *extra_argv]
+        cmd = [
+            sys.executable,
+            os.path.abspath(script),
+            "--worker",
+            "--seeds",
+            str(seed),
+            "--threads",
+            str(args.threads),
+            "--t-sim",
+            repr(args.t_sim),
+            *extra_argv,
+        ]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True)
         yield [ln for ln in proc.stdout.splitlines() if ln.strip()][-1]
 

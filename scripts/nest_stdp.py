@@ -266,6 +266,7 @@ nearest-spike-triplet finding) and ``cases``.  Each case::
     window (window cases only): {delta_t (t_post - t_pre, ms), dw, synapse}
     numpy_reference: {function, max_abs_diff, identical}
 """
+
 from __future__ import annotations
 
 import argparse
@@ -359,6 +360,7 @@ def get_K_value(hist, t, tau_minus, eps=STDP_EPS):
 def guetig_updates(lambda_, alpha, mu_plus, mu_minus, Wmax):
     """stdp_synapse's facilitate(w, K+) and depress(w, K-) (Guetig et al. 2003), clipped
     to [0, Wmax] as NEST does; shared by the pair rules' references."""
+
     def facilitate(w, kplus):
         norm_w = (w / Wmax) + (lambda_ * math.pow(1.0 - (w / Wmax), mu_plus) * kplus)
         return norm_w * Wmax if norm_w < 1.0 else Wmax
@@ -370,9 +372,21 @@ def guetig_updates(lambda_, alpha, mu_plus, mu_minus, Wmax):
     return facilitate, depress
 
 
-def ref_stdp_synapse(pre_times, post_times, weight, delay, tau_minus, tau_plus=20.0,
-                     lambda_=0.01, alpha=1.0, mu_plus=1.0, mu_minus=1.0, Wmax=100.0,
-                     Kplus=0.0, eps=STDP_EPS):
+def ref_stdp_synapse(
+    pre_times,
+    post_times,
+    weight,
+    delay,
+    tau_minus,
+    tau_plus=20.0,
+    lambda_=0.01,
+    alpha=1.0,
+    mu_plus=1.0,
+    mu_minus=1.0,
+    Wmax=100.0,
+    Kplus=0.0,
+    eps=STDP_EPS,
+):
     """NEST's ``stdp_synapse`` (Guetig et al. 2003 weight dependence) on given spike trains.
 
     pre_times: the presynaptic spike times (ms, ascending, NEST's values); post_times: the
@@ -395,8 +409,19 @@ def ref_stdp_synapse(pre_times, post_times, weight, delay, tau_minus, tau_plus=2
     return {"weights": out, "weight": w, "Kplus": Kplus}
 
 
-def ref_stdp_pl_synapse_hom(pre_times, post_times, weight, delay, tau_minus, tau_plus=20.0,
-                            lambda_=0.1, alpha=1.0, mu=0.4, Kplus=0.0, eps=STDP_EPS):
+def ref_stdp_pl_synapse_hom(
+    pre_times,
+    post_times,
+    weight,
+    delay,
+    tau_minus,
+    tau_plus=20.0,
+    lambda_=0.1,
+    alpha=1.0,
+    mu=0.4,
+    Kplus=0.0,
+    eps=STDP_EPS,
+):
     """NEST's ``stdp_pl_synapse_hom`` (Morrison et al. 2007 power-law STDP).
 
     facilitation w + lambda * w**mu * k (unbounded), depression max(0, w - lambda*alpha*w*k);
@@ -417,13 +442,27 @@ def ref_stdp_pl_synapse_hom(pre_times, post_times, weight, delay, tau_minus, tau
     return {"weights": out, "weight": w, "Kplus": Kplus}
 
 
-def ref_stdp_triplet_synapse(pre_times, post_times, weight, delay, tau_minus,
-                             tau_minus_triplet, tau_plus=16.8, tau_plus_triplet=101.0,
-                             Aplus=5e-10, Aminus=7e-3, Aplus_triplet=6.2e-3,
-                             Aminus_triplet=2.3e-4, Wmax=100.0, Kplus=0.0, Kplus_triplet=0.0,
-                             eps=STDP_EPS):
+def ref_stdp_triplet_synapse(
+    pre_times,
+    post_times,
+    weight,
+    delay,
+    tau_minus,
+    tau_minus_triplet,
+    tau_plus=16.8,
+    tau_plus_triplet=101.0,
+    Aplus=5e-10,
+    Aminus=7e-3,
+    Aplus_triplet=6.2e-3,
+    Aminus_triplet=2.3e-4,
+    Wmax=100.0,
+    Kplus=0.0,
+    Kplus_triplet=0.0,
+    eps=STDP_EPS,
+):
     """NEST's ``stdp_triplet_synapse`` (Pfister & Gerstner 2006, all-to-all), additive with
     hard bounds 0 and Wmax applied to |w| (the sign of w is that of Wmax)."""
+
     def facilitate(w, kplus, ky):
         new_w = abs(w) + kplus * (Aplus + Aplus_triplet * ky)
         return math.copysign(new_w if new_w < abs(Wmax) else Wmax, Wmax)
@@ -460,9 +499,22 @@ def get_nn_K_value(hist, t, tau_minus, eps=STDP_EPS):
     return 0.0
 
 
-def ref_stdp_nn_synapse(scheme, pre_times, post_times, weight, delay, tau_minus,
-                        tau_plus=20.0, lambda_=0.01, alpha=1.0, mu_plus=1.0, mu_minus=1.0,
-                        Wmax=100.0, Kplus=0.0, eps=STDP_EPS):
+def ref_stdp_nn_synapse(
+    scheme,
+    pre_times,
+    post_times,
+    weight,
+    delay,
+    tau_minus,
+    tau_plus=20.0,
+    lambda_=0.01,
+    alpha=1.0,
+    mu_plus=1.0,
+    mu_minus=1.0,
+    Wmax=100.0,
+    Kplus=0.0,
+    eps=STDP_EPS,
+):
     """NEST's nearest-neighbour pair rules ``stdp_nn_symm_synapse`` (scheme "symm"),
     ``stdp_nn_pre_centered_synapse`` ("pre_centered") and ``stdp_nn_restr_synapse``
     ("restr"): stdp_synapse's facilitate / depress, other pairings (see the docstring)."""
@@ -496,11 +548,31 @@ def ref_stdp_nn_synapse(scheme, pre_times, post_times, weight, delay, tau_minus,
     return res
 
 
-def ref_stdp_dopamine_synapse(pre_times, post_times, vt_times, vt_multiplicity, weight, delay,
-                              tau_minus, t_sim, min_delay_steps, deliver_interval,
-                              A_plus=1.0, A_minus=1.5, tau_plus=20.0, tau_c=1000.0,
-                              tau_n=200.0, b=0.0, Wmin=0.0, Wmax=200.0, Kplus=0.0, c=0.0,
-                              n=0.0, dt=DT, eps=STDP_EPS):
+def ref_stdp_dopamine_synapse(
+    pre_times,
+    post_times,
+    vt_times,
+    vt_multiplicity,
+    weight,
+    delay,
+    tau_minus,
+    t_sim,
+    min_delay_steps,
+    deliver_interval,
+    A_plus=1.0,
+    A_minus=1.5,
+    tau_plus=20.0,
+    tau_c=1000.0,
+    tau_n=200.0,
+    b=0.0,
+    Wmin=0.0,
+    Wmax=200.0,
+    Kplus=0.0,
+    c=0.0,
+    n=0.0,
+    dt=DT,
+    eps=STDP_EPS,
+):
     """NEST's ``stdp_dopamine_synapse`` with its ``volume_transmitter``, including NEST's
     schedule: slices of ``min_delay_steps``; a pre spike emitted in slice k (stamp step in
     ((k-1) m, k m]) is delivered at the start of slice k + 1; the VT appends the dopamine
@@ -534,8 +606,9 @@ def ref_stdp_dopamine_synapse(pre_times, post_times, vt_times, vt_multiplicity, 
     taus = (tau_c + tau_n) / (tau_c * tau_n)
 
     def update_weight(c0, n0, minus_dt):
-        w = st["w"] - c0 * (n0 / taus * nest_expm1(taus * minus_dt)
-                            - b * tau_c * nest_expm1(minus_dt / tau_c))
+        w = st["w"] - c0 * (
+            n0 / taus * nest_expm1(taus * minus_dt) - b * tau_c * nest_expm1(minus_dt / tau_c)
+        )
         if w < Wmin:
             w = Wmin
         if w > Wmax:
@@ -659,8 +732,14 @@ def all_to_all(n_pre, n_post, weights, delays):
     for i in range(n_pre):
         for j in range(n_post):
             k = len(syn)
-            syn.append({"pre": i, "post": j, "weight": weights[k % len(weights)],
-                        "delay": delays[k % len(delays)]})
+            syn.append(
+                {
+                    "pre": i,
+                    "post": j,
+                    "weight": weights[k % len(weights)],
+                    "delay": delays[k % len(delays)],
+                }
+            )
     return syn
 
 
@@ -674,136 +753,242 @@ def build_cases():
     base = {"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.05, "Wmax": 100.0}
     post_p = [{"tau_minus": 20.0}, {"tau_minus": 33.7}]
     syn = all_to_all(4, 2, [50.0, 20.0, 80.0, 35.0], [1.0])
-    cases.append(dict(
-        name="stdp_multiplicative", synapse_model="stdp_synapse", t_sim=T,
-        description="stdp_synapse, multiplicative (mu_plus = mu_minus = 1), delay 1 ms, "
-                    "4 pre x 2 post all-to-all",
-        copy_model_params={**base, "mu_plus": 1.0, "mu_minus": 1.0},
-        pre_steps=pre, post_steps=post, post_params=post_p, synapses=syn))
+    cases.append(
+        dict(
+            name="stdp_multiplicative",
+            synapse_model="stdp_synapse",
+            t_sim=T,
+            description="stdp_synapse, multiplicative (mu_plus = mu_minus = 1), delay 1 ms, "
+            "4 pre x 2 post all-to-all",
+            copy_model_params={**base, "mu_plus": 1.0, "mu_minus": 1.0},
+            pre_steps=pre,
+            post_steps=post,
+            post_params=post_p,
+            synapses=syn,
+        )
+    )
     syn_i = all_to_all(4, 2, [50.0, 20.0, 80.0, 35.0], [1.0])
     syn_i[7] = {**syn_i[7], "weight": -30.0, "params": {"Wmax": -100.0}}
-    cases.append(dict(
-        name="stdp_intermediate", synapse_model="stdp_synapse", t_sim=T,
-        description="stdp_synapse, mu_plus 0.5, mu_minus 0.3, delay 1 ms; synapse 7 is "
-                    "inhibitory (weight -30, Wmax -100 via Connect)",
-        copy_model_params={**base, "mu_plus": 0.5, "mu_minus": 0.3},
-        pre_steps=pre, post_steps=post, post_params=post_p, synapses=syn_i))
+    cases.append(
+        dict(
+            name="stdp_intermediate",
+            synapse_model="stdp_synapse",
+            t_sim=T,
+            description="stdp_synapse, mu_plus 0.5, mu_minus 0.3, delay 1 ms; synapse 7 is "
+            "inhibitory (weight -30, Wmax -100 via Connect)",
+            copy_model_params={**base, "mu_plus": 0.5, "mu_minus": 0.3},
+            pre_steps=pre,
+            post_steps=post,
+            post_params=post_p,
+            synapses=syn_i,
+        )
+    )
     pre_a, post_a = _trains(12, 4, 2, 18.0, 18.0, T - 20.0)
     _inject_coincidences(pre_a, post_a, 10)
     syn_a = all_to_all(4, 2, [96.0, 4.0, 50.0, 99.0, 1.0, 60.0, 30.0, 97.0], [1.0])
     syn_a[5] = {**syn_a[5], "weight": -60.0, "params": {"Wmax": -100.0}}
-    cases.append(dict(
-        name="stdp_additive", synapse_model="stdp_synapse", t_sim=T,
-        description="stdp_synapse, additive (mu 0/0), lambda 0.03 so that weights hit 0 "
-                    "and Wmax; synapse 5 inhibitory (weight -60, Wmax -100)",
-        copy_model_params={**base, "lambda": 0.03, "mu_plus": 0.0, "mu_minus": 0.0},
-        pre_steps=pre_a, post_steps=post_a, post_params=[{"tau_minus": 20.0}, {"tau_minus": 15.0}],
-        synapses=syn_a))
+    cases.append(
+        dict(
+            name="stdp_additive",
+            synapse_model="stdp_synapse",
+            t_sim=T,
+            description="stdp_synapse, additive (mu 0/0), lambda 0.03 so that weights hit 0 "
+            "and Wmax; synapse 5 inhibitory (weight -60, Wmax -100)",
+            copy_model_params={**base, "lambda": 0.03, "mu_plus": 0.0, "mu_minus": 0.0},
+            pre_steps=pre_a,
+            post_steps=post_a,
+            post_params=[{"tau_minus": 20.0}, {"tau_minus": 15.0}],
+            synapses=syn_a,
+        )
+    )
     pre_d, post_d = _trains(13, 3, 2, 15.0, 15.0, T - 20.0)
-    _inject_coincidences(pre_d, post_d, 30, 0, 0)   # synapse 0: delay 3.0
-    _inject_coincidences(pre_d, post_d, 55, 1, 1)   # synapse 3: delay 5.5
+    _inject_coincidences(pre_d, post_d, 30, 0, 0)  # synapse 0: delay 3.0
+    _inject_coincidences(pre_d, post_d, 55, 1, 1)  # synapse 3: delay 5.5
     syn_d = all_to_all(3, 2, [40.0, 60.0], [3.0, 5.5])
     syn_d[1]["delay"] = 5.5
     syn_d[2]["delay"] = 3.0
     syn_d[3]["delay"] = 5.5
-    cases.append(dict(
-        name="stdp_dendritic_delay", synapse_model="stdp_synapse", t_sim=T,
-        description="stdp_synapse, mu_plus 0.4, mu_minus 0.4, delays 3.0 and 5.5 ms (all "
-                    "dendritic); post spikes at t_pre - d and t_pre for synapses 0 and 3",
-        copy_model_params={**base, "mu_plus": 0.4, "mu_minus": 0.4},
-        pre_steps=pre_d, post_steps=post_d, post_params=[{"tau_minus": 20.0}, {"tau_minus": 25.0}],
-        synapses=syn_d))
+    cases.append(
+        dict(
+            name="stdp_dendritic_delay",
+            synapse_model="stdp_synapse",
+            t_sim=T,
+            description="stdp_synapse, mu_plus 0.4, mu_minus 0.4, delays 3.0 and 5.5 ms (all "
+            "dendritic); post spikes at t_pre - d and t_pre for synapses 0 and 3",
+            copy_model_params={**base, "mu_plus": 0.4, "mu_minus": 0.4},
+            pre_steps=pre_d,
+            post_steps=post_d,
+            post_params=[{"tau_minus": 20.0}, {"tau_minus": 25.0}],
+            synapses=syn_d,
+        )
+    )
 
     # classic window: pre at 100 ms, post at 100 + Delta, second pre at 1100 ms
-    deltas = sorted(set([round(x, 1) for x in np.arange(-50.0, 50.5, 2.5)]
-                        + [round(x, 1) for x in np.arange(-6.0, 6.05, 0.5)]
-                        + [-5.1, -4.9, -1.1, -0.9, -0.1, 0.1]))
-    for name, d, mu, extra in (("stdp_window_additive_d1", 1.0, 0.0, {}),
-                               ("stdp_window_multiplicative_d5", 5.0, 1.0, {})):
+    deltas = sorted(
+        set(
+            [round(x, 1) for x in np.arange(-50.0, 50.5, 2.5)]
+            + [round(x, 1) for x in np.arange(-6.0, 6.05, 0.5)]
+            + [-5.1, -4.9, -1.1, -0.9, -0.1, 0.1]
+        )
+    )
+    for name, d, mu, extra in (
+        ("stdp_window_additive_d1", 1.0, 0.0, {}),
+        ("stdp_window_multiplicative_d5", 5.0, 1.0, {}),
+    ):
         pre_w = [[1000, 11000] for _ in deltas]
         post_w = [[1000 + int(round(x / DT))] for x in deltas]
-        cases.append(dict(
-            name=name, synapse_model="stdp_synapse", t_sim=1120.0,
-            description=f"STDP window, mu {mu}, delay {d} ms: synapse i = pre i -> post i, "
-                        "pre spikes at 100 and 1100 ms, post spike at 100 + delta_t[i]",
-            copy_model_params={"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.0, "Wmax": 100.0,
-                               "mu_plus": mu, "mu_minus": mu, **extra},
-            pre_steps=pre_w, post_steps=post_w,
-            post_params=[{"tau_minus": 20.0}] * len(deltas),
-            synapses=[{"pre": i, "post": i, "weight": 50.0, "delay": d}
-                      for i in range(len(deltas))],
-            window_deltas=deltas))
+        cases.append(
+            dict(
+                name=name,
+                synapse_model="stdp_synapse",
+                t_sim=1120.0,
+                description=f"STDP window, mu {mu}, delay {d} ms: synapse i = pre i -> post i, "
+                "pre spikes at 100 and 1100 ms, post spike at 100 + delta_t[i]",
+                copy_model_params={
+                    "tau_plus": 20.0,
+                    "lambda": 0.01,
+                    "alpha": 1.0,
+                    "Wmax": 100.0,
+                    "mu_plus": mu,
+                    "mu_minus": mu,
+                    **extra,
+                },
+                pre_steps=pre_w,
+                post_steps=post_w,
+                post_params=[{"tau_minus": 20.0}] * len(deltas),
+                synapses=[
+                    {"pre": i, "post": i, "weight": 50.0, "delay": d} for i in range(len(deltas))
+                ],
+                window_deltas=deltas,
+            )
+        )
 
     # ---- stdp_pl_synapse_hom ---------------------------------------------------------
     pre_p, post_p2 = _trains(21, 4, 2, 15.0, 15.0, T - 20.0)
     _inject_coincidences(pre_p, post_p2, 15)
     w_hpc = [JE_PA, JE_PA * 0.9, JE_PA * 1.1, JE_PA * 1.05]
-    cases.append(dict(
-        name="stdp_pl_hpc_benchmark", synapse_model="stdp_pl_synapse_hom", t_sim=T,
-        description="stdp_pl_synapse_hom with the E->E parameters of NEST's hpc_benchmark "
-                    "(alpha 0.0513, lambda 0.1, mu 0.4, tau_plus 15, delay 1.5, weight JE "
-                    "= 45.6096 pA (+-10%), post tau_minus 30)",
-        copy_model_params={"alpha": 0.0513, "lambda": 0.1, "mu": 0.4, "tau_plus": 15.0},
-        pre_steps=pre_p, post_steps=post_p2, post_params=[{"tau_minus": 30.0}] * 2,
-        synapses=all_to_all(4, 2, w_hpc, [1.5])))
+    cases.append(
+        dict(
+            name="stdp_pl_hpc_benchmark",
+            synapse_model="stdp_pl_synapse_hom",
+            t_sim=T,
+            description="stdp_pl_synapse_hom with the E->E parameters of NEST's hpc_benchmark "
+            "(alpha 0.0513, lambda 0.1, mu 0.4, tau_plus 15, delay 1.5, weight JE "
+            "= 45.6096 pA (+-10%), post tau_minus 30)",
+            copy_model_params={"alpha": 0.0513, "lambda": 0.1, "mu": 0.4, "tau_plus": 15.0},
+            pre_steps=pre_p,
+            post_steps=post_p2,
+            post_params=[{"tau_minus": 30.0}] * 2,
+            synapses=all_to_all(4, 2, w_hpc, [1.5]),
+        )
+    )
     pre_q, post_q = _trains(22, 3, 2, 20.0, 20.0, T - 20.0)
     _inject_coincidences(pre_q, post_q, 10)
-    cases.append(dict(
-        name="stdp_pl_strong", synapse_model="stdp_pl_synapse_hom", t_sim=T,
-        description="stdp_pl_synapse_hom, lambda 0.3, alpha 0.6, mu 0.6, tau_plus 10, "
-                    "delays 1.0 and 2.0, post tau_minus 20 / 40",
-        copy_model_params={"alpha": 0.6, "lambda": 0.3, "mu": 0.6, "tau_plus": 10.0},
-        pre_steps=pre_q, post_steps=post_q,
-        post_params=[{"tau_minus": 20.0}, {"tau_minus": 40.0}],
-        synapses=all_to_all(3, 2, [10.0, 25.0, 5.0], [1.0, 2.0])))
+    cases.append(
+        dict(
+            name="stdp_pl_strong",
+            synapse_model="stdp_pl_synapse_hom",
+            t_sim=T,
+            description="stdp_pl_synapse_hom, lambda 0.3, alpha 0.6, mu 0.6, tau_plus 10, "
+            "delays 1.0 and 2.0, post tau_minus 20 / 40",
+            copy_model_params={"alpha": 0.6, "lambda": 0.3, "mu": 0.6, "tau_plus": 10.0},
+            pre_steps=pre_q,
+            post_steps=post_q,
+            post_params=[{"tau_minus": 20.0}, {"tau_minus": 40.0}],
+            synapses=all_to_all(3, 2, [10.0, 25.0, 5.0], [1.0, 2.0]),
+        )
+    )
 
     # ---- stdp_triplet_synapse --------------------------------------------------------
     pre_t, post_t = _trains(31, 4, 2, 15.0, 15.0, T - 20.0)
     _inject_coincidences(pre_t, post_t, 10)
-    vc = {"tau_plus": 16.8, "tau_plus_triplet": 101.0, "Aplus": 5e-10, "Aplus_triplet": 6.2e-3,
-          "Aminus": 7e-3, "Aminus_triplet": 2.3e-4, "Wmax": 2.0}
-    cases.append(dict(
-        name="stdp_triplet_visual_cortex", synapse_model="stdp_triplet_synapse", t_sim=T,
-        description="stdp_triplet_synapse (all-to-all) with Pfister & Gerstner 2006's "
-                    "visual-cortex all-to-all minimal fit; post tau_minus 33.7, "
-                    "tau_minus_triplet 125",
-        copy_model_params=vc, pre_steps=pre_t, post_steps=post_t,
-        post_params=[{"tau_minus": 33.7, "tau_minus_triplet": 125.0}] * 2,
-        synapses=all_to_all(4, 2, [1.0, 0.5, 1.5, 0.8], [1.0])))
+    vc = {
+        "tau_plus": 16.8,
+        "tau_plus_triplet": 101.0,
+        "Aplus": 5e-10,
+        "Aplus_triplet": 6.2e-3,
+        "Aminus": 7e-3,
+        "Aminus_triplet": 2.3e-4,
+        "Wmax": 2.0,
+    }
+    cases.append(
+        dict(
+            name="stdp_triplet_visual_cortex",
+            synapse_model="stdp_triplet_synapse",
+            t_sim=T,
+            description="stdp_triplet_synapse (all-to-all) with Pfister & Gerstner 2006's "
+            "visual-cortex all-to-all minimal fit; post tau_minus 33.7, "
+            "tau_minus_triplet 125",
+            copy_model_params=vc,
+            pre_steps=pre_t,
+            post_steps=post_t,
+            post_params=[{"tau_minus": 33.7, "tau_minus_triplet": 125.0}] * 2,
+            synapses=all_to_all(4, 2, [1.0, 0.5, 1.5, 0.8], [1.0]),
+        )
+    )
     pre_h, post_h = _trains(32, 3, 2, 20.0, 20.0, T - 20.0)
     _inject_coincidences(pre_h, post_h, 10)
-    _correlate(pre_h, post_h, 0, 0, 50, 1, T - 20.0)   # post 0 follows pre 0 by 5 ms
-    _correlate(pre_h, post_h, 1, 1, 80, 3, T - 20.0)   # post 1: every 3rd pre-1 spike + 8 ms
-    hc = {"tau_plus": 16.8, "tau_plus_triplet": 946.0, "Aplus": 6.1e-3, "Aplus_triplet": 6.7e-3,
-          "Aminus": 1.6e-3, "Aminus_triplet": 1.4e-3, "Wmax": 0.3}
+    _correlate(pre_h, post_h, 0, 0, 50, 1, T - 20.0)  # post 0 follows pre 0 by 5 ms
+    _correlate(pre_h, post_h, 1, 1, 80, 3, T - 20.0)  # post 1: every 3rd pre-1 spike + 8 ms
+    hc = {
+        "tau_plus": 16.8,
+        "tau_plus_triplet": 946.0,
+        "Aplus": 6.1e-3,
+        "Aplus_triplet": 6.7e-3,
+        "Aminus": 1.6e-3,
+        "Aminus_triplet": 1.4e-3,
+        "Wmax": 0.3,
+    }
     syn_h = all_to_all(3, 2, [0.29, 0.01, 0.15, 0.2, 0.05, 0.1], [1.0])
     syn_h[5] = {**syn_h[5], "weight": -0.1, "params": {"Wmax": -0.3}}
-    cases.append(dict(
-        name="stdp_triplet_hippocampal", synapse_model="stdp_triplet_synapse", t_sim=T,
-        description="stdp_triplet_synapse (all-to-all) with Pfister & Gerstner 2006's "
-                    "hippocampal all-to-all minimal fit, Wmax 0.3 (clipping at both bounds); "
-                    "post tau_minus 33.7, tau_minus_triplet 27; post 0 repeats pre 0 + 5 ms, "
-                    "post 1 every 3rd pre-1 spike + 8 ms; synapse 5 has weight -0.1, Wmax -0.3",
-        copy_model_params=hc, pre_steps=pre_h, post_steps=post_h,
-        post_params=[{"tau_minus": 33.7, "tau_minus_triplet": 27.0}] * 2, synapses=syn_h))
+    cases.append(
+        dict(
+            name="stdp_triplet_hippocampal",
+            synapse_model="stdp_triplet_synapse",
+            t_sim=T,
+            description="stdp_triplet_synapse (all-to-all) with Pfister & Gerstner 2006's "
+            "hippocampal all-to-all minimal fit, Wmax 0.3 (clipping at both bounds); "
+            "post tau_minus 33.7, tau_minus_triplet 27; post 0 repeats pre 0 + 5 ms, "
+            "post 1 every 3rd pre-1 spike + 8 ms; synapse 5 has weight -0.1, Wmax -0.3",
+            copy_model_params=hc,
+            pre_steps=pre_h,
+            post_steps=post_h,
+            post_params=[{"tau_minus": 33.7, "tau_minus_triplet": 27.0}] * 2,
+            synapses=syn_h,
+        )
+    )
     pre_td, post_td = _trains(33, 3, 2, 15.0, 15.0, T - 20.0)
     _inject_coincidences(pre_td, post_td, 30, 0, 0)
-    cases.append(dict(
-        name="stdp_triplet_delay", synapse_model="stdp_triplet_synapse", t_sim=T,
-        description="stdp_triplet_synapse, visual-cortex fit with amplitudes x10, delays 3.0 "
-                    "and 5.0 ms",
-        copy_model_params={**vc, "Aplus": 5e-9, "Aplus_triplet": 6.2e-2, "Aminus": 7e-2,
-                           "Aminus_triplet": 2.3e-3, "Wmax": 5.0},
-        pre_steps=pre_td, post_steps=post_td,
-        post_params=[{"tau_minus": 33.7, "tau_minus_triplet": 125.0},
-                     {"tau_minus": 20.0, "tau_minus_triplet": 60.0}],
-        synapses=all_to_all(3, 2, [1.0, 2.0, 3.0], [3.0, 5.0])))
+    cases.append(
+        dict(
+            name="stdp_triplet_delay",
+            synapse_model="stdp_triplet_synapse",
+            t_sim=T,
+            description="stdp_triplet_synapse, visual-cortex fit with amplitudes x10, delays 3.0 "
+            "and 5.0 ms",
+            copy_model_params={
+                **vc,
+                "Aplus": 5e-9,
+                "Aplus_triplet": 6.2e-2,
+                "Aminus": 7e-2,
+                "Aminus_triplet": 2.3e-3,
+                "Wmax": 5.0,
+            },
+            pre_steps=pre_td,
+            post_steps=post_td,
+            post_params=[
+                {"tau_minus": 33.7, "tau_minus_triplet": 125.0},
+                {"tau_minus": 20.0, "tau_minus_triplet": 60.0},
+            ],
+            synapses=all_to_all(3, 2, [1.0, 2.0, 3.0], [3.0, 5.0]),
+        )
+    )
 
     # ---- stdp_dopamine_synapse -------------------------------------------------------
     pre_x, post_x = _trains(41, 3, 2, 15.0, 15.0, T - 20.0)
     _inject_coincidences(pre_x, post_x, 10)
-    _correlate(pre_x, post_x, 0, 0, 40, 2, T - 20.0)   # post 0: every 2nd pre-0 spike + 4 ms
-    _correlate(pre_x, post_x, 2, 1, 60, 2, T - 20.0)   # post 1: every 2nd pre-2 spike + 6 ms
+    _correlate(pre_x, post_x, 0, 0, 40, 2, T - 20.0)  # post 0: every 2nd pre-0 spike + 4 ms
+    _correlate(pre_x, post_x, 2, 1, 60, 2, T - 20.0)  # post 1: every 2nd pre-2 spike + 6 ms
     rng = np.random.default_rng(42)
     dopa = [poisson_steps(rng, 6.0, 5.0, T - 20.0) for _ in range(2)]
     # coincidences: both dopamine parrots in one step (multiplicity 2); a dopamine arrival
@@ -812,136 +997,220 @@ def build_cases():
     # post_x[0][5] arrives when that post spike reaches the synapse (t_post + d, d = 1 ms)
     dopa[1] = sorted(set(dopa[1] + [dopa[0][3], pre_x[0][3] - 10, post_x[0][5]]))
     no_trigger = int(T / 1.0) + 10  # deliver_interval * min_delay (1 ms) > t_sim
-    dop_default = {"A_plus": 1.0, "A_minus": 1.5, "tau_plus": 20.0, "tau_c": 1000.0,
-                   "tau_n": 200.0, "b": 0.0, "Wmin": 0.0, "Wmax": 200.0}
+    dop_default = {
+        "A_plus": 1.0,
+        "A_minus": 1.5,
+        "tau_plus": 20.0,
+        "tau_c": 1000.0,
+        "tau_n": 200.0,
+        "b": 0.0,
+        "Wmin": 0.0,
+        "Wmax": 200.0,
+    }
     for name, di, desc in (
-            ("stdp_dopamine_event_order", no_trigger,
-             "stdp_dopamine_synapse, NEST defaults, deliver_interval so large that the volume "
-             "transmitter never triggers an update before t_sim (event-ordered semantics)"),
-            ("stdp_dopamine_deliver_interval_1", 1,
-             "as stdp_dopamine_event_order but with NEST's default deliver_interval = 1 "
-             "(min_delay 1 ms): trigger_update_weight at every ms")):
-        cases.append(dict(
-            name=name, synapse_model="stdp_dopamine_synapse", t_sim=T, description=desc,
-            copy_model_params=dict(dop_default), pre_steps=pre_x, post_steps=post_x,
-            post_params=[{"tau_minus": 20.0}, {"tau_minus": 30.0}],
-            synapses=all_to_all(3, 2, [35.0, 50.0, 20.0], [1.0]),
-            dopamine={"steps": dopa, "vt_delay": 1.0, "deliver_interval": di}))
+        (
+            "stdp_dopamine_event_order",
+            no_trigger,
+            "stdp_dopamine_synapse, NEST defaults, deliver_interval so large that the volume "
+            "transmitter never triggers an update before t_sim (event-ordered semantics)",
+        ),
+        (
+            "stdp_dopamine_deliver_interval_1",
+            1,
+            "as stdp_dopamine_event_order but with NEST's default deliver_interval = 1 "
+            "(min_delay 1 ms): trigger_update_weight at every ms",
+        ),
+    ):
+        cases.append(
+            dict(
+                name=name,
+                synapse_model="stdp_dopamine_synapse",
+                t_sim=T,
+                description=desc,
+                copy_model_params=dict(dop_default),
+                pre_steps=pre_x,
+                post_steps=post_x,
+                post_params=[{"tau_minus": 20.0}, {"tau_minus": 30.0}],
+                synapses=all_to_all(3, 2, [35.0, 50.0, 20.0], [1.0]),
+                dopamine={"steps": dopa, "vt_delay": 1.0, "deliver_interval": di},
+            )
+        )
     pre_y, post_y = _trains(43, 3, 2, 20.0, 20.0, T - 20.0)
     _inject_coincidences(pre_y, post_y, 10)
     _correlate(pre_y, post_y, 1, 0, 30, 2, T - 20.0)
     rng = np.random.default_rng(44)
     dopa_y = [poisson_steps(rng, 5.0, 5.0, T - 20.0) for _ in range(2)]
-    cases.append(dict(
-        name="stdp_dopamine_baseline", synapse_model="stdp_dopamine_synapse", t_sim=T,
-        description="stdp_dopamine_synapse with baseline b = 0.008 (n - b changes sign), "
-                    "tau_c 300, tau_n 150, A_plus 2, A_minus 1, Wmin 10, Wmax 60 (clipping), "
-                    "tau_plus 15, delays 1.0 (to post 0) / 2.5 (to post 1), vt delay 1.5, "
-                    "no trigger; post 0 repeats every 2nd pre-1 spike + 3 ms",
-        copy_model_params={"A_plus": 2.0, "A_minus": 1.0, "tau_plus": 15.0, "tau_c": 300.0,
-                           "tau_n": 150.0, "b": 0.008, "Wmin": 10.0, "Wmax": 60.0},
-        pre_steps=pre_y, post_steps=post_y,
-        post_params=[{"tau_minus": 20.0}, {"tau_minus": 25.0}],
-        synapses=all_to_all(3, 2, [58.0, 12.0, 35.0], [1.0, 2.5]),
-        dopamine={"steps": dopa_y, "vt_delay": 1.5, "deliver_interval": no_trigger}))
+    cases.append(
+        dict(
+            name="stdp_dopamine_baseline",
+            synapse_model="stdp_dopamine_synapse",
+            t_sim=T,
+            description="stdp_dopamine_synapse with baseline b = 0.008 (n - b changes sign), "
+            "tau_c 300, tau_n 150, A_plus 2, A_minus 1, Wmin 10, Wmax 60 (clipping), "
+            "tau_plus 15, delays 1.0 (to post 0) / 2.5 (to post 1), vt delay 1.5, "
+            "no trigger; post 0 repeats every 2nd pre-1 spike + 3 ms",
+            copy_model_params={
+                "A_plus": 2.0,
+                "A_minus": 1.0,
+                "tau_plus": 15.0,
+                "tau_c": 300.0,
+                "tau_n": 150.0,
+                "b": 0.008,
+                "Wmin": 10.0,
+                "Wmax": 60.0,
+            },
+            pre_steps=pre_y,
+            post_steps=post_y,
+            post_params=[{"tau_minus": 20.0}, {"tau_minus": 25.0}],
+            synapses=all_to_all(3, 2, [58.0, 12.0, 35.0], [1.0, 2.5]),
+            dopamine={"steps": dopa_y, "vt_delay": 1.5, "deliver_interval": no_trigger},
+        )
+    )
     # volume transmitters whose dopamine neurons are simulated in distsim (parrots driven by
     # spike sources, issue 7): four parrots with three in one step (multiplicity 3), a vt
     # delay longer than the synapses' (2.0 ms; delays 1.0 / 1.5), a dopamine arrival exactly
     # at a pre spike and one exactly at a post spike + d
     pre_z, post_z = _trains(45, 3, 2, 15.0, 15.0, T - 20.0)
     _inject_coincidences(pre_z, post_z, 10)
-    _correlate(pre_z, post_z, 0, 1, 50, 2, T - 20.0)   # post 1: every 2nd pre-0 spike + 5 ms
+    _correlate(pre_z, post_z, 0, 1, 50, 2, T - 20.0)  # post 1: every 2nd pre-0 spike + 5 ms
     rng = np.random.default_rng(46)
     dopa_z = [poisson_steps(rng, 8.0, 5.0, T - 20.0) for _ in range(4)]
     for k in (1, 2):
         dopa_z[k] = sorted(set(dopa_z[k] + [dopa_z[0][2]]))
     dopa_z[3] = sorted(set(dopa_z[3] + [pre_z[1][4] - 20, post_z[1][3] + 15 - 20]))
-    cases.append(dict(
-        name="stdp_dopamine_parrot_vt", synapse_model="stdp_dopamine_synapse", t_sim=T,
-        description="stdp_dopamine_synapse, A_plus 1, A_minus 1, tau_c 300, tau_n 100, "
-                    "Wmax 150, delays 1.0 (to post 0) / 1.5 (to post 1); 4 dopamine parrots "
-                    "(8 Hz, three of them once in one step: multiplicity 3), vt delay 2.0 ms, "
-                    "a dopamine arrival at a pre spike and at a post spike + d, no trigger",
-        copy_model_params={"A_plus": 1.0, "A_minus": 1.0, "tau_plus": 20.0, "tau_c": 300.0,
-                           "tau_n": 100.0, "b": 0.0, "Wmin": 0.0, "Wmax": 150.0},
-        pre_steps=pre_z, post_steps=post_z,
-        post_params=[{"tau_minus": 20.0}, {"tau_minus": 30.0}],
-        synapses=all_to_all(3, 2, [30.0, 60.0, 45.0], [1.0, 1.5]),
-        dopamine={"steps": dopa_z, "vt_delay": 2.0, "deliver_interval": no_trigger}))
+    cases.append(
+        dict(
+            name="stdp_dopamine_parrot_vt",
+            synapse_model="stdp_dopamine_synapse",
+            t_sim=T,
+            description="stdp_dopamine_synapse, A_plus 1, A_minus 1, tau_c 300, tau_n 100, "
+            "Wmax 150, delays 1.0 (to post 0) / 1.5 (to post 1); 4 dopamine parrots "
+            "(8 Hz, three of them once in one step: multiplicity 3), vt delay 2.0 ms, "
+            "a dopamine arrival at a pre spike and at a post spike + d, no trigger",
+            copy_model_params={
+                "A_plus": 1.0,
+                "A_minus": 1.0,
+                "tau_plus": 20.0,
+                "tau_c": 300.0,
+                "tau_n": 100.0,
+                "b": 0.0,
+                "Wmin": 0.0,
+                "Wmax": 150.0,
+            },
+            pre_steps=pre_z,
+            post_steps=post_z,
+            post_params=[{"tau_minus": 20.0}, {"tau_minus": 30.0}],
+            synapses=all_to_all(3, 2, [30.0, 60.0, 45.0], [1.0, 1.5]),
+            dopamine={"steps": dopa_z, "vt_delay": 2.0, "deliver_interval": no_trigger},
+        )
+    )
     # the presynaptic parrots are the dopamine neurons: each pre spike at t is also a
     # dopamine spike arriving at t + 1 ms (the same step as pre spikes 1 ms later)
     pre_v, post_v = _trains(47, 3, 2, 15.0, 15.0, T - 20.0)
     _inject_coincidences(pre_v, post_v, 10)
-    _correlate(pre_v, post_v, 2, 0, 30, 2, T - 20.0)   # post 0: every 2nd pre-2 spike + 3 ms
+    _correlate(pre_v, post_v, 2, 0, 30, 2, T - 20.0)  # post 0: every 2nd pre-2 spike + 3 ms
     pre_v[1] = sorted(set(pre_v[1] + [x + 10 for x in pre_v[0][:20]]))  # pre 1 fires when
     #                                                   pre 0's dopamine arrives
-    cases.append(dict(
-        name="stdp_dopamine_vt_pre", synapse_model="stdp_dopamine_synapse", t_sim=T,
-        description="stdp_dopamine_synapse, NEST defaults except A_minus 1, tau_c 200, "
-                    "tau_n 50, delay 1 ms; the volume transmitter listens to the presynaptic parrots "
-                    "themselves (vt delay 1.0 ms); pre 1 fires 1 ms after pre 0 20 times, "
-                    "when pre 0's dopamine arrives; no trigger",
-        copy_model_params={**dop_default, "A_minus": 1.0, "tau_c": 200.0, "tau_n": 50.0},
-        pre_steps=pre_v, post_steps=post_v,
-        post_params=[{"tau_minus": 20.0}, {"tau_minus": 25.0}],
-        synapses=all_to_all(3, 2, [35.0, 50.0, 20.0], [1.0]),
-        dopamine={"source": "pre", "steps": pre_v, "vt_delay": 1.0,
-                  "deliver_interval": no_trigger}))
+    cases.append(
+        dict(
+            name="stdp_dopamine_vt_pre",
+            synapse_model="stdp_dopamine_synapse",
+            t_sim=T,
+            description="stdp_dopamine_synapse, NEST defaults except A_minus 1, tau_c 200, "
+            "tau_n 50, delay 1 ms; the volume transmitter listens to the presynaptic parrots "
+            "themselves (vt delay 1.0 ms); pre 1 fires 1 ms after pre 0 20 times, "
+            "when pre 0's dopamine arrives; no trigger",
+            copy_model_params={**dop_default, "A_minus": 1.0, "tau_c": 200.0, "tau_n": 50.0},
+            pre_steps=pre_v,
+            post_steps=post_v,
+            post_params=[{"tau_minus": 20.0}, {"tau_minus": 25.0}],
+            synapses=all_to_all(3, 2, [35.0, 50.0, 20.0], [1.0]),
+            dopamine={
+                "source": "pre",
+                "steps": pre_v,
+                "vt_delay": 1.0,
+                "deliver_interval": no_trigger,
+            },
+        )
+    )
 
     # ---- stdp_nn_symm_synapse, stdp_nn_pre_centered_synapse, stdp_nn_restr_synapse --
     # the same trains for the three pairing schemes
     pre_n, post_n = _trains(51, 4, 2, 20.0, 25.0, T - 20.0)
     _inject_coincidences(pre_n, post_n, 10)
-    _correlate(pre_n, post_n, 1, 1, 50, 2, T - 20.0)   # post 1: every 2nd pre-1 spike + 5 ms
+    _correlate(pre_n, post_n, 1, 1, 50, 2, T - 20.0)  # post 1: every 2nd pre-1 spike + 5 ms
     pre_m, post_m = _trains(52, 3, 2, 25.0, 25.0, T - 20.0)
-    _inject_coincidences(pre_m, post_m, 10, 0, 0)   # synapse 0: delay 1.0
-    _inject_coincidences(pre_m, post_m, 35, 1, 1)   # synapse 3: delay 3.5
-    _correlate(pre_m, post_m, 0, 0, 30, 1, T - 20.0)   # post 0 follows pre 0 by 3 ms
+    _inject_coincidences(pre_m, post_m, 10, 0, 0)  # synapse 0: delay 1.0
+    _inject_coincidences(pre_m, post_m, 35, 1, 1)  # synapse 3: delay 3.5
+    _correlate(pre_m, post_m, 0, 0, 30, 1, T - 20.0)  # post 0 follows pre 0 by 3 ms
     post_m[1] = sorted(set(post_m[1] + [x - 40 for x in pre_m[2] if x > 60]))  # and 4 ms
     #                                                        before pre 2 (depression)
     ms = lambda times: [int(round(x / DT)) for x in times]  # noqa: E731
-    pre_e = [ms([10.0, 30.0, 30.1, 50.0, 52.0, 54.0, 80.0, 100.0, 130.0, 160.0, 200.0]),
-             ms([7.5, 27.5, 60.0, 61.0, 62.0, 90.0, 140.0, 141.0])]
-    post_e = [ms([3.0, 20.0, 25.0, 29.0, 53.0, 79.0, 100.0, 128.0, 129.0, 145.0, 150.0,
-                  155.0, 199.0]),
-              ms([5.0, 27.5, 40.0, 51.5, 57.5, 63.0, 97.5, 138.5, 170.0])]
+    pre_e = [
+        ms([10.0, 30.0, 30.1, 50.0, 52.0, 54.0, 80.0, 100.0, 130.0, 160.0, 200.0]),
+        ms([7.5, 27.5, 60.0, 61.0, 62.0, 90.0, 140.0, 141.0]),
+    ]
+    post_e = [
+        ms([3.0, 20.0, 25.0, 29.0, 53.0, 79.0, 100.0, 128.0, 129.0, 145.0, 150.0, 155.0, 199.0]),
+        ms([5.0, 27.5, 40.0, 51.5, 57.5, 63.0, 97.5, 138.5, 170.0]),
+    ]
     nn_base = {"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.05, "Wmax": 100.0}
     for scheme in ("symm", "pre_centered", "restr"):
         model = f"stdp_nn_{scheme}_synapse"
         syn_n = all_to_all(4, 2, [50.0, 20.0, 80.0, 35.0], [1.0])
         syn_n[7] = {**syn_n[7], "weight": -30.0, "params": {"Wmax": -100.0}}
-        cases.append(dict(
-            name=f"stdp_nn_{scheme}_multiplicative", synapse_model=model, t_sim=T,
-            description=f"{model}, mu_plus = mu_minus = 1, delay 1 ms, 4 pre x 2 post "
-                        "(20 / 25 Hz: several post spikes between pre spikes and vice "
-                        "versa); post 1 repeats every 2nd pre-1 spike + 5 ms; synapse 7 "
-                        "inhibitory (weight -30, Wmax -100)",
-            copy_model_params={**nn_base, "mu_plus": 1.0, "mu_minus": 1.0},
-            pre_steps=pre_n, post_steps=post_n,
-            post_params=[{"tau_minus": 20.0}, {"tau_minus": 33.7}], synapses=syn_n))
+        cases.append(
+            dict(
+                name=f"stdp_nn_{scheme}_multiplicative",
+                synapse_model=model,
+                t_sim=T,
+                description=f"{model}, mu_plus = mu_minus = 1, delay 1 ms, 4 pre x 2 post "
+                "(20 / 25 Hz: several post spikes between pre spikes and vice "
+                "versa); post 1 repeats every 2nd pre-1 spike + 5 ms; synapse 7 "
+                "inhibitory (weight -30, Wmax -100)",
+                copy_model_params={**nn_base, "mu_plus": 1.0, "mu_minus": 1.0},
+                pre_steps=pre_n,
+                post_steps=post_n,
+                post_params=[{"tau_minus": 20.0}, {"tau_minus": 33.7}],
+                synapses=syn_n,
+            )
+        )
         syn_m = all_to_all(3, 2, [96.0, 4.0, 50.0, 99.0, 1.0, 3.0], [1.0, 3.5])
         syn_m[4] = {**syn_m[4], "weight": -60.0, "params": {"Wmax": -100.0}}
-        cases.append(dict(
-            name=f"stdp_nn_{scheme}_additive_delay", synapse_model=model, t_sim=T,
-            description=f"{model}, additive (mu 0/0), lambda 0.03, delays 1.0 (to post 0) "
-                        "and 3.5 ms (to post 1); post 0 repeats pre 0 + 3 ms (synapse 0 "
-                        "reaches Wmax), post 1 fires 4 ms before each pre-2 spike (synapse 5 "
-                        "reaches 0); synapse 4 inhibitory (weight -60, Wmax -100)",
-            copy_model_params={**nn_base, "lambda": 0.03, "mu_plus": 0.0, "mu_minus": 0.0},
-            pre_steps=pre_m, post_steps=post_m,
-            post_params=[{"tau_minus": 20.0}, {"tau_minus": 15.0}], synapses=syn_m))
-        cases.append(dict(
-            name=f"stdp_nn_{scheme}_edges", synapse_model=model, t_sim=250.0,
-            description=f"{model}, hand-made trains, lambda 0.05, mu 0.5 / 0.3, delays 1.0 "
-                        "(to post 0) and 2.5 ms (to post 1): a post spike before the first "
-                        "pre spike; two and three post spikes between pre spikes; pre bursts "
-                        "between post spikes; post spikes at exactly t_pre - d (the only one "
-                        "in a window, and one whose nearest predecessor precedes the previous "
-                        "pre spike) and at t_pre; a pre doublet 0.1 ms apart",
-            copy_model_params={**nn_base, "lambda": 0.05, "mu_plus": 0.5, "mu_minus": 0.3},
-            pre_steps=pre_e, post_steps=post_e,
-            post_params=[{"tau_minus": 20.0}, {"tau_minus": 30.0}],
-            synapses=all_to_all(2, 2, [50.0, 60.0, 40.0, 70.0], [1.0, 2.5])))
+        cases.append(
+            dict(
+                name=f"stdp_nn_{scheme}_additive_delay",
+                synapse_model=model,
+                t_sim=T,
+                description=f"{model}, additive (mu 0/0), lambda 0.03, delays 1.0 (to post 0) "
+                "and 3.5 ms (to post 1); post 0 repeats pre 0 + 3 ms (synapse 0 "
+                "reaches Wmax), post 1 fires 4 ms before each pre-2 spike (synapse 5 "
+                "reaches 0); synapse 4 inhibitory (weight -60, Wmax -100)",
+                copy_model_params={**nn_base, "lambda": 0.03, "mu_plus": 0.0, "mu_minus": 0.0},
+                pre_steps=pre_m,
+                post_steps=post_m,
+                post_params=[{"tau_minus": 20.0}, {"tau_minus": 15.0}],
+                synapses=syn_m,
+            )
+        )
+        cases.append(
+            dict(
+                name=f"stdp_nn_{scheme}_edges",
+                synapse_model=model,
+                t_sim=250.0,
+                description=f"{model}, hand-made trains, lambda 0.05, mu 0.5 / 0.3, delays 1.0 "
+                "(to post 0) and 2.5 ms (to post 1): a post spike before the first "
+                "pre spike; two and three post spikes between pre spikes; pre bursts "
+                "between post spikes; post spikes at exactly t_pre - d (the only one "
+                "in a window, and one whose nearest predecessor precedes the previous "
+                "pre spike) and at t_pre; a pre doublet 0.1 ms apart",
+                copy_model_params={**nn_base, "lambda": 0.05, "mu_plus": 0.5, "mu_minus": 0.3},
+                pre_steps=pre_e,
+                post_steps=post_e,
+                post_params=[{"tau_minus": 20.0}, {"tau_minus": 30.0}],
+                synapses=all_to_all(2, 2, [50.0, 60.0, 40.0, 70.0], [1.0, 2.5]),
+            )
+        )
     return cases
 
 
@@ -970,8 +1239,9 @@ def run_nest(case):
     def drive(parrots, trains):
         for i, steps in enumerate(trains):
             sg = nest.Create("spike_generator", params={"spike_times": gen_times(steps)})
-            nest.Connect(sg, parrots[i], syn_spec={"synapse_model": "static_synapse",
-                                                   "delay": GEN_DELAY})
+            nest.Connect(
+                sg, parrots[i], syn_spec={"synapse_model": "static_synapse", "delay": GEN_DELAY}
+            )
 
     drive(pre, case["pre_steps"])
     drive(post, case["post_steps"])
@@ -987,15 +1257,21 @@ def run_nest(case):
         else:
             dpar = nest.Create("parrot_neuron", len(dop["steps"]))
             drive(dpar, dop["steps"])
-        nest.Connect(dpar, vt, syn_spec={"synapse_model": "static_synapse",
-                                         "delay": dop["vt_delay"]})
+        nest.Connect(
+            dpar, vt, syn_spec={"synapse_model": "static_synapse", "delay": dop["vt_delay"]}
+        )
         params["volume_transmitter"] = vt
         nodes.append("volume_transmitter")
     model = case["synapse_model"] + "_rec"
     nest.CopyModel(case["synapse_model"], model, params)
     for s in case["synapses"]:
-        spec = {"synapse_model": model, "weight": s["weight"], "delay": s["delay"],
-                "receptor_type": 1, **s.get("params", {})}
+        spec = {
+            "synapse_model": model,
+            "weight": s["weight"],
+            "delay": s["delay"],
+            "receptor_type": 1,
+            **s.get("params", {}),
+        }
         nest.Connect(pre[s["pre"]], post[s["post"]], syn_spec=spec)
     sr = nest.Create("spike_recorder")
     nest.Connect(pre + post, sr)
@@ -1013,23 +1289,32 @@ def run_nest(case):
             t = sorted(float(x) for x in times[senders == nid])
             want = steps_to_ms(trains[i])
             if t != want:
-                raise RuntimeError(f"{case['name']}: {what} {i} spiked at {t[:5]}..., "
-                                   f"expected {want[:5]}...")
+                raise RuntimeError(
+                    f"{case['name']}: {what} {i} spiked at {t[:5]}..., expected {want[:5]}..."
+                )
             out.append(t)
         return out
 
     res = {
-        "kernel": {"resolution": float(ks["resolution"]), "min_delay": float(ks["min_delay"]),
-                   "max_delay": float(ks["max_delay"])},
+        "kernel": {
+            "resolution": float(ks["resolution"]),
+            "min_delay": float(ks["min_delay"]),
+            "max_delay": float(ks["max_delay"]),
+        },
         "copy_model_nodes": nodes,
-        "pre": {"generator_delay": GEN_DELAY,
-                "generator_times": [gen_times(s) for s in case["pre_steps"]],
-                "spike_times": spikes_of(pre, case["pre_steps"], "pre parrot"),
-                "node_ids": pre.tolist()},
-        "post": {"generator_delay": GEN_DELAY,
-                 "generator_times": [gen_times(s) for s in case["post_steps"]],
-                 "spike_times": spikes_of(post, case["post_steps"], "post parrot"),
-                 "node_ids": post.tolist(), "params": case["post_params"]},
+        "pre": {
+            "generator_delay": GEN_DELAY,
+            "generator_times": [gen_times(s) for s in case["pre_steps"]],
+            "spike_times": spikes_of(pre, case["pre_steps"], "pre parrot"),
+            "node_ids": pre.tolist(),
+        },
+        "post": {
+            "generator_delay": GEN_DELAY,
+            "generator_times": [gen_times(s) for s in case["post_steps"]],
+            "spike_times": spikes_of(post, case["post_steps"], "post parrot"),
+            "node_ids": post.tolist(),
+            "params": case["post_params"],
+        },
     }
     # post parrots must really ignore the port-1 input: post spikes == their generators'
     if dop:
@@ -1040,14 +1325,17 @@ def run_nest(case):
             for s in st:
                 counts[s + d_steps] = counts.get(s + d_steps, 0) + 1
         arr = sorted(counts)
-        res["dopamine"] = {"generator_delay": GEN_DELAY,
-                           "generator_times": [gen_times(s) for s in dop["steps"]],
-                           "spike_times": dsp, "node_ids": dpar.tolist(),
-                           "vt_delay": dop["vt_delay"],
-                           "deliver_interval": int(vt.get("deliver_interval")),
-                           "vt_node_id": vt.tolist()[0],
-                           "vt_times": [nest_ms(s) for s in arr],
-                           "vt_multiplicity": [counts[s] for s in arr]}
+        res["dopamine"] = {
+            "generator_delay": GEN_DELAY,
+            "generator_times": [gen_times(s) for s in dop["steps"]],
+            "spike_times": dsp,
+            "node_ids": dpar.tolist(),
+            "vt_delay": dop["vt_delay"],
+            "deliver_interval": int(vt.get("deliver_interval")),
+            "vt_node_id": vt.tolist()[0],
+            "vt_times": [nest_ms(s) for s in arr],
+            "vt_multiplicity": [counts[s] for s in arr],
+        }
         if dop.get("source"):
             res["dopamine"]["source"] = dop["source"]
 
@@ -1071,7 +1359,8 @@ def run_nest(case):
     we = wr.get("events")
     ws, wt = np.asarray(we["senders"]).tolist(), np.asarray(we["targets"]).tolist()
     res["weight_recorder"] = {
-        "senders": ws, "targets": wt,
+        "senders": ws,
+        "targets": wt,
         "times": [float(x) for x in we["times"]],
         "weights": [_finite(x) for x in we["weights"]],
         "synapse": [key_to_syn[(a, b)] for a, b in zip(ws, wt)],
@@ -1104,33 +1393,50 @@ def probe_dopamine_trigger():
             nest.Connect(sg, p, syn_spec={"delay": GEN_DELAY})
         vt = nest.Create("volume_transmitter", params={"deliver_interval": di})
         nest.CopyModel("stdp_dopamine_synapse", "dop_probe", {"volume_transmitter": vt})
-        nest.Connect(pre, post, syn_spec={"synapse_model": "dop_probe", "weight": 10.0,
-                                          "delay": 1.0, "receptor_type": 1})
+        nest.Connect(
+            pre,
+            post,
+            syn_spec={
+                "synapse_model": "dop_probe",
+                "weight": 10.0,
+                "delay": 1.0,
+                "receptor_type": 1,
+            },
+        )
         nest.Simulate(60.9)  # the pre spike at 60.0 is delivered; no trigger after 60.0
         return nest.GetConnections(synapse_model="dop_probe").get(["c", "Kplus", "weight"])
 
     a, b = run(10000), run(1)
-    predicted = math.exp((5.0 - 10.0) / 20.0) * math.exp((10.0 - 10.5) / 20.0) \
+    predicted = (
+        math.exp((5.0 - 10.0) / 20.0)
+        * math.exp((10.0 - 10.5) / 20.0)
         * math.exp(-(60.0 - 10.5) / 1000.0)
+    )
     diff = b["c"] - a["c"]
     if abs(diff - predicted) > 1e-12:
         raise RuntimeError(f"dopamine trigger probe: c differs by {diff}, expected {predicted}")
-    for name, di in (("no_trigger", 10000), ("deliver_interval_1", 1)):
-        r = ref_stdp_dopamine_synapse([5.0, nest_ms(103), 60.0], [9.5], [], [], 10.0, 1.0, 20.0,
-                                      60.9, 10, di)
+    for di in (10000, 1):  # no trigger, deliver interval 1
+        r = ref_stdp_dopamine_synapse(
+            [5.0, nest_ms(103), 60.0], [9.5], [], [], 10.0, 1.0, 20.0, 60.9, 10, di
+        )
         got = a if di == 10000 else b
         if abs(r["c"] - got["c"]) > 1e-12:
             raise RuntimeError(f"dopamine trigger probe: reference c {r['c']} != NEST {got['c']}")
-    return {"setup": "stdp_dopamine_synapse defaults, delay 1 ms, no dopamine spikes; pre "
-                     "spikes 5.0, 10.3, 60.0 ms; post spike 9.5 ms; Simulate(60.9)",
-            "c_no_trigger": a["c"], "c_deliver_interval_1": b["c"],
-            "difference": diff, "predicted_double_facilitation": predicted}
+    return {
+        "setup": "stdp_dopamine_synapse defaults, delay 1 ms, no dopamine spikes; pre "
+        "spikes 5.0, 10.3, 60.0 ms; post spike 9.5 ms; Simulate(60.9)",
+        "c_no_trigger": a["c"],
+        "c_deliver_interval_1": b["c"],
+        "difference": diff,
+        "predicted_double_facilitation": predicted,
+    }
 
 
 def per_synapse(rec, k):
     """(times, weights) of synapse k from the weight_recorder arrays, in time order."""
-    pairs = sorted((t, w) for t, w, s in zip(rec["times"], rec["weights"], rec["synapse"])
-                   if s == k)
+    pairs = sorted(
+        (t, w) for t, w, s in zip(rec["times"], rec["weights"], rec["synapse"]) if s == k
+    )
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
@@ -1147,31 +1453,94 @@ def check_reference(case, res):
         pp = res["post"]["params"][s["post"]]
         d = s["delay"]
         if model == "stdp_synapse":
-            r = ref_stdp_synapse(pre_t, post_t, s["weight"], d, pp["tau_minus"],
-                                 tau_plus=p["tau_plus"], lambda_=p["lambda"], alpha=p["alpha"],
-                                 mu_plus=p["mu_plus"], mu_minus=p["mu_minus"], Wmax=p["Wmax"])
+            r = ref_stdp_synapse(
+                pre_t,
+                post_t,
+                s["weight"],
+                d,
+                pp["tau_minus"],
+                tau_plus=p["tau_plus"],
+                lambda_=p["lambda"],
+                alpha=p["alpha"],
+                mu_plus=p["mu_plus"],
+                mu_minus=p["mu_minus"],
+                Wmax=p["Wmax"],
+            )
         elif model == "stdp_pl_synapse_hom":
-            r = ref_stdp_pl_synapse_hom(pre_t, post_t, s["weight"], d, pp["tau_minus"],
-                                        tau_plus=p["tau_plus"], lambda_=p["lambda"],
-                                        alpha=p["alpha"], mu=p["mu"])
+            r = ref_stdp_pl_synapse_hom(
+                pre_t,
+                post_t,
+                s["weight"],
+                d,
+                pp["tau_minus"],
+                tau_plus=p["tau_plus"],
+                lambda_=p["lambda"],
+                alpha=p["alpha"],
+                mu=p["mu"],
+            )
         elif model == "stdp_triplet_synapse":
-            r = ref_stdp_triplet_synapse(pre_t, post_t, s["weight"], d, pp["tau_minus"],
-                                         pp["tau_minus_triplet"], **{
-                                             x: p[x] for x in ("tau_plus", "tau_plus_triplet",
-                                                               "Aplus", "Aminus", "Aplus_triplet",
-                                                               "Aminus_triplet", "Wmax")})
+            r = ref_stdp_triplet_synapse(
+                pre_t,
+                post_t,
+                s["weight"],
+                d,
+                pp["tau_minus"],
+                pp["tau_minus_triplet"],
+                **{
+                    x: p[x]
+                    for x in (
+                        "tau_plus",
+                        "tau_plus_triplet",
+                        "Aplus",
+                        "Aminus",
+                        "Aplus_triplet",
+                        "Aminus_triplet",
+                        "Wmax",
+                    )
+                },
+            )
         elif model.startswith("stdp_nn_"):
-            r = ref_stdp_nn_synapse(model[len("stdp_nn_"):-len("_synapse")], pre_t, post_t,
-                                    s["weight"], d, pp["tau_minus"], tau_plus=p["tau_plus"],
-                                    lambda_=p["lambda"], alpha=p["alpha"],
-                                    mu_plus=p["mu_plus"], mu_minus=p["mu_minus"], Wmax=p["Wmax"])
+            r = ref_stdp_nn_synapse(
+                model[len("stdp_nn_") : -len("_synapse")],
+                pre_t,
+                post_t,
+                s["weight"],
+                d,
+                pp["tau_minus"],
+                tau_plus=p["tau_plus"],
+                lambda_=p["lambda"],
+                alpha=p["alpha"],
+                mu_plus=p["mu_plus"],
+                mu_minus=p["mu_minus"],
+                Wmax=p["Wmax"],
+            )
         elif model == "stdp_dopamine_synapse":
             dop = res["dopamine"]
             r = ref_stdp_dopamine_synapse(
-                pre_t, post_t, dop["vt_times"], dop["vt_multiplicity"], s["weight"], d,
-                pp["tau_minus"], case["t_sim"], int(round(kernel["min_delay"] / DT)),
-                dop["deliver_interval"], **{x: p[x] for x in (
-                    "A_plus", "A_minus", "tau_plus", "tau_c", "tau_n", "b", "Wmin", "Wmax")})
+                pre_t,
+                post_t,
+                dop["vt_times"],
+                dop["vt_multiplicity"],
+                s["weight"],
+                d,
+                pp["tau_minus"],
+                case["t_sim"],
+                int(round(kernel["min_delay"] / DT)),
+                dop["deliver_interval"],
+                **{
+                    x: p[x]
+                    for x in (
+                        "A_plus",
+                        "A_minus",
+                        "tau_plus",
+                        "tau_c",
+                        "tau_n",
+                        "b",
+                        "Wmin",
+                        "Wmax",
+                    )
+                },
+            )
         else:
             raise ValueError(model)
         times, weights = per_synapse(res["weight_recorder"], k)
@@ -1205,57 +1574,77 @@ def main(argv=None):
 
     nest.verbosity = nest.VerbosityLevel.ERROR
     probe = probe_dopamine_trigger()
-    print(f"dopamine trigger probe: double facilitation confirmed (c differs by "
-          f"{probe['difference']:.12g})", file=sys.stderr)
+    print(
+        f"dopamine trigger probe: double facilitation confirmed (c differs by "
+        f"{probe['difference']:.12g})",
+        file=sys.stderr,
+    )
     out_cases = []
     ok = True
     for case in build_cases():
         res = run_nest(case)
         worst = check_reference(case, res)
-        fn = {"stdp_synapse": "ref_stdp_synapse", "stdp_pl_synapse_hom": "ref_stdp_pl_synapse_hom",
-              "stdp_triplet_synapse": "ref_stdp_triplet_synapse",
-              "stdp_dopamine_synapse": "ref_stdp_dopamine_synapse",
-              "stdp_nn_symm_synapse": "ref_stdp_nn_synapse",
-              "stdp_nn_pre_centered_synapse": "ref_stdp_nn_synapse",
-              "stdp_nn_restr_synapse": "ref_stdp_nn_synapse"}[case["synapse_model"]]
-        entry = {"name": case["name"], "synapse_model": case["synapse_model"],
-                 "description": case["description"], "t_sim": case["t_sim"],
-                 "kernel": res["kernel"], "copy_model_params": case["copy_model_params"],
-                 "copy_model_nodes": res["copy_model_nodes"],
-                 "pre": res["pre"], "post": res["post"]}
+        fn = {
+            "stdp_synapse": "ref_stdp_synapse",
+            "stdp_pl_synapse_hom": "ref_stdp_pl_synapse_hom",
+            "stdp_triplet_synapse": "ref_stdp_triplet_synapse",
+            "stdp_dopamine_synapse": "ref_stdp_dopamine_synapse",
+            "stdp_nn_symm_synapse": "ref_stdp_nn_synapse",
+            "stdp_nn_pre_centered_synapse": "ref_stdp_nn_synapse",
+            "stdp_nn_restr_synapse": "ref_stdp_nn_synapse",
+        }[case["synapse_model"]]
+        entry = {
+            "name": case["name"],
+            "synapse_model": case["synapse_model"],
+            "description": case["description"],
+            "t_sim": case["t_sim"],
+            "kernel": res["kernel"],
+            "copy_model_params": case["copy_model_params"],
+            "copy_model_nodes": res["copy_model_nodes"],
+            "pre": res["pre"],
+            "post": res["post"],
+        }
         if "dopamine" in res:
             entry["dopamine"] = res["dopamine"]
         entry["synapses"] = res["synapses"]
         entry["weight_recorder"] = res["weight_recorder"]
         if "window_deltas" in case:
             entry["window"] = window_summary(case, res)
-        entry["numpy_reference"] = {"function": fn, "max_abs_diff": worst,
-                                    "identical": worst == 0.0}
+        entry["numpy_reference"] = {
+            "function": fn,
+            "max_abs_diff": worst,
+            "identical": worst == 0.0,
+        }
         ok &= worst <= 1e-12
         out_cases.append(entry)
         n_rec = len(res["weight_recorder"]["weights"])
-        print(f"{case['name']}: {len(res['synapses'])} synapses, {n_rec} weight records, "
-              f"reference max |diff| = {worst:.3g}", file=sys.stderr)
+        print(
+            f"{case['name']}: {len(res['synapses'])} synapses, {n_rec} weight records, "
+            f"reference max |diff| = {worst:.3g}",
+            file=sys.stderr,
+        )
 
     doc = {
         "generator": GENERATOR,
-        "command": " ".join(shlex.quote(a) for a in [sys.executable, GENERATOR]
-                            + list(sys.argv[1:] if argv is None else argv)),
+        "command": " ".join(
+            shlex.quote(a)
+            for a in [sys.executable, GENERATOR] + list(sys.argv[1:] if argv is None else argv)
+        ),
         "nest_version": nest.__version__,
         "dt": DT,
         "stdp_eps": STDP_EPS,
         "time_representation": "spike times are NEST's (100 * step) * 0.001 ms as recorded; "
-                               "synapses[k].delay is NEST's delay_steps * 0.1 ms",
+        "synapses[k].delay is NEST's delay_steps * 0.1 ms",
         "notes": {
             "semantics": "see the docstring of scripts/nest_stdp.py (dendritic delay, trace "
-                         "definitions, update order, weight_recorder time = pre spike time)",
+            "definitions, update order, weight_recorder time = pre spike time)",
             "nearest_spike_triplet": "NEST 3.10 has no nearest-spike triplet model: "
-                                     "stdp_triplet_synapse is all-to-all only (its docs: the "
-                                     "nearest-spike interaction cannot be implemented without "
-                                     "changing the archiving node)",
+            "stdp_triplet_synapse is all-to-all only (its docs: the "
+            "nearest-spike interaction cannot be implemented without "
+            "changing the archiving node)",
             "dopamine_trigger_double_facilitation": probe,
             "post_port": "plastic synapses target receptor_type 1 of the post parrot, which "
-                         "ignores them; the post spike trains are the generators' + 1 ms",
+            "ignores them; the post spike trains are the generators' + 1 ms",
         },
         "cases": out_cases,
     }
@@ -1266,8 +1655,10 @@ def main(argv=None):
         fh.write("\n")
     print(f"wrote {out} ({os.path.getsize(out)} bytes)", file=sys.stderr)
     if not ok:
-        print("WARNING: a reference implementation differs from NEST by more than 1e-12",
-              file=sys.stderr)
+        print(
+            "WARNING: a reference implementation differs from NEST by more than 1e-12",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -16,6 +16,7 @@ Efficiency is measured against the fastest run on the fewest ranks R0 of the sam
 network: strong, ``speedup = R0 rtf0 / rtf`` and ``efficiency = speedup / R``; weak (R times
 the network on R ranks), ``efficiency = rtf0 / rtf``.
 """
+
 import argparse
 import json
 import sys
@@ -28,10 +29,16 @@ def record(summary, network, study="strong"):
     ranks = summary["ranks"]
     run_s = sum(r["run_s"] for r in ranks)
     return {
-        "study": study, "network": network, "neurons": summary["neurons"],
-        "synapses": summary["synapses"], "ranks": summary["ranks_total"],
-        "backend": summary["backend"], "t_sim_ms": summary["t_model_ms"],
-        "rtf": summary["rtf"], "build_s": summary["build_s"], "spikes": summary["spikes"],
+        "study": study,
+        "network": network,
+        "neurons": summary["neurons"],
+        "synapses": summary["synapses"],
+        "ranks": summary["ranks_total"],
+        "backend": summary["backend"],
+        "t_sim_ms": summary["t_model_ms"],
+        "rtf": summary["rtf"],
+        "build_s": summary["build_s"],
+        "spikes": summary["spikes"],
         "bytes_sent": sum(r["bytes_sent"] for r in ranks),
         "messages_sent": sum(r["messages_sent"] for r in ranks),
         "bytes_per_rank": [r["bytes_sent"] for r in ranks],
@@ -70,18 +77,27 @@ def load(paths):
                 records += data
             elif isinstance(data, dict) and "ranks_total" in data:
                 label = data.get("slurm", {})
-                records.append(record(data, network=data.get("example") or "network",
-                                      study=label.get("study", "strong")))
+                records.append(
+                    record(
+                        data,
+                        network=data.get("example") or "network",
+                        study=label.get("study", "strong"),
+                    )
+                )
     if not records:
-        raise SystemExit(f"scaling_study: no distsim run summaries in {' '.join(paths)}; give "
-                         f"the DISTSIM_OUT directory of slurm/scaling.sh or bench_scaling JSON")
+        raise SystemExit(
+            f"scaling_study: no distsim run summaries in {' '.join(paths)}; give "
+            f"the DISTSIM_OUT directory of slurm/scaling.sh or bench_scaling JSON"
+        )
     best = {}
     for r in records:
         key = (r.get("study", "strong"), r["network"], r["neurons"], r["ranks"], r["backend"])
         if key not in best or r["rtf"] < best[key]["rtf"]:
             best[key] = r
-    return sorted(best.values(), key=lambda r: (r.get("study", "strong"), r["network"],
-                                                r["backend"], r["ranks"]))
+    return sorted(
+        best.values(),
+        key=lambda r: (r.get("study", "strong"), r["network"], r["backend"], r["ranks"]),
+    )
 
 
 def digests_agree(records):
@@ -94,9 +110,11 @@ def digests_agree(records):
 
 
 def table(records):
-    head = (f"{'study':<7} {'network':<14} {'ranks':>5} {'backend':<10} {'neurons':>9} "
-            f"{'synapses':>11} {'RTF':>8} {'speedup':>7} {'effic.':>6} {'MB sent':>8} "
-            f"{'messages':>9} {'wait':>5} digest")
+    head = (
+        f"{'study':<7} {'network':<14} {'ranks':>5} {'backend':<10} {'neurons':>9} "
+        f"{'synapses':>11} {'RTF':>8} {'speedup':>7} {'effic.':>6} {'MB sent':>8} "
+        f"{'messages':>9} {'wait':>5} digest"
+    )
     lines = [head, "-" * len(head)]
     for r in records:
         speedup = f"{r['speedup']:.2f}" if "speedup" in r else "-"
@@ -104,7 +122,8 @@ def table(records):
             f"{r.get('study', 'strong'):<7} {r['network']:<14} {r['ranks']:>5} "
             f"{r['backend']:<10} {r['neurons']:>9,} {r['synapses']:>11,} {r['rtf']:>8.3f} "
             f"{speedup:>7} {r['efficiency']:>6.2f} {r['bytes_sent'] / 1e6:>8.2f} "
-            f"{r['messages_sent']:>9,} {r['wait_fraction']:>5.0%} {r['digest'][:12]}")
+            f"{r['messages_sent']:>9,} {r['wait_fraction']:>5.0%} {r['digest'][:12]}"
+        )
     return "\n".join(lines)
 
 
@@ -112,6 +131,7 @@ def plot(records, path):
     """scaling.png: real-time factor, parallel efficiency and data sent per model second
     against ranks, one line per study, network and backend; the legend under the panels."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
@@ -122,21 +142,27 @@ def plot(records, path):
         lines.setdefault((r.get("study", "strong"), r["network"], r["backend"]), []).append(r)
     for (study, network, backend), rs in lines.items():
         ranks = [r["ranks"] for r in rs]
-        size = (f"{rs[0]['neurons']:,} neurons" if study == "strong" else
-                f"{rs[0]['neurons'] // rs[0]['ranks']:,} neurons per rank")
+        size = (
+            f"{rs[0]['neurons']:,} neurons"
+            if study == "strong"
+            else f"{rs[0]['neurons'] // rs[0]['ranks']:,} neurons per rank"
+        )
         label = f"{study} scaling, {network} ({size}), {backend} exchange"
         axes[0].plot(ranks, [r["rtf"] for r in rs], "o-", label=label)
         axes[1].plot(ranks, [r["efficiency"] for r in rs], "o-")
-        axes[2].plot(ranks, [r["bytes_sent"] / 1e6 / (r["t_sim_ms"] / 1000.0) for r in rs],
-                     "o-")
+        axes[2].plot(ranks, [r["bytes_sent"] / 1e6 / (r["t_sim_ms"] / 1000.0) for r in rs], "o-")
     axes[1].axhline(1.0, color="grey", lw=0.8, ls="--")
     axes[1].set_ylim(bottom=0)
     ticks = sorted({r["ranks"] for r in records})
     for ax, ylabel, title in zip(
-            axes, ["real-time factor (wall s / model s)",
-                   "parallel efficiency (1 = ideal)\nstrong: speedup / ranks; weak: RTF0 / RTF",
-                   "data sent between ranks\n(MB per model s, all ranks together)"],
-            ["Speed (lower is faster)", "Parallel efficiency", "Communication volume"]):
+        axes,
+        [
+            "real-time factor (wall s / model s)",
+            "parallel efficiency (1 = ideal)\nstrong: speedup / ranks; weak: RTF0 / RTF",
+            "data sent between ranks\n(MB per model s, all ranks together)",
+        ],
+        ["Speed (lower is faster)", "Parallel efficiency", "Communication volume"],
+    ):
         ax.set_xscale("log", base=2)
         ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.minorticks_off()
@@ -156,8 +182,9 @@ def plot(records, path):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("inputs", nargs="+", help="directories or JSON files of a study")
-    ap.add_argument("--out", default=None, help="output directory (default: the first input "
-                                                "directory)")
+    ap.add_argument(
+        "--out", default=None, help="output directory (default: the first input directory)"
+    )
     ap.add_argument("--no-plot", action="store_true", help="only the table and the JSON")
     args = ap.parse_args(argv)
     records = add_efficiency(load(args.inputs))
@@ -167,17 +194,23 @@ def main(argv=None):
     agree = digests_agree(records)
     text = table(records)
     (out / "scaling.txt").write_text(text + "\n")
-    (out / "scaling.json").write_text(json.dumps({"points": records, "digests_agree": agree},
-                                                 indent=1) + "\n")
+    (out / "scaling.json").write_text(
+        json.dumps({"points": records, "digests_agree": agree}, indent=1) + "\n"
+    )
     if not args.no_plot:
         plot(records, out / "scaling.png")
     print(text)
     for name, ok in agree.items():
         if not ok:
-            print(f"warning: strong scaling of {name}: spike digests differ between rank "
-                  f"counts (they must be equal)", file=sys.stderr)
-    print(f"written: {out / 'scaling.json'}, {out / 'scaling.txt'}"
-          + ("" if args.no_plot else f", {out / 'scaling.png'}"))
+            print(
+                f"warning: strong scaling of {name}: spike digests differ between rank "
+                f"counts (they must be equal)",
+                file=sys.stderr,
+            )
+    print(
+        f"written: {out / 'scaling.json'}, {out / 'scaling.txt'}"
+        + ("" if args.no_plot else f", {out / 'scaling.png'}")
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ starts) writes to a default or relative path lands there, never in the checkout.
 Tiers: tests under tests/mpi are marked ``mpi``, under tests/slurm ``slurm``; long ones
 ``slow``.  ``pytest`` alone runs the fast tier (neither of the three, a few minutes);
 ``pytest -m ""`` runs everything (CI, the README's test command)."""
+
 from pathlib import Path
 
 import pytest

@@ -4,6 +4,7 @@ Every axis says what it shows, in which unit, with which bin width and over how 
 neurons; populations get one panel each (small multiples sharing the x axis), named above
 the panel, so nothing is drawn over the data; file names hold only [A-Za-z0-9._-].
 """
+
 import os
 import re
 
@@ -16,10 +17,21 @@ from matplotlib.colors import LogNorm  # noqa: E402
 
 # Units of recordable state variables and of synaptic weights by target model, as the
 # models' docstrings give them (NEST units).
-STATE_UNITS = {"V_m": "mV", "I_syn_ex": "pA", "I_syn_in": "pA", "U_m": "mV/ms",
-               "u": "24-bit state units", "v": "24-bit state units"}
-WEIGHT_UNITS = {"iaf_psc_delta": "mV", "izhikevich": "mV", "iaf_psc_alpha": "pA",
-                "iaf_psc_exp": "pA", "loihi_cuba_lif": "integer units"}
+STATE_UNITS = {
+    "V_m": "mV",
+    "I_syn_ex": "pA",
+    "I_syn_in": "pA",
+    "U_m": "mV/ms",
+    "u": "24-bit state units",
+    "v": "24-bit state units",
+}
+WEIGHT_UNITS = {
+    "iaf_psc_delta": "mV",
+    "izhikevich": "mV",
+    "iaf_psc_alpha": "pA",
+    "iaf_psc_exp": "pA",
+    "loihi_cuba_lif": "integer units",
+}
 TRACES_MAX = 10  # recorded neurons up to which states are drawn as traces (else a heat map)
 WEIGHT_TRACES_MAX = 50  # sampled synapses drawn as traces
 DPI = 110
@@ -55,13 +67,18 @@ def _panels(n, row_height=1.15, width=7.5):
     """A figure of ``n`` panels sharing x: one column up to 12, else a grid."""
     ncols = 1 if n <= 12 else int(np.ceil(np.sqrt(n / 3.0)))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, sharex=True, squeeze=False, layout="constrained",
-                             figsize=(width * (1 if ncols == 1 else 0.45 * ncols),
-                                      1.0 + row_height * nrows))
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        sharex=True,
+        squeeze=False,
+        layout="constrained",
+        figsize=(width * (1 if ncols == 1 else 0.45 * ncols), 1.0 + row_height * nrows),
+    )
     axes = axes.ravel()
     for ax in axes[n:]:
         ax.set_visible(False)
-    for ax in axes[max(0, n - ncols):n]:
+    for ax in axes[max(0, n - ncols) : n]:
         ax.tick_params(labelbottom=True)
     return fig, axes[:n]
 
@@ -76,8 +93,7 @@ def _histograms(pops, values, edges, colors, title, xlabel, ylabel, note, empty)
         if v.size:
             ax.hist(v, edges[k], color=colors[k], alpha=0.85)
         else:
-            ax.text(0.5, 0.5, empty, transform=ax.transAxes, ha="center",
-                    va="center", color="0.4")
+            ax.text(0.5, 0.5, empty, transform=ax.transAxes, ha="center", va="center", color="0.4")
         ax.set_title(f"{name}: {note(k, v)}", loc="left", fontsize=8)
         ax.tick_params(labelsize=8)
     fig.suptitle(title)
@@ -113,35 +129,50 @@ def write_plots(out_dir, pops, data, settings, dt):
             ax.axhline(rows[1] + 0.5, color="0.7", lw=0.5)
     step = max(1, len(ticks) // 40)
     ax.set_yticks(ticks[::step], labels[::step], fontsize=8)
-    ax.set(xlim=(t1 - settings["raster_ms"], t1), ylim=(-0.5, n_rows - 0.5),
-           xlabel="time (ms)",
-           ylabel="sampled neurons",
-           title=f"Spikes of up to {settings['raster_neurons']} neurons per population, "
-                 f"last {settings['raster_ms']:g} ms")
+    ax.set(
+        xlim=(t1 - settings["raster_ms"], t1),
+        ylim=(-0.5, n_rows - 0.5),
+        xlabel="time (ms)",
+        ylabel="sampled neurons",
+        title=f"Spikes of up to {settings['raster_neurons']} neurons per population, "
+        f"last {settings['raster_ms']:g} ms",
+    )
     _save(fig, out_dir, "raster", paths)
 
     rates, edges = data["rates"]
-    values = [rates[f:f + n] for _, f, n in pops]
+    values = [rates[f : f + n] for _, f, n in pops]
     k_quanta = settings["rate_hist_bin_hz"] / settings["rate_quantum_hz"]
     fig, _ = _histograms(
-        pops, values, [edges] * len(pops), colors,
+        pops,
+        values,
+        [edges] * len(pops),
+        colors,
         f"Firing rates of all neurons, {t0:g}-{t1:g} ms (T = {settings['duration_s']:g} s)",
         f"firing rate (Hz), bins of {settings['rate_hist_bin_hz']:.3g} Hz "
-        f"(= {k_quanta:.0f}/T: rates are spike counts / T)", "neurons per bin",
+        f"(= {k_quanta:.0f}/T: rates are spike counts / T)",
+        "neurons per bin",
         lambda k, v: f"N = {sizes[k]:,} neurons, mean {v.mean() if v.size else 0:.3g} Hz",
-        "no neurons")
+        "no neurons",
+    )
     _save(fig, out_dir, "rates", paths)
 
     cv, edges = data["cv"]
-    values = [cv[f:f + n] for _, f, n in pops]
+    values = [cv[f : f + n] for _, f, n in pops]
     fig, _ = _histograms(
-        pops, values, [edges] * len(pops), colors,
+        pops,
+        values,
+        [edges] * len(pops),
+        colors,
         f"Irregularity of firing, {t0:g}-{t1:g} ms",
         f"ISI CV (std / mean of a neuron's inter-spike intervals), bins of "
-        f"{settings['cv_hist_bin']:.3g}", "neurons per bin",
-        lambda k, v: f"N = {v.size:,} of {sizes[k]:,} neurons (those with >= 3 spikes)"
-                     + (f", mean {v.mean():.3g}" if v.size else ""),
-        "no neuron with >= 3 spikes")
+        f"{settings['cv_hist_bin']:.3g}",
+        "neurons per bin",
+        lambda k, v: (
+            f"N = {v.size:,} of {sizes[k]:,} neurons (those with >= 3 spikes)"
+            + (f", mean {v.mean():.3g}" if v.size else "")
+        ),
+        "no neuron with >= 3 spikes",
+    )
     _save(fig, out_dir, "cv", paths)
 
     corr = data["corr"]
@@ -154,14 +185,21 @@ def write_plots(out_dir, pops, data, settings, dt):
         return f", {n:,} beyond the axis" if n else ""
 
     fig, axes = _histograms(
-        pops, [corr[n][0] for n in names], [corr[n][1] for n in names], colors,
+        pops,
+        [corr[n][0] for n in names],
+        [corr[n][1] for n in names],
+        colors,
         f"Pairwise spike count correlations, {t0:g}-{t1:g} ms (all pairs of "
         f"{settings['n_sample']} neurons drawn per population)",
         f"correlation coefficient of spike counts in {settings['corr_bin_ms']:g} ms bins",
         "pairs per bin",
-        lambda k, v: f"{v.size:,} pairs of neurons that fired, bins of {width[names[k]]:.2g}"
-                     + (f", mean {v.mean():.2g}" if v.size else "") + outside(v),
-        "fewer than two sampled neurons fired")
+        lambda k, v: (
+            f"{v.size:,} pairs of neurons that fired, bins of {width[names[k]]:.2g}"
+            + (f", mean {v.mean():.2g}" if v.size else "")
+            + outside(v)
+        ),
+        "fewer than two sampled neurons fired",
+    )
     axes[0].set_xlim(lo, hi)
     _save(fig, out_dir, "correlations", paths)
 
@@ -201,8 +239,14 @@ def _image_with_colorbar(fig, ax, image, t_edges, y_edges, label, counts=False):
         extend = ["neither", "min", "max", "both"][(full[0] < lo) + 2 * (full[1] > hi)]
         norm = matplotlib.colors.Normalize(lo, hi if hi > lo else lo + 1.0)
     if image.size > 2_000_000:  # a mesh of millions of cells is slow; the grid is regular
-        mesh = ax.imshow(image.T, origin="lower", aspect="auto", interpolation="nearest",
-                         extent=(t_edges[0], t_edges[-1], y_edges[0], y_edges[-1]), norm=norm)
+        mesh = ax.imshow(
+            image.T,
+            origin="lower",
+            aspect="auto",
+            interpolation="nearest",
+            extent=(t_edges[0], t_edges[-1], y_edges[0], y_edges[-1]),
+            norm=norm,
+        )
     else:
         mesh = ax.pcolormesh(t_edges, y_edges, image.T, norm=norm, shading="flat")
     fig.colorbar(mesh, ax=ax, label=label, pad=0.01, extend=extend)
@@ -218,8 +262,14 @@ def write_state_plot(out_dir, stem, rec, population, variables, units, interval)
     panel per variable: traces up to TRACES_MAX neurons, else a heat map (neurons x time)
     with a colour bar; its path."""
     n = rec["gids"].size
-    fig, axes = plt.subplots(len(variables), 1, sharex=True, squeeze=False,
-                             layout="constrained", figsize=(9, 0.8 + 2.6 * len(variables)))
+    fig, axes = plt.subplots(
+        len(variables),
+        1,
+        sharex=True,
+        squeeze=False,
+        layout="constrained",
+        figsize=(9, 0.8 + 2.6 * len(variables)),
+    )
     times = rec["times"]
     for ax, var in zip(axes[:, 0], variables):
         label = _unit(var, units.get(var))
@@ -228,15 +278,25 @@ def write_state_plot(out_dir, stem, rec, population, variables, units, interval)
         elif n <= TRACES_MAX:
             for j, gid in enumerate(rec["gids"]):
                 ax.plot(times, rec[var][:, j], lw=0.8, label=f"gid {gid}")
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
-                      title="neuron", title_fontsize=7, frameon=False)
+            ax.legend(
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1.0),
+                fontsize=7,
+                title="neuron",
+                title_fontsize=7,
+                frameon=False,
+            )
             ax.set_ylabel(label)
         else:
-            _image_with_colorbar(fig, ax, rec[var], _time_edges(times, interval),
-                                 np.arange(n + 1) - 0.5, label)
+            _image_with_colorbar(
+                fig, ax, rec[var], _time_edges(times, interval), np.arange(n + 1) - 0.5, label
+            )
             ax.set_ylabel("recorded neuron (gid order)")
-        ax.set_title(f"{label} of {n:,} neurons of {population}, sampled every {interval:g} ms",
-                     loc="left", fontsize=9)
+        ax.set_title(
+            f"{label} of {n:,} neurons of {population}, sampled every {interval:g} ms",
+            loc="left",
+            fontsize=9,
+        )
     axes[-1, 0].set_xlabel("time (ms)")
     paths = {}
     _save(fig, out_dir, stem, paths)
@@ -247,32 +307,48 @@ def write_weight_plot(out_dir, stem, rec, projection, unit, interval):
     """STEM.png: the weight distribution of ``projection`` over time (one column per sample,
     colour: synapses per bin) and the sampled synapses' weights (``rec``: run.weights(k));
     its path."""
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True,
-                                      layout="constrained")
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, layout="constrained")
     t, edges = rec["times"], rec["edges"]
     label = _unit("weight", unit)
     counted = rec["histogram"].sum(axis=1).astype(np.int64)
     if t.size:
-        _image_with_colorbar(fig, top, rec["histogram"], _time_edges(t, interval), edges,
-                             "synapses per bin", counts=True)
+        _image_with_colorbar(
+            fig,
+            top,
+            rec["histogram"],
+            _time_edges(t, interval),
+            edges,
+            "synapses per bin",
+            counts=True,
+        )
         shown = rec["weight"][:, :WEIGHT_TRACES_MAX]
         bottom.plot(t, shown, lw=0.8)
         # the image's colour bar narrows the top panel: one of the same width keeps x aligned
         fig.colorbar(plt.cm.ScalarMappable(), ax=bottom, pad=0.01).ax.set_visible(False)
     unit_text = f" {unit}" if unit else ""
-    within = (f"{counted[0]:,} synapses within the bins" if np.all(counted == counted[0]) else
-              f"{counted[0]:,} synapses within the bins at first, {counted[-1]:,} at the end"
-              if t.size else "no samples")
-    top.set(ylabel=label, title=f"Projection {projection}: weight distribution, sampled every "
-                                f"{interval:g} ms\nbins of {np.diff(edges).mean():.3g}"
-                                f"{unit_text} from {edges[0]:.4g} to {edges[-1]:.4g}{unit_text}; "
-                                f"{within}")
+    within = (
+        f"{counted[0]:,} synapses within the bins"
+        if np.all(counted == counted[0])
+        else f"{counted[0]:,} synapses within the bins at first, {counted[-1]:,} at the end"
+        if t.size
+        else "no samples"
+    )
+    top.set(
+        ylabel=label,
+        title=f"Projection {projection}: weight distribution, sampled every "
+        f"{interval:g} ms\nbins of {np.diff(edges).mean():.3g}"
+        f"{unit_text} from {edges[0]:.4g} to {edges[-1]:.4g}{unit_text}; "
+        f"{within}",
+    )
     n_rec = rec["weight"].shape[1]
     targets = np.unique(rec["target"])
-    bottom.set(xlabel="time (ms)", ylabel=label,
-               title=f"{min(n_rec, WEIGHT_TRACES_MAX)} of the {n_rec:,} synapses onto the "
-                     f"{targets.size} recorded target neurons (gids "
-                     f"{', '.join(map(str, targets[:8]))}{', ...' if targets.size > 8 else ''})")
+    bottom.set(
+        xlabel="time (ms)",
+        ylabel=label,
+        title=f"{min(n_rec, WEIGHT_TRACES_MAX)} of the {n_rec:,} synapses onto the "
+        f"{targets.size} recorded target neurons (gids "
+        f"{', '.join(map(str, targets[:8]))}{', ...' if targets.size > 8 else ''})",
+    )
     top.title.set_fontsize(9)
     bottom.title.set_fontsize(9)
     paths = {}
@@ -286,18 +362,25 @@ def write_recorder_plots(out_dir, run, net):
     weights_K."""
     states = run.attrs.get("state_recorders", [])
     weights = run.attrs.get("weight_recorders", [])
-    stems = safe_names([f"state_{r['population']}" for r in states]
-                       + [f"weights_{r['projection']}" for r in weights])
+    stems = safe_names(
+        [f"state_{r['population']}" for r in states]
+        + [f"weights_{r['projection']}" for r in weights]
+    )
     paths = {}
     for k, r in enumerate(states):
         units = {var: STATE_UNITS.get(var) for var in r["variables"]}
-        paths[f"state_{k}"] = write_state_plot(out_dir, stems[k], run.states(k),
-                                               r["population"], r["variables"], units,
-                                               r["interval"])
+        paths[f"state_{k}"] = write_state_plot(
+            out_dir, stems[k], run.states(k), r["population"], r["variables"], units, r["interval"]
+        )
     projections = {p.name: p for p in net.projections}
     for k, r in enumerate(weights):
         target = net.populations[projections[r["projection"]].target].model.name
-        paths[f"weights_{k}"] = write_weight_plot(out_dir, stems[len(states) + k],
-                                                  run.weights(k), r["projection"],
-                                                  WEIGHT_UNITS.get(target), r["interval"])
+        paths[f"weights_{k}"] = write_weight_plot(
+            out_dir,
+            stems[len(states) + k],
+            run.weights(k),
+            r["projection"],
+            WEIGHT_UNITS.get(target),
+            r["interval"],
+        )
     return paths

@@ -1,4 +1,5 @@
 """``analyze``: statistics per population, a JSON summary and PNG plots next to the store."""
+
 import inspect
 import json
 import logging
@@ -16,7 +17,7 @@ from distsim.store.ownership import ANALYSIS, ANALYSIS_FORMAT, check_target, cla
 from . import statistics as stats
 
 log = logging.getLogger(__name__)
-BASE_CELLS = 2 ** 25  # population x time bins (int64) counted at once for both bin widths
+BASE_CELLS = 2**25  # population x time bins (int64) counted at once for both bin widths
 
 
 @contextmanager
@@ -33,8 +34,12 @@ def dask_client(scheduler):
         finally:
             client.close()
         return
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
@@ -43,16 +48,25 @@ def _describe(values):
     v = v[np.isfinite(v)]
     if v.size == 0:
         return {"n": 0, "mean": None, "std": None, "median": None}
-    return {"n": int(v.size), "mean": float(v.mean()), "std": float(v.std()),
-            "median": float(np.median(v))}
+    return {
+        "n": int(v.size),
+        "mean": float(v.mean()),
+        "std": float(v.std()),
+        "median": float(np.median(v)),
+    }
 
 
 def _time_bin(name, ms, dt):
     """A time bin of ``ms`` as a whole number (>= 1) of steps of ``dt``; warns when rounded."""
     steps = max(1, int(round(ms / dt)))
     if abs(steps * dt - ms) > 1e-9 * ms:
-        log.warning("analyze: %s = %g ms is not a whole number of steps (dt = %g ms); using "
-                    "%g ms", name, ms, dt, steps * dt)
+        log.warning(
+            "analyze: %s = %g ms is not a whole number of steps (dt = %g ms); using %g ms",
+            name,
+            ms,
+            dt,
+            steps * dt,
+        )
     return steps
 
 
@@ -68,20 +82,38 @@ def _check_settings(values):
             ok = isinstance(value, (int, np.integer)) and value >= low
         else:
             ok = (value is None and defaults[name].default is None) or (
-                isinstance(value, (int, float, np.number)) and math.isfinite(value)
-                and value > 0)
+                isinstance(value, (int, float, np.number)) and math.isfinite(value) and value > 0
+            )
         if not ok:
             default = defaults[name].default
             raise ConfigError(
                 f"analyze: {name} = {value!r} is not "
                 f"{f'an integer >= {low}' if counts else 'a positive, finite number'}; use "
-                + (f"e.g. {name}={default!r}" if default is not None else
-                   "one, or leave it out to have it chosen from the data"))
+                + (
+                    f"e.g. {name}={default!r}"
+                    if default is not None
+                    else "one, or leave it out to have it chosen from the data"
+                )
+            )
 
 
-def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_sample=200,
-            corr_bin_ms=1.0, fano_bin_ms=10.0, pop_rate_bin_ms=5.0, rate_hist_bin_hz=None,
-            cv_hist_bin=None, raster_neurons=50, raster_ms=1000.0, seed=0, overwrite=False):
+def analyze(
+    store,
+    out_dir=None,
+    scheduler=None,
+    t_start_ms=0.0,
+    plots=True,
+    n_sample=200,
+    corr_bin_ms=1.0,
+    fano_bin_ms=10.0,
+    pop_rate_bin_ms=5.0,
+    rate_hist_bin_hz=None,
+    cv_hist_bin=None,
+    raster_neurons=50,
+    raster_ms=1000.0,
+    seed=0,
+    overwrite=False,
+):
     """Analyse the run store ``store``; write ``summary.json`` and PNGs to ``out_dir``
     (default: STORE.analysis next to it: a new path or an empty folder, or with
     ``overwrite`` an earlier analysis, whose files are replaced; store/ownership.py) and
@@ -95,10 +127,18 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
     the rate quantum 1/T; default chosen from the rates) and ``cv_hist_bin`` (default chosen
     from the CVs).  ``summary["settings"]`` holds the values used.  Recorded states and
     weights get plots of their own (state_POP.png, weights_PROJECTION.png)."""
-    _check_settings({"n_sample": n_sample, "raster_neurons": raster_neurons,
-                     "raster_ms": raster_ms, "corr_bin_ms": corr_bin_ms,
-                     "fano_bin_ms": fano_bin_ms, "pop_rate_bin_ms": pop_rate_bin_ms,
-                     "rate_hist_bin_hz": rate_hist_bin_hz, "cv_hist_bin": cv_hist_bin})
+    _check_settings(
+        {
+            "n_sample": n_sample,
+            "raster_neurons": raster_neurons,
+            "raster_ms": raster_ms,
+            "corr_bin_ms": corr_bin_ms,
+            "fano_bin_ms": fano_bin_ms,
+            "pop_rate_bin_ms": pop_rate_bin_ms,
+            "rate_hist_bin_hz": rate_hist_bin_hz,
+            "cv_hist_bin": cv_hist_bin,
+        }
+    )
     t0 = time.perf_counter()
     run = open_run(store)
     out_dir = out_dir or str(store).rstrip("/") + ".analysis"
@@ -108,8 +148,10 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
     step0 = int(round(t_start_ms / dt))
     step1 = run.flushed_step()
     if step1 <= step0:
-        raise StoreError(f"analyze: the store holds {step1 * dt:g} ms, not more than "
-                         f"t_start = {t_start_ms:g} ms; use a smaller --t-start")
+        raise StoreError(
+            f"analyze: the store holds {step1 * dt:g} ms, not more than "
+            f"t_start = {t_start_ms:g} ms; use a smaller --t-start"
+        )
     duration_s = (step1 - step0) * dt / 1000.0
     pop_index, pops = stats.population_index(net)
     rate_bin = _time_bin("pop_rate_bin_ms", pop_rate_bin_ms, dt)
@@ -130,37 +172,60 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
             pop_counts = stats.population_counts(steps, gids, pop_index, step0, step1, rate_bin)
             fano_counts = stats.population_counts(steps, gids, pop_index, step0, step1, fano_bin)
         # whole Fano bins only: a short last bin would inflate the variance
-        fano_counts = fano_counts[:, :(step1 - step0) // fano_bin]
+        fano_counts = fano_counts[:, : (step1 - step0) // fano_bin]
         rng = np.random.default_rng(seed)
-        drawn = {name: first + rng.choice(size, min(size, max(n_sample, raster_neurons)),
-                                          replace=False) for name, first, size in pops}
-        s, g = stats.select_spikes(steps, gids, np.concatenate(list(drawn.values())),
-                                   step0, step1)
+        drawn = {
+            name: first + rng.choice(size, min(size, max(n_sample, raster_neurons)), replace=False)
+            for name, first, size in pops
+        }
+        s, g = stats.select_spikes(steps, gids, np.concatenate(list(drawn.values())), step0, step1)
     samples = {name: np.sort(d[:n_sample]) for name, d in drawn.items()}
-    corr = {name: stats.correlations(s, g, sample, step0, step1, corr_bin)
-            for name, sample in samples.items()}
+    corr = {
+        name: stats.correlations(s, g, sample, step0, step1, corr_bin)
+        for name, sample in samples.items()
+    }
     shown = np.sort(np.concatenate([d[:raster_neurons] for d in drawn.values()]))
     keep = np.isin(g, shown) & (s > step1 - raster_steps)
-    rate_edges, rate_width = stats.quantised_edges(rates, 1.0 / duration_s,
-                                                   width=rate_hist_bin_hz)
+    rate_edges, rate_width = stats.quantised_edges(rates, 1.0 / duration_s, width=rate_hist_bin_hz)
     if rate_hist_bin_hz is not None and abs(rate_width - rate_hist_bin_hz) > 1e-9 * rate_width:
-        log.warning("analyze: rate_hist_bin_hz = %g Hz is not a whole number of the rate "
-                    "quantum 1/T = %g Hz (T = %g s); using %g Hz", rate_hist_bin_hz,
-                    1.0 / duration_s, duration_s, rate_width)
+        log.warning(
+            "analyze: rate_hist_bin_hz = %g Hz is not a whole number of the rate "
+            "quantum 1/T = %g Hz (T = %g s); using %g Hz",
+            rate_hist_bin_hz,
+            1.0 / duration_s,
+            duration_s,
+            rate_width,
+        )
     cv_edges, cv_width = stats.plain_edges(cv, cv_hist_bin)
     corr_range = stats.correlation_range(np.concatenate([c[0] for c in corr.values()]))
     corr_edges = {name: stats.correlation_edges(*c, *corr_range) for name, c in corr.items()}
-    settings = {"t_start_ms": t_start_ms, "duration_s": duration_s, "seed": seed,
-                "n_sample": n_sample, "raster_neurons": raster_neurons,
-                "raster_ms": raster_steps * dt, "corr_bin_ms": corr_bin * dt,
-                "fano_bin_ms": fano_bin * dt, "pop_rate_bin_ms": rate_bin * dt,
-                "rate_quantum_hz": 1.0 / duration_s, "rate_hist_bin_hz": rate_width,
-                "cv_hist_bin": cv_width,
-                "corr_hist_range": [float(x) for x in corr_range],
-                "corr_hist_bin": {name: e[1] for name, e in corr_edges.items()}}
-    summary = {"store": str(store), "status": run.status, "complete": run.complete,
-               "t_start_ms": t_start_ms, "t_end_ms": step1 * dt, "duration_s": duration_s,
-               "spikes": int(counts.sum()), "settings": settings, "populations": {}}
+    settings = {
+        "t_start_ms": t_start_ms,
+        "duration_s": duration_s,
+        "seed": seed,
+        "n_sample": n_sample,
+        "raster_neurons": raster_neurons,
+        "raster_ms": raster_steps * dt,
+        "corr_bin_ms": corr_bin * dt,
+        "fano_bin_ms": fano_bin * dt,
+        "pop_rate_bin_ms": rate_bin * dt,
+        "rate_quantum_hz": 1.0 / duration_s,
+        "rate_hist_bin_hz": rate_width,
+        "cv_hist_bin": cv_width,
+        "corr_hist_range": [float(x) for x in corr_range],
+        "corr_hist_bin": {name: e[1] for name, e in corr_edges.items()},
+    }
+    summary = {
+        "store": str(store),
+        "status": run.status,
+        "complete": run.complete,
+        "t_start_ms": t_start_ms,
+        "t_end_ms": step1 * dt,
+        "duration_s": duration_s,
+        "spikes": int(counts.sum()),
+        "settings": settings,
+        "populations": {},
+    }
     for k, (name, first, size) in enumerate(pops):
         sl = slice(first, first + size)
         fc = fano_counts[k]
@@ -178,9 +243,14 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
     summary["out_dir"] = os.path.abspath(out_dir)
     if plots:
         from .plots import write_plots, write_recorder_plots
-        data = {"rates": (rates, rate_edges), "cv": (cv, cv_edges),
-                "corr": {name: (c[0], corr_edges[name][0]) for name, c in corr.items()},
-                "pop_counts": pop_counts, "raster": (s[keep], g[keep], shown)}
+
+        data = {
+            "rates": (rates, rate_edges),
+            "cv": (cv, cv_edges),
+            "corr": {name: (c[0], corr_edges[name][0]) for name, c in corr.items()},
+            "pop_counts": pop_counts,
+            "raster": (s[keep], g[keep], shown),
+        }
         summary["plots"] = write_plots(out_dir, pops, data, settings, dt)
         summary["plots"].update(write_recorder_plots(out_dir, run, net))
     summary["format"] = ANALYSIS_FORMAT
@@ -192,15 +262,19 @@ def analyze(store, out_dir=None, scheduler=None, t_start_ms=0.0, plots=True, n_s
 
 def format_table(summary):
     """The per-population table ``distsim analyze`` prints."""
-    head = (f"{'population':<12} {'N':>8} {'rate Hz':>9} {'sd':>7} {'ISI CV':>7} "
-            f"{'corr':>8} {'Fano':>7}")
+    head = (
+        f"{'population':<12} {'N':>8} {'rate Hz':>9} {'sd':>7} {'ISI CV':>7} "
+        f"{'corr':>8} {'Fano':>7}"
+    )
     lines = [head, "-" * len(head)]
 
     def f(x, fmt):
         return format(x, fmt) if x is not None else "-"
 
     for name, p in summary["populations"].items():
-        lines.append(f"{name:<12} {p['size']:>8} {f(p['rate_hz']['mean'], '9.3f')} "
-                     f"{f(p['rate_hz']['std'], '7.3f')} {f(p['isi_cv']['mean'], '7.3f')} "
-                     f"{f(p['correlation']['mean'], '8.4f')} {f(p['fano_factor'], '7.2f')}")
+        lines.append(
+            f"{name:<12} {p['size']:>8} {f(p['rate_hz']['mean'], '9.3f')} "
+            f"{f(p['rate_hz']['std'], '7.3f')} {f(p['isi_cv']['mean'], '7.3f')} "
+            f"{f(p['correlation']['mean'], '8.4f')} {f(p['fano_factor'], '7.2f')}"
+        )
     return "\n".join(lines)

@@ -21,11 +21,12 @@ from gid blocks of at most ``BLOCK_SPIKES`` spikes, each selected by one pass ov
 correlations from per-time-chunk sums over the spikes of the sampled neurons, selected in
 one pass for all populations.
 """
+
 import dask.array as da
 import numpy as np
 
 BLOCK_SPIKES = 10_000_000  # spikes per gid block when computing ISIs
-CORR_CHUNK_BINS = 20_000   # time bins per accumulation step of the correlation sums
+CORR_CHUNK_BINS = 20_000  # time bins per accumulation step of the correlation sums
 
 
 def population_index(network):
@@ -33,7 +34,7 @@ def population_index(network):
     pops = [(p.name, p.first_gid, p.size) for p in network.populations.values()]
     index = np.zeros(network.n_neurons, np.int16 if len(pops) < 2**15 else np.int32)
     for k, (_, first, size) in enumerate(pops):
-        index[first:first + size] = k
+        index[first : first + size] = k
     return index, pops
 
 
@@ -55,7 +56,7 @@ def population_counts(steps, gids, pop_index, step0, step1, bin_steps):
 
     k = da.map_blocks(keys, steps, gids, dtype=np.int64)
     counts = da.bincount(k, minlength=n_pop * n_bins + 1).compute()
-    return counts[:n_pop * n_bins].reshape(n_pop, n_bins)
+    return counts[: n_pop * n_bins].reshape(n_pop, n_bins)
 
 
 def coarsen(counts, factor):
@@ -97,7 +98,7 @@ def isi_cv(steps, gids, counts, step0):
             m2 = np.bincount(owner, weights=isi * isi, minlength=hi - lo)
             ok = k >= 2
             mean = np.where(ok, m1 / np.maximum(k, 1), np.nan)
-            var = np.where(ok, m2 / np.maximum(k, 1) - mean ** 2, np.nan)
+            var = np.where(ok, m2 / np.maximum(k, 1) - mean**2, np.nan)
             cv[lo:hi] = np.where(ok, np.sqrt(np.maximum(var, 0.0)) / mean, np.nan)
         lo = hi
     return cv

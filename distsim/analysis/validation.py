@@ -6,6 +6,7 @@ Definitions (shared with scripts/nest_microcircuit.py): spikes in (t0, t1]; rate
 correlations = Pearson coefficients of spike counts in 1 ms bins (t0 + m, t0 + m + 1]
 between all pairs of ``n_sample`` neurons drawn among those that spiked.
 """
+
 import numpy as np
 
 
@@ -15,8 +16,14 @@ def ks_distance(a, b):
     if a.size == 0 or b.size == 0:
         return np.nan
     x = np.concatenate((a, b))
-    return float(np.max(np.abs(np.searchsorted(a, x, side="right") / a.size
-                               - np.searchsorted(b, x, side="right") / b.size)))
+    return float(
+        np.max(
+            np.abs(
+                np.searchsorted(a, x, side="right") / a.size
+                - np.searchsorted(b, x, side="right") / b.size
+            )
+        )
+    )
 
 
 def population_statistics(steps, gids, first, size, step0, step1, dt, n_sample=200, seed=0):
@@ -36,7 +43,7 @@ def population_statistics(steps, gids, first, size, step0, step1, dt, n_sample=2
     m2 = np.bincount(owner, weights=isi * isi, minlength=size)
     ok = n >= 2
     mean = m1[ok] / n[ok]
-    cv = np.sqrt(np.maximum(m2[ok] / n[ok] - mean ** 2, 0.0)) / mean
+    cv = np.sqrt(np.maximum(m2[ok] / n[ok] - mean**2, 0.0)) / mean
     active = np.flatnonzero(counts > 0)
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(active, min(n_sample, active.size), replace=False))
@@ -44,8 +51,14 @@ def population_statistics(steps, gids, first, size, step0, step1, dt, n_sample=2
     n_bins = (step1 - step0) // bin_steps
     sel = np.isin(g, sample)
     x = np.zeros((sample.size, n_bins))
-    np.add.at(x, (np.searchsorted(sample, g[sel]),
-                  np.minimum((s[sel] - step0 - 1) // bin_steps, n_bins - 1)), 1.0)
+    np.add.at(
+        x,
+        (
+            np.searchsorted(sample, g[sel]),
+            np.minimum((s[sel] - step0 - 1) // bin_steps, n_bins - 1),
+        ),
+        1.0,
+    )
     cc = np.corrcoef(x)
     corr = cc[np.triu_indices(sample.size, k=1)]
     return {"rates": rates, "cv": cv, "corr": corr[np.isfinite(corr)]}

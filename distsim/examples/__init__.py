@@ -1,5 +1,6 @@
 """Built-in example networks, runnable by name; each declares its command-line options
 (options.py)."""
+
 from . import brunel as _brunel
 from . import hpc_benchmark as _hpc
 from . import microcircuit as _microcircuit
@@ -9,9 +10,11 @@ from .microcircuit import microcircuit
 from .options import Example, Option
 from .sensor import sensor
 
-EXAMPLES = {"brunel": Example(brunel, _brunel.OPTIONS),
-            "microcircuit": Example(microcircuit, _microcircuit.OPTIONS),
-            "hpc_benchmark": Example(hpc_benchmark, _hpc.OPTIONS),
-            "sensor": Example(sensor, (), uses_t_sim=True)}
+EXAMPLES = {
+    "brunel": Example(brunel, _brunel.OPTIONS),
+    "microcircuit": Example(microcircuit, _microcircuit.OPTIONS),
+    "hpc_benchmark": Example(hpc_benchmark, _hpc.OPTIONS),
+    "sensor": Example(sensor, (), uses_t_sim=True),
+}
 
 __all__ = ["EXAMPLES", "Example", "Option", "brunel", "microcircuit", "hpc_benchmark", "sensor"]

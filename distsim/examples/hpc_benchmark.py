@@ -28,6 +28,7 @@ so a 100 ms window's mean varies by several Hz between seeds (static, 50-350 ms:
 9.6-10.9 Hz over 7 seeds, distsim 9.0-12.0 Hz over 7).  The plastic dynamics themselves
 equal NEST's spike for spike on a small network (tests/unit/test_plastic_network_nest.py).
 """
+
 import math
 
 from ..distributions import Normal
@@ -36,18 +37,46 @@ from ..rules import FixedIndegree
 from .options import Option
 
 TAU_SYN = 0.32582722403722841
-NEURON = {"E_L": 0.0, "C_m": 250.0, "tau_m": 10.0, "t_ref": 0.5, "V_th": 20.0,
-          "V_reset": 0.0, "tau_syn_ex": TAU_SYN, "tau_syn_in": TAU_SYN, "tau_minus": 30.0}
-STDP = {"synapse_model": "stdp_pl_synapse_hom", "alpha": 0.0513, "lambda": 0.1, "mu": 0.4,
-        "tau_plus": 15.0}
+NEURON = {
+    "E_L": 0.0,
+    "C_m": 250.0,
+    "tau_m": 10.0,
+    "t_ref": 0.5,
+    "V_th": 20.0,
+    "V_reset": 0.0,
+    "tau_syn_ex": TAU_SYN,
+    "tau_syn_in": TAU_SYN,
+    "tau_minus": 30.0,
+}
+STDP = {
+    "synapse_model": "stdp_pl_synapse_hom",
+    "alpha": 0.0513,
+    "lambda": 0.1,
+    "mu": 0.4,
+    "tau_plus": 15.0,
+}
 JE_MV, G, ETA, DELAY = 0.14, -5.0, 1.685, 1.5
 V0_MEAN, V0_STD = 5.7, 7.2
 
 OPTIONS = (
-    Option("--scale", "scale", float, 1.0, "scale of neuron numbers (11,250 x scale neurons; "
-           "in-degree 11,250 at every scale)", low=0.0, high=1e4, low_open=True),
-    Option("--plastic", "plastic", bool, False, "NEST's plastic E->E synapses "
-           "(stdp_pl_synapse_hom; default static)", switch=True),
+    Option(
+        "--scale",
+        "scale",
+        float,
+        1.0,
+        "scale of neuron numbers (11,250 x scale neurons; in-degree 11,250 at every scale)",
+        low=0.0,
+        high=1e4,
+        low_open=True,
+    ),
+    Option(
+        "--plastic",
+        "plastic",
+        bool,
+        False,
+        "NEST's plastic E->E synapses (stdp_pl_synapse_hom; default static)",
+        switch=True,
+    ),
 )
 
 
@@ -75,8 +104,11 @@ def psc_per_mv(tau_m, tau_syn, c_m):
     """PSC amplitude (pA) of an alpha synapse giving a PSP peak of 1 mV."""
     b = 1.0 / tau_syn - 1.0 / tau_m
     t = psp_rise_time(tau_m, tau_syn)
-    v_max = (math.e / (tau_syn * c_m * b)
-             * ((math.exp(-t / tau_m) - math.exp(-t / tau_syn)) / b - t * math.exp(-t / tau_syn)))
+    v_max = (
+        math.e
+        / (tau_syn * c_m * b)
+        * ((math.exp(-t / tau_m) - math.exp(-t / tau_syn)) / b - t * math.exp(-t / tau_syn))
+    )
     return 1.0 / v_max
 
 
@@ -92,10 +124,15 @@ def hpc_benchmark(scale=1.0, dt=0.1, seed=1, record=True, plastic=False):
     net.add_population("E", "iaf_psc_alpha", ne, params)
     net.add_population("I", "iaf_psc_alpha", ni, params)
     for tgt in ("E", "I"):
-        net.connect("E", tgt, FixedIndegree(ce, allow_autapses=False), weight=je, delay=DELAY,
-                    synapse=STDP if plastic and tgt == "E" else None)
-        net.connect("I", tgt, FixedIndegree(ci, allow_autapses=False), weight=G * je,
-                    delay=DELAY)
+        net.connect(
+            "E",
+            tgt,
+            FixedIndegree(ce, allow_autapses=False),
+            weight=je,
+            delay=DELAY,
+            synapse=STDP if plastic and tgt == "E" else None,
+        )
+        net.connect("I", tgt, FixedIndegree(ci, allow_autapses=False), weight=G * je, delay=DELAY)
         net.add_poisson_input(tgt, rate=nu_th * ETA * ce * 1000.0, weight=je, delay=DELAY)
     if record:
         net.record_spikes("E")

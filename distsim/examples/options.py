@@ -1,6 +1,7 @@
 """Command-line options of the built-in examples: each example declares its own (``OPTIONS``
 in its module), with the keyword it sets, its type, default, help and allowed range; the
 command line offers them and refuses one the chosen example does not take."""
+
 import math
 from dataclasses import dataclass, field
 
@@ -34,18 +35,22 @@ class Option:
         if value is None:  # not given, and no default: the function's own
             return None
         if self.choices and value not in self.choices:
-            raise ConfigError(f"{where}: {self.flag} {value!r} is not one of "
-                              f"{', '.join(map(str, self.choices))}")
+            raise ConfigError(
+                f"{where}: {self.flag} {value!r} is not one of {', '.join(map(str, self.choices))}"
+            )
         if self.type in (int, float):
             if not math.isfinite(value):
-                raise ConfigError(f"{where}: {self.flag} {value} is not a finite number; "
-                                  f"{self.range_text()}")
-            too_low = self.low is not None and (value <= self.low if self.low_open
-                                                else value < self.low)
+                raise ConfigError(
+                    f"{where}: {self.flag} {value} is not a finite number; {self.range_text()}"
+                )
+            too_low = self.low is not None and (
+                value <= self.low if self.low_open else value < self.low
+            )
             too_high = self.high is not None and value > self.high
             if too_low or too_high:
-                raise ConfigError(f"{where}: {self.flag} {value} is out of range; "
-                                  f"{self.range_text()}")
+                raise ConfigError(
+                    f"{where}: {self.flag} {value} is out of range; {self.range_text()}"
+                )
         return value
 
     def range_text(self):

@@ -78,6 +78,7 @@ the neuron's first spike within the 50 ms (a hit) or a miss; a spike outside eve
 is a false alarm.  ``learn`` runs the experiment, reading the weights every second;
 ``plot`` draws latency.png, weights.png and raster.png; ``main`` prints a JSON summary.
 """
+
 import argparse
 import dataclasses
 import itertools
@@ -90,10 +91,25 @@ import numpy as np
 from ..network import Network
 from ..simulation import Simulation
 
-NEURON = {"E_L": -70.0, "V_m": -70.0, "V_th": -55.0, "V_reset": -105.0, "C_m": 250.0,
-          "tau_m": 10.0, "tau_syn_ex": 2.5, "t_ref": 1.0, "tau_minus": 33.7}
-STDP = {"synapse_model": "stdp_nn_restr_synapse", "lambda": 2.0 ** -5, "alpha": 0.85,
-        "mu_plus": 0.0, "mu_minus": 0.0, "tau_plus": 16.8}
+NEURON = {
+    "E_L": -70.0,
+    "V_m": -70.0,
+    "V_th": -55.0,
+    "V_reset": -105.0,
+    "C_m": 250.0,
+    "tau_m": 10.0,
+    "tau_syn_ex": 2.5,
+    "t_ref": 1.0,
+    "tau_minus": 33.7,
+}
+STDP = {
+    "synapse_model": "stdp_nn_restr_synapse",
+    "lambda": 2.0**-5,
+    "alpha": 0.85,
+    "mu_plus": 0.0,
+    "mu_minus": 0.0,
+    "tau_plus": 16.8,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +117,7 @@ class Afferents:
     """Spike times (ms, one array per afferent), pattern onsets (ms), which afferents take
     part in the pattern, and each one's first spike in the pattern (ms from onset, before
     jitter; NaN if none or not a pattern afferent)."""
+
     spike_times: list
     onsets: np.ndarray
     in_pattern: np.ndarray
@@ -149,9 +166,21 @@ def _fill_gaps(bins, aff, last, m, max_gap):
     return np.concatenate((bins, fill)), np.concatenate((aff, owner))
 
 
-def afferent_trains(n=2000, t_sim=30000.0, dt=0.1, n_pattern=None, pattern_ms=50.0,
-                    pattern_fraction=0.25, r_max=90.0, s_max=1800.0, ds_max=360.0,
-                    max_gap_ms=50.0, noise_hz=10.0, jitter_ms=1.0, seed=1):
+def afferent_trains(
+    n=2000,
+    t_sim=30000.0,
+    dt=0.1,
+    n_pattern=None,
+    pattern_ms=50.0,
+    pattern_fraction=0.25,
+    r_max=90.0,
+    s_max=1800.0,
+    ds_max=360.0,
+    max_gap_ms=50.0,
+    noise_hz=10.0,
+    jitter_ms=1.0,
+    seed=1,
+):
     """The afferents' spike trains and the pattern presentations (see module; times in ms,
     rates in Hz, ``n_pattern`` default n / 2)."""
     n_pattern = n // 2 if n_pattern is None else n_pattern
@@ -167,8 +196,7 @@ def afferent_trains(n=2000, t_sim=30000.0, dt=0.1, n_pattern=None, pattern_ms=50
         bins, aff = _fill_gaps(*_rate_block(rng, r, s, m, r_max, s_max, ds_max), last, m, gap)
         parts.append(((start + bins) * per_ms + rng.integers(1, per_ms + 1, bins.size), aff))
         k = rng.poisson(noise_hz * m / 1000.0 * n)
-        noise.append((start * per_ms + rng.integers(1, m * per_ms + 1, k),
-                      rng.integers(0, n, k)))
+        noise.append((start * per_ms + rng.integers(1, m * per_ms + 1, k), rng.integers(0, n, k)))
     steps, aff = (np.concatenate(x) for x in zip(*parts))
     # pattern sections: never two in a row, pattern_fraction of the time in the long run
     n_sec, sec_steps = int(t_sim // pattern_ms), round(pattern_ms / dt)
@@ -182,13 +210,21 @@ def afferent_trains(n=2000, t_sim=30000.0, dt=0.1, n_pattern=None, pattern_ms=50
     source = onsets[min(np.searchsorted(onsets, WARMUP_MS / pattern_ms), onsets.size - 1)]
     tmpl = mine & (sec == source)
     tmpl_step, tmpl_aff = steps[tmpl] - source * sec_steps, aff[tmpl]
-    jitter = np.random.default_rng([seed, 3]).normal(0.0, jitter_ms / dt,
-                                                     (onsets.size, tmpl_step.size))
-    steps = np.concatenate((steps[~(mine & is_pat[sec])], *(t for t, _ in noise),
-                            (np.add.outer(onsets * sec_steps, tmpl_step)
-                             + np.rint(jitter).astype(np.int64)).ravel()))
-    aff = np.concatenate((aff[~(mine & is_pat[sec])], *(a for _, a in noise),
-                          np.tile(tmpl_aff, onsets.size)))
+    jitter = np.random.default_rng([seed, 3]).normal(
+        0.0, jitter_ms / dt, (onsets.size, tmpl_step.size)
+    )
+    steps = np.concatenate(
+        (
+            steps[~(mine & is_pat[sec])],
+            *(t for t, _ in noise),
+            (
+                np.add.outer(onsets * sec_steps, tmpl_step) + np.rint(jitter).astype(np.int64)
+            ).ravel(),
+        )
+    )
+    aff = np.concatenate(
+        (aff[~(mine & is_pat[sec])], *(a for _, a in noise), np.tile(tmpl_aff, onsets.size))
+    )
     ok = (steps >= 1) & (steps <= n_steps)
     key = np.sort(aff[ok] * np.int64(n_steps + 1) + steps[ok])
     key = key[np.append(True, np.diff(key) > 0)]  # (np.unique hashes: slower here)
@@ -198,9 +234,14 @@ def afferent_trains(n=2000, t_sim=30000.0, dt=0.1, n_pattern=None, pattern_ms=50
     order = np.argsort(tmpl_step, kind="stable")
     uniq, at = np.unique(tmpl_aff[order], return_index=True)
     first[uniq] = tmpl_step[order][at] * dt
-    return Afferents([steps[a:b] * dt for a, b in itertools.pairwise(bounds)],
-                     onsets * pattern_ms, np.arange(n) < n_pattern, first, float(t_sim),
-                     float(pattern_ms))
+    return Afferents(
+        [steps[a:b] * dt for a, b in itertools.pairwise(bounds)],
+        onsets * pattern_ms,
+        np.arange(n) < n_pattern,
+        first,
+        float(t_sim),
+        float(pattern_ms),
+    )
 
 
 def w_max(neuron=NEURON, threshold_epsps=500.0):
@@ -208,22 +249,39 @@ def w_max(neuron=NEURON, threshold_epsps=500.0):
     threshold (mV) of an iaf_psc_exp neuron with these parameters (the paper's T = 500)."""
     tau_m, tau_s = neuron["tau_m"], neuron["tau_syn_ex"]
     t_peak = np.log(tau_m / tau_s) * tau_m * tau_s / (tau_m - tau_s)
-    peak_per_pa = (tau_m * tau_s / (tau_m - tau_s) / neuron["C_m"]
-                   * (np.exp(-t_peak / tau_m) - np.exp(-t_peak / tau_s)))
+    peak_per_pa = (
+        tau_m
+        * tau_s
+        / (tau_m - tau_s)
+        / neuron["C_m"]
+        * (np.exp(-t_peak / tau_m) - np.exp(-t_peak / tau_s))
+    )
     return (neuron["V_th"] - neuron["E_L"]) / threshold_epsps / peak_per_pa
 
 
-def pattern_network(afferents, dt=0.1, seed=1, w_init=0.475, neuron=NEURON, stdp=STDP,
-                    threshold_epsps=500.0):
+def pattern_network(
+    afferents, dt=0.1, seed=1, w_init=0.475, neuron=NEURON, stdp=STDP, threshold_epsps=500.0
+):
     """Afferents (spike sources) -> one iaf_psc_exp neuron "out" through the plastic
     projection "stdp"; initial weights ``w_init`` Wmax; out's spikes are recorded."""
     wmax = w_max(neuron, threshold_epsps)
     net = Network(dt=dt, seed=seed)
-    net.add_population("afferents", "spike_source", len(afferents.spike_times),
-                       {"spike_times": afferents.spike_times})
+    net.add_population(
+        "afferents",
+        "spike_source",
+        len(afferents.spike_times),
+        {"spike_times": afferents.spike_times},
+    )
     net.add_population("out", "iaf_psc_exp", 1, neuron)
-    net.connect("afferents", "out", "all_to_all", weight=w_init * wmax, delay=dt, name="stdp",
-                synapse={**stdp, "Wmax": wmax})
+    net.connect(
+        "afferents",
+        "out",
+        "all_to_all",
+        weight=w_init * wmax,
+        delay=dt,
+        name="stdp",
+        synapse={**stdp, "Wmax": wmax},
+    )
     net.record_spikes("out")
     return net
 
@@ -295,18 +353,23 @@ def learn(t_sim=60000.0, seed=3, weight_interval=1000.0, n_edge=20, stdp=STDP):
     strong = w[-1] > 0.9
     selective_10 = np.convolve(selective, np.ones(10), "valid") == 10
     summary = {
-        "afferents": pat.size, "pattern_afferents": int(pat.sum()), "t_sim_s": t_sim / 1000.0,
+        "afferents": pat.size,
+        "pattern_afferents": int(pat.sum()),
+        "t_sim_s": t_sim / 1000.0,
         "w_max_pa": wmax,
-        "seed": seed, "presentations": int(aff.onsets.size),
+        "seed": seed,
+        "presentations": int(aff.onsets.size),
         "input_rate_hz": sum(t.size for t in aff.spike_times) / pat.size / t_sim * 1000.0,
         "pattern_afferents_rate_in_out_hz": _rates_in_out(aff),
         "output_spikes": int(post.size),
         "hit_rate": float(np.mean(~np.isnan(latency[last_q]))),
-        "false_alarm_hz": float(np.sum(alarms >= late) * 1000.0
-                                / (t_sim - late - last_q.sum() * aff.pattern_ms)),
+        "false_alarm_hz": float(
+            np.sum(alarms >= late) * 1000.0 / (t_sim - late - last_q.sum() * aff.pattern_ms)
+        ),
         "chance_hit_rate": float(np.isin(free, np.floor(post / aff.pattern_ms)).mean()),
-        "first_selective_s": (float(aff.onsets[np.argmax(selective_10)] / 1000.0)
-                              if selective_10.any() else None),
+        "first_selective_s": (
+            float(aff.onsets[np.argmax(selective_10)] / 1000.0) if selective_10.any() else None
+        ),
         "latency_start_ms": _median(latency[selective][:n_edge]),
         "latency_end_ms": _median(latency[-n_edge:]),
         "weight_pattern_mean": float(w[-1][pat].mean()),
@@ -316,39 +379,71 @@ def learn(t_sim=60000.0, seed=3, weight_interval=1000.0, n_edge=20, stdp=STDP):
         "strong_in_pattern": int((strong & pat).sum()),
         "first_spike_in_pattern_ms_strong": _median(aff.first_in_pattern[strong & pat]),
         "first_spike_in_pattern_ms_all": _median(aff.first_in_pattern[pat]),
-        "generate_s": t1 - t0, "build_s": t2 - t1, "simulate_s": t3 - t2,
+        "generate_s": t1 - t0,
+        "build_s": t2 - t1,
+        "simulate_s": t3 - t2,
     }
-    return {"summary": summary, "afferents": aff, "post": post, "latency": latency,
-            "selective": selective, "alarms": alarms, "w_times": w_times, "w": w}
+    return {
+        "summary": summary,
+        "afferents": aff,
+        "post": post,
+        "latency": latency,
+        "selective": selective,
+        "alarms": alarms,
+        "w_times": w_times,
+        "w": w,
+    }
 
 
 def plot(result, out_dir, window_ms=1000.0, n_shown=100):
     """Write latency.png, weights.png and raster.png to ``out_dir``; returns their paths."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     aff, post, lat, sel = (result[k] for k in ("afferents", "post", "latency", "selective"))
     w, pat = result["w"], aff.in_pattern
     wmax = result["summary"]["w_max_pa"]
-    run = (f"{pat.size} afferents ({pat.sum()} in the pattern), {aff.t_sim / 1000.0:g} s, "
-           f"seed {result['summary']['seed']}")
+    run = (
+        f"{pat.size} afferents ({pat.sum()} in the pattern), {aff.t_sim / 1000.0:g} s, "
+        f"seed {result['summary']['seed']}"
+    )
     paths = {k: os.path.join(out_dir, f"{k}.png") for k in ("latency", "weights", "raster")}
-    below = {"loc": "upper left", "bbox_to_anchor": (0.0, -0.2), "fontsize": 8,
-             "frameon": False}  # legends under the axes, off the data
+    below = {
+        "loc": "upper left",
+        "bbox_to_anchor": (0.0, -0.2),
+        "fontsize": 8,
+        "frameon": False,
+    }  # legends under the axes, off the data
 
     fig, ax = plt.subplots(figsize=(7.5, 4.6), layout="constrained")
     k = np.arange(1, lat.size + 1)
     hit = ~np.isnan(lat)
-    ax.plot(k[sel], lat[sel], ".", ms=4, color="C0",
-            label="hit, no false alarm since the previous pattern")
-    ax.plot(k[hit & ~sel], lat[hit & ~sel], ".", ms=4, color="C1",
-            label="hit after a false alarm")
-    ax.plot(k[~hit], np.full((~hit).sum(), aff.pattern_ms + 2.5), "|", color="C3", ms=8,
-            label=f"miss (no spike within the {aff.pattern_ms:g} ms pattern; drawn above it)")
+    ax.plot(
+        k[sel],
+        lat[sel],
+        ".",
+        ms=4,
+        color="C0",
+        label="hit, no false alarm since the previous pattern",
+    )
+    ax.plot(k[hit & ~sel], lat[hit & ~sel], ".", ms=4, color="C1", label="hit after a false alarm")
+    ax.plot(
+        k[~hit],
+        np.full((~hit).sum(), aff.pattern_ms + 2.5),
+        "|",
+        color="C3",
+        ms=8,
+        label=f"miss (no spike within the {aff.pattern_ms:g} ms pattern; drawn above it)",
+    )
     ax.axhline(aff.pattern_ms, color="0.6", lw=0.8, ls="--")
-    ax.set(xlabel="pattern presentation", ylabel="latency from pattern onset (ms)",
-           ylim=(0, aff.pattern_ms + 5.0),
-           title=f"First output spike in each pattern presentation\n{run}")
+    ax.set(
+        xlabel="pattern presentation",
+        ylabel="latency from pattern onset (ms)",
+        ylim=(0, aff.pattern_ms + 5.0),
+        title=f"First output spike in each pattern presentation\n{run}",
+    )
     ax.legend(ncols=2, **below)
     fig.savefig(paths["latency"], dpi=120)
     plt.close(fig)
@@ -357,33 +452,56 @@ def plot(result, out_dir, window_ms=1000.0, n_shown=100):
     edges = np.linspace(0.0, 1.0, 41)
     wlabel = f"weight / Wmax (Wmax = {wmax:.3g} pA)"
     axes[0].hist(w[0], edges, alpha=0.35, color="C7", label="all afferents, start")
-    axes[0].hist([w[-1][pat], w[-1][~pat]], edges, color=["C0", "C7"],
-                 label=["pattern afferents, end", "other afferents, end"], histtype="step",
-                 lw=1.5)
+    axes[0].hist(
+        [w[-1][pat], w[-1][~pat]],
+        edges,
+        color=["C0", "C7"],
+        label=["pattern afferents, end", "other afferents, end"],
+        histtype="step",
+        lw=1.5,
+    )
     axes[0].set_yscale("log")
-    axes[0].set(xlabel=f"{wlabel}, bins of 0.025", ylabel="afferents per bin",
-                title="Weight distribution")
+    axes[0].set(
+        xlabel=f"{wlabel}, bins of 0.025", ylabel="afferents per bin", title="Weight distribution"
+    )
     axes[0].legend(**below)
     t_s = result["w_times"] / 1000.0
     for mask, color, name in ((pat, "C0", "pattern afferents"), (~pat, "C7", "other afferents")):
         axes[1].plot(t_s, w[:, mask].mean(1), color=color, label=f"{name}: mean weight / Wmax")
-        axes[1].plot(t_s, (w[:, mask] > 0.9).mean(1), "--", color=color,
-                     label=f"{name}: fraction above 0.9 Wmax")
-    axes[1].set(xlabel="time (s)", ylabel="mean weight / Wmax; fraction", ylim=(0, 1),
-                title=f"Weights over time (read every "
-                      f"{np.diff(result['w_times'])[0] / 1000.0:g} s)")
+        axes[1].plot(
+            t_s,
+            (w[:, mask] > 0.9).mean(1),
+            "--",
+            color=color,
+            label=f"{name}: fraction above 0.9 Wmax",
+        )
+    axes[1].set(
+        xlabel="time (s)",
+        ylabel="mean weight / Wmax; fraction",
+        ylim=(0, 1),
+        title=f"Weights over time (read every {np.diff(result['w_times'])[0] / 1000.0:g} s)",
+    )
     axes[1].legend(**below)
     axes[2].plot(aff.first_in_pattern[pat], w[-1][pat], ".", ms=2, color="C0")
-    axes[2].set(xlabel="afferent's first spike in the pattern (ms from onset)",
-                ylabel=f"final {wlabel}", ylim=(-0.02, 1.02),
-                title=f"Final weights of the {pat.sum()} pattern afferents")
+    axes[2].set(
+        xlabel="afferent's first spike in the pattern (ms from onset)",
+        ylabel=f"final {wlabel}",
+        ylim=(-0.02, 1.02),
+        title=f"Final weights of the {pat.sum()} pattern afferents",
+    )
     fig.suptitle(run)
     fig.savefig(paths["weights"], dpi=120)
     plt.close(fig)
 
     shown = np.concatenate((np.flatnonzero(pat)[:n_shown], np.flatnonzero(~pat)[:n_shown]))
-    fig, axes = plt.subplots(2, 2, figsize=(13, 5.6), sharey="row", layout="constrained",
-                             gridspec_kw={"height_ratios": [4, 1]})
+    fig, axes = plt.subplots(
+        2,
+        2,
+        figsize=(13, 5.6),
+        sharey="row",
+        layout="constrained",
+        gridspec_kw={"height_ratios": [4, 1]},
+    )
     for col, start in enumerate((0.0, aff.t_sim - window_ms)):
         stop = start + window_ms
         for row in range(2):
@@ -413,23 +531,39 @@ def main(argv=None):
     from ..options import number
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--t-sim", type=number(float, 0.0, 1e6, low_open=True, what="t_sim"),
-                   default=60.0, help="model time in s (default 60)")
-    p.add_argument("--seed", type=number(int, 0, 2 ** 63 - 1, what="seed"), default=3,
-                   help="seed of the input and the network (default 3)")
-    p.add_argument("--out", default="pattern_learning",
-                   help="folder for latency.png, weights.png and raster.png (default "
-                        "pattern_learning); existing plots there are replaced only with "
-                        "--overwrite")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace latency.png, weights.png and raster.png in --out")
+    p.add_argument(
+        "--t-sim",
+        type=number(float, 0.0, 1e6, low_open=True, what="t_sim"),
+        default=60.0,
+        help="model time in s (default 60)",
+    )
+    p.add_argument(
+        "--seed",
+        type=number(int, 0, 2**63 - 1, what="seed"),
+        default=3,
+        help="seed of the input and the network (default 3)",
+    )
+    p.add_argument(
+        "--out",
+        default="pattern_learning",
+        help="folder for latency.png, weights.png and raster.png (default "
+        "pattern_learning); existing plots there are replaced only with "
+        "--overwrite",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace latency.png, weights.png and raster.png in --out",
+    )
     p.add_argument("--no-plots", action="store_true", help="only the JSON summary")
     args = p.parse_args(argv)
     names = [os.path.join(args.out, f"{k}.png") for k in ("latency", "weights", "raster")]
     if not args.no_plots and not args.overwrite and any(map(os.path.lexists, names)):
-        p.error(f"--out {args.out}: holds plots of an earlier run "
-                f"({', '.join(n for n in names if os.path.lexists(n))}); give --overwrite to "
-                f"replace them, or another --out")
+        p.error(
+            f"--out {args.out}: holds plots of an earlier run "
+            f"({', '.join(n for n in names if os.path.lexists(n))}); give --overwrite to "
+            f"replace them, or another --out"
+        )
     t0 = time.perf_counter()
     result = learn(args.t_sim * 1000.0, args.seed)
     summary = result["summary"]

@@ -12,6 +12,7 @@ once without and once with global drift compensation.  Drift lowers every conduc
 rate rises as the recurrent inhibition (g = 5 times stronger) loses more absolute weight;
 compensation rescales the weights back and keeps the rate near its value at programming.
 """
+
 import argparse
 import json
 import os
@@ -21,13 +22,20 @@ import numpy as np
 from ..simulation import Simulation
 from .brunel import brunel
 
-AGES_S = {"programmed": 0.0, "1 min": 60.0, "1 hour": 3600.0, "1 day": 86400.0,
-          "1 month": 30 * 86400.0, "1 year": 365 * 86400.0}
+AGES_S = {
+    "programmed": 0.0,
+    "1 min": 60.0,
+    "1 hour": 3600.0,
+    "1 day": 86400.0,
+    "1 month": 30 * 86400.0,
+    "1 year": 365 * 86400.0,
+}
 
 
 def drift_study(order=500, t_run=500.0, seed=1, compensation=False):
     """Mean rate (Hz) of the network at each of AGES_S (after ``t_run`` ms at that age)."""
     from distsim.hardware.devices import PCM
+
     net = brunel(order=order, seed=seed, device=PCM(drift_compensation=compensation))
     sim = Simulation(net)
     sim.run(200.0)  # past the onset transient
@@ -44,22 +52,25 @@ def drift_study(order=500, t_run=500.0, seed=1, compensation=False):
 def plot(result, path, order, t_run):
     """Write the mean rate against device age, with and without compensation, to ``path``."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     ages = np.maximum(np.array(list(AGES_S.values())), 1.0)  # "programmed" drawn at 1 s
     fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
     for name, rates in result.items():
         on = "on" if name == "compensated" else "off"
-        ax.plot(ages, list(rates.values()), "o-",
-                label=f"{name} (global drift compensation {on})")
+        ax.plot(ages, list(rates.values()), "o-", label=f"{name} (global drift compensation {on})")
     ax.set_xscale("log")
     ax.set_xticks(ages, list(AGES_S), rotation=30)
     ax.minorticks_off()
-    ax.set(xlabel="device age: time since the weights were programmed\n(log scale; "
-                  "'programmed' drawn at 1 s)",
-           ylabel=f"mean rate of all {5 * order:,} neurons (Hz)",
-           title=f"Brunel network (order {order}) with PCM weights:\nrate over {t_run:g} ms "
-                 f"at each device age")
+    ax.set(
+        xlabel="device age: time since the weights were programmed\n(log scale; "
+        "'programmed' drawn at 1 s)",
+        ylabel=f"mean rate of all {5 * order:,} neurons (Hz)",
+        title=f"Brunel network (order {order}) with PCM weights:\nrate over {t_run:g} ms "
+        f"at each device age",
+    )
     fig.legend(loc="outside lower center", fontsize=8, frameon=False)
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -69,22 +80,34 @@ def main(argv=None):
     from ..options import number
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--order", type=number(int, 1, 10 ** 6, what="order"), default=500,
-                   help="network order: 4 order E and order I neurons (default 500)")
-    p.add_argument("--t-run", type=number(float, 0.0, 1e7, low_open=True, what="t_run"),
-                   default=500.0, help="model time in ms at each device age (default 500)")
-    p.add_argument("--plot", default=None,
-                   help="write a PNG of rate vs device age to this new path")
+    p.add_argument(
+        "--order",
+        type=number(int, 1, 10**6, what="order"),
+        default=500,
+        help="network order: 4 order E and order I neurons (default 500)",
+    )
+    p.add_argument(
+        "--t-run",
+        type=number(float, 0.0, 1e7, low_open=True, what="t_run"),
+        default=500.0,
+        help="model time in ms at each device age (default 500)",
+    )
+    p.add_argument(
+        "--plot", default=None, help="write a PNG of rate vs device age to this new path"
+    )
     args = p.parse_args(argv)
     if args.plot and os.path.lexists(args.plot):
-        p.error(f"--plot {args.plot}: exists; pcm_drift does not replace files; give a new "
-                f"path")
-    result = {name: drift_study(args.order, args.t_run, compensation=comp)
-              for name, comp in (("uncompensated", False), ("compensated", True))}
+        p.error(f"--plot {args.plot}: exists; pcm_drift does not replace files; give a new path")
+    result = {
+        name: drift_study(args.order, args.t_run, compensation=comp)
+        for name, comp in (("uncompensated", False), ("compensated", True))
+    }
     print(f"{'device age':<12} {'rate (Hz)':>10} {'compensated':>12}")
     for label in AGES_S:
-        print(f"{label:<12} {result['uncompensated'][label]:>10.2f} "
-              f"{result['compensated'][label]:>12.2f}")
+        print(
+            f"{label:<12} {result['uncompensated'][label]:>10.2f} "
+            f"{result['compensated'][label]:>12.2f}"
+        )
     print(json.dumps(result))
     if args.plot:
         plot(result, args.plot, args.order, args.t_run)

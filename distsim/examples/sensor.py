@@ -32,6 +32,7 @@ follows the events.  ``response_latency`` measures, for every sweep and every un
 preferred direction, the time from the first edge event in the unit's receptive field to
 the unit's first spike.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,7 @@ class Scene:
     on the ``dt`` grid), the edge events' times without noise (``signal``: per pixel, both
     polarities), and the sweeps as (start ms, end ms, direction +1 right / -1 left) of the
     bar moving at ``speed`` px/s."""
+
     width: int
     height: int
     dt: float
@@ -62,9 +64,22 @@ class Scene:
         return sum(t.size for t in self.on) + sum(t.size for t in self.off)
 
 
-def moving_bar(width=64, height=64, t_sim=1000.0, dt=0.1, speed=200.0, bar_px=8,
-               bar_rows=None, edge_px=1.0, contrast=10.0, threshold=0.1, jitter_ms=0.2,
-               noise_hz=0.1, pause_ms=50.0, seed=1):
+def moving_bar(
+    width=64,
+    height=64,
+    t_sim=1000.0,
+    dt=0.1,
+    speed=200.0,
+    bar_px=8,
+    bar_rows=None,
+    edge_px=1.0,
+    contrast=10.0,
+    threshold=0.1,
+    jitter_ms=0.2,
+    noise_hz=0.1,
+    pause_ms=50.0,
+    seed=1,
+):
     """The DVS events of a dark bar sweeping back and forth for ``t_sim`` ms, with
     ``pause_ms`` of an empty field between sweeps (see module)."""
     rng = np.random.default_rng([seed, 0x5E5])
@@ -85,8 +100,8 @@ def moving_bar(width=64, height=64, t_sim=1000.0, dt=0.1, speed=200.0, bar_px=8,
     while start < t_sim:
         direction = 1 if k % 2 == 0 else -1
         pos = x if direction == 1 else width - x  # distance travelled to reach the pixel
-        lead = start + pos / speed * 1000.0       # leading (dark) edge reaches the pixel
-        trail = lead + bar_px / speed * 1000.0    # trailing (bright) edge
+        lead = start + pos / speed * 1000.0  # leading (dark) edge reaches the pixel
+        trail = lead + bar_px / speed * 1000.0  # trailing (bright) edge
         sweeps.append((start, min(start + period, t_sim), direction))  # pause included
         for p in range(width * height):
             n = n_edge_events[p]
@@ -109,11 +124,20 @@ def moving_bar(width=64, height=64, t_sim=1000.0, dt=0.1, speed=200.0, bar_px=8,
     signal = [on_grid(np.concatenate((a, b))) for a, b in zip(on, off)]
 
     def with_noise(t):
-        return on_grid(np.concatenate((t, rng.uniform(0.0, t_sim,
-                                                      rng.poisson(noise_hz * t_sim / 1000.0)))))
+        return on_grid(
+            np.concatenate((t, rng.uniform(0.0, t_sim, rng.poisson(noise_hz * t_sim / 1000.0))))
+        )
 
-    return Scene(width, height, dt, speed, [with_noise(t) for t in on],
-                 [with_noise(t) for t in off], signal, sweeps)
+    return Scene(
+        width,
+        height,
+        dt,
+        speed,
+        [with_noise(t) for t in on],
+        [with_noise(t) for t in off],
+        signal,
+        sweeps,
+    )
 
 
 def _edge_inputs(width, height):
@@ -140,19 +164,36 @@ def _motion_inputs(width, height, direction, speed):
     return ys * width + xs, unit, 1.0 + lag / speed * 1000.0
 
 
-def sensor(width=64, height=64, t_sim=1000.0, dt=0.1, seed=1, threshold=0.1, speed=200.0,
-           bar_rows=None, w_edge=3.0, w_motion=1.3, record=True, scene=None):
+def sensor(
+    width=64,
+    height=64,
+    t_sim=1000.0,
+    dt=0.1,
+    seed=1,
+    threshold=0.1,
+    speed=200.0,
+    bar_rows=None,
+    w_edge=3.0,
+    w_motion=1.3,
+    record=True,
+    scene=None,
+):
     """The network watching ``moving_bar(width, height, t_sim, dt, speed, bar_rows=...,
     threshold=..., seed=...)``, or the given ``scene`` (whose size, dt and speed then
     apply); all layers' spikes are recorded when ``record``."""
-    scene = scene or moving_bar(width, height, t_sim, dt, speed, bar_rows=bar_rows,
-                                threshold=threshold, seed=seed)
+    scene = scene or moving_bar(
+        width, height, t_sim, dt, speed, bar_rows=bar_rows, threshold=threshold, seed=seed
+    )
     width, height, dt, speed = scene.width, scene.height, scene.dt, scene.speed
     net = Network(dt=dt, seed=seed)
     net.add_population("on", "spike_source", width * height, {"spike_times": scene.on})
     net.add_population("off", "spike_source", width * height, {"spike_times": scene.off})
-    net.add_population("edge", "iaf_psc_delta", width * height,
-                       {"V_m": -70.0, "t_ref": round(1000.0 / speed / dt) * dt})
+    net.add_population(
+        "edge",
+        "iaf_psc_delta",
+        width * height,
+        {"V_m": -70.0, "t_ref": round(1000.0 / speed / dt) * dt},
+    )
     n_units = (width // BLOCK) * (height // BLOCK)
     src, tgt = _edge_inputs(width, height)
     for polarity in ("on", "off"):
@@ -193,17 +234,21 @@ def response_latency(net, scene, times, gids):
                 continue
             preferred += fired.size
             for u in fired:
-                t_in = min((_first_in(scene.signal[p], start, end) for p in fields[int(u)]),
-                           default=np.inf)
+                t_in = min(
+                    (_first_in(scene.signal[p], start, end) for p in fields[int(u)]), default=np.inf
+                )
                 t_out = t_u[in_sweep & (u_of == u) & (t_u >= t_in)]
                 if t_out.size:
                     latencies.append(float(t_out.min()) - t_in)
     lat = np.array(latencies)
-    return {"responses": int(lat.size), "preferred_direction_units": preferred,
-            "null_direction_units": null,
-            "latency_ms_median": float(np.median(lat)) if lat.size else None,
-            "latency_ms_min": float(lat.min()) if lat.size else None,
-            "latency_ms_max": float(lat.max()) if lat.size else None}
+    return {
+        "responses": int(lat.size),
+        "preferred_direction_units": preferred,
+        "null_direction_units": null,
+        "latency_ms_median": float(np.median(lat)) if lat.size else None,
+        "latency_ms_min": float(lat.min()) if lat.size else None,
+        "latency_ms_max": float(lat.max()) if lat.size else None,
+    }
 
 
 def _first_in(times, start, end):
@@ -218,10 +263,12 @@ def sensor_report(sim, t_sim):
     returns the dict; other ranks return None; collective)."""
     net = sim.network
     parts = [sim.spikes(name) for name in ("right", "left")]
-    parts = sim.context.gather((np.concatenate([p[0] for p in parts]),
-                                np.concatenate([p[1] for p in parts])))
+    parts = sim.context.gather(
+        (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    )
     if sim.context.rank != 0:
         return None
     scene = moving_bar(t_sim=t_sim, dt=net.dt, seed=net.seed)
-    return response_latency(net, scene, np.concatenate([p[0] for p in parts]),
-                            np.concatenate([p[1] for p in parts]))
+    return response_latency(
+        net, scene, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    )

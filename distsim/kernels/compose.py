@@ -12,6 +12,7 @@ by the hash of its text, imported, and compiled there with ``cache=True``; the s
 gives the same module, and so numba's cache, in every later run.  Leaving a feature out
 removes its code, not a branch taken: the results are the same bits as with everything in.
 """
+
 import hashlib
 import importlib.util
 import os
@@ -157,13 +158,13 @@ $plastic_call
     return events, late
 '''
 
-_PLASTIC_CALL = '''\
+_PLASTIC_CALL = """\
                 p = plast.seg_plastic[sg]
                 n_late, n_out = plastic_segment(p, t, a, b, d, now, ns, n_cols, h, syn, plast,
                                                 ibuf, qbuf)
                 late += n_late
                 if plast.pl_meta[p, 2]:  # receptor 1 of a parrot: nothing arrives
-                    continue'''
+                    continue"""
 
 _PLASTIC_SEGMENT = '''
 
@@ -179,61 +180,61 @@ $branches
     raise RuntimeError("plastic rule not compiled into this network's kernels")
 '''
 
-_DOPAMINE = '''\
+_DOPAMINE = """\
     if kind == STDP_DOPAMINE:
         return dopamine_segment(p, t, a, b, d_seg, now, ns, n_cols, syn.syn_target,
-                                syn.syn_delay, h, plast, ibuf, qbuf)'''
+                                syn.syn_delay, h, plast, ibuf, qbuf)"""
 
-_VIEW = '''\
+_VIEW = """\
     if d_seg > 0 and pairing == PAIR_ALL and kind == $kind:
         return stdp_view_segment($kind, p, t, a, b, d_seg, now, ns, n_cols, syn.syn_target, h,
                                  plast.pl_state, plast.pl_meta, plast.rule_par, plast.syn_pw,
                                  plast.post_par, plast.hist, plast.spike_view, plast.exp_tab, ibuf,
-                                 qbuf)'''
+                                 qbuf)"""
 
-_PAIRED = '''\
+_PAIRED = """\
     if kind == $kind and pairing == $pairing:
         return stdp_segment($kind, $pairing, p, t, a, b, d_seg, now, ns, n_cols, syn.syn_target,
                             syn.syn_delay, h, plast.pl_state, plast.pl_meta, plast.rule_par,
                             plast.syn_pw, plast.post_par, plast.hist, plast.syn_dopa,
-                            plast.exp_tab, ibuf, qbuf)'''
+                            plast.exp_tab, ibuf, qbuf)"""
 
-_STIMULATE = '''\
+_STIMULATE = """\
         stimulate(t, ns, inp, stim)
-'''
+"""
 
-_COUNT_ACTIVE = '''\
+_COUNT_ACTIVE = """\
         if out.hw_active.shape[0]:  # hardware counters: neuron-steps with synaptic input
             count_active(slot, ex_line, in_line, nrn, inp, out.hw_active)
-'''
+"""
 
-_EVENTS = '''\
+_EVENTS = """\
         if inp.n_touch[slot]:
             nspk = update_events(t, inp.touch[slot], inp.n_touch[slot], inp.listed[slot],
                                  nrn.lazy_col, nrn.par, nrn.st, nrn.refr, nrn.last, ex_line,
                                  in_line, spiked, nspk)
             inp.n_touch[slot] = 0
-'''
+"""
 
-_POST_SPIKE = '''\
+_POST_SPIKE = """\
             if plast.n_in.shape[0]:
                 post_spike(i, t, h, plast.n_in, max_delay, plast.post_state, plast.post_par,
                            plast.hist, plast.spike_view, counters)
-'''
+"""
 
-_VT_SPIKE = '''\
+_VT_SPIKE = """\
             if plast.vt_local[i] >= 0:  # a dopamine neuron: its arrivals (step t + delay)
                 counters[C_DA_LATE] += vt_spike(plast.da_ptr, plast.da_time, plast.da_mult,
                                                 plast.vt_ptr, plast.vt_rule, plast.vt_local[i],
                                                 t, h)[0]
-'''
+"""
 
-_HW_SPIKE = '''\
+_HW_SPIKE = """\
             if out.hw_spikes.shape[0]:
                 out.hw_spikes[i] += 1
                 if syn.local_row[i] >= 0:
                     out.hw_row_spikes[syn.local_row[i]] += 1
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -261,18 +262,29 @@ class KernelPlan:
             imports.append(f"from {self.event_module} import update_events")
         plastic = ["C_HIST_FULL", "post_spike"] if self.plastic else []
         if self.rules:
-            plastic += ["C_PAIRING", "PAIR_ALL", "STDP_DOPAMINE", "dopamine_segment",
-                        "stdp_segment", "stdp_view_segment"]
+            plastic += [
+                "C_PAIRING",
+                "PAIR_ALL",
+                "STDP_DOPAMINE",
+                "dopamine_segment",
+                "stdp_segment",
+                "stdp_view_segment",
+            ]
         if self.volume_transmitters:
             plastic += ["dopamine_room", "vt_spike"]
         if plastic:
-            imports.append(f"from distsim.kernels.plasticity import ({', '.join(plastic)})  "
-                           f"# noqa: F401")
-        dispatch = "\n".join(
-            f"            {'if' if k == 0 else 'elif'} model == {mid}:\n"
-            f"                nspk = update_{mid}(lo, hi, pb, ps, nrn.par, nrn.st, nrn.refr, h,"
-            f" ex_line, in_line, cur_line, spiked, nspk)"
-            for k, (mid, _) in enumerate(self.models)) or "            pass"
+            imports.append(
+                f"from distsim.kernels.plasticity import ({', '.join(plastic)})  # noqa: F401"
+            )
+        dispatch = (
+            "\n".join(
+                f"            {'if' if k == 0 else 'elif'} model == {mid}:\n"
+                f"                nspk = update_{mid}(lo, hi, pb, ps, nrn.par, nrn.st, nrn.refr, h,"
+                f" ex_line, in_line, cur_line, spiked, nspk)"
+                for k, (mid, _) in enumerate(self.models)
+            )
+            or "            pass"
+        )
         if self.volume_transmitters:
             imports.append("from distsim.kernels.engine import C_DA_LATE")
         advance = Template(_ADVANCE).substitute(
@@ -284,10 +296,12 @@ class KernelPlan:
             dispatch=dispatch,
             post_spike=(_POST_SPIKE if self.plastic else "")
             + (_VT_SPIKE if self.volume_transmitters else ""),
-            hw_spike=_HW_SPIKE if self.hardware else "")
+            hw_spike=_HW_SPIKE if self.hardware else "",
+        )
         deliver = Template(_DELIVER).substitute(
             plastic_test="plast.seg_plastic[sg] >= 0" if self.plastic else "False",
-            plastic_call=_PLASTIC_CALL if self.plastic else "                pass")
+            plastic_call=_PLASTIC_CALL if self.plastic else "                pass",
+        )
         text = Template(_HEADER).substitute(what=self.describe(), imports="\n".join(imports))
         text += advance + deliver
         if self.plastic:
@@ -307,8 +321,9 @@ class KernelPlan:
     def describe(self):
         parts = [", ".join(module.rsplit(".", 1)[-1] for _, module in self.models) or "no model"]
         parts += [f"rule {kind}/{pairing}" for kind, pairing in self.rules]
-        parts += [name for name in ("stimuli", "volume_transmitters", "hardware")
-                  if getattr(self, name)]
+        parts += [
+            name for name in ("stimuli", "volume_transmitters", "hardware") if getattr(self, name)
+        ]
         if self.event_module:
             parts.append("event-driven")
         return "; ".join(parts)

@@ -7,6 +7,7 @@ projection at a time (a range of targets, of sources or of draws), so that the b
 holds more than a chunk of pairs; ``place_synapses`` puts a chunk straight into the final
 source-indexed arrays, drawing weights and delays on the way.
 """
+
 import math
 
 import numba as nb
@@ -78,14 +79,24 @@ def pairwise_bernoulli(keys, tgt_idx, tgt_first, src_first, n_src, p, autapses):
     empty = np.empty(0, np.int64)
     total = 0
     for i in range(n):
-        total = _bernoulli_row(keys[i], p, n_src, tgt_first + tgt_idx[i] - src_first,
-                               autapses, empty, total, 0, empty)
+        total = _bernoulli_row(
+            keys[i], p, n_src, tgt_first + tgt_idx[i] - src_first, autapses, empty, total, 0, empty
+        )
     src = np.empty(total, np.int64)
     tgt = np.empty(total, np.int64)
     pos = 0
     for i in range(n):
-        pos = _bernoulli_row(keys[i], p, n_src, tgt_first + tgt_idx[i] - src_first,
-                             autapses, src, pos, tgt_idx[i], tgt)
+        pos = _bernoulli_row(
+            keys[i],
+            p,
+            n_src,
+            tgt_first + tgt_idx[i] - src_first,
+            autapses,
+            src,
+            pos,
+            tgt_idx[i],
+            tgt,
+        )
     return src, tgt
 
 
@@ -133,8 +144,9 @@ def fixed_outdegree(keys, s_lo, src_first, tgt_first, n_tgt, k, autapses, multap
 
 
 @nb.njit(cache=True)
-def fixed_total_number(key, c, m, m_stop, src_first, n_src, tgt_first, n_tgt, autapses,
-                       multapses, wanted):
+def fixed_total_number(
+    key, c, m, m_stop, src_first, n_src, tgt_first, n_tgt, autapses, multapses, wanted
+):
     """Pairs m .. m_stop - 1 of the projection's pairs, drawn uniformly (with or without
     repeats) from all pairs, starting at counter ``c`` of the stream ``key``; every rank draws
     them all and keeps those whose target offset is flagged in ``wanted``.  Returns (source
@@ -173,9 +185,30 @@ CONST, GIVEN = -1, -2  # value kinds of place_synapses besides draw_one's distri
 
 
 @nb.njit(cache=True)
-def place_synapses(src, tgt, local_of, fill, seen, w_kind, w_par, w_key, w_given, w_shift,
-                   w_const, d_kind, d_par, d_key, d_given, d_shift, dt, syn_target, syn_weight,
-                   syn_delay, abs_in, d_range):
+def place_synapses(
+    src,
+    tgt,
+    local_of,
+    fill,
+    seen,
+    w_kind,
+    w_par,
+    w_key,
+    w_given,
+    w_shift,
+    w_const,
+    d_kind,
+    d_par,
+    d_key,
+    d_given,
+    d_shift,
+    dt,
+    syn_target,
+    syn_weight,
+    syn_delay,
+    abs_in,
+    d_range,
+):
     """Put a chunk of one projection's synapses (source offsets ``src``, target offsets
     ``tgt``, in the rule's canonical order) into the source-indexed arrays.
 

@@ -28,6 +28,7 @@ Schedule of one step t:
      t + d of its local targets.  Spikes from other ranks are delivered by the same
      ``deliver`` kernel when they arrive, always before their slot is read.
 """
+
 import numba as nb
 import numpy as np
 

@@ -1,11 +1,12 @@
 """Fixed-point synaptic input: weights become int64 multiples of 2**-FIXED_BITS, so sums of
 them do not depend on the order in which spikes arrive, added to the engine's ring
 (kernels/engine.py) at ``ring_pos``."""
+
 import numba as nb
 import numpy as np
 
 FIXED_BITS = 36
-FIXED_SCALE = float(2 ** FIXED_BITS)
+FIXED_SCALE = float(2**FIXED_BITS)
 FIXED_INV = 1.0 / FIXED_SCALE
 
 

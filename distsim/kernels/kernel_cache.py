@@ -1,13 +1,15 @@
 """Where numba keeps distsim's compiled kernels, so that a cached kernel is never stale.
 
-Numba's cache checks only the file of the function it cached, while a kernel carries the
-code of every function it calls, often from other files (a model's update, the rules of
-plasticity); after a change there it would load a stale kernel.  So the cache lives in a
-folder named by the hash of every source file of distsim that defines numba code: any change
-there gives a new, empty folder (a change elsewhere, e.g. in the command line, does not).  The base is ``DISTSIM_CACHE_DIR``, else ``NUMBA_CACHE_DIR``, else
-``$XDG_CACHE_HOME/distsim`` (``~/.cache/distsim``).  ``configure()`` runs when distsim is
-imported, before any kernel is defined (numba reads the folder when it defines one).
+Numba's cache checks only the file of the function it cached, while a kernel carries the code of
+every function it calls, often from other files (a model's update, the rules of plasticity);
+after a change there it would load a stale kernel.  So the cache lives in a folder named by the
+hash of every source file of distsim that defines numba code: any change there gives a new,
+empty folder (a change elsewhere, e.g. in the command line, does not).  The base is
+``DISTSIM_CACHE_DIR``, else ``NUMBA_CACHE_DIR``, else ``$XDG_CACHE_HOME/distsim``
+(``~/.cache/distsim``).  ``configure()`` runs when distsim is imported, before any kernel is
+defined (numba reads the folder when it defines one).
 """
+
 import hashlib
 import importlib.util
 import os
@@ -16,7 +18,7 @@ from pathlib import Path
 import numba
 
 _SUBPACKAGES = ("distsim.comm", "distsim.partition", "distsim.hardware")  # installed from
-_CONFIGURED = []                                                            # folders of their own
+_CONFIGURED = []  # folders of their own
 
 
 def _base():

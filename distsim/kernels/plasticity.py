@@ -38,15 +38,15 @@ presynaptic trace at the last presynaptic spike is 1 even before the first one (
 symmetric and restricted schemes, which have no K+).  The pre-centred scheme keeps K+ per
 synapse, in ``syn_dopa[k, 0]``.
 
-A presynaptic spike updates its segment's synapses in one pass that also gives the engine
-their ring positions and fixed-point weights (``stdp_segment``, ``dopamine_segment``).  Shortcuts, none of which
-changes a bit of the result: a run of synapses onto one target with one delay (multapses)
-reads the history once, and those with the weight (and K+) of the one before them get its
-result copied (they have seen the same spikes); consecutive synapses to one ring position
-share a ring entry (integer sums); the decays exp(-lag h / tau_plus) of K+ and
-exp(-lag h / tau_minus) of K- come from a table (``exp_table``, the same bits: lags are
-whole steps); pow(x, 1) and pow(x, 0) are not called; the history of the target a few
-synapses ahead is prefetched.
+A presynaptic spike updates its segment's synapses in one pass that also gives the engine their
+ring positions and fixed-point weights (``stdp_segment``, ``dopamine_segment``).  Shortcuts,
+none of which changes a bit of the result: a run of synapses onto one target with one delay
+(multapses) reads the history once, and those with the weight (and K+) of the one before them
+get its result copied (they have seen the same spikes); consecutive synapses to one ring
+position share a ring entry (integer sums); the decays exp(-lag h / tau_plus) of K+ and
+exp(-lag h / tau_minus) of K- come from a table (``exp_table``, the same bits: lags are whole
+steps); pow(x, 1) and pow(x, 0) are not called; the history of the target a few synapses ahead is
+prefetched.
 
 Views: all-to-all stdp_synapse and stdp_pl_synapse_hom segments with one delay (the common
 case, hpc_benchmark's) read a target's newest spikes from its view, one cache line per
@@ -74,6 +74,7 @@ a step for which the capacity might not do, and the simulation grows the arrays)
 arrival comes after every one a synapse has taken (it is later than DA_KNOWN), so the
 indices the synapses keep stay valid; nothing is pruned (16 bytes per arrival step).
 """
+
 import math
 
 import numba as nb
@@ -101,7 +102,7 @@ N_DA_COLS = 6
 V_S0, V_S1, V_S2, V_S3, V_KM0, V_KM1, V_READS, V_TROW = range(8)  # columns of view[i]
 N_VIEW_COLS = 8
 NO_SPIKE = -1e300  # view[i, V_S*] past the oldest spike of the history
-READS_SHIFT = 2.0 ** 26  # view[i, V_READS] = reads of entry 1 + READS_SHIFT reads of entry 2
+READS_SHIFT = 2.0**26  # view[i, V_READS] = reads of entry 1 + READS_SHIFT reads of entry 2
 PREFETCH = 8  # at each new target, the history of the target this many synapses ahead is
 #               prefetched
 STDP_EPS = 1e-6  # ms: NEST's tolerance when comparing spike times
@@ -118,8 +119,11 @@ def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, view, count
     length = np.int64(hist[i, 0, H_LEN])
     was_full = length == cap
     while length > 1:  # the oldest entry is at k = length
-        if (hist[i, length, H_READS] >= n_in[i] and hist[i, length - 1, H_READS] >= n_in[i]
-                and t - hist[i, length - 1, H_STEP] > 2 * max_delay + 1):
+        if (
+            hist[i, length, H_READS] >= n_in[i]
+            and hist[i, length - 1, H_READS] >= n_in[i]
+            and t - hist[i, length - 1, H_STEP] > 2 * max_delay + 1
+        ):
             length -= 1
         else:
             break
@@ -138,8 +142,9 @@ def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, view, count
 
 
 @nb.njit(cache=True)
-def dopamine_segment(p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h, plast, ibuf,
-                     qbuf):
+def dopamine_segment(
+    p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h, plast, ibuf, qbuf
+):
     """stdp_dopamine_synapse segment p (synapses a..b) at a spike of its source in step t:
     the weights (``_dopamine_weights``) and where they arrive: ``ibuf[j]``, a position in
     the engine's ring (channel, slot step + d, target), ``qbuf[j]`` the sum of the
@@ -147,24 +152,63 @@ def dopamine_segment(p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, 
     entry).  Returns (late synapses (step + d <= now), number of entries).  The other rules
     are ``stdp_segment`` and ``stdp_view_segment``; kernels/compose.py calls the ones a
     network uses."""
-    _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, plast.pl_state,
-                      plast.pl_meta, plast.rule_par, plast.syn_pw, plast.post_par, plast.hist,
-                      plast.out_w, plast.syn_dopa, plast.da_ptr, plast.da_time, plast.da_mult)
+    _dopamine_weights(
+        p,
+        t,
+        a,
+        b,
+        d_seg,
+        syn_target,
+        syn_delay,
+        h,
+        plast.pl_state,
+        plast.pl_meta,
+        plast.rule_par,
+        plast.syn_pw,
+        plast.post_par,
+        plast.hist,
+        plast.out_w,
+        plast.syn_dopa,
+        plast.da_ptr,
+        plast.da_time,
+        plast.da_mult,
+    )
     out_w = plast.out_w
     late, n_out = 0, 0
     for m in range(a, b):
         dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
         late += t + dd <= now
         wq = to_fixed(out_w[m - a])
-        n_out = _put(ring_pos(wq, (t + dd) % ns, ns, n_cols, syn_target[m]), wq, n_out,
-                     ibuf, qbuf)
+        n_out = _put(ring_pos(wq, (t + dd) % ns, ns, n_cols, syn_target[m]), wq, n_out, ibuf, qbuf)
     return late, n_out
 
 
 @nb.njit(cache=True, inline="always")
-def stdp_segment(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h,
-                 pl_state, pl_meta, rule_par, syn_pw, post_par, hist, syn_dopa, exp_tab, ibuf,
-                 qbuf):
+def stdp_segment(
+    kind,
+    pairing,
+    p,
+    t,
+    a,
+    b,
+    d_seg,
+    now,
+    ns,
+    n_cols,
+    syn_target,
+    syn_delay,
+    h,
+    pl_state,
+    pl_meta,
+    rule_par,
+    syn_pw,
+    post_par,
+    hist,
+    syn_dopa,
+    exp_tab,
+    ibuf,
+    qbuf,
+):
     """An STDP segment p (synapses a..b) at a spike of its source in step t, as
     ``dopamine_segment`` (``kind``, ``pairing``: constants where it is called, so each
     combination compiles to a loop without the others' branches)."""
@@ -175,10 +219,19 @@ def stdp_segment(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target, 
     own_kplus = pairing == PAIR_NN_PRE_CENTERED
     restr = pairing == PAIR_NN_RESTR  # depression only after a pairing
     if own_kplus and syn_dopa.shape[0] < ofs + b - a:
-        raise RuntimeError("stdp_nn_pre_centered_synapse keeps K+ per synapse, but the "
-                           "simulation allocated no per-synapse plastic state (syn_dopa)")
-    par = (rule_par[r, 1], rule_par[r, 2], rule_par[r, 3], rule_par[r, 4], rule_par[r, 5],
-           rule_par[r, 6], rule_par[r, 7])  # the rule's parameters, kept in registers
+        raise RuntimeError(
+            "stdp_nn_pre_centered_synapse keeps K+ per synapse, but the "
+            "simulation allocated no per-synapse plastic state (syn_dopa)"
+        )
+    par = (
+        rule_par[r, 1],
+        rule_par[r, 2],
+        rule_par[r, 3],
+        rule_par[r, 4],
+        rule_par[r, 5],
+        rule_par[r, 6],
+        rule_par[r, 7],
+    )  # the rule's parameters, kept in registers
     tau_plus = par[0]
     kplus, kx, t_last = pl_state[p, 0], pl_state[p, 1], pl_state[p, 2]
     decay = math.exp((t_last - t) * h / tau_plus)
@@ -213,8 +266,12 @@ def stdp_segment(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target, 
             slot = (t + dd) % ns
         w = syn_pw[ofs + m - a]
         k0 = syn_dopa[ofs + m - a, 0] if own_kplus else k_seg
-        if i == prev_i and dd == prev_d and _same(w, w_prev) and (
-                not own_kplus or _same(k0, k_prev)):
+        if (
+            i == prev_i
+            and dd == prev_d
+            and _same(w, w_prev)
+            and (not own_kplus or _same(k0, k_prev))
+        ):
             w_new, k_new = w_prev_out, k_prev_out  # a multapse: the same update
         else:
             if i != prev_i or dd != prev_d:
@@ -234,8 +291,7 @@ def stdp_segment(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target, 
                     if hist[i, 0, H_KEY] == key:  # K- just before t - d: cached per target
                         kminus = hist[i, 0, H_KVAL]  # (later spikes cannot change it)
                     else:
-                        kminus = _kminus(hist, i, f_new, length, hi, exp_tab, post_par, h,
-                                         nearest)
+                        kminus = _kminus(hist, i, f_new, length, hi, exp_tab, post_par, h, nearest)
                         hist[i, 0, H_KEY], hist[i, 0, H_KVAL] = key, kminus
             w_new = w
             k = f_old  # facilitation by the pairing post spikes, oldest first, then depression
@@ -269,8 +325,29 @@ def stdp_segment(kind, pairing, p, t, a, b, d_seg, now, ns, n_cols, syn_target, 
 
 
 @nb.njit(cache=True)
-def stdp_view_segment(kind, p, t, a, b, d, now, ns, n_cols, syn_target, h, pl_state, pl_meta,
-                      rule_par, syn_pw, post_par, hist, view, exp_tab, ibuf, qbuf):
+def stdp_view_segment(
+    kind,
+    p,
+    t,
+    a,
+    b,
+    d,
+    now,
+    ns,
+    n_cols,
+    syn_target,
+    h,
+    pl_state,
+    pl_meta,
+    rule_par,
+    syn_pw,
+    post_par,
+    hist,
+    view,
+    exp_tab,
+    ibuf,
+    qbuf,
+):
     """``stdp_segment`` for all-to-all stdp_synapse and stdp_pl_synapse_hom with one delay d
     (``kind`` a constant where it is called): the same bits, reading a
     target's newest spikes from its view (one cache line, kept by post_spike) instead of its
@@ -280,8 +357,15 @@ def stdp_view_segment(kind, p, t, a, b, d, now, ns, n_cols, syn_target, h, pl_st
     two newest entries (written to the history when the neuron spikes again and before a
     checkpoint); a multapse with the weight of the synapse before it gets its result."""
     ofs, r = pl_meta[p, 0], pl_meta[p, 1]
-    par = (rule_par[r, 1], rule_par[r, 2], rule_par[r, 3], rule_par[r, 4], rule_par[r, 5],
-           rule_par[r, 6], rule_par[r, 7])
+    par = (
+        rule_par[r, 1],
+        rule_par[r, 2],
+        rule_par[r, 3],
+        rule_par[r, 4],
+        rule_par[r, 5],
+        rule_par[r, 6],
+        rule_par[r, 7],
+    )
     tau_plus = par[0]
     kplus, t_last = pl_state[p, 0], pl_state[p, 2]
     tab = exp_tab[r]
@@ -303,10 +387,16 @@ def stdp_view_segment(kind, p, t, a, b, d, now, ns, n_cols, syn_target, h, pl_st
             e_old = _skip_after(hist, i, length, e0, thr) - 1
             w_new = w
             for k in range(e_old, e0 - 1, -1):
-                w_new = _facilitate(kind, par, w_new, _kplus(kplus, tab, hist[i, k, H_STEP], d,
-                                                               t_last, h, tau_plus), 0.0)
-            w_new = _depress(kind, par, w_new, _kminus(hist, i, e0, length, hi, exp_tab,
-                                                      post_par, h, False), 0.0)
+                w_new = _facilitate(
+                    kind,
+                    par,
+                    w_new,
+                    _kplus(kplus, tab, hist[i, k, H_STEP], d, t_last, h, tau_plus),
+                    0.0,
+                )
+            w_new = _depress(
+                kind, par, w_new, _kminus(hist, i, e0, length, hi, exp_tab, post_par, h, False), 0.0
+            )
             _count_reads(hist, i, e0, e_old, 1)
         else:
             if i == prev_i and _same(w, w_prev):
@@ -315,15 +405,20 @@ def stdp_view_segment(kind, p, t, a, b, d, now, ns, n_cols, syn_target, h, pl_st
                 w_new = w  # oldest first
                 for s, paired in ((s2, p2), (s1, p1), (s0, p0)):
                     if paired:
-                        w_new = _facilitate(kind, par, w_new, _kplus(kplus, tab, s, d, t_last,
-                                                                       h, tau_plus), 0.0)
+                        w_new = _facilitate(
+                            kind, par, w_new, _kplus(kplus, tab, s, d, t_last, h, tau_plus), 0.0
+                        )
                 before = s0 < hi  # K- after the last spike before t - d
                 kmv = view[i, V_KM0] if before else view[i, V_KM1]
                 km = 0.0
                 if kmv != 0.0:  # (0: no such spike)
-                    km = kmv * _minus_decay(exp_tab, view[i, V_TROW],
-                                            hi - np.int64(s0 if before else s1), h,
-                                            post_par[i, 0])
+                    km = kmv * _minus_decay(
+                        exp_tab,
+                        view[i, V_TROW],
+                        hi - np.int64(s0 if before else s1),
+                        h,
+                        post_par[i, 0],
+                    )
                 w_new = _depress(kind, par, w_new, km, 0.0)
             view[i, V_READS] += p0 + READS_SHIFT * p1
             if p2:
@@ -355,8 +450,9 @@ def _kminus(hist, i, f_new, length, hi, exp_tab, post_par, h, nearest):
     k = f_new if f_new > length or hist[i, f_new, H_STEP] < hi else f_new + 1
     if k > length:
         return 0.0
-    kminus = _minus_decay(exp_tab, hist[i, 0, H_TROW], hi - np.int64(hist[i, k, H_STEP]), h,
-                          post_par[i, 0])
+    kminus = _minus_decay(
+        exp_tab, hist[i, 0, H_TROW], hi - np.int64(hist[i, k, H_STEP]), h, post_par[i, 0]
+    )
     return kminus if nearest else kminus * hist[i, k, H_KM]
 
 
@@ -364,8 +460,11 @@ def _kminus(hist, i, f_new, length, hi, exp_tab, post_par, h, nearest):
 def _minus_decay(exp_tab, row, lag, h, tau_minus):
     """exp(-lag h / tau_minus) for a lag in whole steps: ``exp_tab[row, lag]`` (the same
     bits), beyond the table computed."""
-    return (exp_tab[np.int64(row), lag] if lag < exp_tab.shape[1]
-            else math.exp((0.0 - lag) * h / tau_minus))
+    return (
+        exp_tab[np.int64(row), lag]
+        if lag < exp_tab.shape[1]
+        else math.exp((0.0 - lag) * h / tau_minus)
+    )
 
 
 @nb.njit(cache=True, inline="always")
@@ -373,8 +472,7 @@ def _kplus(k0, tab, s, dd, t_last, h, tau_plus):
     """K+ (k0 at the presynaptic spike of step t_last) seen by a postsynaptic spike of step
     s through delay dd: k0 exp(-(s + dd - t_last) h / tau_plus)."""
     lag = np.int64(s) + dd - np.int64(t_last)
-    return k0 * (tab[lag] if lag < tab.shape[0]
-                 else math.exp((t_last - (s + dd)) * h / tau_plus))
+    return k0 * (tab[lag] if lag < tab.shape[0] else math.exp((t_last - (s + dd)) * h / tau_plus))
 
 
 @nb.njit(cache=True, inline="always")
@@ -428,10 +526,13 @@ def exp_table(rule_par, tau_minus, h):
     tau_plus (K+ from a presynaptic spike to a postsynaptic spike seen lag steps later; none
     for dopamine rules), then one row per value in ``tau_minus`` (K- from a postsynaptic
     spike to t - d), up to EXP_TABLE_TAUS time constants, at most EXP_TABLE_MAX entries."""
-    taus = np.array([0.0 if int(row[0]) == STDP_DOPAMINE else row[1] for row in rule_par]
-                    + list(tau_minus))
-    n = min(EXP_TABLE_MAX, max([math.ceil(EXP_TABLE_TAUS * tau / h) for tau in taus if tau > 0],
-                               default=0))
+    taus = np.array(
+        [0.0 if int(row[0]) == STDP_DOPAMINE else row[1] for row in rule_par] + list(tau_minus)
+    )
+    n = min(
+        EXP_TABLE_MAX,
+        max([math.ceil(EXP_TABLE_TAUS * tau / h) for tau in taus if tau > 0], default=0),
+    )
     return _exp_table(taus, h, n)
 
 
@@ -468,15 +569,19 @@ def _count_reads(hist, i, k_new, k_old, run):
 def _prefetch(typingctx, arr, idx):
     """Ask the CPU to bring element ``idx`` of C-contiguous ``arr`` (flat index) into the
     cache for reading (LLVM's prefetch; no effect on results)."""
+
     def codegen(context, builder, sig, args):
         ary = context.make_array(sig.args[0])(context, builder, args[0])
         ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), ir.IntType(8).as_pointer())
         i32 = ir.IntType(32)
         fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
-            "llvm.prefetch.p0")
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
+            "llvm.prefetch.p0",
+        )
         builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep, data
         return context.get_dummy_value()
+
     return types.void(arr, types.int64), codegen
 
 
@@ -493,7 +598,7 @@ def _pow(x, y):
         return x
     if y == 0.0:
         return 1.0
-    return x ** y
+    return x**y
 
 
 @nb.njit(cache=True, inline="always")
@@ -527,8 +632,27 @@ def _depress(kind, par, w, k, kx):
 
 
 @nb.njit(cache=True)
-def _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_meta, rule_par,
-                      syn_pw, post_par, hist, out_w, syn_dopa, da_ptr, da_time, da_mult):
+def _dopamine_weights(
+    p,
+    t,
+    a,
+    b,
+    d_seg,
+    syn_target,
+    syn_delay,
+    h,
+    pl_state,
+    pl_meta,
+    rule_par,
+    syn_pw,
+    post_par,
+    hist,
+    out_w,
+    syn_dopa,
+    da_ptr,
+    da_time,
+    da_mult,
+):
     """stdp_dopamine_synapse at a presynaptic spike in step t (NEST's send): bring each
     synapse of segment p up to t through the postsynaptic spikes (each adds A+ K+ to c)
     and the dopamine arrivals (each adds multiplicity / tau_n to n) in between, integrating
@@ -565,8 +689,9 @@ def _dopamine_weights(p, t, a, b, d_seg, syn_target, syn_delay, h, pl_state, pl_
         kminus = 0.0
         for e in range(1, length + 1):
             if hist[i, e, H_STEP] < t - dd:
-                kminus = hist[i, e, H_KM] * math.exp((hist[i, e, H_STEP] - (t - dd)) * h
-                                                     / post_par[i, 0])
+                kminus = hist[i, e, H_KM] * math.exp(
+                    (hist[i, e, H_STEP] - (t - dd)) * h / post_par[i, 0]
+                )
                 break
         c -= a_minus * kminus
         syn_pw[k], syn_dopa[k, 0], syn_dopa[k, 1], syn_dopa[k, 2] = w, c, n, idx
@@ -604,8 +729,9 @@ def _dopa_weight(w, c0, n0, minus_dt, r, par):
     clipped to [Wmin, Wmax] (NEST's update_weight_)."""
     tau_c, tau_n, base = par[r, 4], par[r, 5], par[r, 6]
     taus = (tau_c + tau_n) / (tau_c * tau_n)
-    w = w - c0 * (n0 / taus * math.expm1(taus * minus_dt)
-                  - base * tau_c * math.expm1(minus_dt / tau_c))
+    w = w - c0 * (
+        n0 / taus * math.expm1(taus * minus_dt) - base * tau_c * math.expm1(minus_dt / tau_c)
+    )
     return min(max(w, par[r, 7]), par[r, 8])
 
 
@@ -657,8 +783,9 @@ def vt_spikes(da_ptr, da_time, da_mult, vt_ptr, vt_rule, vt_index, steps, h):
     the number refused as late and the first refused (rule, arrival step)."""
     late, late_r, late_step = 0, -1, -1
     for k in range(vt_index.shape[0]):
-        n, r, arrival = vt_spike(da_ptr, da_time, da_mult, vt_ptr, vt_rule, vt_index[k],
-                                 steps[k], h)
+        n, r, arrival = vt_spike(
+            da_ptr, da_time, da_mult, vt_ptr, vt_rule, vt_index[k], steps[k], h
+        )
         if n and not late:
             late_r, late_step = r, arrival
         late += n

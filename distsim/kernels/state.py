@@ -5,6 +5,7 @@ the simulation (distsim/simulation/), which builds it and replaces it when an ar
 Shapes: ``n`` local neurons, ``g`` neuron groups (one per population), ``ns`` ring slots,
 ``R`` parameter rows and ``S`` state rows (models/base.py), ``c`` parameter columns.
 """
+
 from typing import NamedTuple
 
 import numpy as np
@@ -14,64 +15,64 @@ class Neurons(NamedTuple):
     """Neuron groups (simulation/neurons.py).  Neuron i of group g uses parameter column
     ``pbase[g] + (i - lo[g]) * pstride[g]`` of ``par`` (stride 0: one set for the group)."""
 
-    model: np.ndarray     # int64 [g]  registry id of each group's model (models/__init__.py)
-    lo: np.ndarray        # int64 [g]  first local neuron of the group
-    hi: np.ndarray        # int64 [g]  one past its last
-    pbase: np.ndarray     # int64 [g]
-    pstride: np.ndarray   # int64 [g]
-    lazy: np.ndarray      # uint8 [g]  event-driven groups (simulation/events.py)
-    par: np.ndarray       # float64 [R, c]
-    st: np.ndarray        # float64 [S, n]
-    refr: np.ndarray      # int32 [n]  refractory steps left
+    model: np.ndarray  # int64 [g]  registry id of each group's model (models/__init__.py)
+    lo: np.ndarray  # int64 [g]  first local neuron of the group
+    hi: np.ndarray  # int64 [g]  one past its last
+    pbase: np.ndarray  # int64 [g]
+    pstride: np.ndarray  # int64 [g]
+    lazy: np.ndarray  # uint8 [g]  event-driven groups (simulation/events.py)
+    par: np.ndarray  # float64 [R, c]
+    st: np.ndarray  # float64 [S, n]
+    refr: np.ndarray  # int32 [n]  refractory steps left
     lazy_col: np.ndarray  # int64 [n] parameter column of event-driven neurons (else empty)
-    last: np.ndarray      # int64 [n] step an event-driven neuron was last computed (else empty)
+    last: np.ndarray  # int64 [n] step an event-driven neuron was last computed (else empty)
 
 
 class Input(NamedTuple):
     """Synaptic and DC input waiting for its step (simulation/events.py), and the lists of
     event-driven neurons with input in each slot."""
 
-    ring: np.ndarray      # int64 [2 ns, n]  fixed-point input, excitatory then inhibitory
-    cur: np.ndarray       # float64 [ns, n]  DC current (pA) arriving in each slot
-    touch: np.ndarray     # int32 [ns, n_lazy]  event-driven neurons with input in the slot
-    n_touch: np.ndarray   # int64 [ns]
-    listed: np.ndarray    # uint8 [ns, n]  1 when neuron i is in touch[slot]
+    ring: np.ndarray  # int64 [2 ns, n]  fixed-point input, excitatory then inhibitory
+    cur: np.ndarray  # float64 [ns, n]  DC current (pA) arriving in each slot
+    touch: np.ndarray  # int32 [ns, n_lazy]  event-driven neurons with input in the slot
+    n_touch: np.ndarray  # int64 [ns]
+    listed: np.ndarray  # uint8 [ns, n]  1 when neuron i is in touch[slot]
 
 
 class Stimuli(NamedTuple):
     """Poisson and DC stimuli as CSR lists of their local targets, and the spike sources'
     schedule (simulation/stimuli.py)."""
 
-    pz_ptr: np.ndarray    # int64 [p + 1]
+    pz_ptr: np.ndarray  # int64 [p + 1]
     pz_local: np.ndarray  # int64: local targets
-    pz_key: np.ndarray    # uint64: a stream key per target
-    pz_lam: np.ndarray    # float64 [p]: expected count per step
-    pz_cdf: np.ndarray    # float64 [p, POISSON_TABLE]
+    pz_key: np.ndarray  # uint64: a stream key per target
+    pz_lam: np.ndarray  # float64 [p]: expected count per step
+    pz_cdf: np.ndarray  # float64 [p, POISSON_TABLE]
     pz_guide: np.ndarray  # int64 [p, POISSON_TABLE]
-    pz_wq: np.ndarray     # int64 [p]: fixed-point weight
+    pz_wq: np.ndarray  # int64 [p]: fixed-point weight
     pz_delay: np.ndarray  # int64 [p] steps
     pz_start: np.ndarray  # int64 [p] emission window (start, stop] in steps
     pz_stop: np.ndarray
-    dc_ptr: np.ndarray    # int64 [q + 1]
+    dc_ptr: np.ndarray  # int64 [q + 1]
     dc_local: np.ndarray
-    dc_amp: np.ndarray    # float64 [q] pA
+    dc_amp: np.ndarray  # float64 [q] pA
     dc_delay: np.ndarray
     dc_start: np.ndarray  # emitted in steps start .. stop - 1
     dc_stop: np.ndarray
-    ss_step: np.ndarray   # int64: spike-source spikes, by step ...
+    ss_step: np.ndarray  # int64: spike-source spikes, by step ...
     ss_local: np.ndarray  # ... and local neuron
 
 
 class Synapses(NamedTuple):
     """The source-indexed synapse table (connectivity.py) as the delivery reads it."""
 
-    seg_ptr: np.ndarray     # int64 [rows + 1]: segments of each source row
-    seg: np.ndarray         # int64 [segments + 1, 4]: connectivity.SEG_* columns
+    seg_ptr: np.ndarray  # int64 [rows + 1]: segments of each source row
+    seg: np.ndarray  # int64 [segments + 1, 4]: connectivity.SEG_* columns
     syn_target: np.ndarray  # uint16 / uint32: local target of each synapse
     syn_weight: np.ndarray  # float32: drawn weights
-    syn_delay: np.ndarray   # uint8 / uint16: drawn delays (steps)
-    seg_lazy: np.ndarray    # uint8 [segments + 1]: segment onto an event-driven group
-    local_row: np.ndarray   # int64 [n]: the row of each local neuron's spikes (-1: none)
+    syn_delay: np.ndarray  # uint8 / uint16: drawn delays (steps)
+    seg_lazy: np.ndarray  # uint8 [segments + 1]: segment onto an event-driven group
+    local_row: np.ndarray  # int64 [n]: the row of each local neuron's spikes (-1: none)
 
 
 class Plastic(NamedTuple):
@@ -79,42 +80,42 @@ class Plastic(NamedTuple):
     transmitters (simulation/plasticity.py; kernels/plasticity.py documents each array)."""
 
     seg_plastic: np.ndarray  # int64 [segments + 1]: plastic segment index, -1 for static
-    pl_state: np.ndarray     # float64 [p, 3]
-    pl_meta: np.ndarray      # int64 [p, 3]
-    rule_par: np.ndarray     # float64 [rules, N_RULE_PAR]
-    syn_pw: np.ndarray       # float64: plastic weights
-    post_par: np.ndarray     # float64 [n or 0, 3]
-    post_state: np.ndarray   # float64 [n or 0, 3]
-    n_in: np.ndarray         # int64 [n or 0]
-    hist: np.ndarray         # float64 [n or 0, cap + 1, 4]
-    out_w: np.ndarray        # float64: scratch of one segment's new weights
-    syn_dopa: np.ndarray     # float64 [plastic synapses or 0, 3]
-    da_ptr: np.ndarray       # int64 [rules, N_DA_COLS]
-    da_time: np.ndarray      # float64 ms
-    da_mult: np.ndarray      # float64
-    exp_tab: np.ndarray      # float64 decay tables
-    vt_local: np.ndarray     # int64 [n or 0]
-    vt_ptr: np.ndarray       # int64
-    vt_rule: np.ndarray      # int64
-    spike_view: np.ndarray   # float64 [n or 0, N_VIEW_COLS]: the histories' views
+    pl_state: np.ndarray  # float64 [p, 3]
+    pl_meta: np.ndarray  # int64 [p, 3]
+    rule_par: np.ndarray  # float64 [rules, N_RULE_PAR]
+    syn_pw: np.ndarray  # float64: plastic weights
+    post_par: np.ndarray  # float64 [n or 0, 3]
+    post_state: np.ndarray  # float64 [n or 0, 3]
+    n_in: np.ndarray  # int64 [n or 0]
+    hist: np.ndarray  # float64 [n or 0, cap + 1, 4]
+    out_w: np.ndarray  # float64: scratch of one segment's new weights
+    syn_dopa: np.ndarray  # float64 [plastic synapses or 0, 3]
+    da_ptr: np.ndarray  # int64 [rules, N_DA_COLS]
+    da_time: np.ndarray  # float64 ms
+    da_mult: np.ndarray  # float64
+    exp_tab: np.ndarray  # float64 decay tables
+    vt_local: np.ndarray  # int64 [n or 0]
+    vt_ptr: np.ndarray  # int64
+    vt_rule: np.ndarray  # int64
+    spike_view: np.ndarray  # float64 [n or 0, N_VIEW_COLS]: the histories' views
 
 
 class Output(NamedTuple):
     """What a step's spikes leave behind: records, spikes for other ranks, counters, and the
     per-step scratch lists (simulation/recording.py)."""
 
-    rec_flag: np.ndarray       # bool [n]: recorded neurons
-    local_gid: np.ndarray      # int64 [n]
-    rec_step: np.ndarray       # int64: recorded spikes, grown on demand
+    rec_flag: np.ndarray  # bool [n]: recorded neurons
+    local_gid: np.ndarray  # int64 [n]
+    rec_step: np.ndarray  # int64: recorded spikes, grown on demand
     rec_gid: np.ndarray
-    send_flag: np.ndarray      # bool [n]: neurons with targets on other ranks
-    out_step: np.ndarray       # int64: outgoing spikes, grown on demand
+    send_flag: np.ndarray  # bool [n]: neurons with targets on other ranks
+    out_step: np.ndarray  # int64: outgoing spikes, grown on demand
     out_local: np.ndarray
-    counters: np.ndarray       # int64 [N_COUNTERS] (engine.C_*)
-    spiked: np.ndarray         # int64 [n]: scratch
-    rows: np.ndarray           # int64 [n]: scratch
-    steps: np.ndarray          # int64 [n]: scratch
-    hw_active: np.ndarray      # int64 [n or 0]: hardware counters
+    counters: np.ndarray  # int64 [N_COUNTERS] (engine.C_*)
+    spiked: np.ndarray  # int64 [n]: scratch
+    rows: np.ndarray  # int64 [n]: scratch
+    steps: np.ndarray  # int64 [n]: scratch
+    hw_active: np.ndarray  # int64 [n or 0]: hardware counters
     hw_spikes: np.ndarray
     hw_row_spikes: np.ndarray  # int64 [rows or 0]
 
@@ -124,22 +125,63 @@ class Output(NamedTuple):
 # network before it is built (``distsim compile``)
 _I, _F, _U8 = np.int64, np.float64, np.uint8
 FIELDS = {
-    Neurons: {"model": (_I, 1), "lo": (_I, 1), "hi": (_I, 1), "pbase": (_I, 1),
-              "pstride": (_I, 1), "lazy": (_U8, 1), "par": (_F, 2), "st": (_F, 2),
-              "refr": (np.int32, 1), "lazy_col": (_I, 1), "last": (_I, 1)},
-    Input: {"ring": (_I, 2), "cur": (_F, 2), "touch": (np.int32, 2), "n_touch": (_I, 1),
-            "listed": (_U8, 2)},
-    Stimuli: {**dict.fromkeys(Stimuli._fields, (_I, 1)), "pz_key": (np.uint64, 1),
-              "pz_lam": (_F, 1), "pz_cdf": (_F, 2), "pz_guide": (_I, 2), "dc_amp": (_F, 1)},
-    Synapses: {"seg_ptr": (_I, 1), "seg": (_I, 2), "syn_target": (None, 1),
-               "syn_weight": (np.float32, 1), "syn_delay": (None, 1), "seg_lazy": (_U8, 1),
-               "local_row": (_I, 1)},
-    Plastic: {**dict.fromkeys(Plastic._fields, (_F, 2)), "seg_plastic": (_I, 1),
-              "pl_meta": (_I, 2), "syn_pw": (_F, 1), "n_in": (_I, 1), "hist": (_F, 3),
-              "out_w": (_F, 1), "da_ptr": (_I, 2), "da_time": (_F, 1), "da_mult": (_F, 1),
-              "vt_local": (_I, 1), "vt_ptr": (_I, 1), "vt_rule": (_I, 1)},
-    Output: {**dict.fromkeys(Output._fields, (_I, 1)), "rec_flag": (np.bool_, 1),
-             "send_flag": (np.bool_, 1)},
+    Neurons: {
+        "model": (_I, 1),
+        "lo": (_I, 1),
+        "hi": (_I, 1),
+        "pbase": (_I, 1),
+        "pstride": (_I, 1),
+        "lazy": (_U8, 1),
+        "par": (_F, 2),
+        "st": (_F, 2),
+        "refr": (np.int32, 1),
+        "lazy_col": (_I, 1),
+        "last": (_I, 1),
+    },
+    Input: {
+        "ring": (_I, 2),
+        "cur": (_F, 2),
+        "touch": (np.int32, 2),
+        "n_touch": (_I, 1),
+        "listed": (_U8, 2),
+    },
+    Stimuli: {
+        **dict.fromkeys(Stimuli._fields, (_I, 1)),
+        "pz_key": (np.uint64, 1),
+        "pz_lam": (_F, 1),
+        "pz_cdf": (_F, 2),
+        "pz_guide": (_I, 2),
+        "dc_amp": (_F, 1),
+    },
+    Synapses: {
+        "seg_ptr": (_I, 1),
+        "seg": (_I, 2),
+        "syn_target": (None, 1),
+        "syn_weight": (np.float32, 1),
+        "syn_delay": (None, 1),
+        "seg_lazy": (_U8, 1),
+        "local_row": (_I, 1),
+    },
+    Plastic: {
+        **dict.fromkeys(Plastic._fields, (_F, 2)),
+        "seg_plastic": (_I, 1),
+        "pl_meta": (_I, 2),
+        "syn_pw": (_F, 1),
+        "n_in": (_I, 1),
+        "hist": (_F, 3),
+        "out_w": (_F, 1),
+        "da_ptr": (_I, 2),
+        "da_time": (_F, 1),
+        "da_mult": (_F, 1),
+        "vt_local": (_I, 1),
+        "vt_ptr": (_I, 1),
+        "vt_rule": (_I, 1),
+    },
+    Output: {
+        **dict.fromkeys(Output._fields, (_I, 1)),
+        "rec_flag": (np.bool_, 1),
+        "send_flag": (np.bool_, 1),
+    },
 }
 
 
@@ -150,6 +192,11 @@ def empty_state(target_dtype, delay_dtype):
     table = {"syn_target": target_dtype, "syn_delay": delay_dtype}
 
     def empty(cls):
-        return cls(**{name: np.zeros((0,) * ndim, table[name] if dtype is None else dtype)
-                      for name, (dtype, ndim) in FIELDS[cls].items()})
+        return cls(
+            **{
+                name: np.zeros((0,) * ndim, table[name] if dtype is None else dtype)
+                for name, (dtype, ndim) in FIELDS[cls].items()
+            }
+        )
+
     return tuple(empty(cls) for cls in (Neurons, Input, Stimuli, Synapses, Plastic, Output))

@@ -1,4 +1,5 @@
 """Neuron models with NEST's semantics and their lowering into flat arrays for the kernels."""
+
 from ..errors import ModelError
 from ..messages import did_you_mean, shown
 from .iaf_psc_alpha import IafPscAlpha
@@ -9,8 +10,18 @@ from .loihi_cuba_lif import LoihiCubaLif
 from .parrot_neuron import ParrotNeuron
 from .spike_source import SpikeSource
 
-MODELS = {cls.name: cls for cls in (IafPscDelta, IafPscExp, IafPscAlpha, Izhikevich, SpikeSource,
-                                    LoihiCubaLif, ParrotNeuron)}
+MODELS = {
+    cls.name: cls
+    for cls in (
+        IafPscDelta,
+        IafPscExp,
+        IafPscAlpha,
+        Izhikevich,
+        SpikeSource,
+        LoihiCubaLif,
+        ParrotNeuron,
+    )
+}
 
 
 def get_model(name, where):
@@ -20,8 +31,18 @@ def get_model(name, where):
     except (KeyError, TypeError):
         raise ModelError(
             f"{where}: neuron model {shown(name)} is not known; available models: "
-            f"{', '.join(sorted(MODELS))}{did_you_mean(name, MODELS)}") from None
+            f"{', '.join(sorted(MODELS))}{did_you_mean(name, MODELS)}"
+        ) from None
 
 
-__all__ = ["MODELS", "get_model", "IafPscDelta", "IafPscExp", "IafPscAlpha", "Izhikevich",
-           "SpikeSource", "LoihiCubaLif", "ParrotNeuron"]
+__all__ = [
+    "MODELS",
+    "get_model",
+    "IafPscDelta",
+    "IafPscExp",
+    "IafPscAlpha",
+    "Izhikevich",
+    "SpikeSource",
+    "LoihiCubaLif",
+    "ParrotNeuron",
+]

@@ -13,6 +13,7 @@ the kernels read:
 
 Row meanings are the module constants of each model; the kernels use the same constants.
 """
+
 import dataclasses
 import math
 from typing import ClassVar
@@ -24,7 +25,7 @@ from ..distributions import as_numbers, as_value, to_spec
 from ..errors import DistsimError, ModelError
 from ..messages import did_you_mean
 
-N_PAR_ROWS = 20   # rows of the parameter matrix shared by all models
+N_PAR_ROWS = 20  # rows of the parameter matrix shared by all models
 N_STATE_ROWS = 8  # rows of the state matrix shared by all models
 
 # rows shared by all neuron models (model-specific rows start at 6 / 2)
@@ -103,7 +104,8 @@ class NeuronModel:
             if np.any(bad):
                 raise ModelError(
                     f"model {model}: parameter {name} = {float(v[name][bad][0])!r} violates "
-                    f"{rule}; {fix}")
+                    f"{rule}; {fix}"
+                )
 
 
 def parameter_dict(params, cls, where):
@@ -112,14 +114,17 @@ def parameter_dict(params, cls, where):
     if params is None:
         return {}
     if not isinstance(params, dict):
-        raise ModelError(f"{where or cls.name}: parameters of model '{cls.name}' are a dict of "
-                         f"NEST names, got a {type(params).__name__}")
+        raise ModelError(
+            f"{where or cls.name}: parameters of model '{cls.name}' are a dict of "
+            f"NEST names, got a {type(params).__name__}"
+        )
     valid = cls.parameter_names()
     for key in params:
         if key not in valid:
             raise ModelError(
                 f"{where or cls.name}: model '{cls.name}' has no parameter {key!r}; "
-                f"valid parameters: {', '.join(valid)}{did_you_mean(key, valid)}")
+                f"valid parameters: {', '.join(valid)}{did_you_mean(key, valid)}"
+            )
     return dict(params)
 
 
@@ -150,8 +155,12 @@ def propagator_32(tau_syn, tau, c, h):
     with np.errstate(divide="ignore", invalid="ignore"):
         p32_linear = 1.0 / (2.0 * c * tau * tau) * h * h * (tau_syn - tau) * np.exp(-h / tau)
         p32_singular = h / c * np.exp(-h / tau)
-        p32 = (-tau / (c * (1.0 - tau / tau_syn)) * np.exp(-h / tau_syn)
-               * np.expm1(h * (1.0 / tau_syn - 1.0 / tau)))
+        p32 = (
+            -tau
+            / (c * (1.0 - tau / tau_syn))
+            * np.exp(-h / tau_syn)
+            * np.expm1(h * (1.0 / tau_syn - 1.0 / tau))
+        )
     dev = np.abs(p32 - p32_singular)
     singular = (tau == tau_syn) | ((np.abs(tau - tau_syn) < 0.1) & (dev > 2.0 * np.abs(p32_linear)))
     singular |= ~np.isfinite(p32)
@@ -195,7 +204,7 @@ class IafModel(NeuronModel):
     V_th: object = -55.0
     V_reset: object = -70.0
     I_e: object = 0.0
-    tau_minus: object = 20.0           # ms, postsynaptic trace of plastic inputs (NEST)
+    tau_minus: object = 20.0  # ms, postsynaptic trace of plastic inputs (NEST)
     tau_minus_triplet: object = 110.0  # ms, second trace (stdp_triplet_synapse)
 
     # no leak (a perfect integrator), a neuron that never fires, no floor on V_m
@@ -227,13 +236,28 @@ def iaf_checks(model, v):
     req = NeuronModel._require
     req(v, "C_m", "C_m > 0", lambda x: x > 0, "use a positive capacitance in pF", model)
     req(v, "tau_m", "tau_m > 0", lambda x: x > 0, "use a positive time constant in ms", model)
-    req(v, "t_ref", "t_ref >= 0", lambda x: x >= 0, "use a non-negative refractory period in ms", model)
+    req(
+        v,
+        "t_ref",
+        "t_ref >= 0",
+        lambda x: x >= 0,
+        "use a non-negative refractory period in ms",
+        model,
+    )
     for syn in ("tau_syn_ex", "tau_syn_in"):
-        req(v, syn, f"{syn} > 0", lambda x: x > 0, "use a positive synaptic time constant in ms", model)
+        req(
+            v,
+            syn,
+            f"{syn} > 0",
+            lambda x: x > 0,
+            "use a positive synaptic time constant in ms",
+            model,
+        )
     if "V_reset" in v and "V_th" in v:
         bad = ~(v["V_reset"] < v["V_th"])
         if np.any(bad):
             raise ModelError(
                 f"model {model}: V_reset = {float(v['V_reset'][bad][0])!r} mV is not below "
-                f"V_th = {float(v['V_th'][bad][0])!r} mV (rule V_reset < V_th); lower V_reset or raise V_th")
-
+                f"V_th = {float(v['V_th'][bad][0])!r} mV (rule V_reset < V_th); lower V_reset "
+                f"or raise V_th"
+            )

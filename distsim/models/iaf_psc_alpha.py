@@ -1,12 +1,24 @@
 """iaf_psc_alpha: leaky integrate-and-fire neuron with alpha-shaped PSCs (NEST)."""
+
 import dataclasses
 
 import numba as nb
 import numpy as np
 
 from ..kernels.fixed import FIXED_INV
-from .base import (P_I_E, P_REFR, P_THETA, P_V_MIN, P_V_RESET, S_I0, S_V, IafModel,
-                   propagator_30, propagator_31, propagator_32)
+from .base import (
+    P_I_E,
+    P_REFR,
+    P_THETA,
+    P_V_MIN,
+    P_V_RESET,
+    S_I0,
+    S_V,
+    IafModel,
+    propagator_30,
+    propagator_31,
+    propagator_32,
+)
 
 MODEL_ID = 2
 P_P11EX, P_P21EX, P_P11IN, P_P21IN, P_EPSC_EX, P_EPSC_IN = 6, 7, 8, 9, 10, 11
@@ -44,8 +56,9 @@ class IafPscAlpha(IafModel):
         par, st = self.lower_common(v, dt)
         tau, c = v["tau_m"], v["C_m"]
         for tau_syn, p11, p21, epsc, p31, p32 in (
-                (v["tau_syn_ex"], P_P11EX, P_P21EX, P_EPSC_EX, P_P31EX, P_P32EX),
-                (v["tau_syn_in"], P_P11IN, P_P21IN, P_EPSC_IN, P_P31IN, P_P32IN)):
+            (v["tau_syn_ex"], P_P11EX, P_P21EX, P_EPSC_EX, P_P31EX, P_P32EX),
+            (v["tau_syn_in"], P_P11IN, P_P21IN, P_EPSC_IN, P_P31IN, P_P32IN),
+        ):
             par[p11] = np.exp(-dt / tau_syn)
             par[p21] = dt * par[p11]
             par[epsc] = np.e / tau_syn
@@ -79,10 +92,15 @@ def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line,
         di_ex, i_ex = st[S_DI_EX, i], st[S_I_EX, i]
         di_in, i_in = st[S_DI_IN, i], st[S_I_IN, i]
         if refr[i] == 0:
-            y3 = (par[P_P30, c] * (st[S_I0, i] + par[P_I_E, c])
-                  + par[P_P31EX, c] * di_ex + par[P_P32EX, c] * i_ex
-                  + par[P_P31IN, c] * di_in + par[P_P32IN, c] * i_in
-                  + par[P_EXPM1_TAU, c] * y3 + y3)
+            y3 = (
+                par[P_P30, c] * (st[S_I0, i] + par[P_I_E, c])
+                + par[P_P31EX, c] * di_ex
+                + par[P_P32EX, c] * i_ex
+                + par[P_P31IN, c] * di_in
+                + par[P_P32IN, c] * i_in
+                + par[P_EXPM1_TAU, c] * y3
+                + y3
+            )
             if y3 < par[P_V_MIN, c]:
                 y3 = par[P_V_MIN, c]
         else:

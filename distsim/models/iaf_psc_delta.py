@@ -1,4 +1,5 @@
 """iaf_psc_delta: leaky integrate-and-fire neuron with delta-shaped synaptic input (NEST)."""
+
 import dataclasses
 import math
 
@@ -57,7 +58,9 @@ class IafPscDelta(IafModel):
         v = (self.I_e, self.tau_m, self.C_m, self.V_th, self.E_L, self.refractory_input)
         if not all(isinstance(x, float) for x in v) or np.isinf(self.tau_m):
             return False
-        return self.refractory_input == 0.0 and self.I_e * self.tau_m / self.C_m < self.V_th - self.E_L
+        return (
+            self.refractory_input == 0.0 and self.I_e * self.tau_m / self.C_m < self.V_th - self.E_L
+        )
 
     @classmethod
     def record(cls, name, par, st, idx, cols):
@@ -110,14 +113,16 @@ def _relax(y, r, n, y_inf, h_over_tau):
 
 
 @nb.njit(cache=True)
-def update_events(t, touch_line, n_touch, listed_line, col, par, st, refr, last, ex_line,
-                         in_line, spiked, nspk):
+def update_events(
+    t, touch_line, n_touch, listed_line, col, par, st, refr, last, ex_line, in_line, spiked, nspk
+):
     """Event-driven iaf_psc_delta: only the neurons whose input arrives in step t
-    (``touch_line[:n_touch]``; ``col[i]``: the parameter column of neuron i) are computed.  Each first catches up, in closed form, the steps
-    since ``last[i]`` in which nothing reached it, then takes step t as ``_update_delta``
-    does.  Valid for groups without DC, Poisson input or refractory_input, whose resting
-    potential y_inf = I_e tau_m / C_m lies below threshold: between inputs they cannot fire.
-    The catch-up equals the step-by-step result to rounding (a few ulp)."""
+    (``touch_line[:n_touch]``; ``col[i]``: the parameter column of neuron i) are computed.  Each
+    first catches up, in closed form, the steps since ``last[i]`` in which nothing reached it,
+    then takes step t as ``update`` does.  Valid for groups without DC, Poisson input or
+    refractory_input, whose resting potential y_inf = I_e tau_m / C_m lies below threshold:
+    between inputs they cannot fire.  The catch-up equals the step-by-step result to rounding
+    (a few ulp)."""
     for k in range(n_touch):
         i = touch_line[k]
         listed_line[i] = 0
@@ -125,8 +130,9 @@ def update_events(t, touch_line, n_touch, listed_line, col, par, st, refr, last,
         spikes = (ex_line[i] + in_line[i]) * FIXED_INV
         ex_line[i] = 0
         in_line[i] = 0
-        y3, r = _relax(st[S_V, i], np.int64(refr[i]), t - 1 - last[i],
-                             par[P_Y_INF, c], par[P_H_OVER_TAU, c])
+        y3, r = _relax(
+            st[S_V, i], np.int64(refr[i]), t - 1 - last[i], par[P_Y_INF, c], par[P_H_OVER_TAU, c]
+        )
         if r == 0:
             y3 = par[P_P30, c] * par[P_I_E, c] + par[P_P33, c] * y3 + spikes
         else:
@@ -154,8 +160,13 @@ def catch_up(t, nrn):
             continue
         for i in range(nrn.lo[g], nrn.hi[g]):
             c = nrn.pbase[g] + (i - nrn.lo[g]) * nrn.pstride[g]
-            y3, r = _relax(nrn.st[S_V, i], np.int64(nrn.refr[i]), t - nrn.last[i],
-                           nrn.par[P_Y_INF, c], nrn.par[P_H_OVER_TAU, c])
+            y3, r = _relax(
+                nrn.st[S_V, i],
+                np.int64(nrn.refr[i]),
+                t - nrn.last[i],
+                nrn.par[P_Y_INF, c],
+                nrn.par[P_H_OVER_TAU, c],
+            )
             nrn.st[S_V, i] = max(y3, nrn.par[P_V_MIN, c])
             nrn.refr[i] = r
             nrn.last[i] = t

@@ -1,12 +1,22 @@
 """iaf_psc_exp: leaky integrate-and-fire neuron with exponential PSCs (NEST)."""
+
 import dataclasses
 
 import numba as nb
 import numpy as np
 
 from ..kernels.fixed import FIXED_INV
-from .base import (P_I_E, P_REFR, P_THETA, P_V_RESET, S_I0, S_V, IafModel, propagator_30,
-                   propagator_32)
+from .base import (
+    P_I_E,
+    P_REFR,
+    P_THETA,
+    P_V_RESET,
+    S_I0,
+    S_V,
+    IafModel,
+    propagator_30,
+    propagator_32,
+)
 
 MODEL_ID = 1
 P_P22, P_P21EX, P_P21IN, P_P11EX, P_P11IN, P_P20 = 6, 7, 8, 9, 10, 11
@@ -76,9 +86,12 @@ def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line,
         cur_line[i] = 0.0
         v = st[S_V, i]
         if refr[i] == 0:
-            v = (v * par[P_P22, c] + st[S_I_EX, i] * par[P_P21EX, c]
-                 + st[S_I_IN, i] * par[P_P21IN, c]
-                 + (par[P_I_E, c] + st[S_I0, i]) * par[P_P20, c])
+            v = (
+                v * par[P_P22, c]
+                + st[S_I_EX, i] * par[P_P21EX, c]
+                + st[S_I_IN, i] * par[P_P21IN, c]
+                + (par[P_I_E, c] + st[S_I0, i]) * par[P_P20, c]
+            )
         else:
             refr[i] -= 1
         st[S_I_EX, i] = st[S_I_EX, i] * par[P_P11EX, c] + ex

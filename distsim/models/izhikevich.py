@@ -1,4 +1,5 @@
 """izhikevich: Izhikevich (2003) simple model (NEST)."""
+
 import dataclasses
 import math
 from typing import ClassVar
@@ -22,10 +23,11 @@ class Izhikevich(NeuronModel):
         \frac{dv}{dt} = 0.04 v^2 + 5 v + 140 - u + I_e + I_0, \qquad
         \frac{du}{dt} = a (b v - u)
 
-    ``consistent_integration`` (NEST's default): one Euler step of length h with old v, u,
-    and the arriving weights (mV) added to v; otherwise the published scheme: two half steps
-    for v in which the arriving weights act as a current, then u with the new v. ``v = max(v, V_min)``; ``v >= V_th`` emits a spike and sets
-    ``v = c``, ``u = u + d``.  No refractory period.
+    ``consistent_integration`` (NEST's default): one Euler step of length h with old v, u, and
+    the arriving weights (mV) added to v; otherwise the published scheme: two half steps for v
+    in which the arriving weights act as a current, then u with the new v.
+    ``v = max(v, V_min)``; ``v >= V_th`` emits a spike and sets ``v = c``, ``u = u + d``.  No
+    refractory period.
 
     Units: as in NEST, the published ones: time in ms, v (``V_m``), c, V_th, V_min in mV;
     u (``U_m``), d and I_e in the model's current units (mV/ms); weights in mV.
@@ -46,7 +48,7 @@ class Izhikevich(NeuronModel):
     V_th: object = 30.0
     V_min: object = -np.inf
     consistent_integration: object = 1.0
-    tau_minus: object = 20.0           # ms, postsynaptic trace of plastic inputs (NEST)
+    tau_minus: object = 20.0  # ms, postsynaptic trace of plastic inputs (NEST)
     tau_minus_triplet: object = 110.0  # ms, second trace (stdp_triplet_synapse)
 
     def lower(self, v, dt):

@@ -1,4 +1,5 @@
 """loihi_cuba_lif: Loihi's fixed-point current-based LIF neuron, bit-exact with Lava."""
+
 import dataclasses
 
 import numba as nb
@@ -12,10 +13,17 @@ from .base import S_V, NeuronModel, empty_rows
 MODEL_ID = 5
 P_DU, P_DV, P_VTH, P_BIAS, P_WEXP = 6, 7, 8, 9, 10
 S_U = 2
-UV_MAX = 2 ** 23  # u and v are 24-bit
-LIMITS = {"du": (0, 4095), "dv": (0, 4095), "vth": (0, 131071), "bias_mant": (-4096, 4095),
-          "bias_exp": (0, 7), "weight_exp": (-8, 7), "u": (-UV_MAX + 1, UV_MAX),
-          "v": (-UV_MAX + 1, UV_MAX - 1)}
+UV_MAX = 2**23  # u and v are 24-bit
+LIMITS = {
+    "du": (0, 4095),
+    "dv": (0, 4095),
+    "vth": (0, 131071),
+    "bias_mant": (-4096, 4095),
+    "bias_exp": (0, 7),
+    "weight_exp": (-8, 7),
+    "u": (-UV_MAX + 1, UV_MAX),
+    "v": (-UV_MAX + 1, UV_MAX - 1),
+}
 WEIGHT_MAX = 255  # 8-bit weight magnitude (Lava's bit-accurate Dense: 8-bit weights)
 
 
@@ -67,7 +75,8 @@ class LoihiCubaLif(NeuronModel):
                 if np.any(bad):
                     raise ModelError(
                         f"model {self.name}: parameter {name} = {float(x[bad][0])!r} is not an "
-                        f"integer in [{lo}, {hi}] (the register's range); use an integer there")
+                        f"integer in [{lo}, {hi}] (the register's range); use an integer there"
+                    )
 
     @classmethod
     def check_weights(cls, weights, where):
@@ -75,14 +84,16 @@ class LoihiCubaLif(NeuronModel):
         if is_distribution(weights):
             raise ModelError(
                 f"{where}: drawn weights onto a {cls.name} population are not integers; give "
-                f"integer weights, constant or one per synapse (from_list)")
+                f"integer weights, constant or one per synapse (from_list)"
+            )
         w = np.asarray(weights, dtype=float)
         bad = (w != np.round(w)) | (np.abs(w) > WEIGHT_MAX)
         if np.any(bad):
             raise ModelError(
                 f"{where}: weight {float(w[bad].flat[0])!r} onto a {cls.name} population is not "
                 f"an integer in [-{WEIGHT_MAX}, {WEIGHT_MAX}] (8-bit weights; scale with the "
-                f"target's weight_exp); use integer weights, constant or per synapse")
+                f"target's weight_exp); use integer weights, constant or per synapse"
+            )
 
     def lower(self, v, dt):
         par, st = empty_rows(v["v"].shape[0])

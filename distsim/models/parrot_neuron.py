@@ -1,4 +1,5 @@
 """parrot_neuron: repeats the spikes it receives (NEST)."""
+
 import dataclasses
 
 import numba as nb
@@ -16,9 +17,9 @@ class ParrotNeuron(NeuronModel):
     .. math::
         s(t) = \Theta\Big(\sum_{k \in \text{receptor 0}} w_k\, [t_k + d_k = t]\Big)
 
-    Receptor 1 takes plastic synapses whose spikes are not repeated: their weights follow
-    the parrot's spike train, as in NEST's own STDP tests.  tau_minus and tau_minus_triplet (ms) are the postsynaptic traces
-    of plastic inputs."""
+    Receptor 1 takes plastic synapses whose spikes are not repeated: their weights follow the
+    parrot's spike train, as in NEST's own STDP tests.  tau_minus and tau_minus_triplet (ms) are
+    the postsynaptic traces of plastic inputs."""
 
     name = "parrot_neuron"
     model_id = MODEL_ID

@@ -1,8 +1,9 @@
 """Plastic synapse models with NEST's semantics (stdp_synapse, its nearest-neighbour
 variants stdp_nn_symm_synapse, stdp_nn_pre_centered_synapse and stdp_nn_restr_synapse,
 stdp_pl_synapse_hom, stdp_triplet_synapse and its nearest-spike variant
-stdp_triplet_nn_synapse, stdp_dopamine_synapse).  A plastic synapse lives with its target; its weight changes only
-when a presynaptic spike is delivered, from the spike times alone (kernels/plasticity.py).
+stdp_triplet_nn_synapse, stdp_dopamine_synapse).  A plastic synapse lives with its target;
+its weight changes only when a presynaptic spike is delivered, from the spike times alone
+(kernels/plasticity.py).
 
 With d the synaptic delay (all of it dendritic, as in NEST), at a presynaptic spike at t
 after the previous one at t_last:
@@ -19,6 +20,7 @@ model's units (mV or pA), times in ms.  K+ starts at 0 and t_last at 0 ms, as in
 This is the all-to-all pairing; the nearest-neighbour models pair other spikes (their
 docstrings), with the same steps and the same time conventions.
 """
+
 import dataclasses
 from typing import ClassVar
 
@@ -26,9 +28,18 @@ import numpy as np
 
 from ..distributions import as_number
 from ..errors import ModelError
-from ..kernels.plasticity import (C_PAIRING, N_RULE_PAR, PAIR_ALL,  # noqa: F401 (re-exported)
-                                  PAIR_NEAREST, PAIR_NN_PRE_CENTERED, PAIR_NN_RESTR, PAIR_NN_SYMM,
-                                  STDP, STDP_DOPAMINE, STDP_PL_HOM, STDP_TRIPLET)
+from ..kernels.plasticity import (
+    N_RULE_PAR,
+    PAIR_ALL,
+    PAIR_NEAREST,
+    PAIR_NN_PRE_CENTERED,
+    PAIR_NN_RESTR,
+    PAIR_NN_SYMM,
+    STDP,
+    STDP_DOPAMINE,
+    STDP_PL_HOM,
+    STDP_TRIPLET,
+)
 from ..messages import did_you_mean, shown
 
 
@@ -47,37 +58,59 @@ class _Plastic:
         back = {v: k for k, v in self.nest_names.items()}
         for f in dataclasses.fields(self):
             if f.name != "vt":
-                object.__setattr__(self, f.name, as_number(
-                    getattr(self, f.name), f"{self.name} {back.get(f.name, f.name)}",
-                    error=ModelError))
+                object.__setattr__(
+                    self,
+                    f.name,
+                    as_number(
+                        getattr(self, f.name),
+                        f"{self.name} {back.get(f.name, f.name)}",
+                        error=ModelError,
+                    ),
+                )
             if f.name.startswith("tau") and not getattr(self, f.name) > 0:
-                raise ModelError(f"{self.name} {f.name} = {getattr(self, f.name)} ms is not "
-                                 f"positive; use a positive time constant")
+                raise ModelError(
+                    f"{self.name} {f.name} = {getattr(self, f.name)} ms is not "
+                    f"positive; use a positive time constant"
+                )
 
     def rule_row(self):
         """The kernels' row: kind, the numeric fields in declaration order, zeros, and the
         pairing scheme in the last column (C_PAIRING)."""
-        values = [float(getattr(self, f.name)) for f in dataclasses.fields(self)
-                  if not isinstance(getattr(self, f.name), str)]
-        return np.array([float(self.kind), *values, *[0.0] * (N_RULE_PAR - 2 - len(values)),
-                         float(self.pairing)])
+        values = [
+            float(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if not isinstance(getattr(self, f.name), str)
+        ]
+        return np.array(
+            [
+                float(self.kind),
+                *values,
+                *[0.0] * (N_RULE_PAR - 2 - len(values)),
+                float(self.pairing),
+            ]
+        )
 
     def to_spec(self):
         back = {v: k for k, v in self.nest_names.items()}
-        return {"synapse_model": self.name,
-                **{back.get(f.name, f.name): getattr(self, f.name)
-                   for f in dataclasses.fields(self)}}
+        return {
+            "synapse_model": self.name,
+            **{back.get(f.name, f.name): getattr(self, f.name) for f in dataclasses.fields(self)},
+        }
 
     def check_weights(self, weight, where):
         """Weights keep the sign of Wmax (NEST's models keep w between 0 and Wmax; the
         power-law rule needs w >= 0)."""
-        low, high = (weight.bounds if hasattr(weight, "bounds")
-                     else (float(np.min(weight)), float(np.max(weight))))
+        low, high = (
+            weight.bounds
+            if hasattr(weight, "bounds")
+            else (float(np.min(weight)), float(np.max(weight)))
+        )
         wmax = getattr(self, "Wmax", 1.0)
         if (wmax > 0 and low < 0) or (wmax < 0 and high > 0):
             raise ModelError(
                 f"{where}: {self.name} weights must have the sign of Wmax = {wmax} (they stay "
-                f"between 0 and Wmax); got weights in [{low}, {high}]; use weights of that sign")
+                f"between 0 and Wmax); got weights in [{low}, {high}]; use weights of that sign"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +124,7 @@ class StdpSynapse(_Plastic):
 
     mu_plus = mu_minus = 0: additive; 1: multiplicative.  tau_plus in ms.
     """
+
     tau_plus: float = 20.0
     lambda_: float = 0.01
     alpha: float = 1.0
@@ -104,8 +138,10 @@ class StdpSynapse(_Plastic):
     def __post_init__(self):
         super().__post_init__()
         if self.Wmax == 0:
-            raise ModelError(f"{self.name} Wmax = 0 leaves no weight range (the rule scales "
-                             f"w by 1/Wmax); use a non-zero Wmax of the weights' sign")
+            raise ModelError(
+                f"{self.name} Wmax = 0 leaves no weight range (the rule scales "
+                f"w by 1/Wmax); use a non-zero Wmax of the weights' sign"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,6 +161,7 @@ class StdpNnSymmSynapse(StdpSynapse):
     before it pair with a presynaptic spike at 0 ms.  A pair with t_j + d = t is not
     counted: that postsynaptic spike pairs with t_last instead.
     """
+
     name: ClassVar[str] = "stdp_nn_symm_synapse"
     pairing: ClassVar[int] = PAIR_NN_SYMM
 
@@ -145,6 +182,7 @@ class StdpNnPreCenteredSynapse(StdpSynapse):
 
     K+ is kept per synapse (the other rules keep it per source and projection).
     """
+
     name: ClassVar[str] = "stdp_nn_pre_centered_synapse"
     pairing: ClassVar[int] = PAIR_NN_PRE_CENTERED
     per_synapse_state: ClassVar[int] = 1
@@ -165,6 +203,7 @@ class StdpNnRestrSynapse(StdpSynapse):
     only postsynaptic spike of the window reaches the synapse exactly at t (t_1 + d = t),
     it pairs with t_last, and t pairs with t_j*, which may precede t_last.
     """
+
     name: ClassVar[str] = "stdp_nn_restr_synapse"
     pairing: ClassVar[int] = PAIR_NN_RESTR
 
@@ -178,6 +217,7 @@ class StdpPlSynapseHom(_Plastic):
         \mathrm{facilitate}(w, k) = w + \lambda w^{\mu} k \qquad
         \mathrm{depress}(w, k) = \max(0, w - \lambda \alpha w k)
     """
+
     tau_plus: float = 20.0
     lambda_: float = 0.1
     alpha: float = 1.0
@@ -199,6 +239,7 @@ class StdpTripletSynapse(_Plastic):
 
     with x = K+_x just before the presynaptic spike.
     """
+
     tau_plus: float = 16.8
     tau_plus_triplet: float = 101.0
     Aplus: float = 5e-10
@@ -238,6 +279,7 @@ class StdpTripletNnSynapse(StdpTripletSynapse):
     nearest-spike triplet model (tests/unit/test_stdp_triplet_nn.py checks this one against
     an event-by-event implementation of the paper's equations).
     """
+
     name: ClassVar[str] = "stdp_triplet_nn_synapse"
     pairing: ClassVar[int] = PAIR_NEAREST
 
@@ -269,6 +311,7 @@ class StdpDopamineSynapse(_Plastic):
     synapses of the projection keeps every dopamine arrival of the run (16 bytes per step
     with arrivals).
     """
+
     A_plus: float = 1.0
     A_minus: float = 1.5
     tau_plus: float = 20.0
@@ -286,21 +329,38 @@ class StdpDopamineSynapse(_Plastic):
     def __post_init__(self):
         super().__post_init__()
         if not self.Wmin <= self.Wmax:
-            raise ModelError(f"{self.name} Wmin = {self.Wmin} is above Wmax = {self.Wmax}; the "
-                             f"weight stays in [Wmin, Wmax]: use Wmin <= Wmax")
+            raise ModelError(
+                f"{self.name} Wmin = {self.Wmin} is above Wmax = {self.Wmax}; the "
+                f"weight stays in [Wmin, Wmax]: use Wmin <= Wmax"
+            )
 
     def check_weights(self, weight, where):
         """Weights stay in [Wmin, Wmax]."""
-        low, high = (weight.bounds if hasattr(weight, "bounds")
-                     else (float(np.min(weight)), float(np.max(weight))))
+        low, high = (
+            weight.bounds
+            if hasattr(weight, "bounds")
+            else (float(np.min(weight)), float(np.max(weight)))
+        )
         if low < self.Wmin or high > self.Wmax:
-            raise ModelError(f"{where}: {self.name} weights must lie in [Wmin, Wmax] = "
-                             f"[{self.Wmin}, {self.Wmax}]; got [{low}, {high}]")
+            raise ModelError(
+                f"{where}: {self.name} weights must lie in [Wmin, Wmax] = "
+                f"[{self.Wmin}, {self.Wmax}]; got [{low}, {high}]"
+            )
 
 
-SYNAPSES = {cls.name: cls for cls in (StdpSynapse, StdpNnSymmSynapse, StdpNnPreCenteredSynapse,
-                                      StdpNnRestrSynapse, StdpPlSynapseHom, StdpTripletSynapse,
-                                      StdpTripletNnSynapse, StdpDopamineSynapse)}
+SYNAPSES = {
+    cls.name: cls
+    for cls in (
+        StdpSynapse,
+        StdpNnSymmSynapse,
+        StdpNnPreCenteredSynapse,
+        StdpNnRestrSynapse,
+        StdpPlSynapseHom,
+        StdpTripletSynapse,
+        StdpTripletNnSynapse,
+        StdpDopamineSynapse,
+    )
+}
 
 
 def synapse_from_spec(spec, where):
@@ -311,17 +371,22 @@ def synapse_from_spec(spec, where):
     if isinstance(spec, str):
         spec = {"synapse_model": spec}
     if not isinstance(spec, dict) or spec.get("synapse_model", "static_synapse") not in (
-            *SYNAPSES, "static_synapse"):
+        *SYNAPSES,
+        "static_synapse",
+    ):
         name = spec.get("synapse_model") if isinstance(spec, dict) else spec
-        raise ModelError(f"{where}: synapse {shown(spec)} is not known; use static_synapse or "
-                         f"one of {sorted(SYNAPSES)}"
-                         f"{did_you_mean(name, [*SYNAPSES, 'static_synapse'])}")
+        raise ModelError(
+            f"{where}: synapse {shown(spec)} is not known; use static_synapse or "
+            f"one of {sorted(SYNAPSES)}"
+            f"{did_you_mean(name, [*SYNAPSES, 'static_synapse'])}"
+        )
     spec = dict(spec)
     name = spec.pop("synapse_model", "static_synapse")
     if name == "static_synapse":
         if spec:
-            raise ModelError(f"{where}: static_synapse has no parameters; got "
-                             f"{sorted(map(str, spec))}")
+            raise ModelError(
+                f"{where}: static_synapse has no parameters; got {sorted(map(str, spec))}"
+            )
         return None
     cls = SYNAPSES[name]
     fields = {cls.nest_names.get(k, k): v for k, v in spec.items()}
@@ -329,8 +394,10 @@ def synapse_from_spec(spec, where):
     unknown = sorted(map(str, set(fields) - set(valid)))
     if unknown:
         names = [{v: k for k, v in cls.nest_names.items()}.get(f, f) for f in valid]
-        raise ModelError(f"{where}: {name} has no parameter {unknown[0]!r}; valid parameters: "
-                         f"{', '.join(names)}{did_you_mean(unknown[0], names)}")
+        raise ModelError(
+            f"{where}: {name} has no parameter {unknown[0]!r}; valid parameters: "
+            f"{', '.join(names)}{did_you_mean(unknown[0], names)}"
+        )
     try:
         return cls(**fields)
     except ModelError as exc:

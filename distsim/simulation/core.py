@@ -17,6 +17,7 @@ Each part owns its arrays as a named tuple (kernels/state.py); the step kernels
 (kernels/compose.py: only the models and rules the network uses) take them by name.
 ``run(t_ms)`` may be called repeatedly and continues exactly where it stopped.
 """
+
 import hashlib
 import logging
 import math
@@ -26,10 +27,10 @@ import numpy as np
 
 from .. import arrays
 from ..compile_clock import compile_seconds
-from ..connectivity import (SEG_WOFS, SEG_WQ, build_synapse_table, projection_synapses)
+from ..connectivity import SEG_WOFS, SEG_WQ, build_synapse_table, projection_synapses
 from ..errors import CommunicationError, ConfigError, failure_reason
 from ..kernels.compose import KernelPlan, kernels
-from ..kernels.engine import (C_DA_LATE, C_EVENTS, C_RECORDED, C_SCHEDULE, C_SPIKES)
+from ..kernels.engine import C_DA_LATE, C_EVENTS, C_RECORDED, C_SCHEDULE, C_SPIKES
 from ..kernels.fixed import FIXED_BITS
 from ..kernels.plasticity import C_HIST_FULL
 from ..kernels.state import Synapses
@@ -68,9 +69,21 @@ class Simulation:
     ``digest`` (they are collective); ``spikes`` and ``states`` return this rank's part.
     """
 
-    def __init__(self, network, context=None, decomposition=None, backend="collective",
-                 store=None, flush_steps=10000, flush_mb=64.0, resume_store=False,
-                 event_driven=True, hardware_counters=False, rank_grid=None, overwrite=False):
+    def __init__(
+        self,
+        network,
+        context=None,
+        decomposition=None,
+        backend="collective",
+        store=None,
+        flush_steps=10000,
+        flush_mb=64.0,
+        resume_store=False,
+        event_driven=True,
+        hardware_counters=False,
+        rank_grid=None,
+        overwrite=False,
+    ):
         from distsim.comm import default_context
         from distsim.comm.exchange import make_exchange
         from distsim.comm.routing import build_routing, row_delay_bounds
@@ -85,17 +98,20 @@ class Simulation:
         if not isinstance(decomposition, Decomposition):
             raise ConfigError(
                 f"Simulation: decomposition {decomposition!r} is neither a Decomposition nor a "
-                f"balancer name")
+                f"balancer name"
+            )
         if decomposition.n_ranks != size or decomposition.n_gids != network.n_neurons:
             raise ConfigError(
                 f"Simulation: decomposition is for {decomposition.n_ranks} ranks and "
                 f"{decomposition.n_gids} gids but the context has {size} ranks and the network "
                 f"{network.n_neurons} neurons; compute the decomposition for this network and "
-                f"{size} ranks")
+                f"{size} ranks"
+            )
         if not (isinstance(flush_steps, int) and flush_steps >= 1 and flush_mb > 0):
             raise ConfigError(
                 f"Simulation: flush_steps {flush_steps!r} and flush_mb {flush_mb!r} must be a "
-                f"positive number of steps and of megabytes")
+                f"positive number of steps and of megabytes"
+            )
         self.decomposition = decomposition
         self.dt = network.dt
         self.step = self._first_step = self._last_flush = 0
@@ -107,24 +123,37 @@ class Simulation:
         self.ns = max(self.table.max_delay, longest) + 1
         lazy_local = self.neurons.make_event_driven(event_driven)
         self.input = SynapticInput(self.ns, self.n_local, lazy_local)
-        self.recorders = Recorders(network, self.neurons, self.table.row_gid.size,
-                                   hardware_counters)
+        self.recorders = Recorders(
+            network, self.neurons, self.table.row_gid.size, hardware_counters
+        )
         self.devices = DeviceSynapses(network, self.table, self.local_gid, self.context)
         row_min_delay, row_max_delay = row_delay_bounds(self.table)
-        self.plasticity = PlasticSynapses(network, self.table, self.neurons, self.context,
-                                          decomposition, row_min_delay)
+        self.plasticity = PlasticSynapses(
+            network, self.table, self.neurons, self.context, decomposition, row_min_delay
+        )
         if network.weight_recorders:  # (the plastic state costs tens of bytes per synapse)
             self.recorders.add_weight_samplers(network, self.plasticity.state())
         self.routing = build_routing(self.context, decomposition, self.table, self.local_gid)
         if self.plasticity.vt_live_anywhere:  # every rank builds this routing (a collective)
             self.routing = self.plasticity.with_vt_routing(self.routing, build_routing)
         self.recorders.set_send_flag(self.routing.send_flag)
-        self.remote = RemoteSpikes(self.table.row_gid, row_min_delay, row_max_delay,
-                                   self.plasticity, self._deliver_rows, self.context.rank)
-        self.syn = Synapses(self.table.seg_ptr, self.table.seg, self.table.syn_target,
-                            self.table.syn_weight, self.table.syn_delay,
-                            _segments_onto_lazy(network, self.table, self.neurons),
-                            _local_rows(self.table, self.local_gid))
+        self.remote = RemoteSpikes(
+            self.table.row_gid,
+            row_min_delay,
+            row_max_delay,
+            self.plasticity,
+            self._deliver_rows,
+            self.context.rank,
+        )
+        self.syn = Synapses(
+            self.table.seg_ptr,
+            self.table.seg,
+            self.table.syn_target,
+            self.table.syn_weight,
+            self.table.syn_delay,
+            _segments_onto_lazy(network, self.table, self.neurons),
+            _local_rows(self.table, self.local_gid),
+        )
         self.input.reset_event_lists(self.step, self.neurons.arrays.last)
         self.kernels = kernels(self.kernel_plan())
         self.rank_grid = rank_grid
@@ -134,6 +163,7 @@ class Simulation:
         self._store, self._resume_store = store, resume_store
         if store is not None and not resume_store:
             from distsim.store import RunWriter
+
             self.writer = RunWriter(store, self, overwrite=overwrite)
         self.compile_seconds = compile_seconds() - compiled0
         self.build_seconds = time.perf_counter() - t0 - self.compile_seconds
@@ -145,13 +175,15 @@ class Simulation:
         """The models, rules and features this rank's step kernels need (compose.py)."""
         event = self.neurons.event_modules()
         plast = self.plasticity.arrays
-        return KernelPlan(models=kernel_models(self.network),
-                          event_module=event[0].__name__ if event else None,
-                          rules=self.plasticity.kernel_rules(),
-                          stimuli=self.stimuli.pz_ptr.size > 1 or self.stimuli.dc_ptr.size > 1,
-                          plastic=plast.n_in.size > 0,
-                          volume_transmitters=plast.vt_local.size > 0,
-                          hardware=self.recorders.arrays.hw_active.size > 0)
+        return KernelPlan(
+            models=kernel_models(self.network),
+            event_module=event[0].__name__ if event else None,
+            rules=self.plasticity.kernel_rules(),
+            stimuli=self.stimuli.pz_ptr.size > 1 or self.stimuli.dc_ptr.size > 1,
+            plastic=plast.n_in.size > 0,
+            volume_transmitters=plast.vt_local.size > 0,
+            hardware=self.recorders.arrays.hw_active.size > 0,
+        )
 
     @property
     def counters(self):
@@ -187,12 +219,14 @@ class Simulation:
         if not (t_ms >= 0 and abs(n - round(n)) <= 1e-9 * max(1.0, n)):
             raise ConfigError(
                 f"Simulation.run: duration {t_ms} ms is not a non-negative multiple of dt = "
-                f"{self.dt} ms; use a multiple of dt")
+                f"{self.dt} ms; use a multiple of dt"
+            )
         if not self.context.can_run:
             raise ConfigError(
                 f"Simulation.run: a {self.context.name} context only pretends to be rank "
                 f"{self.context.rank} of {self.context.size}; run under mpiexec with an "
-                f"MPIContext, or with one LocalContext")
+                f"MPIContext, or with one LocalContext"
+            )
         end = self.step + int(round(n))
         t0, compiled0, stored0 = time.perf_counter(), compile_seconds(), self.store_seconds
         if self.writer is not None and not self.writer.running:
@@ -208,8 +242,7 @@ class Simulation:
         finally:
             compiled = compile_seconds() - compiled0
             self.compile_seconds += compiled
-            self.run_seconds += (time.perf_counter() - t0 - compiled
-                                 - (self.store_seconds - stored0))
+            self.run_seconds += time.perf_counter() - t0 - compiled - (self.store_seconds - stored0)
         if complete:
             self.end_run("complete")
 
@@ -224,17 +257,27 @@ class Simulation:
                 stop = min(stop, nxt)
             if self.writer is not None:
                 stop = min(stop, self._last_flush + self.flush_steps)
-            reached = self.kernels.advance(self.step, stop, self.dt, self.ns,
-                                           self.table.max_delay, self.neurons.arrays,
-                                           self.input.arrays, self.stimuli, self.syn,
-                                           plasticity.arrays, recorders.arrays)
+            reached = self.kernels.advance(
+                self.step,
+                stop,
+                self.dt,
+                self.ns,
+                self.table.max_delay,
+                self.neurons.arrays,
+                self.input.arrays,
+                self.stimuli,
+                self.syn,
+                plasticity.arrays,
+                recorders.arrays,
+            )
             self.step = reached
             if counters[C_DA_LATE]:
                 raise CommunicationError(
                     f"rank {self.context.rank}: {counters[C_DA_LATE]} dopamine spikes of "
                     f"local neurons arrive in or before a step whose presynaptic spikes were "
                     f"processed without them (before step {reached}); a remote presynaptic "
-                    f"spike was processed too early")
+                    f"spike was processed too early"
+                )
             if reached < stop and counters[C_HIST_FULL]:
                 plasticity.grow_history()
                 counters[C_HIST_FULL] = 0
@@ -279,13 +322,14 @@ class Simulation:
         try:
             self.flush()
         except Exception as flush_exc:  # e.g. the disk is full: say so, mark what we can
-            reason += (f"; the last {int(self.counters[C_RECORDED])} recorded spikes could "
-                       f"not be written ({failure_reason(flush_exc, self.context.rank)})")
+            reason += (
+                f"; the last {int(self.counters[C_RECORDED])} recorded spikes could "
+                f"not be written ({failure_reason(flush_exc, self.context.rank)})"
+            )
         try:
             self.writer.mark(status, reason)
         except Exception as mark_exc:
-            log.error("run store %s could not be marked %s: %s", self.writer.path, status,
-                      mark_exc)
+            log.error("run store %s could not be marked %s: %s", self.writer.path, status, mark_exc)
 
     def flush(self):
         """Write this rank's buffered spikes and samples to the store (a no-op without)."""
@@ -315,16 +359,25 @@ class Simulation:
         return self.recorders.outgoing()
 
     def _deliver_rows(self, rows, steps, n):
-        events, late = self.kernels.deliver(rows, steps, n, self.step, self.ns, self.dt,
-                                            self.input.arrays, self.syn,
-                                            self.plasticity.arrays)
+        events, late = self.kernels.deliver(
+            rows,
+            steps,
+            n,
+            self.step,
+            self.ns,
+            self.dt,
+            self.input.arrays,
+            self.syn,
+            self.plasticity.arrays,
+        )
         hw_row_spikes = self.recorders.arrays.hw_row_spikes
         if hw_row_spikes.size:
             np.add.at(hw_row_spikes, rows[:n], 1)
         if late:
             raise CommunicationError(
                 f"rank {self.context.rank}: {late} synaptic events arrived after their step "
-                f"(now step {self.step}); the exchange let a rank miss a spike")
+                f"(now step {self.step}); the exchange let a rank miss a spike"
+            )
         self.counters[C_EVENTS] += events
 
     # ------------------------------------------------------------------ checkpoints
@@ -333,6 +386,7 @@ class Simulation:
         a new path or empty folder, or with ``overwrite`` an earlier checkpoint.
         ``Simulation.restore`` continues from it on any number of ranks."""
         from distsim.store.checkpoint import write_checkpoint
+
         t0 = time.perf_counter()
         self.flush()
         self.neurons.catch_up(self.step)
@@ -343,9 +397,9 @@ class Simulation:
     def restore(cls, path, context=None, decomposition=None, backend="collective", **options):
         """A Simulation at the step of checkpoint ``path``, built anew for this context and
         decomposition (any rank count, any balancer); ``options`` as for the constructor."""
-        from distsim.store.checkpoint import (load_checkpoint, read_checkpoint_attrs,
-                                              read_verified)
+        from distsim.store.checkpoint import load_checkpoint, read_checkpoint_attrs, read_verified
         from distsim.store.network_io import read_network
+
         root, attrs = read_checkpoint_attrs(path)
         network = read_network(root, attrs, lambda name: read_verified(root, attrs, name))
         sim = cls(network, context, decomposition, backend, **options)
@@ -362,6 +416,7 @@ class Simulation:
         """Position a freshly built simulation at ``step`` (used by restore); a store given
         with ``resume_store`` is opened now, to continue from that step."""
         from distsim.comm.exchange import make_exchange
+
         self.step = self._last_flush = self._first_step = int(step)
         self.plasticity.known_up_to(step)  # every dopamine arrival up to the step is in
         self.counters[C_SCHEDULE] = np.searchsorted(self.stimuli.ss_step, step, side="right")
@@ -369,6 +424,7 @@ class Simulation:
         self.exchange = make_exchange(self.exchange.name, self)
         if self._store is not None and self._resume_store:
             from distsim.store import RunWriter
+
             self.writer = RunWriter(self._store, self, resume=True)
         elif self.writer is not None:
             self.writer.begin(self)
@@ -416,10 +472,10 @@ class Simulation:
             k = self.writer.flushed_samples[index]
             g = self.writer.group[f"state/{index}"]
             steps = np.concatenate((g["step"][:k], steps))
-            values = {var: np.concatenate((g[var][:k].astype(np.float64), v))
-                      for var, v in values.items()}
-        return {"times": steps * self.dt, "gids": self.recorders.samplers[index]["gids"],
-                **values}
+            values = {
+                var: np.concatenate((g[var][:k].astype(np.float64), v)) for var, v in values.items()
+            }
+        return {"times": steps * self.dt, "gids": self.recorders.samplers[index]["gids"], **values}
 
     def synapses_of(self, projection, where="Simulation"):
         """(synapse indices in the table, their segments, positions within the segment,
@@ -433,9 +489,11 @@ class Simulation:
         tb = self.table
         sel, syn_seg, pos, rows = self.synapses_of(projection, "Simulation.connections")
         wofs = tb.seg[syn_seg, SEG_WOFS]
-        weight = np.where(wofs < 0, tb.seg[syn_seg, SEG_WQ] * 2.0 ** -FIXED_BITS,
-                          tb.syn_weight[np.where(wofs < 0, 0, wofs + pos)] if tb.syn_weight.size
-                          else 0.0)
+        weight = np.where(
+            wofs < 0,
+            tb.seg[syn_seg, SEG_WQ] * 2.0**-FIXED_BITS,
+            tb.syn_weight[np.where(wofs < 0, 0, wofs + pos)] if tb.syn_weight.size else 0.0,
+        )
         plast = self.plasticity.arrays
         plastic = plast.seg_plastic[syn_seg] >= 0
         if plastic.any():  # current weights of plastic synapses
@@ -443,13 +501,18 @@ class Simulation:
             weight = weight.astype(np.float64)
             weight[plastic] = plast.syn_pw[plast.pl_meta[p, 0] + pos[plastic]]
         dofs = tb.seg_dofs[syn_seg]
-        delay = np.where(tb.seg_delay[syn_seg] > 0, tb.seg_delay[syn_seg],
-                         tb.syn_delay[np.where(dofs < 0, 0, dofs + pos)] if tb.syn_delay.size
-                         else 0)
-        return {"source": tb.row_gid[rows],
-                "target": self.local_gid[tb.syn_target[sel].astype(np.int64)],
-                "weight": weight, "delay": delay * self.dt,
-                "projection": tb.seg_proj[syn_seg]}
+        delay = np.where(
+            tb.seg_delay[syn_seg] > 0,
+            tb.seg_delay[syn_seg],
+            tb.syn_delay[np.where(dofs < 0, 0, dofs + pos)] if tb.syn_delay.size else 0,
+        )
+        return {
+            "source": tb.row_gid[rows],
+            "target": self.local_gid[tb.syn_target[sel].astype(np.int64)],
+            "weight": weight,
+            "delay": delay * self.dt,
+            "projection": tb.seg_proj[syn_seg],
+        }
 
     def digest(self):
         """Spike digest of all ranks' recorded spikes (collective).  With several ranks the
@@ -467,8 +530,11 @@ class Simulation:
             keep = (steps >= lo) & (steps < hi)
             parts = ctx.gather((steps[keep], gids[keep]))
             if ctx.rank == 0:
-                sha.update(packed_spikes(np.concatenate([p[0] for p in parts]),
-                                         np.concatenate([p[1] for p in parts])))
+                sha.update(
+                    packed_spikes(
+                        np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+                    )
+                )
         return ctx.bcast(sha.hexdigest() if ctx.rank == 0 else None)
 
     def hardware_counts(self):
@@ -477,19 +543,31 @@ class Simulation:
         source row (gid, spikes delivered through its local synapses)."""
         out = self.recorders.arrays
         if not out.hw_spikes.size and self.n_local:
-            raise ConfigError("Simulation.hardware_counts: the simulation was built without "
-                              "hardware_counters=True; build it with them")
-        return {"steps": int(self.step - self._first_step), "gid": self.local_gid,
-                "active_steps": out.hw_active, "spikes": out.hw_spikes,
-                "row_gid": self.table.row_gid, "row_spikes": out.hw_row_spikes}
+            raise ConfigError(
+                "Simulation.hardware_counts: the simulation was built without "
+                "hardware_counters=True; build it with them"
+            )
+        return {
+            "steps": int(self.step - self._first_step),
+            "gid": self.local_gid,
+            "active_steps": out.hw_active,
+            "spikes": out.hw_spikes,
+            "row_gid": self.table.row_gid,
+            "row_spikes": out.hw_row_spikes,
+        }
 
     def rank_counters(self):
         """This rank's counters: neurons, synapses, spikes, synaptic events, and the
         exchange's spikes/messages/bytes sent and received and seconds computing/waiting."""
-        return {"rank": self.context.rank, "neurons": int(self.n_local),
-                "synapses": self.table.n_synapses, "spikes": int(self.counters[C_SPIKES]),
-                "synaptic_events": int(self.counters[C_EVENTS]),
-                "run_s": self.run_seconds, **self.exchange.counters}
+        return {
+            "rank": self.context.rank,
+            "neurons": int(self.n_local),
+            "synapses": self.table.n_synapses,
+            "spikes": int(self.counters[C_SPIKES]),
+            "synaptic_events": int(self.counters[C_EVENTS]),
+            "run_s": self.run_seconds,
+            **self.exchange.counters,
+        }
 
     def summary(self, digest=True):
         """Figures of the run so far over all ranks (collective): counts, and the wall time in
@@ -500,17 +578,36 @@ class Simulation:
         nothing else is gathered); ``digest=False`` skips the spike digest (a collective
         gather) when it comes from elsewhere."""
         ctx = self.context
-        n_neurons = sum(p.size for p in self.network.populations.values()
-                        if not p.model.is_source_only)
+        n_neurons = sum(
+            p.size for p in self.network.populations.values() if not p.model.is_source_only
+        )
         n_recorded = self.counters[C_RECORDED] + (self.writer.flushed_spikes if self.writer else 0)
-        totals = ctx.allreduce(np.array([
-            self.table.n_synapses, self.counters[C_SPIKES], n_recorded,
-            int(self.recorders.arrays.rec_flag.sum()), self.counters[C_EVENTS]],
-            dtype=np.int64), "sum")
+        totals = ctx.allreduce(
+            np.array(
+                [
+                    self.table.n_synapses,
+                    self.counters[C_SPIKES],
+                    n_recorded,
+                    int(self.recorders.arrays.rec_flag.sum()),
+                    self.counters[C_EVENTS],
+                ],
+                dtype=np.int64,
+            ),
+            "sum",
+        )
         synapses, spikes, n_rec, recorded_neurons, events = (int(x) for x in totals)
-        times = ctx.allreduce(np.array([self.build_seconds, self.compile_seconds,
-                                        self.run_seconds, self.store_seconds,
-                                        self.checkpoint_seconds]), "max")
+        times = ctx.allreduce(
+            np.array(
+                [
+                    self.build_seconds,
+                    self.compile_seconds,
+                    self.run_seconds,
+                    self.store_seconds,
+                    self.checkpoint_seconds,
+                ]
+            ),
+            "max",
+        )
         build, compiled, simulate, store, checkpoint = (float(x) for x in times)
         ranks = ctx.gather(self.rank_counters())
         t_s = self.t / 1000.0

@@ -1,6 +1,7 @@
 """Device synapses of one rank (hardware/devices.py): every local synapse of a projection
 connected with ``device=`` is programmed into its device pair at the build and its weight
 read at an age (drift and read noise), written into the synapse table's weights."""
+
 import numpy as np
 
 from ..connectivity import SEG_WOFS, projection_synapses
@@ -14,24 +15,35 @@ class DeviceSynapses:
 
     def __init__(self, network, table, local_gid, context):
         from distsim.hardware.devices import DeviceState
+
         self.table, self.context = table, context
         self.states = []
         for proj in network.projections:
             if proj.device is None:
                 continue
-            sel, syn_seg, pos, rows = projection_synapses(table, network, proj.name,
-                                                          "Simulation")
+            sel, syn_seg, pos, rows = projection_synapses(table, network, proj.name, "Simulation")
             index = table.seg[syn_seg, SEG_WOFS] + pos  # per-synapse weights (Network.connect)
             weights = table.syn_weight[index].astype(np.float64)
             w_max = proj.device.w_max or context.allreduce(
-                float(np.abs(weights).max(initial=0.0)), "max")
+                float(np.abs(weights).max(initial=0.0)), "max"
+            )
             if not w_max > 0:
-                raise ConfigError(f"Projection '{proj.name}': all weights are 0; a device "
-                                  f"needs a non-zero weight or w_max")
-            self.states.append(DeviceState(proj.device, network.seed, proj.name, index, weights,
-                                           table.row_gid[rows],
-                                           local_gid[table.syn_target[sel].astype(np.int64)],
-                                           w_max))
+                raise ConfigError(
+                    f"Projection '{proj.name}': all weights are 0; a device "
+                    f"needs a non-zero weight or w_max"
+                )
+            self.states.append(
+                DeviceState(
+                    proj.device,
+                    network.seed,
+                    proj.name,
+                    index,
+                    weights,
+                    table.row_gid[rows],
+                    local_gid[table.syn_target[sel].astype(np.int64)],
+                    w_max,
+                )
+            )
         self.age_s = None
         self._reference_sums = None
         if self.states:
@@ -46,8 +58,10 @@ class DeviceSynapses:
         (drift and read noise, hardware/devices.py); collective.  The network's own run time
         is not added: ages are the hours to years over which devices drift."""
         if not self.states:
-            raise ConfigError("Simulation.age_devices: the network has no device synapses; "
-                              "connect with device=distsim.hardware.PCM()")
+            raise ConfigError(
+                "Simulation.age_devices: the network has no device synapses; "
+                "connect with device=distsim.hardware.PCM()"
+            )
         sums = []
         for state in self.states:
             w = state.weights_at(float(age_s))

@@ -1,6 +1,7 @@
 """The spike digest: the SHA-256 of all spikes as (step, gid) pairs, sorted by step then gid,
 packed as little-endian int64 (DESIGN.md: equal digests mean identical spike trains, on any
 machine, rank count, backend and restart)."""
+
 import hashlib
 
 import numpy as np

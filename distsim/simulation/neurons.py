@@ -9,6 +9,7 @@ are computed only in the steps in which input arrives (the model's ``update_even
 silent neuron costs nothing; ``last[i]`` is the step neuron i was last computed in,
 ``lazy_col[i]`` its parameter column.
 """
+
 import numpy as np
 
 from .. import arrays
@@ -63,8 +64,7 @@ class NeuronGroups:
                 par_blocks.append(par)
                 n_cols += par.shape[1]
             lo = hi
-        par = (np.concatenate(par_blocks, axis=1) if par_blocks
-               else arrays.zeros((N_PAR_ROWS, 1)))
+        par = np.concatenate(par_blocks, axis=1) if par_blocks else arrays.zeros((N_PAR_ROWS, 1))
         if sched_step:
             s, loc = np.concatenate(sched_step), np.concatenate(sched_local)
             order = np.lexsort((loc, s))
@@ -72,10 +72,19 @@ class NeuronGroups:
         else:
             self.ss_step = self.ss_local = np.empty(0, np.int64)
         g = len(model)
-        self.arrays = Neurons(np.array(model, np.int64), np.array(lo_, np.int64),
-                              np.array(hi_, np.int64), np.array(pbase, np.int64),
-                              np.array(pstride, np.int64), np.zeros(g, np.uint8), par, st, refr,
-                              np.empty(0, np.int64), np.empty(0, np.int64))
+        self.arrays = Neurons(
+            np.array(model, np.int64),
+            np.array(lo_, np.int64),
+            np.array(hi_, np.int64),
+            np.array(pbase, np.int64),
+            np.array(pstride, np.int64),
+            np.zeros(g, np.uint8),
+            par,
+            st,
+            refr,
+            np.empty(0, np.int64),
+            np.empty(0, np.int64),
+        )
 
     @property
     def st(self):
@@ -110,8 +119,10 @@ class NeuronGroups:
         indices of their neurons."""
         a = self.arrays
         lazy = event_driven_groups(self.network, enabled)
-        local = np.concatenate([np.arange(lo, hi) for lo, hi, flag in zip(a.lo, a.hi, lazy)
-                                if flag] or [np.empty(0, np.int64)]).astype(np.int64)
+        local = np.concatenate(
+            [np.arange(lo, hi) for lo, hi, flag in zip(a.lo, a.hi, lazy) if flag]
+            or [np.empty(0, np.int64)]
+        ).astype(np.int64)
         n = self.n_local if local.size else 0
         lazy_col, last = arrays.zeros(n, np.int64), arrays.zeros(n, np.int64)
         for g in np.flatnonzero(lazy):
@@ -139,25 +150,41 @@ def event_driven_groups(network, enabled):
     driven = {s.target for s in (*network.poisson_inputs, *network.dc_inputs)}
     driven |= {r.population for r in network.state_recorders}
     driven |= {p.target for p in network.projections if p.synapse is not None}
-    return np.array([enabled and pop.model.event_driven and pop.model.rests_below_threshold()
-                     and pop.name not in driven for pop in network.populations.values()],
-                    np.uint8)
+    return np.array(
+        [
+            enabled
+            and pop.model.event_driven
+            and pop.model.rests_below_threshold()
+            and pop.name not in driven
+            for pop in network.populations.values()
+        ],
+        np.uint8,
+    )
 
 
 def event_modules(network, lazy):
     """The modules of the models of the event-driven groups ``lazy`` (uint8 per
     population)."""
     import importlib
+
     pops = list(network.populations.values())
-    return [importlib.import_module(m) for m in sorted(
-        {type(pops[g].model).__module__ for g in np.flatnonzero(lazy)})]
+    return [
+        importlib.import_module(m)
+        for m in sorted({type(pops[g].model).__module__ for g in np.flatnonzero(lazy)})
+    ]
 
 
 def kernel_models(network):
     """(registry id, module) of the network's models with an update kernel, sorted by id."""
-    return tuple(sorted({(pop.model.model_id, type(pop.model).__module__)
-                         for pop in network.populations.values()
-                         if not pop.model.is_source_only}))
+    return tuple(
+        sorted(
+            {
+                (pop.model.model_id, type(pop.model).__module__)
+                for pop in network.populations.values()
+                if not pop.model.is_source_only
+            }
+        )
+    )
 
 
 def _lower(network, pop, sel, offsets):

@@ -7,6 +7,7 @@ checkpoint restores onto any number of ranks.  Volume transmitters of simulated 
 need every spike of their neurons on each rank holding synapses of the rule they feed:
 ``with_vt_routing`` adds those routes, ``vt_arrivals`` takes the arrivals of remote ones.
 """
+
 from typing import NamedTuple
 
 import numpy as np
@@ -16,9 +17,24 @@ from ..comm.wire import LAG_BITS
 from ..connectivity import SEG_DELAY, SEG_START, SEG_WOFS, projection_synapses
 from ..distributions import Uniform, is_distribution
 from ..errors import CommunicationError, ModelError, StoreError
-from ..kernels.plasticity import (DA_CAP, DA_DELAY, DA_KNOWN, DA_LEN, DA_NEED, DA_START, H_KEY,
-                                  H_LEN, H_TROW, N_DA_COLS, N_RULE_PAR, N_VIEW_COLS, exp_table,
-                                  flush_views, set_views, vt_spikes)
+from ..kernels.plasticity import (
+    DA_CAP,
+    DA_DELAY,
+    DA_KNOWN,
+    DA_LEN,
+    DA_NEED,
+    DA_START,
+    H_KEY,
+    H_LEN,
+    H_TROW,
+    N_DA_COLS,
+    N_RULE_PAR,
+    N_VIEW_COLS,
+    exp_table,
+    flush_views,
+    set_views,
+    vt_spikes,
+)
 from ..kernels.state import Plastic
 
 DA_INITIAL_CAPACITY = 64  # dopamine arrivals of a simulated volume transmitter, grown x2
@@ -49,6 +65,7 @@ class PlasticSynapses:
     def kernel_rules(self):
         """(kind, pairing) of every plastic rule of the network, sorted (kernels/compose.py)."""
         from ..kernels.plasticity import C_PAIRING
+
         rp = self.arrays.rule_par
         return tuple(sorted({(int(r[0]), int(r[C_PAIRING])) for r in rp}))
 
@@ -66,6 +83,7 @@ class PlasticSynapses:
 
     def dopamine_room(self):
         from ..kernels.plasticity import dopamine_room
+
         return dopamine_room(self.arrays.da_ptr)
 
     def dopamine(self):
@@ -88,8 +106,11 @@ class PlasticSynapses:
         plastic = [p for p in net.projections if p.synapse is not None]
         segs = [np.flatnonzero(tb.seg_proj == p.index) for p in plastic]
         n_seg = sum(s.size for s in segs)
-        lengths = (np.concatenate([tb.seg[s + 1, SEG_START] - tb.seg[s, SEG_START] for s in segs])
-                   if n_seg else np.empty(0, np.int64))
+        lengths = (
+            np.concatenate([tb.seg[s + 1, SEG_START] - tb.seg[s, SEG_START] for s in segs])
+            if n_seg
+            else np.empty(0, np.int64)
+        )
         pl_meta = np.zeros((n_seg, 3), np.int64)
         syn_pw = np.zeros(int(lengths.sum()), np.float64)
         n_in = np.zeros(self.n_local if plastic else 0, np.int64)
@@ -101,7 +122,7 @@ class PlasticSynapses:
                 a, b = tb.seg[sg, SEG_START], tb.seg[sg + 1, SEG_START]
                 wofs = tb.seg[sg, SEG_WOFS]
                 if wofs >= 0:  # per-synapse weights (drawn or listed); a constant: ``exact``
-                    syn_pw[ofs:ofs + b - a] = tb.syn_weight[wofs:wofs + b - a]
+                    syn_pw[ofs : ofs + b - a] = tb.syn_weight[wofs : wofs + b - a]
                 n_in += np.bincount(tb.syn_target[a:b], minlength=self.n_local)
                 pl_meta[p] = ofs, r, proj.receptor_type
                 self.seg_plastic[sg] = p
@@ -115,32 +136,54 @@ class PlasticSynapses:
             if n_in.size and n_in[lo:hi].any():
                 taus = [pop.model.values()[k] for k in ("tau_minus", "tau_minus_triplet")]
                 if not all(isinstance(x, float) and x > 0 for x in taus):
-                    raise ModelError(f"Population '{pop.name}': tau_minus and tau_minus_triplet "
-                                     f"of a target of plastic synapses must be positive "
-                                     f"constants (ms); got {taus}")
+                    raise ModelError(
+                        f"Population '{pop.name}': tau_minus and tau_minus_triplet "
+                        f"of a target of plastic synapses must be positive "
+                        f"constants (ms); got {taus}"
+                    )
                 post_par[lo:hi] = taus
         cap = 16 if plastic else 0
-        rule_par = (np.array([proj.synapse.rule_row() for proj in plastic])
-                    if plastic else np.zeros((0, N_RULE_PAR)))
+        rule_par = (
+            np.array([proj.synapse.rule_row() for proj in plastic])
+            if plastic
+            else np.zeros((0, N_RULE_PAR))
+        )
         tau_minus = np.unique(post_par[n_in > 0, 0])  # a decay table row each (exp_table)
         post_par = np.c_[post_par, len(rule_par) + np.searchsorted(tau_minus, post_par[:, 0])]
         seg_row = np.searchsorted(tb.seg_ptr, np.arange(n_rows - 1), side="right") - 1
         self._row_plastic = np.zeros(tb.row_gid.size, np.bool_)
-        self._row_plastic[seg_row[self.seg_plastic[:n_rows - 1] >= 0]] = True
+        self._row_plastic[seg_row[self.seg_plastic[: n_rows - 1] >= 0]] = True
         da_ptr, da_time, da_mult, vt_local, vt_ptr, vt_rule = self._build_dopamine(
-            plastic, np.unique(pl_meta[:, 1]))
+            plastic, np.unique(pl_meta[:, 1])
+        )
         self._row_live_dopa = np.zeros(tb.row_gid.size, np.bool_)
-        live_seg = np.flatnonzero(self.seg_plastic[:n_rows - 1] >= 0)
+        live_seg = np.flatnonzero(self.seg_plastic[: n_rows - 1] >= 0)
         live_seg = live_seg[np.isin(pl_meta[self.seg_plastic[live_seg], 1], self.da_live)]
         self._row_live_dopa[seg_row[live_seg]] = True
         history = _empty_history(post_par, cap)
-        self.arrays = Plastic(self.seg_plastic, np.zeros((n_seg, 3)), pl_meta, rule_par, syn_pw,
-                      post_par, np.zeros((n_in.size, 3)), n_in, history,
-                      np.zeros(int(lengths.max(initial=0)), np.float64),
-                      np.zeros((syn_pw.size if any(proj.synapse.per_synapse_state
-                                                   for proj in plastic) else 0, 3)),
-                      da_ptr, da_time, da_mult, exp_table(rule_par, tau_minus, self.dt),
-                      vt_local, vt_ptr, vt_rule, _views(history))
+        self.arrays = Plastic(
+            self.seg_plastic,
+            np.zeros((n_seg, 3)),
+            pl_meta,
+            rule_par,
+            syn_pw,
+            post_par,
+            np.zeros((n_in.size, 3)),
+            n_in,
+            history,
+            np.zeros(int(lengths.max(initial=0)), np.float64),
+            np.zeros(
+                (syn_pw.size if any(proj.synapse.per_synapse_state for proj in plastic) else 0, 3)
+            ),
+            da_ptr,
+            da_time,
+            da_mult,
+            exp_table(rule_par, tau_minus, self.dt),
+            vt_local,
+            vt_ptr,
+            vt_rule,
+            _views(history),
+        )
 
     def _build_dopamine(self, plastic, present):
         """The dopamine arrivals of each plastic projection's volume transmitter
@@ -169,9 +212,10 @@ class PlasticSynapses:
             delay = int(round(proj.synapse.vt_delay / dt))
             da_ptr[r, DA_DELAY] = delay
             if pop.model.is_source_only:  # every arrival known now (bit for bit as before)
-                steps = np.concatenate([np.round(np.asarray(ts) / dt).astype(np.int64)
-                                        for ts in pop.model.spike_times]
-                                       or [np.empty(0, np.int64)])
+                steps = np.concatenate(
+                    [np.round(np.asarray(ts) / dt).astype(np.int64) for ts in pop.model.spike_times]
+                    or [np.empty(0, np.int64)]
+                )
                 arrival, count = np.unique(steps + delay, return_counts=True)
                 times.append(np.r_[0.0, arrival * dt])
                 mults.append(np.r_[0.0, count.astype(np.float64)])
@@ -193,8 +237,11 @@ class PlasticSynapses:
         self.vt_gid, first, count = np.unique(gid, return_index=True, return_counts=True)
         vt_ptr = np.r_[0, np.cumsum(count)].astype(np.int64)
         # per dopamine neuron the shortest delay to the rules it feeds (the vt routing)
-        self._vt_delay = (np.minimum.reduceat(da_ptr[rule, DA_DELAY], first) if gid.size
-                          else np.empty(0, np.int64))
+        self._vt_delay = (
+            np.minimum.reduceat(da_ptr[rule, DA_DELAY], first)
+            if gid.size
+            else np.empty(0, np.int64)
+        )
         vt_local = np.empty(0, np.int64)
         if self.vt_gid.size:
             pos = np.minimum(np.searchsorted(self.vt_gid, self.local_gid), self.vt_gid.size - 1)
@@ -210,8 +257,14 @@ class PlasticSynapses:
             holder = self.context.allreduce(holder, "min")
         self.da_save = [r for r in self.da_live if holder[r] == self.context.rank]
         self.da_present = [r for r in self.da_live if r in present]
-        return (da_ptr, _cat(times, np.float64), _cat(mults, np.float64), vt_local, vt_ptr,
-                rule.astype(np.int64))
+        return (
+            da_ptr,
+            _cat(times, np.float64),
+            _cat(mults, np.float64),
+            vt_local,
+            vt_ptr,
+            rule.astype(np.int64),
+        )
 
     def with_vt_routing(self, routing, build_routing):
         """``routing`` and the routes of the dopamine neurons' spikes: to every rank holding
@@ -224,18 +277,23 @@ class PlasticSynapses:
         n = self.vt_gid.size
         seg = np.zeros((n + 1, 4), np.int64)  # one empty segment per neuron, of the vt delay
         seg[:n, SEG_DELAY] = self._vt_delay
-        vt = build_routing(self.context, self.decomposition,
-                           _VtRows(self.vt_gid, np.arange(n + 1, dtype=np.int64), seg,
-                                   self.table.syn_delay[:0]), self.local_gid)
+        vt = build_routing(
+            self.context,
+            self.decomposition,
+            _VtRows(self.vt_gid, np.arange(n + 1, dtype=np.int64), seg, self.table.syn_delay[:0]),
+            self.local_gid,
+        )
         size = self.context.size
-        loc = np.concatenate([np.repeat(np.arange(self.n_local), np.diff(r.send_ptr))
-                              for r in (routing, vt)])
+        loc = np.concatenate(
+            [np.repeat(np.arange(self.n_local), np.diff(r.send_ptr)) for r in (routing, vt)]
+        )
         pair = np.unique(loc * size + np.concatenate((routing.send_rank, vt.send_rank)))
         loc, rank = pair // size, (pair % size).astype(np.int32)
         send_ptr = np.r_[0, np.cumsum(np.bincount(loc, minlength=self.n_local))].astype(np.int64)
         lookahead = np.minimum(routing.in_lookahead, vt.in_lookahead)
-        return Routing(send_ptr, rank, lookahead, np.unique(rank),
-                       np.flatnonzero(lookahead != NO_LINK))
+        return Routing(
+            send_ptr, rank, lookahead, np.unique(rank), np.flatnonzero(lookahead != NO_LINK)
+        )
 
     def _initial_weights(self, proj):
         """Float64 initial weights of a plastic projection's local synapses in table order
@@ -248,7 +306,9 @@ class PlasticSynapses:
         if not isinstance(w, np.ndarray):  # before the per-synapse index arrays below (tens
             #                                of bytes per synapse of the rank)
             return None if is_distribution(w) else float(w)
-        sel, syn_seg, pos, rows = projection_synapses(self.table, self.network, proj.name, "Simulation")
+        sel, syn_seg, pos, rows = projection_synapses(
+            self.table, self.network, proj.name, "Simulation"
+        )
         src_pop = self.network.populations[proj.source]
         tgt_pop = self.network.populations[proj.target]
         offsets, _ = self.neurons.local_by_pop[proj.target]
@@ -258,7 +318,7 @@ class PlasticSynapses:
         tab_src = self.table.row_gid[rows]
         tab_tgt = self.local_gid[self.table.syn_target[sel].astype(np.int64)]
         a = np.lexsort((np.arange(listed.size), list_tgt, list_src))  # pairs, list order
-        b = np.lexsort((np.arange(sel.size), tab_tgt, tab_src))       # pairs, table order
+        b = np.lexsort((np.arange(sel.size), tab_tgt, tab_src))  # pairs, table order
         out = np.empty(sel.size)
         out[b] = w[listed][a]
         return out
@@ -282,34 +342,46 @@ class PlasticSynapses:
         start, stop = tb.seg[seg_ids, SEG_START], tb.seg[seg_ids + 1, SEG_START]
         n = stop - start
         syn = np.concatenate([np.arange(a, b) for a, b in zip(start, stop)] or [np.empty(0, int)])
-        keys = np.stack([np.repeat(proj, n), np.repeat(src, n),
-                         self.local_gid[tb.syn_target[syn].astype(np.int64)],
-                         np.zeros(syn.size, np.int64)], 1)
+        keys = np.stack(
+            [
+                np.repeat(proj, n),
+                np.repeat(src, n),
+                self.local_gid[tb.syn_target[syn].astype(np.int64)],
+                np.zeros(syn.size, np.int64),
+            ],
+            1,
+        )
         order = np.lexsort((np.arange(syn.size), keys[:, 2], keys[:, 1], keys[:, 0]))
         same = np.r_[False, (np.diff(keys[order, :3], axis=0) == 0).all(1)]
         run_start = np.maximum.accumulate(np.where(same, 0, np.arange(syn.size)))
         keys[order, 3] = np.arange(syn.size) - run_start
-        (_, pl_state, _, _, syn_pw, _, post_state, n_in, history, _,
-         syn_dopa) = self.arrays[:11]
+        (_, pl_state, _, _, syn_pw, _, post_state, n_in, history, _, syn_dopa) = self.arrays[:11]
         flush_views(self.arrays.spike_view, history)  # the reads the views have counted
         post = np.flatnonzero(n_in > 0) if n_in.size else np.empty(0, np.int64)
         lengths = history[post, 0, H_LEN].astype(np.int64)
-        hist = np.concatenate([history[i, length:0:-1] for i, length in zip(post, lengths)]
-                              or [np.empty((0, 4))])  # oldest first
+        hist = np.concatenate(
+            [history[i, length:0:-1] for i, length in zip(post, lengths)] or [np.empty((0, 4))]
+        )  # oldest first
         a = self.arrays
         da_ptr, da_time, da_mult = a.da_ptr, a.da_time, a.da_mult
         da_key, da_val = [np.empty((0, 2), np.int64)], [np.empty((0, 2))]
         for r in self.da_save:
             a, n = da_ptr[r, DA_START], da_ptr[r, DA_LEN]
             da_key.append(np.stack([np.full(n, self.da_proj[r]), np.arange(n)], 1))
-            da_val.append(np.stack([da_time[a:a + n], da_mult[a:a + n]], 1))
-        return {"syn_key": keys, "syn_w": syn_pw.copy(),
-                "syn_dopa": syn_dopa.copy() if syn_dopa.size else np.zeros((syn_pw.size, 3)),
-                "seg_key": np.stack([proj, src], 1), "seg_state": pl_state.copy(),
-                "post_gid": self.local_gid[post], "post_state": post_state[post],
-                "hist_len": lengths, "hist": hist,
-                "da_key": np.concatenate(da_key).astype(np.int64),
-                "da_val": np.concatenate(da_val)}
+            da_val.append(np.stack([da_time[a : a + n], da_mult[a : a + n]], 1))
+        return {
+            "syn_key": keys,
+            "syn_w": syn_pw.copy(),
+            "syn_dopa": syn_dopa.copy() if syn_dopa.size else np.zeros((syn_pw.size, 3)),
+            "seg_key": np.stack([proj, src], 1),
+            "seg_state": pl_state.copy(),
+            "post_gid": self.local_gid[post],
+            "post_state": post_state[post],
+            "hist_len": lengths,
+            "hist": hist,
+            "da_key": np.concatenate(da_key).astype(np.int64),
+            "da_val": np.concatenate(da_val),
+        }
 
     def load(self, parts):
         """Take the plastic state of every part (``plastic_state`` of each rank of a
@@ -330,7 +402,7 @@ class PlasticSynapses:
         cap = max(16, int(2 ** np.ceil(np.log2(lengths.max(initial=1) + 1))))
         history = _empty_history(self.arrays.post_par, cap)
         for i, j, length in zip(local, post, lengths):
-            history[i, length:0:-1] = cat["hist"][first[j]:first[j] + length]  # newest first
+            history[i, length:0:-1] = cat["hist"][first[j] : first[j] + length]  # newest first
             history[i, 0, H_LEN] = length
             post_state[i] = cat["post_state"][j]
         self.arrays = self.arrays._replace(hist=history, spike_view=_views(history))
@@ -350,7 +422,8 @@ class PlasticSynapses:
                     f"checkpoint: the dopamine arrivals of projection '{name}' are missing or "
                     f"incomplete ({sel.size} entries); the checkpoint belongs to another "
                     f"network or was written by a distsim without volume transmitters of "
-                    f"simulated neurons")
+                    f"simulated neurons"
+                )
             found[r] = sel
             extra[r] = sel.size
         self.grow_dopamine(extra)
@@ -358,7 +431,7 @@ class PlasticSynapses:
         da_ptr, da_time, da_mult = a.da_ptr, a.da_time, a.da_mult
         for r, sel in found.items():
             a = da_ptr[r, DA_START]
-            da_time[a:a + sel.size], da_mult[a:a + sel.size] = val[sel, 0], val[sel, 1]
+            da_time[a : a + sel.size], da_mult[a : a + sel.size] = val[sel, 0], val[sel, 1]
             da_ptr[r, DA_LEN] = sel.size
 
     def grow_history(self):
@@ -366,7 +439,7 @@ class PlasticSynapses:
         history = self.arrays.hist
         cap = history.shape[1] - 1
         grown = _empty_history(self.arrays.post_par, 2 * cap)
-        grown[:, :cap + 1] = history  # newest first: entries keep their rows
+        grown[:, : cap + 1] = history  # newest first: entries keep their rows
         self.arrays = self.arrays._replace(hist=grown)
 
     def vt_arrivals(self, packed, base):
@@ -383,15 +456,17 @@ class PlasticSynapses:
         a = self.arrays
         da_ptr, da_time, da_mult = a.da_ptr, a.da_time, a.da_mult
         vt_ptr, vt_rule = a.vt_ptr, a.vt_rule
-        late, r, arrival = vt_spikes(da_ptr, da_time, da_mult, vt_ptr, vt_rule, pos[is_vt],
-                                     steps, self.dt)
+        late, r, arrival = vt_spikes(
+            da_ptr, da_time, da_mult, vt_ptr, vt_rule, pos[is_vt], steps, self.dt
+        )
         if late:
             name = self.network.projections[self.da_proj[r]].name
             raise CommunicationError(
                 f"rank {self.context.rank}: {late} dopamine spikes of the volume transmitter "
                 f"of projection '{name}' arrive in or before step {da_ptr[r, DA_KNOWN]}, whose "
                 f"presynaptic spikes were processed without them (first: step {arrival}); "
-                f"the exchange let a rank miss a spike")
+                f"the exchange let a rank miss a spike"
+            )
         rows = self.table.row_gid
         at = np.minimum(np.searchsorted(rows, gids), max(rows.size - 1, 0))
         keep = ~is_vt | ((rows[at] == gids) if rows.size else False)
@@ -403,17 +478,23 @@ class PlasticSynapses:
         so the cost is amortised; nothing is dropped)."""
         a = self.arrays
         da_ptr, da_time, da_mult = a.da_ptr, a.da_time, a.da_mult
-        need = da_ptr[:, DA_LEN] + da_ptr[:, DA_NEED] + np.where(  # extra: or per rule
-            np.isin(np.arange(da_ptr.shape[0]), self.da_present), extra, 0)
+        need = (
+            da_ptr[:, DA_LEN]
+            + da_ptr[:, DA_NEED]
+            + np.where(  # extra: or per rule
+                np.isin(np.arange(da_ptr.shape[0]), self.da_present), extra, 0
+            )
+        )
         if np.all(need <= da_ptr[:, DA_CAP]):
             return
-        cap = np.where(need > da_ptr[:, DA_CAP], np.maximum(2 * da_ptr[:, DA_CAP], need),
-                       da_ptr[:, DA_CAP])
+        cap = np.where(
+            need > da_ptr[:, DA_CAP], np.maximum(2 * da_ptr[:, DA_CAP], need), da_ptr[:, DA_CAP]
+        )
         start = np.cumsum(cap) - cap
         times, mults = np.zeros(int(cap.sum())), np.zeros(int(cap.sum()))
         for r in range(da_ptr.shape[0]):
             a, b, n = da_ptr[r, DA_START], start[r], da_ptr[r, DA_LEN]
-            times[b:b + n], mults[b:b + n] = da_time[a:a + n], da_mult[a:a + n]
+            times[b : b + n], mults[b : b + n] = da_time[a : a + n], da_mult[a : a + n]
         da_ptr = da_ptr.copy()
         da_ptr[:, DA_START], da_ptr[:, DA_CAP] = start, cap
         self.arrays = self.arrays._replace(da_ptr=da_ptr, da_time=times, da_mult=mults)
@@ -449,8 +530,10 @@ def _match(local, stored, what):
     pos = np.searchsorted(s, q)
     ok = (pos < s.size) & (s[np.minimum(pos, s.size - 1)] == q)
     if not ok.all():
-        raise StoreError(f"checkpoint: {int((~ok).sum())} {what} entries of this rank are "
-                         f"missing; the checkpoint belongs to another network")
+        raise StoreError(
+            f"checkpoint: {int((~ok).sum())} {what} entries of this rank are "
+            f"missing; the checkpoint belongs to another network"
+        )
     return order[pos]
 
 
@@ -461,6 +544,7 @@ def _cat(arrays, dtype):
 class _VtRows(NamedTuple):
     """The dopamine neurons a rank needs, as the rows of a synapse table without synapses
     (what comm.routing.build_routing reads): one segment each, of the vt delay."""
+
     row_gid: np.ndarray
     seg_ptr: np.ndarray
     seg: np.ndarray

@@ -7,6 +7,7 @@ A sampler is a dict: ``gids`` (the sampled neurons; weights: the synapses' targe
 buffered ``steps`` and ``values`` (one list per variable), and what it reads (``idx`` and
 ``cols`` of the neurons, or ``index`` of the plastic weights).
 """
+
 import numpy as np
 
 from .. import arrays
@@ -29,21 +30,37 @@ class Recorders:
             rec_flag[idx] = True
         cap = max(INITIAL_RECORD_CAPACITY, 2 * n)
         n_count = n if hardware_counters else 0
-        self.arrays = Output(rec_flag, neurons.local_gid, np.empty(cap, np.int64),
-                             np.empty(cap, np.int64), np.zeros(n, np.bool_),
-                             arrays.zeros(cap, np.int64), arrays.zeros(cap, np.int64),
-                             arrays.zeros(N_COUNTERS, np.int64), arrays.zeros(n, np.int64),
-                             arrays.zeros(n, np.int64), arrays.zeros(n, np.int64),
-                             arrays.zeros(n_count, np.int64), arrays.zeros(n_count, np.int64),
-                             arrays.zeros(n_rows if hardware_counters else 0, np.int64))
+        self.arrays = Output(
+            rec_flag,
+            neurons.local_gid,
+            np.empty(cap, np.int64),
+            np.empty(cap, np.int64),
+            np.zeros(n, np.bool_),
+            arrays.zeros(cap, np.int64),
+            arrays.zeros(cap, np.int64),
+            arrays.zeros(N_COUNTERS, np.int64),
+            arrays.zeros(n, np.int64),
+            arrays.zeros(n, np.int64),
+            arrays.zeros(n, np.int64),
+            arrays.zeros(n_count, np.int64),
+            arrays.zeros(n_count, np.int64),
+            arrays.zeros(n_rows if hardware_counters else 0, np.int64),
+        )
         self.samplers = []
         for rec in network.state_recorders:
             gids, idx = neurons.targets(rec.population, rec.neurons)
-            self.samplers.append({"rec": rec, "gids": gids, "idx": idx,
-                                  "cols": neurons.columns(rec.population, idx),
-                                  "interval": int(round(rec.interval / network.dt)),
-                                  "model": network.populations[rec.population].model,
-                                  "steps": [], "values": {v: [] for v in rec.variables}})
+            self.samplers.append(
+                {
+                    "rec": rec,
+                    "gids": gids,
+                    "idx": idx,
+                    "cols": neurons.columns(rec.population, idx),
+                    "interval": int(round(rec.interval / network.dt)),
+                    "model": network.populations[rec.population].model,
+                    "steps": [],
+                    "values": {v: [] for v in rec.variables},
+                }
+            )
 
     @property
     def counters(self):
@@ -62,20 +79,44 @@ class Recorders:
             p = names.index(rec.projection)
             tgt = network.populations[network.projections[p].target]
             in_proj = state["syn_key"][:, 0] == p
-            chosen = in_proj & np.isin(state["syn_key"][:, 2],
-                                       tgt.first_gid + np.array(rec.neurons, np.int64))
+            chosen = in_proj & np.isin(
+                state["syn_key"][:, 2], tgt.first_gid + np.array(rec.neurons, np.int64)
+            )
             index = np.flatnonzero(chosen)
-            index = index[np.lexsort((state["syn_key"][index, 3], state["syn_key"][index, 1],
-                                      state["syn_key"][index, 2]))]
+            index = index[
+                np.lexsort(
+                    (
+                        state["syn_key"][index, 3],
+                        state["syn_key"][index, 1],
+                        state["syn_key"][index, 2],
+                    )
+                )
+            ]
             interval = int(round(rec.interval / dt))
-            self.samplers.append({"rec": rec, "kind": "weights",
-                                  "gids": state["syn_key"][index, 2],
-                                  "sources": state["syn_key"][index, 1], "index": index,
-                                  "interval": interval, "steps": [], "values": {"weight": []}})
-            self.samplers.append({"rec": rec, "kind": "histogram",
-                                  "gids": np.arange(len(rec.bins) - 1), "edges": rec.bins,
-                                  "index": np.flatnonzero(in_proj), "interval": interval,
-                                  "steps": [], "values": {"count": []}})
+            self.samplers.append(
+                {
+                    "rec": rec,
+                    "kind": "weights",
+                    "gids": state["syn_key"][index, 2],
+                    "sources": state["syn_key"][index, 1],
+                    "index": index,
+                    "interval": interval,
+                    "steps": [],
+                    "values": {"weight": []},
+                }
+            )
+            self.samplers.append(
+                {
+                    "rec": rec,
+                    "kind": "histogram",
+                    "gids": np.arange(len(rec.bins) - 1),
+                    "edges": rec.bins,
+                    "index": np.flatnonzero(in_proj),
+                    "interval": interval,
+                    "steps": [],
+                    "values": {"count": []},
+                }
+            )
 
     def sample(self, step, neurons, weights):
         """Take the samples due at ``step`` (``weights``: the plastic weights, float64)."""
@@ -91,8 +132,9 @@ class Recorders:
                 s["values"]["count"].append(counts.astype(np.float64))
             else:
                 for var in s["rec"].variables:
-                    s["values"][var].append(s["model"].record(var, neurons.par, neurons.st,
-                                                              s["idx"], s["cols"]))
+                    s["values"][var].append(
+                        s["model"].record(var, neurons.par, neurons.st, s["idx"], s["cols"])
+                    )
 
     def next_sample(self, step):
         """The first step after ``step`` at which some sampler samples (None: none)."""
@@ -106,7 +148,7 @@ class Recorders:
         for name in ("rec_step", "rec_gid", "out_step", "out_local"):
             old = getattr(a, name)
             new = arrays.zeros(2 * old.size, np.int64)
-            new[:old.size] = old
+            new[: old.size] = old
             grown[name] = new
         self.arrays = a._replace(**grown)
 
@@ -143,5 +185,7 @@ class Recorders:
         """Sampler ``index``'s samples in memory: (steps, {variable: (samples, gids)})."""
         s = self.samplers[index]
         steps = np.array(s["steps"], np.int64)
-        return steps, {var: np.array(vals).reshape(steps.size, s["gids"].size)
-                       for var, vals in s["values"].items()}
+        return steps, {
+            var: np.array(vals).reshape(steps.size, s["gids"].size)
+            for var, vals in s["values"].items()
+        }

@@ -7,6 +7,7 @@ the targets' spikes up to then); a spike from a rank that runs ahead waits until
 ``horizon`` bounds how far this rank may compute before it must be delivered.  Spikes of
 dopamine neurons add their arrivals first (PlasticSynapses.vt_arrivals).
 """
+
 import numpy as np
 
 from ..comm.wire import unpack
@@ -19,8 +20,11 @@ class RemoteSpikes:
     (PlasticSynapses); ``deliver(rows, steps, n)`` puts spikes into the ring."""
 
     def __init__(self, row_gid, row_min_delay, row_max_delay, plasticity, deliver, rank):
-        self.row_gid, self.row_min_delay, self.row_max_delay = (row_gid, row_min_delay,
-                                                                 row_max_delay)
+        self.row_gid, self.row_min_delay, self.row_max_delay = (
+            row_gid,
+            row_min_delay,
+            row_max_delay,
+        )
         self.plasticity, self.deliver, self.rank = plasticity, deliver, rank
         self.steps = np.empty(0, np.int64)
         self.rows = np.empty(0, np.int64)
@@ -36,12 +40,14 @@ class RemoteSpikes:
         self.deliver_due(step, ns)  # a source's earlier spikes first (plastic synapses need it)
         steps = np.empty(packed.size, np.int64)
         rows = np.empty(packed.size, np.int64)
-        n_due, unknown = unpack(packed, base, self.row_gid, self.row_max_delay, step + ns - 1,
-                                steps, rows)
+        n_due, unknown = unpack(
+            packed, base, self.row_gid, self.row_max_delay, step + ns - 1, steps, rows
+        )
         if unknown:
             raise CommunicationError(
                 f"rank {self.rank} received {unknown} spikes of gids it has no synapses "
-                f"from; the ranks disagree about the routing")
+                f"from; the ranks disagree about the routing"
+            )
         # unpack filled the waiting ones from the end: arrival order back
         order = np.r_[np.arange(n_due), np.arange(packed.size - 1, n_due - 1, -1)]
         steps, rows = steps[order], rows[order]

@@ -1,6 +1,7 @@
 """Input waiting for its step: the ring buffers of fixed-point synaptic input and DC current
 (kernels/engine.py), and the lists of event-driven neurons with input in each slot
 (``touch[slot]``, ``listed[slot, i]``: neurons/NeuronGroups.make_event_driven)."""
+
 import numpy as np
 
 from .. import arrays
@@ -15,11 +16,13 @@ class SynapticInput:
         self.ns = ns
         self.lazy_local = lazy_local
         n_lazy = lazy_local.size
-        self.arrays = Input(arrays.zeros((2 * ns, n_local), np.int64),
-                            arrays.zeros((ns, n_local)),
-                            arrays.zeros((ns, n_lazy), np.int32),
-                            arrays.zeros(ns, np.int64),
-                            arrays.zeros((ns, n_local if n_lazy else 0), np.uint8))
+        self.arrays = Input(
+            arrays.zeros((2 * ns, n_local), np.int64),
+            arrays.zeros((ns, n_local)),
+            arrays.zeros((ns, n_lazy), np.int32),
+            arrays.zeros(ns, np.int64),
+            arrays.zeros((ns, n_local if n_lazy else 0), np.uint8),
+        )
 
     @property
     def ring(self):
@@ -40,7 +43,7 @@ class SynapticInput:
                 listed = lazy
             else:
                 listed = lazy[(a.ring[slot, lazy] != 0) | (a.ring[ns + slot, lazy] != 0)]
-            a.touch[slot, :listed.size] = listed
+            a.touch[slot, : listed.size] = listed
             a.listed[slot, listed] = 1
             a.n_touch[slot] = listed.size
 
@@ -64,7 +67,8 @@ class SynapticInput:
                 if future[:, j].any():
                     raise StoreError(
                         f"checkpoint: input {j + 1} steps ahead exceeds the delays of this "
-                        f"network ({ns - 1} steps); the checkpoint belongs to another network")
+                        f"network ({ns - 1} steps); the checkpoint belongs to another network"
+                    )
                 continue
             slot = (step + 1 + j) % ns
             ring[slot, idx] = future[0, j]

@@ -1,4 +1,5 @@
 """The zarr run store (format in LAYOUT.md): per-rank writer, reader, checkpoints."""
+
 from .reader import RunReader, open_run
 from .writer import FORMAT, FORMAT_VERSION, RunWriter
 

@@ -18,13 +18,14 @@
                                              projection (PlasticSynapses.state)
 
 Every array is checked against the manifest when it is read back: a missing, truncated or
-altered chunk (zarr reads a missing chunk as zeros) is refused with its name, as is a
-checkpoint that was never completed.  Nothing else is needed: random numbers are keyed by (seed, purpose, gid, step) and so carry
-no state; Poisson and DC input are drawn in the step they arrive; spike sources and
-samplers are positioned by the step.  In-flight spikes are the ``input`` rows: their
+altered chunk (zarr reads a missing chunk as zeros) is refused with its name, as is a checkpoint
+that was never completed.  Nothing else is needed: random numbers are keyed by (seed, purpose,
+gid, step) and so carry no state; Poisson and DC input are drawn in the step they arrive; spike
+sources and samplers are positioned by the step.  In-flight spikes are the ``input`` rows: their
 contributions are already summed per target neuron, exactly (fixed point), so they can be
 redistributed over any number of ranks.
 """
+
 import datetime
 import hashlib
 import logging
@@ -66,13 +67,23 @@ def write_checkpoint(sim, path, overwrite=False):
             lock = claim(path, CHECKPOINT, overwrite=overwrite, what="checkpoint")
             root = zarr.open_group(str(path), mode="a")
             net = sim.network
-            set_attrs(root, {
-                "format": FORMAT, "format_version": FORMAT_VERSION, "step": int(sim.step),
-                "network": network_attr(root, net, network_arrays), "seed": int(net.seed),
-                "dt": net.dt, "n_ranks": ctx.size, "horizon": horizon,
-                "device_age_s": sim.devices.age_s, "device_reads": sim.devices.reads,
-                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-                "complete": False})
+            set_attrs(
+                root,
+                {
+                    "format": FORMAT,
+                    "format_version": FORMAT_VERSION,
+                    "step": int(sim.step),
+                    "network": network_attr(root, net, network_arrays),
+                    "seed": int(net.seed),
+                    "dt": net.dt,
+                    "n_ranks": ctx.size,
+                    "horizon": horizon,
+                    "device_age_s": sim.devices.age_s,
+                    "device_reads": sim.devices.reads,
+                    "created": datetime.datetime.now(datetime.UTC).isoformat(),
+                    "complete": False,
+                },
+            )
             manifest.update({name: array_digest(a) for name, a in network_arrays.items()})
         except DistsimError as exc:
             error = exc
@@ -81,9 +92,13 @@ def write_checkpoint(sim, path, overwrite=False):
         raise error
     prefix = f"ranks/r{ctx.rank:05d}"
     g = zarr.open_group(str(path), mode="a").require_group(prefix)
-    parts = {"gid": sim.local_gid, "state": sim.neurons.st, "refractory": sim.neurons.refr,
-             "input": sim.input.future(sim.step, horizon),
-             **{f"plastic_{key}": value for key, value in sim.plasticity.state().items()}}
+    parts = {
+        "gid": sim.local_gid,
+        "state": sim.neurons.st,
+        "refractory": sim.neurons.refr,
+        "input": sim.input.future(sim.step, horizon),
+        **{f"plastic_{key}": value for key, value in sim.plasticity.state().items()},
+    }
     mine = {}
     for name, data in parts.items():
         g.create_array(name, data=data)
@@ -103,24 +118,37 @@ def read_checkpoint_attrs(path):
         root = zarr.open_group(str(path), mode="r")
         attrs = dict(root.attrs)
     except (FileNotFoundError, zarr.errors.GroupNotFoundError, NotADirectoryError):
-        raise StoreError(f"checkpoint {str(path)!r}: no zarr group there; give the path "
-                         f"written by Simulation.checkpoint or --checkpoint-dir") from None
+        raise StoreError(
+            f"checkpoint {str(path)!r}: no zarr group there; give the path "
+            f"written by Simulation.checkpoint or --checkpoint-dir"
+        ) from None
     except (ValueError, TypeError, KeyError, OSError) as exc:
-        raise StoreError(f"checkpoint {str(path)!r}: its metadata cannot be read ({exc}); the "
-                         f"checkpoint is damaged; resume from another one") from None
+        raise StoreError(
+            f"checkpoint {str(path)!r}: its metadata cannot be read ({exc}); the "
+            f"checkpoint is damaged; resume from another one"
+        ) from None
     if attrs.get("format") != FORMAT:
-        raise StoreError(f"checkpoint {str(path)!r}: format {attrs.get('format')!r} is not "
-                         f"{FORMAT!r}; it is not a distsim checkpoint")
+        raise StoreError(
+            f"checkpoint {str(path)!r}: format {attrs.get('format')!r} is not "
+            f"{FORMAT!r}; it is not a distsim checkpoint"
+        )
     version = attrs.get("format_version", 0)
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise StoreError(f"checkpoint {str(path)!r}: format version {version!r} is newer than "
-                         f"this distsim reads ({FORMAT_VERSION}); upgrade distsim")
+        raise StoreError(
+            f"checkpoint {str(path)!r}: format version {version!r} is newer than "
+            f"this distsim reads ({FORMAT_VERSION}); upgrade distsim"
+        )
     if version >= 3 and attrs.get("complete") is not True:
-        raise StoreError(f"checkpoint {str(path)!r}: was not completed (the run ended while "
-                         f"writing it); resume from an earlier checkpoint")
+        raise StoreError(
+            f"checkpoint {str(path)!r}: was not completed (the run ended while "
+            f"writing it); resume from an earlier checkpoint"
+        )
     if version < 3:
-        log.warning("checkpoint %s: format version %s carries no checksums; its arrays "
-                    "cannot be verified", path, version)
+        log.warning(
+            "checkpoint %s: format version %s carries no checksums; its arrays cannot be verified",
+            path,
+            version,
+        )
     return root, attrs
 
 
@@ -130,15 +158,21 @@ def read_verified(root, attrs, name):
     try:
         data = np.asarray(root[name][:])
     except KeyError:
-        raise StoreError(f"checkpoint: array {name!r} is missing; the checkpoint is damaged or "
-                         f"belongs to another network") from None
+        raise StoreError(
+            f"checkpoint: array {name!r} is missing; the checkpoint is damaged or "
+            f"belongs to another network"
+        ) from None
     except Exception as exc:  # a chunk that cannot be decoded
-        raise StoreError(f"checkpoint: array {name!r} cannot be read ({type(exc).__name__}: "
-                         f"{exc}); the checkpoint is damaged") from None
+        raise StoreError(
+            f"checkpoint: array {name!r} cannot be read ({type(exc).__name__}: "
+            f"{exc}); the checkpoint is damaged"
+        ) from None
     if manifest is not None and manifest.get(name) != array_digest(data):
-        raise StoreError(f"checkpoint: array {name!r} does not match its checksum (a chunk is "
-                         f"missing or altered); the checkpoint is damaged; resume from another "
-                         f"one")
+        raise StoreError(
+            f"checkpoint: array {name!r} does not match its checksum (a chunk is "
+            f"missing or altered); the checkpoint is damaged; resume from another "
+            f"one"
+        )
     return data
 
 
@@ -148,8 +182,9 @@ def verify_layout(root, attrs):
         try:
             root[name]
         except KeyError:
-            raise StoreError(f"checkpoint: array {name!r} is missing; the checkpoint is "
-                             f"damaged") from None
+            raise StoreError(
+                f"checkpoint: array {name!r} is missing; the checkpoint is damaged"
+            ) from None
 
 
 def load_checkpoint(sim, root, attrs):
@@ -172,14 +207,23 @@ def load_checkpoint(sim, root, attrs):
         sim.input.put_future(step, future, idx)
         found += int(mine.sum())
     if found != sim.n_local:
-        raise StoreError(f"checkpoint: {sim.n_local - found} of this rank's neurons are missing "
-                         f"from the checkpoint; it belongs to another network")
+        raise StoreError(
+            f"checkpoint: {sim.n_local - found} of this rank's neurons are missing "
+            f"from the checkpoint; it belongs to another network"
+        )
     if sim.plasticity.any:  # (arrays a checkpoint of an older distsim lacks are left out)
         keys = sim.plasticity.state().keys()
         parts = [f"ranks/{name}" for name in sorted(root["ranks"].group_keys())]
-        sim.load_plastic_state([{k: read_verified(root, attrs, f"{part}/plastic_{k}")
-                                 for k in keys if f"plastic_{k}" in root[part]}
-                                for part in parts])
+        sim.load_plastic_state(
+            [
+                {
+                    k: read_verified(root, attrs, f"{part}/plastic_{k}")
+                    for k in keys
+                    if f"plastic_{k}" in root[part]
+                }
+                for part in parts
+            ]
+        )
     if sim.devices.states and attrs.get("device_reads"):  # the same read of the devices again
         sim.devices.restore_read(attrs["device_reads"], attrs["device_age_s"])
     sim.set_step(step)

@@ -6,6 +6,7 @@ a header ``sender<TAB>time_ms``, then one spike per line; NEST numbers nodes fro
 ``sender = gid + 1``; times with 3 decimals.  Parquet: columns ``step`` (int64), ``gid``
 (int64) and ``time_ms`` (float64), one row group per chunk.
 """
+
 import os
 
 import numpy as np
@@ -36,6 +37,7 @@ def _written_by_distsim(path):
         if head == _NEST_HEADER.encode():
             return True
         import pyarrow.parquet as pq
+
         return b"distsim" in (pq.read_schema(path).metadata or {})
     except Exception:  # unreadable, or not Parquet
         return False
@@ -46,11 +48,14 @@ def export_spikes(store, path, fmt, overwrite=False):
     number of spikes written.  ``path`` must be new, or with ``overwrite`` a file an earlier
     export wrote; the file appears only when complete (written beside it, then renamed)."""
     path = str(path)
-    if os.path.lexists(path) and not (overwrite and os.path.isfile(path)
-                                      and _written_by_distsim(path)):
-        rule = ("is not a file an earlier distsim export wrote, and distsim replaces only its "
-                "own files" if overwrite else "exists; give --overwrite to replace an earlier "
-                                                "export")
+    if os.path.lexists(path) and not (
+        overwrite and os.path.isfile(path) and _written_by_distsim(path)
+    ):
+        rule = (
+            "is not a file an earlier distsim export wrote, and distsim replaces only its own files"
+            if overwrite
+            else "exists; give --overwrite to replace an earlier export"
+        )
         raise OutputError(f"export: {path} {rule}; give a new path")
     run = open_run(store)
     partial = f"{path}.partial"
@@ -68,11 +73,14 @@ def _write(run, path, fmt):
     total = 0
     if fmt == "nest":
         with open(path, "w") as f:
-            f.write(f"{_NEST_HEADER}{__version__} (NEST-compatible spike file)\n"
-                    f"# RecordingBackendASCII version: 2\nsender\ttime_ms\n")
+            f.write(
+                f"{_NEST_HEADER}{__version__} (NEST-compatible spike file)\n"
+                f"# RecordingBackendASCII version: 2\nsender\ttime_ms\n"
+            )
             for steps, gids in _chunks(run):
-                lines = np.char.add(np.char.add((gids + 1).astype(str), "\t"),
-                                    np.char.mod("%.3f", steps * dt))
+                lines = np.char.add(
+                    np.char.add((gids + 1).astype(str), "\t"), np.char.mod("%.3f", steps * dt)
+                )
                 f.write("\n".join(lines.tolist()))
                 if lines.size:
                     f.write("\n")
@@ -80,12 +88,16 @@ def _write(run, path, fmt):
     elif fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
-        schema = pa.schema([("step", pa.int64()), ("gid", pa.int64()), ("time_ms", pa.float64())],
-                           metadata={b"distsim": __version__.encode()})
+
+        schema = pa.schema(
+            [("step", pa.int64()), ("gid", pa.int64()), ("time_ms", pa.float64())],
+            metadata={b"distsim": __version__.encode()},
+        )
         with pq.ParquetWriter(path, schema) as writer:
             for steps, gids in _chunks(run):
-                writer.write_table(pa.table({"step": steps, "gid": gids, "time_ms": steps * dt},
-                                            schema=schema))
+                writer.write_table(
+                    pa.table({"step": steps, "gid": gids, "time_ms": steps * dt}, schema=schema)
+                )
                 total += steps.size
     else:
         raise ConfigError(f"export: format {fmt!r} is not known; use 'nest' or 'parquet'")

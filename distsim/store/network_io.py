@@ -3,6 +3,7 @@
 per-synapse weights and delays; ``Network.to_dict(arrays=...)``) as zarr arrays
 ``network/KEY`` beside it, so a store of millions of input spikes keeps them as 8 B
 values, not as JSON text."""
+
 import json
 
 from distsim.network import Network
@@ -28,6 +29,8 @@ def read_network(group, attrs, read=None):
         desc = json.loads(attrs["network"])
     except (KeyError, TypeError, ValueError) as exc:
         from distsim.errors import StoreError
-        raise StoreError(f"{group.store}: the network description cannot be read ({exc}); the "
-                         f"store is damaged") from None
+
+        raise StoreError(
+            f"{group.store}: the network description cannot be read ({exc}); the store is damaged"
+        ) from None
     return Network.from_dict(desc, arrays=lambda key: read(f"network/{key}"))

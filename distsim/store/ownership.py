@@ -21,6 +21,7 @@ folder itself, which the kernel releases when the process ends, however it ends;
 writer is refused with the first one's host and process id, and a reader can tell a run
 that is still going from one whose writer died.
 """
+
 import fcntl
 import json
 import os
@@ -58,8 +59,10 @@ def kind_of(path):
             if fmt == name:
                 return kind
     run = _read_json(os.path.join(path, "run.json"))
-    if isinstance(run, dict) and (run.get("format") == CHECKPOINTS_FORMAT or (
-            "example" in run and os.path.isdir(os.path.join(path, "checkpoint.zarr")))):
+    if isinstance(run, dict) and (
+        run.get("format") == CHECKPOINTS_FORMAT
+        or ("example" in run and os.path.isdir(os.path.join(path, "checkpoint.zarr")))
+    ):
         return CHECKPOINT_FOLDER
     summary = _read_json(os.path.join(path, "summary.json"))
     if isinstance(summary, dict) and summary.get("format") == ANALYSIS_FORMAT:
@@ -78,9 +81,11 @@ class FolderLock:
         except OSError:
             os.close(self.fd)
             self.fd = None
-            raise OutputError(f"{what} {self.path}: this {kind} is being written by another "
-                              f"run{_owner_text(self.path)}; wait for it to end or give "
-                              f"another path") from None
+            raise OutputError(
+                f"{what} {self.path}: this {kind} is being written by another "
+                f"run{_owner_text(self.path)}; wait for it to end or give "
+                f"another path"
+            ) from None
         self.owner = {"host": socket.gethostname(), "pid": os.getpid()}
 
     def release(self):
@@ -117,14 +122,16 @@ def check_target(path, kind, overwrite=False, what="--out", append=False):
     raises OutputError naming the path, the rule and the fix.  Changes nothing."""
     path = os.path.abspath(os.path.expanduser(str(path)))
     if os.path.lexists(path) and not os.path.isdir(path):
-        raise OutputError(f"{what} {path}: is a file, not a folder; give the path of a new "
-                          f"folder for the {kind}")
+        raise OutputError(
+            f"{what} {path}: is a file, not a folder; give the path of a new folder for the {kind}"
+        )
     if os.path.islink(path):
         raise OutputError(f"{what} {path}: is a symbolic link; give the folder itself")
     if append:
         if kind_of(path) != kind:
-            raise OutputError(f"{what} {path}: is not a distsim {kind}; give the {kind} of the "
-                              f"run to continue")
+            raise OutputError(
+                f"{what} {path}: is not a distsim {kind}; give the {kind} of the run to continue"
+            )
     elif os.path.isdir(path):
         entries = _entries(path, what)
         found = kind_of(path)
@@ -134,20 +141,26 @@ def check_target(path, kind, overwrite=False, what="--out", append=False):
                 f"entr{'y' if len(entries) == 1 else 'ies'} that is not a distsim "
                 f"{kind}{f' (it is a distsim {found})' if found else ''}; distsim writes only "
                 f"into a new or empty folder or a {kind} of its own, and never deletes what it "
-                f"did not write; give a new path, e.g. {os.path.join(path, _example_name(kind))}")
+                f"did not write; give a new path, e.g. {os.path.join(path, _example_name(kind))}"
+            )
         if entries and not overwrite:
-            raise OutputError(f"{what} {path}: holds an earlier distsim {kind}; give "
-                              f"--overwrite to replace it, or a new path")
+            raise OutputError(
+                f"{what} {path}: holds an earlier distsim {kind}; give "
+                f"--overwrite to replace it, or a new path"
+            )
     else:
         parent = os.path.dirname(path)
         while not os.path.exists(parent):
             parent = os.path.dirname(parent)
         if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
-            raise OutputError(f"{what} {path}: cannot be created ({parent} is not a folder "
-                              f"you can write to); give a path in a folder you can write to")
+            raise OutputError(
+                f"{what} {path}: cannot be created ({parent} is not a folder "
+                f"you can write to); give a path in a folder you can write to"
+            )
     if os.path.isdir(path) and not os.access(path, os.W_OK | os.X_OK):
-        raise OutputError(f"{what} {path}: is not writable; give a path in a folder you can "
-                          f"write to")
+        raise OutputError(
+            f"{what} {path}: is not writable; give a path in a folder you can write to"
+        )
     return path
 
 
@@ -161,8 +174,10 @@ def claim(path, kind, overwrite=False, what="--out", lock=True, append=False):
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{what} {path}: cannot be created ({exc.strerror}); give a path in "
-                          f"a folder you can write to") from None
+        raise OutputError(
+            f"{what} {path}: cannot be created ({exc.strerror}); give a path in "
+            f"a folder you can write to"
+        ) from None
     held = FolderLock(path, kind, what) if lock else None
     if not append and overwrite and kind_of(path) == kind:
         remove_owned(path, kind, keep_root=True)
@@ -173,13 +188,19 @@ def _entries(path, what):
     try:
         return os.listdir(path)
     except OSError as exc:
-        raise OutputError(f"{what} {path}: cannot be read ({exc.strerror}); give a path in a "
-                          f"folder you can read and write") from None
+        raise OutputError(
+            f"{what} {path}: cannot be read ({exc.strerror}); give a path in a "
+            f"folder you can read and write"
+        ) from None
 
 
 def _example_name(kind):
-    return {RUN_STORE: "run.zarr", CHECKPOINT: "checkpoint.zarr",
-            CHECKPOINT_FOLDER: "checkpoints", ANALYSIS: "analysis"}[kind]
+    return {
+        RUN_STORE: "run.zarr",
+        CHECKPOINT: "checkpoint.zarr",
+        CHECKPOINT_FOLDER: "checkpoints",
+        ANALYSIS: "analysis",
+    }[kind]
 
 
 def remove_owned(path, kind, keep_root=False):
@@ -200,16 +221,19 @@ def remove_owned(path, kind, keep_root=False):
     else:
         summary = _read_json(os.path.join(path, "summary.json"))
         files = [os.path.join(path, "summary.json")] + [
-            os.path.join(path, name) for name in summary.get("files", [])
-            if isinstance(name, str) and os.path.basename(name) == name]
+            os.path.join(path, name)
+            for name in summary.get("files", [])
+            if isinstance(name, str) and os.path.basename(name) == name
+        ]
     for f in files:
         if os.path.isfile(f) and not os.path.islink(f):
             os.unlink(f)
     kept = []
     for dirpath, dirnames, filenames in os.walk(path, topdown=False):
         kept += [os.path.join(dirpath, n) for n in filenames]
-        kept += [os.path.join(dirpath, n) for n in dirnames
-                 if os.path.islink(os.path.join(dirpath, n))]
+        kept += [
+            os.path.join(dirpath, n) for n in dirnames if os.path.islink(os.path.join(dirpath, n))
+        ]
         if (dirpath != path or not keep_root) and not os.listdir(dirpath):
             os.rmdir(dirpath)
     return kept
@@ -232,7 +256,10 @@ def _zarr_files(root):
 def _chunk_files(chunks):
     out = []
     for dirpath, dirnames, filenames in os.walk(chunks):
-        dirnames[:] = [d for d in dirnames if _CHUNK_NAME.fullmatch(d)
-                       and not os.path.islink(os.path.join(dirpath, d))]
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if _CHUNK_NAME.fullmatch(d) and not os.path.islink(os.path.join(dirpath, d))
+        ]
         out += [os.path.join(dirpath, f) for f in filenames if _CHUNK_NAME.fullmatch(f)]
     return out

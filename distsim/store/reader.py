@@ -1,4 +1,5 @@
 """RunReader: the spikes and samples of a run store, lazily (dask) or in memory."""
+
 import logging
 
 import dask.array as da
@@ -28,20 +29,30 @@ class RunReader:
             self.root = zarr.open_group(self.path, mode="r")
             attrs = dict(self.root.attrs)
         except (FileNotFoundError, zarr.errors.GroupNotFoundError, NotADirectoryError):
-            raise StoreError(f"run store {self.path!r}: no zarr group there; give the path of "
-                             f"a store written by distsim run") from None
+            raise StoreError(
+                f"run store {self.path!r}: no zarr group there; give the path of "
+                f"a store written by distsim run"
+            ) from None
         except (ValueError, TypeError, KeyError, OSError) as exc:
-            raise StoreError(f"run store {self.path!r}: its metadata cannot be read ({exc}); "
-                             f"it is damaged or not a distsim run store") from None
+            raise StoreError(
+                f"run store {self.path!r}: its metadata cannot be read ({exc}); "
+                f"it is damaged or not a distsim run store"
+            ) from None
         if attrs.get("format") != FORMAT:
-            raise StoreError(f"run store {self.path!r}: format {attrs.get('format')!r} is not "
-                             f"{FORMAT!r}; it was not written by distsim")
+            raise StoreError(
+                f"run store {self.path!r}: format {attrs.get('format')!r} is not "
+                f"{FORMAT!r}; it was not written by distsim"
+            )
         if attrs.get("format_version", 0) > FORMAT_VERSION:
-            raise StoreError(f"run store {self.path!r}: format version "
-                             f"{attrs['format_version']} is newer than this distsim reads "
-                             f"({FORMAT_VERSION}); upgrade distsim")
+            raise StoreError(
+                f"run store {self.path!r}: format version "
+                f"{attrs['format_version']} is newer than this distsim reads "
+                f"({FORMAT_VERSION}); upgrade distsim"
+            )
         self.attrs = attrs
-        self.ranks = [self.root[f"ranks/{name}"] for name in sorted(self.root["ranks"].group_keys())]
+        self.ranks = [
+            self.root[f"ranks/{name}"] for name in sorted(self.root["ranks"].group_keys())
+        ]
         if warn and not self.complete:
             log.warning(self.describe_incomplete())
 
@@ -75,17 +86,19 @@ class RunReader:
     def flushed_step(self):
         """Model step up to which every rank's data are in the store (ranks retired by a
         resume on fewer ranks hold everything they will ever hold)."""
-        active = [int(g.attrs["flushed_step"]) for g in self.ranks
-                  if g.attrs["status"] != "retired"]
+        active = [
+            int(g.attrs["flushed_step"]) for g in self.ranks if g.attrs["status"] != "retired"
+        ]
         return min(active) if active else 0
 
     def describe_incomplete(self):
         why = f" ({self.reason})" if self.reason else ""
-        what = ("the run is still going" if self.status == "running"
-                else "the run did not finish")
-        return (f"run store {self.path!r} is {self.status}{why}, not complete: {what}; its "
-                f"data are valid up to step {self.flushed_step()} "
-                f"({self.flushed_step() * self.dt:g} ms) on every rank")
+        what = "the run is still going" if self.status == "running" else "the run did not finish"
+        return (
+            f"run store {self.path!r} is {self.status}{why}, not complete: {what}; its "
+            f"data are valid up to step {self.flushed_step()} "
+            f"({self.flushed_step() * self.dt:g} ms) on every rank"
+        )
 
     def spikes_dask(self):
         """(steps, gids) as lazy dask arrays over all ranks (only flushed entries)."""
@@ -110,17 +123,23 @@ class RunReader:
         (n_samples, n_synapses); and 'edges' and 'histogram' (n_samples, n_bins: counts of
         all the projection's weights, summed over ranks)."""
         k = len(self.attrs["state_recorders"]) + 2 * index
-        parts = [(g[f"state/{k}"], g[f"state/{k + 1}"], int(g.attrs["flushed_samples"][k]))
-                 for g in self.ranks]
+        parts = [
+            (g[f"state/{k}"], g[f"state/{k + 1}"], int(g.attrs["flushed_samples"][k]))
+            for g in self.ranks
+        ]
         n = min(m for _, _, m in parts) if parts else 0
         target = np.concatenate([np.asarray(w["gid"][:]) for w, _, _ in parts])
         source = np.concatenate([np.asarray(w["source"][:]) for w, _, _ in parts])
         weight = np.concatenate([np.asarray(w["weight"][:n]) for w, _, _ in parts], axis=1)
         order = np.lexsort((source, target))
-        return {"times": np.asarray(parts[0][0]["step"][:n]) * self.dt, "source": source[order],
-                "target": target[order], "weight": weight[:, order],
-                "edges": np.asarray(parts[0][1]["edges"][:]),
-                "histogram": sum(np.asarray(h["count"][:n], np.float64) for _, h, _ in parts)}
+        return {
+            "times": np.asarray(parts[0][0]["step"][:n]) * self.dt,
+            "source": source[order],
+            "target": target[order],
+            "weight": weight[:, order],
+            "edges": np.asarray(parts[0][1]["edges"][:]),
+            "histogram": sum(np.asarray(h["count"][:n], np.float64) for _, h, _ in parts),
+        }
 
     def states(self, index=0):
         """Samples of state recorder ``index`` over all ranks: dict with 'times' (ms), 'gids'
@@ -137,5 +156,7 @@ class RunReader:
         order = np.argsort(gids)
         out = {"times": steps * self.dt, "gids": gids[order]}
         for var in variables:
-            out[var] = np.concatenate([np.asarray(sg[var][:n]) for sg, _ in parts], axis=1)[:, order]
+            out[var] = np.concatenate([np.asarray(sg[var][:n]) for sg, _ in parts], axis=1)[
+                :, order
+            ]
         return out

@@ -11,6 +11,7 @@ Status: ``running``, then ``complete`` (the whole requested run finished), ``sto
 signal, after a checkpoint: resumable), ``interrupted`` (by a signal, without a checkpoint)
 or ``failed``; the last three with a ``reason``.
 """
+
 import datetime
 import os
 import platform
@@ -30,7 +31,7 @@ CHUNK = 1 << 20  # entries per chunk of the 1-d arrays
 
 
 def _now():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+    return datetime.datetime.now(datetime.UTC).isoformat()
 
 
 def set_attrs(node, values):
@@ -43,10 +44,17 @@ def versions():
     import numba
 
     import distsim
-    out = {"distsim": distsim.__version__, "numpy": np.__version__, "numba": numba.__version__,
-           "zarr": zarr.__version__, "python": platform.python_version()}
+
+    out = {
+        "distsim": distsim.__version__,
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "zarr": zarr.__version__,
+        "python": platform.python_version(),
+    }
     try:
         import mpi4py
+
         out["mpi4py"] = mpi4py.__version__
     except ImportError:  # pragma: no cover - a dependency
         pass
@@ -66,8 +74,9 @@ class RunWriter:
         error = None
         if ctx.rank == 0:
             try:
-                self.lock = claim(self.path, RUN_STORE, overwrite=overwrite, what="run store",
-                                  append=resume)
+                self.lock = claim(
+                    self.path, RUN_STORE, overwrite=overwrite, what="run store", append=resume
+                )
                 self._start(sim, resume)
             except DistsimError as exc:
                 error = exc
@@ -79,9 +88,15 @@ class RunWriter:
         if "spike_step" not in self.group:
             for name in ("spike_step", "spike_gid"):
                 self.group.create_array(name, shape=(0,), dtype="int64", chunks=(CHUNK,))
-            set_attrs(self.group, {"status": "running", "flushed_step": sim.step,
-                                   "flushed_spikes": 0,
-                                   "flushed_samples": [0] * len(sim.recorders.samplers)})
+            set_attrs(
+                self.group,
+                {
+                    "status": "running",
+                    "flushed_step": sim.step,
+                    "flushed_spikes": 0,
+                    "flushed_samples": [0] * len(sim.recorders.samplers),
+                },
+            )
         for k, s in enumerate(sim.recorders.samplers):
             g = self.group.require_group(f"state/{k}")
             if "step" not in g:
@@ -92,9 +107,12 @@ class RunWriter:
                 if "edges" in s:  # weight histograms: the bin edges
                     g.create_array("edges", data=np.asarray(s["edges"], np.float64))
                 for var in s["values"]:
-                    g.create_array(var, shape=(0, s["gids"].size), dtype="float32",
-                                   chunks=(max(1, CHUNK // max(1, s["gids"].size)),
-                                           max(1, s["gids"].size)))
+                    g.create_array(
+                        var,
+                        shape=(0, s["gids"].size),
+                        dtype="float32",
+                        chunks=(max(1, CHUNK // max(1, s["gids"].size)), max(1, s["gids"].size)),
+                    )
         self.flushed_spikes = int(self.group.attrs["flushed_spikes"])
         self.flushed_samples = list(self.group.attrs["flushed_samples"])
         self.flushed_step = int(self.group.attrs["flushed_step"])
@@ -110,23 +128,53 @@ class RunWriter:
         root = zarr.open_group(self.path, mode="a")
         if not resume:
             net = sim.network
-            set_attrs(root, {
-                "format": FORMAT, "format_version": FORMAT_VERSION, "status": "running",
-                "reason": None, "writer": writer,
-                "network": network_attr(root, net), "seed": int(net.seed), "dt": net.dt,
-                "n_ranks": ctx.size, "decomposition": sim.decomposition.to_dict(),
-                "versions": versions(), "start_time": _now(), "end_time": None,
-                "t_model_ms": 0.0, "runs": [],
-                "state_recorders": [{"population": r.population,
-                                     "variables": list(r.variables),
-                                     "interval": r.interval}
-                                    for r in net.state_recorders],
-                "weight_recorders": [{"projection": r.projection, "interval": r.interval,
-                                      "neurons": list(r.neurons)}
-                                     for r in net.weight_recorders]})
+            set_attrs(
+                root,
+                {
+                    "format": FORMAT,
+                    "format_version": FORMAT_VERSION,
+                    "status": "running",
+                    "reason": None,
+                    "writer": writer,
+                    "network": network_attr(root, net),
+                    "seed": int(net.seed),
+                    "dt": net.dt,
+                    "n_ranks": ctx.size,
+                    "decomposition": sim.decomposition.to_dict(),
+                    "versions": versions(),
+                    "start_time": _now(),
+                    "end_time": None,
+                    "t_model_ms": 0.0,
+                    "runs": [],
+                    "state_recorders": [
+                        {
+                            "population": r.population,
+                            "variables": list(r.variables),
+                            "interval": r.interval,
+                        }
+                        for r in net.state_recorders
+                    ],
+                    "weight_recorders": [
+                        {
+                            "projection": r.projection,
+                            "interval": r.interval,
+                            "neurons": list(r.neurons),
+                        }
+                        for r in net.weight_recorders
+                    ],
+                },
+            )
         else:
-            set_attrs(root, {"status": "running", "reason": None, "n_ranks": ctx.size,
-                             "decomposition": sim.decomposition.to_dict(), "writer": writer})
+            set_attrs(
+                root,
+                {
+                    "status": "running",
+                    "reason": None,
+                    "n_ranks": ctx.size,
+                    "decomposition": sim.decomposition.to_dict(),
+                    "writer": writer,
+                },
+            )
 
     def _truncate_after(self, step, n_ranks):
         """Declare valid only the entries up to ``step`` in every rank group; groups of ranks
@@ -135,18 +183,29 @@ class RunWriter:
             root = zarr.open_group(self.path, mode="a")
         except (FileNotFoundError, zarr.errors.GroupNotFoundError):
             from distsim.errors import StoreError
-            raise StoreError(f"run store {self.path!r}: nothing to resume there; give the store "
-                             f"of the interrupted run") from None
+
+            raise StoreError(
+                f"run store {self.path!r}: nothing to resume there; give the store "
+                f"of the interrupted run"
+            ) from None
         for name in root["ranks"].group_keys():
             g = root[f"ranks/{name}"]
             n = int(g.attrs["flushed_spikes"])
             keep = int(np.searchsorted(g["spike_step"][:n], step, side="right"))
-            samples = [int(np.searchsorted(g[f"state/{k}/step"][:m], step, side="right"))
-                       for k, m in enumerate(g.attrs["flushed_samples"])]
+            samples = [
+                int(np.searchsorted(g[f"state/{k}/step"][:m], step, side="right"))
+                for k, m in enumerate(g.attrs["flushed_samples"])
+            ]
             retired = int(name[1:]) >= n_ranks
-            set_attrs(g, {"flushed_spikes": keep, "flushed_samples": samples,
-                          "flushed_step": int(step),
-                          "status": "retired" if retired else g.attrs["status"]})
+            set_attrs(
+                g,
+                {
+                    "flushed_spikes": keep,
+                    "flushed_samples": samples,
+                    "flushed_step": int(step),
+                    "status": "retired" if retired else g.attrs["status"],
+                },
+            )
 
     def begin(self, sim):
         """A run starts: the store is running (not complete) until ``close``; rank 0 holds
@@ -173,11 +232,18 @@ class RunWriter:
                 g = self.group[f"state/{k}"]
                 self._append(g["step"], self.flushed_samples[k], np.asarray(s["steps"], np.int64))
                 for var, vals in s["values"].items():
-                    self._append(g[var], self.flushed_samples[k],
-                                 np.asarray(vals, np.float32).reshape(n, -1))
+                    self._append(
+                        g[var], self.flushed_samples[k], np.asarray(vals, np.float32).reshape(n, -1)
+                    )
                 self.flushed_samples[k] += n
-        set_attrs(self.group, {"flushed_step": int(step), "flushed_spikes": self.flushed_spikes,
-                               "flushed_samples": self.flushed_samples})
+        set_attrs(
+            self.group,
+            {
+                "flushed_step": int(step),
+                "flushed_spikes": self.flushed_spikes,
+                "flushed_samples": self.flushed_samples,
+            },
+        )
         self.flushed_step = int(step)
 
     @staticmethod
@@ -195,8 +261,16 @@ class RunWriter:
         if self.rank == 0:
             runs = list(self.root.attrs.get("runs", []))
             runs.append({"start_step": int(self.run_start_step), "end_step": int(sim.step)})
-            set_attrs(self.root, {"status": status, "reason": reason, "end_time": _now(),
-                                  "runs": runs, "t_model_ms": sim.step * sim.dt})
+            set_attrs(
+                self.root,
+                {
+                    "status": status,
+                    "reason": reason,
+                    "end_time": _now(),
+                    "runs": runs,
+                    "t_model_ms": sim.step * sim.dt,
+                },
+            )
             self.release()
 
     def mark(self, status, reason):

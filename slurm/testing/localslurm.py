@@ -10,6 +10,7 @@ socket, state, logs and PID files (config: ``slurm.conf.in`` beside this file), 
 Slurm, if any, is not touched.  ``stop`` signals exactly the PIDs in DIR's PID files.
 Client commands need ``SLURM_CONF=DIR/slurm.conf`` in their environment.
 """
+
 import os
 import random
 import re
@@ -24,8 +25,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PACKAGES = ["slurm-wlm", "munge"]
 DAEMONS = {"slurmd": "slurmd.pid", "slurmctld": "slurmctld.pid", "munged": "munged.pid"}
-TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY",
-            "PREEMPTED", "BOOT_FAIL", "DEADLINE"}
+TERMINAL = {
+    "COMPLETED",
+    "FAILED",
+    "CANCELLED",
+    "TIMEOUT",
+    "NODE_FAIL",
+    "OUT_OF_MEMORY",
+    "PREEMPTED",
+    "BOOT_FAIL",
+    "DEADLINE",
+}
 
 
 class Unavailable(RuntimeError):
@@ -37,15 +47,20 @@ def install():
     if all(shutil.which(p) for p in ("munged", "mungekey", "slurmctld", "slurmd", "sbatch")):
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise Unavailable(f"Slurm is not installed and cannot be installed here (needs root and "
-                          f"apt-get); install {' '.join(PACKAGES)}")
+        raise Unavailable(
+            f"Slurm is not installed and cannot be installed here (needs root and "
+            f"apt-get); install {' '.join(PACKAGES)}"
+        )
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-qq"],
-                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES]):
+    for cmd in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES],
+    ):
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
         if r.returncode:
-            raise Unavailable(f"{' '.join(cmd)} failed ({r.returncode}): "
-                              f"{(r.stderr or r.stdout).strip()[-500:]}")
+            raise Unavailable(
+                f"{' '.join(cmd)} failed ({r.returncode}): {(r.stderr or r.stdout).strip()[-500:]}"
+            )
 
 
 def _free_port():
@@ -65,33 +80,48 @@ class Cluster:
     def start(self, cpus=4, timeout=60):
         """Write the config and start munged, slurmctld and slurmd; wait for an idle node."""
         if len(str(self.dir / "munge.socket")) > 100:
-            raise Unavailable(f"{self.dir}: path too long for the MUNGE socket; use a short "
-                              f"directory such as /tmp/slurm")
+            raise Unavailable(
+                f"{self.dir}: path too long for the MUNGE socket; use a short "
+                f"directory such as /tmp/slurm"
+            )
         install()
         for sub in ("state", "spool", "log"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         self.dir.chmod(0o755)  # munged wants its socket directory readable by all
         text = (HERE / "slurm.conf.in").read_text()
-        for key, value in {"DIR": self.dir, "CPUS": cpus, "CTLD_PORT": _free_port(),
-                           "SLURMD_PORT": _free_port(),
-                           "FIRST_JOB_ID": random.randrange(10**6, 6 * 10**7)}.items():
+        for key, value in {
+            "DIR": self.dir,
+            "CPUS": cpus,
+            "CTLD_PORT": _free_port(),
+            "SLURMD_PORT": _free_port(),
+            "FIRST_JOB_ID": random.randrange(10**6, 6 * 10**7),
+        }.items():
             text = text.replace(f"@{key}@", str(value))
         self.conf.write_text(text)
         key = self.dir / "munge.key"
         try:
             if not key.exists():
                 self._daemon(["mungekey", "--create", "--keyfile", key])
-            self._daemon(["munged", "--force", f"--socket={self.dir}/munge.socket",
-                          f"--key-file={key}", f"--pid-file={self.dir}/munged.pid",
-                          f"--log-file={self.dir}/log/munged.log",
-                          f"--seed-file={self.dir}/munged.seed"])
+            self._daemon(
+                [
+                    "munged",
+                    "--force",
+                    f"--socket={self.dir}/munge.socket",
+                    f"--key-file={key}",
+                    f"--pid-file={self.dir}/munged.pid",
+                    f"--log-file={self.dir}/log/munged.log",
+                    f"--seed-file={self.dir}/munged.seed",
+                ]
+            )
             self._daemon(["slurmctld", "-f", self.conf])
             self._daemon(["slurmd", "-f", self.conf])
             deadline = time.monotonic() + timeout
             while self._node_state() != "idle":
                 if time.monotonic() > deadline:
-                    raise Unavailable(f"the node did not become idle in {timeout} s (state "
-                                      f"{self._node_state()!r}); logs in {self.dir}/log")
+                    raise Unavailable(
+                        f"the node did not become idle in {timeout} s (state "
+                        f"{self._node_state()!r}); logs in {self.dir}/log"
+                    )
                 time.sleep(0.2)
         except (Unavailable, OSError, subprocess.SubprocessError) as exc:
             self.stop()
@@ -99,22 +129,32 @@ class Cluster:
         return self
 
     def _daemon(self, cmd):
-        r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=self.env,
-                           timeout=60)
+        r = subprocess.run(
+            [str(c) for c in cmd], capture_output=True, text=True, env=self.env, timeout=60
+        )
         if r.returncode:
             raise Unavailable(f"{cmd[0]} failed ({r.returncode}): {r.stderr.strip()[-500:]}")
 
     def _node_state(self):
-        r = subprocess.run(["sinfo", "-h", "-n", "localhost", "-o", "%T"], capture_output=True,
-                           text=True, env=self.env, timeout=30)
+        r = subprocess.run(
+            ["sinfo", "-h", "-n", "localhost", "-o", "%T"],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=30,
+        )
         return r.stdout.strip()
 
     def stop(self, timeout=15):
         """Cancel every job, then SIGTERM (SIGKILL after ``timeout`` s) each daemon whose PID
         file is in the directory and whose process has the expected name."""
         if (self.dir / "slurmctld.pid").exists():
-            subprocess.run(["scancel", "--user", str(os.geteuid())], capture_output=True,
-                           env=self.env, timeout=30)
+            subprocess.run(
+                ["scancel", "--user", str(os.geteuid())],
+                capture_output=True,
+                env=self.env,
+                timeout=30,
+            )
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self._queue():
                 time.sleep(0.2)
@@ -131,27 +171,41 @@ class Cluster:
                 os.kill(pid, signal.SIGKILL)
 
     def _queue(self):
-        r = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True,
-                           env=self.env, timeout=30)
+        r = subprocess.run(
+            ["squeue", "-h", "-o", "%i"], capture_output=True, text=True, env=self.env, timeout=30
+        )
         return r.stdout.split() if r.returncode == 0 else []
 
     def sbatch(self, script, *options, env=None, cwd=None):
         """Submit ``script`` with sbatch ``options`` and extra environment ``env``; job id."""
-        r = subprocess.run(["sbatch", "--parsable", *map(str, options), str(script)],
-                           capture_output=True, text=True, cwd=cwd, timeout=60,
-                           env={**self.env, **(env or {})})
+        r = subprocess.run(
+            ["sbatch", "--parsable", *map(str, options), str(script)],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            timeout=60,
+            env={**self.env, **(env or {})},
+        )
         if r.returncode:
             raise RuntimeError(f"sbatch {script} failed: {r.stderr.strip()}")
         return r.stdout.strip().split(";")[0]
 
     def jobs(self, job_id):
         """scontrol's records of ``job_id`` (every task of an array) as dicts."""
-        r = subprocess.run(["scontrol", "-o", "show", "job", str(job_id)], capture_output=True,
-                           text=True, env=self.env, timeout=30)
+        r = subprocess.run(
+            ["scontrol", "-o", "show", "job", str(job_id)],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=30,
+        )
         if r.returncode:
             raise RuntimeError(f"scontrol show job {job_id}: {r.stderr.strip()}")
-        return [dict(re.findall(r"(\w+(?:/\w+)?)=(\S*)", line))
-                for line in r.stdout.splitlines() if line.strip()]
+        return [
+            dict(re.findall(r"(\w+(?:/\w+)?)=(\S*)", line))
+            for line in r.stdout.splitlines()
+            if line.strip()
+        ]
 
     def wait(self, job_id, timeout=300, done=TERMINAL):
         """Poll until every record of ``job_id`` is in a state of ``done``; the records."""
@@ -161,9 +215,11 @@ class Cluster:
             if records and all(r["JobState"] in done for r in records):
                 return records
             if time.monotonic() > deadline:
-                raise TimeoutError(f"job {job_id} not done after {timeout} s: "
-                                   f"{[(r['JobId'], r['JobState']) for r in records]}\n"
-                                   f"{self.logs()}")
+                raise TimeoutError(
+                    f"job {job_id} not done after {timeout} s: "
+                    f"{[(r['JobId'], r['JobState']) for r in records]}\n"
+                    f"{self.logs()}"
+                )
             time.sleep(0.3)
 
     def logs(self, tail=40):

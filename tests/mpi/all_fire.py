@@ -1,5 +1,6 @@
 """Every neuron fires in every step (t_ref 0, huge current) on every rank, and every spike
 goes to every rank: the outgoing, incoming and record buffers must all grow."""
+
 import json
 
 from distsim import FixedIndegree, Network, Simulation
@@ -15,6 +16,13 @@ sim = Simulation(net, decomposition="round_robin")
 sim.run(10.0)
 s = sim.summary()
 if sim.context.rank == 0:
-    print(json.dumps({"spikes": s["spikes"], "digest": s["digest"],
-                      "sent": sum(r["spikes_sent"] for r in s["ranks"]),
-                      "received": sum(r["spikes_received"] for r in s["ranks"])}))
+    print(
+        json.dumps(
+            {
+                "spikes": s["spikes"],
+                "digest": s["digest"],
+                "sent": sum(r["spikes_sent"] for r in s["ranks"]),
+                "received": sum(r["spikes_received"] for r in s["ranks"]),
+            }
+        )
+    )

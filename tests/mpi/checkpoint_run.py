@@ -1,5 +1,6 @@
 """Half a run on this many ranks, then a checkpoint ("save"); or restore from it and run
 the second half ("resume"); spikes go to the run store given."""
+
 import sys
 
 from networks import four_populations

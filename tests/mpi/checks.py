@@ -7,6 +7,7 @@ its incoming links and lookaheads follow from them; and, where the context reall
 exchanges (Local, MPI), the ranks it sends each neuron's spikes to are exactly the other
 ranks holding targets of that neuron.
 """
+
 import numpy as np
 from networks import four_populations
 
@@ -47,5 +48,5 @@ def check_context(ctx):
     r = sim.routing
     for i, gid in enumerate(mine):
         want = sorted(targets_of.get(int(gid), set()) - {ctx.rank})
-        assert sorted(r.send_rank[r.send_ptr[i]:r.send_ptr[i + 1]].tolist()) == want
+        assert sorted(r.send_rank[r.send_ptr[i] : r.send_ptr[i + 1]].tolist()) == want
     return True

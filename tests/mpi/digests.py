@@ -1,5 +1,6 @@
 """Run every test network with every balancer and backend; rank 0 prints one JSON object
 {"network/balancer/backend": [digest, recorded spikes], ...}.  Run under mpiexec -n N."""
+
 import json
 import sys
 

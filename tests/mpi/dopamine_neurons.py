@@ -15,6 +15,7 @@ hash of every plastic synapse's (projection, source, target, weight, c, n), the 
 weights that changed, and the dopamine arrivals (every rank holding a projection's synapses
 must hold the same ones).
 """
+
 import hashlib
 import json
 import sys
@@ -39,14 +40,31 @@ def network():
     net.add_poisson_input("E", rate=3400.0, weight=20.0, delay=1.0)
     net.add_poisson_input("DA", rate=3800.0, weight=20.0, delay=1.0)
     net.add_poisson_input("I", rate=4500.0, weight=40.0, delay=1.0)
-    dopa = {"synapse_model": "stdp_dopamine_synapse", "vt": "DA", "tau_c": 200.0,
-            "tau_n": 100.0, "A_minus": 1.0, "Wmax": 60.0}
-    net.connect("P", "E", FixedIndegree(4), weight=W0, delay=5.0,
-                synapse={**dopa, "vt_delay": 1.0})
-    net.connect("E", "E", FixedIndegree(6), weight=W0, delay=Uniform(1.0, 4.0),
-                synapse={**dopa, "vt_delay": 1.0})
-    net.connect("I", "E", FixedIndegree(4), weight=W0, delay=1.5,
-                synapse={**dopa, "vt_delay": 2.5, "b": 0.01})
+    dopa = {
+        "synapse_model": "stdp_dopamine_synapse",
+        "vt": "DA",
+        "tau_c": 200.0,
+        "tau_n": 100.0,
+        "A_minus": 1.0,
+        "Wmax": 60.0,
+    }
+    net.connect("P", "E", FixedIndegree(4), weight=W0, delay=5.0, synapse={**dopa, "vt_delay": 1.0})
+    net.connect(
+        "E",
+        "E",
+        FixedIndegree(6),
+        weight=W0,
+        delay=Uniform(1.0, 4.0),
+        synapse={**dopa, "vt_delay": 1.0},
+    )
+    net.connect(
+        "I",
+        "E",
+        FixedIndegree(4),
+        weight=W0,
+        delay=1.5,
+        synapse={**dopa, "vt_delay": 2.5, "b": 0.01},
+    )
     net.connect("E", "DA", FixedIndegree(4), weight=30.0, delay=1.0)
     net.connect("E", "I", FixedIndegree(6), weight=60.0, delay=6.0)
     for pop in net.populations:
@@ -65,8 +83,9 @@ def result(sim):
     mine = {}
     for r in sim.plasticity.da_present:
         a, n = da_ptr[r, 0], da_ptr[r, 2]
-        mine[int(sim.plasticity.da_proj[r])] = hashlib.sha256(da_time[a:a + n].tobytes()
-                                                    + da_mult[a:a + n].tobytes()).hexdigest()
+        mine[int(sim.plasticity.da_proj[r])] = hashlib.sha256(
+            da_time[a : a + n].tobytes() + da_mult[a : a + n].tobytes()
+        ).hexdigest()
     arrivals = sim.context.gather(mine)
     if sim.context.rank != 0:
         return None
@@ -80,12 +99,16 @@ def result(sim):
     for part in arrivals:
         for proj, h in part.items():
             seen.setdefault(proj, set()).add(h)
-    return {"digest": spike_digest(s, g), "spikes": int(s.size),
-            "synapses": int(w.size),
-            "weights": hashlib.sha256(key[order].tobytes() + w[order].tobytes()
-                                      + cn[order].tobytes()).hexdigest(),
-            "changed": int(np.sum(w != W0)),
-            "arrivals": {str(p): sorted(h) for p, h in sorted(seen.items())}}
+    return {
+        "digest": spike_digest(s, g),
+        "spikes": int(s.size),
+        "synapses": int(w.size),
+        "weights": hashlib.sha256(
+            key[order].tobytes() + w[order].tobytes() + cn[order].tobytes()
+        ).hexdigest(),
+        "changed": int(np.sum(w != W0)),
+        "arrivals": {str(p): sorted(h) for p, h in sorted(seen.items())},
+    }
 
 
 def main():

@@ -3,6 +3,7 @@
 the delays allow, on Brunel (every rank talks to every rank, 1.5 ms delays) and on a
 plastic network with 1.2, 1.5 and 10 ms links.  Rank 0 prints {case: [digest, weights hash]};
 every case must equal the collective exchange's."""
+
 import hashlib
 import json
 import sys
@@ -13,11 +14,13 @@ from distsim import FixedIndegree, Network, Simulation
 from distsim.comm.routing import RankGrid
 from distsim.examples import brunel
 
-GRIDS = {"collective": None,
-         "mesh1x4_hop0.5": RankGrid((1, 4), hop_ms=0.5),     # 3 hops x 0.5 ms = 1.5 ms
-         "mesh2x2_hop0": RankGrid((2, 2)),
-         "torus2x2_hop0.6": RankGrid((2, 2), periodic=True, hop_ms=0.6),
-         "mesh2x2_hop0.03": RankGrid((2, 2), hop_ms=0.03)}   # below one step per hop
+GRIDS = {
+    "collective": None,
+    "mesh1x4_hop0.5": RankGrid((1, 4), hop_ms=0.5),  # 3 hops x 0.5 ms = 1.5 ms
+    "mesh2x2_hop0": RankGrid((2, 2)),
+    "torus2x2_hop0.6": RankGrid((2, 2), periodic=True, hop_ms=0.6),
+    "mesh2x2_hop0.03": RankGrid((2, 2), hop_ms=0.03),
+}  # below one step per hop
 
 
 def plastic():
@@ -39,8 +42,12 @@ def main():
     out = {}
     for name, make in (("brunel", lambda: brunel(order=200, seed=3)), ("plastic", plastic)):
         for case, grid in GRIDS.items():
-            sim = Simulation(make(), decomposition="block", rank_grid=grid,
-                             backend="collective" if grid is None else "routed")
+            sim = Simulation(
+                make(),
+                decomposition="block",
+                rank_grid=grid,
+                backend="collective" if grid is None else "routed",
+            )
             sim.run(60.0)
             sim.run(90.0)
             w = np.empty(0)
@@ -49,9 +56,11 @@ def main():
                 w = np.sort(np.concatenate(parts)) if parts else w
             summary = sim.summary()  # collective
             if sim.context.rank == 0:
-                out[f"{name}/{case}"] = [summary["digest"],
-                                         hashlib.sha256(w.tobytes()).hexdigest(),
-                                         summary["recorded_spikes"]]
+                out[f"{name}/{case}"] = [
+                    summary["digest"],
+                    hashlib.sha256(w.tobytes()).hexdigest(),
+                    summary["recorded_spikes"],
+                ]
     if sim.context.rank == 0:
         print(json.dumps(out))
 

@@ -1,4 +1,5 @@
 """Launching scripts under the mpich wheel's mpiexec (oversubscribed on this machine)."""
+
 import os
 import subprocess
 import sys
@@ -13,5 +14,6 @@ def mpiexec(n, args, timeout=300):
     env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     if args and args[0].endswith(".py"):
         args = [sys.executable, str(HERE / args[0]), *args[1:]]
-    return subprocess.run([MPIEXEC, "-n", str(n), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [MPIEXEC, "-n", str(n), *args], capture_output=True, text=True, timeout=timeout, env=env
+    )

@@ -1,4 +1,5 @@
 """Networks of the MPI tests (importable by the scripts run under mpiexec)."""
+
 from distsim import FixedIndegree, Network, Normal, PairwiseBernoulli, Uniform
 from distsim.examples import brunel
 
@@ -23,8 +24,7 @@ def four_populations(seed=5):
             elif (src, tgt) in (("L4E", "L23E"), ("L23I", "L4I")):
                 net.connect(src, tgt, PairwiseBernoulli(0.1), weight=weight, delay=0.1)
             else:
-                net.connect(src, tgt, FixedIndegree(12), weight=weight,
-                            delay=Uniform(0.1, 5.0))
+                net.connect(src, tgt, FixedIndegree(12), weight=weight, delay=Uniform(0.1, 5.0))
     for tgt, weight in (("L4E", 50.0), ("L4I", 50.0), ("L23E", 0.7), ("L23I", 2.5)):
         net.add_poisson_input(tgt, rate=8000.0, weight=weight, delay=1.0)
     net.add_dc_input("L4I", 150.0, start=30.0, stop=120.0)

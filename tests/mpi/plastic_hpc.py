@@ -2,6 +2,7 @@
 one JSON object {backend: {"digest", "spikes", "weights", "synapses", "changed", "w_min",
 "w_max"}}: "weights" is the SHA-256 of every rank's (source, target, weight) of the plastic
 synapses, gathered and sorted.  Run under mpiexec -n N with the balancer as argument."""
+
 import hashlib
 import json
 import sys
@@ -33,19 +34,27 @@ def plastic_weights(sim):
 def main(balancer):
     out = {}
     for backend in BACKENDS:
-        sim = Simulation(hpc_benchmark(scale=SCALE, plastic=True), decomposition=balancer,
-                         backend=backend)
+        sim = Simulation(
+            hpc_benchmark(scale=SCALE, plastic=True), decomposition=balancer, backend=backend
+        )
         initial = sim.connections("E->E")["weight"]
         sim.run(T_MS / 3)
         sim.run(2 * T_MS / 3)  # two run calls: traces and weights carried across
         changed = sim.context.allreduce(
-            int(np.count_nonzero(sim.connections("E->E")["weight"] != initial)), "sum")
+            int(np.count_nonzero(sim.connections("E->E")["weight"] != initial)), "sum"
+        )
         s = sim.summary()
         weights = plastic_weights(sim)
         if sim.context.rank == 0:
-            out[backend] = {"digest": s["digest"], "spikes": s["spikes"], "weights": weights[0],
-                            "synapses": weights[1], "changed": changed, "w_min": weights[2],
-                            "w_max": weights[3]}
+            out[backend] = {
+                "digest": s["digest"],
+                "spikes": s["spikes"],
+                "weights": weights[0],
+                "synapses": weights[1],
+                "changed": changed,
+                "w_min": weights[2],
+                "w_max": weights[3],
+            }
     if sim.context.rank == 0:
         print(json.dumps(out))
 

@@ -1,4 +1,5 @@
 """check_context under MPI: every rank runs the checks; rank 0 prints OK."""
+
 from checks import check_context
 
 from distsim.comm.mpi import MPIContext

@@ -1,5 +1,6 @@
 """Checkpoint on 2 ranks, restore on 3 (other balancer and backend): the spikes of both
 halves, read from the two run stores, equal an uninterrupted run in one process."""
+
 import numpy as np
 from mpirun import mpiexec
 from networks import four_populations

@@ -1,4 +1,5 @@
 """The context checks of checks.py under MPIContext, on 2 and 3 ranks."""
+
 import pytest
 from mpirun import mpiexec
 

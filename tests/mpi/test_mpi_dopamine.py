@@ -2,6 +2,7 @@
 on 1, 2 and 4 ranks, every exchange backend, two balancers: bit-identical spikes, weights
 (with c and n) and dopamine arrivals on every rank that holds them; the weights changed.  A
 checkpoint written on 2 ranks and restored on 3 continues exactly as the uninterrupted run."""
+
 import json
 
 import pytest

@@ -1,5 +1,6 @@
 """The routed exchange with fabric latency on 1x4, 2x2 and torus rank grids gives the
 collective exchange's spikes and plastic weights (fabric_grids.py)."""
+
 import json
 
 from mpirun import mpiexec

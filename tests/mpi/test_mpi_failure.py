@@ -1,6 +1,7 @@
 """No rank dies alone: an exception on one rank ends every rank within 10 s, non-zero exit,
 with that rank's message on stderr, leaving no MPICH shared memory in /dev/shm; and spike
 buffers grow instead of dropping."""
+
 import json
 import os
 import re

@@ -1,5 +1,6 @@
 """The shipped NIR example (conv -> LIF -> pool -> affine -> delay -> CubaLIF), imported by
 `distsim run FILE.nir`, gives the same spikes on 1 and 2 ranks."""
+
 import json
 import subprocess
 import sys
@@ -18,8 +19,11 @@ def _summary(stdout):
 
 
 def test_imported_graph_same_digest_on_1_and_2_ranks():
-    ref = _summary(subprocess.run([DISTSIM, *ARGS], capture_output=True, text=True,
-                                  check=True, timeout=300).stdout)
+    ref = _summary(
+        subprocess.run(
+            [DISTSIM, *ARGS], capture_output=True, text=True, check=True, timeout=300
+        ).stdout
+    )
     assert ref["ranks_total"] == 1 and ref["recorded_spikes"] > 100
     r = mpiexec(2, [DISTSIM, *ARGS, "--balancer", "round_robin", "--backend", "async"])
     assert r.returncode == 0, r.stderr[-2000:]

@@ -1,6 +1,7 @@
 """NEST's hpc_benchmark with plastic E->E synapses (stdp_pl_synapse_hom) on 1, 2, 3 and 4
 ranks with every exchange backend: bit-identical spikes and bit-identical plastic weights
 (every rank's (source, target, weight), gathered and sorted), weights that did change."""
+
 import json
 
 import pytest
@@ -36,8 +37,9 @@ def test_identical_spikes_and_weights_for_any_ranks_and_backend(runs):
     reference = runs[1]["collective"]
     for n, d in runs.items():
         for backend, r in d.items():
-            assert (r["digest"], r["spikes"]) == (reference["digest"], reference["spikes"]), \
+            assert (r["digest"], r["spikes"]) == (reference["digest"], reference["spikes"]), (
                 f"spikes: {n} ranks, {backend}"
+            )
             assert r["weights"] == reference["weights"], f"weights: {n} ranks, {backend}"
 
 

@@ -1,5 +1,6 @@
 """Spike trains are bit-identical for 1, 2, 3 and 4 ranks, every balancer and every exchange
 backend (collective, async, routed hop by hop over a grid of ranks), for Brunel and a four-population network with delays from 0.1 to 5 ms."""
+
 import json
 
 import pytest
@@ -21,8 +22,7 @@ def digests():
 
 
 def test_every_combination_ran(digests):
-    expected = {f"{net}/{bal}/{be}" for net in NETWORKS for bal in BALANCERS
-                for be in BACKENDS}
+    expected = {f"{net}/{bal}/{be}" for net in NETWORKS for bal in BALANCERS for be in BACKENDS}
     for n, d in digests.items():
         assert set(d) == expected, n
 

@@ -2,6 +2,7 @@
 write a checkpoint and exit cleanly; without one the store is marked interrupted; a killed
 launcher takes its ranks down cleanly; a rank killed by a signal is named with its signal;
 no MPICH shared memory is left behind.  Everything is written inside tmp_path."""
+
 import json
 import os
 import signal
@@ -25,13 +26,19 @@ def _shm():
 def _start(tmp_path, *args):
     """A long run on 2 ranks through the launcher, once it has flushed to its store."""
     store = tmp_path / "run.zarr"
-    proc = subprocess.Popen([DISTSIM, *LONG, "--out", str(store), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [DISTSIM, *LONG, "--out", str(store), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
-            steps = [zarr.open_group(store / "ranks" / f"r0000{r}", mode="r").attrs["flushed_step"]
-                     for r in range(2)]
+            steps = [
+                zarr.open_group(store / "ranks" / f"r0000{r}", mode="r").attrs["flushed_step"]
+                for r in range(2)
+            ]
             if min(steps) > 0:
                 return proc, store
         except Exception:  # not created yet
@@ -71,11 +78,19 @@ def test_ctrl_c_with_a_checkpoint_folder_checkpoints_on_both_ranks_and_resumes(t
     assert zarr.open_group(ck / "checkpoint.zarr", mode="r").attrs["complete"] is True
     assert _shm() <= before
     t_end = summary["t_model_ms"] + 50.0
-    r = subprocess.run([DISTSIM, "run", "--resume", str(ck), "--t-sim", f"{t_end:g}", "--json",
-                        "-q"], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [DISTSIM, "run", "--resume", str(ck), "--t-sim", f"{t_end:g}", "--json", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
-    one = subprocess.run([DISTSIM, "run", "--order", "200", "--t-sim", f"{t_end:g}", "--json",
-                          "--no-store", "-q"], capture_output=True, text=True, timeout=600)
+    one = subprocess.run(
+        [DISTSIM, "run", "--order", "200", "--t-sim", f"{t_end:g}", "--json", "--no-store", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert json.loads(r.stdout)["digest"] == json.loads(one.stdout)["digest"]
 
 

@@ -1,6 +1,7 @@
 """A real single-node Slurm for the tests in this folder (slurm/testing/localslurm.py):
 installed with apt-get when missing, started once per session from a fresh directory,
 stopped by its PIDs at the end; the tests skip, with the reason, where it cannot start."""
+
 import shutil
 import sys
 import tempfile

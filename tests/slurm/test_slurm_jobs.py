@@ -1,6 +1,7 @@
 """The job scripts in slurm/, submitted as they are to a real Slurm (conftest.py) with a tiny
 Brunel network, settings given through the environment and sbatch's options; checked by
 their outputs (summaries, stores, digests, analysis files), not only by the job states."""
+
 import functools
 import json
 import subprocess
@@ -25,22 +26,33 @@ MODEL_ARGS = "--order 50 --t-sim 200"  # 250 neurons, 6,250 synapses
 @functools.lru_cache
 def reference(t_sim):
     """Summary of one uninterrupted run on one rank, here, without Slurm."""
-    r = subprocess.run([str(BIN / "distsim"), "run", "brunel", "--order", "50", "--t-sim",
-                        str(t_sim), "--no-store", "--json"], capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run(
+        [
+            str(BIN / "distsim"),
+            "run",
+            "brunel",
+            "--order",
+            "50",
+            "--t-sim",
+            str(t_sim),
+            "--no-store",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
 
 
 def submit(slurm, script, workdir, *options, **env):
-    return slurm.sbatch(SLURM / script, *options, cwd=workdir,
-                        env={"DISTSIM_VENV": VENV, **env})
+    return slurm.sbatch(SLURM / script, *options, cwd=workdir, env={"DISTSIM_VENV": VENV, **env})
 
 
 def completed(slurm, job_id, timeout=300):
     records = slurm.wait(job_id, timeout=timeout)
-    logs = "\n".join(Path(r["StdOut"]).read_text() for r in records
-                     if Path(r["StdOut"]).exists())
+    logs = "\n".join(Path(r["StdOut"]).read_text() for r in records if Path(r["StdOut"]).exists())
     assert all(r["JobState"] == "COMPLETED" for r in records), (records, logs)
     return records, logs
 
@@ -54,9 +66,18 @@ def when(text):
 
 
 def test_run_template_with_srun_and_with_mpiexec_gives_the_reference_spikes(slurm, tmp_path):
-    jobs = {launcher: submit(slurm, "run.sh", tmp_path, "--ntasks=2", DISTSIM_ARGS=MODEL_ARGS,
-                             DISTSIM_LAUNCHER=launcher, DISTSIM_OUT=str(tmp_path / launcher))
-            for launcher in ("srun", "mpiexec")}
+    jobs = {
+        launcher: submit(
+            slurm,
+            "run.sh",
+            tmp_path,
+            "--ntasks=2",
+            DISTSIM_ARGS=MODEL_ARGS,
+            DISTSIM_LAUNCHER=launcher,
+            DISTSIM_OUT=str(tmp_path / launcher),
+        )
+        for launcher in ("srun", "mpiexec")
+    }
     ref = reference(200.0)
     for launcher, job in jobs.items():
         _, log = completed(slurm, job)
@@ -70,11 +91,18 @@ def test_run_template_with_srun_and_with_mpiexec_gives_the_reference_spikes(slur
         assert steps.size == s["recorded_spikes"] == ref["spikes"] > 0
 
 
-def test_scaling_template_runs_strong_and_weak_points_and_the_study_reports_them(
-        slurm, tmp_path):
+def test_scaling_template_runs_strong_and_weak_points_and_the_study_reports_them(slurm, tmp_path):
     out = tmp_path / "study"
-    job = submit(slurm, "scaling.sh", tmp_path, "--ntasks=4", "--array=0-5",
-                 DISTSIM_ARGS=MODEL_ARGS, DISTSIM_RANKS="1 2 4", DISTSIM_OUT=str(out))
+    job = submit(
+        slurm,
+        "scaling.sh",
+        tmp_path,
+        "--ntasks=4",
+        "--array=0-5",
+        DISTSIM_ARGS=MODEL_ARGS,
+        DISTSIM_RANKS="1 2 4",
+        DISTSIM_OUT=str(out),
+    )
     records, _ = completed(slurm, job)
     assert sorted(int(r["ArrayTaskId"]) for r in records) == list(range(6))
     ref = reference(200.0)
@@ -88,8 +116,12 @@ def test_scaling_template_runs_strong_and_weak_points_and_the_study_reports_them
         assert strong["slurm"]["study"] == "strong" and weak["slurm"]["study"] == "weak"
     assert summary(out / "weak-00001.json")["digest"] == ref["digest"]
 
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "scaling_study.py"), str(out)],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "scaling_study.py"), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     report = json.loads((out / "scaling.json").read_text())
     points = {(p["study"], p["ranks"]): p for p in report["points"]}
@@ -111,11 +143,24 @@ def test_scaling_template_runs_strong_and_weak_points_and_the_study_reports_them
 def test_sweep_array_then_dask_analysis_chained_with_afterok(slurm, tmp_path):
     out = tmp_path / "sweep"
     env = {"DISTSIM_OUT": str(out), "DISTSIM_ARGS": MODEL_ARGS}
-    sweep = submit(slurm, "sweep.sh", tmp_path, "--ntasks=2", "--array=0-1",
-                   DISTSIM_SWEEP="--seed 1;--seed 2", **env)
-    analysis = submit(slurm, "analyze.sh", tmp_path, "--ntasks=2",
-                      f"--dependency=afterok:{sweep}",
-                      DISTSIM_ANALYZE_ARGS="--t-start 100 --no-plots", **env)
+    sweep = submit(
+        slurm,
+        "sweep.sh",
+        tmp_path,
+        "--ntasks=2",
+        "--array=0-1",
+        DISTSIM_SWEEP="--seed 1;--seed 2",
+        **env,
+    )
+    analysis = submit(
+        slurm,
+        "analyze.sh",
+        tmp_path,
+        "--ntasks=2",
+        f"--dependency=afterok:{sweep}",
+        DISTSIM_ANALYZE_ARGS="--t-start 100 --no-plots",
+        **env,
+    )
     tasks, _ = completed(slurm, sweep)
     (record,), log = completed(slurm, analysis)
     assert when(record["StartTime"]) >= max(when(t["EndTime"]) for t in tasks)
@@ -135,13 +180,26 @@ def test_sweep_array_then_dask_analysis_chained_with_afterok(slurm, tmp_path):
 
 def test_a_failing_job_cancels_the_jobs_that_depend_on_it(slurm, tmp_path):
     out = tmp_path / "bad"
-    run = submit(slurm, "run.sh", tmp_path, "--ntasks=2", DISTSIM_OUT=str(out),
-                 DISTSIM_ARGS="--order 50 --t-sim 100.05")  # not a multiple of dt
+    run = submit(
+        slurm,
+        "run.sh",
+        tmp_path,
+        "--ntasks=2",
+        DISTSIM_OUT=str(out),
+        DISTSIM_ARGS="--order 50 --t-sim 100.05",
+    )  # not a multiple of dt
     dependants = [  # analyze.sh asks for it (--kill-on-invalid-dep), run.sh relies on the
         # cluster's DependencyParameters=kill_invalid_depend
-        submit(slurm, script, tmp_path, "--ntasks=2", f"--dependency=afterok:{run}",
-               DISTSIM_OUT=str(out / script))
-        for script in ("analyze.sh", "run.sh")]
+        submit(
+            slurm,
+            script,
+            tmp_path,
+            "--ntasks=2",
+            f"--dependency=afterok:{run}",
+            DISTSIM_OUT=str(out / script),
+        )
+        for script in ("analyze.sh", "run.sh")
+    ]
     (failed,) = slurm.wait(run)
     assert failed["JobState"] == "FAILED" and failed["ExitCode"] != "0:0"
     assert "is not a non-negative multiple of dt" in Path(failed["StdOut"]).read_text()
@@ -155,8 +213,14 @@ def test_a_failing_job_cancels_the_jobs_that_depend_on_it(slurm, tmp_path):
 def test_chain_checkpoints_on_the_signal_requeues_itself_and_resumes(slurm, tmp_path):
     out = tmp_path / "chain"
     t_sim = 10000.0
-    job = submit(slurm, "chain.sh", tmp_path, "--ntasks=2", DISTSIM_OUT=str(out),
-                 DISTSIM_ARGS=f"--order 50 --t-sim {t_sim:g}")
+    job = submit(
+        slurm,
+        "chain.sh",
+        tmp_path,
+        "--ntasks=2",
+        DISTSIM_OUT=str(out),
+        DISTSIM_ARGS=f"--order 50 --t-sim {t_sim:g}",
+    )
     deadline = time.monotonic() + 300
     while not (out / "checkpoint" / "run.json").exists():  # the network is built
         assert time.monotonic() < deadline, slurm.jobs(job)
@@ -179,8 +243,14 @@ def test_chain_holds_a_signal_that_comes_while_the_ranks_start(slurm, tmp_path):
     written checkpoint/catching-signals, and the chain goes on as for a later signal."""
     out = tmp_path / "early"
     t_sim = 10000.0
-    job = submit(slurm, "chain.sh", tmp_path, "--ntasks=2", DISTSIM_OUT=str(out),
-                 DISTSIM_ARGS=f"--order 50 --t-sim {t_sim:g}")
+    job = submit(
+        slurm,
+        "chain.sh",
+        tmp_path,
+        "--ntasks=2",
+        DISTSIM_OUT=str(out),
+        DISTSIM_ARGS=f"--order 50 --t-sim {t_sim:g}",
+    )
     deadline = time.monotonic() + 300
     while not (out / "part-0.json").exists():  # the script's redirection: the run starts
         assert time.monotonic() < deadline, slurm.jobs(job)
@@ -195,14 +265,23 @@ def test_chain_holds_a_signal_that_comes_while_the_ranks_start(slurm, tmp_path):
 
 
 def test_wall_time_limit_leaves_a_checkpoint_and_a_stopped_store_and_resubmission_resumes(
-        slurm, tmp_path):
+    slurm, tmp_path
+):
     out = tmp_path / "limit"
     # a 1 min limit; Slurm signals 50 s before it, once the ranks run (limits are checked
     # every 30 s: the signal comes 0 to 30 s after the start, maybe while the ranks start,
     # when the script holds it until distsim catches signals)
-    job = submit(slurm, "chain.sh", tmp_path, "--ntasks=2", "--time=1", "--signal=B:USR1@50",
-                 DISTSIM_OUT=str(out), DISTSIM_ARGS="--order 50 --t-sim 100000000",
-                 DISTSIM_MAX_RESTARTS="0")
+    job = submit(
+        slurm,
+        "chain.sh",
+        tmp_path,
+        "--ntasks=2",
+        "--time=1",
+        "--signal=B:USR1@50",
+        DISTSIM_OUT=str(out),
+        DISTSIM_ARGS="--order 50 --t-sim 100000000",
+        DISTSIM_MAX_RESTARTS="0",
+    )
     (record,) = slurm.wait(job, timeout=300)
     log = Path(record["StdOut"]).read_text()
     assert record["JobState"] == "FAILED", log  # stopped, and no requeue allowed
@@ -217,8 +296,14 @@ def test_wall_time_limit_leaves_a_checkpoint_and_a_stopped_store_and_resubmissio
     before = spike_digest(*run.spikes())
 
     t_end = part["t_model_ms"] + 500.0  # the same script again, to a nearer end, on 1 rank
-    again = submit(slurm, "chain.sh", tmp_path, "--ntasks=1", DISTSIM_OUT=str(out),
-                   DISTSIM_ARGS=f"--order 50 --t-sim {t_end!r}")
+    again = submit(
+        slurm,
+        "chain.sh",
+        tmp_path,
+        "--ntasks=1",
+        DISTSIM_OUT=str(out),
+        DISTSIM_ARGS=f"--order 50 --t-sim {t_end!r}",
+    )
     _, log = completed(slurm, again)
     assert "part 1: resuming" in log
     resumed = summary(out / "part-1.json")

@@ -1,4 +1,5 @@
 """distsim slurm: the generator and the helpers the job scripts call; no Slurm needed."""
+
 import json
 import re
 import shlex
@@ -26,8 +27,7 @@ def fails(capsys, *argv):
 
 
 def sbatch_lines(script):
-    return [line.split(None, 1)[1] for line in script.splitlines()
-            if line.startswith("#SBATCH ")]
+    return [line.split(None, 1)[1] for line in script.splitlines() if line.startswith("#SBATCH ")]
 
 
 def test_every_kind_has_a_template_and_each_is_the_generators_output(capsys):
@@ -39,34 +39,75 @@ def test_every_kind_has_a_template_and_each_is_the_generators_output(capsys):
         assert argv[:3] == ["distsim", "slurm", path.stem]
         assert generate(capsys, *argv[2:]) == text, (
             f"{path} is not what `{command}` prints now: regenerate it with {command} > "
-            f"slurm/{path.name}")
+            f"slurm/{path.name}"
+        )
         assert "partition, account" in text and "DISTSIM_VENV" in text  # the site notes
         assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
 
 
 def test_site_options_go_into_the_script(capsys):
-    text = generate(capsys, "run", "microcircuit", "--scale", "0.1", "--ranks", "16",
-                    "--nodes", "2", "--time", "2:00:00", "--partition", "cpu", "--account",
-                    "proj42", "--module", "python/3.11", "--venv", "/opt/distsim",
-                    "--launcher", "mpiexec", "--out-dir", "runs/mc")
-    assert sbatch_lines(text) == ["--job-name=distsim-run", "--ntasks=16", "--time=2:00:00",
-                                  "--nodes=2", "--output=%x-%j.out", "--partition=cpu",
-                                  "--account=proj42"]
-    for line in ['module load python/3.11', 'DISTSIM_VENV=${DISTSIM_VENV:-"/opt/distsim"}',
-                 'DISTSIM_MODEL=${DISTSIM_MODEL:-"microcircuit"}',
-                 'DISTSIM_ARGS=${DISTSIM_ARGS:-"--scale 0.1"}',
-                 'DISTSIM_LAUNCHER=${DISTSIM_LAUNCHER:-"mpiexec"}',
-                 'DISTSIM_OUT=${DISTSIM_OUT:-"runs/mc"}']:
+    text = generate(
+        capsys,
+        "run",
+        "microcircuit",
+        "--scale",
+        "0.1",
+        "--ranks",
+        "16",
+        "--nodes",
+        "2",
+        "--time",
+        "2:00:00",
+        "--partition",
+        "cpu",
+        "--account",
+        "proj42",
+        "--module",
+        "python/3.11",
+        "--venv",
+        "/opt/distsim",
+        "--launcher",
+        "mpiexec",
+        "--out-dir",
+        "runs/mc",
+    )
+    assert sbatch_lines(text) == [
+        "--job-name=distsim-run",
+        "--ntasks=16",
+        "--time=2:00:00",
+        "--nodes=2",
+        "--output=%x-%j.out",
+        "--partition=cpu",
+        "--account=proj42",
+    ]
+    for line in [
+        "module load python/3.11",
+        'DISTSIM_VENV=${DISTSIM_VENV:-"/opt/distsim"}',
+        'DISTSIM_MODEL=${DISTSIM_MODEL:-"microcircuit"}',
+        'DISTSIM_ARGS=${DISTSIM_ARGS:-"--scale 0.1"}',
+        'DISTSIM_LAUNCHER=${DISTSIM_LAUNCHER:-"mpiexec"}',
+        'DISTSIM_OUT=${DISTSIM_OUT:-"runs/mc"}',
+    ]:
         assert line in text.splitlines()
     assert "srun --mpi=pmi2" in text  # the other launcher stays selectable
 
 
 def test_chain_signals_before_the_limit_and_requeues(capsys):
-    text = generate(capsys, "chain", "--time", "4:00:00", "--signal-margin", "600",
-                    "--checkpoint-every", "1h", "--t-sim", "600000")
+    text = generate(
+        capsys,
+        "chain",
+        "--time",
+        "4:00:00",
+        "--signal-margin",
+        "600",
+        "--checkpoint-every",
+        "1h",
+        "--t-sim",
+        "600000",
+    )
     assert {"--signal=B:USR1@600", "--requeue", "--open-mode=append"} <= set(sbatch_lines(text))
     assert 'DISTSIM_CHECKPOINT_EVERY=${DISTSIM_CHECKPOINT_EVERY:-"1h"}' in text
-    assert 'scontrol requeue "$SLURM_JOB_ID"' in text and f'-eq {STOPPED} ]' in text
+    assert 'scontrol requeue "$SLURM_JOB_ID"' in text and f"-eq {STOPPED} ]" in text
     with pytest.raises(SystemExit):  # as distsim run --checkpoint-every would
         main(["slurm", "chain", "--checkpoint-every", "often"])
     assert "duration 'often' is not understood" in capsys.readouterr().err
@@ -75,8 +116,9 @@ def test_chain_signals_before_the_limit_and_requeues(capsys):
 
 
 def test_sweep_is_the_grid_of_its_options(capsys):
-    text = generate(capsys, "sweep", "--vary", "seed=1,2,3", "--vary", "state=SR,AI",
-                    "--order", "100")
+    text = generate(
+        capsys, "sweep", "--vary", "seed=1,2,3", "--vary", "state=SR,AI", "--order", "100"
+    )
     assert "--array=0-5" in sbatch_lines(text)
     sets = re.search(r'DISTSIM_SWEEP=\$\{DISTSIM_SWEEP:-"(.*)"\}', text).group(1).split(";")
     assert sets == [f"--seed {s} --state {st}" for s in (1, 2, 3) for st in ("SR", "AI")]
@@ -90,29 +132,42 @@ def test_scaling_points_keep_the_work_per_rank_for_weak_scaling(capsys):
     assert {"--ntasks=4", "--array=0-5", "--exclusive"} <= set(sbatch_lines(text))
     assert "#   5: weak 4 --order 400 --epsilon 0.025" in text
     for r in (1, 2, 3, 5, 6, 7):  # brunel truncates epsilon * NE: the in-degree stays 40
-        (_, _, size), = study_points(["brunel", "--order", "100"], [r], ["weak"])
+        ((_, _, size),) = study_points(["brunel", "--order", "100"], [r], ["weak"])
         order, epsilon = int(size[1]), float(size[3])
         assert order == 100 * r and int(epsilon * 4 * order) == 40
-    (_, _, size), = study_points(["hpc_benchmark", "--scale", "0.5"], [4], ["weak"])
+    ((_, _, size),) = study_points(["hpc_benchmark", "--scale", "0.5"], [4], ["weak"])
     assert size == ["--scale", "2.0"]
     assert "use --studies strong" in fails(capsys, "scaling", "microcircuit")
     generate(capsys, "scaling", "microcircuit", "--studies", "strong")  # strong is fine
 
 
 def test_point_gives_each_array_task_its_study_ranks_and_size(capsys):
-    argv = ["point", "--ranks", "1", "2", "4", "--studies", "strong", "weak", "--",
-            "brunel", "--order", "50"]
-    points = [generate(capsys, "point", "--index", str(i), *argv[1:]).split()
-              for i in range(6)]
+    argv = [
+        "point",
+        "--ranks",
+        "1",
+        "2",
+        "4",
+        "--studies",
+        "strong",
+        "weak",
+        "--",
+        "brunel",
+        "--order",
+        "50",
+    ]
+    points = [generate(capsys, "point", "--index", str(i), *argv[1:]).split() for i in range(6)]
     assert points[:3] == [["strong", "1"], ["strong", "2"], ["strong", "4"]]
     assert points[5] == ["weak", "4", "--order", "200", "--epsilon", "0.025"]
     assert "submit with --array=0-5" in fails(capsys, "point", "--index", "6", *argv[1:])
 
 
 def test_options_the_script_sets_or_cannot_pass_are_refused(capsys):
-    for option, why in (("--out=x", "the store goes to DISTSIM_OUT"),
-                        ("--resume=ck", "resumes by itself"),
-                        ("--no-store", "runs keep their store")):
+    for option, why in (
+        ("--out=x", "the store goes to DISTSIM_OUT"),
+        ("--resume=ck", "resumes by itself"),
+        ("--no-store", "runs keep their store"),
+    ):
         assert why in fails(capsys, "run", option)
     assert "--foo 1 is neither an option" in fails(capsys, "run", "--foo", "1")
     assert "cannot pass on as one word" in fails(capsys, "run", "--dt", "0.1 ")
@@ -133,8 +188,16 @@ def test_analyze_needs_the_runs_directory_unless_given(capsys):
 
 
 def run_summary(tmp_path, ranks=2, stopped=False, lines=1):
-    s = {"ranks_total": ranks, "stopped": stopped, "store": None, "t_model_ms": 100.0,
-         "neurons": 10, "spikes": 5, "rtf": 0.5, "digest": "ab" * 32}
+    s = {
+        "ranks_total": ranks,
+        "stopped": stopped,
+        "store": None,
+        "t_model_ms": 100.0,
+        "neurons": 10,
+        "spikes": 5,
+        "rtf": 0.5,
+        "digest": "ab" * 32,
+    }
     path = tmp_path / "summary.json"
     path.write_text("\n".join([json.dumps(s)] * lines) + "\n")
     return path
@@ -149,11 +212,14 @@ def test_check_labels_a_summary_and_tells_stopped_from_complete(tmp_path, monkey
     assert check_summary(run_summary(tmp_path, stopped=True), 2, []) == STOPPED
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"lines": 2}, "ran as separate single-rank runs; launch them with srun --mpi=pmi2"),
-    ({"lines": 0}, "no summary"),
-    ({"ranks": 1}, "distsim ran on 1 rank(s), the job launched 2"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lines": 2}, "ran as separate single-rank runs; launch them with srun --mpi=pmi2"),
+        ({"lines": 0}, "no summary"),
+        ({"ranks": 1}, "distsim ran on 1 rank(s), the job launched 2"),
+    ],
+)
 def test_check_refuses_what_a_broken_launch_leaves(tmp_path, kwargs, message):
     with pytest.raises(JobError, match=re.escape(message)):
         check_summary(run_summary(tmp_path, **kwargs), 2, [])

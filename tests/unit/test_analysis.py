@@ -1,4 +1,5 @@
 """Analysis of a run store (exact statistics of known spike trains), plots, CLI, export."""
+
 import json
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from distsim.store.export import export_spikes
 def store(tmp_path_factory):
     """Known trains: A regular (CV 0), B with given ISIs, C two identical trains (corr 1)."""
     rng = np.random.default_rng(3)
-    regular = [list(np.arange(10.0, 1000.0, 10.0) + k) for k in range(4)]       # 100 Hz-ish
+    regular = [list(np.arange(10.0, 1000.0, 10.0) + k) for k in range(4)]  # 100 Hz-ish
     irregular = [list(np.round(np.cumsum(rng.exponential(20.0, 40)) + 1.0, 1)) for _ in range(3)]
     irregular = [[t for t in sorted(set(ts)) if t <= 1000.0] for ts in irregular]
     twin = list(np.round(np.sort(rng.choice(np.arange(1, 10000), 60, replace=False)) * 0.1, 1))
@@ -62,8 +63,9 @@ def test_plots_summary_and_distributed_scheduler(store, tmp_path):
     from distributed import LocalCluster
 
     path = store[0]
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
         s = analyze(path, out_dir=tmp_path, scheduler=cluster.scheduler_address)
     for name in ("raster", "rates", "cv", "correlations", "population_rate"):
         png = Path(s["plots"][name])
@@ -75,21 +77,53 @@ def test_plots_summary_and_distributed_scheduler(store, tmp_path):
 
 def test_cli_analyze_prints_a_table(store, tmp_path):
     distsim = str(Path(sys.executable).parent / "distsim")
-    options = {"--sample": "3", "--raster-neurons": "2", "--raster-ms": "200",
-               "--corr-bin": "2", "--fano-bin": "20", "--pop-rate-bin": "10",
-               "--rate-hist-bin": "3", "--cv-hist-bin": "0.2"}
-    r = subprocess.run([distsim, "analyze", str(store[0]), "--no-plots", "--out",
-                        str(tmp_path / "out"), *(w for kv in options.items() for w in kv)],
-                       capture_output=True, text=True, timeout=300)
+    options = {
+        "--sample": "3",
+        "--raster-neurons": "2",
+        "--raster-ms": "200",
+        "--corr-bin": "2",
+        "--fano-bin": "20",
+        "--pop-rate-bin": "10",
+        "--rate-hist-bin": "3",
+        "--cv-hist-bin": "0.2",
+    }
+    r = subprocess.run(
+        [
+            distsim,
+            "analyze",
+            str(store[0]),
+            "--no-plots",
+            "--out",
+            str(tmp_path / "out"),
+            *(w for kv in options.items() for w in kv),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "population" in r.stdout and "ISI CV" in r.stdout
     assert sum(line.split()[0] in "ABC" for line in r.stdout.splitlines() if line.strip()) == 3
     settings = json.loads((tmp_path / "out" / "summary.json").read_text())["settings"]
-    assert [settings[k] for k in ("n_sample", "raster_neurons", "raster_ms", "corr_bin_ms",
-                                  "fano_bin_ms", "pop_rate_bin_ms", "rate_hist_bin_hz",
-                                  "cv_hist_bin")] == [3, 2, 200.0, 2.0, 20.0, 10.0, 3.0, 0.2]
-    r = subprocess.run([distsim, "analyze", str(store[0]), "--sample", "1"],
-                       capture_output=True, text=True, timeout=300)
+    assert [
+        settings[k]
+        for k in (
+            "n_sample",
+            "raster_neurons",
+            "raster_ms",
+            "corr_bin_ms",
+            "fano_bin_ms",
+            "pop_rate_bin_ms",
+            "rate_hist_bin_hz",
+            "cv_hist_bin",
+        )
+    ] == [3, 2, 200.0, 2.0, 20.0, 10.0, 3.0, 0.2]
+    r = subprocess.run(
+        [distsim, "analyze", str(store[0]), "--sample", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 2
     assert "--sample: 1 is out of range; use a finite 2 <= neurons" in r.stderr
 
@@ -97,6 +131,7 @@ def test_cli_analyze_prints_a_table(store, tmp_path):
 def test_export_nest_ascii_and_parquet(store, tmp_path):
     path = store[0]
     from distsim.store import open_run
+
     steps, gids = open_run(path).spikes()
     n = export_spikes(path, tmp_path / "spikes.dat", "nest")
     lines = (tmp_path / "spikes.dat").read_text().splitlines()

@@ -1,5 +1,6 @@
 """Brunel (2000) model A at order 2500 against NEST 3.10 (tests/data/nest_brunel_rates.json,
 made by scripts/nest_brunel.py): mean rate within 5 % over the same seeds."""
+
 import json
 from pathlib import Path
 

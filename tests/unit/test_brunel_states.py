@@ -1,4 +1,5 @@
 """Brunel (2000) model A in its four states (Fig. 8): the signatures of each state."""
+
 import numpy as np
 import pytest
 
@@ -22,9 +23,13 @@ def states():
         power = np.abs(np.fft.rfft(pop - pop.mean())) ** 2
         band = (f > 5) & (f < 1000)
         ms = np.add.reduceat(pop, np.arange(0, 5000, 10))  # 1 ms bins
-        out[state] = {"rate": st["rates"].mean(), "cv": np.nanmean(st["cv"]),
-                      "corr": st["corr"].mean(), "sync": ms.std() / ms.mean(),
-                      "peak_hz": f[band][np.argmax(power[band])]}
+        out[state] = {
+            "rate": st["rates"].mean(),
+            "cv": np.nanmean(st["cv"]),
+            "corr": st["corr"].mean(),
+            "sync": ms.std() / ms.mean(),
+            "peak_hz": f[band][np.argmax(power[band])],
+        }
     return out
 
 

@@ -1,4 +1,5 @@
 """Checkpoint and restore: T in one go equals T/2, checkpoint, restore (other balancer), T/2."""
+
 import sys
 from pathlib import Path
 
@@ -30,7 +31,9 @@ def test_restore_continues_bit_identically(tmp_path):
     assert s2.size and s2.min() > 600  # the restored run records only its own spikes
     both = spike_digest(np.concatenate((s1, s2)), np.concatenate((g1, g2)))
     assert both == one.digest()
-    assert np.array_equal(second.neurons.st, one.neurons.st) and np.array_equal(second.neurons.refr, one.neurons.refr)
+    assert np.array_equal(second.neurons.st, one.neurons.st) and np.array_equal(
+        second.neurons.refr, one.neurons.refr
+    )
 
 
 def test_restore_of_something_else_fails_clearly(tmp_path):

@@ -1,5 +1,6 @@
 """Per-chip and per-link counters of a run (hardware/counters.py), by hand on a tiny
 network placed on a 3x1 Loihi mesh, and their sums against the engine's totals."""
+
 import numpy as np
 import pytest
 
@@ -14,12 +15,16 @@ def test_counts_by_hand():
     net.add_population("src", "spike_source", 2, {"spike_times": [[1.0, 4.0], [2.0]]})
     net.add_population("n", "iaf_psc_delta", 3, {"V_th": -55.0, "E_L": -70.0, "V_m": -70.0})
     # gid 0 (chip 0) -> gids 2 (chip 0), 3 (chip 1), 4 (chip 2); gid 1 (chip 2) -> gid 4
-    net.connect("src", "n", FromList([0, 0, 0, 1], [0, 1, 2, 2]), weight=[1.0] * 4,
-                delay=1.0)
+    net.connect("src", "n", FromList([0, 0, 0, 1], [0, 1, 2, 2]), weight=[1.0] * 4, delay=1.0)
     chip_of = np.array([0, 2, 0, 1, 2])
-    dec = Decomposition(1, np.zeros(5, np.int64), "hardware", chip_of=chip_of,
-                        core_of=np.array([0, 0, 1, 0, 1]),
-                        hardware={"profile": "loihi", "fabric": "mesh:3x1"})
+    dec = Decomposition(
+        1,
+        np.zeros(5, np.int64),
+        "hardware",
+        chip_of=chip_of,
+        core_of=np.array([0, 0, 1, 0, 1]),
+        hardware={"profile": "loihi", "fabric": "mesh:3x1"},
+    )
     sim = Simulation(net, decomposition=dec, hardware_counters=True)
     sim.run(10.0)
     c = chip_counters(sim)
@@ -37,14 +42,19 @@ def test_counts_by_hand():
 
 def sim_links():
     from distsim.hardware.fabric import parse_fabric
+
     return parse_fabric("mesh:3x1").links.tolist()
 
 
 def test_sums_equal_the_engines_totals():
     from distsim.examples.brunel import brunel
+
     net = brunel(order=100)
-    sim = Simulation(net, decomposition=hardware(net, 1, profile="loihi", fabric="mesh:2x2"),
-                     hardware_counters=True)
+    sim = Simulation(
+        net,
+        decomposition=hardware(net, 1, profile="loihi", fabric="mesh:2x2"),
+        hardware_counters=True,
+    )
     sim.run(100.0)
     c, s = chip_counters(sim), sim.summary()
     assert c["synaptic_ops"].sum() == s["synaptic_events"] > 0
@@ -66,6 +76,7 @@ def _reference_fabric_counts(sim):
     synapses (the definition in the module docstring)."""
     from distsim.hardware.fabric import parse_fabric, tile_hops
     from distsim.hardware.profiles import load_profile
+
     dec, hw = sim.decomposition, sim.hardware_counts()
     fab, prof = parse_fabric(dec.hardware["fabric"]), load_profile(dec.hardware["profile"])
     sel, _, _, rows = sim.synapses_of(None, "test")
@@ -89,17 +100,28 @@ def _reference_fabric_counts(sim):
             hx, hy = tile_hops(prof, dec.core_of[src_gid], dec.core_of[t])
             noc_x[src] += hx * n
             noc_y[src] += hy * n
-    return {"packets": packets, "link_packets": links, "max_hops": max_hops,
-            "noc_hops_x": noc_x, "noc_hops_y": noc_y}
+    return {
+        "packets": packets,
+        "link_packets": links,
+        "max_hops": max_hops,
+        "noc_hops_x": noc_x,
+        "noc_hops_y": noc_y,
+    }
 
 
 def test_vectorised_counts_equal_loops():
     from distsim.examples.brunel import brunel
+
     net = brunel(order=60)
     gid = np.arange(net.n_neurons)
-    dec = Decomposition(1, np.zeros(gid.size, np.int64), "hardware", chip_of=gid % 6,
-                        core_of=(gid // 6) % 40,
-                        hardware={"profile": "loihi", "fabric": "mesh:3x2"})
+    dec = Decomposition(
+        1,
+        np.zeros(gid.size, np.int64),
+        "hardware",
+        chip_of=gid % 6,
+        core_of=(gid // 6) % 40,
+        hardware={"profile": "loihi", "fabric": "mesh:3x2"},
+    )
     sim = Simulation(net, decomposition=dec, hardware_counters=True)
     sim.run(50.0)
     c, ref = chip_counters(sim), _reference_fabric_counts(sim)

@@ -1,9 +1,21 @@
 """Statistics of every connection rule, and of drawn weights and delays."""
+
 import numpy as np
 import pytest
 
-from distsim import (AllToAll, FixedIndegree, FixedOutdegree, FixedTotalNumber, LogNormal,
-                     Network, Normal, OneToOne, PairwiseBernoulli, Simulation, Uniform)
+from distsim import (
+    AllToAll,
+    FixedIndegree,
+    FixedOutdegree,
+    FixedTotalNumber,
+    LogNormal,
+    Network,
+    Normal,
+    OneToOne,
+    PairwiseBernoulli,
+    Simulation,
+    Uniform,
+)
 
 
 def _net(n_src=300, n_tgt=200, seed=3):
@@ -83,8 +95,12 @@ def test_pairwise_bernoulli_autapses_and_extremes():
 def test_fixed_total_number_exact():
     net = _net()
     net.connect("A", "B", FixedTotalNumber(5000), name="multi")
-    net.connect("A", "A", FixedTotalNumber(20000, allow_autapses=False, allow_multapses=False),
-                name="unique")
+    net.connect(
+        "A",
+        "A",
+        FixedTotalNumber(20000, allow_autapses=False, allow_multapses=False),
+        name="unique",
+    )
     assert _conns(net, "multi")["source"].size == 5000
     c = _conns(net, "unique")
     assert c["source"].size == 20000
@@ -106,12 +122,18 @@ def test_one_to_one_and_all_to_all():
     assert c["source"].size == 50 * 49 and np.all(c["source"] != c["target"])
 
 
-@pytest.mark.parametrize("dist, mean, var", [
-    (Normal(2.0, 0.5), 2.0, 0.25),
-    (Uniform(1.0, 3.0), 2.0, 4.0 / 12.0),
-    (LogNormal(0.5, 0.25), np.exp(0.5 + 0.25 ** 2 / 2),
-     (np.exp(0.25 ** 2) - 1) * np.exp(2 * 0.5 + 0.25 ** 2)),
-])
+@pytest.mark.parametrize(
+    "dist, mean, var",
+    [
+        (Normal(2.0, 0.5), 2.0, 0.25),
+        (Uniform(1.0, 3.0), 2.0, 4.0 / 12.0),
+        (
+            LogNormal(0.5, 0.25),
+            np.exp(0.5 + 0.25**2 / 2),
+            (np.exp(0.25**2) - 1) * np.exp(2 * 0.5 + 0.25**2),
+        ),
+    ],
+)
 def test_drawn_weight_moments(dist, mean, var):
     net = _net()
     net.connect("A", "B", FixedIndegree(100), weight=dist, delay=1.0)
@@ -123,8 +145,13 @@ def test_drawn_weight_moments(dist, mean, var):
 
 def test_normal_clipping_and_drawn_delays_on_grid():
     net = _net()
-    net.connect("A", "B", FixedIndegree(100), weight=Normal(0.0, 1.0, low=-0.5, high=0.5),
-                delay=Uniform(0.1, 5.0))
+    net.connect(
+        "A",
+        "B",
+        FixedIndegree(100),
+        weight=Normal(0.0, 1.0, low=-0.5, high=0.5),
+        delay=Uniform(0.1, 5.0),
+    )
     c = _conns(net)
     assert c["weight"].min() >= -0.5 and c["weight"].max() <= 0.5
     assert np.mean(c["weight"] == 0.5) > 0.25  # clipped mass P(x > 0.5) ~ 0.31
@@ -140,6 +167,7 @@ def test_connectivity_depends_on_seed_only():
         c = _conns(net)
         order = np.lexsort((c["source"], c["target"]))
         return c["source"][order], c["target"][order], c["weight"][order]
+
     a, b, c = conns(1), conns(1), conns(2)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert not np.array_equal(a[0], c[0])
@@ -149,6 +177,7 @@ def test_from_list_synapses_values_and_serialisation():
     import json
 
     from distsim import FromList
+
     net = _net(n_src=5, n_tgt=4)
     src, tgt = [0, 1, 4, 4, 0, 2], [3, 0, 1, 3, 2, 3]
     weights, delays = [1.0, -2.0, 3.0, 4.0, 5.0, 6.5], [1.0, 1.5, 2.0, 1.0, 0.3, 9.9]
@@ -156,11 +185,18 @@ def test_from_list_synapses_values_and_serialisation():
     expected = sorted(zip(src, tgt, weights, delays))
     for n in (net, Network.from_dict(json.loads(json.dumps(net.to_dict())))):
         c = _conns(n)
-        got = sorted(zip(c["source"].tolist(), (c["target"] - 5).tolist(), c["weight"].tolist(),
-                         np.round(c["delay"], 6).tolist()))
+        got = sorted(
+            zip(
+                c["source"].tolist(),
+                (c["target"] - 5).tolist(),
+                c["weight"].tolist(),
+                np.round(c["delay"], 6).tolist(),
+            )
+        )
         assert got == expected
     # the union over two ranks' parts is the list, each synapse once
     from distsim.comm import DryRunContext
+
     parts = [Simulation(net, DryRunContext(2, r)).connections() for r in range(2)]
     assert sum(p["source"].size for p in parts) == len(src)
 
@@ -168,6 +204,7 @@ def test_from_list_synapses_values_and_serialisation():
 def test_from_list_errors_name_the_problem():
     from distsim import FromList
     from distsim.errors import ConnectionRuleError, NetworkError
+
     net = _net(n_src=5, n_tgt=4)
     with pytest.raises(ConnectionRuleError, match="target index 4, outside population 'B'"):
         net.connect("A", "B", FromList([0, 1], [0, 4]))
@@ -188,15 +225,20 @@ def test_long_drawn_delays_widen_the_delay_type_and_match_across_partitions():
 
     def net():
         n = _net()
-        n.connect("A", "B", FixedTotalNumber(4000), weight=Normal(1.0, 0.5),
-                  delay=Uniform(0.1, 40.0))
+        n.connect(
+            "A", "B", FixedTotalNumber(4000), weight=Normal(1.0, 0.5), delay=Uniform(0.1, 40.0)
+        )
         n.connect("B", "A", FixedIndegree(20), weight=-1.0, delay=Normal(2.0, 1.0, low=0.1))
         return n
 
     def rows(sims):
         c = [s.connections() for s in sims]
-        a = np.concatenate([np.stack([x["source"], x["target"], x["weight"],
-                                      np.round(x["delay"] / 0.1)], 1) for x in c])
+        a = np.concatenate(
+            [
+                np.stack([x["source"], x["target"], x["weight"], np.round(x["delay"] / 0.1)], 1)
+                for x in c
+            ]
+        )
         return a[np.lexsort(a.T[::-1])]
 
     one = Simulation(net())

@@ -1,4 +1,5 @@
 """The context checks of tests/mpi/checks.py with LocalContext and DryRunContext (any N)."""
+
 import sys
 from pathlib import Path
 

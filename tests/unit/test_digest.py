@@ -1,4 +1,5 @@
 """The spike digest: SHA-256 of sorted (step, gid) pairs as little-endian int64."""
+
 import hashlib
 
 import numpy as np

@@ -3,6 +3,7 @@ dopamine arrivals kept in time order as spikes come, results equal to those of a
 at the neurons' spike times, learning driven by the dopamine, split runs and checkpoints,
 and the errors a user can cause.  (NEST comparisons: test_stdp_nest.py; several ranks and
 backends: tests/mpi/test_mpi_dopamine.py.)"""
+
 import math
 
 import numpy as np
@@ -10,12 +11,24 @@ import pytest
 
 from distsim import FixedIndegree, Network, Simulation, Uniform
 from distsim.errors import DelayError, ModelError, NetworkError
-from distsim.kernels.plasticity import (DA_CAP, DA_KNOWN, DA_LEN, DA_START, N_DA_COLS,
-                                        dopamine_arrival)
+from distsim.kernels.plasticity import (
+    DA_CAP,
+    DA_KNOWN,
+    DA_LEN,
+    DA_START,
+    N_DA_COLS,
+    dopamine_arrival,
+)
 
 W0 = 15.0
-DOPA = {"synapse_model": "stdp_dopamine_synapse", "vt": "DA", "tau_c": 200.0, "tau_n": 100.0,
-        "A_minus": 1.0, "Wmax": 60.0}
+DOPA = {
+    "synapse_model": "stdp_dopamine_synapse",
+    "vt": "DA",
+    "tau_c": 200.0,
+    "tau_n": 100.0,
+    "A_minus": 1.0,
+    "Wmax": 60.0,
+}
 
 
 def network(dopamine_rate=4000.0, da_times=None):
@@ -32,10 +45,15 @@ def network(dopamine_rate=4000.0, da_times=None):
     net.add_population("E", "iaf_psc_alpha", 30)
     net.add_poisson_input("P", rate=3600.0, weight=20.0, delay=1.0, name="p_drive")
     net.add_poisson_input("E", rate=3400.0, weight=20.0, delay=1.0, name="e_drive")
-    net.connect("P", "E", FixedIndegree(4), weight=W0, delay=1.0,
-                synapse={**DOPA, "vt_delay": 2.0})
-    net.connect("E", "E", FixedIndegree(6), weight=W0, delay=Uniform(1.0, 3.0),
-                synapse={**DOPA, "vt_delay": 1.0})
+    net.connect("P", "E", FixedIndegree(4), weight=W0, delay=1.0, synapse={**DOPA, "vt_delay": 2.0})
+    net.connect(
+        "E",
+        "E",
+        FixedIndegree(6),
+        weight=W0,
+        delay=Uniform(1.0, 3.0),
+        synapse={**DOPA, "vt_delay": 1.0},
+    )
     for pop in ("P", "DA", "E"):
         net.record_spikes(pop)
     return net
@@ -57,8 +75,8 @@ def test_arrivals_in_time_order_with_multiplicities_and_late_ones_refused():
     for step in (30, 50, 40, 50, 30, 60, 45):  # a local neuron's and late remote batches
         assert dopamine_arrival(da_ptr, times, mults, 1, step, h)
     n = da_ptr[1, DA_LEN]
-    assert list(times[8:8 + n]) == [0.0] + [s * h for s in (30, 40, 45, 50, 60)]
-    assert list(mults[8:8 + n]) == [0.0, 2.0, 1.0, 1.0, 2.0, 1.0]
+    assert list(times[8 : 8 + n]) == [0.0] + [s * h for s in (30, 40, 45, 50, 60)]
+    assert list(mults[8 : 8 + n]) == [0.0, 2.0, 1.0, 1.0, 2.0, 1.0]
     assert da_ptr[0, DA_LEN] == 1 and not times[:8].any()  # the other rule untouched
     da_ptr[1, DA_KNOWN] = 60  # a presynaptic spike at step 60 was processed
     assert not dopamine_arrival(da_ptr, times, mults, 1, 60, h)
@@ -91,8 +109,8 @@ def test_simulated_dopamine_neurons_equal_a_spike_source_at_their_spike_times():
     r_ptr, r_time, r_mult = replay.plasticity.dopamine()
     b0 = r_ptr[0, DA_START]
     assert r_ptr[0, DA_LEN] >= n  # the spike source's arrivals go on past the end
-    assert live.plasticity.arrays.da_time[a0:a0 + n].tobytes() == r_time[b0:b0 + n].tobytes()
-    assert live.plasticity.arrays.da_mult[a0:a0 + n].tobytes() == r_mult[b0:b0 + n].tobytes()
+    assert live.plasticity.arrays.da_time[a0 : a0 + n].tobytes() == r_time[b0 : b0 + n].tobytes()
+    assert live.plasticity.arrays.da_mult[a0 : a0 + n].tobytes() == r_mult[b0 : b0 + n].tobytes()
 
 
 def test_the_weights_change_because_of_the_dopamine():
@@ -143,20 +161,35 @@ def _net_with(**synapse):
     return net, {"synapse_model": "stdp_dopamine_synapse", **synapse}
 
 
-@pytest.mark.parametrize("synapse, error, message", [
-    ({"vt": "nowhere"}, NetworkError,
-     r"Projection 'A->A': the volume transmitter vt = 'nowhere' of a stdp_dopamine_synapse is "
-     r"not a population; populations: A; add the dopamine neurons' population"),
-    ({"vt": "drive"}, NetworkError,
-     r"vt = 'drive' of a stdp_dopamine_synapse is a Poisson input, which emits no spikes of "
-     r"its own; .* add a parrot_neuron population driven by it"),
-    ({}, NetworkError, r"a stdp_dopamine_synapse needs vt, the population of dopamine neurons"),
-    ({"vt": "A", "vt_delay": 0.04}, DelayError,
-     r"vt_delay 0.04 ms of a stdp_dopamine_synapse is shorter than one step \(dt = 0.1 ms\).*"
-     r"use vt_delay >= 0.1 ms or a smaller dt"),
-    ({"vt": "A", "vt_delay": math.nan}, ModelError,
-     r"stdp_dopamine_synapse vt_delay: value nan is not a finite number"),
-])
+@pytest.mark.parametrize(
+    "synapse, error, message",
+    [
+        (
+            {"vt": "nowhere"},
+            NetworkError,
+            r"Projection 'A->A': the volume transmitter vt = 'nowhere' of a stdp_dopamine_synapse is "
+            r"not a population; populations: A; add the dopamine neurons' population",
+        ),
+        (
+            {"vt": "drive"},
+            NetworkError,
+            r"vt = 'drive' of a stdp_dopamine_synapse is a Poisson input, which emits no spikes of "
+            r"its own; .* add a parrot_neuron population driven by it",
+        ),
+        ({}, NetworkError, r"a stdp_dopamine_synapse needs vt, the population of dopamine neurons"),
+        (
+            {"vt": "A", "vt_delay": 0.04},
+            DelayError,
+            r"vt_delay 0.04 ms of a stdp_dopamine_synapse is shorter than one step \(dt = 0.1 ms\).*"
+            r"use vt_delay >= 0.1 ms or a smaller dt",
+        ),
+        (
+            {"vt": "A", "vt_delay": math.nan},
+            ModelError,
+            r"stdp_dopamine_synapse vt_delay: value nan is not a finite number",
+        ),
+    ],
+)
 def test_volume_transmitter_errors(synapse, error, message):
     net, spec = _net_with(**synapse)
     with pytest.raises(error, match=message):
@@ -164,11 +197,19 @@ def test_volume_transmitter_errors(synapse, error, message):
 
 
 def test_a_population_of_any_model_is_a_volume_transmitter():
-    for model in ("iaf_psc_alpha", "iaf_psc_exp", "iaf_psc_delta", "izhikevich",
-                  "parrot_neuron", "loihi_cuba_lif", "spike_source"):
+    for model in (
+        "iaf_psc_alpha",
+        "iaf_psc_exp",
+        "iaf_psc_delta",
+        "izhikevich",
+        "parrot_neuron",
+        "loihi_cuba_lif",
+        "spike_source",
+    ):
         net, spec = _net_with(vt="D")
-        net.add_population("D", model, 1,
-                           {"spike_times": [[2.0]]} if model == "spike_source" else None)
+        net.add_population(
+            "D", model, 1, {"spike_times": [[2.0]]} if model == "spike_source" else None
+        )
         net.connect("A", "A", "all_to_all", weight=1.0, synapse=spec)
         sim = Simulation(net)
         sim.run(5.0)
@@ -189,8 +230,9 @@ def test_memory_estimate_counts_the_dopamine_arrivals():
     many = network(da_times=[list((np.arange(1, 1001) + 1000 * i) * 0.1) for i in range(10)])
     live = network()
     assert table_bytes(many) - table_bytes(few) == 2 * DOPAMINE_ARRIVAL_BYTES * 9990
-    assert (table_bytes(live) - table_bytes(few)
-            == 2 * DOPAMINE_ARRIVAL_BYTES * (_DA_INITIAL_CAPACITY - 11))
+    assert table_bytes(live) - table_bytes(few) == 2 * DOPAMINE_ARRIVAL_BYTES * (
+        _DA_INITIAL_CAPACITY - 11
+    )
     sim = Simulation(many)
     da_ptr, da_time, da_mult = sim.plasticity.dopamine()
     assert da_time.nbytes + da_mult.nbytes <= 2 * DOPAMINE_ARRIVAL_BYTES * 10001

@@ -1,5 +1,6 @@
 """Event-driven groups: iaf_psc_delta neurons that rest below threshold and receive only
 synaptic input are computed only when input reaches them, with the same results."""
+
 import numpy as np
 import pytest
 
@@ -27,7 +28,7 @@ def _net(i_e=100.0, record_state=False, poisson=False):
 
 def _run(net, event_driven, split=False):
     sim = Simulation(net, event_driven=event_driven)
-    for t in ((150.0, 250.0, 200.0) if split else (600.0,)):
+    for t in (150.0, 250.0, 200.0) if split else (600.0,):
         sim.run(t)
     sim.neurons.catch_up(sim.step)
     return sim
@@ -47,9 +48,11 @@ def test_silent_neurons_are_never_computed():
     sim = Simulation(_net())
     sim.run(600.0)
     lo, hi = sim.neurons.pop_slice["silent"]
-    assert (sim.neurons.arrays.last[lo:hi] == 1).all()   # computed once, at the first step, then never
+    assert (
+        sim.neurons.arrays.last[lo:hi] == 1
+    ).all()  # computed once, at the first step, then never
     lo, hi = sim.neurons.pop_slice["A"]
-    assert sim.neurons.arrays.last[lo:hi].max() > 3000   # neurons that receive input are computed
+    assert sim.neurons.arrays.last[lo:hi].max() > 3000  # neurons that receive input are computed
 
 
 def test_checkpoint_of_event_driven_groups_restores_exactly(tmp_path):
@@ -62,14 +65,22 @@ def test_checkpoint_of_event_driven_groups_restores_exactly(tmp_path):
     steps_a, gids_a = full.spike_steps()
     steps_b, gids_b = back.spike_steps()
     early = steps_a <= 2300
-    got = np.concatenate((sim.spike_steps()[0], steps_b)), np.concatenate((sim.spike_steps()[1], gids_b))
+    got = (
+        np.concatenate((sim.spike_steps()[0], steps_b)),
+        np.concatenate((sim.spike_steps()[1], gids_b)),
+    )
     assert np.array_equal(np.sort(steps_a * 10**6 + gids_a), np.sort(got[0] * 10**6 + got[1]))
     assert early.sum() == sim.spike_steps()[0].size
 
 
-@pytest.mark.parametrize("kwargs, lazy", [({"record_state": True}, [0, 1, 0, 1]),
-                                          ({"poisson": True}, [0, 1, 0, 1]),
-                                          ({"i_e": 400.0}, [0, 0, 1, 1])])
+@pytest.mark.parametrize(
+    "kwargs, lazy",
+    [
+        ({"record_state": True}, [0, 1, 0, 1]),
+        ({"poisson": True}, [0, 1, 0, 1]),
+        ({"i_e": 400.0}, [0, 0, 1, 1]),
+    ],
+)
 def test_event_driven_only_where_exact(kwargs, lazy):
     # sampled state, Poisson input, or a resting potential above threshold (I_e tau/C >= 15 mV)
     assert list(Simulation(_net(**kwargs)).neurons.arrays.lazy) == lazy

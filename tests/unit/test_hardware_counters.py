@@ -1,4 +1,5 @@
 """Hardware counters of the engine, against counts made by hand on a tiny network."""
+
 import numpy as np
 import pytest
 
@@ -33,6 +34,7 @@ def test_counts_need_the_option():
 
 def test_counters_do_not_change_the_spikes():
     from distsim.examples.brunel import brunel
+
     a = Simulation(brunel(order=50), hardware_counters=True)
     b = Simulation(brunel(order=50))
     for s in (a, b):

@@ -1,5 +1,6 @@
 """NEST's hpc_benchmark example: the constants it derives, the fixed in-degrees and the
 plastic variant's parameters (those of NEST's script, as in scripts/nest_stdp.py's case)."""
+
 import json
 from pathlib import Path
 
@@ -7,8 +8,13 @@ import numpy as np
 import pytest
 
 from distsim import Simulation
-from distsim.examples.hpc_benchmark import (TAU_SYN, hpc_benchmark, lambert_w_minus1,
-                                            psc_per_mv, psp_rise_time)
+from distsim.examples.hpc_benchmark import (
+    TAU_SYN,
+    hpc_benchmark,
+    lambert_w_minus1,
+    psc_per_mv,
+    psp_rise_time,
+)
 
 
 def test_lambert_w_minus1():
@@ -52,10 +58,25 @@ def test_bench_plastic_deliver_runs_on_the_kernels_state():
     shares cover every plastic synapse delivered and its histories fit their capacity."""
     import subprocess
     import sys
+
     script = Path(__file__).parents[2] / "scripts" / "bench_plastic_deliver.py"
-    out = subprocess.run([sys.executable, str(script), "--scale", "0.02", "--t-presim", "30",
-                          "--rows", "20", "--batches", "2"], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--scale",
+            "0.02",
+            "--t-presim",
+            "30",
+            "--rows",
+            "20",
+            "--batches",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     d = json.loads(out.stdout)
     assert len(d["ns_per_event"]) == 2 and min(d["ns_per_event"]) > 0
     assert 0.7 < d["plastic_share"] < 0.9

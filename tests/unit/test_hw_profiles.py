@@ -1,5 +1,6 @@
 """Chip profiles: every shipped profile loads, every constant carries its source, unknown
 constants stay unknown, invalid files are refused with the key path and the fix."""
+
 import copy
 import json
 
@@ -31,7 +32,7 @@ def test_values_and_unknowns():
     assert loihi.energy["synaptic_op"].basis == "simulated"
     assert loihi.latency["noc_hop_y"].si == pytest.approx(6.5e-9)
     assert loihi.limits["synapse_memory_per_core"].si == 128 * 1024
-    assert "energy.link_hop" in loihi.unknown()          # cross-chip energy: not published
+    assert "energy.link_hop" in loihi.unknown()  # cross-chip energy: not published
     assert loihi.all_in is None
     tn = load_profile("truenorth")
     assert tn.all_in.name == "synaptic_op" and tn.all_in.si == pytest.approx(26e-12)
@@ -74,7 +75,7 @@ def test_invalid_constants_are_refused():
     with pytest.raises(HardwareError, match=r"unit 'ns' is not a unit of energy; use one of pJ"):
         parse_profile(data)
     data = _loihi_dict()
-    data["energy"]["link_hop"]["value"] = 0.0            # unknown must stay null
+    data["energy"]["link_hop"]["value"] = 0.0  # unknown must stay null
     with pytest.raises(HardwareError, match=r"link_hop: status 'unknown' needs value null"):
         parse_profile(data)
     data = _loihi_dict()
@@ -86,8 +87,9 @@ def test_invalid_constants_are_refused():
     with pytest.raises(HardwareError, match=r"basis 'guessed' is not one of simulated"):
         parse_profile(data)
     data = copy.deepcopy(load_profile("truenorth").to_dict())
-    data["energy"]["spike"].update(value=1.0, status="known", basis="measured", provenance="M",
-                                   source="x", scope="per_term")
+    data["energy"]["spike"].update(
+        value=1.0, status="known", basis="measured", provenance="M", source="x", scope="per_term"
+    )
     with pytest.raises(HardwareError, match=r"synaptic_op is an all-in figure.*spike is known"):
         parse_profile(data)
     data = _loihi_dict()

@@ -1,4 +1,5 @@
 """`distsim inspect` / `partition`: expected sizes, memory per rank, traffic, warnings."""
+
 import json
 import math
 import subprocess
@@ -18,8 +19,13 @@ def test_describe_brunel():
     assert d["neurons"] == 12500 and d["synapses_expected"] == 15_625_000
     assert d["smallest_delay_ms"] == 1.5
     # measured peak of a one-process Brunel run here: 0.22 GB without a store, 0.28 GB with
-    assert 0.18e9 < describe(brunel(), 1, store=False)["per_rank"][0]["memory_estimate_bytes"] \
-        < 0.25e9 < d["per_rank"][0]["memory_estimate_bytes"] < 0.34e9
+    assert (
+        0.18e9
+        < describe(brunel(), 1, store=False)["per_rank"][0]["memory_estimate_bytes"]
+        < 0.25e9
+        < d["per_rank"][0]["memory_estimate_bytes"]
+        < 0.34e9
+    )
     two = describe(brunel(), 2, "round_robin")
     assert sum(r["neurons"] for r in two["per_rank"]) == 12500
     assert two["imbalance"] == pytest.approx(1.0, abs=0.01)
@@ -38,13 +44,16 @@ def test_memory_estimate_matches_a_measured_build():
     growth of its peak over that point is compared with the estimate without its process
     baseline."""
     from distsim.examples import microcircuit
-    code = ("from distsim import Simulation; from distsim.examples import microcircuit; "
-            "Simulation(microcircuit(scale=0.02, poisson_input=False)).run(1.0); "
-            "open('/proc/self/clear_refs', 'w').write('5'); "
-            "kb = lambda k: int([l for l in open('/proc/self/status') if l.startswith(k)][0]"
-            ".split()[1]); before = kb('VmRSS'); "
-            "sim = Simulation(microcircuit(scale=0.2, poisson_input=False)); sim.run(10.0); "
-            "print((kb('VmHWM') - before) * 1024)")
+
+    code = (
+        "from distsim import Simulation; from distsim.examples import microcircuit; "
+        "Simulation(microcircuit(scale=0.02, poisson_input=False)).run(1.0); "
+        "open('/proc/self/clear_refs', 'w').write('5'); "
+        "kb = lambda k: int([l for l in open('/proc/self/status') if l.startswith(k)][0]"
+        ".split()[1]); before = kb('VmRSS'); "
+        "sim = Simulation(microcircuit(scale=0.2, poisson_input=False)); sim.run(10.0); "
+        "print((kb('VmHWM') - before) * 1024)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     growth = int(out.stdout.split()[-1])
     est = describe(microcircuit(scale=0.2, poisson_input=False), 1, store=False)["per_rank"][0]
@@ -59,26 +68,38 @@ def test_run_refuses_a_network_beyond_the_memory_per_rank(monkeypatch):
 
     import psutil
 
-    from distsim.runner import check_memory
     from distsim.errors import ConfigError
     from distsim.examples import microcircuit
+    from distsim.runner import check_memory
+
     net = microcircuit(scale=0.3, poisson_input=False)
     one = describe(net, 1, store=False)["per_rank"][0]["memory_estimate_bytes"]
     for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS"):
         monkeypatch.delenv(var, raising=False)
     memory = namedtuple("memory", "available")
     monkeypatch.setattr(psutil, "virtual_memory", lambda: memory(0.85 * one))
-    with pytest.raises(ConfigError, match=r"needs about 0\.39 GB per rank on 1 rank\(s\) but "
-                                          r"0\.33 GB .* at least 2 ranks with 0\.33 GB each"):
+    with pytest.raises(
+        ConfigError,
+        match=r"needs about 0\.39 GB per rank on 1 rank\(s\) but "
+        r"0\.33 GB .* at least 2 ranks with 0\.33 GB each",
+    ):
         check_memory(net, "block", store=False)
     monkeypatch.setattr(psutil, "virtual_memory", lambda: memory(1.05 * one))
     check_memory(net, "block", store=False)
 
 
 def test_cli_inspect_and_partition():
-    r = subprocess.run([DISTSIM, "inspect", "brunel", "--order", "100", "--json"],
-                       capture_output=True, text=True, check=True)
+    r = subprocess.run(
+        [DISTSIM, "inspect", "brunel", "--order", "100", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(r.stdout)["neurons"] == 500
-    r = subprocess.run([DISTSIM, "partition", "brunel", "--order", "100", "--ranks", "3"],
-                       capture_output=True, text=True, check=True)
+    r = subprocess.run(
+        [DISTSIM, "partition", "brunel", "--order", "100", "--ranks", "3"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert r.stdout.count("ranks,") == 4 and "sends/s" in r.stdout

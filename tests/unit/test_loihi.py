@@ -1,5 +1,6 @@
 """loihi_cuba_lif against a separate integer reference of Lava's bit-accurate LIF
 (hardware.md section 2; lava-nc does not install here), spike for spike and state for state."""
+
 import numpy as np
 import pytest
 
@@ -23,11 +24,11 @@ def lava_reference(weights, in_spikes, du, dv, vth, bias_mant, bias_exp, weight_
         buffered = acc << weight_exp if weight_exp >= 0 else acc >> -weight_exp
         tmp = u * (4096 - (du + 1))
         u = np.sign(tmp) * (np.abs(tmp) >> 12) + (a_in << 6)
-        u = np.where(u > 2 ** 23, u - 2 ** 24, u)
-        u = np.where(u <= -2 ** 23, u + 2 ** 24, u)
+        u = np.where(u > 2**23, u - 2**24, u)
+        u = np.where(u <= -(2**23), u + 2**24, u)
         tmp = v * (4096 - dv)
         v = np.sign(tmp) * (np.abs(tmp) >> 12) + u + (bias_mant << bias_exp)
-        v = np.clip(v, -(2 ** 23 - 1), 2 ** 23 - 1)
+        v = np.clip(v, -(2**23 - 1), 2**23 - 1)
         s = v > (vth << 6)
         v[s] = 0
         us.append(u.copy())
@@ -36,12 +37,15 @@ def lava_reference(weights, in_spikes, du, dv, vth, bias_mant, bias_exp, weight_
     return np.array(us), np.array(vs), out
 
 
-@pytest.mark.parametrize("du, dv, vth, bias_mant, bias_exp, weight_exp, scale", [
-    (410, 205, 80, 0, 0, 0, 40),      # ordinary leaky integration and spiking
-    (4095, 0, 20, 3, 2, 1, 60),        # current reset each step, no voltage leak, bias
-    (0, 100, 131071, -7, 3, 7, 255),   # no current decay: the 24-bit current wraps
-    (50, 4095, 1000, 4095, 7, -3, 255),  # saturating voltage, right-shifted input
-])
+@pytest.mark.parametrize(
+    "du, dv, vth, bias_mant, bias_exp, weight_exp, scale",
+    [
+        (410, 205, 80, 0, 0, 0, 40),  # ordinary leaky integration and spiking
+        (4095, 0, 20, 3, 2, 1, 60),  # current reset each step, no voltage leak, bias
+        (0, 100, 131071, -7, 3, 7, 255),  # no current decay: the 24-bit current wraps
+        (50, 4095, 1000, 4095, 7, -3, 255),  # saturating voltage, right-shifted input
+    ],
+)
 def test_matches_lava_bit_accurate_lif(du, dv, vth, bias_mant, bias_exp, weight_exp, scale):
     rng = np.random.default_rng(du + dv)
     n_in, n, steps = 12, 7, 300
@@ -54,8 +58,9 @@ def test_matches_lava_bit_accurate_lif(du, dv, vth, bias_mant, bias_exp, weight_
         times.append(list(ts * 1.0))
         for t in ts:
             in_spikes.setdefault(int(t), []).append(i)
-    params = dict(du=du, dv=dv, vth=vth, bias_mant=bias_mant, bias_exp=bias_exp,
-                  weight_exp=weight_exp)
+    params = dict(
+        du=du, dv=dv, vth=vth, bias_mant=bias_mant, bias_exp=bias_exp, weight_exp=weight_exp
+    )
     net = Network(dt=1.0, seed=1)
     net.add_population("in", "spike_source", n_in, {"spike_times": times})
     net.add_population("lif", "loihi_cuba_lif", n, {k: float(x) for k, x in params.items()})
@@ -86,5 +91,6 @@ def test_weights_and_registers_are_the_chips_integers():
     with pytest.raises(ModelError, match="weight 300.0"):
         net.connect("in", "lif", FromList([0, 1], [0, 1]), weight=[3.0, 300.0])
     from distsim import Normal
+
     with pytest.raises(ModelError, match="drawn weights"):
         net.connect("in", "lif", "one_to_one", weight=Normal(3.0, 1.0))

@@ -1,6 +1,7 @@
 """Ranks as rectangular blocks of the fabric's chip grid (``rank_grid``): the tiling, whole
 blocks per rank, neighbouring ranks on neighbouring blocks, work balanced per rank, and the
 snake order where no tiling exists."""
+
 import json
 
 import numpy as np
@@ -14,17 +15,20 @@ from distsim.partition.balancers import expected_work
 from distsim.partition.hardware_mapping import rank_grid
 
 
-@pytest.mark.parametrize("fabric, n, dims, periodic, block", [
-    ("mesh:2x2", 4, [2, 2], False, [1, 1]),            # one chip per rank
-    ("mesh:4x4", 4, [2, 2], False, [2, 2]),
-    ("mesh:4x4", 16, [4, 4], False, [1, 1]),
-    ("torus:4x2", 2, [1, 2], True, [2, 2]),            # square blocks, not 1 x 4
-    ("mesh:6x4", 6, [2, 3], False, [2, 2]),
-    ("spinnaker:2x2", 4, [2, 2], True, [1, 1]),
-    ("boards:2x2(torus:2x2)", 4, [2, 2], False, [2, 2]),  # boards do not wrap around
-    ("boards:1x1(spinnaker:2x2)", 2, [1, 2], True, [2, 1]),
-    ("mesh:3x3", 1, [1, 1], False, [3, 3]),
-])
+@pytest.mark.parametrize(
+    "fabric, n, dims, periodic, block",
+    [
+        ("mesh:2x2", 4, [2, 2], False, [1, 1]),  # one chip per rank
+        ("mesh:4x4", 4, [2, 2], False, [2, 2]),
+        ("mesh:4x4", 16, [4, 4], False, [1, 1]),
+        ("torus:4x2", 2, [1, 2], True, [2, 2]),  # square blocks, not 1 x 4
+        ("mesh:6x4", 6, [2, 3], False, [2, 2]),
+        ("spinnaker:2x2", 4, [2, 2], True, [1, 1]),
+        ("boards:2x2(torus:2x2)", 4, [2, 2], False, [2, 2]),  # boards do not wrap around
+        ("boards:1x1(spinnaker:2x2)", 2, [1, 2], True, [2, 1]),
+        ("mesh:3x3", 1, [1, 1], False, [3, 3]),
+    ],
+)
 def test_rank_grid_tiles(fabric, n, dims, periodic, block):
     grid, note = rank_grid(fabric, n)
     assert grid == {"dims": dims, "periodic": periodic, "chips_per_rank": block}
@@ -48,8 +52,16 @@ def _adjacent(fab, chips_a, chips_b):
     return any((a, b) in links for a in chips_a for b in chips_b)
 
 
-@pytest.mark.parametrize("fabric, n", [("mesh:2x2", 4), ("mesh:4x4", 4), ("torus:4x4", 8),
-                                       ("spinnaker:4x2", 2), ("boards:2x1(mesh:2x2)", 4)])
+@pytest.mark.parametrize(
+    "fabric, n",
+    [
+        ("mesh:2x2", 4),
+        ("mesh:4x4", 4),
+        ("torus:4x4", 8),
+        ("spinnaker:4x2", 2),
+        ("boards:2x1(mesh:2x2)", 4),
+    ],
+)
 def test_ranks_hold_their_blocks(fabric, n):
     net = brunel(order=500)
     dec = hardware(net, n, profile="loihi", fabric=fabric)
@@ -83,8 +95,11 @@ def test_one_chip_per_rank_is_chip_r():
     net = brunel(order=200)
     dec = hardware(net, 4, profile="loihi", fabric="mesh:2x2")
     assert [dec.chips_of_rank(r).tolist() for r in range(4)] == [[0], [1], [2], [3]]
-    assert dec.hardware["rank_grid"] == {"dims": [2, 2], "periodic": False,
-                                         "chips_per_rank": [1, 1]}
+    assert dec.hardware["rank_grid"] == {
+        "dims": [2, 2],
+        "periodic": False,
+        "chips_per_rank": [1, 1],
+    }
 
 
 def test_several_chips_per_rank_stay_in_the_block():
@@ -112,4 +127,4 @@ def test_snake_where_no_tiling():
     assert dec.hardware["rank_grid_note"].startswith("3 ranks do not tile the 2 x 2 chip grid")
     order = parse_fabric("mesh:2x2").chip_order().tolist()
     ranks = [int(dec.rank_of[dec.chip_of == c][0]) for c in order if (dec.chip_of == c).any()]
-    assert ranks == sorted(ranks)                       # contiguous runs in snake order
+    assert ranks == sorted(ranks)  # contiguous runs in snake order

@@ -1,6 +1,7 @@
 """Explicit connections (FromList) in the hardware mapping: exact traffic, exact per-core
 fan-in, and locality kept (the cut traffic of spatially structured networks far below
 round-robin's)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ def test_listed_traffic_by_hand():
     net.add_population("B", "iaf_psc_exp", 2)
     net.add_population("C", "iaf_psc_exp", 2)
     net.connect("A", "B", FromList([0, 0, 1], [1, 1, 1]), weight=[1.0] * 3, delay=1.0)
-    group = np.array([0, 0, 0, 1, 0, 1])              # A on 0; B, C one neuron on each
+    group = np.array([0, 0, 0, 1, 0, 1])  # A on 0; B, C one neuron on each
     t = expected_traffic(net, group, 2, rates={"A": 10.0, "B": 5.0, "C": 1.0})
     # A0 and A1 each reach B1 (group 1) only: 2 x 10 Hz, nothing to group 0
     assert t.tolist() == [[0.0, 20.0], [0.0, 0.0]]
@@ -41,8 +42,7 @@ def test_listed_fan_in_is_counted():
     assert dec.hardware["core_size_limited_by"]["edge"] == "the population fits one core"
 
 
-@pytest.mark.parametrize("profile, fabric", [("loihi", "mesh:2x2"),
-                                             ("spinnaker", "spinnaker:2x2")])
+@pytest.mark.parametrize("profile, fabric", [("loihi", "mesh:2x2"), ("spinnaker", "spinnaker:2x2")])
 def test_structured_lists_cut_far_below_round_robin(profile, fabric):
     net = sensor(width=32, height=32, t_sim=100.0)
     rep = mapping_report(net, hardware(net, 4, profile=profile, fabric=fabric))

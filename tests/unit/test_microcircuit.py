@@ -1,11 +1,17 @@
 """The Potjans & Diesmann (2014) microcircuit example: construction as the reference."""
+
 import numpy as np
 import pytest
 
 from distsim import Normal, Simulation
 from distsim.examples import microcircuit
-from distsim.examples.microcircuit import (CONN_PROBS, N_FULL, POPULATIONS, full_synapse_numbers,
-                                           psc_over_psp)
+from distsim.examples.microcircuit import (
+    CONN_PROBS,
+    N_FULL,
+    POPULATIONS,
+    full_synapse_numbers,
+    psc_over_psp,
+)
 
 
 def test_psc_for_a_015_mv_psp_is_87_8_pa():
@@ -43,11 +49,13 @@ def test_scaled_construction():
 
 def test_normal_redraw_stays_inside_and_keeps_the_truncated_mean():
     from distsim.kernels.connect import keys_for
+
     keys = keys_for(1, 2, 3, np.arange(200000))
     v = Normal(0.75, 0.375, low=0.05, redraw=True).draw(keys, np.zeros(keys.size, np.int64))
     assert v.min() >= 0.05 and np.mean(v == 0.05) == 0.0
     z = (0.05 - 0.75) / 0.375  # mean of the normal truncated below at z
     from math import erf, exp, pi, sqrt
+
     phi, cdf = exp(-z * z / 2) / sqrt(2 * pi), 0.5 * (1 + erf(z / sqrt(2)))
     assert v.mean() == pytest.approx(0.75 + 0.375 * phi / (1 - cdf), abs=0.003)
 
@@ -66,8 +74,10 @@ def test_dc_background_at_scale_005_is_subthreshold_as_in_nest():
     from pathlib import Path
 
     from distsim.examples.microcircuit import NEURON, V0_MEAN, V0_STD
-    ref = json.loads((Path(__file__).parents[1] / "data"
-                      / "nest_microcircuit_dc_scale005.json").read_text())
+
+    ref = json.loads(
+        (Path(__file__).parents[1] / "data" / "nest_microcircuit_dc_scale005.json").read_text()
+    )
     net = microcircuit(scale=0.05, poisson_input=False)
     i_e = [net.populations[p].model.I_e for p in POPULATIONS]
     assert i_e == pytest.approx(ref["params"]["dc_amp_pA"], rel=1e-12)
@@ -76,8 +86,10 @@ def test_dc_background_at_scale_005_is_subthreshold_as_in_nest():
     assert max(i_e) < rheobase < min(full.populations[p].model.I_e for p in POPULATIONS)
     # neurons starting above threshold: expected count and the spikes of both simulators
     sizes = [net.populations[p].size for p in POPULATIONS]
-    expected = sum(n * 0.5 * erfc((NEURON["V_th"] - m) / (s * sqrt(2)))
-                   for n, m, s in zip(sizes, V0_MEAN, V0_STD))
+    expected = sum(
+        n * 0.5 * erfc((NEURON["V_th"] - m) / (s * sqrt(2)))
+        for n, m, s in zip(sizes, V0_MEAN, V0_STD)
+    )
     sim = Simulation(net)
     sim.run(200.0)
     steps, _ = sim.spike_steps()

@@ -2,6 +2,7 @@
 by scripts/nest_microcircuit.py): per population, the Kolmogorov-Smirnov distances between
 distsim's and NEST's distributions of rates, ISI CVs and correlations lie within the
 distances between NEST's own seeds."""
+
 import json
 from pathlib import Path
 
@@ -52,8 +53,16 @@ def distsim_stats():
         sim.run(REF["t_presim_ms"] + REF["t_sim_ms"])
         steps, gids = sim.spike_steps()
         for k, p in enumerate(POPULATIONS):
-            st = population_statistics(steps, gids, net.populations[p].first_gid,
-                                       net.populations[p].size, step0, step1, dt, seed=k)
+            st = population_statistics(
+                steps,
+                gids,
+                net.populations[p].first_gid,
+                net.populations[p].size,
+                step0,
+                step1,
+                dt,
+                seed=k,
+            )
             for stat, values in st.items():
                 pooled[p][stat].append(values)
     return {p: {stat: np.concatenate(v) for stat, v in d.items()} for p, d in pooled.items()}
@@ -61,15 +70,25 @@ def distsim_stats():
 
 def test_reference_is_the_same_network():
     net = microcircuit(scale=REF["scale"])
-    assert [net.populations[p].size for p in POPULATIONS] == \
-        [REF["seeds"][0]["populations"][p]["n"] for p in POPULATIONS]
+    assert [net.populations[p].size for p in POPULATIONS] == [
+        REF["seeds"][0]["populations"][p]["n"] for p in POPULATIONS
+    ]
     sim = Simulation(net)
     assert np.array_equal(
-        [[sim.connections(f"{s}->{t}")["source"].size if f"{s}->{t}" in
-          {p.name for p in net.projections} else 0 for s in POPULATIONS] for t in POPULATIONS],
-        REF["params"]["num_synapses"])
-    assert np.allclose([net.populations[p].model.I_e for p in POPULATIONS],
-                       REF["params"]["dc_amp_pA"], rtol=1e-6)
+        [
+            [
+                sim.connections(f"{s}->{t}")["source"].size
+                if f"{s}->{t}" in {p.name for p in net.projections}
+                else 0
+                for s in POPULATIONS
+            ]
+            for t in POPULATIONS
+        ],
+        REF["params"]["num_synapses"],
+    )
+    assert np.allclose(
+        [net.populations[p].model.I_e for p in POPULATIONS], REF["params"]["dc_amp_pA"], rtol=1e-6
+    )
     assert [s.rate for s in net.poisson_inputs] == REF["params"]["poisson_rates_hz"]
 
 

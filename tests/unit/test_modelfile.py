@@ -1,4 +1,5 @@
 """Model files (TOML, YAML): hierarchy, inheritance, group connections, errors with key paths."""
+
 import json
 import subprocess
 import sys
@@ -92,22 +93,42 @@ def test_hierarchy_inheritance_and_groups(tmp_path):
 
 def test_yaml_describes_the_same_network(tmp_path):
     import tomllib
+
     doc = tomllib.loads(MODEL)
     toml_net = load_model_file(_write(tmp_path, MODEL))
     yaml_net = load_model_file(_write(tmp_path, yaml.safe_dump(doc), "model.yaml"))
-    assert json.dumps(yaml_net.to_dict(), sort_keys=True) == json.dumps(toml_net.to_dict(), sort_keys=True)
+    assert json.dumps(yaml_net.to_dict(), sort_keys=True) == json.dumps(
+        toml_net.to_dict(), sort_keys=True
+    )
 
 
-@pytest.mark.parametrize("change, message", [
-    (("weight = 50.0", 'weight = { distribution = "normal", mean = "abc", std = 1.0 }'),
-     r"projections\[0\]: .*weight"),
-    (("indegree = 5", "indegree = -5"), r"projections\[0\]: .*indegree -5 is not a non-negative"),
-    (('target = "*"', 'target = "V9"'), r"projections\[0\].target: value 'V9' is not allowed; name a population or area"),
-    (("size = 80", "size = 80\ncolour = 3"), r"areas.V1.populations.E.colour: unknown key; allowed keys here: model, params, size"),
-    (('model = "iaf_psc_alpha"', 'model = "iaf_psc_beta"'), r"areas.V1.populations.I: Population 'V1.I': neuron model 'iaf_psc_beta' is not known"),
-    (("rate = 8000.0", "rate = -1.0"), r"stimuli.poisson\[0\]: PoissonInput .*rate -1.0 Hz"),
-    (("dt = 0.1", "dt = 0.1\nsteps = 3"), r"network.steps: unknown key"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            ("weight = 50.0", 'weight = { distribution = "normal", mean = "abc", std = 1.0 }'),
+            r"projections\[0\]: .*weight",
+        ),
+        (
+            ("indegree = 5", "indegree = -5"),
+            r"projections\[0\]: .*indegree -5 is not a non-negative",
+        ),
+        (
+            ('target = "*"', 'target = "V9"'),
+            r"projections\[0\].target: value 'V9' is not allowed; name a population or area",
+        ),
+        (
+            ("size = 80", "size = 80\ncolour = 3"),
+            r"areas.V1.populations.E.colour: unknown key; allowed keys here: model, params, size",
+        ),
+        (
+            ('model = "iaf_psc_alpha"', 'model = "iaf_psc_beta"'),
+            r"areas.V1.populations.I: Population 'V1.I': neuron model 'iaf_psc_beta' is not known",
+        ),
+        (("rate = 8000.0", "rate = -1.0"), r"stimuli.poisson\[0\]: PoissonInput .*rate -1.0 Hz"),
+        (("dt = 0.1", "dt = 0.1\nsteps = 3"), r"network.steps: unknown key"),
+    ],
+)
 def test_errors_name_file_key_path_value(tmp_path, change, message):
     path = _write(tmp_path, MODEL.replace(*change, 1))
     with pytest.raises(ModelFileError, match=message) as err:
@@ -124,8 +145,13 @@ def test_syntax_error_and_missing_file(tmp_path):
 
 def test_cli_runs_a_model_file(tmp_path):
     path = _write(tmp_path, MODEL)
-    r = subprocess.run([str(Path(sys.executable).parent / "distsim"), "run", str(path), "--t-sim",
-                        "50", "--json"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / "distsim"), "run", str(path), "--t-sim", "50", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     s = json.loads(r.stdout.strip().splitlines()[-1])
     assert s["neurons"] == 130 and s["store"].endswith("model.zarr")
@@ -136,12 +162,22 @@ def test_written_model_file_loads_back_into_the_same_network(tmp_path, suffix):
     """write_model_file inverts load_model_file: the same description (names, hence random
     streams, included: any projection or stimulus name comes back) and spikes."""
     from distsim import FromList
-    net = load_model_file(_write(tmp_path, MODEL.replace(
-        'rule = "all_to_all"', 'rule = "all_to_all"\nname = "drive"')))
-    net.add_population("integrator", "iaf_psc_delta", 3, {"tau_m": float("inf"),
-                                                          "V_th": float("inf")})
-    net.connect("V1.E", "V1.I", FromList([0, 3, 3], [1, 2, 2]), weight=[1.5, -2.0, 3.25],
-                delay=[0.5, 1.0, 2.0])
+
+    net = load_model_file(
+        _write(
+            tmp_path, MODEL.replace('rule = "all_to_all"', 'rule = "all_to_all"\nname = "drive"')
+        )
+    )
+    net.add_population(
+        "integrator", "iaf_psc_delta", 3, {"tau_m": float("inf"), "V_th": float("inf")}
+    )
+    net.connect(
+        "V1.E",
+        "V1.I",
+        FromList([0, 3, 3], [1, 2, 2]),
+        weight=[1.5, -2.0, 3.25],
+        delay=[0.5, 1.0, 2.0],
+    )
     net.connect("V1.E", "V1.I", {"rule": "pairwise_bernoulli", "p": 0.1}, weight=10.0)
     net.add_dc_input("V1.I", 20.0, start=5.0, stop=40.0, neurons=[0, 2])
     net.record_state("integrator", ["V_m"], interval=0.5)
@@ -171,6 +207,7 @@ def _examples():
     from distsim.examples.pattern_learning import afferent_trains, pattern_network
     from distsim.hardware import PCM
     from distsim.nir_convert import import_nir
+
     nir = Path(__file__).parents[2] / "distsim" / "examples" / "data" / "conv_snn.nir"
     return {
         "brunel": lambda: brunel(order=50),
@@ -204,19 +241,27 @@ def test_plastic_synapses_devices_and_weight_recorders_round_trip(tmp_path):
     stdp_dopamine_synapse, receptor 1 of a parrot_neuron), a device, weight recorders: the
     file says them all and loads back equal, and the loaded network runs the same."""
     from distsim.models.synapses import SYNAPSES
+
     net = Network(dt=0.1, seed=5)
     net.add_population("src", "spike_source", 3, {"spike_times": [[1.0, 5.0], [2.0], [9.0]]})
     net.add_population("DA", "spike_source", 1, {"spike_times": [[3.0]]})
     net.add_population("post", "iaf_psc_alpha", 4, {"I_e": 400.0})
     net.add_population("parrot", "parrot_neuron", 3)
-    for name, cls in SYNAPSES.items():
-        synapse = {"synapse_model": name, **({"vt": "DA", "vt_delay": 0.5} if name ==
-                                             "stdp_dopamine_synapse" else {})}
-        net.connect("src", "post", "all_to_all", weight=10.0, delay=1.0, synapse=synapse,
-                    name=name)
+    for name in SYNAPSES:
+        synapse = {
+            "synapse_model": name,
+            **({"vt": "DA", "vt_delay": 0.5} if name == "stdp_dopamine_synapse" else {}),
+        }
+        net.connect("src", "post", "all_to_all", weight=10.0, delay=1.0, synapse=synapse, name=name)
     net.connect("src", "parrot", "one_to_one", weight=1.0)
-    net.connect("src", "parrot", "one_to_one", weight=2.0, receptor_type=1,
-                synapse={"synapse_model": "stdp_synapse", "lambda": 0.05, "Wmax": 5.0})
+    net.connect(
+        "src",
+        "parrot",
+        "one_to_one",
+        weight=2.0,
+        receptor_type=1,
+        synapse={"synapse_model": "stdp_synapse", "lambda": 0.05, "Wmax": 5.0},
+    )
     net.connect("post", "post", "all_to_all", weight=5.0, device={"device": "rram"})
     net.record_weights("stdp_synapse", interval=5.0, neurons=[0, 2], bins=[0.0, 50.0, 100.0])
     net.record_weights("src->parrot#9")
@@ -231,8 +276,9 @@ def test_plastic_synapses_devices_and_weight_recorders_round_trip(tmp_path):
     a.run(20.0)
     b.run(20.0)
     assert a.summary()["recorded_spikes"] > 0 and a.digest() == b.digest()
-    assert np.array_equal(a.connections("stdp_synapse")["weight"],
-                          b.connections("stdp_synapse")["weight"])
+    assert np.array_equal(
+        a.connections("stdp_synapse")["weight"], b.connections("stdp_synapse")["weight"]
+    )
 
 
 FROM_FILES = """
@@ -272,9 +318,14 @@ def test_arrays_and_spike_times_from_files(tmp_path):
     net = load_model_file(path)
     inline = Network(dt=0.1, seed=1)
     inline.add_population("src", "spike_source", 3, {"spike_times": [[1.0, 0.5], [], [7.5]]})
-    inline.add_population("N", "iaf_psc_exp", 4, {"V_m": [-70.0, -65.0, -60.0, -58.5],
-                                                  "I_e": [100.0, 200.5, 300.0, 0.0]})
+    inline.add_population(
+        "N",
+        "iaf_psc_exp",
+        4,
+        {"V_m": [-70.0, -65.0, -60.0, -58.5], "I_e": [100.0, 200.5, 300.0, 0.0]},
+    )
     from distsim import FromList
+
     inline.connect("src", "N", FromList([2, 0, 1], [0, 3, 3]), weight=[10.0, 20.0, -5.0])
     inline.record_spikes("N", [1, 3])
     assert net.to_dict() == inline.to_dict()
@@ -293,72 +344,142 @@ def _bad_files(tmp_path):
     (tmp_path / "three.csv").write_text("0,1.0,2\n")
     population = '[populations.E]\nmodel = "iaf_psc_exp"\nsize = 3\n'
     return [
-        ("binary.toml", bytes(range(256)) * 4, r"byte 0x80 at offset 128 is not UTF-8 text; "
-                                               r"a model file is TOML or YAML text"),
+        (
+            "binary.toml",
+            bytes(range(256)) * 4,
+            r"byte 0x80 at offset 128 is not UTF-8 text; "
+            r"a model file is TOML or YAML text",
+        ),
         ("empty.toml", b"", r"describes no population; add one"),
         ("empty.yaml", b"", r"describes no population"),
         ("deep.toml", b"a = " + b"[" * 5000 + b"]" * 5000, r"nests too deeply to be parsed"),
         ("dotted.toml", b"a." * 100 + b"b = 1", r"nests deeper than 64 tables and lists"),
         ("deep.yaml", b"a: " + b"[" * 100 + b"]" * 100, r"line 1: nests deeper than 64"),
-        ("laughs.yaml", b'a: &a ["lol", "lol"]\nb: &b [*a, *a]\nc: [*b, *b]\n',
-         r"line 2: alias \*a: a model file takes no YAML aliases"),
+        (
+            "laughs.yaml",
+            b'a: &a ["lol", "lol"]\nb: &b [*a, *a]\nc: [*b, *b]\n',
+            r"line 2: alias \*a: a model file takes no YAML aliases",
+        ),
         ("keys.yaml", b"1: 2\n", r"\(top level\): key 1 is not a name; keys are strings"),
         ("date.yaml", b"network: {dt: 2001-13-45}\n", r"not valid yaml: month must be in"),
-        ("nan.toml", (population + "[[projections]]\nsource = \"E\"\ntarget = \"E\"\n"
-                      "rule = \"all_to_all\"\nweight = nan\n").encode(),
-         r"projections\[0\]: Projection 'E->E': weight: value nan is not a finite number"),
-        ("mean.toml", (population + "params = { V_m = { distribution = \"normal\", "
-                                    "mean = nan, std = 1.0 } }\n").encode(),
-         r"populations.E: Population 'E': iaf_psc_exp.V_m: Normal: mean: value nan is not a "
-         r"finite number"),
-        ("size.toml", b'[populations.E]\nmodel = "iaf_psc_exp"\nsize = 1e12\n',
-         r"populations.E: Population 'E': size 1000000000000.0 is not a positive integer"),
-        ("defaults.toml", b'[defaults]\nparams = { tau_mm = 1.0 }\n' + population.encode(),
-         r"defaults.params.tau_mm: unknown parameter: no population in the file has a model "
-         r"with it .*; did you mean 'tau_m'\?"),
-        ("area.toml", b'[areas.A]\nparams = { tau_minu = 1.0 }\n'
-                      b'[areas.A.populations.S]\nmodel = "spike_source"\nsize = 1\n'
-                      b'params = { spike_times = [[1.0]] }\n'
-                      b'[areas.A.populations.P]\nmodel = "parrot_neuron"\nsize = 1\n',
-         r"areas.A.params.tau_minu: unknown parameter: no population below this area has a "
-         r"model with it \(their parameters: spike_times, tau_minus, tau_minus_triplet\); "
-         r"did you mean 'tau_minus'\?"),
-        ("key.toml", population.replace("size", "sise").encode(),
-         r"populations.E.sise: unknown key; allowed keys here: model, params, size; did you "
-         r"mean 'size'\?"),
-        ("synapse.toml", (population + "[[projections]]\nsource = \"E\"\ntarget = \"E\"\n"
-                          "rule = \"all_to_all\"\nsynapse = { synapse_model = "
-                          "\"stdp_synapse\", lamda = 0.1 }\n").encode(),
-         r"projections\[0\]: Projection 'E->E': stdp_synapse has no parameter 'lamda'.*did "
-         r"you mean 'lambda'\?"),
-        ("missing.toml", (population + "params = { V_m = { file = \"none.npy\" } }\n").encode(),
-         r"populations.E.params.V_m.file: .*none.npy: cannot be read \(No such file"),
-        ("missing_csv.toml", (population + "params = { V_m = { file = \"none.csv\" } }\n")
-         .encode(), r"populations.E.params.V_m.file: .*none.csv: cannot be read \(No such"),
-        ("suffix.toml", (population + "params = { V_m = { file = \"x.txt\" } }\n").encode(),
-         r"V_m.file: value 'x.txt' is not allowed; name a .npy or .csv file"),
-        ("objects.toml", (population + "params = { V_m = { file = \"objects.npy\" } }\n").encode(),
-         r"objects.npy is not a usable .npy file: it holds a 1-d array of object"),
-        ("three_d.toml", (population + "params = { V_m = { file = \"three_d.npy\" } }\n").encode(),
-         r"three_d.npy is not a usable .npy file: it holds a 3-d array"),
-        ("short.toml", (population + "params = { V_m = { file = \"short.npy\" } }\n").encode(),
-         r"short.npy is not a usable .npy file: its header says 8 values of float64 \(64 "
-         r"bytes\) but"),
-        ("garbage.toml", (population + "params = { V_m = { file = \"garbage.csv\" } }\n").encode(),
-         r"garbage.csv is not numbers separated by commas"),
-        ("spikes.toml", b'[populations.S]\nmodel = "spike_source"\nsize = 2\n'
-                        b'params = { spike_times = { file = "three.csv" } }\n',
-         r"populations.S.params.spike_times: a spike-time file holds one row per spike, "
-         r"\(neuron index, time in ms\); it holds an array of shape \(1, 3\)"),
-        ("full_name.toml", (population + "[[projections]]\nsource = \"E\"\ntarget = \"*\"\n"
-                            "rule = \"all_to_all\"\nfull_name = \"x\"\nname = \"y\"\n").encode(),
-         r"projections\[0\].full_name: value 'x' is not allowed; full_name names the one"),
-        ("star.toml", b'[populations."*"]\nmodel = "iaf_psc_exp"\nsize = 1\n',
-         r"populations.\"\*\": value '\*' is not allowed; a group name"),
-        ("target.toml", (population + "[[projections]]\nsource = \"E\"\ntarget = \"EE\"\n"
-                         "rule = \"all_to_all\"\n").encode(),
-         r"projections\[0\].target: value 'EE' is not allowed; name a population or area: \*, "
-         r"E; did you mean 'E'\?"),
+        (
+            "nan.toml",
+            (
+                population + '[[projections]]\nsource = "E"\ntarget = "E"\n'
+                'rule = "all_to_all"\nweight = nan\n'
+            ).encode(),
+            r"projections\[0\]: Projection 'E->E': weight: value nan is not a finite number",
+        ),
+        (
+            "mean.toml",
+            (
+                population + 'params = { V_m = { distribution = "normal", '
+                "mean = nan, std = 1.0 } }\n"
+            ).encode(),
+            r"populations.E: Population 'E': iaf_psc_exp.V_m: Normal: mean: value nan is not a "
+            r"finite number",
+        ),
+        (
+            "size.toml",
+            b'[populations.E]\nmodel = "iaf_psc_exp"\nsize = 1e12\n',
+            r"populations.E: Population 'E': size 1000000000000.0 is not a positive integer",
+        ),
+        (
+            "defaults.toml",
+            b"[defaults]\nparams = { tau_mm = 1.0 }\n" + population.encode(),
+            r"defaults.params.tau_mm: unknown parameter: no population in the file has a model "
+            r"with it .*; did you mean 'tau_m'\?",
+        ),
+        (
+            "area.toml",
+            b"[areas.A]\nparams = { tau_minu = 1.0 }\n"
+            b'[areas.A.populations.S]\nmodel = "spike_source"\nsize = 1\n'
+            b"params = { spike_times = [[1.0]] }\n"
+            b'[areas.A.populations.P]\nmodel = "parrot_neuron"\nsize = 1\n',
+            r"areas.A.params.tau_minu: unknown parameter: no population below this area has a "
+            r"model with it \(their parameters: spike_times, tau_minus, tau_minus_triplet\); "
+            r"did you mean 'tau_minus'\?",
+        ),
+        (
+            "key.toml",
+            population.replace("size", "sise").encode(),
+            r"populations.E.sise: unknown key; allowed keys here: model, params, size; did you "
+            r"mean 'size'\?",
+        ),
+        (
+            "synapse.toml",
+            (
+                population + '[[projections]]\nsource = "E"\ntarget = "E"\n'
+                'rule = "all_to_all"\nsynapse = { synapse_model = '
+                '"stdp_synapse", lamda = 0.1 }\n'
+            ).encode(),
+            r"projections\[0\]: Projection 'E->E': stdp_synapse has no parameter 'lamda'.*did "
+            r"you mean 'lambda'\?",
+        ),
+        (
+            "missing.toml",
+            (population + 'params = { V_m = { file = "none.npy" } }\n').encode(),
+            r"populations.E.params.V_m.file: .*none.npy: cannot be read \(No such file",
+        ),
+        (
+            "missing_csv.toml",
+            (population + 'params = { V_m = { file = "none.csv" } }\n').encode(),
+            r"populations.E.params.V_m.file: .*none.csv: cannot be read \(No such",
+        ),
+        (
+            "suffix.toml",
+            (population + 'params = { V_m = { file = "x.txt" } }\n').encode(),
+            r"V_m.file: value 'x.txt' is not allowed; name a .npy or .csv file",
+        ),
+        (
+            "objects.toml",
+            (population + 'params = { V_m = { file = "objects.npy" } }\n').encode(),
+            r"objects.npy is not a usable .npy file: it holds a 1-d array of object",
+        ),
+        (
+            "three_d.toml",
+            (population + 'params = { V_m = { file = "three_d.npy" } }\n').encode(),
+            r"three_d.npy is not a usable .npy file: it holds a 3-d array",
+        ),
+        (
+            "short.toml",
+            (population + 'params = { V_m = { file = "short.npy" } }\n').encode(),
+            r"short.npy is not a usable .npy file: its header says 8 values of float64 \(64 "
+            r"bytes\) but",
+        ),
+        (
+            "garbage.toml",
+            (population + 'params = { V_m = { file = "garbage.csv" } }\n').encode(),
+            r"garbage.csv is not numbers separated by commas",
+        ),
+        (
+            "spikes.toml",
+            b'[populations.S]\nmodel = "spike_source"\nsize = 2\n'
+            b'params = { spike_times = { file = "three.csv" } }\n',
+            r"populations.S.params.spike_times: a spike-time file holds one row per spike, "
+            r"\(neuron index, time in ms\); it holds an array of shape \(1, 3\)",
+        ),
+        (
+            "full_name.toml",
+            (
+                population + '[[projections]]\nsource = "E"\ntarget = "*"\n'
+                'rule = "all_to_all"\nfull_name = "x"\nname = "y"\n'
+            ).encode(),
+            r"projections\[0\].full_name: value 'x' is not allowed; full_name names the one",
+        ),
+        (
+            "star.toml",
+            b'[populations."*"]\nmodel = "iaf_psc_exp"\nsize = 1\n',
+            r"populations.\"\*\": value '\*' is not allowed; a group name",
+        ),
+        (
+            "target.toml",
+            (
+                population + '[[projections]]\nsource = "E"\ntarget = "EE"\nrule = "all_to_all"\n'
+            ).encode(),
+            r"projections\[0\].target: value 'EE' is not allowed; name a population or area: \*, "
+            r"E; did you mean 'E'\?",
+        ),
     ]
 
 
@@ -373,18 +494,28 @@ def test_bad_model_files_give_one_clean_error(tmp_path):
 
 def test_file_size_is_bounded_before_reading(tmp_path, monkeypatch):
     import distsim.modelfile as modelfile
+
     monkeypatch.setattr(modelfile, "MAX_FILE_BYTES", 1000)
     path = _write(tmp_path, MODEL + "#" * 1000)
-    with pytest.raises(ModelFileError, match=r"larger than 0 MiB, the most a model file may "
-                                             r"hold; put large arrays in .npy files"):
+    with pytest.raises(
+        ModelFileError,
+        match=r"larger than 0 MiB, the most a model file may "
+        r"hold; put large arrays in .npy files",
+    ):
         load_model_file(path)
 
 
 def test_spike_table_neurons_must_be_indices_of_the_population(tmp_path):
     (tmp_path / "spikes.csv").write_text("0,1.0\n5,2.0\n")
-    path = _write(tmp_path, '[populations.S]\nmodel = "spike_source"\nsize = 2\n'
-                            'params = { spike_times = { file = "spikes.csv" } }\n')
-    with pytest.raises(ModelFileError, match=r"populations.S.params.spike_times: row 1: neuron "
-                                             r"5 is not an index of the population's 2 "
-                                             r"neurons; use 0..1"):
+    path = _write(
+        tmp_path,
+        '[populations.S]\nmodel = "spike_source"\nsize = 2\n'
+        'params = { spike_times = { file = "spikes.csv" } }\n',
+    )
+    with pytest.raises(
+        ModelFileError,
+        match=r"populations.S.params.spike_times: row 1: neuron "
+        r"5 is not an index of the population's 2 "
+        r"neurons; use 0..1",
+    ):
         load_model_file(path)

@@ -1,4 +1,5 @@
 """Every model round-trips through its serialised form; networks round-trip too."""
+
 import json
 
 import numpy as np
@@ -64,8 +65,9 @@ def test_one_value_per_neuron_equals_populations_of_one_neuron():
     assert again.populations["A"].model.V_m.tolist() == v_m
     with pytest.raises(NetworkError, match="V_m has 2 values for 4 neurons; give one value"):
         Network().add_population("B", "iaf_psc_alpha", 4, {"V_m": [1.0, 2.0]})
-    with pytest.raises(ModelError, match="iaf_psc_alpha.I_e: list of 2 values is not one "
-                                         "number per neuron"):
+    with pytest.raises(
+        ModelError, match="iaf_psc_alpha.I_e: list of 2 values is not one number per neuron"
+    ):
         Network().add_population("B", "iaf_psc_alpha", 2, {"I_e": [1.0, "x"]})
     bad = Network()
     bad.add_population("B", "iaf_psc_alpha", 2, {"tau_m": [10.0, -1.0]})
@@ -80,10 +82,18 @@ def test_no_leak_tau_m_inf_integrates_exactly(model):
     (delta), w tau_s/C (1 - exp(-s/tau_s)) (exp) or w e/C (tau_s (1 - exp(-s/tau_s))
     - s exp(-s/tau_s)) (alpha), s = t - t_a, and nothing ever leaks away."""
     import numpy as np
+
     c_m, i_e, w, tau_s, t_a = 200.0, 50.0, 30.0, 3.0, 2.0
     net = Network(dt=0.1, seed=1)
-    params = {"tau_m": np.inf, "C_m": c_m, "I_e": i_e, "E_L": -60.0, "V_m": -60.0,
-              "V_th": np.inf, "V_reset": -70.0}
+    params = {
+        "tau_m": np.inf,
+        "C_m": c_m,
+        "I_e": i_e,
+        "E_L": -60.0,
+        "V_m": -60.0,
+        "V_th": np.inf,
+        "V_reset": -70.0,
+    }
     if model != "iaf_psc_delta":
         params.update(tau_syn_ex=tau_s, tau_syn_in=tau_s)
     net.add_population("in", "spike_source", 1, {"spike_times": [[t_a - 0.1]]})
@@ -95,10 +105,11 @@ def test_no_leak_tau_m_inf_integrates_exactly(model):
     rec = sim.states()
     t, v = rec["times"], rec["V_m"][:, 0]
     s = np.clip(t - t_a, 0.0, None)
-    syn = {"iaf_psc_delta": np.where(t >= t_a, w, 0.0),
-           "iaf_psc_exp": w * tau_s / c_m * -np.expm1(-s / tau_s),
-           "iaf_psc_alpha": w * np.e / c_m * (tau_s * -np.expm1(-s / tau_s)
-                                               - s * np.exp(-s / tau_s))}[model]
+    syn = {
+        "iaf_psc_delta": np.where(t >= t_a, w, 0.0),
+        "iaf_psc_exp": w * tau_s / c_m * -np.expm1(-s / tau_s),
+        "iaf_psc_alpha": w * np.e / c_m * (tau_s * -np.expm1(-s / tau_s) - s * np.exp(-s / tau_s)),
+    }[model]
     np.testing.assert_allclose(v, -60.0 + i_e * t / c_m + syn, rtol=0, atol=1e-9)
     assert v[-1] > -60.0 + i_e * 20.0 / c_m + 0.9 * syn[-1]  # no leak: the input stays
 
@@ -108,13 +119,27 @@ def test_no_leak_neuron_is_never_event_driven():
     import numpy as np
 
     from distsim.models import IafPscDelta
+
     assert IafPscDelta(tau_m=10.0, I_e=-5.0).rests_below_threshold()
     assert not IafPscDelta(tau_m=np.inf, I_e=-5.0).rests_below_threshold()
     assert not IafPscDelta(tau_m=np.inf, I_e=0.0).rests_below_threshold()
 
 
-UPDATE_PARAMETERS = ["lo", "hi", "pbase", "pstride", "par", "st", "refr", "h", "ex_line",
-                     "in_line", "cur_line", "spiked", "nspk"]
+UPDATE_PARAMETERS = [
+    "lo",
+    "hi",
+    "pbase",
+    "pstride",
+    "par",
+    "st",
+    "refr",
+    "h",
+    "ex_line",
+    "in_line",
+    "cur_line",
+    "spiked",
+    "nspk",
+]
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -1,5 +1,6 @@
 """Single neurons against NEST 3.10 (tests/data/nest_single_neuron.json, made by
 scripts/nest_reference.py): membrane traces to 1e-9 mV and identical spike times."""
+
 import json
 from pathlib import Path
 
@@ -19,8 +20,9 @@ def simulate(case, dt):
         net.add_population(f"S{k}", "spike_source", 1, {"spike_times": [inp["spike_times"]]})
         net.connect(f"S{k}", "N", "all_to_all", weight=inp["weight"], delay=inp["delay"])
     for dc in case["dc"]:
-        net.add_dc_input("N", dc["amplitude"], start=dc["start"], stop=dc["stop"],
-                         delay=dc["delay"])
+        net.add_dc_input(
+            "N", dc["amplitude"], start=dc["start"], stop=dc["stop"], delay=dc["delay"]
+        )
     variables = [v for v in case["record"] if v != "times"]
     net.record_state("N", variables, interval=dt)
     net.record_spikes("N")
@@ -30,8 +32,12 @@ def simulate(case, dt):
 
 
 def test_reference_covers_every_neuron_model():
-    assert {c["model"] for c in DATA["cases"]} == {"iaf_psc_delta", "iaf_psc_exp",
-                                                    "iaf_psc_alpha", "izhikevich"}
+    assert {c["model"] for c in DATA["cases"]} == {
+        "iaf_psc_delta",
+        "iaf_psc_exp",
+        "iaf_psc_alpha",
+        "izhikevich",
+    }
     assert DATA["nest_version"].startswith("3.10")
 
 
@@ -80,8 +86,16 @@ def izhikevich_published(v, u, a, b, c, d, i_e, h, inputs, steps, consistent):
 def test_izhikevich_against_published_equations(consistent):
     dt = 0.1
     net = Network(dt=dt)
-    params = {"a": 0.02, "b": 0.2, "c": -50.0, "d": 2.0, "I_e": 10.0, "V_m": -70.0,
-              "U_m": -14.0, "consistent_integration": consistent}
+    params = {
+        "a": 0.02,
+        "b": 0.2,
+        "c": -50.0,
+        "d": 2.0,
+        "I_e": 10.0,
+        "V_m": -70.0,
+        "U_m": -14.0,
+        "consistent_integration": consistent,
+    }
     net.add_population("N", "izhikevich", 1, params)
     net.add_population("S", "spike_source", 1, {"spike_times": [[20.0, 20.1, 55.0]]})
     net.connect("S", "N", "all_to_all", weight=4.0, delay=1.0)
@@ -89,8 +103,19 @@ def test_izhikevich_against_published_equations(consistent):
     net.record_spikes("N")
     sim = Simulation(net)
     sim.run(200.0)
-    trace, spikes = izhikevich_published(-70.0, -14.0, 0.02, 0.2, -50.0, 2.0, 10.0, dt,
-                                         {210: 4.0, 211: 4.0, 560: 4.0}, 2000, consistent)
+    trace, spikes = izhikevich_published(
+        -70.0,
+        -14.0,
+        0.02,
+        0.2,
+        -50.0,
+        2.0,
+        10.0,
+        dt,
+        {210: 4.0, 211: 4.0, 560: 4.0},
+        2000,
+        consistent,
+    )
     assert len(spikes) > 3
     assert np.max(np.abs(sim.states()["V_m"][:, 0] - trace)) < 1e-9
     assert list(np.round(sim.spikes()[0] / dt).astype(int)) == spikes

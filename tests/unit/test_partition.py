@@ -1,4 +1,5 @@
 """Decompositions and balancers: every gid exactly once, for any rank count, without MPI."""
+
 import numpy as np
 import pytest
 
@@ -6,8 +7,7 @@ from distsim import FixedIndegree, Network
 from distsim.errors import PartitionError
 from distsim.examples import brunel
 from distsim.partition import BALANCERS, Decomposition, get_balancer, population
-from distsim.partition.balancers import (DEFAULT_RATE_HZ, EVENT_NS, PLASTIC_EVENT_NS,
-                                          expected_work)
+from distsim.partition.balancers import DEFAULT_RATE_HZ, EVENT_NS, PLASTIC_EVENT_NS, expected_work
 
 
 @pytest.mark.parametrize("name", sorted(BALANCERS))
@@ -76,7 +76,7 @@ def test_population_keeps_whole_populations_where_sizes_allow():
     dec = population(net, 2)
     assert dec.counts().tolist() == [200, 200]
     for pop in net.populations.values():
-        assert np.unique(dec.rank_of[pop.first_gid:pop.first_gid + pop.size]).size == 1
+        assert np.unique(dec.rank_of[pop.first_gid : pop.first_gid + pop.size]).size == 1
     big = Network()
     big.add_population("X", "iaf_psc_exp", 1000)
     assert population(big, 4).counts().tolist() == [250, 250, 250, 250]  # split when needed

@@ -1,12 +1,19 @@
 """The pattern-learning example (Masquelier et al. 2008): its input, its measures, and a
 neuron that learns the pattern and keeps it in the default run (60 s)."""
+
 import os
 
 import numpy as np
 import pytest
 
-from distsim.examples.pattern_learning import (Afferents, _fill_gaps, afferent_trains, learn,
-                                               plot, presentations)
+from distsim.examples.pattern_learning import (
+    Afferents,
+    _fill_gaps,
+    afferent_trains,
+    learn,
+    plot,
+    presentations,
+)
 
 pytestmark = pytest.mark.slow  # a long run (the fast tier leaves it out)
 
@@ -19,7 +26,7 @@ def test_gaps_are_filled_as_by_the_sequential_rule():
     got, last = np.zeros_like(spk), start.copy()
     for t0 in range(0, n_ms, 700):  # in blocks, as afferent_trains draws them
         m = min(700, n_ms - t0)
-        b, a = _fill_gaps(*np.nonzero(spk[t0:t0 + m]), last, m, 50)
+        b, a = _fill_gaps(*np.nonzero(spk[t0 : t0 + m]), last, m, 50)
         got[b + t0, a] = True
     ref, last = spk.copy(), start.copy()
     for t in range(n_ms):  # a spike wherever the afferent has been silent for 50 ms
@@ -31,26 +38,31 @@ def test_gaps_are_filled_as_by_the_sequential_rule():
 def test_input_repeats_the_pattern_and_extends_with_the_run():
     aff = afferent_trains(400, 6000.0, seed=2)
     short = afferent_trains(400, 3000.0, seed=2)
-    assert all(np.array_equal(a[a < 2990.0], b[b < 2990.0])
-               for a, b in zip(short.spike_times, aff.spike_times))
-    assert np.array_equal(short.onsets, aff.onsets[:short.onsets.size])
+    assert all(
+        np.array_equal(a[a < 2990.0], b[b < 2990.0])
+        for a, b in zip(short.spike_times, aff.spike_times)
+    )
+    assert np.array_equal(short.onsets, aff.onsets[: short.onsets.size])
     rate = np.mean([t.size for t in aff.spike_times]) / 6.0
     assert 58.0 < rate < 70.0  # the paper's 64 Hz
     assert np.all(np.diff(aff.onsets) > aff.pattern_ms)  # never two sections in a row
     assert 0.15 < aff.onsets.size * aff.pattern_ms / aff.t_sim < 0.35
     for i in np.flatnonzero(~aff.in_pattern):  # at least one spike per 50 ms (+ its offset)
         assert np.diff(np.concatenate(([0.0], aff.spike_times[i]))).max() <= 51.0
-    found = [np.abs(aff.spike_times[i][:, None] - (aff.onsets + f)).min(0) < 4.0
-             for i, f in enumerate(aff.first_in_pattern) if not np.isnan(f)]
+    found = [
+        np.abs(aff.spike_times[i][:, None] - (aff.onsets + f)).min(0) < 4.0
+        for i, f in enumerate(aff.first_in_pattern)
+        if not np.isnan(f)
+    ]
     assert len(found) > 150 and np.mean(found) > 0.99  # in every presentation (jitter 1 ms)
     assert np.all(np.isnan(aff.first_in_pattern[~aff.in_pattern]))
 
 
 def test_presentations_latency_selectivity_and_false_alarms():
-    aff = Afferents([], np.array([100.0, 300.0, 500.0]), np.array([]), np.array([]), 600.0,
-                    50.0)
-    latency, selective, alarms = presentations(aff, np.array([20.0, 110.0, 120.0, 200.0,
-                                                              520.0, 560.0]))
+    aff = Afferents([], np.array([100.0, 300.0, 500.0]), np.array([]), np.array([]), 600.0, 50.0)
+    latency, selective, alarms = presentations(
+        aff, np.array([20.0, 110.0, 120.0, 200.0, 520.0, 560.0])
+    )
     assert np.allclose(latency, [10.0, np.nan, 20.0], equal_nan=True)
     assert selective.tolist() == [False, False, True]  # 20 precedes the first, 200 the second
     assert alarms.tolist() == [20.0, 200.0, 560.0]

@@ -1,4 +1,5 @@
 """PCM device synapses: drift and noise as in hardware.md section 4.1, reproducible."""
+
 import json
 
 import numpy as np
@@ -62,7 +63,9 @@ def test_device_weights_do_not_depend_on_the_partition_and_round_trip():
     assert all(np.array_equal(a, b) for a, b in zip(one, three))
     back = Network.from_dict(json.loads(json.dumps(net.to_dict())))
     assert back.projections[0].device == net.projections[0].device
-    assert all(np.array_equal(a, b) for a, b in zip(one, _by_synapse(Simulation(back).connections())))
+    assert all(
+        np.array_equal(a, b) for a, b in zip(one, _by_synapse(Simulation(back).connections()))
+    )
 
 
 def test_device_errors():
@@ -91,6 +94,7 @@ def test_checkpoint_keeps_the_devices_read(tmp_path):
 
 def test_drift_example_changes_activity_and_compensation_restores_it():
     from distsim.examples.pcm_drift import drift_study
+
     drifting = drift_study(order=200, t_run=300.0)
     compensated = drift_study(order=200, t_run=300.0, compensation=True)
     # weaker weights, weaker (g = 5 times stronger) inhibition: the rate climbs with age

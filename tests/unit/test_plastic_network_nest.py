@@ -10,6 +10,7 @@ E->E synapses, 158,506 weight updates; 2671 weights end higher (up to +21 %), 21
 (down to -9 %).  Spikes agree for the whole 2 s and weights to a few ulp (1e-15
 relative); a 1e-6 relative change of tau_minus or tau_plus already moves weights by 1e-7.
 """
+
 import json
 import pathlib
 
@@ -24,22 +25,32 @@ REF = json.loads(DATA.read_text())
 def build(ref):
     """The reference's network in distsim (spike sources at the generators' steps)."""
     net = Network(dt=ref["dt"], seed=1)
-    net.add_population("X", "spike_source", ref["sizes"]["X"],
-                       {"spike_times": [[s * ref["dt"] for s in steps]
-                                        for steps in ref["x_steps"]]})
-    v_m0 = {"E": ref["v_m0"][:ref["sizes"]["E"]], "I": ref["v_m0"][ref["sizes"]["E"]:]}
+    net.add_population(
+        "X",
+        "spike_source",
+        ref["sizes"]["X"],
+        {"spike_times": [[s * ref["dt"] for s in steps] for steps in ref["x_steps"]]},
+    )
+    v_m0 = {"E": ref["v_m0"][: ref["sizes"]["E"]], "I": ref["v_m0"][ref["sizes"]["E"] :]}
     for name in ("E", "I"):  # NEST: nodes.V_m = v_m0
-        net.add_population(name, "iaf_psc_alpha", ref["sizes"][name],
-                           {**ref["neuron"], "V_m": v_m0[name]})
+        net.add_population(
+            name, "iaf_psc_alpha", ref["sizes"][name], {**ref["neuron"], "V_m": v_m0[name]}
+        )
         net.record_spikes(name)
     for p in ref["projections"]:
         synapse = None
         if p["synapse_model"] == "stdp":
             synapse = {"synapse_model": "stdp_pl_synapse_hom", **ref["stdp"]}
         n = len(p["sources"])
-        net.connect(p["source"], p["target"], FromList(p["sources"], p["targets"]),
-                    weight=np.broadcast_to(np.asarray(p["weight"], float), (n,)),
-                    delay=p["delay"], name=p["name"], synapse=synapse)
+        net.connect(
+            p["source"],
+            p["target"],
+            FromList(p["sources"], p["targets"]),
+            weight=np.broadcast_to(np.asarray(p["weight"], float), (n,)),
+            delay=p["delay"],
+            name=p["name"],
+            synapse=synapse,
+        )
     return Simulation(net)
 
 
@@ -48,10 +59,16 @@ def ee_weights(sim, ref):
     ee = next(p for p in ref["projections"] if p["name"] == "E->E")
     c = sim.connections("E->E")
     first = sim.network.populations["E"].first_gid
-    key = ((c["source"] - first) * 100000 + (c["target"] - first) * 100
-           + np.round(c["delay"] / ref["dt"]).astype(np.int64))
-    want = (np.asarray(ee["sources"]) * 100000 + np.asarray(ee["targets"]) * 100
-            + np.round(np.asarray(ee["delay"]) / ref["dt"]).astype(np.int64))
+    key = (
+        (c["source"] - first) * 100000
+        + (c["target"] - first) * 100
+        + np.round(c["delay"] / ref["dt"]).astype(np.int64)
+    )
+    want = (
+        np.asarray(ee["sources"]) * 100000
+        + np.asarray(ee["targets"]) * 100
+        + np.round(np.asarray(ee["delay"]) / ref["dt"]).astype(np.int64)
+    )
     order = np.argsort(key, kind="stable")
     pos = np.searchsorted(key[order], want)
     assert np.array_equal(key[order][pos], want)
@@ -82,7 +99,10 @@ def test_spikes_and_weights_equal_nests():
         for pop in ("E", "I"):
             ours, theirs = spikes(sim, REF, pop, upto), nest_spikes(REF, pop, upto)
             assert len(ours[0]) == len(theirs[0]) and all(
-                np.array_equal(a, b) for a, b in zip(ours, theirs)), (pop, sample["t"])
+                np.array_equal(a, b) for a, b in zip(ours, theirs)
+            ), (pop, sample["t"])
         w, w_nest = ee_weights(sim, REF), np.asarray(sample["weight"])
-        assert np.allclose(w, w_nest, rtol=1e-9, atol=0), \
-            (sample["t"], float(np.max(np.abs(w - w_nest))))
+        assert np.allclose(w, w_nest, rtol=1e-9, atol=0), (
+            sample["t"],
+            float(np.max(np.abs(w - w_nest))),
+        )

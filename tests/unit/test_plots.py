@@ -1,5 +1,6 @@
 """Plots of an analysis: bins that fit quantised values, settings in labels and summary.json,
 safe file names, plots of recorded states and weights."""
+
 import json
 import os
 import re
@@ -43,15 +44,24 @@ def test_correlation_steps_are_the_change_of_one_coincidence():
         got.append(stats.correlations(s, g, [0, 1], 0, 80, 1))
     (c0, step0), (c1, step1) = got
     assert c1[0] - c0[0] == pytest.approx(step0[0], rel=1e-12) and step1 == pytest.approx(step0)
-    edges, _ = stats.correlation_edges(np.concatenate((c0, c1)), np.concatenate((step0, step1)),
-                                       -1.0, 1.0)
+    edges, _ = stats.correlation_edges(
+        np.concatenate((c0, c1)), np.concatenate((step0, step1)), -1.0, 1.0
+    )
     phase = (edges - c0[0]) / step0[0]  # edges half-way between grid values
     assert np.allclose(phase - np.floor(phase), 0.5)
 
 
 def test_file_names_are_safe_and_distinct():
-    names = plots.safe_names(["weights_E->E", "weights_V1:L23E->L4E", "weights_V1_L23E->L4E",
-                              "state_a b", "state_a/b", "weights_EE"])
+    names = plots.safe_names(
+        [
+            "weights_E->E",
+            "weights_V1:L23E->L4E",
+            "weights_V1_L23E->L4E",
+            "state_a b",
+            "state_a/b",
+            "weights_EE",
+        ]
+    )
     assert all(SAFE.fullmatch(n) for n in names) and len({n.lower() for n in names}) == 6
     assert names[0] == "weights_E-to-E" and names[-1] == "weights_EE"
 
@@ -60,14 +70,20 @@ def _recorded_network():
     net = Network(dt=0.1, seed=4)
     net.add_population("V1:E", "iaf_psc_delta", 60, {"V_m": -65.0})
     net.add_population("V1:I", "iaf_psc_delta", 15, {"V_m": -65.0})
-    net.connect("V1:E", "V1:E", FixedIndegree(10), weight=1.0, delay=1.5,
-                synapse={"synapse_model": "stdp_synapse", "lambda": 0.05, "Wmax": 3.0})
+    net.connect(
+        "V1:E",
+        "V1:E",
+        FixedIndegree(10),
+        weight=1.0,
+        delay=1.5,
+        synapse={"synapse_model": "stdp_synapse", "lambda": 0.05, "Wmax": 3.0},
+    )
     net.connect("V1:E", "V1:I", FixedIndegree(10), weight=1.0, delay=1.5)
     for pop in ("V1:E", "V1:I"):
         net.add_poisson_input(pop, rate=15000.0, weight=0.15)
         net.record_spikes(pop)
     net.record_state("V1:E", ["V_m"], 1.0, neurons=range(20))  # a heat map
-    net.record_state("V1:I", ["V_m"], 0.5, neurons=[0, 1])     # traces
+    net.record_state("V1:I", ["V_m"], 0.5, neurons=[0, 1])  # traces
     net.record_weights("V1:E->V1:E", interval=20.0, neurons=[3, 7])
     return net
 
@@ -83,15 +99,41 @@ def test_analysis_plots_states_and_weights_with_its_settings(tmp_path, monkeypat
 
     monkeypatch.setattr(plots, "_save", keep_texts)
     out = tmp_path / "analysis"
-    s = analyze(tmp_path / "run.zarr", out_dir=out, t_start_ms=20.0, n_sample=30,
-                raster_neurons=10, raster_ms=100.0, corr_bin_ms=2.0, fano_bin_ms=20.0,
-                pop_rate_bin_ms=10.0, rate_hist_bin_hz=12.0, cv_hist_bin=0.1)
+    s = analyze(
+        tmp_path / "run.zarr",
+        out_dir=out,
+        t_start_ms=20.0,
+        n_sample=30,
+        raster_neurons=10,
+        raster_ms=100.0,
+        corr_bin_ms=2.0,
+        fano_bin_ms=20.0,
+        pop_rate_bin_ms=10.0,
+        rate_hist_bin_hz=12.0,
+        cv_hist_bin=0.1,
+    )
     settings = json.loads((out / "summary.json").read_text())["settings"]
     assert settings == s["settings"]
-    assert {k: settings[k] for k in ("n_sample", "raster_neurons", "raster_ms", "corr_bin_ms",
-                                     "fano_bin_ms", "pop_rate_bin_ms", "cv_hist_bin")} == {
-        "n_sample": 30, "raster_neurons": 10, "raster_ms": 100.0, "corr_bin_ms": 2.0,
-        "fano_bin_ms": 20.0, "pop_rate_bin_ms": 10.0, "cv_hist_bin": 0.1}
+    assert {
+        k: settings[k]
+        for k in (
+            "n_sample",
+            "raster_neurons",
+            "raster_ms",
+            "corr_bin_ms",
+            "fano_bin_ms",
+            "pop_rate_bin_ms",
+            "cv_hist_bin",
+        )
+    } == {
+        "n_sample": 30,
+        "raster_neurons": 10,
+        "raster_ms": 100.0,
+        "corr_bin_ms": 2.0,
+        "fano_bin_ms": 20.0,
+        "pop_rate_bin_ms": 10.0,
+        "cv_hist_bin": 0.1,
+    }
     assert settings["rate_hist_bin_hz"] == pytest.approx(2 / 0.18)  # 12 Hz -> 2 quanta of 1/T
     assert "bins of 11.1 Hz" in texts["rates"] and "N = 60 neurons" in texts["rates"]
     assert "2 ms bins" in texts["correlations"] and "30 neurons" in texts["correlations"]
@@ -109,10 +151,15 @@ def test_analysis_plots_states_and_weights_with_its_settings(tmp_path, monkeypat
     assert os.listdir(out) == ["summary.json"]  # the earlier plots went with the analysis
 
 
-@pytest.mark.parametrize("option, value, fix", [("n_sample", 1, "n_sample=200"),
-                                                ("corr_bin_ms", 0.0, "corr_bin_ms=1.0"),
-                                                ("rate_hist_bin_hz", -2.0, "leave it out"),
-                                                ("raster_neurons", 2.5, "raster_neurons=50")])
+@pytest.mark.parametrize(
+    "option, value, fix",
+    [
+        ("n_sample", 1, "n_sample=200"),
+        ("corr_bin_ms", 0.0, "corr_bin_ms=1.0"),
+        ("rate_hist_bin_hz", -2.0, "leave it out"),
+        ("raster_neurons", 2.5, "raster_neurons=50"),
+    ],
+)
 def test_analyze_refuses_settings_out_of_range(tmp_path, option, value, fix):
     with pytest.raises(ConfigError, match=f"analyze: {option} = .* is not .*; use .*{fix}"):
         analyze(tmp_path / "none.zarr", **{option: value})

@@ -1,4 +1,5 @@
 """Same seed, same spikes; another seed, other spikes; run(a); run(b) == run(a + b)."""
+
 import numpy as np
 
 from distsim import FixedIndegree, Network, Normal, Simulation, Uniform
@@ -14,8 +15,13 @@ def _mixed(seed):
     net.add_population("S", "spike_source", 2, {"spike_times": [[5.0, 7.5, 30.0], [12.3]]})
     for src, w in (("D", 0.5), ("X", 30.0), ("A", 30.0), ("Z", 1.0), ("S", 50.0)):
         for tgt in "DXAZ":
-            net.connect(src, tgt, FixedIndegree(2 if src == "S" else 6),
-                        weight=w if tgt != "D" else 0.5, delay=Uniform(0.1, 5.0))
+            net.connect(
+                src,
+                tgt,
+                FixedIndegree(2 if src == "S" else 6),
+                weight=w if tgt != "D" else 0.5,
+                delay=Uniform(0.1, 5.0),
+            )
     for tgt, w in (("D", 0.4), ("X", 40.0), ("A", 40.0), ("Z", 3.0)):
         net.add_poisson_input(tgt, rate=9000.0, weight=w, delay=1.0)
     for p in "DXAZS":

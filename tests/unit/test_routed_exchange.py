@@ -1,5 +1,6 @@
 """The routed exchange's grid, routes and fabric-latency check (the hop-by-hop transport
 itself is compared spike for spike with the other backends in tests/mpi)."""
+
 import pytest
 
 from distsim import FixedIndegree, Network, Simulation
@@ -27,10 +28,12 @@ def _net(delay):
 
 def test_connections_must_outlast_the_fabric_latency():
     grid = RankGrid((2, 2), hop_ms=0.6)  # rank 3 is two hops from rank 0
-    with pytest.raises(ConfigError, match=r"from rank 0 to rank 3 have delays down to 1 ms "
-                                          r"but cross 2 fabric hops of 0.6 ms"):
+    with pytest.raises(
+        ConfigError,
+        match=r"from rank 0 to rank 3 have delays down to 1 ms "
+        r"but cross 2 fabric hops of 0.6 ms",
+    ):
         Simulation(_net(1.0), DryRunContext(4, 3), backend="routed", rank_grid=grid)
     Simulation(_net(1.2), DryRunContext(4, 3), backend="routed", rank_grid=grid)
     with pytest.raises(ConfigError, match="2x3 rank grid needs 6 ranks, not 4"):
-        Simulation(_net(1.2), DryRunContext(4, 0), backend="routed",
-                   rank_grid=RankGrid((2, 3)))
+        Simulation(_net(1.2), DryRunContext(4, 0), backend="routed", rank_grid=RankGrid((2, 3)))

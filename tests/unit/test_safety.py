@@ -2,6 +2,7 @@
 
 Every path here lies in pytest's fresh tmp_path; folders of the user are stand-ins made
 with files whose survival is checked."""
+
 import errno
 import json
 import os
@@ -15,11 +16,10 @@ import pytest
 import zarr
 
 from distsim import Network, Simulation, spike_digest
-from distsim.errors import OutputError, SimulationError, StoreError
+from distsim.errors import OutputError, StoreError
 from distsim.examples import brunel
 from distsim.store import open_run
-from distsim.store.ownership import (ANALYSIS, CHECKPOINT, RUN_STORE, claim, kind_of,
-                                     remove_owned)
+from distsim.store.ownership import ANALYSIS, CHECKPOINT, RUN_STORE, claim, kind_of, remove_owned
 
 DISTSIM = str(Path(sys.executable).parent / "distsim")
 
@@ -38,8 +38,7 @@ def _intact(files):
 
 
 def _cli(*args, cwd=None):
-    return subprocess.run([DISTSIM, *args], capture_output=True, text=True, timeout=300,
-                          cwd=cwd)
+    return subprocess.run([DISTSIM, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 def _net():
@@ -57,8 +56,9 @@ def test_cli_refuses_folders_and_files_it_did_not_write(tmp_path):
     assert r.returncode == 2 and "not a distsim run store" in r.stderr
     r = _cli("run", "--order", "50", "--t-sim", "10", "--out", str(results), "--overwrite")
     assert r.returncode == 2  # --overwrite replaces distsim's own stores only
-    r = _cli("run", "--order", "50", "--t-sim", "10", "--checkpoint-dir", str(results),
-             "--no-store")
+    r = _cli(
+        "run", "--order", "50", "--t-sim", "10", "--checkpoint-dir", str(results), "--no-store"
+    )
     assert r.returncode == 2 and "--checkpoint-dir" in r.stderr
     r = _cli("analyze", str(tmp_path / "none.zarr"), "--out", str(results))
     assert r.returncode == 2
@@ -74,8 +74,20 @@ def test_default_store_is_new_and_overwrite_replaces_only_distsim_files(tmp_path
     r = _cli("run", "--order", "50", "--t-sim", "20", "--out", str(store), cwd=tmp_path)
     assert r.returncode == 2 and "--overwrite" in r.stderr
     (store / "my_note.txt").write_text("kept")  # a file of the user's inside the store
-    r = _cli("run", "--order", "50", "--t-sim", "30", "--seed", "5", "--out", str(store),
-             "--overwrite", "--json", "-q")
+    r = _cli(
+        "run",
+        "--order",
+        "50",
+        "--t-sim",
+        "30",
+        "--seed",
+        "5",
+        "--out",
+        str(store),
+        "--overwrite",
+        "--json",
+        "-q",
+    )
     assert r.returncode == 0, r.stderr
     run = open_run(store)
     assert run.attrs["seed"] == 5 and run.flushed_step() == 300 and run.complete
@@ -182,8 +194,9 @@ def test_checkpoint_chunks_are_verified(tmp_path):
     for damage in ("delete", "alter"):
         bad = tmp_path / f"{damage}.zarr"
         shutil.copytree(path, bad)
-        chunk = next(p for p in (bad / "ranks" / "r00000" / "state" / "c").rglob("*")
-                     if p.is_file())
+        chunk = next(
+            p for p in (bad / "ranks" / "r00000" / "state" / "c").rglob("*") if p.is_file()
+        )
         if damage == "delete":
             chunk.unlink()
         else:
@@ -208,8 +221,18 @@ def test_checkpoint_chunks_are_verified(tmp_path):
 
 def test_an_interrupted_checkpoint_swap_is_recovered(tmp_path):
     ck = tmp_path / "ck"
-    r = _cli("run", "--order", "50", "--t-sim", "40", "--out", str(tmp_path / "s.zarr"),
-             "--checkpoint-dir", str(ck), "-q")
+    r = _cli(
+        "run",
+        "--order",
+        "50",
+        "--t-sim",
+        "40",
+        "--out",
+        str(tmp_path / "s.zarr"),
+        "--checkpoint-dir",
+        str(ck),
+        "-q",
+    )
     assert r.returncode == 0, r.stderr
     # the run stopped between its two renames: checkpoint.zarr -> .old, .new not renamed
     shutil.copytree(ck / "checkpoint.zarr", ck / "checkpoint.new.zarr")
@@ -225,8 +248,9 @@ def test_an_interrupted_checkpoint_swap_is_recovered(tmp_path):
 def test_summary_times_add_up_and_rtf_counts_simulation_only(tmp_path):
     r = _cli("run", "--order", "100", "--t-sim", "200", "--json", "-q", cwd=tmp_path)
     s = json.loads(r.stdout)
-    parts = [s[k] for k in ("build_s", "compile_s", "simulate_s", "store_s", "checkpoint_s",
-                            "other_s")]
+    parts = [
+        s[k] for k in ("build_s", "compile_s", "simulate_s", "store_s", "checkpoint_s", "other_s")
+    ]
     assert all(p >= 0 for p in parts) and s["wall_s"] == pytest.approx(sum(parts))
     assert s["rtf"] == pytest.approx(s["simulate_s"] / 0.2)
     assert s["store_s"] > 0 and s["ended"] == "complete"
@@ -234,13 +258,19 @@ def test_summary_times_add_up_and_rtf_counts_simulation_only(tmp_path):
 
 def test_resume_refuses_a_changed_setup(tmp_path):
     ck = tmp_path / "ck"
-    assert _cli("run", "--order", "50", "--t-sim", "20", "--no-store", "--checkpoint-dir",
-                str(ck), "-q").returncode == 0
+    assert (
+        _cli(
+            "run", "--order", "50", "--t-sim", "20", "--no-store", "--checkpoint-dir", str(ck), "-q"
+        ).returncode
+        == 0
+    )
     same = _cli("run", "brunel", "--order", "50", "--resume", str(ck), "--t-sim", "30", "-q")
     assert same.returncode == 0, same.stderr
-    for args, what in ((["--order", "60"], "option order 60"),
-                       (["microcircuit"], "model 'microcircuit'"),
-                       (["--out", str(tmp_path / "x.zarr")], "--out does not apply")):
+    for args, what in (
+        (["--order", "60"], "option order 60"),
+        (["microcircuit"], "model 'microcircuit'"),
+        (["--out", str(tmp_path / "x.zarr")], "--out does not apply"),
+    ):
         r = _cli("run", *args, "--resume", str(ck), "--t-sim", "40")
         assert r.returncode == 2 and what in r.stderr and "Traceback" not in r.stderr
 

@@ -1,4 +1,5 @@
 """The sensor example: DVS events of a moving bar, a two-layer motion detector, latency."""
+
 import json
 
 import numpy as np

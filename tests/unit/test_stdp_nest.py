@@ -8,6 +8,7 @@ in NEST, parrot_neurons driven by spike sources at the generators' times, simula
 simulated presynaptic parrots too.  The dopamine case with NEST's periodic
 volume-transmitter updates (deliver_interval 1) is left out: NEST then counts some
 postsynaptic spikes twice (scripts/nest_stdp.py), which distsim does not copy."""
+
 import json
 import pathlib
 
@@ -18,9 +19,12 @@ from distsim import FromList, Network, Simulation
 
 DATA = json.loads((pathlib.Path(__file__).parents[1] / "data" / "nest_stdp.json").read_text())
 # stdp_dopamine_synapse: the cases with NEST's event-ordered updates (no trigger before t_sim)
-CASES = {c["name"]: c for c in DATA["cases"]
-         if "dopamine" not in c
-         or c["dopamine"]["deliver_interval"] * c["kernel"]["min_delay"] > c["t_sim"]}
+CASES = {
+    c["name"]: c
+    for c in DATA["cases"]
+    if "dopamine" not in c
+    or c["dopamine"]["deliver_interval"] * c["kernel"]["min_delay"] > c["t_sim"]
+}
 
 
 def build(case, parrots=False):
@@ -29,12 +33,19 @@ def build(case, parrots=False):
     volume transmitter takes the spikes of simulated neurons."""
     net = Network(dt=case["kernel"]["resolution"], seed=1)
     pre = case["pre"]
-    net.add_population("pre", "parrot_neuron" if parrots else "spike_source",
-                       len(pre["spike_times"]),
-                       {} if parrots else {"spike_times": pre["spike_times"]})
+    net.add_population(
+        "pre",
+        "parrot_neuron" if parrots else "spike_source",
+        len(pre["spike_times"]),
+        {} if parrots else {"spike_times": pre["spike_times"]},
+    )
     if parrots:
-        net.add_population("pre_gen", "spike_source", len(pre["spike_times"]),
-                           {"spike_times": pre["generator_times"]})
+        net.add_population(
+            "pre_gen",
+            "spike_source",
+            len(pre["spike_times"]),
+            {"spike_times": pre["generator_times"]},
+        )
         net.connect("pre_gen", "pre", "one_to_one", weight=1.0, delay=pre["generator_delay"])
     dopamine = {}
     if "dopamine" in case:
@@ -44,13 +55,17 @@ def build(case, parrots=False):
             dopamine["vt"] = "pre"
         elif parrots:
             net.add_population("dopa", "parrot_neuron", len(dop["spike_times"]))
-            net.add_population("dopa_gen", "spike_source", len(dop["spike_times"]),
-                               {"spike_times": dop["generator_times"]})
-            net.connect("dopa_gen", "dopa", "one_to_one", weight=1.0,
-                        delay=dop["generator_delay"])
+            net.add_population(
+                "dopa_gen",
+                "spike_source",
+                len(dop["spike_times"]),
+                {"spike_times": dop["generator_times"]},
+            )
+            net.connect("dopa_gen", "dopa", "one_to_one", weight=1.0, delay=dop["generator_delay"])
         else:
-            net.add_population("dopa", "spike_source", len(dop["spike_times"]),
-                               {"spike_times": dop["spike_times"]})
+            net.add_population(
+                "dopa", "spike_source", len(dop["spike_times"]), {"spike_times": dop["spike_times"]}
+            )
     post_times = case["post"]["spike_times"]
     groups = {}  # posts with equal trace parameters share a population
     for j, p in enumerate(case["post"]["params"]):
@@ -59,11 +74,15 @@ def build(case, parrots=False):
     where = {}
     for g, (key, posts) in enumerate(groups.items()):
         name = f"post{g}"
-        net.add_population(name, "parrot_neuron", len(posts),
-                           {"tau_minus": key[0], "tau_minus_triplet": key[1]})
-        net.add_population(f"drive{g}", "spike_source", len(posts),
-                           {"spike_times": [[round(t - 0.1, 10) for t in post_times[j]]
-                                            for j in posts]})
+        net.add_population(
+            name, "parrot_neuron", len(posts), {"tau_minus": key[0], "tau_minus_triplet": key[1]}
+        )
+        net.add_population(
+            f"drive{g}",
+            "spike_source",
+            len(posts),
+            {"spike_times": [[round(t - 0.1, 10) for t in post_times[j]] for j in posts]},
+        )
         net.connect(f"drive{g}", name, "one_to_one", weight=1.0, delay=0.1)
         net.record_spikes(name)
         where.update({j: (name, k) for k, j in enumerate(posts)})
@@ -75,12 +94,20 @@ def build(case, parrots=False):
                 by_params.setdefault(json.dumps(s.get("params") or {}), []).append(k)
         for extra, syns in by_params.items():
             s = [case["synapses"][k] for k in syns]
-            net.connect("pre", f"post{g}",
-                        FromList([x["pre"] for x in s], [where[x["post"]][1] for x in s]),
-                        weight=[x["weight"] for x in s], delay=[x["delay"] for x in s],
-                        synapse={"synapse_model": case["synapse_model"],
-                                 **case["copy_model_params"], **json.loads(extra), **dopamine},
-                        receptor_type=1)
+            net.connect(
+                "pre",
+                f"post{g}",
+                FromList([x["pre"] for x in s], [where[x["post"]][1] for x in s]),
+                weight=[x["weight"] for x in s],
+                delay=[x["delay"] for x in s],
+                synapse={
+                    "synapse_model": case["synapse_model"],
+                    **case["copy_model_params"],
+                    **json.loads(extra),
+                    **dopamine,
+                },
+                receptor_type=1,
+            )
             order += syns
     return net, order
 
@@ -149,8 +176,13 @@ def _check_against_nest(case, net, order):
         now = weights(sim, case, order)
         for k in np.flatnonzero(times == t):
             syn = wr["synapse"][k]
-            assert abs(now[syn] - wr["weights"][k]) <= 1e-9 * max(1.0, abs(wr["weights"][k])), \
-                (name, t, syn, now[syn], wr["weights"][k])
+            assert abs(now[syn] - wr["weights"][k]) <= 1e-9 * max(1.0, abs(wr["weights"][k])), (
+                name,
+                t,
+                syn,
+                now[syn],
+                wr["weights"][k],
+            )
             checked += 1
     assert checked == times.size > 0
     sim.run(case["t_sim"] - sim.t)

@@ -4,6 +4,7 @@ equations stepped event by event in plain Python, written independently of the k
 ``paper_rule`` itself is first checked in its all-to-all mode against NEST's
 stdp_triplet_synapse cases (tests/data/nest_stdp.json).  Weights after every presynaptic
 spike, to 1e-9."""
+
 import copy
 import math
 
@@ -16,8 +17,23 @@ from distsim import Simulation
 TRIPLET = sorted(n for n, c in CASES.items() if c["synapse_model"] == "stdp_triplet_synapse")
 
 
-def paper_rule(pre, post, w, d, tau_plus, tau_x, tau_minus, tau_y, a2p, a3p, a2m, a3m, wmax,
-               nearest, clipped=None):
+def paper_rule(
+    pre,
+    post,
+    w,
+    d,
+    tau_plus,
+    tau_x,
+    tau_minus,
+    tau_y,
+    a2p,
+    a3p,
+    a2m,
+    a3m,
+    wmax,
+    nearest,
+    clipped=None,
+):
     """Pfister & Gerstner (2006), eqs. 1-4: traces r1 (tau_plus), r2 (tau_x) of the
     presynaptic and o1 (tau_minus), o2 (tau_y) of the postsynaptic spikes decay
     exponentially; at a spike of their neuron they grow by 1 (all-to-all) or are set to 1
@@ -70,11 +86,23 @@ def rule_of(case, k, nearest, clipped=None):
     s = case["synapses"][k]
     p = {**case["copy_model_params"], **s.get("params", {})}
     post = case["post"]["params"][s["post"]]
-    return paper_rule(case["pre"]["spike_times"][s["pre"]],
-                      case["post"]["spike_times"][s["post"]], s["weight"], s["delay"],
-                      p["tau_plus"], p["tau_plus_triplet"], post["tau_minus"],
-                      post["tau_minus_triplet"], p["Aplus"], p["Aplus_triplet"], p["Aminus"],
-                      p["Aminus_triplet"], p["Wmax"], nearest, clipped)
+    return paper_rule(
+        case["pre"]["spike_times"][s["pre"]],
+        case["post"]["spike_times"][s["post"]],
+        s["weight"],
+        s["delay"],
+        p["tau_plus"],
+        p["tau_plus_triplet"],
+        post["tau_minus"],
+        post["tau_minus_triplet"],
+        p["Aplus"],
+        p["Aplus_triplet"],
+        p["Aminus"],
+        p["Aminus_triplet"],
+        p["Wmax"],
+        nearest,
+        clipped,
+    )
 
 
 @pytest.mark.parametrize("name", TRIPLET)
@@ -84,8 +112,12 @@ def test_paper_rule_all_to_all_equals_nests_triplet(name):
     for k, s in enumerate(case["synapses"]):
         got = rule_of(case, k, nearest=False)
         times = [t for t, j in zip(wr["times"], wr["synapse"]) if j == k]
-        nest = [w for _, w in sorted((t, w) for t, w, j in zip(wr["times"], wr["weights"],
-                                                                wr["synapse"]) if j == k)]
+        nest = [
+            w
+            for _, w in sorted(
+                (t, w) for t, w, j in zip(wr["times"], wr["weights"], wr["synapse"]) if j == k
+            )
+        ]
         assert times == sorted(times) == case["pre"]["spike_times"][s["pre"]]
         assert np.allclose(got, nest, rtol=1e-9, atol=1e-9)
         assert abs(got[-1] - s["final"]["weight"]) <= 1e-9
@@ -106,8 +138,9 @@ def bursty_case():
     case.update(name="bursty", t_sim=2000.0, weight_recorder=None)
     case["pre"]["spike_times"] = [train(30.0, 4) for _ in range(3)]
     case["post"]["spike_times"] = [train(40.0, 3) for _ in range(2)]
-    case["copy_model_params"].update(Aplus=0.02, Aplus_triplet=0.02, Aminus=0.01,
-                                     Aminus_triplet=0.005)
+    case["copy_model_params"].update(
+        Aplus=0.02, Aplus_triplet=0.02, Aminus=0.01, Aminus_triplet=0.005
+    )
     for k, s in enumerate(case["synapses"]):
         s["delay"] = [1.0, 2.5][k % 2]
     return case
@@ -125,8 +158,11 @@ def test_triplet_nn_equals_paper_rule(name):
     clipped = [0, 0]
     want = {k: rule_of(case, k, True, clipped) for k in range(len(case["synapses"]))}
     a2a = {k: rule_of(case, k, nearest=False) for k in range(len(case["synapses"]))}
-    events = sorted((t, k, i) for k, s in enumerate(case["synapses"])
-                    for i, t in enumerate(case["pre"]["spike_times"][s["pre"]]))
+    events = sorted(
+        (t, k, i)
+        for k, s in enumerate(case["synapses"])
+        for i, t in enumerate(case["pre"]["spike_times"][s["pre"]])
+    )
     checked = 0
     for t in sorted({e[0] for e in events}):
         sim.run(round(t / 0.1) * 0.1 - sim.t)

@@ -4,6 +4,7 @@ the histories (_stdp_deliver).  Both must give the same bits, the same spike his
 (pruning follows the reads the views count) and the same spikes, also when a synapse pairs
 with up to three spikes from the view, with four or more from the history, and for
 multapses."""
+
 import numpy as np
 import pytest
 
@@ -15,24 +16,43 @@ def run(model, per_synapse_delays, split):
     net = Network(dt=0.1, seed=5)
     rng = np.random.default_rng(0)
     # slow, irregular inputs and fast outputs: between two input spikes 0 to 10+ post spikes
-    net.add_population("in", "spike_source", 120, {"spike_times": [
-        np.unique(rng.integers(1, 4000, rng.integers(3, 40))) * 0.1 for _ in range(120)]})
+    net.add_population(
+        "in",
+        "spike_source",
+        120,
+        {
+            "spike_times": [
+                np.unique(rng.integers(1, 4000, rng.integers(3, 40))) * 0.1 for _ in range(120)
+            ]
+        },
+    )
     net.add_population("out", "iaf_psc_alpha", 12, {"I_e": list(np.linspace(360.0, 900.0, 12))})
-    delay = ({"distribution": "uniform", "low": 1.5, "high": 1.5 + 1e-9}
-             if per_synapse_delays else 1.5)
+    delay = (
+        {"distribution": "uniform", "low": 1.5, "high": 1.5 + 1e-9} if per_synapse_delays else 1.5
+    )
     spec = {"synapse_model": model}
     if model == "stdp_synapse":
         spec.update({"mu_plus": 0.4, "mu_minus": 0.7, "Wmax": 400.0, "alpha": 1.1})
-    net.connect("in", "out", {"rule": "fixed_indegree", "indegree": 150}, weight=100.0,
-                delay=delay, synapse=spec)
+    net.connect(
+        "in",
+        "out",
+        {"rule": "fixed_indegree", "indegree": 150},
+        weight=100.0,
+        delay=delay,
+        synapse=spec,
+    )
     net.record_spikes("out")
     sim = Simulation(net)
     for t in split:
         sim.run(t)
     c = sim.connections("in->out")
     order = np.lexsort((c["weight"], c["target"], c["source"]))
-    return (sim, c["weight"][order], sim.spikes("out"),
-            sim.plasticity.arrays.hist[:, 0, H_LEN].copy())
+    return (
+        sim,
+        c["weight"][order],
+        sim.spikes("out"),
+        sim.plasticity.arrays.hist[:, 0, H_LEN].copy(),
+    )
 
 
 @pytest.mark.parametrize("model", ["stdp_pl_synapse_hom", "stdp_synapse"])

@@ -1,4 +1,5 @@
 """Poisson, DC and spike-source inputs: statistics and timing."""
+
 import numpy as np
 
 from distsim import Network, Simulation

@@ -1,4 +1,5 @@
 """The zarr run store: complete runs, interrupted runs (SIGKILL), attributes, errors."""
+
 import json
 import os
 import signal
@@ -42,7 +43,10 @@ def test_store_equals_api_and_carries_the_attributes(tmp_path):
     assert Network.from_dict(json.loads(a["network"])).to_dict() == _net().to_dict()
     assert a["decomposition"]["neurons_per_rank"] == [750]
     assert {"distsim", "numpy", "numba", "zarr"} <= set(a["versions"])
-    assert a["runs"] == [{"start_step": 0, "end_step": 1000}, {"start_step": 1000, "end_step": 1600}]
+    assert a["runs"] == [
+        {"start_step": 0, "end_step": 1000},
+        {"start_step": 1000, "end_step": 1600},
+    ]
     assert a["start_time"] < a["end_time"]
     assert r.ranks[0].attrs["counters"]["spikes"] == sim.summary()["spikes"]
 
@@ -52,14 +56,18 @@ def test_large_inputs_are_arrays_in_the_store_not_json(tmp_path):
     1000 values are zarr arrays beside the JSON description; the network reads back equal,
     from the run store and from a checkpoint."""
     rng = np.random.default_rng(3)
-    trains = [np.sort(rng.choice(np.arange(1, 2000), 40, replace=False)) * 0.1
-              for _ in range(300)]
+    trains = [np.sort(rng.choice(np.arange(1, 2000), 40, replace=False)) * 0.1 for _ in range(300)]
     net = Network(dt=0.1, seed=2)
     net.add_population("S", "spike_source", 300, {"spike_times": trains})
     net.add_population("T", "iaf_psc_delta", 100)
     src, tgt = rng.integers(0, 300, 5000), rng.integers(0, 100, 5000)
-    net.connect("S", "T", {"rule": "from_list", "sources": src, "targets": tgt},
-                weight=rng.uniform(0.1, 2.0, 5000), delay=1.0)
+    net.connect(
+        "S",
+        "T",
+        {"rule": "from_list", "sources": src, "targets": tgt},
+        weight=rng.uniform(0.1, 2.0, 5000),
+        delay=1.0,
+    )
     net.record_spikes("T")
     sim = Simulation(net, store=tmp_path / "run.zarr")
     sim.run(100.0)
@@ -67,12 +75,17 @@ def test_large_inputs_are_arrays_in_the_store_not_json(tmp_path):
     r = open_run(tmp_path / "run.zarr")
     assert len(r.attrs["network"]) < 5000
     # the 12,000 times, 5,000 sources, targets and weights (the 300 counts stay inline)
-    assert sorted(zarr.open_group(tmp_path / "run.zarr")["network"].array_keys()) == \
-        ["a0", "a1", "a2", "a3"]
+    assert sorted(zarr.open_group(tmp_path / "run.zarr")["network"].array_keys()) == [
+        "a0",
+        "a1",
+        "a2",
+        "a3",
+    ]
     for back in (r.network(), Simulation.restore(tmp_path / "ckpt.zarr").network):
         assert back.to_dict() == net.to_dict()
-        assert all(np.array_equal(a, b) for a, b in
-                   zip(back.populations["S"].model.spike_times, trains))
+        assert all(
+            np.array_equal(a, b) for a, b in zip(back.populations["S"].model.spike_times, trains)
+        )
     again = Simulation(r.network())
     again.run(100.0)
     assert again.digest() == sim.digest() and sim.summary()["recorded_spikes"] > 100
@@ -89,8 +102,10 @@ def test_per_neuron_values_are_arrays_in_the_store(tmp_path):
     sim.run(50.0)
     sim.checkpoint(tmp_path / "ckpt.zarr")
     assert list(zarr.open_group(tmp_path / "run.zarr")["network"].array_keys()) == ["a0"]
-    for back in (open_run(tmp_path / "run.zarr").network(),
-                 Simulation.restore(tmp_path / "ckpt.zarr").network):
+    for back in (
+        open_run(tmp_path / "run.zarr").network(),
+        Simulation.restore(tmp_path / "ckpt.zarr").network,
+    ):
         assert np.array_equal(back.populations["A"].model.V_m, v_m)
         assert back.to_dict() == net.to_dict()
 
@@ -128,7 +143,10 @@ def test_sigkill_leaves_a_store_readable_up_to_its_last_flush(tmp_path, caplog):
         deadline = time.time() + 120
         while time.time() < deadline:
             try:
-                if zarr.open_group(path / "ranks" / "r00000", mode="r").attrs["flushed_step"] >= 2000:
+                if (
+                    zarr.open_group(path / "ranks" / "r00000", mode="r").attrs["flushed_step"]
+                    >= 2000
+                ):
                     break
             except Exception:  # not created yet
                 pass

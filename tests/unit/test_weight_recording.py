@@ -1,4 +1,5 @@
 """Weights of plastic synapses sampled to the run store, read back, and plotted."""
+
 import numpy as np
 import pytest
 
@@ -10,9 +11,21 @@ from distsim.store import open_run
 def _net():
     net = Network(dt=0.1, seed=4)
     net.add_population("E", "iaf_psc_delta", 120, {"V_m": -65.0})
-    net.connect("E", "E", FixedIndegree(15), weight=1.0, delay=1.5, name="EE",
-                synapse={"synapse_model": "stdp_synapse", "lambda": 0.05, "Wmax": 3.0,
-                         "mu_plus": 0.0, "mu_minus": 0.0})
+    net.connect(
+        "E",
+        "E",
+        FixedIndegree(15),
+        weight=1.0,
+        delay=1.5,
+        name="EE",
+        synapse={
+            "synapse_model": "stdp_synapse",
+            "lambda": 0.05,
+            "Wmax": 3.0,
+            "mu_plus": 0.0,
+            "mu_minus": 0.0,
+        },
+    )
     net.add_poisson_input("E", rate=15000.0, weight=0.15)
     net.record_spikes("E")
     net.record_weights("EE", interval=20.0, neurons=[3, 7], bins=np.linspace(0, 3, 7))
@@ -36,6 +49,7 @@ def test_weights_and_histograms_reach_the_store(tmp_path):
 
 def test_analyze_plots_the_weights(tmp_path):
     from distsim.analysis import analyze
+
     sim = Simulation(_net(), store=str(tmp_path / "run.zarr"))
     sim.run(100.0)
     summary = analyze(str(tmp_path / "run.zarr"))
