@@ -359,7 +359,7 @@ def cmd_compile(args):
     net = build_network(example, options, dt, seed)
     t0 = time.perf_counter()
     ranks = args.ranks or 1
-    done = precompile(net, ranks, args.balancer, hardware=bool(args.hardware))
+    done = precompile(net, ranks, args.balancer)
     for text, seconds in done:
         print(f"{seconds:7.2f} s  {text}")
     print(

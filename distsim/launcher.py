@@ -118,6 +118,11 @@ def launch(n_ranks, argv):
     done = threading.Event()
     copier = threading.Thread(target=_follow, args=(folder, seen, done), daemon=True)
     copier.start()
+    first_dead = []
+    watcher = threading.Thread(
+        target=_watch_ranks, args=(folder, n_ranks, child, first_dead), daemon=True
+    )
+    watcher.start()
     previous = {
         sig: signal.signal(sig, lambda signum, frame: child.send_signal(signum))
         for sig in (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
@@ -129,10 +134,11 @@ def launch(n_ranks, argv):
             signal.signal(sig, handler)
     done.set()
     copier.join(timeout=10)
+    watcher.join(timeout=10)
     try:
         ranks = _read_ranks(folder)
         if status != 0:
-            _report_dead_rank(bytes(seen), ranks)
+            _report_dead_rank(bytes(seen), ranks, first_dead[0] if first_dead else None)
         _release_shared_memory(ranks)
     finally:
         remove_launch_folder(folder)
@@ -190,14 +196,46 @@ def _read_ranks(folder):
     return ranks
 
 
-def _report_dead_rank(stderr, ranks):
-    """Say which rank died of which signal (from hydra's report) and mark the run store of a
-    run that could not close it."""
+def _watch_ranks(folder, n_ranks, child, first_dead):
+    """Note in ``first_dead`` the rank that ends first while mpiexec runs (a pidfd per rank,
+    opened once the ranks have announced themselves): when one is killed, hydra kills the
+    others a moment later, and reports whichever it saw end."""
+    import select
+
+    fds = {}
+    while child.poll() is None and len(fds) < n_ranks:
+        for rank, info in _read_ranks(folder).items():
+            if rank not in fds and "pid" in info:
+                try:
+                    fds[rank] = os.pidfd_open(info["pid"])
+                except (OSError, AttributeError):  # gone already, or no pidfd here
+                    fds[rank] = None
+        time.sleep(0.05)
+    live = {fd: rank for rank, fd in fds.items() if fd is not None}
+    try:
+        while live and child.poll() is None:
+            ready, _, _ = select.select(list(live), [], [], 0.5)
+            if ready:
+                first_dead.append(live[ready[0]])
+                return
+    finally:
+        for fd in live:
+            os.close(fd)
+
+
+def _report_dead_rank(stderr, ranks, first_dead):
+    """Say which rank ended first (``first_dead``, else hydra's report) and with which signal
+    (hydra's report), and mark the run store of a run that could not close it."""
     pid = _HYDRA_PID.search(stderr)
     sig = _HYDRA_SIGNAL.search(stderr)
-    if not pid:
+    if first_dead is not None and "pid" in ranks.get(first_dead, {}):
+        which, pid_text = first_dead, str(ranks[first_dead]["pid"])
+        host = ranks[first_dead].get("host", "?")
+    elif pid:
+        pid_text, host = pid.group(1).decode(), pid.group(2).decode()
+        which = next((r for r, info in ranks.items() if info.get("pid") == int(pid_text)), None)
+    else:
         return
-    which = next((r for r, info in ranks.items() if info.get("pid") == int(pid.group(1))), None)
     name = "an unknown signal"
     if sig:
         number = int(sig.group(1))
@@ -206,7 +244,7 @@ def _report_dead_rank(stderr, ranks):
         except ValueError:
             name = f"signal {number}"
     who = f"rank {which}" if which is not None else "a rank"
-    reason = f"{who} (pid {pid.group(1).decode()} on {pid.group(2).decode()}) was killed by {name}"
+    reason = f"{who} (pid {pid_text} on {host}) was killed by {name}"
     store = ranks.get(0, {}).get("store")
     if store:
         reason_marked = _mark_store(store, reason)

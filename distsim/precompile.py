@@ -2,11 +2,11 @@
 description alone (nothing is built), so that its ranks load them from the kernel cache
 instead of each compiling them (kernels/compose.py, kernels/kernel_cache.py).
 
-The kernels of a rank depend on the network's models, plastic rules and features, on
-whether the rank holds neurons of a volume transmitter, and on two types of its synapse
-table: local targets as uint16 (up to 65,536 local neurons) or uint32, drawn delays as uint8
-(up to 255 steps) or uint16.  The plans of every rank of the decomposition the run will use
-are compiled once each.
+The kernels of a rank depend on the network's models and plastic rules and on two types of
+its synapse table: local targets as uint16 (up to 65,536 local neurons) or uint32, drawn
+delays as uint8 (up to 255 steps) or uint16.  The plans of every rank of the decomposition the
+run will use are compiled once each.  The build's own kernels (connection rules) compile at
+the first build (about 2 s).
 """
 
 import time
@@ -18,42 +18,24 @@ from .kernels.compose import KernelPlan, kernels
 from .kernels.plasticity import C_PAIRING
 from .kernels.state import empty_state
 from .memory import largest_value
-from .simulation.neurons import event_driven_groups, event_modules, kernel_models
+from .simulation.neurons import kernel_models
 
 
-def rank_plans(network, n_ranks=1, balancer="block", hardware=False):
+def rank_plans(network, n_ranks=1, balancer="block"):
     """The distinct (KernelPlan, target dtype, delay dtype) of the ranks of a run."""
     from .partition import get_balancer
 
     counts = get_balancer(balancer)(network, n_ranks).counts()
-    lazy = event_driven_groups(network, True)
-    modules = event_modules(network, lazy)
     plastic = [p for p in network.projections if p.synapse is not None]
     rules = tuple(
         sorted(
             {(int(row[0]), int(row[C_PAIRING])) for row in (p.synapse.rule_row() for p in plastic)}
         )
     )
-    live_vt = any(
-        getattr(p.synapse, "vt", None)
-        and not network.populations[p.synapse.vt].model.is_source_only
-        for p in plastic
-    )
-    base = dict(
-        models=kernel_models(network),
-        event_module=modules[0].__name__ if modules else None,
-        rules=rules,
-        stimuli=bool(network.poisson_inputs or network.dc_inputs),
-        plastic=bool(plastic),
-        hardware=hardware,
-    )
+    plan = KernelPlan(models=kernel_models(network), rules=rules)
     delay = np.uint16 if _longest_drawn_delay(network) > np.iinfo(np.uint8).max else np.uint8
-    plans = set()
-    for n in counts:
-        target = np.uint16 if n <= 2**16 else np.uint32
-        for vt in (False, True) if live_vt else (False,):  # ranks with dopamine neurons
-            plans.add((KernelPlan(**base, volume_transmitters=vt), target, delay))
-    return sorted(plans, key=lambda p: (p[0].describe(), str(p[1]), str(p[2])))
+    targets = {np.uint16 if n <= 2**16 else np.uint32 for n in counts}
+    return [(plan, target, delay) for target in sorted(targets, key=str)]
 
 
 def _longest_drawn_delay(network):
@@ -82,10 +64,10 @@ def compile_plan(plan, target_dtype, delay_dtype):
     module.deliver(none, none, 0, 0, 1, 0.1, inp, syn, plast)
 
 
-def precompile(network, n_ranks=1, balancer="block", hardware=False):
+def precompile(network, n_ranks=1, balancer="block"):
     """Compile the kernels every rank of such a run needs; [(plan text, seconds)]."""
     done = []
-    for plan, target, delay in rank_plans(network, n_ranks, balancer, hardware):
+    for plan, target, delay in rank_plans(network, n_ranks, balancer):
         t0 = time.perf_counter()
         compile_plan(plan, target, delay)
         done.append(

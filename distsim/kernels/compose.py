@@ -5,12 +5,11 @@ hold the schedule of engine.py; they call each neuron model's ``update`` (in its
 models/, found through the registry) and the plastic rules of kernels/plasticity.py.  Numba
 compiles everything a function calls into it, so one ``advance`` for every model and rule
 made every network compile all of them (about 38 s).  Here the source of the two kernels is
-written for a ``KernelPlan``, the models, plastic rules and features (stimuli, event-driven
-groups, plasticity, volume transmitters of simulated neurons, hardware counters) of a
-network on one rank, into a module of its own in the kernel cache (kernel_cache.py), named
+written for a ``KernelPlan``, the models and plastic rules of a network, into a module of its
+own in the kernel cache (kernel_cache.py), named
 by the hash of its text, imported, and compiled there with ``cache=True``; the same plan
-gives the same module, and so numba's cache, in every later run.  Leaving a feature out
-removes its code, not a branch taken: the results are the same bits as with everything in.
+gives the same module, and so numba's cache, in every later run.  Leaving a model or rule
+out removes its code, not a branch taken: the results are the same bits as with all in.
 """
 
 import hashlib
@@ -45,6 +44,9 @@ def advance(t_from, t_to, h, ns, max_delay, nrn, inp, stim, syn, plast, out):
     n_local = nrn.refr.shape[0]
     counters = out.counters
     spiked, rows, steps = out.spiked, out.rows, out.steps
+    # calls with many arrays cost ~100 ns each (reference counting): skip the empty ones
+    has_stimuli = stim.pz_ptr.shape[0] > 1 or stim.dc_ptr.shape[0] > 1
+    has_vt = plast.vt_local.shape[0] > 0  # local neurons of volume transmitters (dopamine)
     for t in range(t_from + 1, t_to + 1):
         if (out.rec_step.shape[0] - counters[C_RECORDED] < n_local
                 or out.out_step.shape[0] - counters[C_OUT] < n_local$stop_plastic):
@@ -200,7 +202,8 @@ _PAIRED = """\
                             plast.exp_tab, ibuf, qbuf)"""
 
 _STIMULATE = """\
-        stimulate(t, ns, inp, stim)
+        if has_stimuli:
+            stimulate(t, ns, inp, stim)
 """
 
 _COUNT_ACTIVE = """\
@@ -223,7 +226,7 @@ _POST_SPIKE = """\
 """
 
 _VT_SPIKE = """\
-            if plast.vt_local[i] >= 0:  # a dopamine neuron: its arrivals (step t + delay)
+            if has_vt and plast.vt_local[i] >= 0:  # a dopamine neuron: arrivals at t + delay
                 counters[C_DA_LATE] += vt_spike(plast.da_ptr, plast.da_time, plast.da_mult,
                                                 plast.vt_ptr, plast.vt_rule, plast.vt_local[i],
                                                 t, h)[0]
@@ -239,19 +242,28 @@ _HW_SPIKE = """\
 
 @dataclass(frozen=True)
 class KernelPlan:
-    """What one rank's network needs compiled.  ``models``: (registry id, module) of every
-    neuron model with an update kernel, in id order; ``event_module``: the module of the
-    event-driven groups' model (None without them); ``rules``: the (kind, pairing) of every
-    plastic rule, sorted; ``stimuli``, ``plastic``, ``volume_transmitters``, ``hardware``:
-    Poisson or DC input, plastic synapses, local dopamine neurons, hardware counters."""
+    """What a network's kernels need: ``models``, the (registry id, module) of every neuron
+    model with an update kernel, in id order; ``rules``, the (kind, pairing) of every plastic
+    rule (kernels/plasticity.py), sorted.  A model's module with ``update_events`` brings the
+    event-driven path, the dopamine rule the volume transmitters' code; stimuli and hardware
+    counters are checked at run time (their code is small)."""
 
     models: tuple
-    event_module: str = None
     rules: tuple = ()
-    stimuli: bool = False
-    plastic: bool = False
-    volume_transmitters: bool = False
-    hardware: bool = False
+
+    @property
+    def event_module(self):
+        """The module of the model with an event-driven update (None: none)."""
+        import importlib
+
+        found = [m for _, m in self.models if hasattr(importlib.import_module(m), "update_events")]
+        return found[0] if found else None
+
+    @property
+    def dopamine(self):
+        from .plasticity import STDP_DOPAMINE
+
+        return any(kind == STDP_DOPAMINE for kind, _ in self.rules)
 
     def source(self):
         """The text of the kernels' module."""
@@ -260,18 +272,21 @@ class KernelPlan:
         imports = [f"from {module} import update as update_{mid}" for mid, module in self.models]
         if self.event_module:
             imports.append(f"from {self.event_module} import update_events")
-        plastic = ["C_HIST_FULL", "post_spike"] if self.plastic else []
+        plastic = []
         if self.rules:
             plastic += [
+                "C_HIST_FULL",
                 "C_PAIRING",
                 "PAIR_ALL",
                 "STDP_DOPAMINE",
                 "dopamine_segment",
+                "post_spike",
                 "stdp_segment",
                 "stdp_view_segment",
             ]
-        if self.volume_transmitters:
+        if self.dopamine:
             plastic += ["dopamine_room", "vt_spike"]
+            imports.append("from distsim.kernels.engine import C_DA_LATE")
         if plastic:
             imports.append(
                 f"from distsim.kernels.plasticity import ({', '.join(plastic)})  # noqa: F401"
@@ -285,30 +300,24 @@ class KernelPlan:
             )
             or "            pass"
         )
-        if self.volume_transmitters:
-            imports.append("from distsim.kernels.engine import C_DA_LATE")
         advance = Template(_ADVANCE).substitute(
-            stop_plastic=(" or counters[C_HIST_FULL]" if self.plastic else "")
-            + (" or not dopamine_room(plast.da_ptr)" if self.volume_transmitters else ""),
-            stimulate=_STIMULATE if self.stimuli else "",
-            count_active=_COUNT_ACTIVE if self.hardware else "",
+            stop_plastic=(" or counters[C_HIST_FULL]" if self.rules else "")
+            + (" or (has_vt and not dopamine_room(plast.da_ptr))" if self.dopamine else ""),
+            stimulate=_STIMULATE,
+            count_active=_COUNT_ACTIVE,
             events=_EVENTS if self.event_module else "",
             dispatch=dispatch,
-            post_spike=(_POST_SPIKE if self.plastic else "")
-            + (_VT_SPIKE if self.volume_transmitters else ""),
-            hw_spike=_HW_SPIKE if self.hardware else "",
+            post_spike=(_POST_SPIKE if self.rules else "") + (_VT_SPIKE if self.dopamine else ""),
+            hw_spike=_HW_SPIKE,
         )
         deliver = Template(_DELIVER).substitute(
-            plastic_test="plast.seg_plastic[sg] >= 0" if self.plastic else "False",
-            plastic_call=_PLASTIC_CALL if self.plastic else "                pass",
+            plastic_test="plast.seg_plastic[sg] >= 0" if self.rules else "False",
+            plastic_call=_PLASTIC_CALL if self.rules else "                pass",
         )
         text = Template(_HEADER).substitute(what=self.describe(), imports="\n".join(imports))
         text += advance + deliver
-        if self.plastic:
-            branches = []
-            kinds = {kind for kind, _ in self.rules}
-            if STDP_DOPAMINE in kinds:
-                branches.append(_DOPAMINE)
+        if self.rules:
+            branches = [_DOPAMINE] if self.dopamine else []
             for kind in (STDP_PL_HOM, STDP):  # one delay, all-to-all: from the views
                 if (kind, PAIR_ALL) in self.rules:
                     branches.append(Template(_VIEW).substitute(kind=kind))
@@ -320,13 +329,7 @@ class KernelPlan:
 
     def describe(self):
         parts = [", ".join(module.rsplit(".", 1)[-1] for _, module in self.models) or "no model"]
-        parts += [f"rule {kind}/{pairing}" for kind, pairing in self.rules]
-        parts += [
-            name for name in ("stimuli", "volume_transmitters", "hardware") if getattr(self, name)
-        ]
-        if self.event_module:
-            parts.append("event-driven")
-        return "; ".join(parts)
+        return "; ".join(parts + [f"rule {kind}/{pairing}" for kind, pairing in self.rules])
 
 
 _LOADED = {}

@@ -155,7 +155,7 @@ class Simulation:
             _local_rows(self.table, self.local_gid),
         )
         self.input.reset_event_lists(self.step, self.neurons.arrays.last)
-        self.kernels = kernels(self.kernel_plan())
+        self.kernels = self._compiled_kernels()
         self.rank_grid = rank_grid
         self.exchange = make_exchange(backend, self)
         self.flush_steps, self.flush_bytes = flush_steps, int(flush_mb * 1e6)
@@ -172,18 +172,23 @@ class Simulation:
         self.checkpoint_seconds = 0.0
 
     def kernel_plan(self):
-        """The models, rules and features this rank's step kernels need (compose.py)."""
-        event = self.neurons.event_modules()
-        plast = self.plasticity.arrays
-        return KernelPlan(
-            models=kernel_models(self.network),
-            event_module=event[0].__name__ if event else None,
-            rules=self.plasticity.kernel_rules(),
-            stimuli=self.stimuli.pz_ptr.size > 1 or self.stimuli.dc_ptr.size > 1,
-            plastic=plast.n_in.size > 0,
-            volume_transmitters=plast.vt_local.size > 0,
-            hardware=self.recorders.arrays.hw_active.size > 0,
-        )
+        """The models and rules this network's step kernels need (compose.py)."""
+        return KernelPlan(models=kernel_models(self.network), rules=self.plasticity.kernel_rules())
+
+    def _compiled_kernels(self):
+        """The step kernels, compiled now (collective): with several ranks rank 0 compiles
+        first and the others then load them from the kernel cache instead of compiling the
+        same code at once."""
+        from ..precompile import compile_plan
+
+        plan = self.kernel_plan()
+        types = (self.table.syn_target.dtype, self.table.syn_delay.dtype)
+        if self.context.rank == 0:
+            compile_plan(plan, *types)
+        self.context.allreduce(0)
+        if self.context.rank != 0:
+            compile_plan(plan, *types)
+        return kernels(plan)
 
     @property
     def counters(self):
