@@ -268,16 +268,17 @@ def test_wall_time_limit_leaves_a_checkpoint_and_a_stopped_store_and_resubmissio
     slurm, tmp_path
 ):
     out = tmp_path / "limit"
-    # a 1 min limit; Slurm signals 50 s before it, once the ranks run (limits are checked
-    # every 30 s: the signal comes 0 to 30 s after the start, maybe while the ranks start,
-    # when the script holds it until distsim catches signals)
+    # a 2 min limit; Slurm signals 110 s before it, once the ranks run (limits are checked
+    # every 30 s: the signal comes 10 to 40 s after the start, maybe while the ranks start,
+    # when the script holds it until distsim catches signals; the ranks have 2 min to start
+    # even on a loaded machine with a cold kernel cache)
     job = submit(
         slurm,
         "chain.sh",
         tmp_path,
         "--ntasks=2",
-        "--time=1",
-        "--signal=B:USR1@50",
+        "--time=2",
+        "--signal=B:USR1@110",
         DISTSIM_OUT=str(out),
         DISTSIM_ARGS="--order 50 --t-sim 100000000",
         DISTSIM_MAX_RESTARTS="0",
