@@ -65,8 +65,14 @@ launcher() {  # launcher N: LAUNCH is then the command that starts N MPI ranks
   esac
 }
 
-parts=("$DISTSIM_OUT"/part-*.json)
+# --signal=B:USR1@... signals this shell only, perhaps already while distsim compiles (the
+# default action would end the job silently): hold it, and pass it on (distsim checkpoints
+# and stops) once distsim has written $ready (every rank catches it; before, it would kill
+# a rank that is still starting)
 part=0
+pending=0
+trap 'echo "part $part: USR1, checkpointing"; pending=1' USR1
+parts=("$DISTSIM_OUT"/part-*.json)
 [ -e "${parts[0]}" ] && part=${#parts[@]}  # parts of earlier submissions and requeues
 checkpoint="$DISTSIM_OUT/checkpoint"
 if [ -e "$checkpoint/checkpoint.zarr" ]; then
@@ -84,27 +90,16 @@ launcher "$SLURM_NTASKS"
 "${LAUNCH[@]}" distsim run "$@" --checkpoint-every "$DISTSIM_CHECKPOINT_EVERY" --json \
   > "$summary" &
 pid=$!
-# --signal=B:USR1@... signals this shell only: pass it on (distsim checkpoints and stops)
-# once distsim has written $ready (every rank catches it; before, it would kill a rank
-# that is still starting)
-trap 'echo "part $part: USR1, checkpointing"; pending=1; interrupted=1' USR1
-pending=0
-interrupted=1
-while [ "$interrupted" = 1 ]; do  # a signal ends wait early: wait again for the run
-  interrupted=0
-  status=0
-  wait "$pid" || status=$?
-  while [ "$pending" = 1 ]; do
-    if [ -e "$ready" ]; then
-      kill -USR1 "$pid" || true
-      pending=0
-    elif kill -0 "$pid" 2>/dev/null; then
-      sleep 1
-    else
-      pending=0  # the run ended before it caught signals: wait gives its status
-    fi
-  done
+while kill -0 "$pid" 2>/dev/null; do  # a signal ends the wait for sleep at once
+  if [ "$pending" = 1 ] && [ -e "$ready" ]; then
+    kill -USR1 "$pid" || true
+    pending=0
+  fi
+  sleep 1 &
+  wait $! || true
 done
+status=0
+wait "$pid" || status=$?  # the run's exit status (a held signal it never caught is dropped)
 if [ "$status" -ne 0 ]; then
   echo "part $part: distsim run exited with status $status" >&2
   exit "$status"

@@ -237,12 +237,16 @@ def test_chain_checkpoints_on_the_signal_requeues_itself_and_resumes(slurm, tmp_
     assert open_run(out / "run.zarr").complete
 
 
-def test_chain_holds_a_signal_that_comes_while_the_ranks_start(slurm, tmp_path):
-    """USR1 right after the script launches the run, while the ranks still import and build
-    (SIGUSR1's default action would kill them): the script passes it on once distsim has
-    written checkpoint/catching-signals, and the chain goes on as for a later signal."""
+@pytest.mark.parametrize("moment", ["compiling", "starting"])
+def test_chain_holds_a_signal_that_comes_before_distsim_catches_signals(slurm, tmp_path, moment):
+    """USR1 while `distsim compile` runs (a cold kernel cache: the shell's default action
+    would end the job without a word), or right after the script launches the run, while the
+    ranks still import and build (the default action would kill them): the script passes it
+    on once distsim has written checkpoint/catching-signals, and the chain goes on as for a
+    later signal."""
     out = tmp_path / "early"
     t_sim = 10000.0
+    cache = tmp_path / "kernels"  # empty: distsim compile compiles every kernel
     job = submit(
         slurm,
         "chain.sh",
@@ -250,13 +254,18 @@ def test_chain_holds_a_signal_that_comes_while_the_ranks_start(slurm, tmp_path):
         "--ntasks=2",
         DISTSIM_OUT=str(out),
         DISTSIM_ARGS=f"--order 50 --t-sim {t_sim:g}",
+        **({"DISTSIM_CACHE_DIR": str(cache)} if moment == "compiling" else {}),
     )
+    # compiling: the first kernel is cached; starting: the script's redirection, the run starts
+    sign = cache if moment == "compiling" else out / "part-0.json"
     deadline = time.monotonic() + 300
-    while not (out / "part-0.json").exists():  # the script's redirection: the run starts
+    while not sign.exists():
         assert time.monotonic() < deadline, slurm.jobs(job)
         time.sleep(0.02)
     subprocess.run(["scancel", "--signal=USR1", "--batch", job], env=slurm.env, check=True)
     assert not (out / "checkpoint" / "catching-signals").exists()  # it came before that
+    if moment == "compiling":
+        assert not (out / "part-0.json").exists()  # still compiling
     (record,), log = completed(slurm, job)
     assert record["Restarts"] == "1" and "USR1, checkpointing" in log
     first, second = summary(out / "part-0.json"), summary(out / "part-1.json")
