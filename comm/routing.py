@@ -35,16 +35,17 @@ def row_delay_bounds(table):
     return ck.row_delay_bounds(table.seg_ptr, table.seg, table.syn_delay)
 
 
-def build_routing(context, decomposition, table, local_gid):
-    """Exchange source lists (one alltoallv) and build this rank's Routing."""
+def build_routing(context, decomposition, source_gid, min_delay, local_gid):
+    """Exchange source lists (one alltoallv) and build this rank's Routing: ``source_gid``
+    (sorted) are the gids whose spikes this rank needs, ``min_delay`` (steps) the shortest
+    delay of each onto its neurons."""
     me, size = context.rank, context.size
-    owner = decomposition.rank_of[table.row_gid]
+    owner = decomposition.rank_of[source_gid]
     remote = owner != me
-    min_delay, _ = row_delay_bounds(table)
     in_lookahead = np.full(size, NO_LINK, np.int64)
     if np.any(remote):
         np.minimum.at(in_lookahead, owner[remote], min_delay[remote])
-    needed = [table.row_gid[remote & (owner == r)] for r in range(size)]
+    needed = [source_gid[remote & (owner == r)] for r in range(size)]
     wanted_by = context.alltoallv(needed)  # from each rank: my gids it needs
     pairs_local, pairs_rank = [], []
     for r, gids in enumerate(wanted_by):

@@ -357,7 +357,7 @@ def build_synapse_table(net, local_of_gid_by_pop):
     plans = []
     for proj in net.projections:
         offsets = local_of_gid_by_pop[proj.target][0]
-        if offsets.size:
+        if offsets.size and proj.storage == "stored":  # (procedural ones: never stored)
             used, counts = _count(net, proj, offsets)
             if used.size:
                 plans.append((proj, used, counts))

@@ -16,12 +16,20 @@ expected delay + 1):
            spike of a spike_source transmitter, all known at the build; the initial
            capacity for simulated dopamine neurons, whose arrivals grow with their spikes)
          + neuron state and parameters (float64 rows of models/base.py)
+         + procedural projections (nothing per synapse): per fixed_total_number projection
+           with targets on the rank a uint32 count per source, every gid's local index
+           (int64), and the far queue of their input beyond the ring: FAR_NODE_BYTES per
+           synaptic event in flight beyond the ring (expected from the delay distribution and
+           the source rate, 10 Hz unless ``rates`` say otherwise), twice that for the pool's
+           doubling
          + max(build temporaries, run arrays)
 
 The build temporaries are one chunk of generated synapses (connectivity.CHUNK: source and
 target int64, draw counter, drawn weight and delay float64) and a few arrays per source and
 target population; they are freed before the run arrays exist: the ring buffers (int64,
-2 x ns per neuron), DC slots (float64, ns per neuron), per-neuron index and event lists,
+2 x ns per neuron; with procedural delays longer than a ring of 256 MB holds, ns = 40 and the
+far queue), DC slots (float64, ns per neuron, one slot without DC input), per-neuron index
+and event lists,
 spike buffers, stimuli and routing.  Segments and rows are expected counts: a source with
 on average m synapses onto the rank's targets of a projection has one with probability
 1 - exp(-m).  The longest drawn delay is the distribution's 1 - 1/(k + 1) quantile for k
@@ -46,6 +54,7 @@ from .distributions import LogNormal, Normal, Uniform, is_distribution, varies_p
 from .errors import ConfigError
 from .models.base import N_PAR_ROWS, N_STATE_ROWS
 from .simulation.plasticity import DA_INITIAL_CAPACITY
+from .simulation.procedural import delay_cdf
 from .simulation.recording import INITIAL_RECORD_CAPACITY
 
 BASE_BYTES = 150e6  # python, numpy, numba, distsim's kernels loaded (measured: 145-151 MB)
@@ -78,6 +87,8 @@ CHUNK_BYTES_PER_SYNAPSE = 2 * 8 + 8 + 2 * 8
 # traffic between every pair of ranks (float64 and its temporaries; measured 9 B)
 DESCRIBE_BYTES_PER_NEURON = 64
 DESCRIBE_BYTES_PER_RANK_PAIR = 16
+FAR_NODE_BYTES = 3 * 8  # next node, local index, fixed-point weight (kernels/procedural.py)
+DEFAULT_RATE_HZ = 10.0
 
 
 def check_available(need_bytes, what, fix):
@@ -135,45 +146,50 @@ def _dopamine_arrivals(network, proj):
     return 1 + sum(len(ts) for ts in model.spike_times)
 
 
-def rank_memory(network, dec, n_syn, store=True):
+def rank_memory(network, dec, n_syn, store=True, rates=None):
     """Estimated peak bytes of each rank of decomposition ``dec`` (a list of dicts: total, its
-    parts, expected synapses, ring slots, rows and segments); ``n_syn`` maps each projection
-    to its expected synapse count; ``store``: the run writes a run store."""
+    parts, expected stored and procedural synapses, ring slots, rows and segments);
+    ``n_syn`` maps each projection to its expected synapse count; ``store``: the run writes
+    a run store; ``rates`` (population -> Hz, default 10 Hz): the far queue's traffic."""
+    from .simulation.synaptic_input import DENSE_RING_BYTES, NEAR_RING_SLOTS
+
     n_ranks = dec.n_ranks
     neurons = dec.counts()
     share = {}  # population -> fraction of its neurons on each rank
     for pop in network.populations.values():
         ranks = dec.rank_of[pop.first_gid : pop.first_gid + pop.size]
         share[pop.name] = np.bincount(ranks, minlength=n_ranks) / max(pop.size, 1)
-    syn = {p.name: share[p.target] * n_syn[p.name] for p in network.projections}
+    stored = [p for p in network.projections if p.storage == "stored"]
+    procedural = [p for p in network.projections if p.storage == "procedural"]
+    syn = {p.name: share[p.target] * n_syn[p.name] for p in stored}
+    tables = {repr(p.delay): delay_cdf(p.delay, network.dt) for p in procedural}
     base = BASE_BYTES + (MPI_BYTES if n_ranks > 1 else 0.0) + (STORE_BYTES if store else 0.0)
+    slot_bytes = SLOT_BYTES - (0 if network.dc_inputs else 8)  # (DC: one slot of zeros)
     out = []
     for r in range(n_ranks):
         n = float(neurons[r])
         total = sum(s[r] for s in syn.values())
         stim_delays = [s.delay for s in (*network.poisson_inputs, *network.dc_inputs)]
         longest = max(
-            [
-                largest_value(p.delay, syn[p.name][r])
-                for p in network.projections
-                if syn[p.name][r] > 0
-            ]
+            [largest_value(p.delay, syn[p.name][r]) for p in stored if syn[p.name][r] > 0]
             + stim_delays
             + [network.dt]
         )
         ns = math.floor(min(longest / network.dt, 2.0**62) + 0.5) + 1  # finite, however long
-        drawn_delays = sum(
-            syn[p.name][r] for p in network.projections if varies_per_synapse(p.delay)
-        )
+        here = [p for p in procedural if share[p.target][r] > 0]
+        if here:  # (simulation/core.py: Simulation._ring_slots)
+            dense = max(ns, max(k0 + c.size for k0, c in map(tables.get, map(_delay_key, here))))
+            ns = dense if 16 * dense * n <= DENSE_RING_BYTES else max(ns, NEAR_RING_SLOTS)
+        drawn_delays = sum(syn[p.name][r] for p in stored if varies_per_synapse(p.delay))
         table = (
             total * (2 if n <= 2**16 else 4)
-            + 4 * sum(syn[p.name][r] for p in network.projections if varies_per_synapse(p.weight))
+            + 4 * sum(syn[p.name][r] for p in stored if varies_per_synapse(p.weight))
             + drawn_delays * (1 if ns <= 2**8 else 2)
         )
         seg = 0.0
         per_source = {}  # source population -> expected synapses per source neuron (all
         #                  its projections)
-        for p in network.projections:
+        for p in stored:
             size = network.populations[p.source].size
             m = syn[p.name][r] / max(size, 1)
             seg_p = size * -math.expm1(-m)
@@ -195,6 +211,7 @@ def rank_memory(network, dec, n_syn, store=True):
         table += DOPAMINE_ARRIVAL_BYTES * sum(
             _dopamine_arrivals(network, p) for p in network.projections
         )
+        proc_bytes = _procedural_bytes(network, here, share, n_syn, r, n, ns, tables, rates)
         # parameter columns: one per population, one per neuron where a parameter (not an
         # initial state) is drawn or given per neuron
         cols = sum(
@@ -210,8 +227,7 @@ def rank_memory(network, dec, n_syn, store=True):
         )
         state = n * 8 * N_STATE_ROWS + cols * 8 * N_PAR_ROWS
         sizes = [
-            network.populations[p.source].size + network.populations[p.target].size
-            for p in network.projections
+            network.populations[p.source].size + network.populations[p.target].size for p in stored
         ]
         build = min(
             CHUNK, max([s[r] for s in syn.values()] + [0])
@@ -228,21 +244,23 @@ def rank_memory(network, dec, n_syn, store=True):
             for pop in network.populations.values()
             if pop.model.is_source_only
         )
-        run = n * (NEURON_BYTES + ns * SLOT_BYTES) + 4 * 8 * cap + stim
+        run = n * (NEURON_BYTES + ns * slot_bytes) + 4 * 8 * cap + stim
         parts = {
             "base": base,
             "decomposition": DECOMPOSITION_BYTES * dec.n_gids,
             "synapse_table": table,
+            "procedural": proc_bytes,
             "neurons": state,
             "build_temporaries": build,
             "run_arrays": run,
         }
-        peak = base + parts["decomposition"] + table + state + max(build, run)
+        peak = base + parts["decomposition"] + table + proc_bytes + state + max(build, run)
         out.append(
             {
                 "total": peak,
                 "parts": parts,
                 "synapses": total,
+                "procedural_synapses": sum(share[p.target][r] * n_syn[p.name] for p in here),
                 "ring_slots": ns,
                 "rows": rows,
                 "segments": seg,
@@ -251,10 +269,36 @@ def rank_memory(network, dec, n_syn, store=True):
     return out
 
 
+def _delay_key(proj):
+    return repr(proj.delay)
+
+
+def _procedural_bytes(network, here, share, n_syn, r, n, ns, tables, rates):
+    """Bytes of the procedural projections ``here`` (targets on rank r, n neurons, ns ring
+    slots): the source counts of fixed_total_number, every gid's local index, scratch per
+    local neuron (spiking gids, steps, source flag), and the far queue (twice the events
+    expected in flight beyond the ring, the pool doubling as it grows)."""
+    if not here:
+        return 0.0
+    rates = rates or {}
+    counts = sum(
+        4 * network.populations[p.source].size for p in here if p.rule.rule == "fixed_total_number"
+    )
+    in_flight = 0.0
+    for p in here:
+        k0, cdf = tables[_delay_key(p)]
+        steps = k0 + np.arange(cdf.size)
+        pmf = np.diff(np.r_[0.0, cdf])
+        beyond = float(np.sum(pmf * np.maximum(steps - ns + 1, 0)))  # steps in the queue
+        rate = rates.get(p.source, DEFAULT_RATE_HZ)
+        in_flight += share[p.target][r] * n_syn[p.name] * rate * beyond * network.dt / 1000.0
+    return counts + 8.0 * network.n_neurons + 17.0 * n + 2 * FAR_NODE_BYTES * in_flight
+
+
 def lower_bound_bytes(network, n_ranks, store=True):
     """A lower bound of the largest rank's peak, from population sizes and expected synapse
     counts only (nothing per neuron is allocated): the mean over ranks of the neurons'
-    state and two ring slots and of the synapses' targets (2 B each), plus what every rank
+    state and two ring slots and of the stored synapses' targets (2 B each), plus what every rank
     holds (baseline, decomposition).  Networks far too large for the machine are refused
     with it before the detailed estimate, which allocates per-neuron arrays."""
     from .partition.balancers import expected_indegree
@@ -263,6 +307,7 @@ def lower_bound_bytes(network, n_ranks, store=True):
     synapses = sum(
         expected_indegree(network, p) * network.populations[p.target].size
         for p in network.projections
+        if p.storage == "stored"
     )
     per_neuron = 8 * N_STATE_ROWS + NEURON_BYTES + 2 * SLOT_BYTES
     base = BASE_BYTES + (MPI_BYTES if n_ranks > 1 else 0.0) + (STORE_BYTES if store else 0.0)

@@ -60,7 +60,8 @@ A projection also takes ``name`` (its projections are called NAME:SOURCE->TARGET
 population), ``synapse`` (any plastic model of models/synapses.py with NEST's parameter
 names; the volume transmitter ``vt`` of a stdp_dopamine_synapse names a population by its
 path), ``device`` (e.g. ``{ device = "pcm", drift_compensation = true }``,
-hardware/devices.py) and ``receptor_type``.  A stimulus's ``name`` keys its random stream
+hardware/devices.py), ``receptor_type`` and ``storage = "procedural"`` (synapses regenerated
+at every spike instead of stored; Network.connect).  A stimulus's ``name`` keys its random stream
 (default KIND->TARGET#INDEX).  Keys, values and units are those of the Python API
 (``Network``); what is not given takes the API's default.
 
@@ -118,6 +119,7 @@ _PROJECTION = {
     "synapse",
     "device",
     "receptor_type",
+    "storage",
 }
 _STIMULI = {"poisson", "dc"}
 _POISSON = {"target", "rate", "weight", "delay", "start", "stop", "neurons", "name"}
@@ -422,7 +424,20 @@ def _numbers_only(line):
 def load_model_file(path):
     """The Network described by the TOML or YAML file ``path``."""
     r = _Reader(Path(path))
-    doc = r.table(r.document(), "(top level)", _TOP)
+    return _network(r, r.document())
+
+
+def network_from_document(doc, name):
+    """The Network of a model-file document given as Python tables (dicts, lists, numbers,
+    strings; arrays as numpy arrays or ``{file = ...}`` relative to the working folder),
+    as a model file ``name`` would describe it (errors name ``name``)."""
+    r = _Reader(Path(name))
+    return _network(r, r.resolve(doc, "", 1))
+
+
+def _network(r, doc):
+    """The Network of document ``doc`` read by ``r``."""
+    doc = r.table(doc, "(top level)", _TOP)
     net_spec = r.table(doc.get("network", {}), "network", _NETWORK)
     net = r.call("network", Network, **net_spec)
     defaults = r.table(doc.get("defaults", {}), "defaults", _NODE)
@@ -557,6 +572,7 @@ def load_model_file(path):
                     p.get("device"),
                     p.get("synapse"),
                     p.get("receptor_type", 0),
+                    p.get("storage", "stored"),
                 )
     stimuli = r.table(doc.get("stimuli", {}), "stimuli", _STIMULI)
     record = r.table(doc.get("record", {}), "record", _RECORD)
@@ -661,6 +677,8 @@ def _document(net, arrays):
         entry.update({k: p[k] for k in ("synapse", "device") if p[k] is not None})
         if p["receptor_type"]:
             entry["receptor_type"] = p["receptor_type"]
+        if p["storage"] != "stored":
+            entry["storage"] = p["storage"]
         entry.update(_naming(p, names))
         names.append(p["name"])
         projections.append(entry)

@@ -77,6 +77,7 @@ class Projection:
     device: object = None
     synapse: object = None
     receptor_type: int = 0
+    storage: str = "stored"  # or "procedural": regenerated at every spike, never stored
 
 
 @dataclass(frozen=True)
@@ -266,10 +267,15 @@ class Network:
         device=None,
         synapse=None,
         receptor_type=0,
+        storage="stored",
     ):
         """Connect population ``source`` to ``target`` with a rule (object, name or NEST
         conn_spec dict), weight and delay (ms; numbers or distributions; with the from_list
-        rule also sequences of one value per listed synapse).  ``device`` (e.g.
+        rule also sequences of one value per listed synapse).  ``storage="procedural"``
+        keeps no synapse: each rank regenerates a source's synapses onto its neurons at every
+        spike, from the same streams on any number of ranks (kernels/procedural.py; rules
+        fixed_total_number and fixed_outdegree with multapses, pairwise_bernoulli; static
+        synapses, weights and delays numbers or distributions).  ``device`` (e.g.
         ``distsim.hardware.PCM()``) stores each weight in a modelled memory device
         (hardware/devices.py); ``synapse`` (a NEST-style dict such as ``{"synapse_model":
         "stdp_synapse", "lambda": 0.01}``, or a models.synapses object) makes them plastic;
@@ -329,6 +335,7 @@ class Network:
                 f"{where}: receptor_type {shown(receptor_type)} is not available; receptor_type 1 "
                 f"exists on parrot_neuron targets, for plastic synapses only; use 0"
             )
+        self._check_storage(storage, rule, weight, delay, device, synapse, where)
         if device is not None and not varies_per_synapse(weight):
             weight = Uniform(float(weight), float(weight))  # one stored weight per synapse
         #  (plastic synapses keep theirs in the simulation, float64, from a constant or the
@@ -344,9 +351,46 @@ class Network:
             device,
             synapse,
             receptor_type,
+            storage,
         )
         self.projections.append(proj)
         return proj
+
+    @staticmethod
+    def _check_storage(storage, rule, weight, delay, device, synapse, where):
+        """``storage``: "stored", or "procedural" for the rules, weights and delays the
+        kernels can regenerate (kernels/procedural.py)."""
+        if storage == "stored":
+            return
+        if storage != "procedural":
+            raise NetworkError(
+                f"{where}: storage {shown(storage)} is not known; use 'stored' or 'procedural'"
+                f"{did_you_mean(storage, ['stored', 'procedural'])}"
+            )
+        names = ("fixed_total_number", "fixed_outdegree", "pairwise_bernoulli")
+        if rule.rule not in names or not getattr(rule, "allow_multapses", True):
+            raise NetworkError(
+                f"{where}: procedural storage regenerates {', '.join(names)} (the first two "
+                f"with multapses allowed), not {rule.rule}"
+                f"{' without multapses' if rule.rule in names else ''}; use storage='stored'"
+            )
+        if rule.rule == "fixed_total_number" and rule.N >= 2**32:
+            raise NetworkError(
+                f"{where}: procedural fixed_total_number keeps a 32-bit count per source; N "
+                f"{rule.N} is beyond 2**32 - 1; split the projection in two"
+            )
+        if device is not None or synapse is not None:
+            raise NetworkError(
+                f"{where}: procedural synapses are static and keep nothing per synapse; a "
+                f"{'device' if device is not None else 'plastic synapse'} needs "
+                f"storage='stored'"
+            )
+        for what, value in (("weight", weight), ("delay", delay)):
+            if isinstance(value, np.ndarray):
+                raise NetworkError(
+                    f"{where}: procedural {what}s are drawn at every spike; give a number or a "
+                    f"distribution, not one value per synapse"
+                )
 
     @staticmethod
     def _synapse_values(value, rule, where):
@@ -717,6 +761,7 @@ class Network:
                     "device": p.device.to_spec() if p.device else None,
                     "synapse": p.synapse.to_spec() if p.synapse else None,
                     "receptor_type": p.receptor_type,
+                    "storage": p.storage,
                 }
                 for p in self.projections
             ],
@@ -798,6 +843,7 @@ class Network:
                 p.get("device"),
                 p.get("synapse"),
                 p.get("receptor_type", 0),
+                p.get("storage", "stored"),
             )
         for s in d.get("poisson_inputs", []):
             net.add_poisson_input(

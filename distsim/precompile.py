@@ -32,7 +32,8 @@ def rank_plans(network, n_ranks=1, balancer="block"):
             {(int(row[0]), int(row[C_PAIRING])) for row in (p.synapse.rule_row() for p in plastic)}
         )
     )
-    plan = KernelPlan(models=kernel_models(network), rules=rules)
+    procedural = any(p.storage == "procedural" for p in network.projections)
+    plan = KernelPlan(models=kernel_models(network), rules=rules, procedural=procedural)
     delay = np.uint16 if _longest_drawn_delay(network) > np.iinfo(np.uint8).max else np.uint8
     targets = {np.uint16 if n <= 2**16 else np.uint32 for n in counts}
     return [(plan, target, delay) for target in sorted(targets, key=str)]
@@ -58,10 +59,14 @@ def compile_plan(plan, target_dtype, delay_dtype):
     """Compile (or load from the cache) the kernels of one plan: call them with empty
     arrays of the run's types, which does nothing."""
     module = kernels(plan)
-    nrn, inp, stim, syn, plast, out = empty_state(target_dtype, delay_dtype)
+    nrn, inp, stim, syn, plast, out, proc = empty_state(target_dtype, delay_dtype)
     none = np.empty(0, np.int64)
-    module.advance(0, 0, 0.1, 1, 0, nrn, inp, stim, syn, plast, out)
+    module.advance(0, 0, 0.1, 1, 0, nrn, inp, stim, syn, plast, out, proc)
     module.deliver(none, none, 0, 0, 1, 0.1, inp, syn, plast)
+    if plan.procedural:  # remote spikes' procedural synapses
+        from .kernels.procedural import deliver_procedural
+
+        deliver_procedural(none, none, 0, 0, 1, inp, proc)
 
 
 def precompile(network, n_ranks=1, balancer="block"):

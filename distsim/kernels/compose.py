@@ -29,8 +29,9 @@ _HEADER = '''\
 import numba as nb
 import numpy as np
 
-from distsim.kernels.engine import (C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES,
-                                    count_active, stimulate)
+from distsim.kernels.engine import (C_CYC_DELIVER, C_CYC_FAR, C_CYC_PROC, C_CYC_STIM,
+                                    C_CYC_UPDATE, C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES,
+                                    count_active, cycles, stimulate)
 from distsim.kernels.fixed import ring_pos, to_fixed
 $imports
 '''
@@ -38,22 +39,27 @@ $imports
 _ADVANCE = '''
 
 @nb.njit(cache=True)
-def advance(t_from, t_to, h, ns, max_delay, nrn, inp, stim, syn, plast, out):
+def advance(t_from, t_to, h, ns, max_delay, nrn, inp, stim, syn, plast, out, proc):
     """Compute steps t_from+1 .. t_to (kernels/engine.py); return the last step computed,
-    earlier when a buffer might not hold a step's spikes (grow it and call again)."""
+    earlier when a buffer might not hold a step's spikes (grow it and call again).  The
+    processor cycles of each phase add up in the counters C_CYC_*."""
     n_local = nrn.refr.shape[0]
     counters = out.counters
     spiked, rows, steps = out.spiked, out.rows, out.steps
     # calls with many arrays cost ~100 ns each (reference counting): skip the empty ones
     has_stimuli = stim.pz_ptr.shape[0] > 1 or stim.dc_ptr.shape[0] > 1
     has_vt = plast.vt_local.shape[0] > 0  # local neurons of volume transmitters (dopamine)
+    cur_rows = inp.cur.shape[0]  # ns, or 1 (zeros) without DC input
     for t in range(t_from + 1, t_to + 1):
         if (out.rec_step.shape[0] - counters[C_RECORDED] < n_local
                 or out.out_step.shape[0] - counters[C_OUT] < n_local$stop_plastic):
             return t - 1
         slot = t % ns
-$stimulate        ex_line, in_line, cur_line = inp.ring[slot], inp.ring[slot + ns], inp.cur[slot]
-$count_active        nspk = 0
+        c0 = cycles()
+$far_drain$stimulate        ex_line, in_line = inp.ring[slot], inp.ring[slot + ns]
+        cur_line = inp.cur[slot % cur_rows]
+$count_active        c1 = cycles()
+        nspk = 0
 $events        for g in range(nrn.model.shape[0]):
             if nrn.lazy[g]:
                 continue
@@ -67,7 +73,9 @@ $dispatch
                 nspk += 1
             c += 1
         counters[C_SCHEDULE] = c
+        c2 = cycles()
         n_rows = 0
+        n_proc = 0
         for k in range(nspk):
             i = spiked[k]
 $post_spike$hw_spike            if out.rec_flag[i]:
@@ -84,10 +92,14 @@ $post_spike$hw_spike            if out.rec_flag[i]:
                 rows[n_rows] = syn.local_row[i]
                 steps[n_rows] = t
                 n_rows += 1
-        counters[C_SPIKES] += nspk
+$proc_spike        counters[C_SPIKES] += nspk
         if n_rows:
             events, _ = deliver(rows, steps, n_rows, t, ns, h, inp, syn, plast)
             counters[C_EVENTS] += events
+        c3 = cycles()
+$proc_deliver        counters[C_CYC_STIM] += c1 - c0
+        counters[C_CYC_UPDATE] += c2 - c1
+        counters[C_CYC_DELIVER] += c3 - c2
     return t_to
 '''
 
@@ -201,6 +213,28 @@ _PAIRED = """\
                             plast.syn_pw, plast.post_par, plast.hist, plast.syn_dopa,
                             plast.exp_tab, ibuf, qbuf)"""
 
+_FAR_DRAIN = """\
+        far_drain(t, ns, inp)
+        c_far = cycles()
+        counters[C_CYC_FAR] += c_far - c0
+        c0 = c_far
+"""
+
+_PROC_SPIKE = """\
+            if proc.src_flag[i]:  # a source of procedural synapses onto this rank
+                proc.gids[n_proc] = out.local_gid[i]
+                proc.steps[n_proc] = t
+                n_proc += 1
+"""
+
+_PROC_DELIVER = """\
+        if n_proc:
+            events, _ = deliver_procedural(proc.gids, proc.steps, n_proc, t, ns, inp, proc)
+            counters[C_EVENTS] += events
+        c4 = cycles()
+        counters[C_CYC_PROC] += c4 - c3
+"""
+
 _STIMULATE = """\
         if has_stimuli:
             stimulate(t, ns, inp, stim)
@@ -246,10 +280,12 @@ class KernelPlan:
     model with an update kernel, in id order; ``rules``, the (kind, pairing) of every plastic
     rule (kernels/plasticity.py), sorted.  A model's module with ``update_events`` brings the
     event-driven path, the dopamine rule the volume transmitters' code; stimuli and hardware
-    counters are checked at run time (their code is small)."""
+    counters are checked at run time (their code is small); ``procedural`` brings the
+    regeneration of procedural synapses and the far queue (kernels/procedural.py)."""
 
     models: tuple
     rules: tuple = ()
+    procedural: bool = False
 
     @property
     def event_module(self):
@@ -287,6 +323,8 @@ class KernelPlan:
         if self.dopamine:
             plastic += ["dopamine_room", "vt_spike"]
             imports.append("from distsim.kernels.engine import C_DA_LATE")
+        if self.procedural:
+            imports.append("from distsim.kernels.procedural import deliver_procedural, far_drain")
         if plastic:
             imports.append(
                 f"from distsim.kernels.plasticity import ({', '.join(plastic)})  # noqa: F401"
@@ -303,12 +341,15 @@ class KernelPlan:
         advance = Template(_ADVANCE).substitute(
             stop_plastic=(" or counters[C_HIST_FULL]" if self.rules else "")
             + (" or (has_vt and not dopamine_room(plast.da_ptr))" if self.dopamine else ""),
+            far_drain=_FAR_DRAIN if self.procedural else "",
             stimulate=_STIMULATE,
             count_active=_COUNT_ACTIVE,
             events=_EVENTS if self.event_module else "",
             dispatch=dispatch,
             post_spike=(_POST_SPIKE if self.rules else "") + (_VT_SPIKE if self.dopamine else ""),
             hw_spike=_HW_SPIKE,
+            proc_spike=_PROC_SPIKE if self.procedural else "",
+            proc_deliver=_PROC_DELIVER if self.procedural else "",
         )
         deliver = Template(_DELIVER).substitute(
             plastic_test="plast.seg_plastic[sg] >= 0" if self.rules else "False",
@@ -329,7 +370,8 @@ class KernelPlan:
 
     def describe(self):
         parts = [", ".join(module.rsplit(".", 1)[-1] for _, module in self.models) or "no model"]
-        return "; ".join(parts + [f"rule {kind}/{pairing}" for kind, pairing in self.rules])
+        parts += [f"rule {kind}/{pairing}" for kind, pairing in self.rules]
+        return "; ".join(parts + (["procedural synapses"] if self.procedural else []))
 
 
 _LOADED = {}

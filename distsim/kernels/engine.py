@@ -31,13 +31,39 @@ Schedule of one step t:
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ..rng import GOLDEN, INV_2_53, POISSON_INVERSION_MAX, poisson_ptrs, splitmix64
 
 # counters (int64 array shared with Python)
 C_RECORDED, C_SPIKES, C_EVENTS, C_SCHEDULE, C_OUT = 0, 1, 2, 3, 4
 C_DA_LATE = 6  # dopamine arrivals of local neurons refused as late (never: checked after runs)
-N_COUNTERS = 7  # and plasticity.C_HIST_FULL = 5
+# processor cycles spent in stimuli, neuron updates, delivering stored synapses,
+# regenerating procedural ones and emptying the far queue into the ring (``advance`` reads
+# ``cycles`` around each)
+C_CYC_STIM, C_CYC_UPDATE, C_CYC_DELIVER, C_CYC_PROC, C_CYC_FAR = 7, 8, 9, 10, 11
+N_COUNTERS = 12  # and plasticity.C_HIST_FULL = 5
+
+
+@intrinsic
+def cycles(typingctx):
+    """The processor's cycle counter (LLVM's readcyclecounter: rdtsc on x86-64; 0 where the
+    processor has none), a few nanoseconds to read."""
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.IntType(64), [])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.readcyclecounter")
+        return builder.call(fn, [])
+
+    return nb.types.int64(), codegen
+
+
+@nb.njit(cache=True)
+def read_cycles():
+    """``cycles`` from Python (to convert cycles to seconds)."""
+    return cycles()
 
 
 @nb.njit(cache=True)

@@ -29,14 +29,20 @@ class Neurons(NamedTuple):
 
 
 class Input(NamedTuple):
-    """Synaptic and DC input waiting for its step (simulation/events.py), and the lists of
-    event-driven neurons with input in each slot."""
+    """Synaptic and DC input waiting for its step (simulation/synaptic_input.py), the lists
+    of event-driven neurons with input in each slot, and the far queue: procedural input
+    arriving beyond the ring, a linked list per step (kernels/procedural.py)."""
 
     ring: np.ndarray  # int64 [2 ns, n]  fixed-point input, excitatory then inhibitory
     cur: np.ndarray  # float64 [ns, n]  DC current (pA) arriving in each slot
     touch: np.ndarray  # int32 [ns, n_lazy]  event-driven neurons with input in the slot
     n_touch: np.ndarray  # int64 [ns]
     listed: np.ndarray  # uint8 [ns, n]  1 when neuron i is in touch[slot]
+    far_head: np.ndarray  # int64 [F]: first chunk of the input of each step (step mod F)
+    far_tail: np.ndarray  # int64 [F]: its last chunk (-1: none), being filled
+    far_fill: np.ndarray  # int64 [F]: entries in the last chunk
+    far_pool: object  # numba typed List of one int64 [chunks, 2, FAR_CHUNK + 1] array
+    far_meta: np.ndarray  # int64 [3]: first free chunk, entries queued, free chunks
 
 
 class Stimuli(NamedTuple):
@@ -100,6 +106,30 @@ class Plastic(NamedTuple):
     spike_view: np.ndarray  # float64 [n or 0, N_VIEW_COLS]: the histories' views
 
 
+class Procedural(NamedTuple):
+    """Procedural projections onto this rank's neurons (simulation/procedural.py;
+    kernels/procedural.py documents the realisation and the columns)."""
+
+    pop_first: np.ndarray  # int64 [pops + 1]: first gid of each population, then the total
+    pop_ptr: np.ndarray  # int64 [pops + 1]: the procedural projections of each source pop
+    pop_proj: np.ndarray  # int64  (in pop_proj[pop_ptr[pop] : pop_ptr[pop + 1]])
+    proc_int: np.ndarray  # int64 [P, N_PROC_INT]
+    proc_flt: np.ndarray  # float64 [P, N_PROC_FLT]
+    counts: np.ndarray  # uint32: per-source synapse counts of fixed_total_number
+    local_of: np.ndarray  # int64 [neurons]: local index of each gid here, -1 elsewhere
+    src_flag: np.ndarray  # uint8 [n]: local neuron i has procedural targets on this rank
+    seed: np.ndarray  # int64 [1]: the network's seed
+    d_meta: np.ndarray  # int64 [tables, 5]: the delay tables
+    d_cdf: np.ndarray  # float64
+    d_guide: np.ndarray  # int64
+    block_buf: np.ndarray  # int64 [blocks]: scratch, a source's synapses per block
+    buf_i: np.ndarray  # int64 [PROC_BLOCK]: scratch, a block's local targets,
+    buf_q: np.ndarray  # int64 [PROC_BLOCK]  fixed-point weights
+    buf_d: np.ndarray  # int64 [PROC_BLOCK]  and delays (steps)
+    gids: np.ndarray  # int64 [n]: scratch, a step's spiking gids
+    steps: np.ndarray  # int64 [n]: scratch
+
+
 class Output(NamedTuple):
     """What a step's spikes leave behind: records, spikes for other ranks, counters, and the
     per-step scratch lists (simulation/recording.py)."""
@@ -144,6 +174,20 @@ FIELDS = {
         "touch": (np.int32, 2),
         "n_touch": (_I, 1),
         "listed": (_U8, 2),
+        "far_head": (_I, 1),
+        "far_tail": (_I, 1),
+        "far_fill": (_I, 1),
+        "far_pool": ("pool", 3),
+        "far_meta": (_I, 1),
+    },
+    Procedural: {
+        **dict.fromkeys(Procedural._fields, (_I, 1)),
+        "proc_int": (_I, 2),
+        "proc_flt": (_F, 2),
+        "counts": (np.uint32, 1),
+        "src_flag": (_U8, 1),
+        "d_meta": (_I, 2),
+        "d_cdf": (_F, 1),
     },
     Stimuli: {
         **dict.fromkeys(Stimuli._fields, (_I, 1)),
@@ -185,18 +229,34 @@ FIELDS = {
 }
 
 
+def far_pool(chunks, chunk):
+    """The far queue's pool of ``chunks`` free chunks of ``chunk`` entries (column ``chunk``
+    of row 0 links a chunk to the next, -1 ends), in a typed List, so that a kernel can
+    replace the array when it grows it."""
+    from numba.typed import List
+
+    pool = np.zeros((chunks, 2, chunk + 1), np.int64)
+    pool[:, 0, chunk] = np.arange(1, chunks + 1)
+    pool[-1, 0, chunk] = -1
+    out = List()
+    out.append(pool)
+    return out
+
+
 def empty_state(target_dtype, delay_dtype):
-    """The six groups with empty arrays of the kernels' types (``None`` dtypes: the synapse
-    table's target and delay types, which depend on the network): arguments with which
-    the kernels compile and do nothing."""
+    """The seven groups with empty arrays of the kernels' types (``None`` dtypes: the
+    synapse table's target and delay types, which depend on the network): arguments with
+    which the kernels compile and do nothing."""
     table = {"syn_target": target_dtype, "syn_delay": delay_dtype}
 
     def empty(cls):
-        return cls(
-            **{
-                name: np.zeros((0,) * ndim, table[name] if dtype is None else dtype)
-                for name, (dtype, ndim) in FIELDS[cls].items()
-            }
-        )
+        def value(name, dtype, ndim):
+            if dtype == "pool":
+                return far_pool(1, 1)
+            return np.zeros((0,) * ndim, table[name] if dtype is None else dtype)
 
-    return tuple(empty(cls) for cls in (Neurons, Input, Stimuli, Synapses, Plastic, Output))
+        return cls(**{name: value(name, d, n) for name, (d, n) in FIELDS[cls].items()})
+
+    return tuple(
+        empty(cls) for cls in (Neurons, Input, Stimuli, Synapses, Plastic, Output, Procedural)
+    )

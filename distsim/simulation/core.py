@@ -7,6 +7,7 @@ and communicator):
     synaptic_input.SynapticInput  the ring buffers of input waiting for its step
     stimuli.build_stimuli         Poisson and DC stimuli, spike-source schedules
     connectivity (SynapseTable)   the rank's incoming synapses, source-indexed
+    procedural.ProceduralSynapses the procedural projections, regenerated at every spike
     plasticity.PlasticSynapses    plastic weights, traces, spike histories, dopamine
     devices.DeviceSynapses        PCM/RRAM device synapses
     recording.Recorders           recorded spikes, outgoing spikes, counters, samplers
@@ -29,8 +30,21 @@ from .. import arrays
 from ..compile_clock import compile_seconds
 from ..connectivity import SEG_WOFS, SEG_WQ, build_synapse_table, projection_synapses
 from ..errors import CommunicationError, ConfigError, failure_reason
+from ..kernels import procedural as kp
 from ..kernels.compose import KernelPlan, kernels
-from ..kernels.engine import C_DA_LATE, C_EVENTS, C_RECORDED, C_SCHEDULE, C_SPIKES
+from ..kernels.engine import (
+    C_CYC_DELIVER,
+    C_CYC_FAR,
+    C_CYC_PROC,
+    C_CYC_STIM,
+    C_CYC_UPDATE,
+    C_DA_LATE,
+    C_EVENTS,
+    C_RECORDED,
+    C_SCHEDULE,
+    C_SPIKES,
+    read_cycles,
+)
 from ..kernels.fixed import FIXED_BITS
 from ..kernels.plasticity import C_HIST_FULL
 from ..kernels.state import Synapses
@@ -38,14 +52,16 @@ from .devices import DeviceSynapses
 from .digest import packed_spikes, spike_digest
 from .neurons import NeuronGroups, kernel_models
 from .plasticity import PlasticSynapses
+from .procedural import ProceduralSynapses
 from .recording import Recorders
 from .remote import RemoteSpikes
 from .stimuli import build_stimuli
-from .synaptic_input import SynapticInput
+from .synaptic_input import DENSE_RING_BYTES, NEAR_RING_SLOTS, SynapticInput
 
 log = logging.getLogger(__name__)
 
 _DIGEST_CHUNK_SPIKES = 1 << 22  # spikes per gather when digesting across ranks
+PHASES = ("stimuli", "update", "deliver", "procedural", "far_queue", "remote", "exchange")
 
 
 class Simulation:
@@ -63,7 +79,9 @@ class Simulation:
     ``rank_grid`` (comm.routing.RankGrid) places the ranks on a fabric for the ``routed``
     backend.  ``hardware_counters`` counts, per local neuron, the steps with synaptic input and the
     spikes, and per source row the spikes delivered (``hardware_counts``; distsim.hardware
-    turns them into per-chip and per-link counts).
+    turns them into per-chip and per-link counts).  ``ring_slots`` sets the slots of the ring
+    buffer where procedural delays are longer (the rest waits in the far queue; default: all
+    while the ring stays under 256 MB, else 40).
 
     Under MPI every rank must construct the Simulation and call ``run``, ``summary`` and
     ``digest`` (they are collective); ``spikes`` and ``states`` return this rank's part.
@@ -83,6 +101,7 @@ class Simulation:
         hardware_counters=False,
         rank_grid=None,
         overwrite=False,
+        ring_slots=None,
     ):
         from distsim.comm import default_context
         from distsim.comm.exchange import make_exchange
@@ -90,6 +109,7 @@ class Simulation:
         from distsim.partition import Decomposition, get_balancer
 
         t0, compiled0 = time.perf_counter(), compile_seconds()
+        self._clock0 = (t0, read_cycles())  # (seconds, cycles): to convert cycles
         self.network = network
         self.context = context or default_context()
         size = self.context.size
@@ -119,10 +139,14 @@ class Simulation:
         self.local_gid, self.n_local = self.neurons.local_gid, self.neurons.n_local
         self.table = build_synapse_table(network, self.neurons.local_by_pop)
         arrays.release_freed_memory()
+        self.procedural = ProceduralSynapses(network, self.neurons)
+        self.procedural.check_input_range()
         self.stimuli, longest = build_stimuli(network, self.neurons)
-        self.ns = max(self.table.max_delay, longest) + 1
+        self.ns, far_steps = self._ring_slots(max(self.table.max_delay, longest) + 1, ring_slots)
         lazy_local = self.neurons.make_event_driven(event_driven)
-        self.input = SynapticInput(self.ns, self.n_local, lazy_local)
+        self.input = SynapticInput(
+            self.ns, self.n_local, lazy_local, far_steps, dc=self.stimuli.dc_ptr.size > 1
+        )
         self.recorders = Recorders(
             network, self.neurons, self.table.row_gid.size, hardware_counters
         )
@@ -133,7 +157,12 @@ class Simulation:
         )
         if network.weight_recorders:  # (the plastic state costs tens of bytes per synapse)
             self.recorders.add_weight_samplers(network, self.plasticity.state())
-        self.routing = build_routing(self.context, decomposition, self.table, self.local_gid)
+        self.routing = build_routing(
+            self.context,
+            decomposition,
+            *_sources(self.table.row_gid, row_min_delay, *self.procedural.sources()),
+            self.local_gid,
+        )
         if self.plasticity.vt_live_anywhere:  # every rank builds this routing (a collective)
             self.routing = self.plasticity.with_vt_routing(self.routing, build_routing)
         self.recorders.set_send_flag(self.routing.send_flag)
@@ -144,6 +173,8 @@ class Simulation:
             self.plasticity,
             self._deliver_rows,
             self.context.rank,
+            self.procedural,
+            self._deliver_procedural,
         )
         self.syn = Synapses(
             self.table.seg_ptr,
@@ -170,10 +201,35 @@ class Simulation:
         self.run_seconds = 0.0  # advancing the network (compilation and store writes apart)
         self.store_seconds = 0.0  # writing spikes and samples to the store
         self.checkpoint_seconds = 0.0
+        self.remote_seconds = 0.0  # delivering other ranks' spikes
+
+    def _ring_slots(self, needed, ring_slots):
+        """(slots of the ring, longest procedural delay when the far queue takes what lies
+        beyond the ring, else 0): ``needed`` covers the stored synapses and stimuli; the
+        procedural delays too while the ring stays under DENSE_RING_BYTES, else
+        NEAR_RING_SLOTS do (``ring_slots``: that many)."""
+        longest = self.procedural.longest_delay_steps()
+        dense = max(needed, longest + 1)
+        if ring_slots is not None:
+            if not isinstance(ring_slots, int) or ring_slots < 2:
+                raise ConfigError(
+                    f"Simulation: ring_slots {ring_slots!r} is not a whole number >= 2; give "
+                    f"one, or leave it out"
+                )
+            ns = min(max(needed, ring_slots), dense)
+        elif 16 * dense * self.n_local <= DENSE_RING_BYTES:
+            ns = dense
+        else:
+            ns = max(needed, min(dense, NEAR_RING_SLOTS))
+        return ns, (longest if longest >= ns else 0)
 
     def kernel_plan(self):
         """The models and rules this network's step kernels need (compose.py)."""
-        return KernelPlan(models=kernel_models(self.network), rules=self.plasticity.kernel_rules())
+        return KernelPlan(
+            models=kernel_models(self.network),
+            rules=self.plasticity.kernel_rules(),
+            procedural=self.procedural.any,
+        )
 
     def _compiled_kernels(self):
         """The step kernels, compiled now (collective): with several ranks rank 0 compiles
@@ -274,6 +330,7 @@ class Simulation:
                 self.syn,
                 plasticity.arrays,
                 recorders.arrays,
+                self.procedural.arrays,
             )
             self.step = reached
             if counters[C_DA_LATE]:
@@ -349,11 +406,15 @@ class Simulation:
     def deliver_remote(self, packed, base):
         """Take packed spikes of other ranks' neurons (comm/wire.py), emitted after step
         ``base`` (remote.py)."""
+        t0 = time.perf_counter()
         self.remote.take(packed, base, self.step, self.ns)
+        self.remote_seconds += time.perf_counter() - t0
 
     def deliver_pending(self):
         """Deliver the waiting remote spikes whose arrival steps now all fit in the ring."""
+        t0 = time.perf_counter()
         self.remote.deliver_due(self.step, self.ns)
+        self.remote_seconds += time.perf_counter() - t0
 
     def pending_horizon(self):
         """Last step that may be computed before a waiting remote spike must be delivered."""
@@ -382,6 +443,19 @@ class Simulation:
             raise CommunicationError(
                 f"rank {self.context.rank}: {late} synaptic events arrived after their step "
                 f"(now step {self.step}); the exchange let a rank miss a spike"
+            )
+        self.counters[C_EVENTS] += events
+
+    def _deliver_procedural(self, gids, steps):
+        """Regenerate the procedural synapses onto this rank of remote spikes of ``gids``
+        emitted in ``steps`` (kernels/procedural.py)."""
+        events, late = kp.deliver_procedural(
+            gids, steps, gids.size, self.step, self.ns, self.input.arrays, self.procedural.arrays
+        )
+        if late:
+            raise CommunicationError(
+                f"rank {self.context.rank}: {late} procedural synaptic events arrived after "
+                f"their step (now step {self.step}); the exchange let a rank miss a spike"
             )
         self.counters[C_EVENTS] += events
 
@@ -489,8 +563,30 @@ class Simulation:
 
     def connections(self, projection=None):
         """The local synapses (of one projection, by name, or all) as a dict of arrays
-        ``source``, ``target`` (gids), ``weight`` and ``delay`` (ms), like NEST's
-        GetConnections; weights are those the kernels use (float32 when drawn)."""
+        ``source``, ``target`` (gids), ``weight`` and ``delay`` (ms) and ``projection``
+        (index), like NEST's GetConnections; weights are those the kernels use (float32 when
+        drawn; procedural ones in fixed point, regenerated: the same on every call)."""
+        stored = self._stored_connections(projection)
+        names = [p.name for p in self.network.projections]
+        proc = [projection] if projection in self.procedural.index else []
+        if projection is None:
+            proc = list(self.procedural.index)
+        parts = [stored]
+        for name in proc:
+            part = self.procedural.connections(name, self.local_gid)
+            part["projection"] = np.full(part["source"].size, names.index(name), np.int64)
+            parts.append(part)
+        if len(parts) == 1:
+            return stored
+        return {
+            key: np.concatenate(
+                [np.asarray(p[key], np.float64 if key == "weight" else None) for p in parts]
+            )
+            for key in stored
+        }
+
+    def _stored_connections(self, projection):
+        """``connections`` of the synapse table."""
         tb = self.table
         sel, syn_seg, pos, rows = self.synapses_of(projection, "Simulation.connections")
         wofs = tb.seg[syn_seg, SEG_WOFS]
@@ -561,9 +657,28 @@ class Simulation:
             "row_spikes": out.hw_row_spikes,
         }
 
+    def phase_seconds(self):
+        """This rank's simulation time by phase (PHASES): stimuli, neuron updates, stored
+        and procedural synapses of local spikes, emptying the far queue (from the kernels'
+        cycle counters), remote spikes, and the rest (the exchange: packing, sending,
+        waiting)."""
+        t0, c0 = self._clock0
+        per_cycle = (time.perf_counter() - t0) / max(read_cycles() - c0, 1)
+        c = self.counters
+        kernel = np.array(
+            [c[C_CYC_STIM], c[C_CYC_UPDATE], c[C_CYC_DELIVER], c[C_CYC_PROC], c[C_CYC_FAR]]
+        )
+        kernel = kernel * per_cycle
+        rest = max(self.run_seconds - kernel.sum() - self.remote_seconds, 0.0)
+        return np.r_[kernel, self.remote_seconds, rest]
+
     def rank_counters(self):
-        """This rank's counters: neurons, synapses, spikes, synaptic events, and the
-        exchange's spikes/messages/bytes sent and received and seconds computing/waiting."""
+        """This rank's counters: neurons, stored synapses, spikes, synaptic events, the
+        process's peak resident memory, procedural input waiting in the far queue (entries
+        now, capacity), and the exchange's spikes/messages/bytes sent and received and
+        seconds computing/waiting."""
+        import resource
+
         return {
             "rank": self.context.rank,
             "neurons": int(self.n_local),
@@ -571,6 +686,8 @@ class Simulation:
             "spikes": int(self.counters[C_SPIKES]),
             "synaptic_events": int(self.counters[C_EVENTS]),
             "run_s": self.run_seconds,
+            "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "far_queue": list(self.input.far_nodes),
             **self.exchange.counters,
         }
 
@@ -614,12 +731,14 @@ class Simulation:
             "max",
         )
         build, compiled, simulate, store, checkpoint = (float(x) for x in times)
+        phases = ctx.allreduce(self.phase_seconds(), "sum") / ctx.size
         ranks = ctx.gather(self.rank_counters())
         t_s = self.t / 1000.0
         simulated_s = (self.step - self._first_step) * self.dt / 1000.0
         return {
             "neurons": int(n_neurons),
-            "synapses": synapses,
+            "synapses": synapses + self.procedural.total(),
+            "procedural_synapses": self.procedural.total(),
             "spikes": spikes,
             "recorded_spikes": n_rec,
             "mean_rate_hz": (n_rec / recorded_neurons / t_s) if recorded_neurons and t_s else 0.0,
@@ -631,6 +750,7 @@ class Simulation:
             "store_s": store,
             "checkpoint_s": checkpoint,
             "wall_s": build + compiled + simulate + store + checkpoint,
+            "phases_s": dict(zip(PHASES, (float(x) for x in phases))),
             "rtf": simulate / simulated_s if simulated_s else math.nan,
             "ranks_total": ctx.size,
             "backend": self.exchange.name,
@@ -662,3 +782,16 @@ def _local_rows(table, local_gid):
     found[ok] = table.row_gid[pos[ok]] == local_gid[ok]
     local_row[found] = pos[found]
     return local_row
+
+
+def _sources(row_gid, row_min_delay, proc_gid, proc_min_delay):
+    """(gids, shortest delay in steps) of every source whose spikes this rank needs: the
+    rows of its synapse table and the sources of procedural projections onto it."""
+    if not proc_gid.size:
+        return row_gid, row_min_delay  # (sorted, unique)
+    gid = np.concatenate((row_gid, proc_gid))
+    delay = np.concatenate((row_min_delay, proc_min_delay))
+    order = np.lexsort((delay, gid))
+    gid, delay = gid[order], delay[order]
+    first = np.r_[True, gid[1:] != gid[:-1]]
+    return gid[first], delay[first]

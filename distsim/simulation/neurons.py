@@ -146,10 +146,12 @@ class NeuronGroups:
 def event_driven_groups(network, enabled):
     """uint8 per population: computed only when input reaches a neuron (module docstring):
     its model allows it, its neurons rest below threshold, and it is not a target of
-    stimuli, samplers or plastic synapses."""
+    stimuli, samplers, plastic or procedural synapses."""
     driven = {s.target for s in (*network.poisson_inputs, *network.dc_inputs)}
     driven |= {r.population for r in network.state_recorders}
-    driven |= {p.target for p in network.projections if p.synapse is not None}
+    driven |= {
+        p.target for p in network.projections if p.synapse is not None or p.storage != "stored"
+    }
     return np.array(
         [
             enabled

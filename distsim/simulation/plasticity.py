@@ -8,13 +8,11 @@ need every spike of their neurons on each rank holding synapses of the rule they
 ``with_vt_routing`` adds those routes, ``vt_arrivals`` takes the arrivals of remote ones.
 """
 
-from typing import NamedTuple
-
 import numpy as np
 
 from .. import arrays
 from ..comm.wire import LAG_BITS
-from ..connectivity import SEG_DELAY, SEG_START, SEG_WOFS, projection_synapses
+from ..connectivity import SEG_START, SEG_WOFS, projection_synapses
 from ..distributions import Uniform, is_distribution
 from ..errors import CommunicationError, ModelError, StoreError
 from ..kernels.plasticity import (
@@ -274,13 +272,11 @@ class PlasticSynapses:
         it (see ``_too_early``)."""
         from distsim.comm.routing import NO_LINK, Routing
 
-        n = self.vt_gid.size
-        seg = np.zeros((n + 1, 4), np.int64)  # one empty segment per neuron, of the vt delay
-        seg[:n, SEG_DELAY] = self._vt_delay
         vt = build_routing(
             self.context,
             self.decomposition,
-            _VtRows(self.vt_gid, np.arange(n + 1, dtype=np.int64), seg, self.table.syn_delay[:0]),
+            self.vt_gid,
+            self._vt_delay.astype(np.int64),
             self.local_gid,
         )
         size = self.context.size
@@ -539,13 +535,3 @@ def _match(local, stored, what):
 
 def _cat(arrays, dtype):
     return np.concatenate(arrays).astype(dtype) if arrays else np.empty(0, dtype)
-
-
-class _VtRows(NamedTuple):
-    """The dopamine neurons a rank needs, as the rows of a synapse table without synapses
-    (what comm.routing.build_routing reads): one segment each, of the vt delay."""
-
-    row_gid: np.ndarray
-    seg_ptr: np.ndarray
-    seg: np.ndarray
-    syn_delay: np.ndarray

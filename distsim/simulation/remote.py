@@ -5,27 +5,43 @@ A spike is delivered into the ring buffers once all its arrival steps fall withi
 here, once this rank has computed step - d for its shortest delay (the weight update reads
 the targets' spikes up to then); a spike from a rank that runs ahead waits until then, and
 ``horizon`` bounds how far this rank may compute before it must be delivered.  Spikes of
-dopamine neurons add their arrivals first (PlasticSynapses.vt_arrivals).
+dopamine neurons add their arrivals first (PlasticSynapses.vt_arrivals).  Spikes of sources
+of procedural projections onto the rank are delivered at once: their synapses are
+regenerated, and what arrives beyond the ring waits in the far queue.
 """
 
 import numpy as np
 
-from ..comm.wire import unpack
+from ..comm.wire import LAG_BITS, unpack
 from ..errors import CommunicationError
 
 
 class RemoteSpikes:
     """The waiting remote spikes of a rank with source rows ``row_gid`` (their delays'
     bounds ``row_min_delay``/``row_max_delay``, steps) and ``plasticity``
-    (PlasticSynapses); ``deliver(rows, steps, n)`` puts spikes into the ring."""
+    (PlasticSynapses); ``deliver(rows, steps, n)`` puts spikes into the ring;
+    ``deliver_procedural(gids, steps)`` those of the sources of ``procedural``
+    (ProceduralSynapses)."""
 
-    def __init__(self, row_gid, row_min_delay, row_max_delay, plasticity, deliver, rank):
+    def __init__(
+        self,
+        row_gid,
+        row_min_delay,
+        row_max_delay,
+        plasticity,
+        deliver,
+        rank,
+        procedural,
+        deliver_procedural,
+    ):
         self.row_gid, self.row_min_delay, self.row_max_delay = (
             row_gid,
             row_min_delay,
             row_max_delay,
         )
         self.plasticity, self.deliver, self.rank = plasticity, deliver, rank
+        self.procedural = procedural if procedural.here else None
+        self.deliver_procedural = deliver_procedural
         self.steps = np.empty(0, np.int64)
         self.rows = np.empty(0, np.int64)
 
@@ -38,11 +54,23 @@ class RemoteSpikes:
         if self.plasticity.vt_gid.size:
             packed = self.plasticity.vt_arrivals(packed, base)
         self.deliver_due(step, ns)  # a source's earlier spikes first (plastic synapses need it)
+        unknown = 0
+        if self.procedural is not None:
+            gids = packed >> LAG_BITS
+            proc = self.procedural.is_source(gids)
+            if proc.any():
+                lag = packed[proc] & ((1 << LAG_BITS) - 1)
+                self.deliver_procedural(gids[proc], base + lag)
+            pos = np.minimum(np.searchsorted(self.row_gid, gids), max(self.row_gid.size - 1, 0))
+            stored = self.row_gid[pos] == gids if self.row_gid.size else np.zeros_like(proc)
+            unknown = int(np.count_nonzero(~proc & ~stored))
+            packed = packed[stored]
         steps = np.empty(packed.size, np.int64)
         rows = np.empty(packed.size, np.int64)
-        n_due, unknown = unpack(
+        n_due, unknown_rows = unpack(
             packed, base, self.row_gid, self.row_max_delay, step + ns - 1, steps, rows
         )
+        unknown += unknown_rows
         if unknown:
             raise CommunicationError(
                 f"rank {self.rank} received {unknown} spikes of gids it has no synapses "

@@ -11,6 +11,8 @@
                       refractory int32 [n]   remaining refractory steps
                       input int64 [2, H, n]  fixed-point synaptic input (excitatory,
                                              inhibitory) arriving in steps step+1 .. step+H
+                      far int64 [3, m]       procedural input beyond the ring (the far
+                                             queue): arrival step, gid, fixed-point weight
                       plastic_*              plastic synapses' weights, traces and the
                                              spike histories of their targets, keyed by
                                              gids, and the dopamine arrivals of volume
@@ -97,6 +99,7 @@ def write_checkpoint(sim, path, overwrite=False):
         "state": sim.neurons.st,
         "refractory": sim.neurons.refr,
         "input": sim.input.future(sim.step, horizon),
+        **({"far": _far_part(sim)} if sim.input.far else {}),
         **{f"plastic_{key}": value for key, value in sim.plasticity.state().items()},
     }
     mine = {}
@@ -109,6 +112,12 @@ def write_checkpoint(sim, path, overwrite=False):
         set_attrs(zarr.open_group(str(path), mode="a"), {"manifest": manifest, "complete": True})
         lock.release()
     ctx.allreduce(0)
+
+
+def _far_part(sim):
+    """The far queue's input as int64 [3, m]: arrival step, gid, fixed-point weight."""
+    arrival, local, wq = sim.input.far_events(sim.step)
+    return np.stack((arrival, sim.local_gid[local], wq))
 
 
 def read_checkpoint_attrs(path):
@@ -205,6 +214,11 @@ def load_checkpoint(sim, root, attrs):
         sim.neurons.refr[idx] = read_verified(root, attrs, f"{part}/refractory")[mine]
         future = read_verified(root, attrs, f"{part}/input")[:, :, mine]
         sim.input.put_future(step, future, idx)
+        if "far" in root[part]:
+            arrival, gid, wq = read_verified(root, attrs, f"{part}/far")
+            pos = np.minimum(np.searchsorted(sim.local_gid, gid), max(sim.n_local - 1, 0))
+            here = sim.local_gid[pos] == gid if sim.n_local else np.zeros(gid.size, bool)
+            sim.input.put_events(step, arrival[here], pos[here], wq[here])
         found += int(mine.sum())
     if found != sim.n_local:
         raise StoreError(

@@ -1,15 +1,20 @@
 """Half a run on this many ranks, then a checkpoint ("save"); or restore from it and run
-the second half ("resume"); spikes go to the run store given."""
+the second half ("resume"); spikes go to the run store given.  An optional fourth argument
+names the network of networks.py (default four_populations); its OPTIONS apply when saving
+(the far queue of two_areas_far), not when resuming (a ring of every delay)."""
 
 import sys
 
-from networks import four_populations
+from networks import NETWORKS, OPTIONS
 
 from distsim import Simulation
 
 mode, ckpt, store = sys.argv[1:4]
+name = sys.argv[4] if len(sys.argv) > 4 else "four_populations"
 if mode == "save":
-    sim = Simulation(four_populations(), decomposition="round_robin", store=store)
+    sim = Simulation(
+        NETWORKS[name](), decomposition="round_robin", store=store, **OPTIONS.get(name, {})
+    )
     sim.run(60.0)
     sim.checkpoint(ckpt)
 else:

@@ -4,7 +4,7 @@
 import json
 import sys
 
-from networks import NETWORKS
+from networks import NETWORKS, OPTIONS
 
 from distsim import Simulation
 from distsim.comm.exchange import BACKENDS
@@ -18,7 +18,9 @@ def main():
     for name, make in NETWORKS.items():
         for balancer in BALANCERS:
             for backend in BACKENDS:
-                sim = Simulation(make(), decomposition=balancer, backend=backend)
+                sim = Simulation(
+                    make(), decomposition=balancer, backend=backend, **OPTIONS.get(name, {})
+                )
                 sim.run(T_MS / 3)
                 sim.run(2 * T_MS / 3)  # two run calls: continuation across exchanges
                 s = sim.summary()

@@ -1,6 +1,14 @@
 """Networks of the MPI tests (importable by the scripts run under mpiexec)."""
 
-from distsim import FixedIndegree, Network, Normal, PairwiseBernoulli, Uniform
+from distsim import (
+    FixedIndegree,
+    FixedOutdegree,
+    FixedTotalNumber,
+    Network,
+    Normal,
+    PairwiseBernoulli,
+    Uniform,
+)
 from distsim.examples import brunel
 
 
@@ -33,7 +41,47 @@ def four_populations(seed=5):
     return net
 
 
+def two_areas(seed=11):
+    """Two "areas" with procedural projections of every procedural rule (fixed_total_number
+    with and without autapses, fixed_outdegree, pairwise_bernoulli) beside stored ones, normal
+    weights and delays redrawn at their bounds, and delays between the areas of 10-12 ms on
+    average (up to ~60 ms): the regeneration, the far queue (with ``ring_slots``) and the
+    blocks of targets (AE has 9000 neurons: three blocks)."""
+    net = Network(dt=0.1, seed=seed)
+    p = {"tau_syn_ex": 0.5, "tau_syn_in": 0.5, "V_m": Normal(-58.0, 5.0)}
+    for name, n in (("AE", 9000), ("AI", 300), ("BE", 400), ("BI", 100)):
+        net.add_population(name, "iaf_psc_exp", n, p)
+    j, g = 87.8, -4.0
+    w_e = Normal(j, 0.1 * j, low=0.0, redraw=True)
+    w_i = Normal(g * j, -0.1 * g * j, high=0.0, redraw=True)
+    d_e = Normal(1.5, 0.75, low=0.1, redraw=True)
+    d_i = Normal(0.75, 0.375, low=0.1, redraw=True)
+    proc = {"storage": "procedural"}
+    net.connect("AE", "AE", FixedTotalNumber(360000, allow_autapses=False), w_e, d_e, **proc)
+    net.connect("AE", "AI", PairwiseBernoulli(0.005), w_e, d_e, **proc)
+    net.connect("AI", "AE", FixedOutdegree(400), w_i, d_i, **proc)
+    net.connect("AI", "AI", FixedIndegree(30), w_i, 0.8)
+    net.connect("BE", "BE", FixedTotalNumber(16000), w_e, d_e, **proc)
+    net.connect("BE", "BI", FixedIndegree(40), w_e, 1.5)
+    net.connect("BI", "BE", PairwiseBernoulli(0.1), w_i, d_i, **proc)
+    net.connect("BI", "BI", FixedTotalNumber(1000), w_i, 0.8, **proc)
+    net.connect(
+        "AE", "BE", FixedTotalNumber(8000), w_e, Normal(10.0, 5.0, low=0.1, redraw=True), **proc
+    )
+    net.connect(
+        "BE", "AE", FixedOutdegree(100), w_e, Normal(12.0, 6.0, low=0.1, redraw=True), **proc
+    )
+    for pop in net.populations:
+        net.add_poisson_input(pop, rate=8500.0, weight=j, delay=1.0)
+        net.record_spikes(pop)
+    return net
+
+
 NETWORKS = {
     "brunel": lambda: brunel(order=300, seed=7),
     "four_populations": four_populations,
+    "two_areas": two_areas,
+    "two_areas_far": two_areas,
 }
+# Simulation options of a network (default none): the far queue beyond a ring of 12 slots
+OPTIONS = {"two_areas_far": {"ring_slots": 12}}

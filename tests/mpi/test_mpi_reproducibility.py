@@ -1,5 +1,7 @@
 """Spike trains are bit-identical for 1, 2, 3 and 4 ranks, every balancer and every exchange
-backend (collective, async, routed hop by hop over a grid of ranks), for Brunel and a four-population network with delays from 0.1 to 5 ms."""
+backend (collective, async, routed hop by hop over a grid of ranks), for Brunel, a
+four-population network with delays from 0.1 to 5 ms, and two areas with procedural
+projections (with a ring of every delay and with a short ring and the far queue)."""
 
 import json
 
@@ -35,3 +37,10 @@ def test_identical_spikes_for_any_ranks_balancer_backend(digests, network):
         for key, value in d.items():
             if key.startswith(network + "/"):
                 assert value == reference, f"{n} ranks, {key}"
+
+
+def test_far_queue_gives_the_spikes_of_a_ring_of_every_delay(digests):
+    for n, d in digests.items():
+        for key, value in d.items():
+            if key.startswith("two_areas/"):
+                assert d[key.replace("two_areas/", "two_areas_far/")] == value, f"{n} ranks, {key}"
