@@ -31,7 +31,7 @@ def zeros_huge(shape, dtype=np.float64):
     advise = getattr(mmap, "MADV_HUGEPAGE", None)
     if nbytes < 2 * HUGE_PAGE or advise is None:
         return zeros(shape, dtype)
-    buf = mmap.mmap(-1, nbytes + HUGE_PAGE)
+    buf = mmap.mmap(-1, nbytes + HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     address = np.frombuffer(buf, np.uint8, 1).__array_interface__["data"][0]
     offset = -address % HUGE_PAGE  # the array starts on a huge page
     try:

@@ -273,19 +273,52 @@ def cmd_inspect(args):
             f"{rep['ranks']} ranks, {rep['balancer']} balancer: work imbalance "
             f"{rep['imbalance']:.3f}"
         )
-        print(
-            f"{'rank':>5} {'neurons':>9} {'synapses':>13} {'memory GB':>10} {'work':>7} "
-            f"{'sends/s':>10}"
-        )
-        for r in rep["per_rank"]:
-            print(
-                f"{r['rank']:>5} {r['neurons']:>9} {r['synapses_expected']:>13,.0f} "
-                f"{r['memory_estimate_bytes'] / 1e9:>10.2f} {r['work_share']:>7.3f} "
-                f"{r['spike_sends_per_s_expected']:>10,.0f}"
-            )
+        _print_ranks(rep["per_rank"])
     for w in d["warnings"]:
         log.warning(w)
     return 0
+
+
+_RANK_COLUMNS = (  # (heading, width, key, scale, format) of distsim inspect's table
+    ("neurons", 9, "neurons", 1, ",.0f"),
+    ("stored syn", 14, "synapses_expected", 1, ",.0f"),
+    ("procedural", 14, "procedural_synapses_expected", 1, ",.0f"),
+    ("memory GB", 10, "memory_estimate_bytes", 1e-9, ".2f"),
+    ("work", 7, "work_share", 1, ".4f"),
+    ("spikes out/step", 16, "spikes_out_per_step", 1, ",.1f"),
+    ("in/step", 10, "spikes_in_per_step", 1, ",.1f"),
+)
+
+
+def _print_ranks(per_rank):
+    """One line per rank; beyond 16 ranks the minimum, median and maximum over ranks of each
+    column, and the memory of the largest rank by part."""
+    import numpy as np
+
+    head = f"{'rank':>6} " + " ".join(f"{h:>{w}}" for h, w, *_ in _RANK_COLUMNS)
+
+    def row(label, values):
+        return f"{label:>6} " + " ".join(
+            f"{v * s:>{w}{f}}" for v, (_, w, _, s, f) in zip(values, _RANK_COLUMNS)
+        )
+
+    print(head)
+    table = np.array([[r[key] for _, _, key, *_ in _RANK_COLUMNS] for r in per_rank], float)
+    if len(per_rank) <= 16:
+        for r, values in zip(per_rank, table):
+            print(row(r["rank"], values))
+        return
+    for label, values in (
+        ("min", table.min(axis=0)),
+        ("median", np.median(table, axis=0)),
+        ("max", table.max(axis=0)),
+    ):
+        print(row(label, values))
+    big = max(per_rank, key=lambda r: r["memory_estimate_bytes"])
+    parts = ", ".join(
+        f"{k} {v / 1e9:.3g}" for k, v in big["memory_parts_bytes"].items() if v >= 1e6
+    )
+    print(f"largest rank {big['rank']}: {big['memory_estimate_bytes'] / 1e9:.2f} GB ({parts})")
 
 
 _INSPECT_BYTES_PER_NEURON = 64  # the estimate's per-neuron arrays (decomposition, work)

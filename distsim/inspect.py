@@ -37,19 +37,23 @@ def smallest_delay_ms(network):
 
 
 def describe(network, n_ranks=1, balancer="block", rates=None, store=True):
-    """A dict: sizes, expected synapses, smallest delay, memory per rank (of a run that
-    writes a run store when ``store``), warnings, and the partition (neurons, work share and
-    expected spike sends per rank)."""
+    """A dict: sizes, expected synapses (stored and procedural), smallest delay, memory per
+    rank (of a run that writes a run store when ``store``), warnings, and the partition
+    (neurons, work share, expected spikes sent per second, and per step sent to and received
+    from other ranks: each spike once per rank it reaches; ``rates``: population -> Hz,
+    default 10 Hz)."""
     balance = get_balancer(balancer)
     check_describable(network, n_ranks)
     dec = balance(network, n_ranks)
     work = expected_work(network, rates)
     n_syn = expected_synapses(network)
     per_rank_neurons = dec.counts()
-    memory = rank_memory(network, dec, n_syn, store)
+    memory = rank_memory(network, dec, n_syn, store, rates)
     work_per_rank = np.bincount(dec.rank_of, weights=work, minlength=n_ranks)
     traffic = expected_traffic(network, dec.rank_of, n_ranks, rates)
     sends = traffic.sum(axis=1) - np.diag(traffic)
+    receives = traffic.sum(axis=0) - np.diag(traffic)
+    per_step = network.dt / 1000.0
     warnings = []
     d = smallest_delay_ms(network)
     if d is not None and d <= network.dt * 1.5 and n_ranks > 1:
@@ -74,10 +78,14 @@ def describe(network, n_ranks=1, balancer="block", rates=None, store=True):
                 "rank": r,
                 "neurons": int(per_rank_neurons[r]),
                 "synapses_expected": float(memory[r]["synapses"]),
+                "procedural_synapses_expected": float(memory[r]["procedural_synapses"]),
+                "ring_slots": int(memory[r]["ring_slots"]),
                 "memory_estimate_bytes": float(memory[r]["total"]),
                 "memory_parts_bytes": {k: float(v) for k, v in memory[r]["parts"].items()},
                 "work_share": float(work_per_rank[r] / max(work_per_rank.sum(), 1e-300)),
                 "spike_sends_per_s_expected": float(sends[r]),
+                "spikes_out_per_step": float(sends[r] * per_step),
+                "spikes_in_per_step": float(receives[r] * per_step),
             }
             for r in range(n_ranks)
         ],

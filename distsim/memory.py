@@ -163,6 +163,8 @@ def rank_memory(network, dec, n_syn, store=True, rates=None):
     procedural = [p for p in network.projections if p.storage == "procedural"]
     syn = {p.name: share[p.target] * n_syn[p.name] for p in stored}
     tables = {repr(p.delay): delay_cdf(p.delay, network.dt) for p in procedural}
+    longest_step = {key: k0 + cdf.size for key, (k0, cdf) in tables.items()}
+    queued = {}
     base = BASE_BYTES + (MPI_BYTES if n_ranks > 1 else 0.0) + (STORE_BYTES if store else 0.0)
     slot_bytes = SLOT_BYTES - (0 if network.dc_inputs else 8)  # (DC: one slot of zeros)
     out = []
@@ -178,7 +180,7 @@ def rank_memory(network, dec, n_syn, store=True, rates=None):
         ns = math.floor(min(longest / network.dt, 2.0**62) + 0.5) + 1  # finite, however long
         here = [p for p in procedural if share[p.target][r] > 0]
         if here:  # (simulation/core.py: Simulation._ring_slots)
-            dense = max(ns, max(k0 + c.size for k0, c in map(tables.get, map(_delay_key, here))))
+            dense = max(ns, max(longest_step[_delay_key(p)] for p in here))
             ns = dense if 16 * dense * n <= DENSE_RING_BYTES else max(ns, NEAR_RING_SLOTS)
         drawn_delays = sum(syn[p.name][r] for p in stored if varies_per_synapse(p.delay))
         table = (
@@ -211,7 +213,7 @@ def rank_memory(network, dec, n_syn, store=True, rates=None):
         table += DOPAMINE_ARRIVAL_BYTES * sum(
             _dopamine_arrivals(network, p) for p in network.projections
         )
-        proc_bytes = _procedural_bytes(network, here, share, n_syn, r, n, ns, tables, rates)
+        proc_bytes = _procedural_bytes(network, here, share, n_syn, r, n, ns, tables, rates, queued)
         # parameter columns: one per population, one per neuron where a parameter (not an
         # initial state) is drawn or given per neuron
         cols = sum(
@@ -273,11 +275,12 @@ def _delay_key(proj):
     return repr(proj.delay)
 
 
-def _procedural_bytes(network, here, share, n_syn, r, n, ns, tables, rates):
+def _procedural_bytes(network, here, share, n_syn, r, n, ns, tables, rates, queued):
     """Bytes of the procedural projections ``here`` (targets on rank r, n neurons, ns ring
     slots): the source counts of fixed_total_number, every gid's local index, scratch per
     local neuron (spiking gids, steps, source flag), and the far queue (twice the events
-    expected in flight beyond the ring, the pool doubling as it grows)."""
+    expected in flight beyond the ring, the pool doubling as it grows); ``queued`` caches
+    the expected wait in the queue per (delay, ring)."""
     if not here:
         return 0.0
     rates = rates or {}
@@ -286,12 +289,13 @@ def _procedural_bytes(network, here, share, n_syn, r, n, ns, tables, rates):
     )
     in_flight = 0.0
     for p in here:
-        k0, cdf = tables[_delay_key(p)]
-        steps = k0 + np.arange(cdf.size)
-        pmf = np.diff(np.r_[0.0, cdf])
-        beyond = float(np.sum(pmf * np.maximum(steps - ns + 1, 0)))  # steps in the queue
         rate = rates.get(p.source, DEFAULT_RATE_HZ)
-        in_flight += share[p.target][r] * n_syn[p.name] * rate * beyond * network.dt / 1000.0
+        key = (_delay_key(p), ns)
+        if key not in queued:  # expected steps an event waits in the far queue
+            k0, cdf = tables[key[0]]
+            steps = k0 + np.arange(cdf.size)
+            queued[key] = float(np.sum(np.diff(np.r_[0.0, cdf]) * np.maximum(steps - ns + 1, 0)))
+        in_flight += share[p.target][r] * n_syn[p.name] * rate * queued[key] * network.dt / 1e3
     return counts + 8.0 * network.n_neurons + 17.0 * n + 2 * FAR_NODE_BYTES * in_flight
 
 

@@ -272,6 +272,8 @@ def _build(config, context):
             hardware_counters=bool(config.hardware),
             rank_grid=grid,
         )
+        if sim.writer is not None:
+            sim.writer.set_source({"example": config.example, "options": config.options})
         plan = {
             "format": CHECKPOINTS_FORMAT,
             "example": config.example,

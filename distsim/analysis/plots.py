@@ -33,6 +33,7 @@ WEIGHT_UNITS = {
     "loihi_cuba_lif": "integer units",
 }
 TRACES_MAX = 10  # recorded neurons up to which states are drawn as traces (else a heat map)
+POOL_ABOVE = 24  # more populations named AREA.POP than this: one panel per POP, areas pooled
 WEIGHT_TRACES_MAX = 50  # sampled synapses drawn as traces
 DPI = 110
 
@@ -102,10 +103,34 @@ def _histograms(pops, values, edges, colors, title, xlabel, ylabel, note, empty)
     return fig, axes
 
 
+def pooled_by_type(pops):
+    """For many populations named AREA.POP (a model-file hierarchy): [(POP, [indices of its
+    populations in every area])], in order of first appearance; None otherwise."""
+    if len(pops) <= POOL_ABOVE or not all("." in name for name, _, _ in pops):
+        return None
+    groups = {}
+    for k, (name, _, _) in enumerate(pops):
+        groups.setdefault(name.rsplit(".", 1)[1], []).append(k)
+    return list(groups.items())
+
+
+def _pool(values, groups):
+    """The values of each group's populations concatenated."""
+    return [np.concatenate([values[k] for k in ks]) for _, ks in groups]
+
+
 def write_plots(out_dir, pops, data, settings, dt):
     """raster.png, rates.png, cv.png, correlations.png, population_rate.png from ``data``
-    (see report.analyze) with the bin widths and samples of ``settings``; their paths."""
-    colors = plt.cm.tab10(np.arange(len(pops)) % 10)
+    (see report.analyze) with the bin widths and samples of ``settings``; their paths.
+    Beyond POOL_ABOVE populations named AREA.POP, the histograms and population rates have
+    one panel per POP with every area's neurons pooled (areas.png shows each area)."""
+    groups = pooled_by_type(pops)
+    colors = plt.cm.tab10(np.arange(len(groups or pops)) % 10)
+    pop_colors = colors  # (by population type when pooled)
+    if groups:
+        pop_colors = np.empty((len(pops), colors.shape[1]))
+        for g, (_, ks) in enumerate(groups):
+            pop_colors[ks] = colors[g]
     paths = {}
     t0, t1 = settings["t_start_ms"], settings["t_start_ms"] + 1000.0 * settings["duration_s"]
     sizes = [size for _, _, size in pops]
@@ -121,7 +146,7 @@ def write_plots(out_dir, pops, data, settings, dt):
     ticks, labels = [], []
     for k, (name, first_gid, size) in enumerate(pops):
         m = owner == k
-        ax.plot(steps[m] * dt, row[m], "|", ms=ms, mew=1.0, color=colors[k])
+        ax.plot(steps[m] * dt, row[m], "|", ms=ms, mew=1.0, color=pop_colors[k])
         rows = n_rows - 1 - np.searchsorted(shown, [first_gid, first_gid + size])
         if rows[0] > rows[1]:
             ticks.append(0.5 * (rows[0] + rows[1]))
@@ -139,8 +164,16 @@ def write_plots(out_dir, pops, data, settings, dt):
     )
     _save(fig, out_dir, "raster", paths)
 
+    all_pops = pops
+    if groups:  # the panels below: one per population type, areas pooled
+        pops = [(f"{t} ({len(ks)} areas)", 0, sum(all_pops[k][2] for k in ks)) for t, ks in groups]
+        sizes = [size for _, _, size in pops]
+
+    def per_panel(values):
+        return _pool(values, groups) if groups else values
+
     rates, edges = data["rates"]
-    values = [rates[f : f + n] for _, f, n in pops]
+    values = per_panel([rates[f : f + n] for _, f, n in all_pops])
     k_quanta = settings["rate_hist_bin_hz"] / settings["rate_quantum_hz"]
     fig, _ = _histograms(
         pops,
@@ -157,7 +190,7 @@ def write_plots(out_dir, pops, data, settings, dt):
     _save(fig, out_dir, "rates", paths)
 
     cv, edges = data["cv"]
-    values = [cv[f : f + n] for _, f, n in pops]
+    values = per_panel([cv[f : f + n] for _, f, n in all_pops])
     fig, _ = _histograms(
         pops,
         values,
@@ -179,6 +212,15 @@ def write_plots(out_dir, pops, data, settings, dt):
     names = [name for name, _, _ in pops]
     width = settings["corr_hist_bin"]
     lo, hi = settings["corr_hist_range"]
+    if groups:  # pooled pairs on the common bins of the first population of each type
+        corr = {
+            name: (
+                np.concatenate([corr[all_pops[k][0]][0] for k in ks]),
+                corr[all_pops[ks[0]][0]][1],
+            )
+            for name, (_, ks) in zip(names, groups)
+        }
+        width = {name: width[all_pops[ks[0]][0]] for name, (_, ks) in zip(names, groups)}
 
     def outside(v):
         n = int(np.sum((v < lo) | (v > hi)))
@@ -204,6 +246,8 @@ def write_plots(out_dir, pops, data, settings, dt):
     _save(fig, out_dir, "correlations", paths)
 
     counts = data["pop_counts"]
+    if groups:
+        counts = np.array([counts[ks].sum(axis=0) for _, ks in groups])
     bin_ms = settings["pop_rate_bin_ms"]
     t = np.minimum(t0 + np.arange(counts.shape[1] + 1) * bin_ms, t1)  # last bin may be short
     fig, axes = _panels(len(pops), row_height=1.0, width=9.0)
@@ -219,6 +263,63 @@ def write_plots(out_dir, pops, data, settings, dt):
     fig.supxlabel("time (ms)", fontsize=10)
     fig.supylabel("population rate (Hz)", fontsize=10)
     _save(fig, out_dir, "population_rate", paths)
+    return paths
+
+
+def write_area_plot(out_dir, areas, reference):
+    """areas.png: the mean rate of every population as an image of areas (rows) by
+    population types (columns), on a log colour scale, and beside it the ``reference``
+    rates (e.g. the multi-area model's mean-field rates) with a scatter of the two; its
+    path (``areas``, ``reference``: report.analyze's summary entries)."""
+    names = list(areas)
+    types = list(dict.fromkeys(t for a in areas.values() for t in a["populations"]))
+    image = np.full((len(names), len(types)), np.nan)
+    ref = np.full_like(image, np.nan)
+    for i, area in enumerate(names):
+        for j, t in enumerate(types):
+            full = f"{area}.{t}"
+            image[i, j] = areas[area]["populations"].get(t, np.nan)
+            if reference:
+                ref[i, j] = reference["rates_hz"].get(full, np.nan)
+    shown = [image] + ([ref] if reference else [])
+    positive = np.concatenate([a[np.isfinite(a) & (a > 0)] for a in shown])
+    lo, hi = (positive.min(), positive.max()) if positive.size else (0.01, 1.0)
+    norm = LogNorm(vmin=max(lo, 1e-3), vmax=max(hi, 2 * max(lo, 1e-3)))
+    panels = len(shown) + (1 if reference else 0)
+    fig, axes = plt.subplots(
+        1, panels, figsize=(4.2 * panels, 1.6 + 0.22 * len(names)), layout="constrained"
+    )
+    axes = np.atleast_1d(axes)
+    titles = ["simulated"] + ([reference["what"]] if reference else [])
+    for ax, values, title in zip(axes, shown, titles):
+        im = ax.imshow(
+            np.where(values > 0, values, np.nan), norm=norm, cmap="viridis", aspect="auto"
+        )
+        ax.set_xticks(range(len(types)), types, fontsize=8)
+        ax.set_yticks(range(len(names)), names, fontsize=7)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("population")
+    axes[0].set_ylabel("area")
+    fig.colorbar(im, ax=axes[: len(shown)], label="mean firing rate (Hz, log scale)")
+    if reference:
+        ax = axes[-1]
+        m = np.isfinite(image) & np.isfinite(ref)
+        x, y = np.maximum(ref[m], 1e-3), np.maximum(image[m], 1e-3)
+        ax.loglog(x, y, ".", ms=4, color="C0")
+        span = [min(x.min(), y.min()), max(x.max(), y.max())]
+        ax.loglog(span, span, "-", color="0.5", lw=0.8)
+        ax.set(
+            xlabel=f"{reference['what']} (Hz)",
+            ylabel="simulated (Hz)",
+            title=f"{m.sum()} populations, r(log rates) = {reference['log_rate_correlation']:.2f}",
+        )
+        ax.title.set_fontsize(9)
+    fig.suptitle(
+        "Mean firing rate of each population (blank: no such population, or silent; in the "
+        "scatter rates below 1e-3 Hz at 1e-3 Hz)"
+    )
+    paths = {}
+    _save(fig, out_dir, "areas", paths)
     return paths
 
 

@@ -238,6 +238,12 @@ def analyze(
             "fano_factor": float(fc.var() / fc.mean()) if fc.size and fc.mean() > 0 else None,
             "population_rate_hz": float(pop_counts[k].sum() / (size * duration_s)) if size else 0.0,
         }
+    areas = _area_rates(pops, rates)
+    if areas:
+        summary["areas"] = areas
+        reference = _reference_rates(run, summary["populations"])
+        if reference:
+            summary["reference"] = reference
     summary["analysis_s"] = time.perf_counter() - t0
     claim(out_dir, ANALYSIS, overwrite, "analyze --out", lock=False)
     summary["out_dir"] = os.path.abspath(out_dir)
@@ -252,12 +258,60 @@ def analyze(
             "raster": (s[keep], g[keep], shown),
         }
         summary["plots"] = write_plots(out_dir, pops, data, settings, dt)
+        if areas:
+            from .plots import write_area_plot
+
+            summary["plots"].update(write_area_plot(out_dir, areas, summary.get("reference")))
         summary["plots"].update(write_recorder_plots(out_dir, run, net))
     summary["format"] = ANALYSIS_FORMAT
     summary["files"] = sorted(os.path.basename(p) for p in summary.get("plots", {}).values())
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     return summary
+
+
+def _area_rates(pops, rates):
+    """{area: {"rate_hz": its neurons' mean rate, "populations": {POP: mean rate}}} when
+    every population is named AREA.POP (a model file's hierarchy), else None."""
+    if not pops or not all("." in name for name, _, _ in pops):
+        return None
+    areas = {}
+    for name, first, size in pops:
+        area, pop = name.rsplit(".", 1)
+        entry = areas.setdefault(area, {"rate_hz": 0.0, "neurons": 0, "populations": {}})
+        total = float(rates[first : first + size].sum())
+        entry["populations"][pop] = total / size if size else 0.0
+        entry["rate_hz"] += total
+        entry["neurons"] += size
+    for entry in areas.values():
+        entry["rate_hz"] /= max(entry["neurons"], 1)
+    return areas
+
+
+def _reference_rates(run, populations):
+    """The data file's mean-field rates of the multi-area model beside the simulated ones,
+    for a ``distsim run multi_area`` of every area in the ground state (the prediction is
+    of the whole model; none exists for the metastable state), else None."""
+    source = run.source or {}
+    options = source.get("options") or {}
+    if source.get("example") != "multi_area" or options.get("areas"):
+        return None
+    from ..examples.multi_area import reference_rates
+
+    ref = reference_rates(options.get("state") or "ground")
+    if ref is None or set(ref) != set(populations):
+        return None
+    names = sorted(ref)
+    ours = np.array([populations[n]["population_rate_hz"] for n in names])
+    theirs = np.array([ref[n] for n in names])
+    corr = np.corrcoef(np.log10(ours + 1e-3), np.log10(theirs + 1e-3))[0, 1]
+    return {
+        "what": "mean-field (Siegert) rates, ground state",
+        "source": "multi_area_model.json: reference_rates.meanfield_ground_state_computed_here",
+        "rates_hz": ref,
+        "log_rate_correlation": float(corr),
+        "median_ratio": float(np.median((ours + 1e-3) / (theirs + 1e-3))),
+    }
 
 
 def format_table(summary):

@@ -28,7 +28,7 @@ class SynapticInput:
         n_lazy = lazy_local.size
         n_far = 1 << int(2 * far_steps + 1).bit_length() if far_steps else 1
         self.arrays = Input(
-            arrays.zeros((2 * ns, n_local), np.int64),
+            arrays.zeros_huge((2 * ns, n_local), np.int64),
             arrays.zeros((ns if dc else 1, n_local)),
             arrays.zeros((ns, n_lazy), np.int32),
             arrays.zeros(ns, np.int64),

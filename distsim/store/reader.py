@@ -83,6 +83,12 @@ class RunReader:
     def network(self):
         return read_network(self.root, self.attrs)
 
+    @property
+    def source(self):
+        """What ``distsim run`` built the network from: {"example", "options"} (None for a
+        store written through the Python API)."""
+        return self.attrs.get("source")
+
     def flushed_step(self):
         """Model step up to which every rank's data are in the store (ranks retired by a
         resume on fewer ranks hold everything they will ever hold)."""

@@ -207,6 +207,13 @@ class RunWriter:
                 },
             )
 
+    def set_source(self, source):
+        """Rank 0: record what the network was built from (``{"example": NAME, "options":
+        {...}}`` of ``distsim run``) in the root's ``source`` attribute (distsim analyze
+        compares the multi-area model with its mean-field rates)."""
+        if self.rank == 0:
+            set_attrs(self.root, {"source": source})
+
     def begin(self, sim):
         """A run starts: the store is running (not complete) until ``close``; rank 0 holds
         its lock meanwhile (taken again after a ``close``, refused if another process took

@@ -102,4 +102,4 @@ def test_cli_inspect_and_partition():
         text=True,
         check=True,
     )
-    assert r.stdout.count("ranks,") == 4 and "sends/s" in r.stdout
+    assert r.stdout.count("ranks,") == 4 and "spikes out/step" in r.stdout

@@ -49,8 +49,13 @@ def test_weights_delays_and_drive_follow_the_data(state, chi, chi_i):
     pset = D["parameter_sets"][f"{state}_state" if state == "ground" else state]
     w_e = pset["params"]["W_E_pA"]
     means = np.array(pset["weight_mean_pA_per_pair"])
-    for src, tgt in [("V1.23E", "V1.23E"), ("V1.4E", "V1.23E"), ("V1.23I", "V1.4E"),
-                     ("V1.23E", "V2.23I"), ("V2.6E", "V1.4E")]:  # fmt: skip
+    for src, tgt in [
+        ("V1.23E", "V1.23E"),
+        ("V1.4E", "V1.23E"),
+        ("V1.23I", "V1.4E"),
+        ("V1.23E", "V2.23I"),
+        ("V2.6E", "V1.4E"),
+    ]:
         proj = _pair(net, src, tgt)
         i, j = ORDER.index(tgt.replace(".", "-")), ORDER.index(src.replace(".", "-"))
         assert proj.weight.mean == pytest.approx(means[i, j], rel=1e-5)
@@ -118,14 +123,77 @@ def test_reference_rates_are_the_mean_field_ground_state():
 
 def test_cli_runs_a_subset_and_refuses_an_unknown_area(tmp_path):
     ok = subprocess.run(
-        [DISTSIM, "run", "multi_area", "--areas", "V1", "--scale",
-         "0.005", "--t-sim", "20", "--out", str(tmp_path / "run.zarr")],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            DISTSIM,
+            "run",
+            "multi_area",
+            "--areas",
+            "V1",
+            "--scale",
+            "0.005",
+            "--t-sim",
+            "20",
+            "--out",
+            str(tmp_path / "run.zarr"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert ok.returncode == 0, ok.stderr[-2000:]
     bad = subprocess.run(
-        [DISTSIM, "run", "multi_area", "--areas", "V1,XX", "--t-sim",
-         "1"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [DISTSIM, "run", "multi_area", "--areas", "V1,XX", "--t-sim", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert bad.returncode == 2 and "area 'XX'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_analyze_draws_areas_by_populations_beside_the_mean_field(tmp_path):
+    """A run of every area (tiny scale) analysed: per-area rates, the mean-field rates of the
+    ground state beside them, areas.png, and the per-population plots pooled by type."""
+    store = tmp_path / "ma.zarr"
+    run = subprocess.run(
+        [
+            DISTSIM,
+            "run",
+            "multi_area",
+            "--scale",
+            "0.003",
+            "--t-sim",
+            "40",
+            "--out",
+            str(store),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    from distsim.analysis import analyze
+
+    summary = analyze(store, out_dir=tmp_path / "an", n_sample=20, raster_neurons=5)
+    assert len(summary["areas"]) == 32 and set(summary["areas"]["TH"]["populations"]) == {
+        "23E",
+        "23I",
+        "5E",
+        "5I",
+        "6E",
+        "6I",
+    }
+    v1 = summary["areas"]["V1"]
+    pops = summary["populations"]
+    expected = (
+        sum(
+            pops[f"V1.{p}"]["population_rate_hz"] * pops[f"V1.{p}"]["size"]
+            for p in v1["populations"]
+        )
+        / v1["neurons"]
+    )
+    assert v1["rate_hz"] == pytest.approx(expected)
+    ref = summary["reference"]
+    assert ref["rates_hz"] == reference_rates("ground") and -1 <= ref["log_rate_correlation"] <= 1
+    assert {"areas", "rates", "raster"} <= set(summary["plots"])
+    assert (tmp_path / "an" / "areas.png").stat().st_size > 10_000
