@@ -7,8 +7,9 @@ multi_area`` on N ranks, its spikes written to a run store as it runs; prints on
         [--storage procedural] [--ranks 2] [--t-sim 1000] [--discard 200] [--out FILE]
 
 The run is one ``distsim run multi_area --ranks N --out TMP/run.zarr --json`` in a fresh
-temporary folder (deleted afterwards unless ``--keep``); this script samples the resident
-memory of the whole process tree (launcher and ranks) every 0.2 s.
+temporary folder (deleted afterwards unless ``--keep``), its progress lines in ``--log``;
+this script samples the resident memory of the whole process tree (launcher and ranks) every
+0.2 s.
 
 Keys:
   neurons, synapses, procedural_synapses, ranks, scale, areas, state, t_sim_ms
@@ -78,6 +79,7 @@ def main():
     ap.add_argument("--discard", type=float, default=200.0, help="ms left out of the rates")
     ap.add_argument("--out", default=None)
     ap.add_argument("--keep", action="store_true", help="keep the run store (its path is kept)")
+    ap.add_argument("--log", default=None, help="the run's stderr (progress), default TMP/run.log")
     args = ap.parse_args()
 
     from distsim import __version__
@@ -87,19 +89,22 @@ def main():
     folder = Path(tempfile.mkdtemp(prefix="bench_multi_area_"))
     store = folder / "run.zarr"
     distsim = str(Path(sys.executable).parent / "distsim")
-    cmd = [distsim, "run", "multi_area", "--scale", str(args.scale), "--state", args.state,
-           "--storage", args.storage, "--t-sim", str(args.t_sim), "--ranks", str(args.ranks),
-           "--out", str(store), "--json", "-q"]  # fmt: skip
+    cmd = [distsim, "run", "multi_area", "--scale", str(args.scale), "--state", args.state]
+    cmd += ["--storage", args.storage, "--t-sim", str(args.t_sim), "--ranks", str(args.ranks)]
+    cmd += ["--out", str(store), "--json"]
     if args.areas:
         cmd += ["--areas", args.areas]
     load0 = os.getloadavg()
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak, stop = [0], threading.Event()
-    sampler = threading.Thread(target=_sample_tree, args=(proc, peak, stop), daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
+    log = Path(args.log) if args.log else folder / "run.log"
+    with open(log, "w") as err_file:  # progress lines every few seconds: tail -f it
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file, text=True)
+        peak, stop = [0], threading.Event()
+        sampler = threading.Thread(target=_sample_tree, args=(proc, peak, stop), daemon=True)
+        sampler.start()
+        out, _ = proc.communicate()
+    err = log.read_text()
     wall = time.perf_counter() - t0
     stop.set()
     sampler.join()
