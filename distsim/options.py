@@ -71,13 +71,16 @@ def number(kind, low=None, high=None, low_open=False, what="value"):
 
 
 def _example_flags():
-    """Each example option once (the first declaration's type and range; the help names
-    the examples that take it)."""
+    """Each example option once (the first declaration's type; the help names the examples
+    that take it, with their values: ``network_settings`` checks a value against the chosen
+    example's declaration, e.g. --state of brunel and of multi_area)."""
     flags = {}
     for name, example in EXAMPLES.items():
         for opt in example.options:
             first, users = flags.setdefault(opt.flag, (opt, []))
-            users.append(f"{name}: {opt.help}")
+            values = f"; one of {', '.join(map(str, opt.choices))}" if opt.choices else ""
+            default = "" if opt.switch or opt.default is None else f"; default {opt.default}"
+            users.append(f"{name}: {opt.help}{values}{default}")
     return flags
 
 
@@ -93,7 +96,7 @@ def add_network_options(parser, optional_example=False):
         f"file (.toml, .yaml) or a NIR graph (.nir)",
     )
     for flag, (opt, users) in _example_flags().items():
-        text = "; ".join(users) + (f" (default {opt.default})" if not opt.switch else "")
+        text = " | ".join(users)
         if opt.switch:
             parser.add_argument(
                 flag, dest=opt.keyword, action="store_true", default=None, help=text
@@ -105,7 +108,6 @@ def add_network_options(parser, optional_example=False):
                 type=opt.type,
                 default=None,
                 metavar=flag[2:].upper(),
-                choices=list(opt.choices) or None,
                 help=text,
             )
     parser.add_argument(

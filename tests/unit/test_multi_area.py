@@ -129,6 +129,8 @@ def test_cli_runs_a_subset_and_refuses_an_unknown_area(tmp_path):
             "multi_area",
             "--areas",
             "V1",
+            "--state",
+            "metastable",  # (brunel's --state takes other values)
             "--scale",
             "0.005",
             "--t-sim",
@@ -148,6 +150,13 @@ def test_cli_runs_a_subset_and_refuses_an_unknown_area(tmp_path):
         timeout=600,
     )
     assert bad.returncode == 2 and "area 'XX'" in bad.stderr and "Traceback" not in bad.stderr
+    bad = subprocess.run(
+        [DISTSIM, "run", "multi_area", "--state", "AI", "--t-sim", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert bad.returncode == 2 and "--state 'AI' is not one of ground, metastable" in bad.stderr
 
 
 def test_analyze_draws_areas_by_populations_beside_the_mean_field(tmp_path):
