@@ -105,7 +105,8 @@ def expected_traffic(network, group_of, n_groups, rates=None):
     source with probability q = expected in-degree / source size, independently, so a group
     of n neurons of the target population is missed with probability (1 - q)^n.  A source
     with both kinds reaches a group for certain where a listed target is, and otherwise
-    with the probability of the random rules."""
+    with the probability of the random rules.  A procedural projection's source reaches every
+    group holding neurons of its target population (no table says where its targets are)."""
     rates = rates or {}
     group_of = np.asarray(group_of)
     pops = list(network.populations.values())
@@ -126,6 +127,8 @@ def expected_traffic(network, group_of, n_groups, rates=None):
             listed[s].append(proj.rule.sources * n_groups + group)
             continue
         q = min(expected_indegree(network, proj) / max(pops[s].size, 1), 1.0)
+        if proj.storage == "procedural":
+            q = 1.0
         with np.errstate(divide="ignore", invalid="ignore"):  # q = 1: log 0, 0 x -inf
             log_miss[s] += np.where(counts[t] > 0, counts[t] * np.log1p(-q), 0.0)
     rate = np.array([rates.get(p.name, DEFAULT_RATE_HZ) for p in pops])

@@ -213,16 +213,18 @@ class ProceduralSynapses:
 
     def sources(self):
         """(gids, shortest delay in steps) of the sources whose spikes this rank needs: every
-        neuron of a source population of a procedural projection with targets here (a gid
-        once per such projection)."""
-        gids, delays = [], []
+        neuron of a source population of a procedural projection with targets here, once
+        (with the shortest delay of its projections here; once per projection, the
+        multi-area model's 8,344 projections made 199 M gids, 3 GB and more at the build)."""
+        shortest = {}
         rows = self.arrays.proc_int
         for k, proj in enumerate(self.projections):
-            if rows[k, kp.P_BHI] < rows[k, kp.P_BLO]:
-                continue
-            src = self.network.populations[proj.source]
-            gids.append(np.arange(src.first_gid, src.first_gid + src.size, dtype=np.int64))
-            delays.append(np.full(src.size, self.delay_range[k, 0], np.int64))
+            if rows[k, kp.P_BHI] >= rows[k, kp.P_BLO]:
+                d = int(self.delay_range[k, 0])
+                shortest[proj.source] = min(shortest.get(proj.source, d), d)
+        pops = [self.network.populations[name] for name in shortest]
+        gids = [np.arange(p.first_gid, p.first_gid + p.size, dtype=np.int64) for p in pops]
+        delays = [np.full(p.size, shortest[p.name], np.int64) for p in pops]
         if not gids:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         return np.concatenate(gids), np.concatenate(delays)
