@@ -49,6 +49,14 @@ OPTIONS = (
         choices=("poisson", "dc"),
         convert=lambda v: v == "poisson",
     ),
+    Option(
+        "--storage",
+        "storage",
+        str,
+        "stored",
+        "synapses stored (about 9 bytes each) or regenerated at every spike (procedural)",
+        choices=("stored", "procedural"),
+    ),
 )
 CONN_PROBS = np.array(
     [  # rows: target, columns: source, in the order of POPULATIONS
@@ -99,8 +107,9 @@ def full_synapse_numbers():
         return np.log(1.0 - CONN_PROBS) / np.log((prod - 1.0) / prod)
 
 
-def microcircuit(scale=1.0, dt=0.1, seed=55, poisson_input=True, record=True):
-    """The microcircuit with neuron numbers and in-degrees scaled by ``scale``."""
+def microcircuit(scale=1.0, dt=0.1, seed=55, poisson_input=True, record=True, storage="stored"):
+    """The microcircuit with neuron numbers and in-degrees scaled by ``scale``; ``storage``
+    of its projections: "stored" or "procedural" (the same rule, another draw)."""
     n = np.round(N_FULL * scale).astype(int)
     k_scaling = scale
     n_syn = np.round(full_synapse_numbers() * scale * k_scaling).astype(np.int64)
@@ -149,7 +158,14 @@ def microcircuit(scale=1.0, dt=0.1, seed=55, poisson_input=True, record=True):
             )
             d = DELAY_E if s % 2 == 0 else DELAY_I
             delay = Normal(d, d * DELAY_REL_STD, low=0.5 * dt, redraw=True)
-            net.connect(src, tgt, FixedTotalNumber(int(n_syn[t, s])), weight=weight, delay=delay)
+            net.connect(
+                src,
+                tgt,
+                FixedTotalNumber(int(n_syn[t, s])),
+                weight=weight,
+                delay=delay,
+                storage=storage,
+            )
         if poisson_input:
             net.add_poisson_input(
                 tgt, rate=BG_RATE_HZ * k_ext[t], weight=float(psc_ext), delay=DELAY_POISSON

@@ -1,7 +1,8 @@
 """The microcircuit at scale 0.1 against NEST 3.10 (tests/data/nest_microcircuit.json, made
 by scripts/nest_microcircuit.py): per population, the Kolmogorov-Smirnov distances between
 distsim's and NEST's distributions of rates, ISI CVs and correlations lie within the
-distances between NEST's own seeds."""
+distances between NEST's own seeds, with stored and with procedural synapses (issue 18: the same
+rule, another draw)."""
 
 import json
 from pathlib import Path
@@ -40,15 +41,15 @@ def _nest_limit(p, stat):
     return max(REF["between_seed_ks"][p][stat]) + SLACK
 
 
-@pytest.fixture(scope="module")
-def distsim_stats():
+@pytest.fixture(scope="module", params=["stored", "procedural"])
+def distsim_stats(request):
     """Statistics of two distsim seeds, pooled (less sampling noise than one NEST seed)."""
     dt = REF["dt"]
     step0 = int(round(REF["t_presim_ms"] / dt))
     step1 = step0 + int(round(REF["t_sim_ms"] / dt))
     pooled = {p: {"rates": [], "cv": [], "corr": []} for p in POPULATIONS}
     for seed in (7, 8):
-        net = microcircuit(scale=REF["scale"], seed=seed)
+        net = microcircuit(scale=REF["scale"], seed=seed, storage=request.param)
         sim = Simulation(net)
         sim.run(REF["t_presim_ms"] + REF["t_sim_ms"])
         steps, gids = sim.spike_steps()
