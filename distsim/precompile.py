@@ -59,7 +59,7 @@ def compile_plan(plan, target_dtype, delay_dtype):
     """Compile (or load from the cache) the kernels of one plan: call them with empty
     arrays of the run's types, which does nothing."""
     module = kernels(plan)
-    nrn, inp, stim, syn, plast, out, proc = empty_state(target_dtype, delay_dtype)
+    nrn, inp, stim, syn, plast, out, proc = empty_state(target_dtype, delay_dtype, plan.procedural)
     none = np.empty(0, np.int64)
     module.advance(0, 0, 0.1, 1, 0, nrn, inp, stim, syn, plast, out, proc)
     module.deliver(none, none, 0, 0, 1, 0.1, inp, syn, plast)

@@ -41,7 +41,7 @@ class Input(NamedTuple):
     far_head: np.ndarray  # int64 [F]: first chunk of the input of each step (step mod F)
     far_tail: np.ndarray  # int64 [F]: its last chunk (-1: none), being filled
     far_fill: np.ndarray  # int64 [F]: entries in the last chunk
-    far_pool: object  # numba typed List of one int64 [chunks, 2, FAR_CHUNK + 1] array
+    far_pool: object  # typed List of one int64 [chunks, 2, FAR_CHUNK + 1] (state.far_pool)
     far_meta: np.ndarray  # int64 [3]: first free chunk, entries queued, free chunks
 
 
@@ -229,30 +229,35 @@ FIELDS = {
 }
 
 
-def far_pool(chunks, chunk):
+def far_pool(chunks, chunk, procedural=True):
     """The far queue's pool of ``chunks`` free chunks of ``chunk`` entries (column ``chunk``
     of row 0 links a chunk to the next, -1 ends), in a typed List, so that a kernel can
-    replace the array when it grows it."""
+    replace the array when it grows it; without procedural synapses (no kernel uses the
+    pool) the bare array: a typed List costs about 80 us to pass from Python at every
+    kernel call (the microcircuit on 2 ranks calls 20,000 times per model second)."""
     from numba.typed import List
 
     pool = np.zeros((chunks, 2, chunk + 1), np.int64)
     pool[:, 0, chunk] = np.arange(1, chunks + 1)
     pool[-1, 0, chunk] = -1
+    if not procedural:
+        return pool
     out = List()
     out.append(pool)
     return out
 
 
-def empty_state(target_dtype, delay_dtype):
+def empty_state(target_dtype, delay_dtype, procedural=True):
     """The seven groups with empty arrays of the kernels' types (``None`` dtypes: the
-    synapse table's target and delay types, which depend on the network): arguments with
-    which the kernels compile and do nothing."""
+    synapse table's target and delay types, which depend on the network; ``procedural``:
+    the far queue's pool as kernels with procedural synapses take it): arguments with which
+    the kernels compile and do nothing."""
     table = {"syn_target": target_dtype, "syn_delay": delay_dtype}
 
     def empty(cls):
         def value(name, dtype, ndim):
             if dtype == "pool":
-                return far_pool(1, 1)
+                return far_pool(1, 1, procedural)
             return np.zeros((0,) * ndim, table[name] if dtype is None else dtype)
 
         return cls(**{name: value(name, d, n) for name, (d, n) in FIELDS[cls].items()})

@@ -145,7 +145,12 @@ class Simulation:
         self.ns, far_steps = self._ring_slots(max(self.table.max_delay, longest) + 1, ring_slots)
         lazy_local = self.neurons.make_event_driven(event_driven)
         self.input = SynapticInput(
-            self.ns, self.n_local, lazy_local, far_steps, dc=self.stimuli.dc_ptr.size > 1
+            self.ns,
+            self.n_local,
+            lazy_local,
+            far_steps,
+            dc=self.stimuli.dc_ptr.size > 1,
+            procedural=self.procedural.any,
         )
         self.recorders = Recorders(
             network, self.neurons, self.table.row_gid.size, hardware_counters

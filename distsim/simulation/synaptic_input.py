@@ -19,10 +19,11 @@ class SynapticInput:
     """``ns`` slots for ``n_local`` neurons (DC current only ``dc``: one row of zeros
     otherwise); ``far_steps`` > 0: procedural delays up to that many steps, the input
     beyond the ring waits in the far queue, in buckets of arrival step (twice the longest
-    delay, so that spikes of a rank that runs ahead find theirs free); ``arrays``: the
-    kernels' Input."""
+    delay, so that spikes of a rank that runs ahead find theirs free); ``procedural``: the
+    network has procedural synapses (their kernels take the queue's pool as a typed List);
+    ``arrays``: the kernels' Input."""
 
-    def __init__(self, ns, n_local, lazy_local, far_steps=0, dc=True):
+    def __init__(self, ns, n_local, lazy_local, far_steps=0, dc=True, procedural=False):
         self.ns = ns
         self.lazy_local = lazy_local
         n_lazy = lazy_local.size
@@ -36,7 +37,7 @@ class SynapticInput:
             np.full(n_far, -1, np.int64),
             np.full(n_far, -1, np.int64),
             np.zeros(n_far, np.int64),
-            far_pool(FAR_POOL_CHUNKS if far_steps else 1, kp.FAR_CHUNK),
+            far_pool(FAR_POOL_CHUNKS if far_steps else 1, kp.FAR_CHUNK, procedural),
             np.array([0, 0, FAR_POOL_CHUNKS if far_steps else 1], np.int64),
         )
         self.far = bool(far_steps)
@@ -44,6 +45,8 @@ class SynapticInput:
     @property
     def far_nodes(self):
         """Entries in the far queue now, and its capacity."""
+        if not self.far:
+            return 0, 0
         chunks = self.arrays.far_pool[0].shape[0]
         return int(self.arrays.far_meta[kp.FAR_USED]), int(chunks * kp.FAR_CHUNK)
 
