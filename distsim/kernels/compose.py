@@ -46,6 +46,7 @@ def advance(t_from, t_to, h, ns, max_delay, nrn, inp, stim, syn, plast, out, pro
     n_local = nrn.refr.shape[0]
     counters = out.counters
     spiked, rows, steps = out.spiked, out.rows, out.steps
+    rec_flag, send_flag, local_row = out.rec_flag, out.send_flag, syn.local_row
     # calls with many arrays cost ~100 ns each (reference counting): skip the empty ones
     has_stimuli = stim.pz_ptr.shape[0] > 1 or stim.dc_ptr.shape[0] > 1
     has_vt = plast.vt_local.shape[0] > 0  # local neurons of volume transmitters (dopamine)
@@ -78,18 +79,18 @@ $dispatch
         n_proc = 0
         for k in range(nspk):
             i = spiked[k]
-$post_spike$hw_spike            if out.rec_flag[i]:
+$post_spike$hw_spike            if rec_flag[i]:
                 r = counters[C_RECORDED]
                 out.rec_step[r] = t
                 out.rec_gid[r] = out.local_gid[i]
                 counters[C_RECORDED] = r + 1
-            if out.send_flag[i]:
+            if send_flag[i]:
                 o = counters[C_OUT]
                 out.out_step[o] = t
                 out.out_local[o] = i
                 counters[C_OUT] = o + 1
-            if syn.local_row[i] >= 0:
-                rows[n_rows] = syn.local_row[i]
+            if local_row[i] >= 0:
+                rows[n_rows] = local_row[i]
                 steps[n_rows] = t
                 n_rows += 1
 $proc_spike        counters[C_SPIKES] += nspk
@@ -114,7 +115,9 @@ def deliver(rows, steps, n, now, ns, h, inp, syn, plast):
     events = 0
     late = 0
     ring, touch, n_touch, listed = inp.ring, inp.touch, inp.n_touch, inp.listed
-    seg, syn_target = syn.seg, syn.syn_target
+    # fields read once: a NamedTuple's array read in a loop is a reference-count pair each time
+    seg, seg_ptr, seg_lazy, syn_target = syn.seg, syn.seg_ptr, syn.seg_lazy, syn.syn_target
+    syn_weight, syn_delay, seg_plastic = syn.syn_weight, syn.syn_delay, plast.seg_plastic
     flat = ring.reshape(-1)
     n_cols = ring.shape[1]
     ibuf = np.empty(0, np.int64)  # a segment's ring positions and weights, then the adds in
@@ -123,7 +126,7 @@ def deliver(rows, steps, n, now, ns, h, inp, syn, plast):
     for k in range(n):
         row = rows[k]
         t = steps[k]
-        for sg in range(syn.seg_ptr[row], syn.seg_ptr[row + 1]):
+        for sg in range(seg_ptr[row], seg_ptr[row + 1]):
             a = seg[sg, 0]
             b = seg[sg + 1, 0]
             wq = seg[sg, 1]
@@ -131,7 +134,7 @@ def deliver(rows, steps, n, now, ns, h, inp, syn, plast):
             wofs = seg[sg, 3]
             events += b - a
             plastic = $plastic_test
-            lazy = syn.seg_lazy[sg] != 0
+            lazy = seg_lazy[sg] != 0
             if wofs < 0 and d > 0 and not (plastic or lazy):  # one weight, one delay
                 if t + d <= now:
                     late += b - a
@@ -151,9 +154,9 @@ $plastic_call
                     late += b - a
                 for m in range(a, b):
                     if wofs >= 0:
-                        wq = to_fixed(np.float64(syn.syn_weight[wofs + m - a]))
+                        wq = to_fixed(np.float64(syn_weight[wofs + m - a]))
                     if d <= 0:
-                        dd = np.int64(syn.syn_delay[-d - 1 + m - a])
+                        dd = np.int64(syn_delay[-d - 1 + m - a])
                         if t + dd <= now:
                             late += 1
                         slot = (t + dd) % ns
@@ -173,7 +176,7 @@ $plastic_call
 '''
 
 _PLASTIC_CALL = """\
-                p = plast.seg_plastic[sg]
+                p = seg_plastic[sg]
                 n_late, n_out = plastic_segment(p, t, a, b, d, now, ns, n_cols, h, syn, plast,
                                                 ibuf, qbuf)
                 late += n_late
@@ -352,7 +355,7 @@ class KernelPlan:
             proc_deliver=_PROC_DELIVER if self.procedural else "",
         )
         deliver = Template(_DELIVER).substitute(
-            plastic_test="plast.seg_plastic[sg] >= 0" if self.rules else "False",
+            plastic_test="seg_plastic[sg] >= 0" if self.rules else "False",
             plastic_call=_PLASTIC_CALL if self.rules else "                pass",
         )
         text = Template(_HEADER).substitute(what=self.describe(), imports="\n".join(imports))
