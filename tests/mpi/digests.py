@@ -1,14 +1,13 @@
-"""Run every test network with every balancer and backend; rank 0 prints one JSON object
+"""Run every test network with its balancers (networks.balancers_of) and every backend; rank 0 prints one JSON object
 {"network/balancer/backend": [digest, recorded spikes], ...}.  Run under mpiexec -n N."""
 
 import json
 import sys
 
-from networks import NETWORKS, OPTIONS
+from networks import NETWORKS, OPTIONS, balancers_of
 
 from distsim import Simulation
 from distsim.comm.exchange import BACKENDS
-from distsim.partition import BALANCERS
 
 T_MS = 150.0
 
@@ -16,7 +15,7 @@ T_MS = 150.0
 def main():
     out = {}
     for name, make in NETWORKS.items():
-        for balancer in BALANCERS:
+        for balancer in balancers_of(name):
             for backend in BACKENDS:
                 sim = Simulation(
                     make(), decomposition=balancer, backend=backend, **OPTIONS.get(name, {})
