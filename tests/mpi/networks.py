@@ -85,14 +85,20 @@ NETWORKS = {
 }
 # Simulation options of a network (default none): the far queue beyond a ring of 12 slots
 OPTIONS = {"two_areas_far": {"ring_slots": 12}}
-# the procedural networks run with the two most different partitions only: their realisation
-# does not depend on the partition, and 1-4 ranks x every backend still cover the exchange
-# (with every balancer they took most of the 5 minutes of test_mpi_reproducibility)
-PARTIAL_BALANCERS = {name: ("block", "round_robin") for name in ("two_areas", "two_areas_far")}
+# the procedural networks run with the two most different partitions only (their realisation
+# does not depend on the partition; 1-4 ranks x every backend still cover the exchange), and
+# the dense ring only as the reference of the far queue (with every balancer and backend they
+# took most of the 5 minutes of test_mpi_reproducibility)
+PARTIAL = {
+    "two_areas_far": (("block", "round_robin"), None),
+    "two_areas": (("block",), ("collective",)),
+}
 
 
-def balancers_of(name):
-    """The balancers a network of NETWORKS runs with in digests.py."""
+def combinations_of(name):
+    """The (balancer, backend) pairs a network of NETWORKS runs with in digests.py."""
+    from distsim.comm.exchange import BACKENDS
     from distsim.partition import BALANCERS
 
-    return PARTIAL_BALANCERS.get(name, tuple(BALANCERS))
+    balancers, backends = PARTIAL.get(name, (None, None))
+    return [(b, e) for b in balancers or BALANCERS for e in backends or BACKENDS]

@@ -242,8 +242,9 @@ def test_chain_holds_a_signal_that_comes_before_distsim_catches_signals(slurm, t
     """USR1 while `distsim compile` runs (a cold kernel cache: the shell's default action
     would end the job without a word), or right after the script launches the run, while the
     ranks still import and build (the default action would kill them): the script passes it
-    on once distsim has written checkpoint/catching-signals, and the chain goes on as for a
-    later signal."""
+    on once distsim has written checkpoint/catching-signals: part 0 stops with a checkpoint
+    (compiling: and, no requeue allowed, the job ends there), and the chain goes on as for a
+    later signal (starting)."""
     out = tmp_path / "early"
     t_sim = 10000.0
     cache = tmp_path / "kernels"  # empty: distsim compile compiles every kernel
@@ -254,7 +255,12 @@ def test_chain_holds_a_signal_that_comes_before_distsim_catches_signals(slurm, t
         "--ntasks=2",
         DISTSIM_OUT=str(out),
         DISTSIM_ARGS=f"--order 50 --t-sim {t_sim:g}",
-        **({"DISTSIM_CACHE_DIR": str(cache)} if moment == "compiling" else {}),
+        # compiling: no requeue (the chain's later parts are the other tests')
+        **(
+            {"DISTSIM_CACHE_DIR": str(cache), "DISTSIM_MAX_RESTARTS": "0"}
+            if moment == "compiling"
+            else {}
+        ),
     )
     # compiling: the first kernel is cached; starting: the script's redirection, the run starts
     sign = cache if moment == "compiling" else out / "part-0.json"
@@ -266,6 +272,13 @@ def test_chain_holds_a_signal_that_comes_before_distsim_catches_signals(slurm, t
     assert not (out / "checkpoint" / "catching-signals").exists()  # it came before that
     if moment == "compiling":
         assert not (out / "part-0.json").exists()  # still compiling
+        (record,) = slurm.wait(job, timeout=300)
+        log = Path(record["StdOut"]).read_text()
+        assert record["JobState"] == "FAILED", log  # stopped, and no requeue allowed
+        assert "USR1, checkpointing" in log and "submit again with the same DISTSIM_OUT" in log
+        assert summary(out / "part-0.json")["stopped"]
+        assert (out / "checkpoint" / "checkpoint.zarr").is_dir()
+        return
     (record,), log = completed(slurm, job)
     assert record["Restarts"] == "1" and "USR1, checkpointing" in log
     first, second = summary(out / "part-0.json"), summary(out / "part-1.json")
