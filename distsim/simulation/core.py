@@ -32,6 +32,7 @@ from ..connectivity import SEG_WOFS, SEG_WQ, build_synapse_table, projection_syn
 from ..errors import CommunicationError, ConfigError, failure_reason
 from ..kernels import procedural as kp
 from ..kernels.compose import KernelPlan, kernels
+from ..kernels.direct_call import DirectCall
 from ..kernels.engine import (
     C_CYC_DELIVER,
     C_CYC_FAR,
@@ -192,6 +193,9 @@ class Simulation:
         )
         self.input.reset_event_lists(self.step, self.neurons.arrays.last)
         self.kernels = self._compiled_kernels()
+        self._advance = DirectCall(self.kernels.advance)
+        self._deliver = DirectCall(self.kernels.deliver)
+        self._deliver_procedural_kernel = DirectCall(kp.deliver_procedural)
         self.rank_grid = rank_grid
         self.exchange = make_exchange(backend, self)
         self.flush_steps, self.flush_bytes = flush_steps, int(flush_mb * 1e6)
@@ -323,7 +327,7 @@ class Simulation:
                 stop = min(stop, nxt)
             if self.writer is not None:
                 stop = min(stop, self._last_flush + self.flush_steps)
-            reached = self.kernels.advance(
+            reached = self._advance(
                 self.step,
                 stop,
                 self.dt,
@@ -430,7 +434,7 @@ class Simulation:
         return self.recorders.outgoing()
 
     def _deliver_rows(self, rows, steps, n):
-        events, late = self.kernels.deliver(
+        events, late = self._deliver(
             rows,
             steps,
             n,
@@ -454,7 +458,7 @@ class Simulation:
     def _deliver_procedural(self, gids, steps):
         """Regenerate the procedural synapses onto this rank of remote spikes of ``gids``
         emitted in ``steps`` (kernels/procedural.py)."""
-        events, late = kp.deliver_procedural(
+        events, late = self._deliver_procedural_kernel(
             gids, steps, gids.size, self.step, self.ns, self.input.arrays, self.procedural.arrays
         )
         if late:
