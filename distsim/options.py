@@ -200,6 +200,14 @@ def add_run_options(parser):
         "under mpiexec/srun the launcher's ranks are used",
     )
     parser.add_argument(
+        "--threads",
+        type=number(int, 1, what="threads"),
+        default=1,
+        help="threads per rank: the rank's neurons are split among them, each thread "
+        "updating its neurons and delivering into them (default 1; spikes are the same "
+        "bits for any ranks x threads)",
+    )
+    parser.add_argument(
         "--oversubscribe",
         action="store_true",
         help=f"with --ranks: allow up to {RANKS_PER_CORE} ranks per core (slower; "
@@ -614,6 +622,7 @@ def run_config(args):
         seed=seed,
         t_sim_ms=args.t_sim,
         backend=args.backend,
+        threads=args.threads,
         balancer=args.balancer,
         hardware=args.hardware,
         fabric=args.fabric,

@@ -69,6 +69,7 @@ class RunConfig:
     seed: int = None
     t_sim_ms: float = 1000.0
     backend: str = "collective"
+    threads: int = 1
     balancer: str = "block"
     hardware: str = None
     fabric: str = None
