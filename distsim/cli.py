@@ -503,7 +503,7 @@ def main(argv=None):
             _check_ranks(args)
             from .launcher import launch
 
-            return launch(args.ranks, _without_ranks(argv))
+            return launch(args.ranks, _without_ranks(argv), args.threads)
         return {
             "run": cmd_run,
             "compile": cmd_compile,

@@ -1,5 +1,9 @@
-"""``distsim run --ranks N``: start N MPI ranks on this machine with the mpich wheel's
-mpiexec, and stand guard over them.
+"""``distsim run --ranks N``: start N MPI ranks on this machine, and stand guard over them.
+
+The ranks are started by the mpich wheel's mpiexec beside this Python (``pip install
+distsim[mpich]``), else by the site's MPI that mpi4py was built against: ``mpiexec`` or
+``mpirun`` on PATH, or ``srun`` inside a Slurm allocation (its MPI plugin is the site's
+default, or ``SLURM_MPI_TYPE``).
 
 - Ctrl-C, SIGTERM and SIGUSR1 reach the ranks once (mpiexec runs in a process group of its
   own, so a terminal's Ctrl-C is not delivered to it twice, which hydra takes as "abort
@@ -74,17 +78,36 @@ def _clean_up_if_orphaned(folder):
         pass
 
 
-def find_mpiexec():
-    """The mpiexec beside this Python (the mpich wheel's), else the one on PATH."""
-    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
-    if not os.path.exists(mpiexec):
-        mpiexec = shutil.which("mpiexec")
-    if mpiexec is None:
-        raise ConfigError(
-            "distsim run --ranks: no mpiexec found next to this Python (the mpich "
-            "wheel installs one); install distsim's dependencies"
-        )
-    return mpiexec
+def launch_command(n_ranks, threads=1):
+    """The command that starts ``n_ranks`` ranks of ``threads`` threads each, up to the
+    program: the mpich wheel's mpiexec beside this Python, else mpiexec or mpirun on PATH,
+    else srun inside a Slurm allocation."""
+    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    found = beside if os.path.exists(beside) else shutil.which("mpiexec") or shutil.which("mpirun")
+    if found:
+        cmd = [found, "-n", str(n_ranks)]
+        if threads > 1 and _is_open_mpi(found):  # it binds each rank to one core by default
+            cmd += ["--bind-to", "none"]
+        return cmd
+    srun = shutil.which("srun")
+    if srun and os.environ.get("SLURM_JOB_ID"):
+        return [srun, f"--ntasks={n_ranks}", f"--cpus-per-task={threads}", "--kill-on-bad-exit=1"]
+    raise ConfigError(
+        f"distsim run --ranks {n_ranks}: no MPI launcher found: no mpiexec beside this Python "
+        f"({os.path.dirname(sys.executable)}), no mpiexec or mpirun on PATH and no srun "
+        f"inside a Slurm allocation; install the mpich wheel (pip install 'distsim[mpich]'), "
+        f"load the site's MPI module, or start the ranks yourself (mpiexec -n {n_ranks} "
+        f"distsim run ...)"
+    )
+
+
+def _is_open_mpi(mpiexec):
+    """True when ``mpiexec`` is Open MPI's (it says so in --version)."""
+    try:
+        out = subprocess.run([mpiexec, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "Open MPI" in out.stdout + out.stderr or "OpenRTE" in out.stdout + out.stderr
 
 
 def _die_with_parent():
@@ -95,14 +118,15 @@ def _die_with_parent():
         pass
 
 
-def launch(n_ranks, argv):
-    """Run ``distsim argv`` on ``n_ranks`` ranks; returns the exit status to give.
+def launch(n_ranks, argv, threads=1):
+    """Run ``distsim argv`` on ``n_ranks`` ranks of ``threads`` threads; returns the exit
+    status to give.
 
     mpiexec writes into files of the launch folder, which the launcher copies to its own
     stdout and stderr as they grow: a pipe would break when the launcher dies, and hydra
     would then kill the ranks before they can stop cleanly."""
+    cmd = [*launch_command(n_ranks, threads), sys.executable, "-m", "distsim.cli", *argv]
     folder = tempfile.mkdtemp(prefix="distsim-launch-")
-    cmd = [find_mpiexec(), "-n", str(n_ranks), sys.executable, "-m", "distsim.cli", *argv]
     logs = {name: open(os.path.join(folder, f"{name}.log"), "wb") for name in _LOGS}
     child = subprocess.Popen(
         cmd,

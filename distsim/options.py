@@ -195,8 +195,9 @@ def add_run_options(parser):
         "--ranks",
         type=number(int, 1, what="ranks"),
         default=None,
-        help="start this many MPI ranks on this machine (mpiexec from the mpich "
-        "wheel), at most one per available core unless --oversubscribe; "
+        help="start this many MPI ranks on this machine (the mpich wheel's mpiexec, "
+        "else the site's mpiexec, mpirun or srun), at most one per available core unless "
+        "--oversubscribe; "
         "under mpiexec/srun the launcher's ranks are used",
     )
     parser.add_argument(
