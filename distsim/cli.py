@@ -30,7 +30,7 @@ _RANK_BASELINE_BYTES = 200e6  # an idle rank: interpreter, numba, zarr, dask, MP
 
 def _check_ranks(args):
     """--ranks within the cores (x RANKS_PER_CORE with --oversubscribe) and the memory."""
-    import psutil
+    from .memory_limit import budget
 
     cores = len(os.sched_getaffinity(0))
     limit = cores * (RANKS_PER_CORE if args.oversubscribe else 1)
@@ -45,12 +45,12 @@ def _check_ranks(args):
             f"available here; give --ranks {cores} or fewer, {more}"
         )
     need = args.ranks * _RANK_BASELINE_BYTES
-    free = psutil.virtual_memory().available
-    if need > free:
+    limit = budget(ranks=1)  # this launcher, for all its ranks
+    if need > limit.total:
         raise ConfigError(
             f"distsim run: --ranks {args.ranks} needs about {need / 1e9:.1f} GB "
             f"before any network ({_RANK_BASELINE_BYTES / 1e6:.0f} MB per rank) "
-            f"but {free / 1e9:.1f} GB are free; give fewer ranks"
+            f"but {limit.total / 1e9:.1f} GB are available ({limit.where()}); give fewer ranks"
         )
 
 
@@ -327,15 +327,15 @@ _INSPECT_BYTES_PER_NEURON = 64  # the estimate's per-neuron arrays (decompositio
 def _check_inspect_memory(net, where, example):
     """The estimate itself holds a few arrays per neuron: refuse a network for which even
     they do not fit."""
-    import psutil
+    from .memory_limit import budget
 
     need = _INSPECT_BYTES_PER_NEURON * net.n_neurons
-    free = psutil.virtual_memory().available
-    if need > free:
+    limit = budget()
+    if need > limit.per_rank:
         raise ConfigError(
             f"{where} {example}: {net.n_neurons:,} neurons; describing them needs "
-            f"about {need / 1e9:.3g} GB but {free / 1e9:.2f} GB are free; "
-            f"describe a smaller network"
+            f"about {need / 1e9:.3g} GB but {limit.per_rank / 1e9:.2f} GB are available "
+            f"({limit.where()}); describe a smaller network"
         )
 
 

@@ -47,11 +47,11 @@ import math
 from statistics import NormalDist
 
 import numpy as np
-import psutil
 
 from .connectivity import CHUNK
 from .distributions import LogNormal, Normal, Uniform, is_distribution, varies_per_synapse
 from .errors import ConfigError
+from .memory_limit import budget
 from .models.base import N_PAR_ROWS, N_STATE_ROWS
 from .simulation.plasticity import DA_INITIAL_CAPACITY
 from .simulation.procedural import delay_cdf
@@ -92,13 +92,13 @@ DEFAULT_RATE_HZ = 10.0
 
 
 def check_available(need_bytes, what, fix):
-    """Refuse (ConfigError) what needs more than the memory available now; ``what`` names
-    it in the message, ``fix`` says what to do."""
-    available = psutil.virtual_memory().available
-    if need_bytes > available:
+    """Refuse (ConfigError) what needs more than this rank may use (memory_limit.py);
+    ``what`` names it in the message, ``fix`` says what to do."""
+    limit = budget()
+    if need_bytes > limit.per_rank:
         raise ConfigError(
             f"{what} needs about {need_bytes / 1e9:.3g} GB but "
-            f"{available / 1e9:.3g} GB are available; {fix}"
+            f"{limit.per_rank / 1e9:.3g} GB are available ({limit.where()}); {fix}"
         )
 
 

@@ -111,16 +111,15 @@ def build_network(example, options, dt, seed):
 
 def check_memory(net, balancer, store):
     """Refuse, before building, a network whose estimated memory per rank (of a run that
-    writes a run store when ``store``) exceeds what this machine has per rank
-    (distsim/memory.py explains the estimate)."""
-    import psutil
-
+    writes a run store when ``store``) exceeds what a rank may use (distsim/memory.py
+    explains the estimate, distsim/memory_limit.py the limit)."""
     from .inspect import describe, ranks_needed
     from .memory import lower_bound_bytes
+    from .memory_limit import budget
 
     size = int(os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "1")) or 1)
-    local = int(os.environ.get("MPI_LOCALNRANKS", "1") or 1)
-    available = psutil.virtual_memory().available / max(local, 1)
+    limit = budget()
+    available = limit.per_rank
     need = lower_bound_bytes(net, size, store)
     if need > available:  # far too large: refused before any per-neuron estimate
         n = next(
@@ -134,7 +133,7 @@ def check_memory(net, balancer, store):
         raise ConfigError(
             f"distsim run: the network needs at least {need / 1e9:.3g} GB per "
             f"rank on {size} rank(s) ({net.n_neurons:,} neurons) but "
-            f"{available / 1e9:.2f} GB are available per rank; {fix}"
+            f"{available / 1e9:.2f} GB are available per rank ({limit.where()}); {fix}"
         )
     per_rank = describe(net, size, balancer, store=store)["per_rank"]
     need = max(r["memory_estimate_bytes"] for r in per_rank)
@@ -142,7 +141,8 @@ def check_memory(net, balancer, store):
         n = ranks_needed(net, available, balancer, store)
         raise ConfigError(
             f"distsim run: the network needs about {need / 1e9:.2f} GB per rank on {size} "
-            f"rank(s) but {available / 1e9:.2f} GB are available per rank; run it on at least "
+            f"rank(s) but {available / 1e9:.2f} GB are available per rank ({limit.where()}); "
+            f"run it on at least "
             f"{n} ranks with {available / 1e9:.2f} GB each (see distsim inspect --ranks {n})"
         )
 
