@@ -320,3 +320,14 @@ def lower_bound_bytes(network, n_ranks, store=True):
         + DECOMPOSITION_BYTES * neurons
         + (neurons * per_neuron + 2.0 * synapses) / max(n_ranks, 1)
     )
+
+
+def largest_rank_bytes(network, n_ranks, balancer="block", store=True):
+    """The estimated peak bytes of the largest rank of ``network`` on ``n_ranks`` ranks (of
+    a run that writes a run store when ``store``)."""
+    from .inspect import expected_synapses
+    from .partition import get_balancer
+
+    check_describable(network, n_ranks)
+    dec = get_balancer("block" if balancer == "hardware" else balancer)(network, n_ranks)
+    return max(r["total"] for r in rank_memory(network, dec, expected_synapses(network), store))

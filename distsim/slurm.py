@@ -8,6 +8,11 @@ on the runs of a directory, inside its own allocation; chain it with
 command line in their header.  Options that are not Slurm options are checked against
 ``distsim run`` (or ``distsim analyze``) and passed on to it.
 
+Each rank gets ``--threads`` CPUs (``#SBATCH --cpus-per-task``, passed on to srun and to
+distsim run) and the memory distsim estimates for the largest rank, with a margin
+(``#SBATCH --mem`` per node with ``--nodes``, else ``--mem-per-cpu``); ``--sbatch`` adds
+lines of the site's own.
+
 Inside the jobs, ``distsim slurm point`` gives an array task its scaling point and
 ``distsim slurm check`` checks a run's summary (one summary, the rank count asked for, the
 store's status) and labels it with the job's ids.
@@ -16,6 +21,7 @@ store's status) and labels it with the job's ids.
 import argparse
 import itertools
 import json
+import math
 import os
 import re
 import shlex
@@ -28,6 +34,21 @@ KINDS = ("run", "chain", "scaling", "sweep", "analyze")
 STOPPED = 75  # exit status of `check` for a run stopped by a signal (resumable)
 _WORD = re.compile(r"[A-Za-z0-9_./:=,+@%-]+")
 _TIME = re.compile(r"(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?")
+_SBATCH = re.compile(r"--([A-Za-z][A-Za-z0-9-]*)(?:=\S+)?")
+_MPI = re.compile(r"[a-z][a-z0-9_]*")
+_MEMORY = {"mem", "mem-per-cpu", "mem-per-gpu"}  # sbatch's memory requests
+MEMORY_MARGIN = 1.3  # x the estimate of the largest rank (memory.py), + a rank's baseline
+# sbatch options the script writes itself: option -> the option of distsim slurm that sets it
+_SBATCH_OWN = {
+    "job-name": "--job-name",
+    "ntasks": "--ranks (--workers)",
+    "time": "--time",
+    "nodes": "--nodes",
+    "partition": "--partition",
+    "account": "--account",
+    "cpus-per-task": "--threads",
+    "array": "--ranks/--studies (scaling) or --vary (sweep)",
+}
 # options the scripts set themselves: dest -> (option, why)
 _SCRIPT_SETS = {
     "run": {
@@ -75,7 +96,22 @@ def _parsers():
         "--launcher",
         choices=["srun", "mpiexec"],
         default="srun",
-        help="srun --mpi=pmi2 (default) or the venv's mpiexec",
+        help="srun (default) or mpiexec (the mpich wheel's in the venv, else the site's)",
+    )
+    g.add_argument(
+        "--mpi",
+        default="pmi2",
+        metavar="{pmi2,pmix,none,...}",
+        help="srun's --mpi for the ranks: pmi2 (default; the mpich wheel needs it) or what "
+        "the site's MPI speaks, often pmix (srun --mpi=list shows them)",
+    )
+    g.add_argument(
+        "--sbatch",
+        action="append",
+        default=[],
+        metavar="--OPTION[=VALUE]",
+        help="an #SBATCH line of the site's, e.g. --sbatch --constraint=cpu (repeatable); "
+        "--mem or --mem-per-cpu replaces distsim's estimate",
     )
     g.add_argument("--job-name", default=None, help="default: distsim-KIND")
     g.add_argument(
@@ -216,7 +252,7 @@ def _interval(text):
 def main(argv):
     """``distsim slurm ...``; returns the exit status."""
     parser = _parsers()
-    args, extra = parser.parse_known_args(argv)
+    args, extra = parser.parse_known_args(_sbatch_joined(argv))
     try:
         if args.kind in ("point", "check") and extra:
             raise ConfigError(
@@ -245,9 +281,38 @@ def main(argv):
         return 2
 
 
+def _sbatch_joined(argv):
+    """``--sbatch --constraint=cpu`` as ``--sbatch=--constraint=cpu`` (argparse takes a
+    value that starts with -- for an option of its own)."""
+    out, words = [], iter(argv)
+    for word in words:
+        value = next(words, None) if word == "--sbatch" else None
+        out.append(word if value is None else f"--sbatch={value}")
+    return out
+
+
+def _sbatch_lines(kind, given, written):
+    """The extra #SBATCH options ``given`` (--sbatch), checked: each --option[=value], none
+    of the options ``written`` by the script itself (nor partition or account)."""
+    for line in given:
+        m = _SBATCH.fullmatch(line)
+        if not m:
+            raise ConfigError(
+                f"distsim slurm {kind}: --sbatch {line!r} is not an sbatch option of the form "
+                f"--option or --option=value (no spaces); e.g. --sbatch --constraint=cpu"
+            )
+        if m[1] in written | {"partition", "account"}:
+            fix = f"give {_SBATCH_OWN[m[1]]} instead" if m[1] in _SBATCH_OWN else "leave it out"
+            raise ConfigError(
+                f"distsim slurm {kind}: --sbatch {line} sets --{m[1]}, which the script "
+                f"writes itself; {fix}"
+            )
+    return list(given)
+
+
 def _run_options(kind, model, extra):
-    """Raise ConfigError unless ``extra`` are options of distsim run (analyze for kind
-    analyze) that the job script does not set itself, each passable as one shell word."""
+    """The options ``extra`` of distsim run (analyze for kind analyze), parsed; ConfigError
+    unless the job script does not set them itself and each passes as one shell word."""
     from .options import build_parser, network_settings
 
     command = "analyze" if kind == "analyze" else "run"
@@ -275,6 +340,43 @@ def _run_options(kind, model, extra):
                 f"script cannot pass on as one word (spaces, quotes, $); use "
                 f"letters, digits and _./:=,+@%- only"
             )
+    return parsed
+
+
+def _without_threads(extra):
+    """``extra`` without --threads T (the script passes the allocation's CPUs per task)."""
+    rest, skip = [], False
+    for word in extra:
+        if skip:
+            skip = False
+        elif word == "--threads":
+            skip = True
+        elif not word.startswith("--threads="):
+            rest.append(word)
+    return rest
+
+
+def rank_memory_request(networks, threads, nodes=None):
+    """The #SBATCH memory line for ranks of ``threads`` CPUs each: ``networks`` is
+    [(network, ranks, balancer, store)], the jobs's runs; each rank gets MEMORY_MARGIN x
+    the estimate of the largest rank of any of them plus a rank's baseline (memory.py); per
+    node (``--mem``) with ``nodes``, else per CPU (``--mem-per-cpu``).  Returns (line, note)."""
+    from .memory import BASE_BYTES, MPI_BYTES, STORE_BYTES, largest_rank_bytes
+
+    estimate, ranks = max(
+        (largest_rank_bytes(net, n, balancer, store), n) for net, n, balancer, store in networks
+    )
+    baseline = BASE_BYTES + MPI_BYTES + STORE_BYTES  # an idle rank's: what runs beside
+    per_rank = MEMORY_MARGIN * estimate + baseline
+    note = (
+        f"# memory per rank: {MEMORY_MARGIN} x distsim's estimate of the largest rank "
+        f"({estimate / 1e9:.3g} GB on {ranks} ranks) + {baseline / 1e9:.2g} GB = "
+        f"{per_rank / 1e9:.3g} GB"
+    )
+    if nodes:
+        most = max(-(-n // nodes) for _, n, _, _ in networks)  # ranks on the fullest node
+        return f"--mem={math.ceil(most * per_rank / 2**20)}M", note
+    return f"--mem-per-cpu={math.ceil(per_rank / threads / 2**20)}M", note
 
 
 def study_points(run_args, ranks, studies):
@@ -357,8 +459,8 @@ _USAGE = {
     "run": """\
 # Writes DISTSIM_OUT/run.zarr (the run store) and DISTSIM_OUT/summary.json (distsim run --json,
 # checked and labelled with the job's ids), the log to %x-%j.out.
-#   sbatch run.sh                                   ranks from srun --mpi=pmi2
-#   DISTSIM_LAUNCHER=mpiexec sbatch run.sh          the venv's mpiexec inside the allocation""",
+#   sbatch run.sh                                   ranks from srun --mpi=$DISTSIM_MPI
+#   DISTSIM_LAUNCHER=mpiexec sbatch run.sh          mpiexec on PATH inside the allocation""",
     "chain": """\
 # Slurm sends USR1 to this script --signal-margin seconds before the time limit (up to 60 s
 # earlier: Slurm checks limits periodically); the script passes it to distsim, which writes a
@@ -404,10 +506,15 @@ _HEADER = """\
 #   partition, account  the ##SBATCH lines: delete one '#' [--partition, --account]
 #   modules             the 'module load' line [--module, repeatable]
 #   virtualenv          DISTSIM_VENV, a venv with distsim installed [--venv]
-#   MPI launcher        DISTSIM_LAUNCHER: srun --mpi=pmi2, or mpiexec [--launcher]
+#   MPI launcher        DISTSIM_LAUNCHER: srun or mpiexec [--launcher]; DISTSIM_MPI: srun's
+#                       --mpi, pmi2 for the mpich wheel, often pmix for the site's MPI [--mpi]
+#   threads, memory     --cpus-per-task: threads per rank [--threads]; --mem or --mem-per-cpu:
+#                       distsim's estimate with a margin [--sbatch --mem=...]
+#   other #SBATCH lines [--sbatch --constraint=..., repeatable]
 # Each DISTSIM_* setting below can also be set in the environment of sbatch, which passes
 # it to the job (e.g. DISTSIM_ARGS="--order 100 --t-sim 500" sbatch THIS.sh); sbatch
-# options on its command line override the #SBATCH lines.
+# options on its command line override the #SBATCH lines (sbatch --cpus-per-task=8: 8
+# threads per rank).
 """
 
 _SETUP = """\
@@ -422,21 +529,29 @@ if [ ! -x "$DISTSIM_VENV/bin/distsim" ]; then
   exit 2
 fi
 export PATH="$DISTSIM_VENV/bin:$PATH"
-export OMP_NUM_THREADS=${{SLURM_CPUS_PER_TASK:-1}}   # one thread per rank
 
 # run settings
 {settings}
+{threads}
 mkdir -p "$DISTSIM_OUT"
 echo "job ${{SLURM_JOB_ID}} on $(hostname): DISTSIM_OUT=$DISTSIM_OUT"
 """
 
+_RANK_THREADS = """\
+threads=${SLURM_CPUS_PER_TASK:-1}  # per rank: the CPUs of each task (sbatch --cpus-per-task)
+export OMP_NUM_THREADS=$threads NUMBA_NUM_THREADS=$threads"""
+_ANALYZE_THREADS = "export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}  # per dask worker"
+
 _LAUNCH = """
 launcher() {  # launcher N: LAUNCH is then the command that starts N MPI ranks
   case $DISTSIM_LAUNCHER in
-    # --mpi=pmi2 explicitly: the mpich wheel cannot use PMIx, many sites' default;
+    # --mpi explicitly: the mpich wheel needs pmi2 (it cannot use PMIx, many sites' default);
+    # --cpus-per-task explicitly: srun (Slurm >= 22.05) does not take it from sbatch;
     # a rank that fails ends them all, as under mpiexec
-    srun) LAUNCH=(srun --mpi=pmi2 --kill-on-bad-exit=1 --ntasks="$1") ;;
-    # the venv's mpiexec (hydra) starts its proxies through srun in the allocation
+    srun) LAUNCH=(srun --mpi="$DISTSIM_MPI" --cpus-per-task="$threads" --kill-on-bad-exit=1
+                  --ntasks="$1") ;;
+    # mpiexec on PATH (the mpich wheel's in the venv, else the site's) starts its ranks
+    # through srun in the allocation
     mpiexec) LAUNCH=(mpiexec -n "$1") ;;
     *) echo "DISTSIM_LAUNCHER=$DISTSIM_LAUNCHER is not a launcher; use srun or mpiexec" >&2
        exit 2 ;;
@@ -446,10 +561,10 @@ launcher() {  # launcher N: LAUNCH is then the command that starts N MPI ranks
 
 _BODY = {
     "run": """
-distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS --ranks "$SLURM_NTASKS"  # once, not per rank
-launcher "$SLURM_NTASKS"
-"${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS --out "$DISTSIM_OUT/run.zarr" --json \\
-  > "$DISTSIM_OUT/summary.json"
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS --ranks "$SLURM_NTASKS" --threads "$threads"
+launcher "$SLURM_NTASKS"  # (compiled once above, not per rank)
+"${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS --threads "$threads" \\
+  --out "$DISTSIM_OUT/run.zarr" --json > "$DISTSIM_OUT/summary.json"
 distsim slurm check "$DISTSIM_OUT/summary.json" --ranks "$SLURM_NTASKS"
 """,
     "chain": """
@@ -473,10 +588,10 @@ fi
 summary="$DISTSIM_OUT/part-$part.json"
 ready="$checkpoint/catching-signals"  # distsim writes it (runner.CATCHING_SIGNALS)
 rm -f "$ready"
-distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS --ranks "$SLURM_NTASKS"  # once, not per rank
-launcher "$SLURM_NTASKS"
-"${LAUNCH[@]}" distsim run "$@" --checkpoint-every "$DISTSIM_CHECKPOINT_EVERY" --json \\
-  > "$summary" &
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS --ranks "$SLURM_NTASKS" --threads "$threads"
+launcher "$SLURM_NTASKS"  # (compiled once above, not per rank)
+"${LAUNCH[@]}" distsim run "$@" --threads "$threads" \\
+  --checkpoint-every "$DISTSIM_CHECKPOINT_EVERY" --json > "$summary" &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do  # a signal ends the wait for sleep at once
   if [ "$pending" = 1 ] && [ -e "$ready" ]; then
@@ -512,10 +627,11 @@ point=$(distsim slurm point --index "$SLURM_ARRAY_TASK_ID" --ranks $DISTSIM_RANK
 read -r study ranks size_args <<< "$point"
 name=$(printf '%s-%05d' "$study" "$ranks")
 echo "task $SLURM_ARRAY_TASK_ID: $study scaling, $ranks ranks, $DISTSIM_ARGS $size_args"
-distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS $size_args --ranks "$ranks"  # not timed
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS $size_args --ranks "$ranks" \\
+  --threads "$threads"  # not timed
 launcher "$ranks"
-"${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS $size_args --no-store --json \\
-  > "$DISTSIM_OUT/$name.json"
+"${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS $size_args --threads "$threads" \\
+  --no-store --json > "$DISTSIM_OUT/$name.json"
 distsim slurm check "$DISTSIM_OUT/$name.json" --ranks "$ranks" --label "study=$study" \\
   --label "size_args=$size_args"
 """,
@@ -529,9 +645,10 @@ if [ "$i" -ge "${#sets[@]}" ]; then
 fi
 name=$(printf 'task-%05d' "$i")
 echo "task $i: ${sets[$i]}"
-distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS ${sets[$i]} --ranks "$SLURM_NTASKS"
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS ${sets[$i]} --ranks "$SLURM_NTASKS" \\
+  --threads "$threads"
 launcher "$SLURM_NTASKS"
-"${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS ${sets[$i]} \\
+"${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS ${sets[$i]} --threads "$threads" \\
   --out "$DISTSIM_OUT/$name.zarr" --json > "$DISTSIM_OUT/$name.json"
 distsim slurm check "$DISTSIM_OUT/$name.json" --ranks "$SLURM_NTASKS" --label "set=${sets[$i]}"
 """,
@@ -547,7 +664,8 @@ export DASK_LOGGING__DISTRIBUTED=warning
 scheduler_file="$DISTSIM_OUT/dask-scheduler-$SLURM_JOB_ID.json"
 dask scheduler --scheduler-file "$scheduler_file" --port 0 --no-dashboard &
 scheduler_pid=$!
-srun --mpi=none --ntasks="$SLURM_NTASKS" dask worker --scheduler-file "$scheduler_file" \\
+srun --mpi=none --ntasks="$SLURM_NTASKS" --cpus-per-task="${SLURM_CPUS_PER_TASK:-1}" \\
+  dask worker --scheduler-file "$scheduler_file" \\
   --nthreads "${SLURM_CPUS_PER_TASK:-1}" --no-nanny --no-dashboard \\
   --local-directory "${TMPDIR:-/tmp}" &
 workers_pid=$!
@@ -575,7 +693,14 @@ def job_script(args, first, extra, argv):
     analyze) or None, ``extra`` the options for distsim run (analyze)."""
     kind = args.kind
     model = None if kind == "analyze" else (first or "brunel")
-    _run_options(kind, model, extra)
+    parsed = _run_options(kind, model, extra)
+    threads = 1 if kind == "analyze" else parsed.threads
+    extra = _without_threads(extra)  # the script passes the allocation's (below)
+    if not _MPI.fullmatch(args.mpi):
+        raise ConfigError(
+            f"distsim slurm {kind}: --mpi {args.mpi!r} is not an MPI type of srun; use "
+            f"pmi2, pmix, none or another that srun --mpi=list shows"
+        )
     time = args.time or _DEFAULT_TIME[kind]
     limit = slurm_seconds(time)
     ranks = (
@@ -589,6 +714,9 @@ def job_script(args, first, extra, argv):
         f"--ntasks={ranks}",
         f"--time={time}",
     ] + ([f"--nodes={args.nodes}"] if args.nodes else [])
+    runs = []  # (network, ranks, balancer, store) of the job's runs: its memory
+    if kind != "analyze":
+        sbatch.append(f"--cpus-per-task={threads}")
     job_id = "$SLURM_ARRAY_JOB_ID" if array else "$SLURM_JOB_ID"
     out = args.out_dir or f"distsim-runs/{kind}-{job_id}"
     notes = []
@@ -599,6 +727,7 @@ def job_script(args, first, extra, argv):
             ("DISTSIM_MODEL", model),
             ("DISTSIM_ARGS", " ".join(extra)),
             ("DISTSIM_LAUNCHER", args.launcher),
+            ("DISTSIM_MPI", args.mpi),
             ("DISTSIM_OUT", out),
         ]
     if kind == "chain":
@@ -625,12 +754,24 @@ def job_script(args, first, extra, argv):
         notes = ["# array task: study, ranks, size options"] + [
             f"#   {i}: {s} {r} {' '.join(size)}".rstrip() for i, (s, r, size) in enumerate(points)
         ]
+        runs = [(*_network(kind, model, extra + size), r, False) for _, r, size in points]
     if kind == "sweep":
         sets = sweep_sets(args.vary, model, extra)
         sbatch.append(f"--array=0-{len(sets) - 1}")
         settings.append(("DISTSIM_SWEEP", ";".join(sets)))
         notes = ["# array task: options"] + [f"#   {i}: {s}" for i, s in enumerate(sets)]
+        runs = [(*_network(kind, model, extra + s.split()), args.ranks, True) for s in sets]
+    if kind in ("run", "chain"):
+        runs = [(*_network(kind, model, extra), args.ranks, True)]
     sbatch.append(f"--output={'%x-%A_%a.out' if array else '%x-%j.out'}")
+    own = _sbatch_lines(kind, args.sbatch, {line.split("=")[0][2:] for line in sbatch})
+    if runs and not any(_SBATCH.fullmatch(line)[1] in _MEMORY for line in own):
+        memory, note = rank_memory_request(
+            [(net, n, balancer, store) for net, balancer, n, store in runs], threads, args.nodes
+        )
+        sbatch.append(memory)
+        notes.append(note)
+    sbatch += own
     lines = [f"#SBATCH {s}" for s in sbatch] + [
         f"#SBATCH --partition={args.partition}"
         if args.partition
@@ -650,12 +791,23 @@ def job_script(args, first, extra, argv):
         modules=modules,
         venv=_quoted(args.venv) if args.venv else '"$SLURM_SUBMIT_DIR/.venv"',
         settings="\n".join(_setting(k, v) for k, v in settings),
+        threads=_ANALYZE_THREADS if kind == "analyze" else _RANK_THREADS,
     )
     return (
         text
         + ("" if kind == "analyze" else _LAUNCH)
         + _BODY[kind].replace("{stopped}", str(STOPPED))
     )
+
+
+def _network(kind, model, words):
+    """(network, balancer) of ``distsim run MODEL WORDS``."""
+    from .options import build_parser, network_settings
+    from .runner import build_network
+
+    args = build_parser().parse_known_args(["run", model, *words])[0]
+    example, options, dt, seed = network_settings(args, f"distsim slurm {kind}")
+    return build_network(example, options, dt, seed), args.balancer
 
 
 def _setting(key, value):
@@ -682,6 +834,11 @@ def sweep_sets(vary, model, extra):
                 f"e.g. --vary seed=1,2,3"
             )
         option = "--" + name.lstrip("-").replace("_", "-")
+        if option == "--threads":
+            raise ConfigError(
+                "distsim slurm sweep: --vary threads is not possible: every array task has "
+                "the job's --cpus-per-task; give --threads T, one sweep per thread count"
+            )
         axes.append([[option, v] for v in values.split(",")])
     sets = [sum(combo, []) for combo in itertools.product(*axes)]
     for s in sets:
@@ -710,14 +867,15 @@ def check_summary(path, ranks, labels):
     if len(lines) > 1:
         raise JobError(
             f"{path}: {len(lines)} summaries instead of one: the ranks ran as "
-            f"separate single-rank runs; launch them with srun --mpi=pmi2 (not "
-            f"--mpi=none) or the venv's mpiexec"
+            f"separate single-rank runs; launch them with srun --mpi=pmi2 (or the PMI "
+            f"the site's MPI speaks, e.g. pmix; not --mpi=none) or mpiexec"
         )
     s = json.loads(lines[0])
     if s["ranks_total"] != ranks:
         raise JobError(
             f"{path}: distsim ran on {s['ranks_total']} rank(s), the job launched "
-            f"{ranks}; launch with srun --mpi=pmi2 or the venv's mpiexec"
+            f"{ranks}; launch with srun --mpi=pmi2 (or the PMI the site's MPI speaks, "
+            f"e.g. pmix) or mpiexec"
         )
     if s.get("store"):
         with warnings.catch_warnings():

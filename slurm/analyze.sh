@@ -10,10 +10,15 @@
 #   partition, account  the ##SBATCH lines: delete one '#' [--partition, --account]
 #   modules             the 'module load' line [--module, repeatable]
 #   virtualenv          DISTSIM_VENV, a venv with distsim installed [--venv]
-#   MPI launcher        DISTSIM_LAUNCHER: srun --mpi=pmi2, or mpiexec [--launcher]
+#   MPI launcher        DISTSIM_LAUNCHER: srun or mpiexec [--launcher]; DISTSIM_MPI: srun's
+#                       --mpi, pmi2 for the mpich wheel, often pmix for the site's MPI [--mpi]
+#   threads, memory     --cpus-per-task: threads per rank [--threads]; --mem or --mem-per-cpu:
+#                       distsim's estimate with a margin [--sbatch --mem=...]
+#   other #SBATCH lines [--sbatch --constraint=..., repeatable]
 # Each DISTSIM_* setting below can also be set in the environment of sbatch, which passes
 # it to the job (e.g. DISTSIM_ARGS="--order 100 --t-sim 500" sbatch THIS.sh); sbatch
-# options on its command line override the #SBATCH lines.
+# options on its command line override the #SBATCH lines (sbatch --cpus-per-task=8: 8
+# threads per rank).
 #SBATCH --job-name=distsim-analyze
 #SBATCH --ntasks=4
 #SBATCH --time=00:30:00
@@ -33,11 +38,11 @@ if [ ! -x "$DISTSIM_VENV/bin/distsim" ]; then
   exit 2
 fi
 export PATH="$DISTSIM_VENV/bin:$PATH"
-export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}   # one thread per rank
 
 # run settings
 DISTSIM_OUT=${DISTSIM_OUT:?set DISTSIM_OUT to the directory of the run stores to analyse}
 DISTSIM_ANALYZE_ARGS=${DISTSIM_ANALYZE_ARGS:-"--t-start 100"}
+export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}  # per dask worker
 mkdir -p "$DISTSIM_OUT"
 echo "job ${SLURM_JOB_ID} on $(hostname): DISTSIM_OUT=$DISTSIM_OUT"
 
@@ -52,7 +57,8 @@ export DASK_LOGGING__DISTRIBUTED=warning
 scheduler_file="$DISTSIM_OUT/dask-scheduler-$SLURM_JOB_ID.json"
 dask scheduler --scheduler-file "$scheduler_file" --port 0 --no-dashboard &
 scheduler_pid=$!
-srun --mpi=none --ntasks="$SLURM_NTASKS" dask worker --scheduler-file "$scheduler_file" \
+srun --mpi=none --ntasks="$SLURM_NTASKS" --cpus-per-task="${SLURM_CPUS_PER_TASK:-1}" \
+  dask worker --scheduler-file "$scheduler_file" \
   --nthreads "${SLURM_CPUS_PER_TASK:-1}" --no-nanny --no-dashboard \
   --local-directory "${TMPDIR:-/tmp}" &
 workers_pid=$!

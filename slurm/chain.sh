@@ -16,17 +16,25 @@
 #   partition, account  the ##SBATCH lines: delete one '#' [--partition, --account]
 #   modules             the 'module load' line [--module, repeatable]
 #   virtualenv          DISTSIM_VENV, a venv with distsim installed [--venv]
-#   MPI launcher        DISTSIM_LAUNCHER: srun --mpi=pmi2, or mpiexec [--launcher]
+#   MPI launcher        DISTSIM_LAUNCHER: srun or mpiexec [--launcher]; DISTSIM_MPI: srun's
+#                       --mpi, pmi2 for the mpich wheel, often pmix for the site's MPI [--mpi]
+#   threads, memory     --cpus-per-task: threads per rank [--threads]; --mem or --mem-per-cpu:
+#                       distsim's estimate with a margin [--sbatch --mem=...]
+#   other #SBATCH lines [--sbatch --constraint=..., repeatable]
 # Each DISTSIM_* setting below can also be set in the environment of sbatch, which passes
 # it to the job (e.g. DISTSIM_ARGS="--order 100 --t-sim 500" sbatch THIS.sh); sbatch
-# options on its command line override the #SBATCH lines.
+# options on its command line override the #SBATCH lines (sbatch --cpus-per-task=8: 8
+# threads per rank).
+# memory per rank: 1.3 x distsim's estimate of the largest rank (0.253 GB on 4 ranks) + 0.2 GB = 0.53 GB
 #SBATCH --job-name=distsim-chain
 #SBATCH --ntasks=4
 #SBATCH --time=24:00:00
+#SBATCH --cpus-per-task=1
 #SBATCH --signal=B:USR1@300
 #SBATCH --requeue
 #SBATCH --open-mode=append
 #SBATCH --output=%x-%j.out
+#SBATCH --mem-per-cpu=506M
 ##SBATCH --partition=PARTITION
 ##SBATCH --account=ACCOUNT
 
@@ -41,24 +49,29 @@ if [ ! -x "$DISTSIM_VENV/bin/distsim" ]; then
   exit 2
 fi
 export PATH="$DISTSIM_VENV/bin:$PATH"
-export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}   # one thread per rank
 
 # run settings
 DISTSIM_MODEL=${DISTSIM_MODEL:-"brunel"}
 DISTSIM_ARGS=${DISTSIM_ARGS:-"--order 2500 --t-sim 3600000"}
 DISTSIM_LAUNCHER=${DISTSIM_LAUNCHER:-"srun"}
+DISTSIM_MPI=${DISTSIM_MPI:-"pmi2"}
 DISTSIM_OUT=${DISTSIM_OUT:-"distsim-runs/chain-$SLURM_JOB_ID"}
 DISTSIM_CHECKPOINT_EVERY=${DISTSIM_CHECKPOINT_EVERY:-"30min"}
 DISTSIM_MAX_RESTARTS=${DISTSIM_MAX_RESTARTS:-"20"}
+threads=${SLURM_CPUS_PER_TASK:-1}  # per rank: the CPUs of each task (sbatch --cpus-per-task)
+export OMP_NUM_THREADS=$threads NUMBA_NUM_THREADS=$threads
 mkdir -p "$DISTSIM_OUT"
 echo "job ${SLURM_JOB_ID} on $(hostname): DISTSIM_OUT=$DISTSIM_OUT"
 
 launcher() {  # launcher N: LAUNCH is then the command that starts N MPI ranks
   case $DISTSIM_LAUNCHER in
-    # --mpi=pmi2 explicitly: the mpich wheel cannot use PMIx, many sites' default;
+    # --mpi explicitly: the mpich wheel needs pmi2 (it cannot use PMIx, many sites' default);
+    # --cpus-per-task explicitly: srun (Slurm >= 22.05) does not take it from sbatch;
     # a rank that fails ends them all, as under mpiexec
-    srun) LAUNCH=(srun --mpi=pmi2 --kill-on-bad-exit=1 --ntasks="$1") ;;
-    # the venv's mpiexec (hydra) starts its proxies through srun in the allocation
+    srun) LAUNCH=(srun --mpi="$DISTSIM_MPI" --cpus-per-task="$threads" --kill-on-bad-exit=1
+                  --ntasks="$1") ;;
+    # mpiexec on PATH (the mpich wheel's in the venv, else the site's) starts its ranks
+    # through srun in the allocation
     mpiexec) LAUNCH=(mpiexec -n "$1") ;;
     *) echo "DISTSIM_LAUNCHER=$DISTSIM_LAUNCHER is not a launcher; use srun or mpiexec" >&2
        exit 2 ;;
@@ -85,10 +98,10 @@ fi
 summary="$DISTSIM_OUT/part-$part.json"
 ready="$checkpoint/catching-signals"  # distsim writes it (runner.CATCHING_SIGNALS)
 rm -f "$ready"
-distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS --ranks "$SLURM_NTASKS"  # once, not per rank
-launcher "$SLURM_NTASKS"
-"${LAUNCH[@]}" distsim run "$@" --checkpoint-every "$DISTSIM_CHECKPOINT_EVERY" --json \
-  > "$summary" &
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS --ranks "$SLURM_NTASKS" --threads "$threads"
+launcher "$SLURM_NTASKS"  # (compiled once above, not per rank)
+"${LAUNCH[@]}" distsim run "$@" --threads "$threads" \
+  --checkpoint-every "$DISTSIM_CHECKPOINT_EVERY" --json > "$summary" &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do  # a signal ends the wait for sleep at once
   if [ "$pending" = 1 ] && [ -e "$ready" ]; then

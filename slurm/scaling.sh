@@ -15,10 +15,15 @@
 #   partition, account  the ##SBATCH lines: delete one '#' [--partition, --account]
 #   modules             the 'module load' line [--module, repeatable]
 #   virtualenv          DISTSIM_VENV, a venv with distsim installed [--venv]
-#   MPI launcher        DISTSIM_LAUNCHER: srun --mpi=pmi2, or mpiexec [--launcher]
+#   MPI launcher        DISTSIM_LAUNCHER: srun or mpiexec [--launcher]; DISTSIM_MPI: srun's
+#                       --mpi, pmi2 for the mpich wheel, often pmix for the site's MPI [--mpi]
+#   threads, memory     --cpus-per-task: threads per rank [--threads]; --mem or --mem-per-cpu:
+#                       distsim's estimate with a margin [--sbatch --mem=...]
+#   other #SBATCH lines [--sbatch --constraint=..., repeatable]
 # Each DISTSIM_* setting below can also be set in the environment of sbatch, which passes
 # it to the job (e.g. DISTSIM_ARGS="--order 100 --t-sim 500" sbatch THIS.sh); sbatch
-# options on its command line override the #SBATCH lines.
+# options on its command line override the #SBATCH lines (sbatch --cpus-per-task=8: 8
+# threads per rank).
 # array task: study, ranks, size options
 #   0: strong 1
 #   1: strong 2
@@ -28,12 +33,15 @@
 #   5: weak 2 --order 5000 --epsilon 0.05
 #   6: weak 4 --order 10000 --epsilon 0.025
 #   7: weak 8 --order 20000 --epsilon 0.0125
+# memory per rank: 1.3 x distsim's estimate of the largest rank (0.257 GB on 8 ranks) + 0.2 GB = 0.535 GB
 #SBATCH --job-name=distsim-scaling
 #SBATCH --ntasks=8
 #SBATCH --time=01:00:00
+#SBATCH --cpus-per-task=1
 #SBATCH --array=0-7
 #SBATCH --exclusive
 #SBATCH --output=%x-%A_%a.out
+#SBATCH --mem-per-cpu=511M
 ##SBATCH --partition=PARTITION
 ##SBATCH --account=ACCOUNT
 
@@ -48,24 +56,29 @@ if [ ! -x "$DISTSIM_VENV/bin/distsim" ]; then
   exit 2
 fi
 export PATH="$DISTSIM_VENV/bin:$PATH"
-export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}   # one thread per rank
 
 # run settings
 DISTSIM_MODEL=${DISTSIM_MODEL:-"brunel"}
 DISTSIM_ARGS=${DISTSIM_ARGS:-"--order 2500 --t-sim 1000"}
 DISTSIM_LAUNCHER=${DISTSIM_LAUNCHER:-"srun"}
+DISTSIM_MPI=${DISTSIM_MPI:-"pmi2"}
 DISTSIM_OUT=${DISTSIM_OUT:-"distsim-runs/scaling-$SLURM_ARRAY_JOB_ID"}
 DISTSIM_RANKS=${DISTSIM_RANKS:-"1 2 4 8"}
 DISTSIM_STUDIES=${DISTSIM_STUDIES:-"strong weak"}
+threads=${SLURM_CPUS_PER_TASK:-1}  # per rank: the CPUs of each task (sbatch --cpus-per-task)
+export OMP_NUM_THREADS=$threads NUMBA_NUM_THREADS=$threads
 mkdir -p "$DISTSIM_OUT"
 echo "job ${SLURM_JOB_ID} on $(hostname): DISTSIM_OUT=$DISTSIM_OUT"
 
 launcher() {  # launcher N: LAUNCH is then the command that starts N MPI ranks
   case $DISTSIM_LAUNCHER in
-    # --mpi=pmi2 explicitly: the mpich wheel cannot use PMIx, many sites' default;
+    # --mpi explicitly: the mpich wheel needs pmi2 (it cannot use PMIx, many sites' default);
+    # --cpus-per-task explicitly: srun (Slurm >= 22.05) does not take it from sbatch;
     # a rank that fails ends them all, as under mpiexec
-    srun) LAUNCH=(srun --mpi=pmi2 --kill-on-bad-exit=1 --ntasks="$1") ;;
-    # the venv's mpiexec (hydra) starts its proxies through srun in the allocation
+    srun) LAUNCH=(srun --mpi="$DISTSIM_MPI" --cpus-per-task="$threads" --kill-on-bad-exit=1
+                  --ntasks="$1") ;;
+    # mpiexec on PATH (the mpich wheel's in the venv, else the site's) starts its ranks
+    # through srun in the allocation
     mpiexec) LAUNCH=(mpiexec -n "$1") ;;
     *) echo "DISTSIM_LAUNCHER=$DISTSIM_LAUNCHER is not a launcher; use srun or mpiexec" >&2
        exit 2 ;;
@@ -77,9 +90,10 @@ point=$(distsim slurm point --index "$SLURM_ARRAY_TASK_ID" --ranks $DISTSIM_RANK
 read -r study ranks size_args <<< "$point"
 name=$(printf '%s-%05d' "$study" "$ranks")
 echo "task $SLURM_ARRAY_TASK_ID: $study scaling, $ranks ranks, $DISTSIM_ARGS $size_args"
-distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS $size_args --ranks "$ranks"  # not timed
+distsim compile "$DISTSIM_MODEL" $DISTSIM_ARGS $size_args --ranks "$ranks" \
+  --threads "$threads"  # not timed
 launcher "$ranks"
-"${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS $size_args --no-store --json \
-  > "$DISTSIM_OUT/$name.json"
+"${LAUNCH[@]}" distsim run "$DISTSIM_MODEL" $DISTSIM_ARGS $size_args --threads "$threads" \
+  --no-store --json > "$DISTSIM_OUT/$name.json"
 distsim slurm check "$DISTSIM_OUT/$name.json" --ranks "$ranks" --label "study=$study" \
   --label "size_args=$size_args"

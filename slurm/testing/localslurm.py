@@ -92,6 +92,7 @@ class Cluster:
         for key, value in {
             "DIR": self.dir,
             "CPUS": cpus,
+            "MEMORY": os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20,
             "CTLD_PORT": _free_port(),
             "SLURMD_PORT": _free_port(),
             "FIRST_JOB_ID": random.randrange(10**6, 6 * 10**7),

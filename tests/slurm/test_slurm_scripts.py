@@ -71,11 +71,14 @@ def test_site_options_go_into_the_script(capsys):
         "--out-dir",
         "runs/mc",
     )
-    assert sbatch_lines(text) == [
+    lines = sbatch_lines(text)
+    assert lines[6].startswith("--mem=")  # per node: --nodes given (test_cluster_slurm.py)
+    assert lines[:6] + lines[7:] == [
         "--job-name=distsim-run",
         "--ntasks=16",
         "--time=2:00:00",
         "--nodes=2",
+        "--cpus-per-task=1",
         "--output=%x-%j.out",
         "--partition=cpu",
         "--account=proj42",
@@ -89,7 +92,8 @@ def test_site_options_go_into_the_script(capsys):
         'DISTSIM_OUT=${DISTSIM_OUT:-"runs/mc"}',
     ]:
         assert line in text.splitlines()
-    assert "srun --mpi=pmi2" in text  # the other launcher stays selectable
+    assert 'DISTSIM_MPI=${DISTSIM_MPI:-"pmi2"}' in text  # the other launcher stays selectable
+    assert 'srun --mpi="$DISTSIM_MPI"' in text
 
 
 def test_chain_signals_before_the_limit_and_requeues(capsys):
