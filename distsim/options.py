@@ -84,6 +84,22 @@ def _example_flags():
     return flags
 
 
+def _cluster_field(field):
+    """An argparse action that sets ``field`` of the analysis' dask cluster: one
+    ``distsim.analysis.Cluster`` in the option's dest (``scheduler``)."""
+
+    class ClusterField(argparse.Action):
+        def __call__(self, parser, namespace, value, option_string=None):
+            import dataclasses
+
+            from .analysis.cluster import Cluster
+
+            cluster = getattr(namespace, self.dest, None) or Cluster()
+            setattr(namespace, self.dest, dataclasses.replace(cluster, **{field: value}))
+
+    return ClusterField
+
+
 def add_network_options(parser, optional_example=False):
     """The options that describe a network (shared by run, inspect, partition and slurm);
     ``optional_example``: the model may be left out (run: brunel)."""
@@ -428,7 +444,10 @@ The kernels go to the kernel cache (DISTSIM_CACHE_DIR, else NUMBA_CACHE_DIR, els
         parents=[verbosity],
         epilog="""examples:
   distsim analyze brunel.zarr --t-start 100
-  distsim analyze run.zarr --scheduler tcp://scheduler:8786 --out results/""",
+  distsim analyze run.zarr --scheduler tcp://scheduler:8786 --out results/
+  distsim analyze run.zarr --scheduler-file scheduler.json      (e.g. dask-mpi's)
+  distsim analyze run.zarr --cluster slurm --cluster-workers 8 --cluster-cores 16 \\
+    --cluster-memory 64GB --cluster-walltime 01:00:00""",
     )
     an.add_argument("store", help="the run store (a .zarr folder)")
     an.add_argument(
@@ -441,10 +460,76 @@ The kernels go to the kernel cache (DISTSIM_CACHE_DIR, else NUMBA_CACHE_DIR, els
         action="store_true",
         help="replace an earlier analysis in --out (only its own files)",
     )
-    an.add_argument(
+    dc = an.add_argument_group(
+        "dask cluster",
+        "where the work runs (default: a local cluster in this process); the workers\n"
+        "read the store from its path: a file system they share",
+    )
+    dc.add_argument(
         "--scheduler",
+        action=_cluster_field("scheduler"),
+        dest="scheduler",
         default=None,
-        help="address of a dask.distributed scheduler (default: a local cluster)",
+        metavar="ADDRESS",
+        help="address of a running dask scheduler, e.g. tcp://node17:8786",
+    )
+    dc.add_argument(
+        "--scheduler-file",
+        action=_cluster_field("scheduler_file"),
+        dest="scheduler",
+        metavar="FILE",
+        help="the file a running dask scheduler wrote (dask scheduler --scheduler-file FILE, "
+        "dask-mpi --scheduler-file FILE), waited for up to --cluster-timeout",
+    )
+    dc.add_argument(
+        "--cluster",
+        action=_cluster_field("kind"),
+        dest="scheduler",
+        choices=("local", "slurm"),
+        help="the cluster distsim starts and closes: local (default), or slurm: "
+        "dask-jobqueue's SLURMCluster, one Slurm job per worker (partition, account, ... "
+        "from dask's jobqueue.slurm configuration)",
+    )
+    dc.add_argument(
+        "--cluster-workers",
+        action=_cluster_field("workers"),
+        dest="scheduler",
+        type=number(int, 1, what="workers"),
+        metavar="N",
+        help="local: N worker processes (default: one worker in this process); slurm: N "
+        "worker jobs (default 1); with a running scheduler: wait until N workers joined",
+    )
+    dc.add_argument(
+        "--cluster-cores",
+        action=_cluster_field("cores"),
+        dest="scheduler",
+        type=number(int, 1, what="cores"),
+        metavar="C",
+        help="threads per worker: local (default 2 in this process, 1 per process) and "
+        "slurm (cores per job, default 1)",
+    )
+    dc.add_argument(
+        "--cluster-memory",
+        action=_cluster_field("memory"),
+        dest="scheduler",
+        metavar="SIZE",
+        help="slurm: memory per worker job, e.g. 16GB (default 4GB)",
+    )
+    dc.add_argument(
+        "--cluster-walltime",
+        action=_cluster_field("walltime"),
+        dest="scheduler",
+        metavar="TIME",
+        help="slurm: time limit per worker job, e.g. 02:00:00 (default dask-jobqueue's, 30 min)",
+    )
+    dc.add_argument(
+        "--cluster-timeout",
+        action=_cluster_field("timeout"),
+        dest="scheduler",
+        type=positive_duration,
+        metavar="S",
+        help="how long to wait for the scheduler and the workers, e.g. 90s or 5min "
+        "(default 60 s; slurm: 1 h for the first worker, as its job may queue)",
     )
     an.add_argument(
         "--t-start",

@@ -6,8 +6,9 @@ import logging
 import math
 import os
 import time
-from contextlib import contextmanager
 
+import dask
+import dask.array as da
 import numpy as np
 
 from distsim.errors import ConfigError, StoreError
@@ -15,32 +16,10 @@ from distsim.store import open_run
 from distsim.store.ownership import ANALYSIS, ANALYSIS_FORMAT, check_target, claim
 
 from . import statistics as stats
+from .cluster import dask_client
 
 log = logging.getLogger(__name__)
 BASE_CELLS = 2**25  # population x time bins (int64) counted at once for both bin widths
-
-
-@contextmanager
-def dask_client(scheduler):
-    """A dask.distributed client: at ``scheduler`` (an address) or a local cluster of one
-    worker with two threads in this process (no worker processes to spawn, so it also works
-    from scripts without a ``__main__`` guard)."""
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        client = Client(scheduler)
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    with (
-        LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
 
 
 def _describe(values):
@@ -126,7 +105,11 @@ def analyze(
     whole steps).  Histogram bins: ``rate_hist_bin_hz`` (Hz, rounded to a whole number of
     the rate quantum 1/T; default chosen from the rates) and ``cv_hist_bin`` (default chosen
     from the CVs).  ``summary["settings"]`` holds the values used.  Recorded states and
-    weights get plots of their own (state_POP.png, weights_PROJECTION.png)."""
+    weights get plots of their own (state_POP.png, weights_PROJECTION.png).
+
+    The dask work runs where ``scheduler`` says: None (a local cluster in this process), the
+    address of a running scheduler, or a ``Cluster`` (cluster.py: a scheduler file, local
+    worker processes, Slurm jobs); the results do not depend on it."""
     _check_settings(
         {
             "n_sample": n_sample,
@@ -178,14 +161,15 @@ def analyze(
             name: first + rng.choice(size, min(size, max(n_sample, raster_neurons)), replace=False)
             for name, first, size in pops
         }
+        samples = {name: np.sort(d[:n_sample]) for name, d in drawn.items()}
+        shown = np.sort(np.concatenate([d[:raster_neurons] for d in drawn.values()]))
         s, g = stats.select_spikes(steps, gids, np.concatenate(list(drawn.values())), step0, step1)
-    samples = {name: np.sort(d[:n_sample]) for name, d in drawn.items()}
-    corr = {
-        name: stats.correlations(s, g, sample, step0, step1, corr_bin)
-        for name, sample in samples.items()
-    }
-    shown = np.sort(np.concatenate([d[:raster_neurons] for d in drawn.values()]))
-    keep = np.isin(g, shown) & (s > step1 - raster_steps)
+        corr = {  # on the workers, from the sampled neurons' spikes (one pass for all)
+            name: dask.delayed(stats.correlations)(s, g, sample, step0, step1, corr_bin)
+            for name, sample in samples.items()
+        }
+        keep = da.isin(g, shown) & (s > step1 - raster_steps)
+        corr, raster = dask.compute(corr, (s[keep], g[keep]))
     rate_edges, rate_width = stats.quantised_edges(rates, 1.0 / duration_s, width=rate_hist_bin_hz)
     if rate_hist_bin_hz is not None and abs(rate_width - rate_hist_bin_hz) > 1e-9 * rate_width:
         log.warning(
@@ -255,7 +239,7 @@ def analyze(
             "cv": (cv, cv_edges),
             "corr": {name: (c[0], corr_edges[name][0]) for name, c in corr.items()},
             "pop_counts": pop_counts,
-            "raster": (s[keep], g[keep], shown),
+            "raster": (*raster, shown),
         }
         summary["plots"] = write_plots(out_dir, pops, data, settings, dt)
         if areas:

@@ -19,9 +19,12 @@ their bins are whole numbers of steps with edges between grid values: ``quantise
 Nothing of size "all spikes" is ever held in memory: counts come from ``da.bincount``; ISIs
 from gid blocks of at most ``BLOCK_SPIKES`` spikes, each selected by one pass over the store;
 correlations from per-time-chunk sums over the spikes of the sampled neurons, selected in
-one pass for all populations.
+one pass for all populations.  All of it runs on the dask workers, which read the store's
+chunks themselves; the client receives per-neuron and per-bin results, correlation
+coefficients and the raster's spikes.
 """
 
+import dask
 import dask.array as da
 import numpy as np
 
@@ -48,15 +51,29 @@ def population_counts(steps, gids, pop_index, step0, step1, bin_steps):
     """(n_populations, n_bins) spike counts in bins of ``bin_steps`` over (step0, step1]."""
     n_pop = int(pop_index.max()) + 1 if pop_index.size else 0
     n_bins = max(1, -(-(step1 - step0) // bin_steps))
-
-    def keys(s, g):
-        b = (s - step0 - 1) // bin_steps
-        ok = (s > step0) & (s <= step1)
-        return np.where(ok, pop_index[g].astype(np.int64) * n_bins + b, n_pop * n_bins)
-
-    k = da.map_blocks(keys, steps, gids, dtype=np.int64)
+    # pop_index as one task of the graph: each worker fetches it once, not once per chunk
+    k = da.map_blocks(
+        _bin_keys,
+        steps,
+        gids,
+        dask.delayed(pop_index),
+        step0,
+        step1,
+        bin_steps,
+        n_bins,
+        n_pop,
+        dtype=np.int64,
+        meta=np.zeros(0, np.int64),
+    )
     counts = da.bincount(k, minlength=n_pop * n_bins + 1).compute()
     return counts[: n_pop * n_bins].reshape(n_pop, n_bins)
+
+
+def _bin_keys(s, g, pop_index, step0, step1, bin_steps, n_bins, n_pop):
+    """Per spike, population x n_bins + bin; n_pop x n_bins outside (step0, step1]."""
+    b = (s - step0 - 1) // bin_steps
+    ok = (s > step0) & (s <= step1)
+    return np.where(ok, pop_index[g].astype(np.int64) * n_bins + b, n_pop * n_bins)
 
 
 def coarsen(counts, factor):
@@ -70,13 +87,13 @@ def coarsen(counts, factor):
 
 
 def select_spikes(steps, gids, chosen, step0, step1):
-    """The spikes of the gids ``chosen`` in the steps (step0, step1], in memory (one pass)."""
+    """The spikes of the gids ``chosen`` in the steps (step0, step1], lazily (dask)."""
     sel = da.isin(gids, np.asarray(chosen, np.int64)) & (steps > step0) & (steps <= step1)
-    return da.compute(steps[sel], gids[sel])
+    return steps[sel], gids[sel]
 
 
 def isi_cv(steps, gids, counts, step0):
-    """ISI CV per neuron (NaN below 3 spikes), by blocks of gids."""
+    """ISI CV per neuron (NaN below 3 spikes), by blocks of gids, each on a worker."""
     n = counts.size
     cv = np.full(n, np.nan)
     cum = np.cumsum(counts)
@@ -86,21 +103,27 @@ def isi_cv(steps, gids, counts, step0):
         hi = int(np.searchsorted(cum, base + BLOCK_SPIKES, side="right"))
         hi = max(hi, lo + 1)
         sel = (gids >= lo) & (gids < hi) & (steps > step0)
-        s, g = da.compute(steps[sel], gids[sel])
-        order = np.lexsort((s, g))
-        s, g = s[order], g[order]
-        if s.size > 1:
-            same = g[1:] == g[:-1]
-            isi = (s[1:] - s[:-1])[same].astype(np.float64)
-            owner = g[1:][same] - lo
-            k = np.bincount(owner, minlength=hi - lo)
-            m1 = np.bincount(owner, weights=isi, minlength=hi - lo)
-            m2 = np.bincount(owner, weights=isi * isi, minlength=hi - lo)
-            ok = k >= 2
-            mean = np.where(ok, m1 / np.maximum(k, 1), np.nan)
-            var = np.where(ok, m2 / np.maximum(k, 1) - mean**2, np.nan)
-            cv[lo:hi] = np.where(ok, np.sqrt(np.maximum(var, 0.0)) / mean, np.nan)
+        cv[lo:hi] = dask.delayed(_block_cv)(steps[sel], gids[sel], lo, hi).compute()
         lo = hi
+    return cv
+
+
+def _block_cv(s, g, lo, hi):
+    """ISI CV of the gids lo..hi-1 from all their spikes (s, g), in any order."""
+    cv = np.full(hi - lo, np.nan)
+    order = np.lexsort((s, g))
+    s, g = s[order], g[order]
+    if s.size > 1:
+        same = g[1:] == g[:-1]
+        isi = (s[1:] - s[:-1])[same].astype(np.float64)
+        owner = g[1:][same] - lo
+        k = np.bincount(owner, minlength=hi - lo)
+        m1 = np.bincount(owner, weights=isi, minlength=hi - lo)
+        m2 = np.bincount(owner, weights=isi * isi, minlength=hi - lo)
+        ok = k >= 2
+        mean = np.where(ok, m1 / np.maximum(k, 1), np.nan)
+        var = np.where(ok, m2 / np.maximum(k, 1) - mean**2, np.nan)
+        cv = np.where(ok, np.sqrt(np.maximum(var, 0.0)) / mean, np.nan)
     return cv
 
 

@@ -1,6 +1,7 @@
 """RunReader: the spikes and samples of a run store, lazily (dask) or in memory."""
 
 import logging
+import os
 
 import dask.array as da
 import numpy as np
@@ -25,8 +26,8 @@ class RunReader:
     def __init__(self, path, warn=True):
         """``warn``: log a warning when the run is not complete."""
         self.path = str(path)
-        try:
-            self.root = zarr.open_group(self.path, mode="r")
+        try:  # by its absolute path: dask workers elsewhere read the chunks through it
+            self.root = zarr.open_group(os.path.abspath(self.path), mode="r")
             attrs = dict(self.root.attrs)
         except (FileNotFoundError, zarr.errors.GroupNotFoundError, NotADirectoryError):
             raise StoreError(
