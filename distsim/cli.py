@@ -25,7 +25,7 @@ from .options import RANKS_PER_CORE, build_parser, network_settings, run_config
 
 _T0 = time.perf_counter()
 log = logging.getLogger("distsim")
-_RANK_BASELINE_BYTES = 200e6  # an idle rank: interpreter, numba, zarr, dask, MPI
+_RANK_BASELINE_BYTES = 200e6  # an idle rank: interpreter, numba, MPI, zarr (170-191 MB)
 
 
 def _check_ranks(args):

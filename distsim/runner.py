@@ -345,13 +345,19 @@ def _placement(net, config, n_ranks):
 
 
 def store_summary(sim):
-    """Digest and count of every spike in the run store (rank 0 reads it; others None)."""
+    """Digest and count of every spike in the run store (rank 0 reads it with its own
+    threads; others None)."""
     from .simulation import spike_digest
-    from .store import open_run
 
     out = {}
-    if sim.context.rank == 0:
-        steps, gids = open_run(sim.writer.path, warn=False).spikes()
+    if sim.context.rank == 0:  # dask and the reader: rank 0's only
+        import dask
+        from dask.threaded import get
+
+        from .store import open_run
+
+        with dask.config.set(scheduler=get):  # a function: dask looks for no distributed
+            steps, gids = open_run(sim.writer.path, warn=False).spikes()
         out = {"digest": spike_digest(steps, gids), "recorded_spikes": int(steps.size)}
     return sim.context.bcast(out)
 
