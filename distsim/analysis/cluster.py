@@ -144,15 +144,18 @@ def dask_client(cluster=None):
             f"e.g. 'tcp://host:8786' or Cluster(scheduler_file='scheduler.json')"
         )
     cluster.check()
-    if cluster.running:
-        with _connect(cluster) as client:
-            yield client
-    elif cluster.kind == "slurm":
-        with _slurm(cluster) as client:
-            yield client
-    else:
-        with _local(cluster) as client:
-            yield client
+    start = _connect if cluster.running else _slurm if cluster.kind == "slurm" else _local
+    with start(cluster) as client:
+        workers = client.scheduler_info(n_workers=-1)["workers"].values()
+        n = len(workers)
+        log.info(
+            "analyze: dask scheduler at %s, %d worker%s, %d threads",
+            client.scheduler.address,
+            n,
+            "" if n == 1 else "s",
+            sum(w["nthreads"] for w in workers),
+        )
+        yield client
 
 
 @contextmanager
