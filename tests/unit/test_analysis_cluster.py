@@ -58,8 +58,10 @@ def same(a, b):
     }
 
 
-def test_cli_with_a_scheduler_file_gives_the_local_summary(store, cluster, reference, tmp_path):
-    _, scheduler_file = cluster
+def test_cli_with_a_scheduler_file_gives_the_local_summary(
+    store, cluster, reference, tmp_path, capsys
+):
+    client, scheduler_file = cluster
     code = main(
         [
             "analyze",
@@ -74,6 +76,8 @@ def test_cli_with_a_scheduler_file_gives_the_local_summary(store, cluster, refer
         ]
     )
     assert code == 0
+    address = client.scheduler.address
+    assert f"dask scheduler at {address}, 2 workers, 2 threads" in capsys.readouterr().err
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["spikes"] > 5000 and same(summary, reference)
 
