@@ -375,8 +375,14 @@ def rank_memory_request(networks, threads, nodes=None):
     )
     if nodes:
         most = max(-(-n // nodes) for _, n, _, _ in networks)  # ranks on the fullest node
-        return f"--mem={math.ceil(most * per_rank / 2**20)}M", note
-    return f"--mem-per-cpu={math.ceil(per_rank / threads / 2**20)}M", note
+        line, other = f"--mem={math.ceil(most * per_rank / 2**20)}M", "--mem-per-cpu"
+    else:
+        line, other = f"--mem-per-cpu={math.ceil(per_rank / threads / 2**20)}M", "--mem"
+    option = line.split("=")[0]
+    note += (
+        f"\n# (other memory at submission: sbatch {option}=SIZE; sbatch refuses {other} with it)"
+    )
+    return line, note
 
 
 def study_points(run_args, ranks, studies):

@@ -26,6 +26,7 @@
 # options on its command line override the #SBATCH lines (sbatch --cpus-per-task=8: 8
 # threads per rank).
 # memory per rank: 1.3 x distsim's estimate of the largest rank (0.253 GB on 4 ranks) + 0.2 GB = 0.53 GB
+# (other memory at submission: sbatch --mem-per-cpu=SIZE; sbatch refuses --mem with it)
 #SBATCH --job-name=distsim-chain
 #SBATCH --ntasks=4
 #SBATCH --time=24:00:00

@@ -34,6 +34,7 @@
 #   6: weak 4 --order 10000 --epsilon 0.025
 #   7: weak 8 --order 20000 --epsilon 0.0125
 # memory per rank: 1.3 x distsim's estimate of the largest rank (0.257 GB on 8 ranks) + 0.2 GB = 0.535 GB
+# (other memory at submission: sbatch --mem-per-cpu=SIZE; sbatch refuses --mem with it)
 #SBATCH --job-name=distsim-scaling
 #SBATCH --ntasks=8
 #SBATCH --time=01:00:00

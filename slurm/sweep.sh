@@ -27,6 +27,7 @@
 #   2: --state SI_fast
 #   3: --state SI_slow
 # memory per rank: 1.3 x distsim's estimate of the largest rank (0.253 GB on 4 ranks) + 0.2 GB = 0.53 GB
+# (other memory at submission: sbatch --mem-per-cpu=SIZE; sbatch refuses --mem with it)
 #SBATCH --job-name=distsim-sweep
 #SBATCH --ntasks=4
 #SBATCH --time=01:00:00

@@ -126,11 +126,13 @@ def test_memory_request_is_the_estimate_with_a_margin_per_cpu_or_per_node(capsys
     text = generate(capsys, "run", "--ranks", "4", "--threads", "2", "--order", "2500")
     assert f"--mem-per-cpu={request_mb(2500, 4, 1 / 2)}M" in sbatch_lines(text)
     assert "# memory per rank: 1.3 x distsim's estimate of the largest rank" in text
+    assert "sbatch --mem-per-cpu=SIZE; sbatch refuses --mem with it" in text  # (it does)
     bigger = generate(capsys, "run", "--ranks", "4", "--threads", "2", "--order", "10000")
     assert f"--mem-per-cpu={request_mb(10000, 4, 1 / 2)}M" in sbatch_lines(bigger)
     assert request_mb(10000, 4, 1) > request_mb(2500, 4, 1) + 100  # it follows the network
     nodes = generate(capsys, "run", "--ranks", "5", "--nodes", "2", "--order", "2500")
     assert f"--mem={request_mb(2500, 5, 3)}M" in sbatch_lines(nodes)  # 3 ranks on a node
+    assert "sbatch --mem=SIZE; sbatch refuses --mem-per-cpu with it" in nodes
     mine = generate(capsys, "run", "--sbatch", "--mem=64G")
     assert "--mem=64G" in sbatch_lines(mine)
     assert not any(line.startswith("--mem-per-cpu") for line in sbatch_lines(mine))
