@@ -392,7 +392,7 @@ def cmd_compile(args):
     net = build_network(example, options, dt, seed)
     t0 = time.perf_counter()
     ranks = args.ranks or 1
-    done = precompile(net, ranks, args.balancer)
+    done = precompile(net, ranks, args.balancer, args.threads)
     for text, seconds in done:
         print(f"{seconds:7.2f} s  {text}")
     print(

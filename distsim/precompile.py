@@ -21,8 +21,9 @@ from .memory import largest_value
 from .simulation.neurons import kernel_models
 
 
-def rank_plans(network, n_ranks=1, balancer="block"):
-    """The distinct (KernelPlan, target dtype, delay dtype) of the ranks of a run."""
+def rank_plans(network, n_ranks=1, balancer="block", threads=1):
+    """The distinct (KernelPlan, target dtype, delay dtype) of the ranks of a run with
+    ``threads`` threads per rank."""
     from .partition import get_balancer
 
     counts = get_balancer(balancer)(network, n_ranks).counts()
@@ -33,7 +34,9 @@ def rank_plans(network, n_ranks=1, balancer="block"):
         )
     )
     procedural = any(p.storage == "procedural" for p in network.projections)
-    plan = KernelPlan(models=kernel_models(network), rules=rules, procedural=procedural)
+    plan = KernelPlan(
+        models=kernel_models(network), rules=rules, procedural=procedural, threads=threads > 1
+    )
     delay = np.uint16 if _longest_drawn_delay(network) > np.iinfo(np.uint8).max else np.uint8
     targets = {np.uint16 if n <= 2**16 else np.uint32 for n in counts}
     return [(plan, target, delay) for target in sorted(targets, key=str)]
@@ -59,9 +62,11 @@ def compile_plan(plan, target_dtype, delay_dtype):
     """Compile (or load from the cache) the kernels of one plan: call them with empty
     arrays of the run's types, which does nothing."""
     module = kernels(plan)
-    nrn, inp, stim, syn, plast, out, proc = empty_state(target_dtype, delay_dtype, plan.procedural)
+    nrn, inp, stim, syn, plast, out, proc, thr = empty_state(
+        target_dtype, delay_dtype, plan.procedural
+    )
     none = np.empty(0, np.int64)
-    module.advance(0, 0, 0.1, 1, 0, nrn, inp, stim, syn, plast, out, proc)
+    module.advance(0, 0, 0.1, 1, 0, nrn, inp, stim, syn, plast, out, proc, thr)
     module.deliver(none, none, 0, 0, 1, 0.1, inp, syn, plast)
     if plan.procedural:  # remote spikes' procedural synapses
         from .kernels.procedural import deliver_procedural
@@ -69,10 +74,10 @@ def compile_plan(plan, target_dtype, delay_dtype):
         deliver_procedural(none, none, 0, 0, 1, inp, proc)
 
 
-def precompile(network, n_ranks=1, balancer="block"):
+def precompile(network, n_ranks=1, balancer="block", threads=1):
     """Compile the kernels every rank of such a run needs; [(plan text, seconds)]."""
     done = []
-    for plan, target, delay in rank_plans(network, n_ranks, balancer):
+    for plan, target, delay in rank_plans(network, n_ranks, balancer, threads):
         t0 = time.perf_counter()
         compile_plan(plan, target, delay)
         done.append(

@@ -234,6 +234,7 @@ def _build(config, context):
             context=context,
             decomposition=config.balancer,
             backend=config.backend,
+            threads=config.threads,
             store=plan["store"],
             resume_store=plan["store"] is not None,
         )
@@ -268,6 +269,7 @@ def _build(config, context):
             context=context,
             decomposition=decomposition,
             backend=config.backend,
+            threads=config.threads,
             store=store,
             overwrite=config.overwrite,
             hardware_counters=bool(config.hardware),

@@ -2,7 +2,9 @@
 one JSON object: a refactor that must change no bit is checked by running this before and
 after it and comparing the two outputs.
 
-    python scripts/example_digests.py [--quick] > digests.json
+    python scripts/example_digests.py [--quick] [--threads T] > digests.json
+
+(``--threads``: the same networks with T threads per process: the digests must not change.)
 
 Each entry: the digest of all recorded spikes, the spike count, and for plastic networks
 the SHA-256 of the final weights in the order of ``Simulation.connections``.
@@ -88,13 +90,14 @@ def _dopamine():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller networks")
+    ap.add_argument("--threads", type=int, default=1, help="threads per process (default 1)")
     args = ap.parse_args()
     from distsim import Simulation
 
     out = {}
     for name, net, t_ms in cases(args.quick):
         t0 = time.perf_counter()
-        sim = Simulation(net)
+        sim = Simulation(net, threads=args.threads)
         sim.run(t_ms)
         entry = {
             "digest": sim.digest(),

@@ -31,18 +31,19 @@ import numpy as np
 
 from distsim.kernels.engine import (C_CYC_DELIVER, C_CYC_FAR, C_CYC_PROC, C_CYC_STIM,
                                     C_CYC_UPDATE, C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES,
-                                    count_active, cycles, stimulate)
+                                    count_active, count_active_touched, cycles, stimulate)
 from distsim.kernels.fixed import ring_pos, to_fixed
+from distsim.kernels.threads import share_cycles
 $imports
 '''
 
 _ADVANCE = '''
 
-@nb.njit(cache=True)
-def advance(t_from, t_to, h, ns, max_delay, nrn, inp, stim, syn, plast, out, proc):
+@nb.njit(cache=True$parallel)
+def advance(t_from, t_to, h, ns, max_delay, nrn, inp, stim, syn, plast, out, proc, thr):
     """Compute steps t_from+1 .. t_to (kernels/engine.py); return the last step computed,
     earlier when a buffer might not hold a step's spikes (grow it and call again).  The
-    processor cycles of each phase add up in the counters C_CYC_*."""
+    processor cycles of each phase add up in the counters C_CYC_*.$threads_doc"""
     n_local = nrn.refr.shape[0]
     counters = out.counters
     spiked, rows, steps = out.spiked, out.rows, out.steps
@@ -51,23 +52,21 @@ def advance(t_from, t_to, h, ns, max_delay, nrn, inp, stim, syn, plast, out, pro
     has_stimuli = stim.pz_ptr.shape[0] > 1 or stim.dc_ptr.shape[0] > 1
     has_vt = plast.vt_local.shape[0] > 0  # local neurons of volume transmitters (dopamine)
     cur_rows = inp.cur.shape[0]  # ns, or 1 (zeros) without DC input
+    no_split = thr.pz_split[:0]
+    n_thr = thr.bounds.shape[0] - 1
+    n_rows = 0
+    t_end = t_to
     for t in range(t_from + 1, t_to + 1):
         if (out.rec_step.shape[0] - counters[C_RECORDED] < n_local
                 or out.out_step.shape[0] - counters[C_OUT] < n_local$stop_plastic):
-            return t - 1
+            t_end = t - 1
+            break
         slot = t % ns
         c0 = cycles()
-$far_drain$stimulate        ex_line, in_line = inp.ring[slot], inp.ring[slot + ns]
+$far_drain        ex_line, in_line = inp.ring[slot], inp.ring[slot + ns]
         cur_line = inp.cur[slot % cur_rows]
-$count_active        c1 = cycles()
         nspk = 0
-$events        for g in range(nrn.model.shape[0]):
-            if nrn.lazy[g]:
-                continue
-            lo, hi, pb, ps = nrn.lo[g], nrn.hi[g], nrn.pbase[g], nrn.pstride[g]
-            model = nrn.model[g]
-$dispatch
-        c = counters[C_SCHEDULE]  # spike sources: their scheduled spikes of step t
+$step        c = counters[C_SCHEDULE]  # spike sources: their scheduled spikes of step t
         while c < stim.ss_step.shape[0] and stim.ss_step[c] <= t:
             if stim.ss_step[c] == t:
                 spiked[nspk] = stim.ss_local[c]
@@ -95,21 +94,106 @@ $post_spike$hw_spike            if rec_flag[i]:
                 n_rows += 1
 $proc_spike        counters[C_SPIKES] += nspk
         if n_rows:
-            events, _ = deliver(rows, steps, n_rows, t, ns, h, inp, syn, plast)
+            events, _ = $deliver_here(rows, steps, n_rows, t, ns, h, inp, syn, plast)
             counters[C_EVENTS] += events
         c3 = cycles()
-$proc_deliver        counters[C_CYC_STIM] += c1 - c0
-        counters[C_CYC_UPDATE] += c2 - c1
-        counters[C_CYC_DELIVER] += c3 - c2
-    return t_to
+$proc_deliver        counters[C_CYC_DELIVER] += c3 - c2
+$tail    return t_end
 '''
+
+# one thread: stimuli, then every group's update, in the step
+_STEP_SERIAL = """\
+        if has_stimuli:
+            stimulate(t, ns, inp, stim, 0, n_local, no_split, 0)
+        if out.hw_active.shape[0]:  # hardware counters: neuron-steps with synaptic input
+            count_active(ex_line, in_line, nrn, out.hw_active, 0, n_local)
+            count_active_touched(slot, ex_line, in_line, inp, out.hw_active)
+        c1 = cycles()
+        counters[C_CYC_STIM] += c1 - c0
+$events        for g in range(nrn.model.shape[0]):
+            if nrn.lazy[g]:
+                continue
+            lo, hi, pb, ps = nrn.lo[g], nrn.hi[g], nrn.pbase[g], nrn.pstride[g]
+            model = nrn.model[g]
+$dispatch
+        c2 = cycles()
+        counters[C_CYC_UPDATE] += c2 - c1
+"""
+
+# T threads (kernels/threads.py): thread k first delivers the static synapses of the last
+# step's spikes onto its neurons, then adds their stimuli and updates them
+_STEP_THREADS = """\
+        if out.hw_active.shape[0]:
+            count_active_touched(slot, ex_line, in_line, inp, out.hw_active)
+$events        c1 = cycles()
+        counters[C_CYC_UPDATE] += c1 - c0
+        for k in nb.prange(n_thr):
+            thread_step(k, t, ns, h, rows, steps, n_rows, has_stimuli, nrn, inp, stim, syn, plast,
+                        out, thr)
+        for k in range(n_thr):
+            for j in range(thr.nspk[k]):
+                spiked[nspk] = thr.spiked[k, j]
+                nspk += 1
+        share_cycles(cycles() - c1, thr.cyc, counters)
+"""
+
+# thread k's part of step t (a function of its own: the parallel loop's body stays one call,
+# so numba's parallel transforms see no scalar of the body they could hoist or share)
+_THREAD_STEP = '''
+
+@nb.njit(cache=True)
+def thread_step(k, t, ns, h, rows, steps, n_rows, has_stimuli, nrn, inp, stim, syn, plast, out,
+                thr):
+    """Thread k in step t: deliver the static synapses of the last step's spikes (rows[:n_rows])
+    onto its neurons, add their stimuli, update them; its spikes go to thr.spiked[k]."""
+    thread_deliver(rows, steps, n_rows, ns, k, inp, syn, plast, thr)
+    lo_k, hi_k = thr.bounds[k], thr.bounds[k + 1]
+    slot = t % ns
+    ex_line, in_line = inp.ring[slot], inp.ring[slot + ns]
+    cur_line = inp.cur[slot % inp.cur.shape[0]]
+    c1 = cycles()
+    if has_stimuli:
+        stimulate(t, ns, inp, stim, lo_k, hi_k, thr.pz_split, k)
+    if out.hw_active.shape[0]:
+        count_active(ex_line, in_line, nrn, out.hw_active, lo_k, hi_k)
+    c2 = cycles()
+    spiked = thr.spiked[k]
+    nspk = 0
+    for g in range(nrn.model.shape[0]):
+        lo, hi = max(nrn.lo[g], lo_k), min(nrn.hi[g], hi_k)
+        if nrn.lazy[g] or lo >= hi:
+            continue
+        pb, ps = nrn.pbase[g] + (lo - nrn.lo[g]) * nrn.pstride[g], nrn.pstride[g]
+        model = nrn.model[g]
+$dispatch
+    thr.nspk[k] = nspk
+    thr.cyc[k, 0] += c2 - c1
+    thr.cyc[k, 1] += cycles() - c2
+'''
+
+# after the last step: its spikes' static synapses, by the threads
+_TAIL_THREADS = """\
+    if n_rows:
+        c1 = cycles()
+        for k in nb.prange(n_thr):
+            thread_deliver(rows, steps, n_rows, ns, k, inp, syn, plast, thr)
+        share_cycles(cycles() - c1, thr.cyc, counters)
+    for k in range(n_thr):
+        counters[C_EVENTS] += thr.events[k]
+        thr.events[k] = 0
+"""
+
+_THREADS_DOC = """
+    Threads: thread k computes the neurons thr.bounds[k] .. thr.bounds[k + 1] - 1; the static
+    synapses of a step's spikes are delivered by the threads at the start of the next step
+    (and after the last), the rest (plastic, onto event-driven groups) at once."""
 
 _DELIVER = '''
 
 @nb.njit(cache=True)
-def deliver(rows, steps, n, now, ns, h, inp, syn, plast):
-    """Add the weights of the synapses of source rows ``rows[:n]`` (spikes emitted in steps
-    ``steps[:n]``) to the slots step + d of their targets (kernels/engine.py).  Returns
+def $name(rows, steps, n, now, ns, h, inp, syn, plast):
+    """Add the weights of the $which synapses of source rows ``rows[:n]`` (spikes emitted in
+    steps ``steps[:n]``) to the slots step + d of their targets (kernels/engine.py).  Returns
     (synaptic events, late synapses): a synapse is late when step + d <= ``now``, the last
     step computed, which the exchange must never allow."""
     events = 0
@@ -132,9 +216,9 @@ def deliver(rows, steps, n, now, ns, h, inp, syn, plast):
             wq = seg[sg, 1]
             d = seg[sg, 2]
             wofs = seg[sg, 3]
-            events += b - a
             plastic = $plastic_test
             lazy = seg_lazy[sg] != 0
+$skip_static            events += b - a
             if wofs < 0 and d > 0 and not (plastic or lazy):  # one weight, one delay
                 if t + d <= now:
                     late += b - a
@@ -182,6 +266,71 @@ _PLASTIC_CALL = """\
                 late += n_late
                 if plast.pl_meta[p, 2]:  # receptor 1 of a parrot: nothing arrives
                     continue"""
+
+_THREAD_DELIVER = '''
+
+@nb.njit(cache=True)
+def thread_deliver(rows, steps, n, ns, k, inp, syn, plast, thr):
+    """Thread k's share of ``deliver`` for the spikes of the last computed step: the static
+    synapses (not plastic, not onto event-driven groups) of rows[:n] onto its neurons
+    thr.bounds[k] .. thr.bounds[k + 1] - 1, which are, in segment s, its synapses
+    thr.seg_split[s, k] .. thr.seg_split[s, k + 1] - 1 (or, where -1, those of the segment's
+    synapses with a target in range).  No delay is 0, so none is late.  Adds the synaptic
+    events and the cycles spent to thr.events[k] and thr.cyc[k, 2]."""
+    c0 = cycles()
+    ring, split = inp.ring, thr.seg_split
+    seg, seg_ptr, seg_lazy, syn_target = syn.seg, syn.seg_ptr, syn.seg_lazy, syn.syn_target
+    syn_weight, syn_delay, seg_plastic = syn.syn_weight, syn.syn_delay, plast.seg_plastic
+    lo_k, hi_k = thr.bounds[k], thr.bounds[k + 1]
+    flat = ring.reshape(-1)
+    n_cols = ring.shape[1]
+    ibuf = np.empty(0, np.int64)
+    qbuf = np.empty(0, np.int64)
+    events = 0
+    for j in range(n):
+        row = rows[j]
+        t = steps[j]
+        for sg in range(seg_ptr[row], seg_ptr[row + 1]):
+            if $plastic_test or seg_lazy[sg] != 0:
+                continue
+            a0 = seg[sg, 0]
+            wq = seg[sg, 1]
+            d = seg[sg, 2]
+            wofs = seg[sg, 3]
+            a, b, checked = a0, seg[sg + 1, 0], split[sg, k] < 0
+            if not checked:
+                a, b = split[sg, k], split[sg, k + 1]
+            if wofs < 0 and d > 0:  # one weight, one delay
+                line = ring[(t + d) % ns + (0 if wq >= 0 else ns)]
+                for m in range(a, b):
+                    i = syn_target[m]
+                    if checked and not (lo_k <= i and i < hi_k):
+                        continue
+                    line[i] += wq
+                    events += 1
+                continue
+            if b - a > ibuf.shape[0]:
+                ibuf = np.empty(2 * (b - a), np.int64)
+                qbuf = np.empty(2 * (b - a), np.int64)
+            slot = (t + d) % ns
+            n_out = 0
+            for m in range(a, b):
+                i = syn_target[m]
+                if checked and not (lo_k <= i and i < hi_k):
+                    continue
+                if wofs >= 0:
+                    wq = to_fixed(np.float64(syn_weight[wofs + m - a0]))
+                if d <= 0:
+                    slot = (t + np.int64(syn_delay[-d - 1 + m - a0])) % ns
+                ibuf[n_out] = ring_pos(wq, slot, ns, n_cols, i)
+                qbuf[n_out] = wq
+                n_out += 1
+            events += n_out
+            for m in range(n_out):
+                flat[ibuf[m]] += qbuf[m]
+    thr.events[k] += events
+    thr.cyc[k, 2] += cycles() - c0
+'''
 
 _PLASTIC_SEGMENT = '''
 
@@ -238,16 +387,6 @@ _PROC_DELIVER = """\
         counters[C_CYC_PROC] += c4 - c3
 """
 
-_STIMULATE = """\
-        if has_stimuli:
-            stimulate(t, ns, inp, stim)
-"""
-
-_COUNT_ACTIVE = """\
-        if out.hw_active.shape[0]:  # hardware counters: neuron-steps with synaptic input
-            count_active(slot, ex_line, in_line, nrn, inp, out.hw_active)
-"""
-
 _EVENTS = """\
         if inp.n_touch[slot]:
             nspk = update_events(t, inp.touch[slot], inp.n_touch[slot], inp.listed[slot],
@@ -284,11 +423,13 @@ class KernelPlan:
     rule (kernels/plasticity.py), sorted.  A model's module with ``update_events`` brings the
     event-driven path, the dopamine rule the volume transmitters' code; stimuli and hardware
     counters are checked at run time (their code is small); ``procedural`` brings the
-    regeneration of procedural synapses and the far queue (kernels/procedural.py)."""
+    regeneration of procedural synapses and the far queue (kernels/procedural.py); ``threads``
+    the parallel step of kernels/threads.py (numba's ``parallel=True``, compiled only then)."""
 
     models: tuple
     rules: tuple = ()
     procedural: bool = False
+    threads: bool = False
 
     @property
     def event_module(self):
@@ -332,32 +473,60 @@ class KernelPlan:
             imports.append(
                 f"from distsim.kernels.plasticity import ({', '.join(plastic)})  # noqa: F401"
             )
-        dispatch = (
-            "\n".join(
-                f"            {'if' if k == 0 else 'elif'} model == {mid}:\n"
-                f"                nspk = update_{mid}(lo, hi, pb, ps, nrn.par, nrn.st, nrn.refr, h,"
-                f" ex_line, in_line, cur_line, spiked, nspk)"
-                for k, (mid, _) in enumerate(self.models)
+
+        def dispatch(indent, spiked, nspk):
+            return (
+                "\n".join(
+                    f"{indent}{'if' if k == 0 else 'elif'} model == {mid}:\n"
+                    f"{indent}    {nspk} = update_{mid}(lo, hi, pb, ps, nrn.par, nrn.st, nrn.refr,"
+                    f" h, ex_line, in_line, cur_line, {spiked}, {nspk})"
+                    for k, (mid, _) in enumerate(self.models)
+                )
+                or f"{indent}pass"
             )
-            or "            pass"
-        )
+
+        events = _EVENTS if self.event_module else ""
+        if self.threads:
+            step = Template(_STEP_THREADS).substitute(events=events)
+        else:
+            step = Template(_STEP_SERIAL).substitute(
+                events=events, dispatch=dispatch(" " * 12, "spiked", "nspk")
+            )
+        plastic_test = "seg_plastic[sg] >= 0" if self.rules else "False"
         advance = Template(_ADVANCE).substitute(
+            parallel=", parallel=True" if self.threads else "",
+            threads_doc=_THREADS_DOC if self.threads else "",
             stop_plastic=(" or counters[C_HIST_FULL]" if self.rules else "")
             + (" or (has_vt and not dopamine_room(plast.da_ptr))" if self.dopamine else ""),
             far_drain=_FAR_DRAIN if self.procedural else "",
-            stimulate=_STIMULATE,
-            count_active=_COUNT_ACTIVE,
-            events=_EVENTS if self.event_module else "",
-            dispatch=dispatch,
+            step=step,
             post_spike=(_POST_SPIKE if self.rules else "") + (_VT_SPIKE if self.dopamine else ""),
             hw_spike=_HW_SPIKE,
             proc_spike=_PROC_SPIKE if self.procedural else "",
+            deliver_here="deliver_rest" if self.threads else "deliver",
             proc_deliver=_PROC_DELIVER if self.procedural else "",
+            tail=_TAIL_THREADS if self.threads else "",
         )
         deliver = Template(_DELIVER).substitute(
-            plastic_test="seg_plastic[sg] >= 0" if self.rules else "False",
+            name="deliver",
+            which="",
+            skip_static="",
+            plastic_test=plastic_test,
             plastic_call=_PLASTIC_CALL if self.rules else "                pass",
         )
+        if self.threads:
+            deliver += Template(_DELIVER).substitute(
+                name="deliver_rest",
+                which="plastic and event-driven",
+                skip_static="            if not (plastic or lazy):  # the threads deliver it\n"
+                "                continue\n",
+                plastic_test=plastic_test,
+                plastic_call=_PLASTIC_CALL if self.rules else "                pass",
+            )
+            deliver += Template(_THREAD_DELIVER).substitute(plastic_test=plastic_test)
+            deliver += Template(_THREAD_STEP).substitute(
+                dispatch=dispatch(" " * 8, "spiked", "nspk")
+            )
         text = Template(_HEADER).substitute(what=self.describe(), imports="\n".join(imports))
         text += advance + deliver
         if self.rules:
@@ -374,7 +543,8 @@ class KernelPlan:
     def describe(self):
         parts = [", ".join(module.rsplit(".", 1)[-1] for _, module in self.models) or "no model"]
         parts += [f"rule {kind}/{pairing}" for kind, pairing in self.rules]
-        return "; ".join(parts + (["procedural synapses"] if self.procedural else []))
+        parts += ["procedural synapses"] if self.procedural else []
+        return "; ".join(parts + (["threads"] if self.threads else []))
 
 
 _LOADED = {}

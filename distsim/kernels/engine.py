@@ -67,8 +67,11 @@ def read_cycles():
 
 
 @nb.njit(cache=True)
-def stimulate(t, ns, inp, stim):
-    """Add the Poisson counts and DC currents that arrive in step t to slot t % ns."""
+def stimulate(t, ns, inp, stim, lo, hi, split, k):
+    """Add the Poisson counts and DC currents that arrive in step t to slot t % ns, for the
+    local neurons lo .. hi - 1 (a thread's: kernels/threads.py).  ``split``: the targets of
+    Poisson stimulus j in that range are entries split[j, k] .. split[j, k + 1] - 1 of its
+    list (-1: its list is not sorted, every entry is checked); empty: all of them."""
     ring, cur = inp.ring, inp.cur
     pz_ptr, pz_local, pz_key, pz_lam = stim.pz_ptr, stim.pz_local, stim.pz_key, stim.pz_lam
     pz_cdf, pz_guide, pz_wq, pz_delay = stim.pz_cdf, stim.pz_guide, stim.pz_wq, stim.pz_delay
@@ -79,8 +82,17 @@ def stimulate(t, ns, inp, stim):
         if stim.pz_start[j] < te and te <= stim.pz_stop[j]:
             lam, wq = pz_lam[j], pz_wq[j]
             line = ring[slot + (0 if wq >= 0 else ns)]
-            for k in range(pz_ptr[j], pz_ptr[j + 1]):
-                z = splitmix64(pz_key[k] + np.uint64(te) * GOLDEN)
+            a, b, checked = pz_ptr[j], pz_ptr[j + 1], False
+            if split.shape[0]:
+                if split[j, k] >= 0:
+                    a, b = split[j, k], split[j, k + 1]
+                else:
+                    checked = True
+            for m in range(a, b):
+                i = pz_local[m]
+                if checked and not (lo <= i and i < hi):
+                    continue
+                z = splitmix64(pz_key[m] + np.uint64(te) * GOLDEN)
                 if lam < POISSON_INVERSION_MAX:  # guided inversion of the CDF, one uniform
                     u = np.float64(z >> np.uint64(11)) * INV_2_53
                     n = pz_guide[j, z >> np.uint64(58)]  # floor(u * POISSON_TABLE)
@@ -89,23 +101,31 @@ def stimulate(t, ns, inp, stim):
                 else:
                     n = poisson_ptrs(z, lam)
                 if n > 0:
-                    line[pz_local[k]] += n * wq
+                    line[i] += n * wq
     for j in range(dc_ptr.shape[0] - 1):
         te = t - dc_delay[j]
         if stim.dc_start[j] <= te and te < stim.dc_stop[j]:
-            for k in range(dc_ptr[j], dc_ptr[j + 1]):
-                cur[slot, dc_local[k]] += dc_amp[j]
+            for m in range(dc_ptr[j], dc_ptr[j + 1]):
+                i = dc_local[m]
+                if lo <= i and i < hi:
+                    cur[slot, i] += dc_amp[j]
 
 
 @nb.njit(cache=True)
-def count_active(slot, ex_line, in_line, nrn, inp, active):
-    """Count the neurons with synaptic input in this step's slot (event-driven groups: only
-    those listed for it, so counting keeps their cost proportional to events)."""
+def count_active(ex_line, in_line, nrn, active, lo, hi):
+    """Count the neurons lo .. hi - 1 of groups that are not event-driven with synaptic input
+    in this step's slot."""
     for g in range(nrn.lo.shape[0]):
         if not nrn.lazy[g]:
-            for i in range(nrn.lo[g], nrn.hi[g]):
+            for i in range(max(nrn.lo[g], lo), min(nrn.hi[g], hi)):
                 if ex_line[i] != 0 or in_line[i] != 0:
                     active[i] += 1
+
+
+@nb.njit(cache=True)
+def count_active_touched(slot, ex_line, in_line, inp, active):
+    """Count the neurons of event-driven groups with synaptic input in this step's slot (only
+    those listed for it, so counting keeps their cost proportional to events)."""
     for k in range(inp.n_touch[slot]):
         i = inp.touch[slot, k]
         if ex_line[i] != 0 or in_line[i] != 0:

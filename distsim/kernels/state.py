@@ -150,6 +150,21 @@ class Output(NamedTuple):
     hw_row_spikes: np.ndarray  # int64 [rows or 0]
 
 
+class Threads(NamedTuple):
+    """The threads of a rank (simulation/threads.py, kernels/threads.py): thread k owns the
+    local neurons bounds[k] .. bounds[k + 1] - 1, updates them and delivers into them.  With
+    one thread every array but ``bounds`` is empty."""
+
+    bounds: np.ndarray  # int64 [T + 1]
+    seg_split: np.ndarray  # int64 [segments, T + 1]: thread k's synapses of segment s are
+    #                        seg_split[s, k] .. seg_split[s, k + 1] - 1 (-1: not sorted)
+    pz_split: np.ndarray  # int64 [p, T + 1]: the same for the Poisson stimuli's targets
+    spiked: np.ndarray  # int64 [T, n]: scratch, each thread's spikes of a step
+    nspk: np.ndarray  # int64 [T]: their number
+    events: np.ndarray  # int64 [T]: synaptic events delivered by each thread
+    cyc: np.ndarray  # int64 [T, 3]: processor cycles of each thread in stimuli, update, deliver
+
+
 # dtype and number of dimensions of every field (the builders make them so; a test holds
 # them against a built simulation): what ``empty_state`` needs to compile the kernels of a
 # network before it is built (``distsim compile``)
@@ -221,6 +236,12 @@ FIELDS = {
         "vt_ptr": (_I, 1),
         "vt_rule": (_I, 1),
     },
+    Threads: {
+        **dict.fromkeys(Threads._fields, (_I, 2)),
+        "bounds": (_I, 1),
+        "nspk": (_I, 1),
+        "events": (_I, 1),
+    },
     Output: {
         **dict.fromkeys(Output._fields, (_I, 1)),
         "rec_flag": (np.bool_, 1),
@@ -248,7 +269,7 @@ def far_pool(chunks, chunk, procedural=True):
 
 
 def empty_state(target_dtype, delay_dtype, procedural=True):
-    """The seven groups with empty arrays of the kernels' types (``None`` dtypes: the
+    """The eight groups with empty arrays of the kernels' types (``None`` dtypes: the
     synapse table's target and delay types, which depend on the network; ``procedural``:
     the far queue's pool as kernels with procedural synapses take it): arguments with which
     the kernels compile and do nothing."""
@@ -263,5 +284,6 @@ def empty_state(target_dtype, delay_dtype, procedural=True):
         return cls(**{name: value(name, d, n) for name, (d, n) in FIELDS[cls].items()})
 
     return tuple(
-        empty(cls) for cls in (Neurons, Input, Stimuli, Synapses, Plastic, Output, Procedural)
+        empty(cls)
+        for cls in (Neurons, Input, Stimuli, Synapses, Plastic, Output, Procedural, Threads)
     )

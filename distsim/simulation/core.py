@@ -58,6 +58,7 @@ from .recording import Recorders
 from .remote import RemoteSpikes
 from .stimuli import build_stimuli
 from .synaptic_input import DENSE_RING_BYTES, NEAR_RING_SLOTS, SynapticInput
+from .threads import RankThreads
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,8 @@ class Simulation:
     spikes, and per source row the spikes delivered (``hardware_counts``; distsim.hardware
     turns them into per-chip and per-link counts).  ``ring_slots`` sets the slots of the ring
     buffer where procedural delays are longer (the rest waits in the far queue; default: all
-    while the ring stays under 256 MB, else 40).
+    while the ring stays under 256 MB, else 40).  ``threads`` splits the rank's neurons among
+    that many threads (kernels/threads.py): the same spikes, bit for bit, for any number.
 
     Under MPI every rank must construct the Simulation and call ``run``, ``summary`` and
     ``digest`` (they are collective); ``spikes`` and ``states`` return this rank's part.
@@ -103,6 +105,7 @@ class Simulation:
         rank_grid=None,
         overwrite=False,
         ring_slots=None,
+        threads=1,
     ):
         from distsim.comm import default_context
         from distsim.comm.exchange import make_exchange
@@ -143,6 +146,7 @@ class Simulation:
         self.procedural = ProceduralSynapses(network, self.neurons)
         self.procedural.check_input_range()
         self.stimuli, longest = build_stimuli(network, self.neurons)
+        self.threads = RankThreads(threads, self.n_local, self.table, self.stimuli)
         self.ns, far_steps = self._ring_slots(max(self.table.max_delay, longest) + 1, ring_slots)
         lazy_local = self.neurons.make_event_driven(event_driven)
         self.input = SynapticInput(
@@ -238,6 +242,7 @@ class Simulation:
             models=kernel_models(self.network),
             rules=self.plasticity.kernel_rules(),
             procedural=self.procedural.any,
+            threads=self.threads.n > 1,
         )
 
     def _compiled_kernels(self):
@@ -298,6 +303,7 @@ class Simulation:
                 f"MPIContext, or with one LocalContext"
             )
         end = self.step + int(round(n))
+        self.threads.use()
         t0, compiled0, stored0 = time.perf_counter(), compile_seconds(), self.store_seconds
         if self.writer is not None and not self.writer.running:
             self.writer.begin(self)
@@ -340,6 +346,7 @@ class Simulation:
                 plasticity.arrays,
                 recorders.arrays,
                 self.procedural.arrays,
+                self.threads.arrays,
             )
             self.step = reached
             if counters[C_DA_LATE]:

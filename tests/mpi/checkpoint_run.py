@@ -1,7 +1,8 @@
 """Half a run on this many ranks, then a checkpoint ("save"); or restore from it and run
 the second half ("resume"); spikes go to the run store given.  An optional fourth argument
 names the network of networks.py (default four_populations); its OPTIONS apply when saving
-(the far queue of two_areas_far), not when resuming (a ring of every delay)."""
+(the far queue of two_areas_far), not when resuming (a ring of every delay).  An optional
+fifth argument gives the threads per rank of the resumed run (default 1)."""
 
 import sys
 
@@ -18,5 +19,8 @@ if mode == "save":
     sim.run(60.0)
     sim.checkpoint(ckpt)
 else:
-    sim = Simulation.restore(ckpt, decomposition="balanced", backend="async", store=store)
+    threads = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+    sim = Simulation.restore(
+        ckpt, decomposition="balanced", backend="async", store=store, threads=threads
+    )
     sim.run(60.0)

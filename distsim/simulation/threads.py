@@ -1,0 +1,65 @@
+"""The threads of one rank (kernels/threads.py): the local neurons each thread owns, and
+where its part of every synapse segment and Poisson target list begins."""
+
+import numba
+import numpy as np
+
+from ..connectivity import SEG_START
+from ..errors import ConfigError
+from ..kernels import threads as kt
+from ..kernels.state import Threads
+
+
+def check_threads(threads):
+    """``threads`` as a number of threads numba can run, or a ConfigError saying why not."""
+    limit = numba.config.NUMBA_NUM_THREADS
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ConfigError(f"Simulation: threads {threads!r} is not a whole number >= 1; give one")
+    if threads > limit:
+        raise ConfigError(
+            f"Simulation: {threads} threads per rank exceed numba's {limit} "
+            f"(NUMBA_NUM_THREADS, by default the cores); use at most {limit}, or set "
+            f"NUMBA_NUM_THREADS={threads} before starting Python"
+        )
+    return int(threads)
+
+
+def thread_bounds(n_threads, indegree):
+    """Contiguous ranges of local neurons of about equal work, counted as one neuron update
+    plus its incoming synapses relative to the mean (int64 [T + 1])."""
+    n = indegree.size
+    mean = indegree.mean() if n else 0.0
+    cost = np.cumsum(1.0 + (indegree / mean if mean > 0 else 0.0))
+    total = cost[-1] if n else 0.0
+    cuts = np.searchsorted(cost, total * np.arange(1, n_threads) / n_threads, side="right")
+    return np.concatenate(([0], cuts, [n])).astype(np.int64)
+
+
+class RankThreads:
+    """``threads`` threads over the ``n_local`` neurons of a rank; ``arrays``: the kernels'
+    Threads (state.py)."""
+
+    def __init__(self, threads, n_local, table, stimuli):
+        self.n = check_threads(threads)
+        empty1, empty2 = np.zeros(0, np.int64), np.zeros((0, 0), np.int64)
+        if self.n == 1:
+            bounds = np.array([0, n_local], np.int64)
+            self.arrays = Threads(bounds, empty2, empty2, empty2, empty1, empty1, empty2)
+            return
+        bounds = thread_bounds(self.n, kt.in_degree(table.syn_target, n_local))
+        self.arrays = Threads(
+            bounds=bounds,
+            seg_split=kt.list_splits(
+                np.ascontiguousarray(table.seg[:, SEG_START]), table.syn_target, bounds
+            ),
+            pz_split=kt.list_splits(stimuli.pz_ptr, stimuli.pz_local, bounds),
+            spiked=np.zeros((self.n, n_local), np.int64),
+            nspk=np.zeros(self.n, np.int64),
+            events=np.zeros(self.n, np.int64),
+            cyc=np.zeros((self.n, 3), np.int64),
+        )
+
+    def use(self):
+        """Let numba run this many threads (a setting of the process: set before each run)."""
+        if self.n > 1:
+            numba.set_num_threads(self.n)

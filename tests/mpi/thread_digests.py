@@ -1,0 +1,39 @@
+"""Run every test network with T threads per rank (argv[1]) and the (balancer, backend) pairs
+of THREAD_COMBINATIONS; rank 0 prints one JSON object {"network/balancer/backend":
+[digest, recorded spikes], ...}.  Run under mpiexec -n N."""
+
+import json
+import sys
+
+from digests import T_MS
+from networks import NETWORKS, OPTIONS
+
+from distsim import Simulation
+
+# the partitions and exchanges most different from one rank: blocks and the collective
+# exchange, neurons dealt round-robin and the asynchronous one
+THREAD_COMBINATIONS = (("block", "collective"), ("round_robin", "async"))
+
+
+def main():
+    threads = int(sys.argv[1])
+    out = {}
+    for name, make in NETWORKS.items():
+        for balancer, backend in THREAD_COMBINATIONS:
+            sim = Simulation(
+                make(),
+                decomposition=balancer,
+                backend=backend,
+                threads=threads,
+                **OPTIONS.get(name, {}),
+            )
+            sim.run(T_MS / 3)
+            sim.run(2 * T_MS / 3)
+            s = sim.summary()
+            out[f"{name}/{balancer}/{backend}"] = [s["digest"], s["recorded_spikes"]]
+    if sim.context.rank == 0:
+        print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

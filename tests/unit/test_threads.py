@@ -1,0 +1,96 @@
+"""Threads inside a rank (kernels/threads.py): the split of neurons and of target lists, and
+the same spikes, weights and counts for 1 and 2 threads on every kind of network part
+(event-driven groups, DC input, per-synapse weights and delays, plastic synapses, hardware
+counters, unsorted target lists)."""
+
+import numba
+import numpy as np
+import pytest
+from test_event_driven import _net as event_driven_net
+
+from distsim import Simulation
+from distsim.errors import ConfigError
+from distsim.examples import hpc_benchmark, microcircuit
+from distsim.kernels.threads import list_splits
+from distsim.simulation.threads import check_threads, thread_bounds
+
+
+def test_list_splits_of_sorted_and_unsorted_lists():
+    ptr = np.array([0, 5, 5, 9], np.int64)
+    targets = np.array([0, 2, 2, 6, 9, 4, 1, 7, 3], np.uint16)  # the third list is unsorted
+    split = list_splits(ptr, targets, np.array([0, 3, 7, 10], np.int64))
+    assert split.tolist() == [[0, 3, 4, 5], [5, 5, 5, 5], [-1, -1, -1, -1]]
+
+
+def test_thread_bounds_balance_updates_and_synapses():
+    indegree = np.r_[np.full(100, 300), np.full(300, 100)]  # cost 1 + d / mean(d) = 3.0 / 1.67
+    bounds = thread_bounds(2, indegree)
+    cost = 1 + indegree / indegree.mean()
+    assert bounds[0] == 0 and bounds[-1] == 400
+    halves = cost[: bounds[1]].sum(), cost[bounds[1] :].sum()
+    assert abs(halves[0] - halves[1]) <= 2 * cost.max()  # a neuron on either side of the cut
+    assert thread_bounds(3, np.zeros(0)).tolist() == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_bad_thread_counts_are_refused(bad):
+    with pytest.raises(ConfigError, match="threads"):
+        check_threads(bad)
+
+
+def test_more_threads_than_numba_has_are_refused_with_the_fix():
+    limit = numba.config.NUMBA_NUM_THREADS
+    with pytest.raises(ConfigError, match=f"NUMBA_NUM_THREADS={limit + 1}"):
+        check_threads(limit + 1)
+
+
+def _runs(make, t_ms, **options):
+    """Summaries (and plastic weights, hardware counts) of 1 and 2 threads."""
+    out = []
+    for threads in (1, 2):
+        sim = Simulation(make(), threads=threads, **options)
+        sim.run(t_ms)
+        entry = {"summary": sim.summary()}
+        if any(p.synapse is not None for p in sim.network.projections):
+            entry["weights"] = sim.connections()["weight"]
+        if options.get("hardware_counters"):
+            entry["counts"] = sim.hardware_counts()
+        out.append(entry)
+    return out
+
+
+def _same(one, two):
+    assert one["summary"]["spikes"] > 100
+    assert one["summary"]["digest"] == two["summary"]["digest"]
+    assert one["summary"]["synaptic_events"] == two["summary"]["synaptic_events"]
+    if "weights" in one:
+        assert np.array_equal(one["weights"], two["weights"])
+    if "counts" in one:
+        for key, value in one["counts"].items():
+            assert np.array_equal(np.asarray(value), np.asarray(two["counts"][key])), key
+
+
+def test_event_driven_groups_with_threads():
+    _same(*_runs(lambda: event_driven_net(poisson=True), 300.0))
+
+
+def test_microcircuit_dc_drive_drawn_weights_and_delays_and_hardware_counters():
+    _same(
+        *_runs(lambda: microcircuit(scale=0.1, poisson_input=False), 200.0, hardware_counters=True)
+    )
+
+
+def test_plastic_synapses_with_threads():
+    _same(*_runs(lambda: hpc_benchmark(scale=0.02, plastic=True), 100.0))
+
+
+def test_unsorted_target_lists_are_split_by_checking_every_target():
+    one = Simulation(microcircuit(scale=0.03), threads=1)
+    two = Simulation(microcircuit(scale=0.03), threads=2)
+    a = two.threads.arrays
+    two.threads.arrays = a._replace(
+        seg_split=np.full_like(a.seg_split, -1), pz_split=np.full_like(a.pz_split, -1)
+    )
+    for sim in (one, two):
+        sim.run(150.0)
+    assert one.summary()["spikes"] > 100 and one.digest() == two.digest()
