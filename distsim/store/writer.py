@@ -13,6 +13,7 @@ or ``failed``; the last three with a ``reason``.
 """
 
 import datetime
+import importlib.metadata
 import os
 import platform
 import socket
@@ -52,11 +53,9 @@ def versions():
         "zarr": zarr.__version__,
         "python": platform.python_version(),
     }
-    try:
-        import mpi4py
-
-        out["mpi4py"] = mpi4py.__version__
-    except ImportError:  # pragma: no cover - a dependency
+    try:  # the installed version, without importing mpi4py
+        out["mpi4py"] = importlib.metadata.version("mpi4py")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a dependency
         pass
     return out
 
