@@ -63,7 +63,10 @@ _SCRIPT_SETS = {
     },
     "analyze": {
         "out": ("--out", "results go to STORE.analysis"),
-        "scheduler": ("--scheduler", "the job starts its own dask cluster"),
+        "scheduler": (
+            "--scheduler, --scheduler-file, --cluster*",
+            "the job starts its own dask cluster",
+        ),
     },
 }
 
@@ -497,7 +500,7 @@ _USAGE = {
 #   sbatch --dependency=afterok:$jid analyze.sh       cancelled if any task fails""",
     "analyze": """\
 # Starts a dask scheduler in this script and one dask worker per Slurm task (srun), then
-# runs distsim analyze --scheduler on every run store DISTSIM_OUT/*.zarr: STORE.analysis/
+# runs distsim analyze --scheduler-file on every run store DISTSIM_OUT/*.zarr: STORE.analysis/
 # holds summary.json and the plots.  Chain it after the runs:
 #   sbatch --dependency=afterok:$jid analyze.sh     (with DISTSIM_OUT exported)""",
 }
@@ -668,6 +671,7 @@ fi
 # a dask cluster in this allocation: the scheduler here, one worker per Slurm task
 export DASK_LOGGING__DISTRIBUTED=warning
 scheduler_file="$DISTSIM_OUT/dask-scheduler-$SLURM_JOB_ID.json"
+rm -f "$scheduler_file"  # a requeued job's old one
 dask scheduler --scheduler-file "$scheduler_file" --port 0 --no-dashboard &
 scheduler_pid=$!
 srun --mpi=none --ntasks="$SLURM_NTASKS" --cpus-per-task="${SLURM_CPUS_PER_TASK:-1}" \\
@@ -676,19 +680,13 @@ srun --mpi=none --ntasks="$SLURM_NTASKS" --cpus-per-task="${SLURM_CPUS_PER_TASK:
   --local-directory "${TMPDIR:-/tmp}" &
 workers_pid=$!
 trap 'kill "$workers_pid" "$scheduler_pid" 2>/dev/null || true' EXIT
-address=$(python - "$scheduler_file" "$SLURM_NTASKS" <<'PY'
-import sys
-from distributed import Client
-with Client(scheduler_file=sys.argv[1], timeout="120s") as client:
-    client.wait_for_workers(int(sys.argv[2]), timeout="120s")
-    print(client.scheduler.address)
-PY
-)
-echo "dask scheduler at $address, $SLURM_NTASKS workers"
-for store in "${stores[@]}"; do
-  distsim analyze "$store" --scheduler "$address" $DISTSIM_ANALYZE_ARGS
+echo "dask scheduler file $scheduler_file, $SLURM_NTASKS workers"
+for store in "${stores[@]}"; do  # each waits up to 120 s for the scheduler and its workers
+  distsim analyze "$store" --scheduler-file "$scheduler_file" \\
+    --cluster-workers "$SLURM_NTASKS" --cluster-timeout 120 $DISTSIM_ANALYZE_ARGS
 done
-python -c 'import sys; from distributed import Client; Client(sys.argv[1]).shutdown()' "$address"
+python -c 'import sys; from distributed import Client
+Client(scheduler_file=sys.argv[1]).shutdown()' "$scheduler_file"
 wait
 """,
 }
