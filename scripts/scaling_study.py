@@ -50,19 +50,21 @@ def record(summary, network, study="strong"):
 
 def add_efficiency(records):
     """Set speedup (strong only) and efficiency of each record, per study and network, against
-    the fastest run on the fewest ranks (on one rank the backends do the same work)."""
+    the fastest run on the fewest cores (ranks x threads; on one rank the backends do the same
+    work)."""
     groups = {}
     for r in records:
         groups.setdefault((r.get("study", "strong"), r["network"]), []).append(r)
     for (study, _), group in groups.items():
-        fewest = min(r["ranks"] for r in group)
-        base = min(r["rtf"] for r in group if r["ranks"] == fewest)
-        for r in group:
+        cores = [r["ranks"] * r.get("threads", 1) for r in group]
+        fewest = min(cores)
+        base = min(r["rtf"] for r, c in zip(group, cores) if c == fewest)
+        for r, c in zip(group, cores):
             if study == "weak":
                 r["efficiency"] = base / r["rtf"]
             else:
                 r["speedup"] = fewest * base / r["rtf"]
-                r["efficiency"] = r["speedup"] / r["ranks"]
+                r["efficiency"] = r["speedup"] / c
     return records
 
 

@@ -32,8 +32,8 @@ import numpy as np
 from distsim.kernels.engine import (C_CYC_DELIVER, C_CYC_FAR, C_CYC_PROC, C_CYC_STIM,
                                     C_CYC_UPDATE, C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES,
                                     count_active, count_active_touched, cycles, stimulate)
-from distsim.kernels.fixed import ring_pos, to_fixed
-from distsim.kernels.threads import share_cycles
+from distsim.kernels.fixed import static_positions
+from distsim.kernels.threads import share_cycles, unsorted_part
 $imports
 '''
 
@@ -233,19 +233,8 @@ $skip_static            events += b - a
             if plastic:  # new weights and their ring positions (merged for multapses)
 $plastic_call
             else:
-                slot = (t + d) % ns  # one delay: one slot
-                if d > 0 and t + d <= now:
-                    late += b - a
-                for m in range(a, b):
-                    if wofs >= 0:
-                        wq = to_fixed(np.float64(syn_weight[wofs + m - a]))
-                    if d <= 0:
-                        dd = np.int64(syn_delay[-d - 1 + m - a])
-                        if t + dd <= now:
-                            late += 1
-                        slot = (t + dd) % ns
-                    ibuf[m - a] = ring_pos(wq, slot, ns, n_cols, syn_target[m])
-                    qbuf[m - a] = wq
+                late += static_positions(t, a, b, a, wq, d, wofs, now, ns, n_cols, syn_target,
+                                         syn_weight, syn_delay, ibuf, qbuf)
             if lazy:  # list the targets for their slots (event-driven groups)
                 for m in range(n_out):
                     slot = ibuf[m] // n_cols % ns
@@ -297,36 +286,25 @@ def thread_deliver(rows, steps, n, ns, k, inp, syn, plast, thr):
             wq = seg[sg, 1]
             d = seg[sg, 2]
             wofs = seg[sg, 3]
-            a, b, checked = a0, seg[sg + 1, 0], split[sg, k] < 0
-            if not checked:
-                a, b = split[sg, k], split[sg, k + 1]
+            a, b = split[sg, k], split[sg, k + 1]
+            if a < 0:  # targets not sorted: those of this thread, one by one
+                events += unsorted_part(t, a0, seg[sg + 1, 0], wq, d, wofs, ns, lo_k, hi_k,
+                                        flat, n_cols, syn_target, syn_weight, syn_delay)
+                continue
+            if a == b:  # none onto this thread's neurons
+                continue
+            events += b - a
             if wofs < 0 and d > 0:  # one weight, one delay
                 line = ring[(t + d) % ns + (0 if wq >= 0 else ns)]
                 for m in range(a, b):
-                    i = syn_target[m]
-                    if checked and not (lo_k <= i and i < hi_k):
-                        continue
-                    line[i] += wq
-                    events += 1
+                    line[syn_target[m]] += wq
                 continue
             if b - a > ibuf.shape[0]:
                 ibuf = np.empty(2 * (b - a), np.int64)
                 qbuf = np.empty(2 * (b - a), np.int64)
-            slot = (t + d) % ns
-            n_out = 0
-            for m in range(a, b):
-                i = syn_target[m]
-                if checked and not (lo_k <= i and i < hi_k):
-                    continue
-                if wofs >= 0:
-                    wq = to_fixed(np.float64(syn_weight[wofs + m - a0]))
-                if d <= 0:
-                    slot = (t + np.int64(syn_delay[-d - 1 + m - a0])) % ns
-                ibuf[n_out] = ring_pos(wq, slot, ns, n_cols, i)
-                qbuf[n_out] = wq
-                n_out += 1
-            events += n_out
-            for m in range(n_out):
+            static_positions(t, a, b, a0, wq, d, wofs, -1, ns, n_cols, syn_target, syn_weight,
+                             syn_delay, ibuf, qbuf)
+            for m in range(b - a):
                 flat[ibuf[m]] += qbuf[m]
     thr.events[k] += events
     thr.cyc[k, 2] += cycles() - c0

@@ -4,41 +4,105 @@ ring entry and no lock or atomic is needed (the composed ``advance`` of kernels/
 Input to a neuron is a sum of integers (kernels/fixed.py), so its bits do not depend on which
 thread adds which part, and spikes are the same for any number of threads.
 
-A thread finds its part of a list of local targets sorted by target (a synapse segment, a
-Poisson stimulus's targets) by the split points computed here once; an unsorted list gets -1
-and each thread checks every entry.
+A thread finds its part of a list of local targets (a synapse segment, a Poisson stimulus's
+targets) by the split points computed here once, after the synapses of each static segment are
+grouped by thread (their order within a segment changes nothing: sums of integers); a list
+whose targets are not grouped so gets -1 and each thread checks every entry.
 """
 
 import numba as nb
 import numpy as np
 
 from .engine import C_CYC_STIM, C_CYC_UPDATE
+from .fixed import ring_pos, to_fixed
+
+
+@nb.njit(cache=True, inline="always")
+def _owner(i, bounds):
+    """The thread that owns local neuron i."""
+    k = 0
+    while i >= bounds[k + 1]:
+        k += 1
+    return k
+
+
+@nb.njit(cache=True)
+def _splits_if_ordered(a, b, targets, bounds, split, j):
+    """split[j] from the targets a .. b - 1 when they come in the order of their threads
+    (True), else False."""
+    n_threads = bounds.shape[0] - 1
+    k = 0
+    split[j, 0] = a
+    for m in range(a, b):
+        o = _owner(targets[m], bounds)
+        if o < k:
+            return False
+        while k < o:
+            k += 1
+            split[j, k] = m
+    while k < n_threads:
+        k += 1
+        split[j, k] = b
+    return True
 
 
 @nb.njit(cache=True)
 def list_splits(ptr, targets, bounds):
-    """For the lists ``targets[ptr[j] : ptr[j + 1]]``: split[j, k] = the first entry of list j
-    whose target is >= bounds[k] (split[j, 0] = ptr[j], split[j, T] = ptr[j + 1]); a row of -1
-    where a list is not sorted."""
-    n_threads = bounds.shape[0] - 1
-    split = np.empty((ptr.shape[0] - 1, n_threads + 1), np.int64)
+    """For the lists ``targets[ptr[j] : ptr[j + 1]]``: list j holds the targets of thread k
+    at split[j, k] .. split[j, k + 1] - 1 when its targets come in the order of their
+    threads (e.g. sorted); a row of -1 where they do not."""
+    split = np.empty((ptr.shape[0] - 1, bounds.shape[0]), np.int64)
     for j in range(ptr.shape[0] - 1):
-        a, b = ptr[j], ptr[j + 1]
-        ordered = True
-        for m in range(a + 1, b):
-            if targets[m] < targets[m - 1]:
-                ordered = False
-                break
-        if not ordered:
+        if not _splits_if_ordered(ptr[j], ptr[j + 1], targets, bounds, split, j):
             split[j, :] = -1
+    return split
+
+
+@nb.njit(cache=True)
+def group_segments(seg, movable, syn_target, syn_weight, syn_delay, bounds):
+    """The split points of every synapse segment (``seg``: connectivity.SEG_* columns) as
+    ``list_splits``, after reordering the synapses of each ``movable`` segment whose targets
+    are not in the order of their threads by thread, keeping their order within a thread
+    (with their drawn weights and delays): a stable counting sort in place."""
+    n_threads = bounds.shape[0] - 1
+    split = np.empty((seg.shape[0] - 1, n_threads + 1), np.int64)
+    count = np.zeros(n_threads + 1, np.int64)
+    t_buf = np.empty(0, syn_target.dtype)
+    w_buf = np.empty(0, syn_weight.dtype)
+    d_buf = np.empty(0, syn_delay.dtype)
+    for s in range(seg.shape[0] - 1):
+        a, b, d, wofs = seg[s, 0], seg[s + 1, 0], seg[s, 2], seg[s, 3]
+        if _splits_if_ordered(a, b, syn_target, bounds, split, s):
             continue
-        split[j, 0] = a
-        split[j, n_threads] = b
-        m = a
-        for k in range(1, n_threads):
-            while m < b and targets[m] < bounds[k]:
-                m += 1
-            split[j, k] = m
+        if not movable[s]:
+            split[s, :] = -1
+            continue
+        n = b - a
+        if n > t_buf.shape[0]:
+            t_buf = np.empty(2 * n, syn_target.dtype)
+            w_buf = np.empty(2 * n, syn_weight.dtype)
+            d_buf = np.empty(2 * n, syn_delay.dtype)
+        count[:] = 0
+        for m in range(a, b):
+            count[_owner(syn_target[m], bounds) + 1] += 1
+        for k in range(n_threads):
+            count[k + 1] += count[k]
+            split[s, k] = a + count[k]
+        split[s, n_threads] = b
+        for m in range(a, b):
+            q = count[_owner(syn_target[m], bounds)]
+            count[_owner(syn_target[m], bounds)] = q + 1
+            t_buf[q] = syn_target[m]
+            if wofs >= 0:
+                w_buf[q] = syn_weight[wofs + m - a]
+            if d <= 0:
+                d_buf[q] = syn_delay[-d - 1 + m - a]
+        for q in range(n):
+            syn_target[a + q] = t_buf[q]
+            if wofs >= 0:
+                syn_weight[wofs + q] = w_buf[q]
+            if d <= 0:
+                syn_delay[-d - 1 + q] = d_buf[q]
     return split
 
 
@@ -69,3 +133,21 @@ def in_degree(syn_target, n):
     for m in range(syn_target.shape[0]):
         count[syn_target[m]] += 1
     return count
+
+
+@nb.njit(cache=True)
+def unsorted_part(t, a, b, wq, d, wofs, ns, lo, hi, flat, n_cols, syn_target, syn_weight,
+                  syn_delay):  # fmt: skip
+    """The synapses a .. b - 1 of a segment (its first is a; fields as in
+    fixed.static_positions) whose targets are not sorted, for a spike of step t: those onto
+    the neurons lo .. hi - 1 added to the ring (``flat``, rows of n_cols); returns how many."""
+    n = 0
+    for m in range(a, b):
+        i = np.int64(syn_target[m])
+        if i < lo or i >= hi:
+            continue
+        w = wq if wofs < 0 else to_fixed(np.float64(syn_weight[wofs + m - a]))
+        dd = d if d > 0 else np.int64(syn_delay[-d - 1 + m - a])
+        flat[ring_pos(w, (t + dd) % ns, ns, n_cols, i)] += w
+        n += 1
+    return n

@@ -146,7 +146,7 @@ class Simulation:
         self.procedural = ProceduralSynapses(network, self.neurons)
         self.procedural.check_input_range()
         self.stimuli, longest = build_stimuli(network, self.neurons)
-        self.threads = RankThreads(threads, self.n_local, self.table, self.stimuli)
+        self.threads = RankThreads(threads, self.n_local, self.table, self.stimuli, network)
         self.ns, far_steps = self._ring_slots(max(self.table.max_delay, longest) + 1, ring_slots)
         lazy_local = self.neurons.make_event_driven(event_driven)
         self.input = SynapticInput(

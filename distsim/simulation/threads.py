@@ -4,7 +4,6 @@ where its part of every synapse segment and Poisson target list begins."""
 import numba
 import numpy as np
 
-from ..connectivity import SEG_START
 from ..errors import ConfigError
 from ..kernels import threads as kt
 from ..kernels.state import Threads
@@ -37,9 +36,12 @@ def thread_bounds(n_threads, indegree):
 
 class RankThreads:
     """``threads`` threads over the ``n_local`` neurons of a rank; ``arrays``: the kernels'
-    Threads (state.py)."""
+    Threads (state.py).  With several threads the synapses of each static segment of the
+    ``table`` (not plastic, not of a device) are grouped by the thread of their target (so
+    ``Simulation.connections`` lists a source's synapses onto each thread's neurons
+    together; the order changes no result)."""
 
-    def __init__(self, threads, n_local, table, stimuli):
+    def __init__(self, threads, n_local, table, stimuli, network):
         self.n = check_threads(threads)
         empty1, empty2 = np.zeros(0, np.int64), np.zeros((0, 0), np.int64)
         if self.n == 1:
@@ -49,8 +51,13 @@ class RankThreads:
         bounds = thread_bounds(self.n, kt.in_degree(table.syn_target, n_local))
         self.arrays = Threads(
             bounds=bounds,
-            seg_split=kt.list_splits(
-                np.ascontiguousarray(table.seg[:, SEG_START]), table.syn_target, bounds
+            seg_split=kt.group_segments(
+                table.seg,
+                _movable(network, table),
+                table.syn_target,
+                table.syn_weight,
+                table.syn_delay,
+                bounds,
             ),
             pz_split=kt.list_splits(stimuli.pz_ptr, stimuli.pz_local, bounds),
             spiked=np.zeros((self.n, n_local), np.int64),
@@ -63,3 +70,12 @@ class RankThreads:
         """Let numba run this many threads (a setting of the process: set before each run)."""
         if self.n > 1:
             numba.set_num_threads(self.n)
+
+
+def _movable(network, table):
+    """The segments whose synapses may be reordered: neither plastic (their state follows
+    their order) nor of a device (its noise is drawn by position)."""
+    fixed = np.array(
+        [p.synapse is not None or p.device is not None for p in network.projections], np.bool_
+    )
+    return ~fixed[table.seg_proj] if fixed.size else np.ones(0, np.bool_)

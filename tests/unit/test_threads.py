@@ -52,7 +52,9 @@ def _runs(make, t_ms, **options):
         sim.run(t_ms)
         entry = {"summary": sim.summary()}
         if any(p.synapse is not None for p in sim.network.projections):
-            entry["weights"] = sim.connections()["weight"]
+            c = sim.connections()  # a source's synapses grouped by thread: in canonical order
+            order = np.lexsort((c["weight"], c["target"], c["source"], c["projection"]))
+            entry["weights"] = c["weight"][order]
         if options.get("hardware_counters"):
             entry["counts"] = sim.hardware_counts()
         out.append(entry)
