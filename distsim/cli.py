@@ -29,20 +29,25 @@ _RANK_BASELINE_BYTES = 200e6  # an idle rank: interpreter, numba, MPI, zarr (170
 
 
 def _check_ranks(args):
-    """--ranks within the cores (x RANKS_PER_CORE with --oversubscribe) and the memory."""
+    """--ranks x --threads within the cores (x RANKS_PER_CORE with --oversubscribe) and the
+    memory."""
     from .memory_limit import budget
 
     cores = len(os.sched_getaffinity(0))
     limit = cores * (RANKS_PER_CORE if args.oversubscribe else 1)
-    if args.ranks > limit:
+    used = args.ranks * args.threads
+    if used > limit:
         more = (
             f"at most {limit} ({RANKS_PER_CORE} per core) with --oversubscribe"
             if args.oversubscribe
-            else f"or --oversubscribe to run up to {cores * RANKS_PER_CORE} ranks on {cores} cores"
+            else f"or --oversubscribe to run up to {cores * RANKS_PER_CORE} on {cores} cores"
+        )
+        what = f"--ranks {args.ranks}" + (
+            f" x --threads {args.threads} = {used} threads" if args.threads > 1 else ""
         )
         raise ConfigError(
-            f"distsim run: --ranks {args.ranks} exceeds the {cores} cores "
-            f"available here; give --ranks {cores} or fewer, {more}"
+            f"distsim run: {what} exceeds the {cores} cores available here; give "
+            f"{cores} or fewer{' in all' if args.threads > 1 else ''}, {more}"
         )
     need = args.ranks * _RANK_BASELINE_BYTES
     limit = budget(ranks=1)  # this launcher, for all its ranks

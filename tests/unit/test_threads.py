@@ -96,3 +96,13 @@ def test_unsorted_target_lists_are_split_by_checking_every_target():
     for sim in (one, two):
         sim.run(150.0)
     assert one.summary()["spikes"] > 100 and one.digest() == two.digest()
+
+
+def test_ranks_times_threads_beyond_the_cores_are_refused(capsys, monkeypatch):
+    from distsim.cli import main
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
+    assert main(["run", "--ranks", "2", "--threads", "2", "--order", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "--ranks 2 x --threads 2 = 4 threads exceeds the 2 cores" in err
+    assert len(err.strip().splitlines()) == 1
