@@ -46,7 +46,7 @@ def advance(t_from, t_to, h, ns, max_delay, nrn, inp, stim, syn, plast, out, pro
     processor cycles of each phase add up in the counters C_CYC_*.$threads_doc"""
     n_local = nrn.refr.shape[0]
     counters = out.counters
-    spiked, rows, steps = out.spiked, out.rows, out.steps
+    spiked, rows, steps = out.spiked, $rows_src
     rec_flag, send_flag, local_row = out.rec_flag, out.send_flag, syn.local_row
     # calls with many arrays cost ~100 ns each (reference counting): skip the empty ones
     has_stimuli = stim.pz_ptr.shape[0] > 1 or stim.dc_ptr.shape[0] > 1
@@ -55,6 +55,7 @@ def advance(t_from, t_to, h, ns, max_delay, nrn, inp, stim, syn, plast, out, pro
     no_split = thr.pz_split[:0]
     n_thr = thr.bounds.shape[0] - 1
     n_rows = 0
+    w_first, w_last = t_from, t_from  # the threads' window of steps
     t_end = t_to
     for t in range(t_from + 1, t_to + 1):
         if (out.rec_step.shape[0] - counters[C_RECORDED] < n_local
@@ -74,7 +75,7 @@ $step        c = counters[C_SCHEDULE]  # spike sources: their scheduled spikes o
             c += 1
         counters[C_SCHEDULE] = c
         c2 = cycles()
-        n_rows = 0
+$rows_reset        n_first = n_rows
         n_proc = 0
         for k in range(nspk):
             i = spiked[k]
@@ -93,8 +94,9 @@ $post_spike$hw_spike            if rec_flag[i]:
                 steps[n_rows] = t
                 n_rows += 1
 $proc_spike        counters[C_SPIKES] += nspk
-        if n_rows:
-            events, _ = $deliver_here(rows, steps, n_rows, t, ns, h, inp, syn, plast)
+        if n_rows > n_first:
+            events, _ = $deliver_here(rows[n_first:], steps[n_first:], n_rows - n_first, t, ns,
+                                      h, inp, syn, plast)
             counters[C_EVENTS] += events
         c3 = cycles()
 $proc_deliver        counters[C_CYC_DELIVER] += c3 - c2
@@ -120,55 +122,67 @@ $dispatch
         counters[C_CYC_UPDATE] += c2 - c1
 """
 
-# T threads (kernels/threads.py): thread k first delivers the static synapses of the last
-# step's spikes onto its neurons, then adds their stimuli and updates them
+# T threads (kernels/threads.py): at the first step of a window, thread k delivers the static
+# synapses of the last window's spikes onto its neurons, then adds their stimuli and updates
+# them step by step; each step then takes its spikes from the threads
 _STEP_THREADS = """\
         if out.hw_active.shape[0]:
             count_active_touched(slot, ex_line, in_line, inp, out.hw_active)
 $events        c1 = cycles()
         counters[C_CYC_UPDATE] += c1 - c0
-        for k in nb.prange(n_thr):
-            thread_step(k, t, ns, h, rows, steps, n_rows, has_stimuli, nrn, inp, stim, syn, plast,
-                        out, thr)
+        if t > w_last:  # the threads compute the steps of a new window
+            n_win = min(thr.window[0], t_to - t + 1,
+                        (out.rec_step.shape[0] - counters[C_RECORDED]) // max(n_local, 1),
+                        (out.out_step.shape[0] - counters[C_OUT]) // max(n_local, 1))
+            for k in nb.prange(n_thr):
+                thread_window(k, t, n_win, ns, h, rows, steps, n_rows, has_stimuli, nrn, inp,
+                              stim, syn, plast, out, thr)
+            n_rows = 0
+            w_first, w_last = t, t + n_win - 1
+            share_cycles(cycles() - c1, thr.cyc, counters)
+        w = t - w_first
         for k in range(n_thr):
-            for j in range(thr.nspk[k]):
+            for j in range(thr.spk_end[k, w - 1] if w > 0 else 0, thr.spk_end[k, w]):
                 spiked[nspk] = thr.spiked[k, j]
                 nspk += 1
-        share_cycles(cycles() - c1, thr.cyc, counters)
 """
 
-# thread k's part of step t (a function of its own: the parallel loop's body stays one call,
-# so numba's parallel transforms see no scalar of the body they could hoist or share)
-_THREAD_STEP = '''
+# thread k's part of a window of steps (a function of its own: the parallel loop's body stays
+# one call, so numba's parallel transforms see no scalar of the body they could hoist or share)
+_THREAD_WINDOW = '''
 
 @nb.njit(cache=True)
-def thread_step(k, t, ns, h, rows, steps, n_rows, has_stimuli, nrn, inp, stim, syn, plast, out,
-                thr):
-    """Thread k in step t: deliver the static synapses of the last step's spikes (rows[:n_rows])
-    onto its neurons, add their stimuli, update them; its spikes go to thr.spiked[k]."""
+def thread_window(k, t_first, n_steps, ns, h, rows, steps, n_rows, has_stimuli, nrn, inp, stim,
+                  syn, plast, out, thr):
+    """Thread k in the steps t_first .. t_first + n_steps - 1: deliver the static synapses of
+    the last window's spikes (rows[:n_rows]) onto its neurons, then, step by step, add their
+    stimuli and update them; the spikes of the window's step w are thr.spiked[k] up to
+    thr.spk_end[k, w].  (No static delay is shorter than the window: kernels/threads.py.)"""
     thread_deliver(rows, steps, n_rows, ns, k, inp, syn, plast, thr)
     lo_k, hi_k = thr.bounds[k], thr.bounds[k + 1]
-    slot = t % ns
-    ex_line, in_line = inp.ring[slot], inp.ring[slot + ns]
-    cur_line = inp.cur[slot % inp.cur.shape[0]]
-    c1 = cycles()
-    if has_stimuli:
-        stimulate(t, ns, inp, stim, lo_k, hi_k, thr.pz_split, k)
-    if out.hw_active.shape[0]:
-        count_active(ex_line, in_line, nrn, out.hw_active, lo_k, hi_k)
-    c2 = cycles()
     spiked = thr.spiked[k]
     nspk = 0
-    for g in range(nrn.model.shape[0]):
-        lo, hi = max(nrn.lo[g], lo_k), min(nrn.hi[g], hi_k)
-        if nrn.lazy[g] or lo >= hi:
-            continue
-        pb, ps = nrn.pbase[g] + (lo - nrn.lo[g]) * nrn.pstride[g], nrn.pstride[g]
-        model = nrn.model[g]
+    for w in range(n_steps):
+        t = t_first + w
+        slot = t % ns
+        ex_line, in_line = inp.ring[slot], inp.ring[slot + ns]
+        cur_line = inp.cur[slot % inp.cur.shape[0]]
+        c1 = cycles()
+        if has_stimuli:
+            stimulate(t, ns, inp, stim, lo_k, hi_k, thr.pz_split, k)
+        if out.hw_active.shape[0]:
+            count_active(ex_line, in_line, nrn, out.hw_active, lo_k, hi_k)
+        c2 = cycles()
+        for g in range(nrn.model.shape[0]):
+            lo, hi = max(nrn.lo[g], lo_k), min(nrn.hi[g], hi_k)
+            if nrn.lazy[g] or lo >= hi:
+                continue
+            pb, ps = nrn.pbase[g] + (lo - nrn.lo[g]) * nrn.pstride[g], nrn.pstride[g]
+            model = nrn.model[g]
 $dispatch
-    thr.nspk[k] = nspk
-    thr.cyc[k, 0] += c2 - c1
-    thr.cyc[k, 1] += cycles() - c2
+        thr.spk_end[k, w] = nspk
+        thr.cyc[k, 0] += c2 - c1
+        thr.cyc[k, 1] += cycles() - c2
 '''
 
 # after the last step: its spikes' static synapses, by the threads
@@ -184,9 +198,10 @@ _TAIL_THREADS = """\
 """
 
 _THREADS_DOC = """
-    Threads: thread k computes the neurons thr.bounds[k] .. thr.bounds[k + 1] - 1; the static
-    synapses of a step's spikes are delivered by the threads at the start of the next step
-    (and after the last), the rest (plastic, onto event-driven groups) at once."""
+    Threads: thread k computes the neurons thr.bounds[k] .. thr.bounds[k + 1] - 1 in windows
+    of up to thr.window[0] steps (kernels/threads.py); the static synapses of a window's spikes
+    are delivered by the threads at the start of the next window (and after the last), the
+    rest (plastic, onto event-driven groups) at once, step by step."""
 
 _DELIVER = '''
 
@@ -482,6 +497,8 @@ class KernelPlan:
             hw_spike=_HW_SPIKE,
             proc_spike=_PROC_SPIKE if self.procedural else "",
             deliver_here="deliver_rest" if self.threads else "deliver",
+            rows_src="thr.rows, thr.steps" if self.threads else "out.rows, out.steps",
+            rows_reset="" if self.threads else "        n_rows = 0\n",
             proc_deliver=_PROC_DELIVER if self.procedural else "",
             tail=_TAIL_THREADS if self.threads else "",
         )
@@ -502,8 +519,8 @@ class KernelPlan:
                 plastic_call=_PLASTIC_CALL if self.rules else "                pass",
             )
             deliver += Template(_THREAD_DELIVER).substitute(plastic_test=plastic_test)
-            deliver += Template(_THREAD_STEP).substitute(
-                dispatch=dispatch(" " * 8, "spiked", "nspk")
+            deliver += Template(_THREAD_WINDOW).substitute(
+                dispatch=dispatch(" " * 12, "spiked", "nspk")
             )
         text = Template(_HEADER).substitute(what=self.describe(), imports="\n".join(imports))
         text += advance + deliver

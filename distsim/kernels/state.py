@@ -152,15 +152,18 @@ class Output(NamedTuple):
 
 class Threads(NamedTuple):
     """The threads of a rank (simulation/threads.py, kernels/threads.py): thread k owns the
-    local neurons bounds[k] .. bounds[k + 1] - 1, updates them and delivers into them.  With
-    one thread every array but ``bounds`` is empty."""
+    local neurons bounds[k] .. bounds[k + 1] - 1, updates them and delivers into them, in
+    windows of up to window[0] steps.  With one thread every array but ``bounds`` is empty."""
 
     bounds: np.ndarray  # int64 [T + 1]
+    window: np.ndarray  # int64 [1]: steps the threads compute between two deliveries
     seg_split: np.ndarray  # int64 [segments, T + 1]: thread k's synapses of segment s are
-    #                        seg_split[s, k] .. seg_split[s, k + 1] - 1 (-1: not sorted)
+    #                        seg_split[s, k] .. seg_split[s, k + 1] - 1 (-1: not grouped)
     pz_split: np.ndarray  # int64 [p, T + 1]: the same for the Poisson stimuli's targets
-    spiked: np.ndarray  # int64 [T, n]: scratch, each thread's spikes of a step
-    nspk: np.ndarray  # int64 [T]: their number
+    spiked: np.ndarray  # int64 [T, W n]: scratch, each thread's spikes of a window ...
+    spk_end: np.ndarray  # int64 [T, W]: ... up to the end of each of its steps
+    rows: np.ndarray  # int64 [W n]: scratch, the rows of a window's spikes ...
+    steps: np.ndarray  # int64 [W n]: ... and their steps
     events: np.ndarray  # int64 [T]: synaptic events delivered by each thread
     cyc: np.ndarray  # int64 [T, 3]: processor cycles of each thread in stimuli, update, deliver
 
@@ -239,7 +242,9 @@ FIELDS = {
     Threads: {
         **dict.fromkeys(Threads._fields, (_I, 2)),
         "bounds": (_I, 1),
-        "nspk": (_I, 1),
+        "window": (_I, 1),
+        "rows": (_I, 1),
+        "steps": (_I, 1),
         "events": (_I, 1),
     },
     Output: {

@@ -197,6 +197,11 @@ class Simulation:
         )
         self.input.reset_event_lists(self.step, self.neurons.arrays.last)
         self.kernels = self._compiled_kernels()
+        step_by_step = (  # what the threads leave to one thread, in every step
+            self.plasticity.kernel_rules() or self.procedural.any or self.neurons.arrays.lazy.any()
+        )
+        if not step_by_step:
+            self.threads.set_window(self.table.min_delay)
         self._advance = DirectCall(self.kernels.advance)
         self._deliver = DirectCall(self.kernels.deliver)
         self._deliver_procedural_kernel = DirectCall(kp.deliver_procedural)

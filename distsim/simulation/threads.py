@@ -8,6 +8,8 @@ from ..errors import ConfigError
 from ..kernels import threads as kt
 from ..kernels.state import Threads
 
+WINDOW_BYTES = 64 << 20  # the threads' spike buffers of a window: at most this many bytes
+
 
 def check_threads(threads):
     """``threads`` as a number of threads numba can run, or a ConfigError saying why not."""
@@ -43,14 +45,18 @@ class RankThreads:
 
     def __init__(self, threads, n_local, table, stimuli, network):
         self.n = check_threads(threads)
+        self.n_local = n_local
         empty1, empty2 = np.zeros(0, np.int64), np.zeros((0, 0), np.int64)
         if self.n == 1:
             bounds = np.array([0, n_local], np.int64)
-            self.arrays = Threads(bounds, empty2, empty2, empty2, empty1, empty1, empty2)
+            self.arrays = Threads(
+                bounds, np.ones(1, np.int64), *[empty2] * 4, *[empty1] * 3, empty2
+            )
             return
         bounds = thread_bounds(self.n, kt.in_degree(table.syn_target, n_local))
         self.arrays = Threads(
             bounds=bounds,
+            window=np.ones(1, np.int64),
             seg_split=kt.group_segments(
                 table.seg,
                 _movable(network, table),
@@ -60,10 +66,30 @@ class RankThreads:
                 bounds,
             ),
             pz_split=kt.list_splits(stimuli.pz_ptr, stimuli.pz_local, bounds),
-            spiked=np.zeros((self.n, n_local), np.int64),
-            nspk=np.zeros(self.n, np.int64),
+            spiked=empty2,
+            spk_end=empty2,
+            rows=empty1,
+            steps=empty1,
             events=np.zeros(self.n, np.int64),
             cyc=np.zeros((self.n, 3), np.int64),
+        )
+        self.set_window(1)
+
+    def set_window(self, steps):
+        """Let the threads compute up to ``steps`` steps between two deliveries (at most the
+        shortest delay of the synapses they deliver; 1 where plastic synapses, event-driven
+        groups or procedural synapses must be served step by step), within WINDOW_BYTES of
+        spike buffers."""
+        if self.n == 1:
+            return
+        n = max(self.n_local, 1)
+        steps = int(max(1, min(steps, WINDOW_BYTES // (8 * (self.n + 2) * n))))
+        self.arrays = self.arrays._replace(
+            window=np.array([steps], np.int64),
+            spiked=np.zeros((self.n, steps * n), np.int64),
+            spk_end=np.zeros((self.n, steps), np.int64),
+            rows=np.zeros(steps * n, np.int64),
+            steps=np.zeros(steps * n, np.int64),
         )
 
     def use(self):

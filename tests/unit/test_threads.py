@@ -106,3 +106,18 @@ def test_ranks_times_threads_beyond_the_cores_are_refused(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "--ranks 2 x --threads 2 = 4 threads exceeds the 2 cores" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_static_networks_run_windows_of_their_shortest_delay():
+    from distsim.examples import brunel
+
+    for state in ("SR", "AI"):  # regular high rates (record buffers fill), irregular
+        one, two = (Simulation(brunel(order=200, state=state), threads=t) for t in (1, 2))
+        assert two.threads.arrays.window[0] == two.table.min_delay == 15
+        for sim in (one, two):
+            sim.run(60.0)
+            sim.run(90.0)  # a window cut at the end of a run
+        assert one.summary()["spikes"] > 500
+        assert one.digest() == two.digest()
+    plastic = Simulation(hpc_benchmark(scale=0.02, plastic=True), threads=2)
+    assert plastic.threads.arrays.window[0] == 1  # plastic synapses: step by step
