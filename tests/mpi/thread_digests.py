@@ -13,15 +13,18 @@ from distsim import Simulation
 # the partitions and exchanges most different from one rank: blocks and the collective
 # exchange, neurons dealt round-robin and the asynchronous one
 THREAD_COMBINATIONS = (("block", "collective"), ("round_robin", "async"))
+# windows of 15 steps (brunel), drawn delays from one step (four_populations), procedural
+# projections and the far queue (two_areas_far; two_areas is only its dense-ring reference)
+THREAD_NETWORKS = ("brunel", "four_populations", "two_areas_far")
 
 
 def main():
     threads = int(sys.argv[1])
     out = {}
-    for name, make in NETWORKS.items():
+    for name in THREAD_NETWORKS:
         for balancer, backend in THREAD_COMBINATIONS:
             sim = Simulation(
-                make(),
+                NETWORKS[name](),
                 decomposition=balancer,
                 backend=backend,
                 threads=threads,

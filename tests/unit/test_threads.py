@@ -83,7 +83,7 @@ def test_microcircuit_dc_drive_drawn_weights_and_delays_and_hardware_counters():
 
 
 def test_plastic_synapses_with_threads():
-    _same(*_runs(lambda: hpc_benchmark(scale=0.02, plastic=True), 100.0))
+    _same(*_runs(lambda: hpc_benchmark(scale=0.02, plastic=True), 50.0))
 
 
 def test_unsorted_target_lists_are_split_by_checking_every_target():
