@@ -145,7 +145,11 @@ def dask_client(cluster=None):
         )
     cluster.check()
     start = _connect if cluster.running else _slurm if cluster.kind == "slurm" else _local
-    with start(cluster) as client:
+    import dask
+
+    # a client makes itself dask's default scheduler and undoes that when it closes; one that
+    # fails while connecting may never close: dask's setting is restored here in any case
+    with dask.config.set(scheduler=dask.config.get("scheduler", None)), start(cluster) as client:
         workers = client.scheduler_info(n_workers=-1)["workers"].values()
         n = len(workers)
         log.info(

@@ -13,6 +13,7 @@ import pytest
 from distsim import Simulation
 from distsim.analysis import Cluster, analyze
 from distsim.cli import main
+from distsim.errors import ConfigError
 from distsim.examples.brunel import brunel
 
 VOLATILE = ("analysis_s", "out_dir", "store")
@@ -176,3 +177,26 @@ def test_cluster_fields_are_checked():
     with pytest.raises(ValueError, match="cluster 'pbs' is not one of local, slurm"):
         Cluster(kind="pbs").check()
     Cluster(kind="slurm", workers=4, cores=8, memory="16GB", walltime="1-02:00:00").check()
+
+
+def test_a_client_that_never_closes_leaves_dask_s_default_scheduler_as_it_was(monkeypatch):
+    """A client sets itself as dask's default scheduler and undoes that when it closes; one
+    that fails while connecting may never close (it then broke later tests' reads of a store,
+    which asked for a distributed client that was gone)."""
+    import contextlib
+
+    import dask
+
+    from distsim.analysis import cluster as module
+
+    @contextlib.contextmanager
+    def leaky(cluster):
+        dask.config.set(scheduler="dask.distributed")  # as Client(...) does, never undone
+        raise ConfigError("analyze: no dask scheduler answered")
+        yield
+
+    monkeypatch.setattr(module, "_local", leaky)
+    with dask.config.set(scheduler="synchronous"):  # whatever was set before
+        with pytest.raises(ConfigError), module.dask_client(Cluster()):
+            pass
+        assert dask.config.get("scheduler") == "synchronous"
