@@ -11,18 +11,28 @@ from distsim import Simulation
 T_MS = 150.0
 
 
+def run_digest(name, balancer, backend, threads=1):
+    """[digest, recorded spikes] of network ``name`` run for T_MS in two calls (continuation
+    across exchanges), and this rank's index."""
+    sim = Simulation(
+        NETWORKS[name](),
+        decomposition=balancer,
+        backend=backend,
+        threads=threads,
+        **OPTIONS.get(name, {}),
+    )
+    sim.run(T_MS / 3)
+    sim.run(2 * T_MS / 3)
+    s = sim.summary()
+    return [s["digest"], s["recorded_spikes"]], sim.context.rank
+
+
 def main():
     out = {}
-    for name, make in NETWORKS.items():
+    for name in NETWORKS:
         for balancer, backend in combinations_of(name):
-            sim = Simulation(
-                make(), decomposition=balancer, backend=backend, **OPTIONS.get(name, {})
-            )
-            sim.run(T_MS / 3)
-            sim.run(2 * T_MS / 3)  # two run calls: continuation across exchanges
-            s = sim.summary()
-            out[f"{name}/{balancer}/{backend}"] = [s["digest"], s["recorded_spikes"]]
-    if sim.context.rank == 0:
+            out[f"{name}/{balancer}/{backend}"], rank = run_digest(name, balancer, backend)
+    if rank == 0:
         print(json.dumps(out))
 
 

@@ -5,10 +5,7 @@ of THREAD_COMBINATIONS; rank 0 prints one JSON object {"network/balancer/backend
 import json
 import sys
 
-from digests import T_MS
-from networks import NETWORKS, OPTIONS
-
-from distsim import Simulation
+from digests import run_digest
 
 # the partitions and exchanges most different from one rank: blocks and the collective
 # exchange, neurons dealt round-robin and the asynchronous one
@@ -23,18 +20,9 @@ def main():
     out = {}
     for name in THREAD_NETWORKS:
         for balancer, backend in THREAD_COMBINATIONS:
-            sim = Simulation(
-                NETWORKS[name](),
-                decomposition=balancer,
-                backend=backend,
-                threads=threads,
-                **OPTIONS.get(name, {}),
-            )
-            sim.run(T_MS / 3)
-            sim.run(2 * T_MS / 3)
-            s = sim.summary()
-            out[f"{name}/{balancer}/{backend}"] = [s["digest"], s["recorded_spikes"]]
-    if sim.context.rank == 0:
+            key = f"{name}/{balancer}/{backend}"
+            out[key], rank = run_digest(name, balancer, backend, threads)
+    if rank == 0:
         print(json.dumps(out))
 
 
