@@ -1,10 +1,22 @@
 #!/usr/bin/env python3
 """Potjans & Diesmann (2014) cortical microcircuit in NEST: reference statistics for distsim.
 
-Run with the separate NEST virtualenv (NEST is *not* a distsim dependency)::
+Run with the separate NEST virtualenv (NEST is *not* a distsim dependency).  The two
+references in tests/data::
 
+    # scale 0.1, Poisson drive, 500 ms warm-up + 5 s, 5 seeds (1.7 MB; 25 s a seed)
     /work/nestenv/bin/python scripts/nest_microcircuit.py --seeds 1 2 3 4 5 \
         --threads 2 --t-sim 5000 --out tests/data/nest_microcircuit.json
+
+    # full scale, DC drive, 100 ms warm-up + 1 s, 3 seeds (about 4 min and 15 GB a seed;
+    # 4 threads: with 2, NEST refuses more than 2^27 connections per thread)
+    OMP_WAIT_POLICY=PASSIVE /work/nestenv/bin/python scripts/nest_microcircuit.py \
+        --scale 1 --background dc --t-presim 100 --t-sim 1000 --seeds 55 56 57 \
+        --threads 4 --out tests/data/nest_microcircuit_full_dc.json
+
+(``OMP_WAIT_POLICY=PASSIVE``: with more threads than free cores, spinning OpenMP barriers
+make NEST 5-10x slower.)  scripts/microcircuit_validity.py runs distsim over the same seeds
+against the full-scale file.
 
 Each seed is built and simulated in its own subprocess (``--worker``), which
 prints exactly one JSON line (the last line of its stdout) with the full
@@ -13,8 +25,12 @@ the between-seed Kolmogorov-Smirnov distances on the full samples, and writes
 ``--out`` (default: print to stdout only).  ``--jsonl FILE`` additionally keeps
 the raw worker lines (not needed for the reference file).
 
-What is written (``tests/data/nest_microcircuit.json``)
---------------------------------------------------------
+What is written (``tests/data/nest_microcircuit*.json``)
+---------------------------------------------------------
+Both files have the same layout.  Sizes: rates and CVs are stored in full (at full scale over
+1 s the rates are whole numbers of Hz, about 3 bytes a neuron), correlations as quantiles
+plus a 3,000-pair subsample; the full-scale file of 3 seeds is about 3 MB.
+
 * ``params``: every number used to build the network (see below).
 * ``seeds[k].populations[pop]``:
   - ``n``: number of neurons; ``n_spikes``; ``mean_rate_hz`` (all neurons,
@@ -43,8 +59,9 @@ What is written (``tests/data/nest_microcircuit.json``)
   [min, max] per population and statistic.
 * ``build_s``: wall time of Create + Connect + ``nest.Prepare()``
   (``Cleanup`` follows, as in the example);
-  ``presim_s``: wall time of the 500 ms warm-up ``Simulate``;
-  ``sim_s``: wall time of the recorded ``Simulate(t_sim)``.
+  ``presim_s``: wall time of the warm-up ``Simulate(t_presim)``;
+  ``sim_s``: wall time of the recorded ``Simulate(t_sim)``;
+  ``peak_rss_bytes``: peak resident memory of the seed's process (``ru_maxrss``).
 
 Model and parameter sources
 ---------------------------
@@ -55,7 +72,7 @@ reimplemented; only the seeds, the simulated time, the thread count and the
 recording (all neurons, after the warm-up) differ from ``sim_params.py``:
 
 * populations L23E, L23I, L4E, L4I, L5E, L5I, L6E, L6I with full-scale sizes
-  ``N_FULL``; ``N_scaling = K_scaling = 0.1``; scaled size
+  ``N_FULL``; ``N_scaling = K_scaling = --scale`` (default 0.1); scaled size
   ``round(N_full * N_scaling)`` (numpy round-half-even: 1065 -> 106, 14395 -> 1440);
 * connection probabilities ``CONN_PROBS`` (rows = target, columns = source);
   full-scale synapse numbers (``helpers.num_synapses_from_conn_probs``)
@@ -85,8 +102,11 @@ recording (all neurons, after the warm-up) differ from ``sim_params.py``:
 * background: one ``poisson_generator`` per population with rate
   bg_rate * round(K_ext * K_scaling) (bg_rate = 8 Hz, ``K_EXT``), connected
   ``all_to_all`` (independent trains per target) with the scaled external
-  weight and delay 1.5 ms; no thalamic input, no DC stimulus;
-* dt = 0.1 ms, t_presim = 500 ms (discarded; spikes recorded only after it),
+  weight and delay 1.5 ms; no thalamic input, no DC stimulus; with ``--background dc``
+  instead its mean, I_e = 0.001 tau_syn bg_rate K_ext_t PSC_ext pA (unscaled PSC_ext, full
+  K_ext: the example's ``poisson_input = False``, ``helpers.dc_input_compensating_poisson``);
+* dt = 0.1 ms, t_presim = ``--t-presim`` (default 500 ms; discarded, spikes recorded only
+  after it),
   ``nest.rng_seed = seed``; one ``spike_recorder`` per population.
 """
 
@@ -94,6 +114,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import time
 
@@ -359,6 +380,28 @@ def population_stats(times, senders, first_id, n, t0, t_sim, rng):
     return rates, np.asarray(cvs), corr, int(k)
 
 
+def population_record(times, senders, first_id, n, t_presim, t_sim, seed, pop_index) -> dict:
+    """Full statistics of population ``pop_index``'s spikes (times in ms on the dt grid,
+    senders numbered from ``first_id``) in (t_presim, t_presim + t_sim]: ``run_one``'s
+    ``populations[pop]``; also used for distsim's spikes (scripts/microcircuit_validity.py)."""
+    import numpy as np
+
+    steps = np.rint(times / DT)
+    keep = (steps > round(t_presim / DT)) & (steps <= round((t_presim + t_sim) / DT))
+    times, senders = times[keep], senders[keep]
+    rng = np.random.default_rng([seed, pop_index])
+    rates, cvs, corr, k = population_stats(times, senders, first_id, n, t_presim, t_sim, rng)
+    return {
+        "n": n,
+        "n_spikes": int(times.size),
+        "mean_rate_hz": float(times.size / (n * t_sim / 1000.0)),
+        "rates": rates.tolist(),
+        "cv": cvs.tolist(),
+        "corr_n_neurons": k,
+        "corr": corr.tolist(),
+    }
+
+
 def run_one(
     seed: int, threads: int, t_sim: float, scale=SCALE, poisson_input=True, t_presim=T_PRESIM
 ) -> dict:
@@ -452,29 +495,22 @@ def run_one(
         "build_s": build_s,
         "presim_s": presim_s,
         "sim_s": sim_s,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "num_connections": n_conn,
         "populations": {},
     }
     for i, name in enumerate(POPS):
         ev = recorders[i].get("events")
-        times = np.asarray(ev["times"], dtype=float)
-        senders = np.asarray(ev["senders"], dtype=np.int64)
-        keep = (times > t_presim) & (times <= t_presim + t_sim)
-        times, senders = times[keep], senders[keep]
-        n = len(pops[i])
-        rng = np.random.default_rng([seed, i])
-        rates, cvs, corr, k = population_stats(
-            times, senders, int(pops[i][0].global_id), n, t_presim, t_sim, rng
+        out["populations"][name] = population_record(
+            np.asarray(ev["times"], dtype=float),
+            np.asarray(ev["senders"], dtype=np.int64),
+            int(pops[i][0].global_id),
+            len(pops[i]),
+            t_presim,
+            t_sim,
+            seed,
+            i,
         )
-        out["populations"][name] = {
-            "n": n,
-            "n_spikes": int(times.size),
-            "mean_rate_hz": float(times.size / (n * t_sim / 1000.0)),
-            "rates": rates.tolist(),
-            "cv": cvs.tolist(),
-            "corr_n_neurons": k,
-            "corr": corr.tolist(),
-        }
     return out
 
 
@@ -507,6 +543,34 @@ def _round_list(values, ndigits):
         r = round(float(v), ndigits)
         out.append(int(r) if r == int(r) else r)
     return out
+
+
+def stored_population(p: dict, seed: int, pop_index: int) -> dict:
+    """The stored record of one population of one seed (see "What is written") from its
+    full statistics ``p`` (``run_one``'s ``populations[pop]``)."""
+    import numpy as np
+
+    corr = np.asarray(p["corr"], dtype=float)
+    rng = np.random.default_rng([seed, pop_index, 7])
+    pick = (
+        np.sort(rng.choice(corr.size, min(CORR_SAMPLE_PAIRS, corr.size), replace=False))
+        if corr.size
+        else np.zeros(0, int)
+    )
+    probs = np.arange(N_QUANTILES + 1) / N_QUANTILES
+    return {
+        "n": p["n"],
+        "n_spikes": p["n_spikes"],
+        "mean_rate_hz": round(p["mean_rate_hz"], 6),
+        "rates": _round_list(p["rates"], 3),
+        "n_cv": len(p["cv"]),
+        "cv": _round_list(p["cv"], 4),
+        "corr_n_neurons": p["corr_n_neurons"],
+        "corr_n": int(corr.size),
+        "corr_mean": round(float(corr.mean()), 6) if corr.size else None,
+        "corr": _round_list(np.quantile(corr, probs), 4) if corr.size else [],
+        "corr_sample": _round_list(corr[pick], 5),
+    }
 
 
 def assemble(
@@ -542,41 +606,21 @@ def assemble(
             ks[name][stat] = vals
             ks_range[name][stat] = [min(vals), max(vals)] if vals else []
 
-    seeds = []
-    for r in runs:
-        pops = {}
-        for name in POPS:
-            p = r["populations"][name]
-            corr = np.asarray(p["corr"], dtype=float)
-            rng = np.random.default_rng([r["seed"], POPS.index(name), 7])
-            pick = (
-                np.sort(rng.choice(corr.size, min(CORR_SAMPLE_PAIRS, corr.size), replace=False))
-                if corr.size
-                else np.zeros(0, int)
-            )
-            pops[name] = {
-                "n": p["n"],
-                "n_spikes": p["n_spikes"],
-                "mean_rate_hz": round(p["mean_rate_hz"], 6),
-                "rates": _round_list(p["rates"], 3),
-                "n_cv": len(p["cv"]),
-                "cv": _round_list(p["cv"], 4),
-                "corr_n_neurons": p["corr_n_neurons"],
-                "corr_n": int(corr.size),
-                "corr_mean": round(float(corr.mean()), 6) if corr.size else None,
-                "corr": _round_list(np.quantile(corr, probs), 4) if corr.size else [],
-                "corr_sample": _round_list(corr[pick], 5),
-            }
-        seeds.append(
-            {
-                "seed": r["seed"],
-                "build_s": round(r["build_s"], 3),
-                "presim_s": round(r["presim_s"], 3),
-                "sim_s": round(r["sim_s"], 3),
-                "num_connections": r["num_connections"],
-                "populations": pops,
-            }
-        )
+    seeds = [
+        {
+            "seed": r["seed"],
+            "build_s": round(r["build_s"], 3),
+            "presim_s": round(r["presim_s"], 3),
+            "sim_s": round(r["sim_s"], 3),
+            "peak_rss_bytes": r["peak_rss_bytes"],
+            "num_connections": r["num_connections"],
+            "populations": {
+                name: stored_population(r["populations"][name], r["seed"], k)
+                for k, name in enumerate(POPS)
+            },
+        }
+        for r in runs
+    ]
 
     sample_ks = {}
     for name in POPS:
