@@ -11,12 +11,19 @@ int64 matrix ``seg`` (so one cache line serves a spike's segment lookup):
 
     seg_ptr[row] .. seg_ptr[row+1]       segments of the row
     seg[s, SEG_START] .. seg[s+1, SEG_START]
-                                         synapses of segment s (targets in syn_target: local
-                                         index, narrowest unsigned type)
+                                         synapses of segment s (targets in syn_target:
+                                         offsets from SEG_BASE, narrowest unsigned type)
     seg[s, SEG_WQ]                       fixed-point weight when homogeneous
     seg[s, SEG_WOFS]                     else offset of its weights in syn_weight (float32), -1
     seg[s, SEG_DELAY]                    delay (steps, > 0) when homogeneous, else
                                          -(offset of its delays in syn_delay) - 1
+    seg[s, SEG_BASE]                     local index of the first local neuron of the
+                                         projection's target population: a synapse's
+                                         local target is SEG_BASE + syn_target
+
+Targets are stored relative to their population's first local neuron, so uint16 serves
+every rank whose target populations each have at most 65,536 local neurons, however many
+neurons the rank holds (``target_dtype``).
 """
 
 from dataclasses import dataclass
@@ -39,16 +46,17 @@ from .rules import (
     PairwiseBernoulli,
 )
 
-SEG_START, SEG_WQ, SEG_DELAY, SEG_WOFS = 0, 1, 2, 3
+SEG_START, SEG_WQ, SEG_DELAY, SEG_WOFS, SEG_BASE = 0, 1, 2, 3, 4
+TARGET_SPAN_UINT16 = 2**16  # local neurons of a target population that uint16 targets reach
 
 
 @dataclass
 class SynapseTable:
     row_gid: np.ndarray  # int64, sorted: gid of each source row
     seg_ptr: np.ndarray  # int64 [n_rows + 1]
-    seg: np.ndarray  # int64 [n_seg + 1, 4]: start, wq, delay, wofs (see module doc)
+    seg: np.ndarray  # int64 [n_seg + 1, 5]: start, wq, delay, wofs, base (see module doc)
     seg_proj: np.ndarray  # int32 projection index of each segment
-    syn_target: np.ndarray  # uint16 / uint32
+    syn_target: np.ndarray  # uint16 / uint32: offsets from the segment's SEG_BASE
     syn_weight: np.ndarray  # float32
     syn_delay: np.ndarray  # uint8 / uint16
     max_delay: int
@@ -72,6 +80,10 @@ class SynapseTable:
         """Offset of each segment's delays in syn_delay, -1 where homogeneous."""
         d = self.seg[:-1, SEG_DELAY]
         return np.where(d > 0, -1, -d - 1)
+
+    def local_targets(self, sel, syn_seg):
+        """Local neuron index (int64) of synapses ``sel`` of segments ``syn_seg``."""
+        return self.syn_target[sel].astype(np.int64) + self.seg[syn_seg, SEG_BASE]
 
     @property
     def nbytes(self):
@@ -221,10 +233,11 @@ def _check_delay_range(net, proj, steps):
         )
 
 
-def _layout(net, plans):
+def _layout(net, plans, base):
     """Rows and segments from the synapse counts of each plan (projection, its sources,
     their counts): a row per source gid in gid order, a segment per projection of a row in
-    projection order, per-synapse weights and delays of segments stored back to back.
+    projection order, per-synapse weights and delays of segments stored back to back;
+    ``base[population]``: its first local neuron (SEG_BASE).
     Returns (row_gid, seg_ptr, seg, seg_proj, segment of each plan's source per plan)."""
     sizes = [used.size for _, used, _ in plans]
     gid = _cat([net.populations[p.source].first_gid + used for p, used, _ in plans], np.int64)
@@ -241,7 +254,8 @@ def _layout(net, plans):
 
     has_w = per_plan(lambda p: varies_per_synapse(p.weight), np.bool_)
     has_d = per_plan(lambda p: varies_per_synapse(p.delay), np.bool_)
-    seg = arrays.zeros((gid.size + 1, 4), np.int64)
+    seg = arrays.zeros((gid.size + 1, 5), np.int64)
+    seg[:-1, SEG_BASE] = per_plan(lambda p: base[p.target], np.int64)
     seg[1:, SEG_START] = np.cumsum(count)
     w_end = np.cumsum(count * has_w)
     d_end = np.cumsum(count * has_d)
@@ -293,7 +307,8 @@ def _place(
     net, proj, offsets, local_idx, used, seg_rows, seg, syn_target, syn_weight, syn_delay, abs_in
 ):
     """Pass 2: regenerate the projection's synapses onto ``offsets`` and put each into its
-    segment (``seg_rows``: the segment of each source in ``used``) with its weight and delay.
+    segment (``seg_rows``: the segment of each source in ``used``) with its weight and delay;
+    targets relative to local index ``local_idx.min()`` (SEG_BASE).
     Returns the smallest and largest per-synapse delay (steps; the largest may exceed what
     syn_delay holds, and those delays are then not stored)."""
     src, tgt = net.populations[proj.source], net.populations[proj.target]
@@ -305,8 +320,9 @@ def _place(
     d_shift = np.zeros(src.size, np.int64)
     d_shift[used] = -seg[seg_rows, SEG_DELAY] - 1 - start
     seen = np.zeros(tgt.size, np.int64)
+    base = int(local_idx.min())
     local_of = arrays.full(tgt.size, -1, np.int64)
-    local_of[offsets] = local_idx
+    local_of[offsets] = local_idx - base
     w_kind, w_par, w_key, w_const = _value_spec(net, proj, proj.weight, WEIGHT, offsets)
     d_kind, d_par, d_key, _ = _value_spec(net, proj, proj.delay, DELAY, offsets)
     d_range = np.array([np.iinfo(np.int64).max, 0], np.int64)
@@ -333,7 +349,7 @@ def _place(
             syn_target,
             syn_weight,
             syn_delay,
-            abs_in,
+            abs_in[base:],
             d_range,
         )
     if not np.array_equal(fill[used], seg[seg_rows + 1, SEG_START]):
@@ -353,7 +369,6 @@ def build_synapse_table(net, local_of_gid_by_pop):
     them and puts every synapse, with its drawn weight and delay, straight into its place.
     Besides the table the build holds one chunk and a few arrays per population."""
     n_local = sum(len(v[1]) for v in local_of_gid_by_pop.values())
-    tdtype = np.uint16 if n_local <= 2**16 else np.uint32
     plans = []
     for proj in net.projections:
         offsets = local_of_gid_by_pop[proj.target][0]
@@ -361,7 +376,13 @@ def build_synapse_table(net, local_of_gid_by_pop):
             used, counts = _count(net, proj, offsets)
             if used.size:
                 plans.append((proj, used, counts))
-    row_gid, seg_ptr, seg, seg_proj, seg_rows = _layout(net, plans)
+    base = {p.target: int(local_of_gid_by_pop[p.target][1].min()) for p, _, _ in plans}
+    tdtype = target_dtype(
+        int(np.ptp(local_idx)) + 1
+        for p in net.projections
+        if p.storage == "stored" and (local_idx := local_of_gid_by_pop[p.target][1]).size
+    )
+    row_gid, seg_ptr, seg, seg_proj, seg_rows = _layout(net, plans, base)
     n_w = int(sum(c.sum() for p, _, c in plans if varies_per_synapse(p.weight)))
     n_d = int(sum(c.sum() for p, _, c in plans if varies_per_synapse(p.delay)))
     syn_target = np.empty(int(seg[-1, SEG_START]), tdtype)
@@ -416,6 +437,24 @@ def build_synapse_table(net, local_of_gid_by_pop):
         max_d,
         min_d if min_d != np.iinfo(np.int64).max else 0,
     )
+
+
+def target_dtype(spans):
+    """Type of the stored targets of a rank whose stored projections' target populations
+    span ``spans`` local indices each (last - first + 1): uint16 when every span is at most
+    TARGET_SPAN_UINT16, else uint32."""
+    return np.uint16 if max(spans, default=0) <= TARGET_SPAN_UINT16 else np.uint32
+
+
+def rank_target_dtypes(net, dec):
+    """``target_dtype`` of each rank of decomposition ``dec`` (a population's neurons on a
+    rank have consecutive local indices: local index order is gid order)."""
+    spans = np.zeros(dec.n_ranks, np.int64)
+    for name in {p.target for p in net.projections if p.storage == "stored"}:
+        pop = net.populations[name]
+        ranks = dec.rank_of[pop.first_gid : pop.first_gid + pop.size]
+        spans = np.maximum(spans, np.bincount(ranks, minlength=dec.n_ranks))
+    return [target_dtype([int(s)]) for s in spans]
 
 
 def projection_synapses(table, network, projection, where):

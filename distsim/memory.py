@@ -6,15 +6,16 @@ expected delay + 1):
 
     peak = process baseline (+ MPI, + run store)
          + decomposition of every gid (rank int32, local index int64)
-         + synapse table: per synapse its target (uint16 up to 65,536 local neurons, else
-           uint32), a float32 weight where drawn and a uint8 / uint16 delay where drawn;
-           per segment (source x projection with a local target) SEGMENT_BYTES; per row
-           (source gid with a local target) ROW_BYTES; plastic synapses also a float64
-           weight (and 3 float64 with a volume transmitter), their segments traces, and
-           every local neuron a spike history when any projection is plastic; every rank
-           the dopamine arrivals of each volume transmitter (DOPAMINE_ARRIVAL_BYTES per
-           spike of a spike_source transmitter, all known at the build; the initial
-           capacity for simulated dopamine neurons, whose arrivals grow with their spikes)
+         + synapse table: per synapse its target (uint16 when each target population has up
+           to 65,536 neurons on the rank, else uint32), a float32 weight where drawn and a
+           uint8 / uint16 delay where drawn; per segment (source x projection with a local
+           target) SEGMENT_BYTES; per row (source gid with a local target) ROW_BYTES;
+           plastic synapses also a float64 weight (and 3 float64 with a volume
+           transmitter), their segments traces, and every local neuron a spike history
+           when any projection is plastic; every rank the dopamine arrivals of each volume
+           transmitter (DOPAMINE_ARRIVAL_BYTES per spike of a spike_source transmitter, all
+           known at the build; the initial capacity for simulated dopamine neurons, whose
+           arrivals grow with their spikes)
          + neuron state and parameters (float64 rows of models/base.py)
          + procedural projections (nothing per synapse): per fixed_total_number projection
            with targets on the rank a uint32 count per source, every gid's local index
@@ -48,7 +49,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from .connectivity import CHUNK
+from .connectivity import CHUNK, rank_target_dtypes
 from .distributions import LogNormal, Normal, Uniform, is_distribution, varies_per_synapse
 from .errors import ConfigError
 from .memory_limit import budget
@@ -60,8 +61,8 @@ from .simulation.recording import INITIAL_RECORD_CAPACITY
 BASE_BYTES = 150e6  # python, numpy, numba, distsim's kernels loaded (measured: 145-151 MB)
 MPI_BYTES = 16e6  # mpi4py and MPICH per rank (measured: 162 vs 145 MB)
 STORE_BYTES = 35e6  # zarr and the store writer (measured: 186 vs 151 MB)
-# seg row (int64 x 4), seg_proj (int32), event-driven flag (uint8), plastic index (int64)
-SEGMENT_BYTES = 32 + 4 + 1 + 8
+# seg row (int64 x 5), seg_proj (int32), event-driven flag (uint8), plastic index (int64)
+SEGMENT_BYTES = 40 + 4 + 1 + 8
 PLASTIC_SYNAPSE_BYTES = 8  # float64 weight (simulation._build_plasticity)
 DOPAMINE_SYNAPSE_BYTES = 3 * 8  # eligibility state of rules with a volume transmitter
 PLASTIC_SEGMENT_BYTES = 3 * 8 + 3 * 8  # presynaptic traces, metadata
@@ -165,6 +166,7 @@ def rank_memory(network, dec, n_syn, store=True, rates=None):
     tables = {repr(p.delay): delay_cdf(p.delay, network.dt) for p in procedural}
     longest_step = {key: k0 + cdf.size for key, (k0, cdf) in tables.items()}
     queued = {}
+    target_types = rank_target_dtypes(network, dec)
     base = BASE_BYTES + (MPI_BYTES if n_ranks > 1 else 0.0) + (STORE_BYTES if store else 0.0)
     slot_bytes = SLOT_BYTES - (0 if network.dc_inputs else 8)  # (DC: one slot of zeros)
     out = []
@@ -184,7 +186,7 @@ def rank_memory(network, dec, n_syn, store=True, rates=None):
             ns = dense if 16 * dense * n <= DENSE_RING_BYTES else max(ns, NEAR_RING_SLOTS)
         drawn_delays = sum(syn[p.name][r] for p in stored if varies_per_synapse(p.delay))
         table = (
-            total * (2 if n <= 2**16 else 4)
+            total * np.dtype(target_types[r]).itemsize
             + 4 * sum(syn[p.name][r] for p in stored if varies_per_synapse(p.weight))
             + drawn_delays * (1 if ns <= 2**8 else 2)
         )

@@ -3,7 +3,8 @@ description alone (nothing is built), so that its ranks load them from the kerne
 instead of each compiling them (kernels/compose.py, kernels/kernel_cache.py).
 
 The kernels of a rank depend on the network's models and plastic rules and on two types of
-its synapse table: local targets as uint16 (up to 65,536 local neurons) or uint32, drawn
+its synapse table: local targets as uint16 (target populations of up to 65,536 neurons on the
+rank, connectivity.target_dtype) or uint32, drawn
 delays as uint8 (up to 255 steps) or uint16.  The plans of every rank of the decomposition the
 run will use are compiled once each.  The build's own kernels (connection rules) compile at
 the first build (about 2 s).
@@ -13,6 +14,7 @@ import time
 
 import numpy as np
 
+from .connectivity import rank_target_dtypes
 from .distributions import varies_per_synapse
 from .kernels.compose import KernelPlan, kernels
 from .kernels.plasticity import C_PAIRING
@@ -26,7 +28,7 @@ def rank_plans(network, n_ranks=1, balancer="block", threads=1):
     ``threads`` threads per rank."""
     from .partition import get_balancer
 
-    counts = get_balancer(balancer)(network, n_ranks).counts()
+    dec = get_balancer(balancer)(network, n_ranks)
     plastic = [p for p in network.projections if p.synapse is not None]
     rules = tuple(
         sorted(
@@ -38,7 +40,7 @@ def rank_plans(network, n_ranks=1, balancer="block", threads=1):
         models=kernel_models(network), rules=rules, procedural=procedural, threads=threads > 1
     )
     delay = np.uint16 if _longest_drawn_delay(network) > np.iinfo(np.uint8).max else np.uint8
-    targets = {np.uint16 if n <= 2**16 else np.uint32 for n in counts}
+    targets = set(rank_target_dtypes(network, dec))
     return [(plan, target, delay) for target in sorted(targets, key=str)]
 
 

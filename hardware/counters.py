@@ -56,8 +56,8 @@ def chip_counters(sim):
     neurons = np.bincount(local_chip[sources], minlength=fab.n_chips)
     c["neuron_updates_idle"] += neurons * hw["steps"] - c["neuron_updates_active"]
     # synapses: row of each, its target's chip and core
-    sel, _, _, rows = sim.synapses_of(None, "hardware counters")
-    tgt_gid = sim.local_gid[sim.table.syn_target[sel].astype(np.int64)]
+    sel, syn_seg, _, rows = sim.synapses_of(None, "hardware counters")
+    tgt_gid = sim.local_gid[sim.table.local_targets(sel, syn_seg)]
     row_spikes = np.asarray(hw["row_spikes"], np.float64)
     dst_chip = chip_of[tgt_gid]
     c["synaptic_ops"] += np.bincount(dst_chip, weights=row_spikes[rows], minlength=fab.n_chips)

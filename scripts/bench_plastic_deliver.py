@@ -27,6 +27,8 @@ def pairings(sim, rows):
     """Pairing counts (0 .. 4+) and history-path count of the plastic synapses of ``rows``
     if they spiked now (the conditions of kernels/plasticity.py's ``_stdp_view``, in numpy:
     keep them in step)."""
+    from distsim.connectivity import SEG_BASE
+
     tb = sim.table
     plast = sim.plasticity.arrays
     seg_plastic, pl_state, view = plast.seg_plastic, plast.pl_state, plast.spike_view
@@ -37,7 +39,7 @@ def pairings(sim, rows):
             if p < 0:
                 continue
             a, b, d = tb.seg[sg, 0], tb.seg[sg + 1, 0], tb.seg[sg, 2]
-            steps = view[tb.syn_target[a:b].astype(np.int64), :4]
+            steps = view[tb.syn_target[a:b].astype(np.int64) + tb.seg[sg, SEG_BASE], :4]
             thr, hi = pl_state[p, 2] - d, sim.step - d
             n = ((steps > thr) & (steps <= hi)).sum(1)
             counts += np.bincount(np.minimum(n, 4), minlength=5)

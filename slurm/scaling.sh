@@ -33,7 +33,7 @@
 #   5: weak 2 --order 5000 --epsilon 0.05
 #   6: weak 4 --order 10000 --epsilon 0.025
 #   7: weak 8 --order 20000 --epsilon 0.0125
-# memory per rank: 1.3 x distsim's estimate of the largest rank (0.257 GB on 8 ranks) + 0.2 GB = 0.535 GB
+# memory per rank: 1.3 x distsim's estimate of the largest rank (0.259 GB on 8 ranks) + 0.2 GB = 0.537 GB
 # (other memory at submission: sbatch --mem-per-cpu=SIZE; sbatch refuses --mem with it)
 #SBATCH --job-name=distsim-scaling
 #SBATCH --ntasks=8
@@ -42,7 +42,7 @@
 #SBATCH --array=0-7
 #SBATCH --exclusive
 #SBATCH --output=%x-%A_%a.out
-#SBATCH --mem-per-cpu=511M
+#SBATCH --mem-per-cpu=513M
 ##SBATCH --partition=PARTITION
 ##SBATCH --account=ACCOUNT
 

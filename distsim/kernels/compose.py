@@ -231,13 +231,14 @@ def $name(rows, steps, n, now, ns, h, inp, syn, plast):
             wq = seg[sg, 1]
             d = seg[sg, 2]
             wofs = seg[sg, 3]
+            base = seg[sg, 4]
             plastic = $plastic_test
             lazy = seg_lazy[sg] != 0
 $skip_static            events += b - a
             if wofs < 0 and d > 0 and not (plastic or lazy):  # one weight, one delay
                 if t + d <= now:
                     late += b - a
-                line = ring[(t + d) % ns + (0 if wq >= 0 else ns)]
+                line = ring[(t + d) % ns + (0 if wq >= 0 else ns)][base:]
                 for m in range(a, b):
                     line[syn_target[m]] += wq
                 continue
@@ -248,8 +249,8 @@ $skip_static            events += b - a
             if plastic:  # new weights and their ring positions (merged for multapses)
 $plastic_call
             else:
-                late += static_positions(t, a, b, a, wq, d, wofs, now, ns, n_cols, syn_target,
-                                         syn_weight, syn_delay, ibuf, qbuf)
+                late += static_positions(t, a, b, a, wq, d, wofs, now, ns, n_cols, base,
+                                         syn_target, syn_weight, syn_delay, ibuf, qbuf)
             if lazy:  # list the targets for their slots (event-driven groups)
                 for m in range(n_out):
                     slot = ibuf[m] // n_cols % ns
@@ -265,8 +266,8 @@ $plastic_call
 
 _PLASTIC_CALL = """\
                 p = seg_plastic[sg]
-                n_late, n_out = plastic_segment(p, t, a, b, d, now, ns, n_cols, h, syn, plast,
-                                                ibuf, qbuf)
+                n_late, n_out = plastic_segment(p, t, a, b, d, base, now, ns, n_cols, h, syn,
+                                                plast, ibuf, qbuf)
                 late += n_late
                 if plast.pl_meta[p, 2]:  # receptor 1 of a parrot: nothing arrives
                     continue"""
@@ -301,24 +302,25 @@ def thread_deliver(rows, steps, n, ns, k, inp, syn, plast, thr):
             wq = seg[sg, 1]
             d = seg[sg, 2]
             wofs = seg[sg, 3]
+            base = seg[sg, 4]
             a, b = split[sg, k], split[sg, k + 1]
             if a < 0:  # targets not sorted: those of this thread, one by one
                 events += unsorted_part(t, a0, seg[sg + 1, 0], wq, d, wofs, ns, lo_k, hi_k,
-                                        flat, n_cols, syn_target, syn_weight, syn_delay)
+                                        flat, n_cols, base, syn_target, syn_weight, syn_delay)
                 continue
             if a == b:  # none onto this thread's neurons
                 continue
             events += b - a
             if wofs < 0 and d > 0:  # one weight, one delay
-                line = ring[(t + d) % ns + (0 if wq >= 0 else ns)]
+                line = ring[(t + d) % ns + (0 if wq >= 0 else ns)][base:]
                 for m in range(a, b):
                     line[syn_target[m]] += wq
                 continue
             if b - a > ibuf.shape[0]:
                 ibuf = np.empty(2 * (b - a), np.int64)
                 qbuf = np.empty(2 * (b - a), np.int64)
-            static_positions(t, a, b, a0, wq, d, wofs, -1, ns, n_cols, syn_target, syn_weight,
-                             syn_delay, ibuf, qbuf)
+            static_positions(t, a, b, a0, wq, d, wofs, -1, ns, n_cols, base, syn_target,
+                             syn_weight, syn_delay, ibuf, qbuf)
             for m in range(b - a):
                 flat[ibuf[m]] += qbuf[m]
     thr.events[k] += events
@@ -328,10 +330,10 @@ def thread_deliver(rows, steps, n, ns, k, inp, syn, plast, thr):
 _PLASTIC_SEGMENT = '''
 
 @nb.njit(cache=True)
-def plastic_segment(p, t, a, b, d_seg, now, ns, n_cols, h, syn, plast, ibuf, qbuf):
-    """The plastic segment p (synapses a..b) at a spike of its source in step t: its rule
-    (kernels/plasticity.py) updates the weights and writes their ring positions and
-    fixed-point weights into ibuf/qbuf.  Returns (late synapses, entries)."""
+def plastic_segment(p, t, a, b, d_seg, base, now, ns, n_cols, h, syn, plast, ibuf, qbuf):
+    """The plastic segment p (synapses a..b, targets base + syn_target) at a spike of its
+    source in step t: its rule (kernels/plasticity.py) updates the weights and writes their
+    ring positions and fixed-point weights into ibuf/qbuf.  Returns (late synapses, entries)."""
     r = plast.pl_meta[p, 1]
     kind = np.int64(plast.rule_par[r, 0])
     pairing = np.int64(plast.rule_par[r, C_PAIRING])
@@ -341,22 +343,22 @@ $branches
 
 _DOPAMINE = """\
     if kind == STDP_DOPAMINE:
-        return dopamine_segment(p, t, a, b, d_seg, now, ns, n_cols, syn.syn_target,
+        return dopamine_segment(p, t, a, b, d_seg, now, ns, n_cols, base, syn.syn_target,
                                 syn.syn_delay, h, plast, ibuf, qbuf)"""
 
 _VIEW = """\
     if d_seg > 0 and pairing == PAIR_ALL and kind == $kind:
-        return stdp_view_segment($kind, p, t, a, b, d_seg, now, ns, n_cols, syn.syn_target, h,
-                                 plast.pl_state, plast.pl_meta, plast.rule_par, plast.syn_pw,
-                                 plast.post_par, plast.hist, plast.spike_view, plast.exp_tab, ibuf,
-                                 qbuf)"""
+        return stdp_view_segment($kind, p, t, a, b, d_seg, now, ns, n_cols, base,
+                                 syn.syn_target, h, plast.pl_state, plast.pl_meta,
+                                 plast.rule_par, plast.syn_pw, plast.post_par, plast.hist,
+                                 plast.spike_view, plast.exp_tab, ibuf, qbuf)"""
 
 _PAIRED = """\
     if kind == $kind and pairing == $pairing:
-        return stdp_segment($kind, $pairing, p, t, a, b, d_seg, now, ns, n_cols, syn.syn_target,
-                            syn.syn_delay, h, plast.pl_state, plast.pl_meta, plast.rule_par,
-                            plast.syn_pw, plast.post_par, plast.hist, plast.syn_dopa,
-                            plast.exp_tab, ibuf, qbuf)"""
+        return stdp_segment($kind, $pairing, p, t, a, b, d_seg, now, ns, n_cols, base,
+                            syn.syn_target, syn.syn_delay, h, plast.pl_state, plast.pl_meta,
+                            plast.rule_par, plast.syn_pw, plast.post_par, plast.hist,
+                            plast.syn_dopa, plast.exp_tab, ibuf, qbuf)"""
 
 _FAR_DRAIN = """\
         far_drain(t, ns, inp)

@@ -24,12 +24,12 @@ def ring_pos(wq, slot, ns, n_cols, i):
 
 
 @nb.njit(cache=True)
-def static_positions(t, a, b, a0, wq, d, wofs, now, ns, n_cols, syn_target, syn_weight,
+def static_positions(t, a, b, a0, wq, d, wofs, now, ns, n_cols, base, syn_target, syn_weight,
                      syn_delay, ibuf, qbuf):  # fmt: skip
     """Ring positions and fixed-point weights of the static synapses a .. b - 1 of a segment
-    that starts at synapse a0 (connectivity.py: weight ``wq`` or, ``wofs`` >= 0, drawn
-    weights from syn_weight[wofs]; delay ``d`` > 0 steps or drawn delays from
-    syn_delay[-d - 1]) for a spike of step t, into ibuf/qbuf[: b - a].  Returns the number
+    that starts at synapse a0 (connectivity.py: targets base + syn_target; weight ``wq`` or,
+    ``wofs`` >= 0, drawn weights from syn_weight[wofs]; delay ``d`` > 0 steps or drawn delays
+    from syn_delay[-d - 1]) for a spike of step t, into ibuf/qbuf[: b - a].  Returns the number
     arriving in or before step ``now`` (late)."""
     slot = (t + d) % ns
     late = b - a if d > 0 and t + d <= now else 0
@@ -41,6 +41,6 @@ def static_positions(t, a, b, a0, wq, d, wofs, now, ns, n_cols, syn_target, syn_
             if t + dd <= now:
                 late += 1
             slot = (t + dd) % ns
-        ibuf[m - a] = ring_pos(wq, slot, ns, n_cols, syn_target[m])
+        ibuf[m - a] = ring_pos(wq, slot, ns, n_cols, base + np.int64(syn_target[m]))
         qbuf[m - a] = wq
     return late

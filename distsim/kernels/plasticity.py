@@ -143,21 +143,22 @@ def post_spike(i, t, h, n_in, max_delay, post_state, post_par, hist, view, count
 
 @nb.njit(cache=True)
 def dopamine_segment(
-    p, t, a, b, d_seg, now, ns, n_cols, syn_target, syn_delay, h, plast, ibuf, qbuf
+    p, t, a, b, d_seg, now, ns, n_cols, base, syn_target, syn_delay, h, plast, ibuf, qbuf
 ):
-    """stdp_dopamine_synapse segment p (synapses a..b) at a spike of its source in step t:
-    the weights (``_dopamine_weights``) and where they arrive: ``ibuf[j]``, a position in
-    the engine's ring (channel, slot step + d, target), ``qbuf[j]`` the sum of the
-    fixed-point weights that arrive there (consecutive synapses to one position share an
-    entry).  Returns (late synapses (step + d <= now), number of entries).  The other rules
-    are ``stdp_segment`` and ``stdp_view_segment``; kernels/compose.py calls the ones a
-    network uses."""
+    """stdp_dopamine_synapse segment p (synapses a..b, targets base + syn_target) at a spike
+    of its source in step t: the weights (``_dopamine_weights``) and where they arrive:
+    ``ibuf[j]``, a position in the engine's ring (channel, slot step + d, target), ``qbuf[j]``
+    the sum of the fixed-point weights that arrive there (consecutive synapses to one
+    position share an entry).  Returns (late synapses (step + d <= now), number of
+    entries).  The other rules are ``stdp_segment`` and ``stdp_view_segment``;
+    kernels/compose.py calls the ones a network uses."""
     _dopamine_weights(
         p,
         t,
         a,
         b,
         d_seg,
+        base,
         syn_target,
         syn_delay,
         h,
@@ -179,7 +180,8 @@ def dopamine_segment(
         dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
         late += t + dd <= now
         wq = to_fixed(out_w[m - a])
-        n_out = _put(ring_pos(wq, (t + dd) % ns, ns, n_cols, syn_target[m]), wq, n_out, ibuf, qbuf)
+        i = base + np.int64(syn_target[m])
+        n_out = _put(ring_pos(wq, (t + dd) % ns, ns, n_cols, i), wq, n_out, ibuf, qbuf)
     return late, n_out
 
 
@@ -195,6 +197,7 @@ def stdp_segment(
     now,
     ns,
     n_cols,
+    base,
     syn_target,
     syn_delay,
     h,
@@ -209,8 +212,8 @@ def stdp_segment(
     ibuf,
     qbuf,
 ):
-    """An STDP segment p (synapses a..b) at a spike of its source in step t, as
-    ``dopamine_segment`` (``kind``, ``pairing``: constants where it is called, so each
+    """An STDP segment p (synapses a..b, targets base + syn_target) at a spike of its source
+    in step t, as ``dopamine_segment`` (``kind``, ``pairing``: constants where it is called, so each
     combination compiles to a loop without the others' branches)."""
     ofs, r = pl_meta[p, 0], pl_meta[p, 1]
     nearest = pairing != PAIR_ALL  # postsynaptic traces jump to 1
@@ -259,7 +262,7 @@ def stdp_segment(
     n_out = 0
     row = hist.shape[1] * hist.shape[2]
     for m in range(a, b):
-        i = np.int64(syn_target[m])
+        i = base + np.int64(syn_target[m])
         if d_seg <= 0:
             dd = np.int64(syn_delay[-d_seg - 1 + m - a])
             late += t + dd <= now
@@ -276,8 +279,8 @@ def stdp_segment(
         else:
             if i != prev_i or dd != prev_d:
                 if m + PREFETCH < b:  # the newest end of a later synapse's target history
-                    _prefetch(hist, np.int64(syn_target[m + PREFETCH]) * row)
-                    _prefetch(hist, np.int64(syn_target[m + PREFETCH]) * row + 7)
+                    _prefetch(hist, (base + np.int64(syn_target[m + PREFETCH])) * row)
+                    _prefetch(hist, (base + np.int64(syn_target[m + PREFETCH])) * row + 7)
                 _count_reads(hist, prev_i, f_new, f_old, run)
                 prev_i, prev_d, run = i, dd, 0
                 hi = t - dd
@@ -335,6 +338,7 @@ def stdp_view_segment(
     now,
     ns,
     n_cols,
+    base,
     syn_target,
     h,
     pl_state,
@@ -375,7 +379,7 @@ def stdp_view_segment(
     prev_i, w_prev, w_prev_out = np.int64(-1), 0.0, 0.0
     n_out = 0
     for j in range(b - a):
-        i = np.int64(syn_target[a + j])
+        i = base + np.int64(syn_target[a + j])
         w = syn_pw[ofs + j]
         s0, s1, s2 = view[i, V_S0], view[i, V_S1], view[i, V_S2]
         p0 = (s0 > thr) & (s0 <= hi)
@@ -638,6 +642,7 @@ def _dopamine_weights(
     a,
     b,
     d_seg,
+    base,
     syn_target,
     syn_delay,
     h,
@@ -667,7 +672,7 @@ def _dopamine_weights(
     if t > da_ptr[r, DA_KNOWN]:  # every arrival up to t is in (the exchange's guarantee)
         da_ptr[r, DA_KNOWN] = t
     for m in range(a, b):
-        i = syn_target[m]
+        i = base + np.int64(syn_target[m])
         dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
         k = ofs + m - a
         w, c, n, idx = syn_pw[k], syn_dopa[k, 0], syn_dopa[k, 1], np.int64(syn_dopa[k, 2])

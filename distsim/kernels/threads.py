@@ -27,14 +27,14 @@ def _owner(i, bounds):
 
 
 @nb.njit(cache=True)
-def _splits_if_ordered(a, b, targets, bounds, split, j):
-    """split[j] from the targets a .. b - 1 when they come in the order of their threads
-    (True), else False."""
+def _splits_if_ordered(a, b, base, targets, bounds, split, j):
+    """split[j] from the targets base + targets[a .. b - 1] when they come in the order of
+    their threads (True), else False."""
     n_threads = bounds.shape[0] - 1
     k = 0
     split[j, 0] = a
     for m in range(a, b):
-        o = _owner(targets[m], bounds)
+        o = _owner(base + np.int64(targets[m]), bounds)
         if o < k:
             return False
         while k < o:
@@ -53,7 +53,7 @@ def list_splits(ptr, targets, bounds):
     threads (e.g. sorted); a row of -1 where they do not."""
     split = np.empty((ptr.shape[0] - 1, bounds.shape[0]), np.int64)
     for j in range(ptr.shape[0] - 1):
-        if not _splits_if_ordered(ptr[j], ptr[j + 1], targets, bounds, split, j):
+        if not _splits_if_ordered(ptr[j], ptr[j + 1], 0, targets, bounds, split, j):
             split[j, :] = -1
     return split
 
@@ -61,9 +61,10 @@ def list_splits(ptr, targets, bounds):
 @nb.njit(cache=True)
 def group_segments(seg, movable, syn_target, syn_weight, syn_delay, bounds):
     """The split points of every synapse segment (``seg``: connectivity.SEG_* columns) as
-    ``list_splits``, after reordering the synapses of each ``movable`` segment whose targets
-    are not in the order of their threads by thread, keeping their order within a thread
-    (with their drawn weights and delays): a stable counting sort in place."""
+    ``list_splits`` (targets SEG_BASE + syn_target), after reordering the synapses of each
+    ``movable`` segment whose targets are not in the order of their threads by thread,
+    keeping their order within a thread (with their drawn weights and delays): a stable
+    counting sort in place."""
     n_threads = bounds.shape[0] - 1
     split = np.empty((seg.shape[0] - 1, n_threads + 1), np.int64)
     count = np.zeros(n_threads + 1, np.int64)
@@ -71,8 +72,8 @@ def group_segments(seg, movable, syn_target, syn_weight, syn_delay, bounds):
     w_buf = np.empty(0, syn_weight.dtype)
     d_buf = np.empty(0, syn_delay.dtype)
     for s in range(seg.shape[0] - 1):
-        a, b, d, wofs = seg[s, 0], seg[s + 1, 0], seg[s, 2], seg[s, 3]
-        if _splits_if_ordered(a, b, syn_target, bounds, split, s):
+        a, b, d, wofs, base = seg[s, 0], seg[s + 1, 0], seg[s, 2], seg[s, 3], seg[s, 4]
+        if _splits_if_ordered(a, b, base, syn_target, bounds, split, s):
             continue
         if not movable[s]:
             split[s, :] = -1
@@ -84,14 +85,15 @@ def group_segments(seg, movable, syn_target, syn_weight, syn_delay, bounds):
             d_buf = np.empty(2 * n, syn_delay.dtype)
         count[:] = 0
         for m in range(a, b):
-            count[_owner(syn_target[m], bounds) + 1] += 1
+            count[_owner(base + np.int64(syn_target[m]), bounds) + 1] += 1
         for k in range(n_threads):
             count[k + 1] += count[k]
             split[s, k] = a + count[k]
         split[s, n_threads] = b
         for m in range(a, b):
-            q = count[_owner(syn_target[m], bounds)]
-            count[_owner(syn_target[m], bounds)] = q + 1
+            o = _owner(base + np.int64(syn_target[m]), bounds)
+            q = count[o]
+            count[o] = q + 1
             t_buf[q] = syn_target[m]
             if wofs >= 0:
                 w_buf[q] = syn_weight[wofs + m - a]
@@ -127,23 +129,26 @@ def share_cycles(wall, cyc, counters):
 
 
 @nb.njit(cache=True)
-def in_degree(syn_target, n):
-    """The number of stored synapses onto each of the ``n`` local neurons."""
+def in_degree(seg, syn_target, n):
+    """The number of stored synapses onto each of the ``n`` local neurons (segments ``seg``:
+    connectivity.SEG_* columns)."""
     count = np.zeros(n, np.int64)
-    for m in range(syn_target.shape[0]):
-        count[syn_target[m]] += 1
+    for s in range(seg.shape[0] - 1):
+        base = seg[s, 4]
+        for m in range(seg[s, 0], seg[s + 1, 0]):
+            count[base + np.int64(syn_target[m])] += 1
     return count
 
 
 @nb.njit(cache=True)
-def unsorted_part(t, a, b, wq, d, wofs, ns, lo, hi, flat, n_cols, syn_target, syn_weight,
-                  syn_delay):  # fmt: skip
+def unsorted_part(t, a, b, wq, d, wofs, ns, lo, hi, flat, n_cols, base, syn_target,
+                  syn_weight, syn_delay):  # fmt: skip
     """The synapses a .. b - 1 of a segment (its first is a; fields as in
     fixed.static_positions) whose targets are not sorted, for a spike of step t: those onto
     the neurons lo .. hi - 1 added to the ring (``flat``, rows of n_cols); returns how many."""
     n = 0
     for m in range(a, b):
-        i = np.int64(syn_target[m])
+        i = base + np.int64(syn_target[m])
         if i < lo or i >= hi:
             continue
         w = wq if wofs < 0 else to_fixed(np.float64(syn_weight[wofs + m - a]))

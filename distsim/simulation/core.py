@@ -630,7 +630,7 @@ class Simulation:
         )
         return {
             "source": tb.row_gid[rows],
-            "target": self.local_gid[tb.syn_target[sel].astype(np.int64)],
+            "target": self.local_gid[tb.local_targets(sel, syn_seg)],
             "weight": weight,
             "delay": delay * self.dt,
             "projection": tb.seg_proj[syn_seg],

@@ -40,7 +40,7 @@ class DeviceSynapses:
                     index,
                     weights,
                     table.row_gid[rows],
-                    local_gid[table.syn_target[sel].astype(np.int64)],
+                    local_gid[table.local_targets(sel, syn_seg)],
                     w_max,
                 )
             )

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import arrays
 from ..comm.wire import LAG_BITS
-from ..connectivity import SEG_START, SEG_WOFS, projection_synapses
+from ..connectivity import SEG_BASE, SEG_START, SEG_WOFS, projection_synapses
 from ..distributions import Uniform, is_distribution
 from ..errors import CommunicationError, ModelError, StoreError
 from ..kernels.plasticity import (
@@ -121,7 +121,9 @@ class PlasticSynapses:
                 wofs = tb.seg[sg, SEG_WOFS]
                 if wofs >= 0:  # per-synapse weights (drawn or listed); a constant: ``exact``
                     syn_pw[ofs : ofs + b - a] = tb.syn_weight[wofs : wofs + b - a]
-                n_in += np.bincount(tb.syn_target[a:b], minlength=self.n_local)
+                n_in += np.bincount(
+                    tb.syn_target[a:b] + tb.seg[sg, SEG_BASE], minlength=self.n_local
+                )
                 pl_meta[p] = ofs, r, proj.receptor_type
                 self.seg_plastic[sg] = p
                 ofs += b - a
@@ -312,7 +314,7 @@ class PlasticSynapses:
         list_src = proj.rule.sources[listed] + src_pop.first_gid
         list_tgt = proj.rule.targets[listed] + tgt_pop.first_gid
         tab_src = self.table.row_gid[rows]
-        tab_tgt = self.local_gid[self.table.syn_target[sel].astype(np.int64)]
+        tab_tgt = self.local_gid[self.table.local_targets(sel, syn_seg)]
         a = np.lexsort((np.arange(listed.size), list_tgt, list_src))  # pairs, list order
         b = np.lexsort((np.arange(sel.size), tab_tgt, tab_src))  # pairs, table order
         out = np.empty(sel.size)
@@ -342,7 +344,7 @@ class PlasticSynapses:
             [
                 np.repeat(proj, n),
                 np.repeat(src, n),
-                self.local_gid[tb.syn_target[syn].astype(np.int64)],
+                self.local_gid[tb.local_targets(syn, np.repeat(seg_ids, n))],
                 np.zeros(syn.size, np.int64),
             ],
             1,

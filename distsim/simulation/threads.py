@@ -53,7 +53,7 @@ class RankThreads:
                 bounds, np.ones(1, np.int64), *[empty2] * 4, *[empty1] * 3, empty2
             )
             return
-        bounds = thread_bounds(self.n, kt.in_degree(table.syn_target, n_local))
+        bounds = thread_bounds(self.n, kt.in_degree(table.seg, table.syn_target, n_local))
         self.arrays = Threads(
             bounds=bounds,
             window=np.ones(1, np.int64),

@@ -79,8 +79,8 @@ def _reference_fabric_counts(sim):
 
     dec, hw = sim.decomposition, sim.hardware_counts()
     fab, prof = parse_fabric(dec.hardware["fabric"]), load_profile(dec.hardware["profile"])
-    sel, _, _, rows = sim.synapses_of(None, "test")
-    tgt = sim.local_gid[sim.table.syn_target[sel].astype(np.int64)]
+    sel, syn_seg, _, rows = sim.synapses_of(None, "test")
+    tgt = sim.local_gid[sim.table.local_targets(sel, syn_seg)]
     packets, links = np.zeros(fab.n_chips), np.zeros(fab.n_links)
     noc_x, noc_y = np.zeros(fab.n_chips), np.zeros(fab.n_chips)
     max_hops, seen, seen_core = 0, set(), set()

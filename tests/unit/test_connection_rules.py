@@ -246,3 +246,46 @@ def test_long_drawn_delays_widen_the_delay_type_and_match_across_partitions():
     split = [Simulation(net(), DryRunContext(3, r)) for r in range(3)]
     assert np.array_equal(rows([one]), rows(split))
     assert rows([one])[:, 3].max() == one.table.max_delay
+
+
+def _relay(n):
+    """A (n neurons, driven to spike at about 4.7 ms) -> B (n) one to one, by two
+    projections of 10 mV each (one fixed weight and delay, one drawn): B spikes 1 ms after A
+    only when both arrive."""
+    net = Network(dt=0.1, seed=5)
+    net.add_population("A", "iaf_psc_delta", n, {"I_e": 1000.0})
+    net.add_population("B", "iaf_psc_delta", n)
+    net.connect("A", "B", OneToOne(), weight=10.0, delay=1.0)
+    net.connect("A", "B", OneToOne(), weight=Normal(10.0, 0.001), delay=Uniform(0.96, 1.04))
+    net.record_spikes("A")
+    net.record_spikes("B")
+    return net
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_targets_stored_relative_to_their_population_reach_beyond_uint16(threads):
+    """One rank of 80,000 neurons whose target population has 40,000 stores uint16 targets,
+    offsets from the population's first local neuron (connectivity.SEG_BASE): the synapses
+    reach B's neurons up to local index 79,999, on one rank and one or two threads as on
+    two ranks; a target population of 70,000 neurons on a rank needs uint32, of 46,667 not."""
+    from distsim.comm import DryRunContext
+    from distsim.connectivity import rank_target_dtypes
+    from partition.balancers import block
+
+    sim = Simulation(_relay(40_000), threads=threads)
+    assert sim.table.syn_target.dtype == np.uint16 and sim.n_local == 80_000
+    sim.run(8.0)
+    t_a, g_a = sim.spikes("A")
+    t_b, g_b = sim.spikes("B")
+    assert g_a.size == g_b.size == 40_000
+    assert np.array_equal(g_b, g_a + 40_000) and np.allclose(t_b, t_a + 1.0)
+    c = sim.connections()
+    assert np.array_equal(np.sort(c["target"] - c["source"]), np.full(80_000, 40_000))
+    split = [Simulation(_relay(40_000), DryRunContext(2, r)).connections() for r in range(2)]
+    assert sorted(zip(c["source"], c["target"])) == sorted(
+        (s, t) for x in split for s, t in zip(x["source"], x["target"])
+    )
+    big = _relay(70_000)
+    assert rank_target_dtypes(big, block(big, 1)) == [np.uint32]
+    assert rank_target_dtypes(big, block(big, 2)) == [np.uint16, np.uint32]  # (B on rank 1)
+    assert rank_target_dtypes(big, block(big, 3)) == [np.uint16] * 3
