@@ -8,10 +8,10 @@ references in tests/data::
     /work/nestenv/bin/python scripts/nest_microcircuit.py --seeds 1 2 3 4 5 \
         --threads 2 --t-sim 5000 --out tests/data/nest_microcircuit.json
 
-    # full scale, DC drive, 100 ms warm-up + 1 s, 3 seeds (4-7 min and 15.1 GB a seed;
+    # full scale, DC drive, 100 ms warm-up + 1 s, 5 seeds (3-7 min and 15.1 GB a seed;
     # 4 threads: with 2, NEST refuses more than 2^27 connections per thread)
     OMP_WAIT_POLICY=PASSIVE /work/nestenv/bin/python scripts/nest_microcircuit.py \
-        --scale 1 --background dc --t-presim 100 --t-sim 1000 --seeds 55 56 57 \
+        --scale 1 --background dc --t-presim 100 --t-sim 1000 --seeds 55 56 57 58 59 \
         --threads 4 --out tests/data/nest_microcircuit_full_dc.json
 
 (``OMP_WAIT_POLICY=PASSIVE``: with more threads than free cores, spinning OpenMP barriers
@@ -29,7 +29,7 @@ What is written (``tests/data/nest_microcircuit*.json``)
 ---------------------------------------------------------
 Both files have the same layout.  Sizes: rates and CVs are stored in full (at full scale over
 1 s the rates are whole numbers of Hz, about 3 bytes a neuron), correlations as quantiles
-plus a 3,000-pair subsample; the full-scale file of 3 seeds takes 2.2 MB.
+plus a 3,000-pair subsample; the full-scale file of 5 seeds takes 3.7 MB.
 
 * ``params``: every number used to build the network (see below).
 * ``seeds[k].populations[pop]``:
