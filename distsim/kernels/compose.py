@@ -32,7 +32,7 @@ import numpy as np
 from distsim.kernels.engine import (C_CYC_DELIVER, C_CYC_FAR, C_CYC_PROC, C_CYC_STIM,
                                     C_CYC_UPDATE, C_EVENTS, C_OUT, C_RECORDED, C_SCHEDULE, C_SPIKES,
                                     count_active, count_active_touched, cycles, stimulate)
-from distsim.kernels.fixed import static_positions
+from distsim.kernels.fixed import ring_pos, static_positions
 from distsim.kernels.threads import share_cycles, unsorted_part
 $imports
 '''
@@ -238,9 +238,10 @@ $skip_static            events += b - a
             if wofs < 0 and d > 0 and not (plastic or lazy):  # one weight, one delay
                 if t + d <= now:
                     late += b - a
-                line = ring[(t + d) % ns + (0 if wq >= 0 else ns)][base:]
+                # unsigned positions: no check for negative indices (10 % of this loop)
+                first = np.uint64(ring_pos(wq, (t + d) % ns, ns, n_cols, base))
                 for m in range(a, b):
-                    line[syn_target[m]] += wq
+                    flat[first + syn_target[m]] += wq
                 continue
             if b - a > ibuf.shape[0]:
                 ibuf = np.empty(2 * (b - a), np.int64)
@@ -312,9 +313,10 @@ def thread_deliver(rows, steps, n, ns, k, inp, syn, plast, thr):
                 continue
             events += b - a
             if wofs < 0 and d > 0:  # one weight, one delay
-                line = ring[(t + d) % ns + (0 if wq >= 0 else ns)][base:]
+                # unsigned positions: no check for negative indices (10 % of this loop)
+                first = np.uint64(ring_pos(wq, (t + d) % ns, ns, n_cols, base))
                 for m in range(a, b):
-                    line[syn_target[m]] += wq
+                    flat[first + syn_target[m]] += wq
                 continue
             if b - a > ibuf.shape[0]:
                 ibuf = np.empty(2 * (b - a), np.int64)
