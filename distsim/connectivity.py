@@ -308,7 +308,7 @@ def _place(
 ):
     """Pass 2: regenerate the projection's synapses onto ``offsets`` and put each into its
     segment (``seg_rows``: the segment of each source in ``used``) with its weight and delay;
-    targets relative to local index ``local_idx.min()`` (SEG_BASE).
+    targets relative to the segments' SEG_BASE.
     Returns the smallest and largest per-synapse delay (steps; the largest may exceed what
     syn_delay holds, and those delays are then not stored)."""
     src, tgt = net.populations[proj.source], net.populations[proj.target]
@@ -320,7 +320,7 @@ def _place(
     d_shift = np.zeros(src.size, np.int64)
     d_shift[used] = -seg[seg_rows, SEG_DELAY] - 1 - start
     seen = np.zeros(tgt.size, np.int64)
-    base = int(local_idx.min())
+    base = int(seg[seg_rows[0], SEG_BASE])
     local_of = arrays.full(tgt.size, -1, np.int64)
     local_of[offsets] = local_idx - base
     w_kind, w_par, w_key, w_const = _value_spec(net, proj, proj.weight, WEIGHT, offsets)

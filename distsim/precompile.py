@@ -4,10 +4,9 @@ instead of each compiling them (kernels/compose.py, kernels/kernel_cache.py).
 
 The kernels of a rank depend on the network's models and plastic rules and on two types of
 its synapse table: local targets as uint16 (target populations of up to 65,536 neurons on the
-rank, connectivity.target_dtype) or uint32, drawn
-delays as uint8 (up to 255 steps) or uint16.  The plans of every rank of the decomposition the
-run will use are compiled once each.  The build's own kernels (connection rules) compile at
-the first build (about 2 s).
+rank, connectivity.target_dtype) or uint32, drawn delays as uint8 (up to 255 steps) or
+uint16.  The plans of every rank of the decomposition the run will use are compiled once
+each.  The build's own kernels (connection rules) compile at the first build (about 2 s).
 """
 
 import time
