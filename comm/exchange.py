@@ -27,13 +27,19 @@ COUNTER_KEYS = (
 )
 
 
-def pack_by_destination(sim, base):
-    """This chunk's outgoing spikes as one packed int64 array per rank; empties the queue."""
+def pack_outgoing(sim, base):
+    """This chunk's outgoing spikes packed (wire.py), grouped by destination rank, and their
+    number per rank; empties the queue."""
     steps, local = sim.outgoing()
     r = sim.routing
-    packed, counts = pack(
+    return pack(
         steps, local, steps.size, r.send_ptr, r.send_rank, sim.local_gid, base, sim.context.size
     )
+
+
+def pack_by_destination(sim, base):
+    """This chunk's outgoing spikes as one packed int64 array per rank; empties the queue."""
+    packed, counts = pack_outgoing(sim, base)
     return np.split(packed, np.cumsum(counts)[:-1])
 
 
@@ -98,9 +104,11 @@ class CollectiveExchange(_Backend):
         while sim.step < end:
             base = sim.step
             self._compute(min(end, base + self.window))
-            per_rank = pack_by_destination(sim, base)
-            self._count_sent(per_rank)
-            handle = sim.context.start_alltoallv(per_rank)
+            packed, counts = pack_outgoing(sim, base)
+            self.counters["messages_sent"] += int(np.count_nonzero(counts))
+            self.counters["spikes_sent"] += packed.size
+            self.counters["bytes_sent"] += packed.nbytes
+            handle = sim.context.start_alltoallv(packed, counts)
             if pending is not None:
                 self._finish(*pending)
             handle.post_data()

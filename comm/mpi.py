@@ -62,12 +62,12 @@ def release_shared_memory():
 
 
 class TwoPhaseAlltoallv:
-    """Handle of a non-blocking all-to-all of int64 arrays (see module docstring)."""
+    """Handle of a non-blocking all-to-all of int64 arrays (see module docstring): rank r
+    gets ``sendbuf``'s next ``sendcounts[r]`` entries."""
 
-    def __init__(self, comm, arrays):
+    def __init__(self, comm, sendbuf, sendcounts):
         self.comm = comm
-        self.sendcounts = np.array([a.size for a in arrays], np.int64)
-        self.sendbuf = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
+        self.sendbuf, self.sendcounts = sendbuf, sendcounts
         self.recvcounts = np.empty(comm.Get_size(), np.int64)
         self.request = comm.Ialltoall(self.sendcounts, self.recvcounts)
         self.wait_seconds = 0.0
@@ -80,9 +80,10 @@ class TwoPhaseAlltoallv:
 
     def post_data(self):
         self._wait()
-        sdispl = np.concatenate(([0], np.cumsum(self.sendcounts)[:-1]))
-        rdispl = np.concatenate(([0], np.cumsum(self.recvcounts)[:-1]))
-        self.recvbuf = np.empty(int(self.recvcounts.sum()), np.int64)
+        sdispl = np.cumsum(self.sendcounts) - self.sendcounts
+        rdispl = np.cumsum(self.recvcounts)
+        self.recvbuf = np.empty(int(rdispl[-1]), np.int64)
+        rdispl -= self.recvcounts
         self.request = self.comm.Ialltoallv(
             [self.sendbuf, (self.sendcounts, sdispl), MPI.INT64_T],
             [self.recvbuf, (self.recvcounts, rdispl), MPI.INT64_T],
@@ -123,13 +124,16 @@ class MPIContext:
         return self.comm.bcast(obj, root=0)
 
     def alltoallv(self, arrays):
-        handle = TwoPhaseAlltoallv(self.comm, [np.asarray(a, np.int64) for a in arrays])
+        arrays = [np.asarray(a, np.int64) for a in arrays]
+        counts = np.array([a.size for a in arrays], np.int64)
+        handle = TwoPhaseAlltoallv(self.comm, np.concatenate(arrays), counts)
         handle.post_data()
         buf, counts = handle.finish()
         return np.split(buf, np.cumsum(counts)[:-1])
 
-    def start_alltoallv(self, arrays):
-        return TwoPhaseAlltoallv(self.comm, arrays)
+    def start_alltoallv(self, sendbuf, sendcounts):
+        """Non-blocking all-to-all: rank r gets ``sendbuf``'s next ``sendcounts[r]`` int64s."""
+        return TwoPhaseAlltoallv(self.comm, sendbuf, sendcounts)
 
     def send(self, array, dest, grid=False):
         """Non-blocking send (on the Cartesian communicator of ``cartesian`` when ``grid``);

@@ -43,7 +43,8 @@ class PlasticSynapses:
     ``arrays``: the kernels' Plastic, replaced when a history or the dopamine arrivals
     grow; ``row_plastic``/``row_lead``: per source row, whether it has plastic synapses here
     and how many steps before this rank computes a step a remote spike of it may be
-    processed (its shortest delay; 0 with dopamine of simulated neurons); ``da_proj``: the
+    processed (its shortest delay; 0 with dopamine of simulated neurons);
+    ``remote_may_wait``: some row has (else ``too_early`` is never true); ``da_proj``: the
     projection of each rule, ``da_live``/``da_present``/``da_save``: the rules whose volume
     transmitter is simulated neurons, of those the ones with synapses here, and the ones
     whose arrivals this rank writes into checkpoints."""
@@ -75,7 +76,7 @@ class PlasticSynapses:
         was emitted at least a vt delay before, and the exchange has delivered every spike
         emitted up to the computed step minus the lookahead, which is at most the vt
         delay)."""
-        if not self._row_plastic.any():
+        if not self.remote_may_wait:
             return np.zeros(rows.size, np.bool_)
         return self._row_plastic[rows] & (steps - self.row_lead[rows] > step)
 
@@ -153,6 +154,7 @@ class PlasticSynapses:
         seg_row = np.searchsorted(tb.seg_ptr, np.arange(n_rows - 1), side="right") - 1
         self._row_plastic = np.zeros(tb.row_gid.size, np.bool_)
         self._row_plastic[seg_row[self.seg_plastic[: n_rows - 1] >= 0]] = True
+        self.remote_may_wait = bool(self._row_plastic.any())
         da_ptr, da_time, da_mult, vt_local, vt_ptr, vt_rule = self._build_dopamine(
             plastic, np.unique(pl_meta[:, 1])
         )
