@@ -31,6 +31,7 @@ def static_positions(t, a, b, a0, wq, d, wofs, now, ns, n_cols, base, syn_target
     ``wofs`` >= 0, drawn weights from syn_weight[wofs]; delay ``d`` > 0 steps or drawn delays
     from syn_delay[-d - 1]) for a spike of step t, into ibuf/qbuf[: b - a].  Returns the number
     arriving in or before step ``now`` (late)."""
+    t_slot = t % ns
     slot = (t + d) % ns
     late = b - a if d > 0 and t + d <= now else 0
     for m in range(a, b):
@@ -40,7 +41,9 @@ def static_positions(t, a, b, a0, wq, d, wofs, now, ns, n_cols, base, syn_target
             dd = np.int64(syn_delay[-d - 1 + m - a0])
             if t + dd <= now:
                 late += 1
-            slot = (t + dd) % ns
+            slot = t_slot + dd  # (t + dd) % ns without a division: 0 < dd < ns
+            if slot >= ns:
+                slot -= ns
         ibuf[m - a] = ring_pos(wq, slot, ns, n_cols, base + np.int64(syn_target[m]))
         qbuf[m - a] = wq
     return late

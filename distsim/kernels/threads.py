@@ -147,12 +147,15 @@ def unsorted_part(t, a, b, wq, d, wofs, ns, lo, hi, flat, n_cols, base, syn_targ
     fixed.static_positions) whose targets are not sorted, for a spike of step t: those onto
     the neurons lo .. hi - 1 added to the ring (``flat``, rows of n_cols); returns how many."""
     n = 0
+    t_slot = t % ns
     for m in range(a, b):
         i = base + np.int64(syn_target[m])
         if i < lo or i >= hi:
             continue
         w = wq if wofs < 0 else to_fixed(np.float64(syn_weight[wofs + m - a]))
-        dd = d if d > 0 else np.int64(syn_delay[-d - 1 + m - a])
-        flat[ring_pos(w, (t + dd) % ns, ns, n_cols, i)] += w
+        slot = t_slot + (d if d > 0 else np.int64(syn_delay[-d - 1 + m - a]))
+        if slot >= ns:  # (t + delay) % ns without a division: 0 < delay < ns
+            slot -= ns
+        flat[ring_pos(w, slot, ns, n_cols, i)] += w
         n += 1
     return n
