@@ -4,8 +4,8 @@
     allreduce(x, op)              op in "sum", "min", "max"; numbers or numpy arrays
     gather(obj) / bcast(obj)      to / from rank 0 (small objects: counters, summaries)
     alltoallv(arrays)             one int64 array to each rank -> one from each rank
-    start_alltoallv(buf, counts)  the same from one buffer (counts[r] entries to rank r),
-                                  non-blocking in two phases (see mpi.py)
+    alltoallv_packed(buf, counts) the same from one buffer (counts[r] entries to rank r):
+                                  (received, counts per rank, seconds waiting)
     send(array, dest) / probe_recv(block)   point-to-point int64 messages (async backend)
     abort(code)                   end every rank now
 

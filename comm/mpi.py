@@ -1,9 +1,9 @@
 """MPIContext: the only module that imports mpi4py.
 
-Every message is an int64 array.  ``start_alltoallv`` is a non-blocking all-to-all in two
-phases: ``Ialltoall`` of the counts at once; ``post_data()`` waits for the counts (tiny) and
-starts ``Ialltoallv`` of the data; ``finish()`` waits for the data.  The collective backend
-posts the data of window k and computes window k + 1 before finishing it.
+Every message is an int64 array.  ``alltoallv_packed`` is an all-to-all in two phases:
+``Ialltoall`` of the counts, then ``Ialltoallv`` of the data, each waited for by testing
+and yielding the core (``sched_yield``): on an oversubscribed node the rank we wait for
+gets it, where MPI's own blocking wait would spin.
 
 No rank dies alone: on an uncaught exception on any rank, the excepthook installed here
 prints that rank's message on stderr and calls MPI_Abort, which ends every rank of the job.
@@ -62,8 +62,8 @@ def release_shared_memory():
 
 
 class TwoPhaseAlltoallv:
-    """Handle of a non-blocking all-to-all of int64 arrays (see module docstring): rank r
-    gets ``sendbuf``'s next ``sendcounts[r]`` entries."""
+    """An all-to-all of int64 arrays in two phases (see module docstring): rank r gets
+    ``sendbuf``'s next ``sendcounts[r]`` entries."""
 
     def __init__(self, comm, sendbuf, sendcounts):
         self.comm = comm
@@ -126,14 +126,17 @@ class MPIContext:
     def alltoallv(self, arrays):
         arrays = [np.asarray(a, np.int64) for a in arrays]
         counts = np.array([a.size for a in arrays], np.int64)
-        handle = TwoPhaseAlltoallv(self.comm, np.concatenate(arrays), counts)
-        handle.post_data()
-        buf, counts = handle.finish()
+        buf, counts, _ = self.alltoallv_packed(np.concatenate(arrays), counts)
         return np.split(buf, np.cumsum(counts)[:-1])
 
-    def start_alltoallv(self, sendbuf, sendcounts):
-        """Non-blocking all-to-all: rank r gets ``sendbuf``'s next ``sendcounts[r]`` int64s."""
-        return TwoPhaseAlltoallv(self.comm, sendbuf, sendcounts)
+    def alltoallv_packed(self, sendbuf, sendcounts):
+        """All-to-all: rank r gets ``sendbuf``'s next ``sendcounts[r]`` int64s; returns
+        (the int64s received, concatenated; their counts per source rank; seconds spent
+        waiting for the other ranks)."""
+        handle = TwoPhaseAlltoallv(self.comm, sendbuf, sendcounts)
+        handle.post_data()
+        buf, counts = handle.finish()
+        return buf, counts, handle.wait_seconds
 
     def send(self, array, dest, grid=False):
         """Non-blocking send (on the Cartesian communicator of ``cartesian`` when ``grid``);

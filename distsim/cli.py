@@ -150,14 +150,24 @@ def _print_summary(s):
     if s["ranks_total"] > 1:
         print(
             f"{'rank':>4} {'neurons':>9} {'spikes':>9} {'sent':>9} {'received':>9} "
-            f"{'messages':>9} {'MB sent':>8} {'compute s':>9} {'wait s':>7}"
+            f"{'messages':>9} {'MB sent':>8} {'compute s':>9} {'remote s':>8} {'wait s':>7} "
+            f"{'other s':>7}"
         )
         for r in s["ranks"]:
             print(
                 f"{r['rank']:>4} {r['neurons']:>9} {r['spikes']:>9} {r['spikes_sent']:>9} "
                 f"{r['spikes_received']:>9} {r['messages_sent']:>9} "
-                f"{r['bytes_sent'] / 1e6:>8.2f} {r['compute_s']:>9.2f} {r['wait_s']:>7.2f}"
+                f"{r['bytes_sent'] / 1e6:>8.2f} {r['compute_s']:>9.2f} {r['remote_s']:>8.2f} "
+                f"{r['wait_s']:>7.2f} {r['bookkeeping_s']:>7.2f}"
             )
+        from .comm.exchange import exchange_per_step
+
+        e = exchange_per_step(s["ranks"])
+        wait, other = e["wait_us_per_step"], e["bookkeeping_us_per_step"]
+        print(
+            f"{'exchange':<18} {e['windows']:,} windows; per step (rank mean): wait "
+            f"{wait:.1f} us, other {other:.1f} us (packing, posting, testing, Python)"
+        )
     print(f"{'spike digest':<18} {s['digest']}")
 
 

@@ -10,7 +10,9 @@ Prints a JSON list, one object per run: ``network``, ``neurons``, ``synapses``, 
 ``speedup`` and ``efficiency`` (best rtf on 1 rank x 1 thread / rtf, and that / (ranks x
 threads)), ``peak_rss_bytes`` (the job's: summed over ranks), ``bytes_sent`` and ``messages_sent``
 (summed over ranks), ``bytes_per_rank``, ``wait_fraction`` (time waiting in the exchange /
-run time, over all ranks), ``digest`` (all spikes are recorded: equal for every N).  Each run is its own ``mpiexec -n N`` (the mpich
+run time, over all ranks), on several ranks ``windows`` (spans computed between exchanges, warm-up
+included), ``wait_us_per_step`` and ``bookkeeping_us_per_step`` (the exchange's waiting and the
+rest of its time per step: packing, posting, testing, the schedule's Python; mean over ranks), ``digest`` (all spikes are recorded: equal for every N).  Each run is its own ``mpiexec -n N`` (the mpich
 wheel's, oversubscribed beyond 2 ranks on a 2-core machine: such runs measure
 communication volume, not speed).  With ``--repeat K`` each configuration runs K times and
 the fastest is kept (the machines here are shared and noisy).  ``scripts/scaling_study.py``

@@ -22,6 +22,8 @@ import json
 import sys
 from pathlib import Path
 
+from distsim.comm.exchange import exchange_per_step
+
 
 def record(summary, network, study="strong"):
     """One point of a study from a distsim run summary (``Simulation.summary()`` or ``distsim
@@ -44,6 +46,8 @@ def record(summary, network, study="strong"):
         "bytes_per_rank": [r["bytes_sent"] for r in ranks],
         "messages_per_rank": [r["messages_sent"] for r in ranks],
         "wait_fraction": sum(r["wait_s"] for r in ranks) / run_s if run_s else 0.0,
+        # windows, wait and bookkeeping per step (summaries of older versions lack them)
+        **(exchange_per_step(ranks) if len(ranks) > 1 and "steps" in ranks[0] else {}),
         "digest": summary["digest"],
     }
 

@@ -277,7 +277,7 @@ class Simulation:
         interval only, until ``end_run``."""
         # Schedule: one process computes the whole span (compute); several ranks alternate
         # computing and exchanging spikes as the backend prescribes (comm/exchange.py):
-        #   collective: windows of W <= min delay between ranks, Alltoallv double-buffered;
+        #   collective: windows of W = min delay between ranks, an Alltoallv after each;
         #   async:      chunks up to each rank's horizon from its incoming link clocks;
         #   routed:     hop by hop over a grid of ranks, link clocks in fabric time.
         # compute(upto), on each rank:
@@ -696,8 +696,9 @@ class Simulation:
     def rank_counters(self):
         """This rank's counters: neurons, stored synapses, spikes, synaptic events, the
         process's peak resident memory, procedural input waiting in the far queue (entries
-        now, capacity), and the exchange's spikes/messages/bytes sent and received and
-        seconds computing/waiting."""
+        now, capacity), and the exchange's counters (comm/exchange.py: spikes, messages and
+        bytes sent and received, windows and steps, seconds computing, delivering remote
+        spikes, waiting and in bookkeeping)."""
         import resource
 
         return {
