@@ -4,6 +4,13 @@
 Run with the separate NEST virtualenv (NEST is *not* a distsim dependency)::
 
     /work/nestenv/bin/python scripts/nest_reference.py [--out tests/data/nest_single_neuron.json]
+    /work/nestenv/bin/python scripts/nest_reference.py --set conductance \
+        [--out tests/data/nest_conductance_neurons.json]
+
+``--set single`` (the default) writes the current-based cases described first;
+``--set conductance`` writes the conductance-based and adaptive cases described
+in the section "Conductance set" at the end, in the same format and with the
+same timing conventions.
 
 Every case is simulated in a fresh kernel (``nest.ResetKernel()``) with
 ``resolution=0.1``, ``rng_seed=1`` and ``local_num_threads=1``.  A single
@@ -67,6 +74,67 @@ has its reset already visible in the sample at recorded time s
 (``V_m == V_reset``), and ``V_m`` stays exactly ``V_reset`` for the samples
 s, s + dt, ..., s + t_ref (t_ref / dt + 1 samples); free evolution resumes in
 the sample s + t_ref + dt.  Spike times are on the grid (multiples of dt).
+
+Conductance set (``--set conductance``, ``tests/data/nest_conductance_neurons.json``)
+-------------------------------------------------------------------------------------
+Models and recordables (names as in ``nest.GetDefaults(model)["recordables"]``):
+iaf_cond_exp, iaf_cond_alpha: ``V_m``, ``g_ex``, ``g_in``; aeif_cond_exp,
+aeif_cond_alpha: ``V_m``, ``g_ex``, ``g_in``, ``w``; aeif_psc_exp: ``V_m``,
+``I_syn_ex``, ``I_syn_in``, ``w``; hh_psc_alpha: ``V_m``, ``I_syn_ex``,
+``I_syn_in``, ``Act_m``, ``Inact_h``, ``Act_n``.  Same per-case format as above;
+``t_sim`` differs per case (``COND_T_SIM`` = 200 ms, the bursting cases 300 ms,
+the multi-spike case 30 ms).  Synaptic weights are nS for the ``*_cond_*``
+models and pA for the ``*_psc_*`` models; a negative weight is inhibitory (NEST
+routes it to ``g_in``/``I_syn_in`` with its magnitude).  Note the signs NEST
+records: ``g_in`` and the ``I_syn_in`` of aeif_psc_exp are >= 0, the
+``I_syn_in`` of hh_psc_alpha is <= 0.
+
+Cases per model (``build_conductance_cases``): ``<model>_dc_steps`` (two
+dc_generator pulses, a sub-threshold one at 20-70 ms and a supra-threshold one
+at 100-180 ms that makes the neuron fire repetitively), ``<model>_spikes``
+(excitatory/inhibitory spike_generator trains with bursts and pauses; some
+excitatory bursts fire the neuron; several pairs of spikes arrive in the same
+step, from two generators or as an excitatory and an inhibitory spike),
+``<model>_near_above``/``<model>_near_below`` (``I_e`` 0.5 % above/below the
+rheobase, found on every run by bisection with NEST: the smallest constant
+``I_e`` (from t = 0, neuron at its default initial state) that produces a spike
+within the case's ``t_sim``; the rheobase itself is ``I_e / 1.005`` of the
+"above" case up to the 3-decimal rounding), ``<model>_nondefault``
+(non-default E_L, C_m, tau_syn_*, ... including ``t_ref = 0`` for aeif, plus a
+non-default initial ``V_m`` (and ``w`` for aeif), driven by spikes and
+``I_e``).  aeif_cond_exp and aeif_cond_alpha additionally have ``_bursting``
+(the "regular bursting" parameters of Naud et al. 2008, see ``NAUD_BURSTING``)
+and ``_delta_t0`` (``Delta_T = 0``, the integrate-and-fire limit: NEST then uses
+``V_th`` as the spike threshold instead of ``V_peak``; ``t_ref = 2`` so that the
+refractory clamp of aeif is covered), and aeif_cond_exp an edge case
+``aeif_cond_exp_multispike_step`` (see below).  Every run also checks the
+integrate-and-fire limit (``check_iaf_limit``): aeif_cond_exp/alpha with
+``Delta_T = a = b = 0`` spike in the same steps as iaf_cond_exp/alpha with the
+same parameters, and their ``V_m`` traces agree to ~1e-5 mV.
+
+Timing, verified on every conductance run by ``check_conductance_timing``
+(baseline-subtracted, so it also holds for hh_psc_alpha, whose default initial
+state is not exactly at rest): a spike at t with delay d makes ``g_ex``/``g_in``
+(``I_syn_*``) of the exponential models jump by exactly ``|weight|`` at recorded
+time t + d, those of the alpha models (iaf_cond_alpha, aeif_cond_alpha,
+hh_psc_alpha) become non-zero at t + d + dt, and ``V_m`` first changes at
+t + d + dt for all six models; dc_generator windows act as in item 2 (first
+``V_m`` change at s + d + dt).  The refractory clamp described above
+(``V_m == V_reset`` for t_ref / dt + 1 samples from the spike sample on) also
+holds for iaf_cond_* and for aeif_* with ``t_ref > 0`` and is asserted for those
+cases.  It does not apply to hh_psc_alpha (no reset; a spike is reported at
+the first recorded time s with ``V_m(s) >= 0`` and ``V_m(s) < V_m(s - dt)``,
+i.e. one step after the sampled peak of the action potential, also asserted;
+``t_ref`` only suppresses further reports) nor to aeif with ``t_ref = 0``: NEST resets
+``V_m`` to ``V_reset`` and adds ``b`` to ``w`` inside its adaptive RKF45 loop
+and then goes on integrating the rest of the step, so the sample at the spike
+time is no longer ``V_reset``, and a strong enough input can produce several
+spikes in one step; the spike_recorder then reports the same time several
+times (``aeif_cond_exp_multispike_step``: one 5000 nS excitatory spike).
+NEST integrates all these models with GSL's adaptive RKF45 (aeif: tolerance
+``gsl_error_tol`` = 1e-6; iaf_cond_*: a much coarser one, e.g. the free decay
+of ``g_ex`` of iaf_cond_exp differs from the exact exponential by ~2e-5
+relative), so the traces are only reproducible with a tolerance.
 """
 
 from __future__ import annotations
@@ -244,12 +312,19 @@ def check_timing_semantics() -> list[str]:
     return findings
 
 
+# models without a V_m == V_reset clamp after a spike (see module docstring)
+NO_RESET_CLAMP = ("izhikevich", "hh_psc_alpha")
+
+
 def check_refractory_clamp(case, record, spikes):
     """Assert the V_m == V_reset clamp described in the module docstring."""
     params = case["params"]
-    if case["model"] == "izhikevich":
+    if case["model"] in NO_RESET_CLAMP:
         return
     t_ref = params.get("t_ref", nest.GetDefaults(case["model"], "t_ref"))
+    if t_ref == 0.0:
+        return  # aeif with t_ref = 0 goes on integrating after the reset
+    params = {"V_reset": nest.GetDefaults(case["model"], "V_reset"), **params}
     n_ref = _steps(t_ref)
     v = record["V_m"]
     for t in spikes:
@@ -417,41 +492,454 @@ def build_cases(has_refractory_input: bool):
     return cases
 
 
+# --------------------------------------------------------------------------
+# conductance set (--set conductance): conductance-based and adaptive models
+# --------------------------------------------------------------------------
+COND_T_SIM = 200.0
+COND_RECORD = {
+    "iaf_cond_exp": ["V_m", "g_ex", "g_in"],
+    "iaf_cond_alpha": ["V_m", "g_ex", "g_in"],
+    "aeif_cond_exp": ["V_m", "g_ex", "g_in", "w"],
+    "aeif_cond_alpha": ["V_m", "g_ex", "g_in", "w"],
+    "aeif_psc_exp": ["V_m", "I_syn_ex", "I_syn_in", "w"],
+    "hh_psc_alpha": ["V_m", "I_syn_ex", "I_syn_in", "Act_m", "Inact_h", "Act_n"],
+}
+COND_MODELS = tuple(COND_RECORD)
+
+# Input trains for the conductance set (ms, on the 0.1 ms grid, all < COND_T_SIM).
+COND_EXC_WEAK = _grid(
+    [5.3, 12.0, 17.8, 17.9, 25.7, 31.4, 44.4, 52.0, 66.6, 71.3, 78.0, 110.2, 118.8]
+    + [127.5, 135.0, 160.1, 171.7, 185.5, 193.3]
+)
+# three excitatory bursts separated by pauses
+COND_EXC_BURSTS = _grid(
+    list(np.arange(30.0, 35.0, 0.5))  # 10 spikes, 0.5 ms apart
+    + list(np.arange(80.0, 90.0, 0.4))  # 25 spikes, 0.4 ms apart
+    + list(np.arange(140.0, 143.0, 0.2))  # 15 spikes, 0.2 ms apart
+)
+# same times and delay as spikes of COND_EXC_BURSTS -> two spikes in the same step
+COND_SAME_STEP = _grid([30.0, 31.5, 82.0, 86.0, 141.0])
+# inhibitory (delay 2.0): bursts in the pauses and inside the excitatory bursts;
+# 29.5 and 139.0 arrive in the same step as the excitatory 30.5 and 140.0 (delay 1.0)
+COND_INHIB = _grid(
+    [20.0, 20.5, 21.0, 29.5, 55.0, 56.0, 57.0, 58.0, 84.0, 84.3, 84.6, 120.0, 139.0]
+    + [141.5, 175.0, 175.2]
+)
+
+# weight scales per model: (weak exc, burst exc, inh, same-step exc); nS or pA
+COND_WEIGHTS = {
+    "iaf_cond_exp": (10.0, 60.0, -40.0, 30.0),  # nS
+    "iaf_cond_alpha": (10.0, 60.0, -40.0, 30.0),  # nS
+    "aeif_cond_exp": (10.0, 100.0, -40.0, 50.0),  # nS
+    "aeif_cond_alpha": (10.0, 60.0, -40.0, 30.0),  # nS
+    "aeif_psc_exp": (1500.0, 10000.0, -4000.0, 5000.0),  # pA
+    "hh_psc_alpha": (300.0, 1000.0, -400.0, 500.0),  # pA
+}
+
+# dc_steps: (sub-threshold, supra-threshold) amplitude in pA
+COND_DC = {
+    "iaf_cond_exp": (200.0, 500.0),
+    "iaf_cond_alpha": (200.0, 500.0),
+    "aeif_cond_exp": (400.0, 1000.0),
+    "aeif_cond_alpha": (400.0, 1000.0),
+    "aeif_psc_exp": (400.0, 1000.0),
+    "hh_psc_alpha": (150.0, 800.0),
+}
+SUB_WINDOW = (20.0, 70.0)
+SUPRA_WINDOW = (100.0, 180.0)
+
+# non-default parameters (plus non-default initial V_m, and w for aeif), with
+# spike inputs scaled by the factor given here (longer tau_syn -> more charge)
+_IAF_COND_ND = {
+    "C_m": 180.0,
+    "g_L": 12.0,
+    "E_L": -65.0,
+    "V_th": -52.0,
+    "V_reset": -63.0,
+    "t_ref": 1.5,
+    "E_ex": -5.0,
+    "E_in": -80.0,
+    "tau_syn_ex": 1.5,
+    "tau_syn_in": 6.0,
+    "I_e": 100.0,
+    "V_m": -58.0,
+}
+_AEIF_ND = {
+    "t_ref": 0.0,
+    "C_m": 200.0,
+    "g_L": 12.0,
+    "E_L": -65.0,
+    "V_th": -52.0,
+    "V_reset": -55.0,
+    "V_peak": -10.0,
+    "Delta_T": 1.5,
+    "a": 1.0,
+    "b": 40.0,
+    "tau_w": 80.0,
+    "tau_syn_ex": 1.0,
+    "tau_syn_in": 4.0,
+    "I_e": 150.0,
+    "V_m": -60.0,
+    "w": 20.0,
+}
+COND_NONDEFAULT = {
+    "iaf_cond_exp": (_IAF_COND_ND, 0.25),
+    "iaf_cond_alpha": (_IAF_COND_ND, 0.25),
+    "aeif_cond_exp": ({**_AEIF_ND, "E_ex": -5.0, "E_in": -80.0}, 0.25),
+    "aeif_cond_alpha": ({**_AEIF_ND, "E_ex": -5.0, "E_in": -80.0}, 0.25),
+    "aeif_psc_exp": (_AEIF_ND, 0.25),
+    "hh_psc_alpha": (
+        {
+            "C_m": 120.0,
+            "E_L": -56.0,
+            "g_Na": 11000.0,
+            "t_ref": 1.5,
+            "tau_syn_ex": 0.5,
+            "tau_syn_in": 1.5,
+            "I_e": 50.0,
+            "V_m": -60.0,
+        },
+        0.5,
+    ),
+}
+
+# Naud R, Marcille N, Clopath C, Gerstner W (2008) Firing patterns in the
+# adaptive exponential integrate-and-fire model. Biol Cybern 99:335-347,
+# Table 1, "regular bursting" (step current I = 210 pA); V_peak (0 mV), t_ref (0)
+# and the synaptic parameters stay at NEST's defaults, V_m starts at E_L.
+NAUD_BURSTING = {
+    "C_m": 200.0,
+    "g_L": 10.0,
+    "E_L": -58.0,
+    "V_th": -50.0,
+    "Delta_T": 2.0,
+    "a": 2.0,
+    "tau_w": 120.0,
+    "b": 100.0,
+    "V_reset": -46.0,
+    "V_m": -58.0,
+}
+NAUD_CURRENT = 210.0
+BURST_T_SIM = 300.0
+MULTISPIKE_T_SIM = 30.0
+
+
+def cond_spike_inputs(model, scale=1.0):
+    w_weak, w_burst, w_in, w_same = (scale * w for w in COND_WEIGHTS[model])
+    return [
+        {"spike_times": COND_EXC_WEAK, "weight": w_weak, "delay": 1.0},
+        {"spike_times": COND_EXC_BURSTS, "weight": w_burst, "delay": 1.0},
+        {"spike_times": COND_SAME_STEP, "weight": w_same, "delay": 1.0},
+        {"spike_times": COND_INHIB, "weight": w_in, "delay": 2.0},
+    ]
+
+
+def cond_dc_steps(model):
+    sub, supra = COND_DC[model]
+    return [
+        {"amplitude": sub, "start": SUB_WINDOW[0], "stop": SUB_WINDOW[1], "delay": 1.0},
+        {"amplitude": supra, "start": SUPRA_WINDOW[0], "stop": SUPRA_WINDOW[1], "delay": 1.0},
+    ]
+
+
+def find_rheobase(model, params, t_sim, lo=0.0, hi=2000.0, rel_tol=1e-6):
+    """Smallest constant I_e (pA) that makes ``model`` spike within t_sim, by bisection."""
+
+    def fires(i_e):
+        return bool(simulate_case(model, {**params, "I_e": i_e}, [], [], ["V_m"], t_sim)[1])
+
+    if fires(lo) or not fires(hi):
+        raise RuntimeError(f"{model}: rheobase not in [{lo}, {hi}] pA")
+    while hi - lo > rel_tol * hi:
+        mid = 0.5 * (lo + hi)
+        if fires(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def build_conductance_cases():
+    """Cases of the conductance set; ``expect`` (not written) drives ``check_conductance_case``."""
+    cases = []
+
+    def add(name, model, params, inputs, dc, expect, t_sim=COND_T_SIM):
+        cases.append(
+            {
+                "name": name,
+                "model": model,
+                "t_sim": t_sim,
+                "params": params,
+                "inputs": inputs,
+                "dc": dc,
+                "expect": expect,
+            }
+        )
+
+    burst_windows = [(31.0, 40.0), (81.0, 95.0), (141.0, 150.0)]  # arrival + 5 ms
+    for model in COND_MODELS:
+        add(
+            f"{model}_dc_steps",
+            model,
+            {},
+            [],
+            cond_dc_steps(model),
+            {
+                # sub-threshold pulse acts during (21, 71]: silent up to the supra pulse
+                "silent": [(0.0, SUPRA_WINDOW[0] + 1.0), (SUPRA_WINDOW[1] + 5.0, COND_T_SIM)],
+                "fires": [(SUPRA_WINDOW[0] + 1.0, SUPRA_WINDOW[1] + 5.0, 3)],
+            },
+        )
+        add(
+            f"{model}_spikes",
+            model,
+            {},
+            cond_spike_inputs(model),
+            [],
+            {"fires_in_any": burst_windows, "min_spikes": 3},
+        )
+        rheo = find_rheobase(model, {}, COND_T_SIM)
+        print(
+            f"{model}: rheobase (I_e from t = 0, t_sim {COND_T_SIM}) {rheo!r} pA", file=sys.stderr
+        )
+        add(
+            f"{model}_near_above",
+            model,
+            {"I_e": round(rheo * 1.005, 3)},
+            [],
+            [],
+            {"min_spikes": 1},
+        )
+        add(
+            f"{model}_near_below",
+            model,
+            {"I_e": round(rheo * 0.995, 3)},
+            [],
+            [],
+            {"silent": [(0.0, COND_T_SIM)], "silent_long": 1000.0},
+        )
+        nd_params, nd_scale = COND_NONDEFAULT[model]
+        add(
+            f"{model}_nondefault",
+            model,
+            dict(nd_params),
+            cond_spike_inputs(model, nd_scale),
+            [],
+            {"min_spikes": 3},
+        )
+        if model in ("aeif_cond_exp", "aeif_cond_alpha"):
+            add(
+                f"{model}_bursting",
+                model,
+                dict(NAUD_BURSTING),
+                [],
+                [{"amplitude": NAUD_CURRENT, "start": 20.0, "stop": BURST_T_SIM, "delay": 1.0}],
+                {"bursts": 2},
+                t_sim=BURST_T_SIM,
+            )
+            add(
+                f"{model}_delta_t0",
+                model,
+                {"Delta_T": 0.0, "t_ref": 2.0},
+                cond_spike_inputs(model),
+                cond_dc_steps(model),
+                {"min_spikes": 3, "below_V_th": True},
+            )
+    # edge case: with t_ref = 0 (aeif default) one huge conductance jump makes
+    # NEST report several spikes in one step (see module docstring)
+    add(
+        "aeif_cond_exp_multispike_step",
+        "aeif_cond_exp",
+        {"t_ref": 0.0},
+        [{"spike_times": [10.0], "weight": 5000.0, "delay": 1.0}],
+        [],
+        {"same_step_spikes": True},
+        t_sim=MULTISPIKE_T_SIM,
+    )
+    return cases
+
+
+def _bursts(spikes, gap=50.0):
+    """Split a spike train into groups separated by ISIs > gap."""
+    groups = []
+    for t in spikes:
+        if groups and t - groups[-1][-1] <= gap:
+            groups[-1].append(t)
+        else:
+            groups.append([t])
+    return groups
+
+
+def check_conductance_case(case, record, spikes) -> str:
+    """Assert the case's ``expect`` entries; return a one-line summary."""
+    exp = case["expect"]
+    name, model, params = case["name"], case["model"], case["params"]
+    n = len(spikes)
+    for a, b in exp.get("silent", []):
+        bad = [t for t in spikes if a < t <= b]
+        assert not bad, (name, "spikes in silent window", (a, b), bad)
+    for a, b, k in exp.get("fires", []):
+        got = [t for t in spikes if a < t <= b]
+        assert len(got) >= k, (name, "too few spikes in", (a, b), got)
+    if "fires_in_any" in exp:
+        assert any(a < t <= b for t in spikes for a, b in exp["fires_in_any"]), (name, spikes)
+    assert n >= exp.get("min_spikes", 0), (name, n)
+    notes = []
+    if "silent_long" in exp:
+        t_long = exp["silent_long"]
+        _, long_spikes = simulate_case(model, params, case["inputs"], case["dc"], ["V_m"], t_long)
+        assert not long_spikes, (name, "fires within", t_long, long_spikes)
+        notes.append(f"silent for {t_long:g} ms")
+    if "bursts" in exp:
+        groups = _bursts(spikes)
+        assert len(groups) >= exp["bursts"] and all(len(g) >= 2 for g in groups), (name, groups)
+        intra = [b - a for g in groups for a, b in zip(g, g[1:])]
+        assert max(intra) < 10.0, (name, groups)
+        isis = [round(b - a, 1) for a, b in zip(spikes, spikes[1:])]
+        notes.append(f"bursts {[len(g) for g in groups]}, ISIs {isis}")
+    if exp.get("below_V_th"):
+        v_th = params.get("V_th", nest.GetDefaults(model, "V_th"))
+        assert max(record["V_m"]) < v_th, (name, max(record["V_m"]))
+        notes.append(f"max V_m {max(record['V_m']):.3f} < V_th {v_th}")
+    if model == "hh_psc_alpha":  # spike = first falling sample >= 0 mV (module docstring)
+        v = record["V_m"]
+        for t in spikes:
+            k = _steps(t) - 1
+            assert v[k] >= 0.0 and v[k] < v[k - 1], (name, t, v[k - 1 : k + 1])
+    if exp.get("same_step_spikes"):
+        steps = [_steps(t) for t in spikes]
+        assert len(set(steps)) < len(steps), (name, spikes)
+        notes.append(f"spike times {spikes}")
+    return f"{name}: {n} spikes" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def check_conductance_timing() -> list[str]:
+    """Probe the input timing of the conductance-set models (module docstring)."""
+    findings = []
+
+    def first_change(rec, base, key):
+        return next(k for k, (x, y) in enumerate(zip(rec[key], base[key])) if x != y)
+
+    for model in COND_MODELS:
+        rec_from = record_from_for(model)
+        syn_ex, syn_in = rec_from[1], rec_from[2]
+        weight = 10.0 if "_cond_" in model else 100.0
+        base, _ = simulate_case(model, {}, [], [], rec_from, t_sim=20.0)
+        alpha = model.endswith("_alpha")
+        for sign, key in ((1.0, syn_ex), (-1.0, syn_in)):
+            rec, _ = simulate_case(
+                model,
+                {},
+                [{"spike_times": [10.0], "weight": sign * weight, "delay": 1.0}],
+                [],
+                rec_from,
+                t_sim=20.0,
+            )
+            k_s, k_v = first_change(rec, base, key), first_change(rec, base, "V_m")
+            assert (k_s + 1, k_v + 1) == (111 if alpha else 110, 111), (model, key, k_s, k_v)
+            if not alpha:
+                assert abs(rec[key][k_s]) == weight, (model, key, rec[key][k_s])
+            findings.append(
+                f"{model}: spike at 10.0 delay 1.0 (weight {sign * weight:g}): {key} first "
+                f"changes at {rec['times'][k_s]!r} (to {rec[key][k_s]!r}), V_m at "
+                f"{rec['times'][k_v]!r}"
+            )
+        s, e, d = 5.0, 15.0, 1.0
+        base, _ = simulate_case(model, {}, [], [], ["V_m"], t_sim=30.0)
+        rec, _ = simulate_case(
+            model, {}, [], [{"amplitude": 100.0, "start": s, "stop": e, "delay": d}], ["V_m"], 30.0
+        )
+        k_v = first_change(rec, base, "V_m")
+        assert _steps(rec["times"][k_v]) == _steps(s + d + DT), (model, k_v)
+        findings.append(
+            f"{model}: dc start {s} delay {d}: first V_m change at {rec['times'][k_v]!r}"
+        )
+    return findings
+
+
+def check_iaf_limit() -> list[str]:
+    """aeif_cond_* with Delta_T = 0, a = b = 0 against iaf_cond_* with the same parameters."""
+    findings = []
+    shared = ("C_m", "g_L", "E_L", "V_th", "V_reset", "E_ex", "E_in", "tau_syn_ex", "tau_syn_in")
+    for aeif, iaf in (("aeif_cond_exp", "iaf_cond_exp"), ("aeif_cond_alpha", "iaf_cond_alpha")):
+        common = {k: nest.GetDefaults(aeif, k) for k in shared}
+        common.update(t_ref=2.0, V_m=common["E_L"])
+        inputs, dc = cond_spike_inputs(aeif), cond_dc_steps(aeif)
+        ra, sa = simulate_case(
+            aeif, {**common, "Delta_T": 0.0, "a": 0.0, "b": 0.0}, inputs, dc, ["V_m"], COND_T_SIM
+        )
+        ri, si = simulate_case(iaf, common, inputs, dc, ["V_m"], COND_T_SIM)
+        assert len(sa) == len(si) and all(abs(x - y) < 1.5 * DT for x, y in zip(sa, si)), (
+            aeif,
+            sa,
+            si,
+        )
+        dv = max(abs(x - y) for x, y in zip(ra["V_m"], ri["V_m"]))
+        same = sum(x == y for x, y in zip(sa, si))
+        findings.append(
+            f"{aeif} (Delta_T = a = b = 0) vs {iaf}: {len(sa)} spikes, {same} at the same step, "
+            f"max |dV_m| {dv:.3g} mV"
+        )
+    return findings
+
+
 def record_from_for(model):
     recordables = [str(r) for r in nest.GetDefaults(model, "recordables")]
     wanted = {
         "izhikevich": ["V_m", "U_m"],
         "iaf_psc_exp": ["V_m", "I_syn_ex", "I_syn_in"],
         "iaf_psc_alpha": ["V_m", "I_syn_ex", "I_syn_in"],
+        **COND_RECORD,
     }.get(model, ["V_m"])
+    if model in COND_RECORD:
+        missing = [r for r in wanted if r not in recordables]
+        if missing:
+            raise RuntimeError(f"{model}: not recordable: {missing} (has {recordables})")
     return [r for r in wanted if r in recordables]
+
+
+SETS = {"single": "nest_single_neuron.json", "conductance": "nest_conductance_neurons.json"}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument(
-        "--out", default=os.path.join(here, "..", "tests", "data", "nest_single_neuron.json")
+        "--set",
+        choices=sorted(SETS),
+        default="single",
+        help="single: current-based models (default); conductance: conductance-based/adaptive",
     )
+    ap.add_argument("--out", default=None, help="default: tests/data/<file of the set>")
     args = ap.parse_args(argv)
+    if args.out is None:
+        args.out = os.path.join(here, "..", "tests", "data", SETS[args.set])
     _quiet()
 
     findings = check_timing_semantics()
+    if args.set == "conductance":
+        findings += check_conductance_timing() + check_iaf_limit()
     for f in findings:
         print("verified:", f, file=sys.stderr)
 
-    has_ref_in = "refractory_input" in nest.GetDefaults("iaf_psc_delta")
+    if args.set == "conductance":
+        cases = build_conductance_cases()
+    else:
+        cases = build_cases("refractory_input" in nest.GetDefaults("iaf_psc_delta"))
     out_cases = []
-    for case in build_cases(has_ref_in):
+    for case in cases:
         model = case["model"]
+        t_sim = case.get("t_sim", T_SIM)
         rec_from = record_from_for(model)
-        record, spikes = simulate_case(model, case["params"], case["inputs"], case["dc"], rec_from)
+        record, spikes = simulate_case(
+            model, case["params"], case["inputs"], case["dc"], rec_from, t_sim
+        )
         check_refractory_clamp(case, record, spikes)
         out_cases.append(
             {
                 "name": case["name"],
                 "model": model,
-                "t_sim": T_SIM,
+                "t_sim": t_sim,
                 "params": case["params"],
                 "inputs": case["inputs"],
                 "dc": case["dc"],
@@ -460,7 +948,10 @@ def main(argv=None):
                 "nest_defaults": _jsonable_defaults(model),
             }
         )
-        print(f"{case['name']}: {len(spikes)} spikes", file=sys.stderr)
+        if "expect" in case:
+            print(check_conductance_case(case, record, spikes), file=sys.stderr)
+        else:
+            print(f"{case['name']}: {len(spikes)} spikes", file=sys.stderr)
 
     doc = {"generator": GENERATOR, "nest_version": nest.__version__, "dt": DT, "cases": out_cases}
     out = os.path.normpath(args.out)
