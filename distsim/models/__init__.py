@@ -2,6 +2,11 @@
 
 from ..errors import ModelError
 from ..messages import did_you_mean, shown
+from .aeif_cond_alpha import AeifCondAlpha
+from .aeif_cond_exp import AeifCondExp
+from .aeif_psc_exp import AeifPscExp
+from .iaf_cond_alpha import IafCondAlpha
+from .iaf_cond_exp import IafCondExp
 from .iaf_psc_alpha import IafPscAlpha
 from .iaf_psc_delta import IafPscDelta
 from .iaf_psc_exp import IafPscExp
@@ -20,6 +25,11 @@ MODELS = {
         SpikeSource,
         LoihiCubaLif,
         ParrotNeuron,
+        IafCondExp,
+        IafCondAlpha,
+        AeifCondExp,
+        AeifCondAlpha,
+        AeifPscExp,
     )
 }
 
@@ -45,4 +55,9 @@ __all__ = [
     "SpikeSource",
     "LoihiCubaLif",
     "ParrotNeuron",
+    "IafCondExp",
+    "IafCondAlpha",
+    "AeifCondExp",
+    "AeifCondAlpha",
+    "AeifPscExp",
 ]

@@ -1,0 +1,103 @@
+"""aeif_cond_alpha: adaptive exponential integrate-and-fire neuron, alpha-shaped
+conductances (NEST)."""
+
+import dataclasses
+import math
+
+import numba as nb
+import numpy as np
+
+from ..kernels.fixed import FIXED_INV
+from ..kernels.rkf45 import WORK_ROWS
+from .aeif_cond_exp import AeifCondExp
+from .base import P_E_L, P_I_E, P_THETA, P_V_RESET, S_I0
+from .gsl import (
+    P_A,
+    P_C_M,
+    P_DELTA_T,
+    P_E_EX,
+    P_E_IN,
+    P_G_L,
+    P_JUMP_EX,
+    P_JUMP_IN,
+    P_TAU_EX,
+    P_TAU_IN,
+    P_TAU_W,
+    P_V_PEAK,
+    adex_step,
+    load,
+    store,
+)
+
+MODEL_ID = 10
+DG_EX, G_EX, DG_IN, G_IN, W = 1, 2, 3, 4, 5  # in NEST's state vector y (y[0] = V_m)
+
+
+@dataclasses.dataclass(frozen=True)
+class AeifCondAlpha(AeifCondExp):
+    r"""Adaptive exponential integrate-and-fire neuron (Brette & Gerstner 2005) with
+    alpha-shaped conductances (NEST): ``aeif_cond_exp``'s membrane and adaptation, and per
+    synapse type
+
+    .. math::
+        \frac{d\,dg_x}{dt} = -\frac{dg_x}{\tau_{syn,x}}, \quad
+        \frac{dg_x}{dt} = dg_x - \frac{g_x}{\tau_{syn,x}}, \quad
+        dg_x \leftarrow dg_x + \frac{e}{\tau_{syn,x}} |w_{syn}| \text{ at arrival}
+
+    (a conductance peaking at |w_syn| nS tau_syn after the arrival).
+
+    Units: mV, pF, ms, nS (weights in nS), pA.
+    """
+
+    name = "aeif_cond_alpha"
+    model_id = MODEL_ID
+    recordables = ("V_m", "g_ex", "g_in", "w")
+    state = ("dg_ex", "g_ex", "dg_in", "g_in", "w")
+    alpha = True
+
+    dg_ex: object = 0.0
+    dg_in: object = 0.0
+
+
+@nb.njit(cache=True, inline="always")
+def derivs(y, f, par, c, refractory, i_stim):
+    """NEST's aeif_cond_alpha_dynamics."""
+    v = par[P_V_RESET, c] if refractory else min(y[0], par[P_V_PEAK, c])
+    g_l, delta_t = par[P_G_L, c], par[P_DELTA_T, c]
+    i_syn_exc = y[G_EX] * (v - par[P_E_EX, c])
+    i_syn_inh = y[G_IN] * (v - par[P_E_IN, c])
+    i_spike = 0.0 if delta_t == 0.0 else (g_l * delta_t * math.exp((v - par[P_THETA, c]) / delta_t))
+    f[0] = (
+        0.0
+        if refractory
+        else (-g_l * (v - par[P_E_L, c]) + i_spike - i_syn_exc - i_syn_inh - y[W] + par[P_I_E, c]
+              + i_stim) / par[P_C_M, c]
+    )  # fmt: skip
+    f[DG_EX] = -y[DG_EX] / par[P_TAU_EX, c]
+    f[G_EX] = y[DG_EX] - y[G_EX] / par[P_TAU_EX, c]
+    f[DG_IN] = -y[DG_IN] / par[P_TAU_IN, c]
+    f[G_IN] = y[DG_IN] - y[G_IN] / par[P_TAU_IN, c]
+    f[W] = (par[P_A, c] * (v - par[P_E_L, c]) - y[W]) / par[P_TAU_W, c]
+
+
+@nb.njit(cache=True)
+def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line, spiked, nspk):
+    """One step of neurons lo..hi-1 (NEST's update, gsl.adex_step), then this step's input;
+    returns the new count of ``spiked``.  ``h``: the step (ms)."""
+    y = np.empty(6)
+    w = np.empty((WORK_ROWS, 6))
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        ex = ex_line[i] * FIXED_INV
+        inh = in_line[i] * FIXED_INV
+        current = cur_line[i]
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        load(st, i, y)
+        nspk = adex_step(derivs, y, st, i, refr, h, w, par, c, spiked, nspk)
+        y[DG_EX] += ex * par[P_JUMP_EX, c]
+        y[DG_IN] += -inh * par[P_JUMP_IN, c]  # NEST: (sum of -w) * g0_in
+        store(y, st, i)
+        st[S_I0, i] = current
+    return nspk

@@ -1,0 +1,106 @@
+"""aeif_cond_exp: adaptive exponential integrate-and-fire neuron, exponential conductances
+(NEST)."""
+
+import dataclasses
+import math
+
+import numba as nb
+import numpy as np
+
+from ..kernels.fixed import FIXED_INV
+from ..kernels.rkf45 import WORK_ROWS
+from .base import P_E_L, P_I_E, P_THETA, P_V_RESET, S_I0
+from .gsl import (
+    P_A,
+    P_C_M,
+    P_DELTA_T,
+    P_E_EX,
+    P_E_IN,
+    P_G_L,
+    P_TAU_EX,
+    P_TAU_IN,
+    P_TAU_W,
+    P_V_PEAK,
+    AdExModel,
+    adex_step,
+    load,
+    store,
+)
+
+MODEL_ID = 9
+G_EX, G_IN, W = 1, 2, 3  # in NEST's state vector y (y[0] = V_m)
+
+
+@dataclasses.dataclass(frozen=True)
+class AeifCondExp(AdExModel):
+    r"""Adaptive exponential integrate-and-fire neuron (Brette & Gerstner 2005) with
+    exponentially decaying conductances (NEST).
+
+    .. math::
+        C_m \frac{dV}{dt} = -g_L (V - E_L) + g_L \Delta_T e^{(V - V_{th}) / \Delta_T}
+            - g_{ex} (V - E_{ex}) - g_{in} (V - E_{in}) - w + I_e + I_0, \\
+        \tau_w \frac{dw}{dt} = a (V - E_L) - w, \qquad
+        \tau_{syn,x} \frac{dg_x}{dt} = -g_x, \quad g_x \leftarrow g_x + |w_{syn}|
+
+    V enters the derivatives as min(V, V_peak) (V_reset while refractory, when dV/dt = 0);
+    V >= V_peak fires (V_th for Delta_T = 0, the integrate-and-fire limit without the
+    exponential term), resets V to V_reset and adds b to w, at any point of the adaptive
+    integration within a step (gsl.adex_step).  Errors against gsl_error_tol (1 + h |dy/dt|).
+
+    Units: mV, pF, ms, nS (weights in nS), pA.
+    """
+
+    name = "aeif_cond_exp"
+    model_id = MODEL_ID
+    recordables = ("V_m", "g_ex", "g_in", "w")
+    state = ("g_ex", "g_in", "w")
+
+    E_ex: object = 0.0
+    E_in: object = -85.0
+    g_ex: object = 0.0
+    g_in: object = 0.0
+
+    def lower(self, v, dt):
+        return self.lower_adex(v, dt)
+
+
+@nb.njit(cache=True, inline="always")
+def derivs(y, f, par, c, refractory, i_stim):
+    """NEST's aeif_cond_exp_dynamics."""
+    v = par[P_V_RESET, c] if refractory else min(y[0], par[P_V_PEAK, c])
+    g_l, delta_t = par[P_G_L, c], par[P_DELTA_T, c]
+    i_syn_exc = y[G_EX] * (v - par[P_E_EX, c])
+    i_syn_inh = y[G_IN] * (v - par[P_E_IN, c])
+    i_spike = 0.0 if delta_t == 0.0 else (g_l * delta_t * math.exp((v - par[P_THETA, c]) / delta_t))
+    f[0] = (
+        0.0
+        if refractory
+        else (-g_l * (v - par[P_E_L, c]) + i_spike - i_syn_exc - i_syn_inh - y[W] + par[P_I_E, c]
+              + i_stim) / par[P_C_M, c]
+    )  # fmt: skip
+    f[G_EX] = -y[G_EX] / par[P_TAU_EX, c]
+    f[G_IN] = -y[G_IN] / par[P_TAU_IN, c]
+    f[W] = (par[P_A, c] * (v - par[P_E_L, c]) - y[W]) / par[P_TAU_W, c]
+
+
+@nb.njit(cache=True)
+def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line, spiked, nspk):
+    """One step of neurons lo..hi-1 (NEST's update, gsl.adex_step), then this step's input;
+    returns the new count of ``spiked``.  ``h``: the step (ms)."""
+    y = np.empty(4)
+    w = np.empty((WORK_ROWS, 4))
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        ex = ex_line[i] * FIXED_INV
+        inh = in_line[i] * FIXED_INV
+        current = cur_line[i]
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        load(st, i, y)
+        nspk = adex_step(derivs, y, st, i, refr, h, w, par, c, spiked, nspk)
+        y[G_EX] += ex
+        y[G_IN] -= inh  # inh: the sum of the negative weights
+        store(y, st, i)
+        st[S_I0, i] = current
+    return nspk

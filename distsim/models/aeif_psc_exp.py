@@ -1,0 +1,98 @@
+"""aeif_psc_exp: adaptive exponential integrate-and-fire neuron, exponential currents
+(NEST)."""
+
+import dataclasses
+import math
+
+import numba as nb
+import numpy as np
+
+from ..kernels.fixed import FIXED_INV
+from ..kernels.rkf45 import WORK_ROWS
+from .base import P_E_L, P_I_E, P_THETA, P_V_RESET, S_I0
+from .gsl import (
+    P_A,
+    P_C_M,
+    P_DELTA_T,
+    P_G_L,
+    P_TAU_EX,
+    P_TAU_IN,
+    P_TAU_W,
+    P_V_PEAK,
+    AdExModel,
+    adex_step,
+    load,
+    store,
+)
+
+MODEL_ID = 11
+I_EX, I_IN, W = 1, 2, 3  # in NEST's state vector y (y[0] = V_m)
+
+
+@dataclasses.dataclass(frozen=True)
+class AeifPscExp(AdExModel):
+    r"""Adaptive exponential integrate-and-fire neuron (Brette & Gerstner 2005) with
+    exponentially decaying currents (NEST).
+
+    .. math::
+        C_m \frac{dV}{dt} = -g_L (V - E_L) + g_L \Delta_T e^{(V - V_{th}) / \Delta_T}
+            + I_{ex} - I_{in} - w + I_e + I_0, \qquad
+        \tau_w \frac{dw}{dt} = a (V - E_L) - w, \qquad
+        \tau_{syn,x} \frac{dI_x}{dt} = -I_x, \quad I_x \leftarrow I_x + |w_{syn}|
+
+    (I_in holds the magnitude of inhibitory currents); spikes, reset and adaptation as
+    ``aeif_cond_exp``.
+
+    Units: mV, pF, ms, nS, pA (weights in pA).
+    """
+
+    name = "aeif_psc_exp"
+    model_id = MODEL_ID
+    recordables = ("V_m", "I_syn_ex", "I_syn_in", "w")
+    state = ("I_syn_ex", "I_syn_in", "w")
+
+    I_syn_ex: object = 0.0
+    I_syn_in: object = 0.0
+
+    def lower(self, v, dt):
+        return self.lower_adex(v, dt)
+
+
+@nb.njit(cache=True, inline="always")
+def derivs(y, f, par, c, refractory, i_stim):
+    """NEST's aeif_psc_exp_dynamics."""
+    v = par[P_V_RESET, c] if refractory else min(y[0], par[P_V_PEAK, c])
+    g_l, delta_t = par[P_G_L, c], par[P_DELTA_T, c]
+    i_spike = 0.0 if delta_t == 0.0 else (g_l * delta_t * math.exp((v - par[P_THETA, c]) / delta_t))
+    f[0] = (
+        0.0
+        if refractory
+        else (-g_l * (v - par[P_E_L, c]) + i_spike + y[I_EX] - y[I_IN] - y[W] + par[P_I_E, c]
+              + i_stim) / par[P_C_M, c]
+    )  # fmt: skip
+    f[I_EX] = -y[I_EX] / par[P_TAU_EX, c]
+    f[I_IN] = -y[I_IN] / par[P_TAU_IN, c]
+    f[W] = (par[P_A, c] * (v - par[P_E_L, c]) - y[W]) / par[P_TAU_W, c]
+
+
+@nb.njit(cache=True)
+def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line, spiked, nspk):
+    """One step of neurons lo..hi-1 (NEST's update, gsl.adex_step), then this step's input;
+    returns the new count of ``spiked``.  ``h``: the step (ms)."""
+    y = np.empty(4)
+    w = np.empty((WORK_ROWS, 4))
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        ex = ex_line[i] * FIXED_INV
+        inh = in_line[i] * FIXED_INV
+        current = cur_line[i]
+        ex_line[i] = 0
+        in_line[i] = 0
+        cur_line[i] = 0.0
+        load(st, i, y)
+        nspk = adex_step(derivs, y, st, i, refr, h, w, par, c, spiked, nspk)
+        y[I_EX] += ex
+        y[I_IN] -= inh  # inh: the sum of the negative weights
+        store(y, st, i)
+        st[S_I0, i] = current
+    return nspk
