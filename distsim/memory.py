@@ -53,7 +53,7 @@ from .connectivity import CHUNK, rank_target_dtypes
 from .distributions import LogNormal, Normal, Uniform, is_distribution, varies_per_synapse
 from .errors import ConfigError
 from .memory_limit import budget
-from .models.base import N_PAR_ROWS, N_STATE_ROWS
+from .models.base import N_PAR_ROWS, state_rows_of
 from .simulation.plasticity import DA_INITIAL_CAPACITY
 from .simulation.procedural import delay_cdf
 from .simulation.recording import INITIAL_RECORD_CAPACITY
@@ -229,7 +229,7 @@ def rank_memory(network, dec, n_syn, store=True, rates=None):
             for pop in network.populations.values()
             if share[pop.name][r] > 0 and not pop.model.is_source_only
         )
-        state = n * 8 * N_STATE_ROWS + cols * 8 * N_PAR_ROWS
+        state = n * 8 * state_rows_of(network) + cols * 8 * N_PAR_ROWS
         sizes = [
             network.populations[p.source].size + network.populations[p.target].size for p in stored
         ]
@@ -315,7 +315,7 @@ def lower_bound_bytes(network, n_ranks, store=True):
         for p in network.projections
         if p.storage == "stored"
     )
-    per_neuron = 8 * N_STATE_ROWS + NEURON_BYTES + 2 * SLOT_BYTES
+    per_neuron = 8 * state_rows_of(network) + NEURON_BYTES + 2 * SLOT_BYTES
     base = BASE_BYTES + (MPI_BYTES if n_ranks > 1 else 0.0) + (STORE_BYTES if store else 0.0)
     return (
         base

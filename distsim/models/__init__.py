@@ -5,6 +5,7 @@ from ..messages import did_you_mean, shown
 from .aeif_cond_alpha import AeifCondAlpha
 from .aeif_cond_exp import AeifCondExp
 from .aeif_psc_exp import AeifPscExp
+from .hh_psc_alpha import HhPscAlpha
 from .iaf_cond_alpha import IafCondAlpha
 from .iaf_cond_exp import IafCondExp
 from .iaf_psc_alpha import IafPscAlpha
@@ -30,6 +31,7 @@ MODELS = {
         AeifCondExp,
         AeifCondAlpha,
         AeifPscExp,
+        HhPscAlpha,
     )
 }
 
@@ -60,4 +62,5 @@ __all__ = [
     "AeifCondExp",
     "AeifCondAlpha",
     "AeifPscExp",
+    "HhPscAlpha",
 ]

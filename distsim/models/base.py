@@ -26,7 +26,7 @@ from ..errors import DistsimError, ModelError
 from ..messages import did_you_mean
 
 N_PAR_ROWS = 20  # rows of the parameter matrix shared by all models
-N_STATE_ROWS = 8  # rows of the state matrix shared by all models
+N_STATE_ROWS = 8  # rows of the state matrix of every model but those that need more
 
 # rows shared by all neuron models (model-specific rows start at 6 / 2)
 P_THETA, P_V_RESET, P_I_E, P_E_L, P_REFR, P_V_MIN = 0, 1, 2, 3, 4, 5
@@ -43,6 +43,7 @@ class NeuronModel:
     is_source_only: ClassVar[bool] = False
     event_driven: ClassVar[bool] = False  # has update_events and catch_up (iaf_psc_delta)
     infinite: ClassVar[dict] = {}  # parameter -> the infinity it may take (and what it means)
+    state_rows: ClassVar[int] = N_STATE_ROWS  # rows of st it needs (state_rows_of: a network's)
 
     def __post_init__(self):
         constants = {}
@@ -128,8 +129,14 @@ def parameter_dict(params, cls, where):
     return dict(params)
 
 
-def empty_rows(n):
-    return arrays.zeros((N_PAR_ROWS, n)), arrays.zeros((N_STATE_ROWS, n))
+def empty_rows(n, state_rows=N_STATE_ROWS):
+    return arrays.zeros((N_PAR_ROWS, n)), arrays.zeros((state_rows, n))
+
+
+def state_rows_of(network):
+    """Rows of the state matrix of ``network``'s neurons: the most any of its models needs."""
+    rows = [getattr(p.model, "state_rows", N_STATE_ROWS) for p in network.populations.values()]
+    return max([N_STATE_ROWS] + rows)
 
 
 def refractory_steps(t_ref, dt):

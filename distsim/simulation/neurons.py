@@ -17,7 +17,7 @@ from ..distributions import is_distribution
 from ..errors import ModelError
 from ..kernels import connect as ck
 from ..kernels.state import Neurons
-from ..models.base import N_PAR_ROWS, N_STATE_ROWS
+from ..models.base import N_PAR_ROWS, state_rows_of
 from ..rng import PARAM, stream_id
 
 
@@ -31,7 +31,7 @@ class NeuronGroups:
         self.network = network
         self.local_gid = local_gid
         self.n_local = n = local_gid.size
-        st = arrays.zeros((N_STATE_ROWS, n))
+        st = arrays.zeros((state_rows_of(network), n))
         refr = arrays.zeros(n, np.int32)
         model, lo_, hi_, pbase, pstride, par_blocks = [], [], [], [], [], []
         n_cols = 0
@@ -56,7 +56,7 @@ class NeuronGroups:
                     sched_local.append(np.full(steps[off].size, lo + k, np.int64))
             elif sel.size:
                 par, state = _lower(network, pop, sel, offsets)
-                st[:, lo:hi] = state
+                st[: state.shape[0], lo:hi] = state
                 if np.array_equal(par, np.broadcast_to(par[:, :1], par.shape), equal_nan=True):
                     par = par[:, :1]  # one parameter set shared by the population
                 else:

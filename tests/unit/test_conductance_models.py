@@ -19,7 +19,14 @@ from distsim.models import MODELS
 DATA = json.loads(
     (Path(__file__).parents[1] / "data" / "nest_conductance_neurons.json").read_text()
 )
-BUILT = ("iaf_cond_exp", "iaf_cond_alpha", "aeif_cond_exp", "aeif_cond_alpha", "aeif_psc_exp")
+BUILT = (
+    "iaf_cond_exp",
+    "iaf_cond_alpha",
+    "aeif_cond_exp",
+    "aeif_cond_alpha",
+    "aeif_psc_exp",
+    "hh_psc_alpha",
+)
 CASES = {c["name"]: c for c in DATA["cases"] if c["model"] in BUILT}
 
 
