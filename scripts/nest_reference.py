@@ -6,11 +6,15 @@ Run with the separate NEST virtualenv (NEST is *not* a distsim dependency)::
     /work/nestenv/bin/python scripts/nest_reference.py [--out tests/data/nest_single_neuron.json]
     /work/nestenv/bin/python scripts/nest_reference.py --set conductance \
         [--out tests/data/nest_conductance_neurons.json]
+    /work/nestenv/bin/python scripts/nest_reference.py --set short_term \
+        [--out tests/data/nest_short_term.json]
 
 ``--set single`` (the default) writes the current-based cases described first;
 ``--set conductance`` writes the conductance-based and adaptive cases described
-in the section "Conductance set" at the end, in the same format and with the
-same timing conventions.
+in the section "Conductance set", in the same format and with the same timing
+conventions; ``--set short_term`` writes the short-term plasticity synapse cases
+of the section "Short-term plasticity set" at the end (own per-case format, same
+kernel settings, top-level fields and recording conventions).
 
 Every case is simulated in a fresh kernel (``nest.ResetKernel()``) with
 ``resolution=0.1``, ``rng_seed=1`` and ``local_num_threads=1``.  A single
@@ -135,6 +139,74 @@ NEST integrates all these models with GSL's adaptive RKF45 (aeif: tolerance
 ``gsl_error_tol`` = 1e-6; iaf_cond_*: a much coarser one, e.g. the free decay
 of ``g_ex`` of iaf_cond_exp differs from the exact exponential by ~2e-5
 relative), so the traces are only reproducible with a tolerance.
+
+Short-term plasticity set (``--set short_term``, ``tests/data/nest_short_term.json``)
+-------------------------------------------------------------------------------------
+Reference for NEST's ``tsodyks2_synapse`` and ``tsodyks_synapse``.  Each case
+has one or more ``spike_generator`` s, each connected one_to_one to its own
+``parrot_neuron`` (``static_synapse``, weight 1, delay ``PARROT_DELAY`` = 1.0
+ms); the parrots connect to ONE target ``iaf_psc_exp`` with
+``STP_TARGET_PARAMS`` (``V_th`` = 1e9: it never fires, so its ``I_syn_ex``
+/ ``I_syn_in`` show exactly what the synapses sent) through the case's synapse
+model, all connections of a case in one ``nest.Connect`` call with arrays of
+node IDs (a repeated source makes a multapse; NEST accepts it).  The
+multimeter records ``I_syn_ex``, ``I_syn_in`` and ``V_m`` of the target
+(interval 0.1, window (0, t_sim] as in item 3).
+
+Per case: ``name``, ``synapse_model``, ``syn_spec`` (exactly the dict of
+synapse parameters passed to Connect besides synapse_model/weight/delay; NEST
+names; ``{}`` = the model's defaults), ``spike_trains`` (one list of
+spike_generator times per generator; parrot ``i`` re-emits train ``i``
+``parrot_delay`` later), ``connections`` (in the order of
+``nest.GetConnections(target=target, synapse_model=model)``: ``source`` (parrot
+index), ``weight`` (pA), ``delay`` (ms, the value passed to Connect; NEST
+reports steps * dt, e.g. 2.3000000000000003) and ``state_after``: NEST's
+``x``/``u`` (tsodyks2) or ``x``/``y``/``u`` (tsodyks) after the simulation,
+i.e. after the last spike), ``parrot_delay``, ``target_model``,
+``target_params``, ``t_sim``, ``record`` (``times``, ``I_syn_ex``,
+``I_syn_in``, ``V_m``) and ``nest_defaults`` (``nest.GetDefaults(model)``,
+int/float entries only).
+
+What NEST 3.10 does (``send()`` of the two models, reimplemented in
+``stp_release`` and asserted on every run to ~1e-16 of the largest current):
+a generator spike at time s makes its parrot spike at t = s + parrot_delay;
+passing the synapse, that spike is delivered with weight ``weight * f`` and
+makes ``I_syn_ex`` (weight >= 0) or ``I_syn_in`` (weight < 0; recorded
+negative) of the target jump by ``weight * f`` at recorded time t + delay
+(the jump ``I(k) - exp(-dt / tau_syn) I(k - 1)`` equals it to rounding).
+With h the time since the previous parrot spike of the same connection:
+
+* tsodyks2_synapse: the first spike is sent with the initial ``f = x * u``
+  (no update); each later one first updates ``x = 1 + (x - x u - 1)
+  exp(-h / tau_rec)``, ``u = U + u (1 - U) exp(-h / tau_fac)`` (the exponential
+  is 0 for ``tau_fac = 0``) and sends ``f = x * u``;
+* tsodyks_synapse: ``t_lastspike`` starts at 0, so the first spike already
+  propagates the initial state over h = its time (this matters when ``x + y <
+  1``); with ``z = 1 - x - y``: ``u *= exp(-h / tau_fac)`` (0 for ``tau_fac =
+  0``), ``x += Pxy y - Pzz z``, ``y *= exp(-h / tau_psc)``, then ``u += U (1 -
+  u)``, ``f = u x``, ``x -= f``, ``y += f``, where ``Pzz = expm1(-h / tau_rec)``
+  and ``Pxy = (Pzz tau_rec - (exp(-h / tau_psc) - 1) tau_psc) / (tau_psc -
+  tau_rec)``.  ``tau_psc`` (3 ms here) only enters the synapse's own state;
+  the target's current decays with its ``tau_syn`` (2 ms).
+
+Every run asserts that the currents are exactly 0 before the first arrival and
+non-zero (with the channel's sign) at every sample from the first arrival of a
+channel to t_sim, that the jumps of the first burst decrease (depressing
+cases) or increase (facilitating cases), and for the multapse case that the
+two synapses of one source keep separate, identical states (their jumps have
+the ratio of their weights at every spike); it prints the first-burst jumps and
+the connections.  Cases (``build_short_term_cases``): tsodyks2 with defaults
+(100 pA; the train has a 1 s pause), tsodyks2 facilitating (U = u = 0.1,
+tau_rec 100, tau_fac 1000; 50 pA), tsodyks2 with initial x 0.7, u 0.3
+(-80 pA, delay 2.3; its first spike is smaller than the second), tsodyks with
+defaults (100 pA), tsodyks facilitating (Tsodyks et al. 2000: U 0.03,
+tau_psc 3, tau_rec 130, tau_fac 530; 250 pA), tsodyks with initial x 0.9,
+y 0.05, u 0.1, tau_fac 0 (-150 pA), and two sources converging through
+tsodyks2 synapses, source 0 with two of them (30 pA delay 1.0 and 70 pA delay
+3.0), source 1 with one (50 pA delay 1.5).  The trains contain 50 Hz bursts
+of 8 spikes, 200 ms pauses, 20 Hz trains, single spikes, two spikes 0.1 ms
+apart and 100 Hz bursts; the facilitating cases start with the 20 Hz train
+(at 50 Hz the tsodyks2 case facilitates for 4 spikes only, then depresses).
 """
 
 from __future__ import annotations
@@ -208,6 +280,12 @@ def simulate_case(model, params, inputs, dc, record_from, t_sim=T_SIM):
             neuron,
             syn_spec={"synapse_model": "static_synapse", "weight": 1.0, "delay": d["delay"]},
         )
+    return _record_and_run(neuron, record_from, t_sim, model)
+
+
+def _record_and_run(neuron, record_from, t_sim, label):
+    """Attach a multimeter and a spike_recorder to ``neuron``, simulate and return the
+    window (0, t_sim] as (record dict, spike time list); see docstring item 3."""
     mm = nest.Create("multimeter", params={"interval": DT, "record_from": list(record_from)})
     nest.Connect(mm, neuron)
     sr = nest.Create("spike_recorder")
@@ -223,7 +301,7 @@ def simulate_case(model, params, inputs, dc, record_from, t_sim=T_SIM):
         record[name] = np.asarray(ev[name], dtype=float)[keep][order].tolist()
     steps = [_steps(t) for t in record["times"]]
     if steps != list(range(1, _steps(t_sim) + 1)):
-        raise RuntimeError(f"{model}: multimeter samples are not exactly dt..t_sim")
+        raise RuntimeError(f"{label}: multimeter samples are not exactly dt..t_sim")
     spikes = sorted(
         float(t) for t in sr.get("events")["times"] if _steps(float(t)) <= _steps(t_sim)
     )
@@ -898,7 +976,337 @@ def record_from_for(model):
     return [r for r in wanted if r in recordables]
 
 
-SETS = {"single": "nest_single_neuron.json", "conductance": "nest_conductance_neurons.json"}
+# --------------------------------------------------------------------------
+# short-term plasticity set (--set short_term): tsodyks2_synapse, tsodyks_synapse
+# --------------------------------------------------------------------------
+STP_TARGET = "iaf_psc_exp"
+STP_TARGET_PARAMS = {"tau_syn_ex": 2.0, "tau_syn_in": 2.0, "V_th": 1e9, "tau_m": 10.0}
+STP_RECORD = ["I_syn_ex", "I_syn_in", "V_m"]
+PARROT_DELAY = 1.0  # spike_generator -> parrot_neuron (static_synapse, weight 1)
+STP_STATE = {"tsodyks2_synapse": ("x", "u"), "tsodyks_synapse": ("x", "y", "u")}
+
+
+def _regular(start, rate_hz, n):
+    return [start + i * 1000.0 / rate_hz for i in range(n)]
+
+
+def _train(*blocks):
+    return _grid(sorted(t for block in blocks for t in block))
+
+
+# Presynaptic trains (spike_generator times; the parrots re-emit them PARROT_DELAY later).
+# depressing cases: 50 Hz burst of 8, 200 ms pause, 20 Hz train, a single spike, two
+# spikes 0.1 ms apart, a 100 Hz burst
+STP_DEP = _train(
+    _regular(10.0, 50, 8), _regular(350.0, 20, 4), [570.0, 610.0, 610.1], _regular(650.0, 100, 5)
+)
+STP_DEP_T_SIM = 710.0
+# the same with a 1 s pause after the 20 Hz train (recovery with tau_rec = 800 ms)
+STP_LONG = _train(
+    _regular(10.0, 50, 8),
+    _regular(350.0, 20, 4),
+    [1500.0, 1550.0, 1550.1],
+    _regular(1600.0, 100, 5),
+)
+STP_LONG_T_SIM = 1660.0
+# facilitating cases: a 20 Hz train first (at 50 Hz tsodyks2 with tau_rec = 100 ms
+# facilitates for 4 spikes only, then depresses), 200 ms pause, 50 Hz burst of 8, ...
+STP_FAC = _train(
+    _regular(10.0, 20, 8), _regular(560.0, 50, 8), [750.0, 780.0, 780.1], _regular(820.0, 100, 5)
+)
+STP_FAC_T_SIM = 880.0
+# two converging sources (no two arrivals share a step, see check_short_term_case)
+STP_MULTI = [
+    _train(_regular(10.0, 50, 6), [200.0], _regular(260.0, 100, 4)),
+    _grid([45.5, 95.5, 145.5, 150.5, 155.5, 230.0, 230.1]),
+]
+STP_MULTI_T_SIM = 320.0
+
+
+def build_short_term_cases():
+    """Cases of the short-term set; ``expect`` (not written) drives ``check_short_term_case``."""
+    cases = []
+
+    def add(name, model, syn_spec, trains, conns, t_sim, expect):
+        cases.append(
+            {
+                "name": name,
+                "synapse_model": model,
+                "syn_spec": syn_spec,
+                "spike_trains": trains,
+                "connections": [{"source": s, "weight": w, "delay": d} for s, w, d in conns],
+                "t_sim": t_sim,
+                "expect": expect,
+            }
+        )
+
+    add(
+        "tsodyks2_depressing_defaults",
+        "tsodyks2_synapse",
+        {},
+        [STP_LONG],
+        [(0, 100.0, 1.0)],
+        STP_LONG_T_SIM,
+        {"trend": "decreasing"},
+    )
+    add(
+        "tsodyks2_facilitating",
+        "tsodyks2_synapse",
+        {"U": 0.1, "u": 0.1, "tau_rec": 100.0, "tau_fac": 1000.0},
+        [STP_FAC],
+        [(0, 50.0, 1.0)],
+        STP_FAC_T_SIM,
+        {"trend": "increasing"},
+    )
+    # the first spike is sent with the initial x * u = 0.21, the second with
+    # x * U after the update (~0.25): decreasing from the second spike on
+    add(
+        "tsodyks2_initial_state_inhibitory",
+        "tsodyks2_synapse",
+        {"x": 0.7, "u": 0.3},
+        [STP_DEP],
+        [(0, -80.0, 2.3)],
+        STP_DEP_T_SIM,
+        {"trend": "decreasing", "from": 1},
+    )
+    add(
+        "tsodyks_depressing_defaults",
+        "tsodyks_synapse",
+        {},
+        [STP_DEP],
+        [(0, 100.0, 1.0)],
+        STP_DEP_T_SIM,
+        {"trend": "decreasing"},
+    )
+    # Tsodyks, Uziel & Markram (2000) facilitating synapses
+    add(
+        "tsodyks_facilitating",
+        "tsodyks_synapse",
+        {"U": 0.03, "tau_psc": 3.0, "tau_rec": 130.0, "tau_fac": 530.0},
+        [STP_FAC],
+        [(0, 250.0, 1.0)],
+        STP_FAC_T_SIM,
+        {"trend": "increasing"},
+    )
+    add(
+        "tsodyks_initial_state_inhibitory",
+        "tsodyks_synapse",
+        {"x": 0.9, "y": 0.05, "u": 0.1, "tau_fac": 0.0},
+        [STP_DEP],
+        [(0, -150.0, 1.0)],
+        STP_DEP_T_SIM,
+        {"trend": "decreasing"},
+    )
+    # source 0 has two synapses (multapse) of the same projection onto the target
+    add(
+        "tsodyks2_two_sources_multapse",
+        "tsodyks2_synapse",
+        {"U": 0.3, "u": 0.3, "tau_rec": 200.0, "tau_fac": 100.0},
+        STP_MULTI,
+        [(0, 30.0, 1.0), (0, 70.0, 3.0), (1, 50.0, 1.5)],
+        STP_MULTI_T_SIM,
+        {"multapse": (0, 1)},
+    )
+    return cases
+
+
+def simulate_short_term_case(case):
+    """Run one short-term case; return (record, target spikes, connections as listed by
+    ``nest.GetConnections`` with source parrot index, weight, delay and final state)."""
+    _reset()
+    model, trains = case["synapse_model"], case["spike_trains"]
+    target = nest.Create(STP_TARGET, params=STP_TARGET_PARAMS)
+    gens = nest.Create("spike_generator", len(trains), params=[{"spike_times": t} for t in trains])
+    parrots = nest.Create("parrot_neuron", len(trains))
+    nest.Connect(
+        gens,
+        parrots,
+        "one_to_one",
+        syn_spec={"synapse_model": "static_synapse", "weight": 1.0, "delay": PARROT_DELAY},
+    )
+    ids = parrots.tolist()
+    conns = case["connections"]
+    # one Connect call with arrays of node IDs: a repeated source makes a multapse
+    nest.Connect(
+        np.array([ids[c["source"]] for c in conns], dtype=np.int64),
+        np.array([target.global_id] * len(conns), dtype=np.int64),
+        "one_to_one",
+        syn_spec={
+            "synapse_model": model,
+            **case["syn_spec"],
+            "weight": np.array([float(c["weight"]) for c in conns]),
+            "delay": np.array([float(c["delay"]) for c in conns]),
+        },
+    )
+    record, spikes = _record_and_run(target, STP_RECORD, case["t_sim"], case["name"])
+    got = nest.GetConnections(target=target, synapse_model=model)
+    keys = ["source", "weight", "delay", *STP_STATE[model]]
+    info = got.get(keys)
+    info = {k: (v if isinstance(v, list) else [v]) for k, v in info.items()}
+    listed, todo = [], list(conns)
+    for i in range(len(info["source"])):
+        src, w, d = ids.index(info["source"][i]), float(info["weight"][i]), info["delay"][i]
+        # match the requested connection; NEST reports the delay as steps * dt
+        # (2.3000000000000003), the file keeps the value passed to Connect
+        match = [
+            c
+            for c in todo
+            if (c["source"], float(c["weight"]), _steps(c["delay"])) == (src, w, _steps(d))
+        ]
+        assert match, (case["name"], "unexpected connection", src, w, d)
+        todo.remove(match[0])
+        entry = {"source": src, "weight": w, "delay": float(match[0]["delay"])}
+        entry["state_after"] = {k: float(info[k][i]) for k in STP_STATE[model]}
+        listed.append(entry)
+    assert not todo, (case["name"], "connections missing", todo)
+    return record, spikes, listed
+
+
+def stp_release(model, params, times):
+    """The factor NEST 3.10 multiplies ``weight`` with for each spike ``times`` passing the
+    synapse (its ``send()``: tsodyks2 ``x * u``, tsodyks ``delta_y``); ``params`` complete."""
+    p, out = params, []
+    x, u = p["x"], p["u"]
+    if model == "tsodyks2_synapse":
+        t_last = -1.0  # the first spike is sent with the initial x * u
+        for t in times:
+            if t_last >= 0.0:
+                h = t - t_last
+                x_decay = math.exp(-h / p["tau_rec"])
+                u_decay = 0.0 if p["tau_fac"] == 0 else math.exp(-h / p["tau_fac"])
+                x = 1.0 + (x - x * u - 1.0) * x_decay
+                u = p["U"] + u * (1.0 - p["U"]) * u_decay
+            out.append(x * u)
+            t_last = t
+        return out
+    y, t_last = p["y"], 0.0  # tsodyks_synapse: t_lastspike = 0 initially
+    tau_psc, tau_rec = p["tau_psc"], p["tau_rec"]
+    for t in times:
+        h = t - t_last
+        p_uu = 0.0 if p["tau_fac"] == 0.0 else math.exp(-h / p["tau_fac"])
+        p_yy = math.exp(-h / tau_psc)
+        p_zz = math.expm1(-h / tau_rec)
+        p_xy = (p_zz * tau_rec - (p_yy - 1.0) * tau_psc) / (tau_psc - tau_rec)
+        z = 1.0 - x - y
+        u *= p_uu
+        x += p_xy * y - p_zz * z
+        y *= p_yy
+        u += p["U"] * (1.0 - u)
+        out.append(u * x)
+        x -= u * x
+        y += out[-1]
+        t_last = t
+    return out
+
+
+def _psc_jumps(trace, tau_syn):
+    """What arrived in each step: I(k) - exp(-dt / tau_syn) I(k - 1); index k = step k + 1."""
+    p11 = math.exp(-DT / tau_syn)
+    return [trace[0]] + [trace[k] - p11 * trace[k - 1] for k in range(1, len(trace))]
+
+
+def check_short_term_case(case, record, spikes, defaults):
+    """Assert what the synapses sent (jumps of I_syn_*) and the case's ``expect``;
+    return (one-line summary, first-burst jumps of the first connection)."""
+    name, model, exp = case["name"], case["synapse_model"], case["expect"]
+    assert not spikes, (name, "target fired", spikes)
+    params = {**defaults, **case["syn_spec"]}
+    channel = {1: "I_syn_ex", -1: "I_syn_in"}
+    jumps = {ch: _psc_jumps(record[ch], STP_TARGET_PARAMS["tau_syn_ex"]) for ch in STP_RECORD[:2]}
+    expected = {ch: {} for ch in jumps}  # arrival step -> summed PSC amplitude (pA)
+    arrivals = []  # per requested connection: arrival steps of its spikes
+    for c in case["connections"]:
+        train = case["spike_trains"][c["source"]]
+        sent = [_steps(t) + _steps(PARROT_DELAY) for t in train]  # parrot spike steps
+        factors = stp_release(model, params, [s * DT for s in sent])
+        steps = [s + _steps(c["delay"]) for s in sent]
+        ch = channel[1 if c["weight"] >= 0 else -1]
+        for s, f in zip(steps, factors):
+            expected[ch][s] = expected[ch].get(s, 0.0) + f * c["weight"]
+        arrivals.append((ch, steps))
+    first = min(s for _, steps in arrivals for s in steps)
+    max_dev = 0.0
+    for ch, jump in jumps.items():
+        trace = record[ch]
+        scale = max(1.0, max(abs(v) for v in trace))
+        assert all(v == 0.0 for v in trace[: first - 1]), (name, ch, "non-zero before arrival")
+        if expected[ch]:  # non-zero from the first arrival of this channel to t_sim
+            k0 = min(expected[ch]) - 1
+            assert all(v != 0.0 for v in trace[k0:]), (name, ch, "zero after first arrival")
+            sign = 1.0 if ch == "I_syn_ex" else -1.0
+            assert all(sign * v > 0.0 for v in trace[k0:]), (name, ch, "sign")
+        else:
+            assert all(v == 0.0 for v in trace), (name, ch, "unused channel non-zero")
+        for k, j in enumerate(jump):
+            dev = abs(j - expected[ch].get(k + 1, 0.0)) / scale
+            assert dev < 1e-9, (name, ch, record["times"][k], j, expected[ch].get(k + 1, 0.0))
+            max_dev = max(max_dev, dev)
+    # first burst of the first connection (groups of spikes with ISIs <= 50 ms)
+    ch, steps = arrivals[0]
+    n_burst = len(_bursts(case["spike_trains"][case["connections"][0]["source"]])[0])
+    burst = [jumps[ch][s - 1] for s in steps[:n_burst]]
+    notes = [f"max |jump - NEST send()| {max_dev:.2g} x max|I|"]
+    if "trend" in exp:
+        amp = [abs(j) for j in burst[exp.get("from", 0) :]]
+        pairs = list(zip(amp, amp[1:]))
+        ok = (
+            all(b < a for a, b in pairs)
+            if exp["trend"] == "decreasing"
+            else all(b > a for a, b in pairs)
+        )
+        assert ok, (name, exp, burst)
+        notes.append(f"{exp['trend']} within the first burst from spike {exp.get('from', 0)}")
+    if "multapse" in exp:
+        a, b = exp["multapse"]
+        ca, cb = case["connections"][a], case["connections"][b]
+        assert ca["source"] == cb["source"]
+        all_steps = [s for _, steps in arrivals for s in steps]
+        assert len(set(all_steps)) == len(all_steps), (name, "arrivals share a step")
+        ratios = [
+            jumps[ch][sb - 1] / jumps[ch][sa - 1] for sa, sb in zip(arrivals[a][1], arrivals[b][1])
+        ]
+        want = cb["weight"] / ca["weight"]
+        assert all(abs(r - want) < 1e-9 * want for r in ratios), (name, ratios)
+        notes.append(
+            f"the two synapses of source {ca['source']} keep separate identical states: "
+            f"PSC ratio {want:g} at all {len(ratios)} spikes"
+        )
+    return f"{name}: " + "; ".join(notes), burst
+
+
+def run_short_term_set():
+    out_cases = []
+    for case in build_short_term_cases():
+        model = case["synapse_model"]
+        defaults = {k: v for k, v in _jsonable_defaults(model).items() if not isinstance(v, bool)}
+        record, spikes, listed = simulate_short_term_case(case)
+        summary, burst = check_short_term_case(case, record, spikes, defaults)
+        print(summary, file=sys.stderr)
+        print(f"  first-burst PSC jumps (pA): {[round(j, 4) for j in burst]}", file=sys.stderr)
+        print(f"  connections (GetConnections order): {listed}", file=sys.stderr)
+        out_cases.append(
+            {
+                "name": case["name"],
+                "synapse_model": model,
+                "syn_spec": case["syn_spec"],
+                "spike_trains": case["spike_trains"],
+                "connections": listed,
+                "parrot_delay": PARROT_DELAY,
+                "target_model": STP_TARGET,
+                "target_params": STP_TARGET_PARAMS,
+                "t_sim": case["t_sim"],
+                "record": record,
+                "nest_defaults": defaults,
+            }
+        )
+    return out_cases
+
+
+SETS = {
+    "single": "nest_single_neuron.json",
+    "conductance": "nest_conductance_neurons.json",
+    "short_term": "nest_short_term.json",
+}
 
 
 def main(argv=None):
@@ -908,7 +1316,8 @@ def main(argv=None):
         "--set",
         choices=sorted(SETS),
         default="single",
-        help="single: current-based models (default); conductance: conductance-based/adaptive",
+        help="single: current-based models (default); conductance: conductance-based/adaptive;"
+        " short_term: tsodyks2_synapse/tsodyks_synapse",
     )
     ap.add_argument("--out", default=None, help="default: tests/data/<file of the set>")
     args = ap.parse_args(argv)
@@ -922,11 +1331,13 @@ def main(argv=None):
     for f in findings:
         print("verified:", f, file=sys.stderr)
 
-    if args.set == "conductance":
-        cases = build_conductance_cases()
+    if args.set == "short_term":
+        cases, out_cases = [], run_short_term_set()
+    elif args.set == "conductance":
+        cases, out_cases = build_conductance_cases(), []
     else:
         cases = build_cases("refractory_input" in nest.GetDefaults("iaf_psc_delta"))
-    out_cases = []
+        out_cases = []
     for case in cases:
         model = case["model"]
         t_sim = case.get("t_sim", T_SIM)
