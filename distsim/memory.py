@@ -65,7 +65,7 @@ STORE_BYTES = 35e6  # zarr and the store writer (measured: 186 vs 151 MB)
 SEGMENT_BYTES = 40 + 4 + 1 + 8
 PLASTIC_SYNAPSE_BYTES = 8  # float64 weight (simulation._build_plasticity)
 DOPAMINE_SYNAPSE_BYTES = 3 * 8  # eligibility state of rules with a volume transmitter
-PLASTIC_SEGMENT_BYTES = 3 * 8 + 3 * 8  # presynaptic traces, metadata
+PLASTIC_SEGMENT_BYTES = 4 * 8 + 3 * 8  # presynaptic traces or short-term state, metadata
 DOPAMINE_ARRIVAL_BYTES = 2 * 8  # arrival time and multiplicity (kernels/plasticity.py)
 # synapse count, trace parameters (3 x float64), postsynaptic traces (3 x float64), a spike
 # history row (a header and 16 entries of 4 float64) and its view (8 float64;

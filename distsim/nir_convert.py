@@ -718,8 +718,9 @@ def _compose(a, b, n_cols):
 def export_nir(network, time_unit="s", max_dense=MAX_DENSE):
     """The NIR graph of ``network`` (the inverse of ``import_nir``; module docstring).
 
-    Raises NIRError for what NIR cannot express: other models, drawn parameters,
-    refractoriness, Poisson and DC stimuli, projections from neurons that never fire, and a
+    Raises NIRError for what NIR cannot express: other models (conductance-based, adaptive,
+    Hodgkin-Huxley...), plastic and short-term synapses, drawn parameters, refractoriness,
+    Poisson and DC stimuli, projections from neurons that never fire, and a
     (source, target) node pair whose dense weight matrix would exceed ``max_dense`` entries."""
     import nir
 
@@ -734,6 +735,13 @@ def export_nir(network, time_unit="s", max_dense=MAX_DENSE):
             f"Network: {len(net.poisson_inputs)} Poisson and {len(net.dc_inputs)} DC inputs: "
             f"NIR has no stochastic or time-windowed stimuli; drive the network through "
             f"spike_source populations (Input nodes) and constant currents through I_e"
+        )
+    plastic = [p for p in net.projections if p.synapse is not None]
+    if plastic:
+        raise NIRError(
+            f"Projection '{plastic[0].name}': its {plastic[0].synapse.name} changes what its "
+            f"spikes send (plastic or short-term synapses); NIR's Linear and Conv edges "
+            f"have fixed weights, so export it with static synapses"
         )
     groups = _node_groups(net)
     node_of, nodes, scale, bias, first, sizes = {}, {}, {}, {}, {}, {}

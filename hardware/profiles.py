@@ -109,6 +109,10 @@ BASES = ("simulated", "measured", "modelled", "datasheet")
 PROVENANCE = ("R", "P", "D", "S", "M", "X")
 _FIELDS = ("value", "unit", "status", "scope", "basis", "provenance", "source", "note")
 _TOP = ("name", "title", "description") + tuple(KEYS)
+# the neuron models a chip runs: {"models": [names] or "any", "provenance", "source", "note"};
+# a profile without it leaves them unchecked
+_NEURON_KEYS = ("models", "provenance", "source", "note")
+RELAYS = ("spike_source", "parrot_neuron")  # spike sources and relays: every chip routes spikes
 PROFILE_DIR = "profiles"
 
 
@@ -150,6 +154,15 @@ class Profile:
     energy: dict
     latency: dict
     layout: dict
+    neuron_models: dict | None = None  # as in the JSON; None: not stated
+
+    def runs(self, model):
+        """True when the chip runs neuron model ``model`` (a name), False when it cannot,
+        None when the profile does not say."""
+        if self.neuron_models is None:
+            return None
+        models = self.neuron_models["models"]
+        return models == "any" or model in models or model in RELAYS
 
     def value(self, section, key):
         """SI value of ``section.key`` (None unless its status is known)."""
@@ -172,6 +185,7 @@ class Profile:
             "title": self.title,
             "description": self.description,
             **{s: {k: c.to_dict() for k, c in getattr(self, s).items()} for s in KEYS},
+            **({"neuron_models": self.neuron_models} if self.neuron_models else {}),
         }
 
 
@@ -210,7 +224,20 @@ def parse_profile(data, where="profile"):
     """A Profile from its dict form, validated; errors name the key path and the fix."""
     if not isinstance(data, dict):
         raise HardwareError(f"hardware profile {where!r}: expected a JSON object at the top")
-    _keys(data, _TOP, _TOP, f"hardware profile {where!r}")
+    _keys(data, _TOP + ("neuron_models",), _TOP, f"hardware profile {where!r}")
+    neurons = data.get("neuron_models")
+    if neurons is not None:
+        what = f"hardware profile {where!r}: neuron_models"
+        if not isinstance(neurons, dict):
+            raise HardwareError(f"{what} must be an object with keys {', '.join(_NEURON_KEYS)}")
+        _keys(neurons, _NEURON_KEYS, _NEURON_KEYS, what)
+        models = neurons["models"]
+        if models != "any" and not (
+            isinstance(models, list) and all(isinstance(m, str) for m in models)
+        ):
+            raise HardwareError(f'{what}.models must be "any" or a list of model names')
+        if neurons["provenance"] not in PROVENANCE:
+            raise HardwareError(f"{what}.provenance must be one of {', '.join(PROVENANCE)}")
     sections = {}
     for section, keys in KEYS.items():
         block = data[section]
@@ -238,7 +265,13 @@ def parse_profile(data, where="profile"):
                 f"{tiles:g} cores, but limits.cores_per_chip is "
                 f"{lim['cores_per_chip'].value:g}; make them agree"
             )
-    return Profile(str(data["name"]), str(data["title"]), str(data["description"]), **sections)
+    return Profile(
+        str(data["name"]),
+        str(data["title"]),
+        str(data["description"]),
+        **sections,
+        neuron_models=dict(neurons) if neurons is not None else None,
+    )
 
 
 def _keys(block, allowed, required, what):

@@ -97,6 +97,7 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
     profile's (needed to check synapse memory where the profile does not know it)."""
     _check(network, n_ranks)
     prof = load_profile(profile)
+    check_models(network, prof)
     limits, unchecked = _limits(prof, bits_per_synapse)
     stats = _Stats(network, prof, limits)
     n_core, why = stats.core_sizes()
@@ -230,6 +231,20 @@ def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_pe
         core_of=core_of,
         hardware=info,
     )
+
+
+def check_models(network, profile):
+    """Every population's neuron model runs on the chip of ``profile`` (its neuron_models,
+    with their source), or a HardwareError names the first that does not."""
+    for pop in network.populations.values():
+        if profile.runs(pop.model.name) is False:
+            nm = profile.neuron_models
+            raise HardwareError(
+                f"hardware mapping: population '{pop.name}' is {pop.model.name}, which the "
+                f"chips of profile '{profile.name}' ({profile.title}) cannot run "
+                f"({nm['note']}; {nm['source']}); they run {', '.join(nm['models'])}; use one "
+                f"of those models, or a profile whose chips run {pop.model.name}"
+            )
 
 
 def router_entries(network, chip_of, core_of, fabric, rates=None):

@@ -362,6 +362,12 @@ _PAIRED = """\
                             plast.rule_par, plast.syn_pw, plast.post_par, plast.hist,
                             plast.syn_dopa, plast.exp_tab, ibuf, qbuf)"""
 
+_SHORT_TERM = """\
+    if kind == $kind:
+        return stp_segment($kind, p, t, a, b, d_seg, now, ns, n_cols, base, syn.syn_target,
+                           syn.syn_delay, h, plast.pl_state, plast.pl_meta, plast.rule_par,
+                           plast.syn_pw, ibuf, qbuf)"""
+
 _FAR_DRAIN = """\
         far_drain(t, ns, inp)
         c_far = cycles()
@@ -444,7 +450,7 @@ class KernelPlan:
 
     def source(self):
         """The text of the kernels' module."""
-        from .plasticity import PAIR_ALL, STDP, STDP_DOPAMINE, STDP_PL_HOM
+        from .plasticity import PAIR_ALL, SHORT_TERM, STDP, STDP_DOPAMINE, STDP_PL_HOM
 
         imports = [f"from {module} import update as update_{mid}" for mid, module in self.models]
         if self.event_module:
@@ -461,6 +467,8 @@ class KernelPlan:
                 "stdp_segment",
                 "stdp_view_segment",
             ]
+        if any(kind in SHORT_TERM for kind, _ in self.rules):
+            imports.append("from distsim.kernels.short_term import stp_segment")
         if self.dopamine:
             plastic += ["dopamine_room", "vt_spike"]
             imports.append("from distsim.kernels.engine import C_DA_LATE")
@@ -534,7 +542,9 @@ class KernelPlan:
                 if (kind, PAIR_ALL) in self.rules:
                     branches.append(Template(_VIEW).substitute(kind=kind))
             for kind, pairing in self.rules:
-                if kind != STDP_DOPAMINE:
+                if kind in SHORT_TERM:
+                    branches.append(Template(_SHORT_TERM).substitute(kind=kind))
+                elif kind != STDP_DOPAMINE:
                     branches.append(Template(_PAIRED).substitute(kind=kind, pairing=pairing))
             text += Template(_PLASTIC_SEGMENT).substitute(branches="\n".join(branches))
         return text

@@ -88,6 +88,8 @@ from .fixed import ring_pos, to_fixed
 
 # the rule table (one row per plastic rule; models/synapses.py writes them): its weight rule
 STDP, STDP_PL_HOM, STDP_TRIPLET, STDP_DOPAMINE = 0, 1, 2, 3  # ("kind")
+TSODYKS2, TSODYKS = 4, 5  # short-term plasticity (kernels/short_term.py): no spike history
+SHORT_TERM = (TSODYKS2, TSODYKS)
 # and spike pairing: all-to-all; NEST's three nearest-neighbour pair schemes; nearest-spike
 # traces (each trace jumps to 1, Pfister & Gerstner 2006)
 PAIR_ALL, PAIR_NN_SYMM, PAIR_NN_PRE_CENTERED, PAIR_NN_RESTR, PAIR_NEAREST = 0, 1, 2, 3, 4

@@ -86,7 +86,7 @@ class Plastic(NamedTuple):
     transmitters (simulation/plasticity.py; kernels/plasticity.py documents each array)."""
 
     seg_plastic: np.ndarray  # int64 [segments + 1]: plastic segment index, -1 for static
-    pl_state: np.ndarray  # float64 [p, 3]
+    pl_state: np.ndarray  # float64 [p, 4]
     pl_meta: np.ndarray  # int64 [p, 3]
     rule_par: np.ndarray  # float64 [rules, N_RULE_PAR]
     syn_pw: np.ndarray  # float64: plastic weights

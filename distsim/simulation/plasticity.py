@@ -111,6 +111,7 @@ class PlasticSynapses:
             else np.empty(0, np.int64)
         )
         pl_meta = np.zeros((n_seg, 3), np.int64)
+        pl_state = np.zeros((n_seg, 4))
         syn_pw = np.zeros(int(lengths.sum()), np.float64)
         n_in = np.zeros(self.n_local if plastic else 0, np.int64)
         p = ofs = 0
@@ -122,10 +123,12 @@ class PlasticSynapses:
                 wofs = tb.seg[sg, SEG_WOFS]
                 if wofs >= 0:  # per-synapse weights (drawn or listed); a constant: ``exact``
                     syn_pw[ofs : ofs + b - a] = tb.syn_weight[wofs : wofs + b - a]
-                n_in += np.bincount(
-                    tb.syn_target[a:b] + tb.seg[sg, SEG_BASE], minlength=self.n_local
-                )
+                if proj.synapse.reads_post:  # its targets keep a spike history for it
+                    n_in += np.bincount(
+                        tb.syn_target[a:b] + tb.seg[sg, SEG_BASE], minlength=self.n_local
+                    )
                 pl_meta[p] = ofs, r, proj.receptor_type
+                pl_state[p] = proj.synapse.initial_state()
                 self.seg_plastic[sg] = p
                 ofs += b - a
                 p += 1
@@ -153,7 +156,12 @@ class PlasticSynapses:
         post_par = np.c_[post_par, len(rule_par) + np.searchsorted(tau_minus, post_par[:, 0])]
         seg_row = np.searchsorted(tb.seg_ptr, np.arange(n_rows - 1), side="right") - 1
         self._row_plastic = np.zeros(tb.row_gid.size, np.bool_)
-        self._row_plastic[seg_row[self.seg_plastic[: n_rows - 1] >= 0]] = True
+        # remote spikes of sources whose rule reads the targets' spikes wait for them
+        reads = np.array([proj.synapse.reads_post for proj in plastic], np.bool_)
+        live = self.seg_plastic[: n_rows - 1]
+        seg_reads = np.zeros(live.size, np.bool_)
+        seg_reads[live >= 0] = reads[pl_meta[live[live >= 0], 1]]
+        self._row_plastic[seg_row[seg_reads]] = True
         self.remote_may_wait = bool(self._row_plastic.any())
         da_ptr, da_time, da_mult, vt_local, vt_ptr, vt_rule = self._build_dopamine(
             plastic, np.unique(pl_meta[:, 1])
@@ -165,7 +173,7 @@ class PlasticSynapses:
         history = _empty_history(post_par, cap)
         self.arrays = Plastic(
             self.seg_plastic,
-            np.zeros((n_seg, 3)),
+            pl_state,
             pl_meta,
             rule_par,
             syn_pw,
@@ -395,7 +403,8 @@ class PlasticSynapses:
         syn_pw[:] = cat["syn_w"][syn]
         if syn_dopa.size:
             syn_dopa[:] = cat["syn_dopa"][syn]
-        pl_state[:] = cat["seg_state"][seg]
+        saved = cat["seg_state"][seg]
+        pl_state[:, : saved.shape[1]] = saved  # 3 columns before short-term plasticity
         first = np.r_[0, np.cumsum(cat["hist_len"])[:-1]]
         local = np.flatnonzero(n_in > 0) if n_in.size else np.empty(0, np.int64)
         lengths = cat["hist_len"][post]

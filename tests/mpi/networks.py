@@ -77,11 +77,42 @@ def two_areas(seed=11):
     return net
 
 
+def conductance_stp(seed=13):
+    """The GSL-integrated models (aeif_cond_alpha, iaf_cond_exp, hh_psc_alpha: adaptive step
+    sizes kept per neuron) coupled through short-term plasticity (tsodyks2_synapse,
+    tsodyks_synapse: a state per source and projection) and static synapses, delays drawn
+    from 0.1 to 3 ms."""
+    net = Network(dt=0.1, seed=seed)
+    net.add_population("E", "aeif_cond_alpha", 160, {"V_m": Uniform(-70.0, -55.0), "I_e": 400.0})
+    net.add_population("I", "iaf_cond_exp", 40, {"V_m": Uniform(-70.0, -56.0)})
+    net.add_population("H", "hh_psc_alpha", 20, {"I_e": Uniform(700.0, 900.0)})
+    fac = {
+        "synapse_model": "tsodyks2_synapse",
+        "U": 0.1,
+        "u": 0.1,
+        "tau_fac": 500.0,
+        "tau_rec": 100.0,
+    }
+    dep = {"synapse_model": "tsodyks_synapse", "U": 0.5, "tau_psc": 3.0, "tau_rec": 400.0}
+    delay = Uniform(0.1, 3.0)
+    net.connect("E", "E", FixedIndegree(16), weight=4.0, delay=delay, synapse=fac)
+    net.connect("E", "I", FixedIndegree(16), weight=6.0, delay=delay, synapse=dep)
+    net.connect("I", "E", FixedIndegree(8), weight=-3.0, delay=delay)
+    net.connect("E", "H", FixedIndegree(10), weight=Uniform(20.0, 60.0), delay=delay, synapse=fac)
+    net.connect("H", "I", FixedOutdegree(4), weight=2.0, delay=0.5)
+    net.add_poisson_input("E", rate=10000.0, weight=3.0, delay=1.0)
+    net.add_poisson_input("I", rate=12000.0, weight=2.0, delay=1.0)
+    for pop in net.populations:
+        net.record_spikes(pop)
+    return net
+
+
 NETWORKS = {
     "brunel": lambda: brunel(order=300, seed=7),
     "four_populations": four_populations,
     "two_areas": two_areas,
     "two_areas_far": two_areas,
+    "conductance_stp": conductance_stp,
 }
 # Simulation options of a network (default none): the far queue beyond a ring of 12 slots
 OPTIONS = {"two_areas_far": {"ring_slots": 12}}
@@ -92,6 +123,7 @@ OPTIONS = {"two_areas_far": {"ring_slots": 12}}
 PARTIAL = {
     "two_areas_far": (("block", "round_robin"), None),
     "two_areas": (("block",), ("collective",)),
+    "conductance_stp": (("block", "round_robin"), ("collective", "async")),
 }
 
 

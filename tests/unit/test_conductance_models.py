@@ -160,3 +160,46 @@ def test_adaptive_network_is_the_same_with_threads():
     two.run(200.0)
     assert one.summary()["spikes"] > 50
     assert one.digest() == two.digest()
+
+
+@pytest.mark.parametrize(
+    "profile, model, runs",
+    [
+        ("loihi", "aeif_cond_exp", False),
+        ("loihi", "hh_psc_alpha", False),
+        ("truenorth", "iaf_cond_alpha", False),
+        ("brainscales2", "aeif_cond_alpha", False),
+        ("brainscales2", "aeif_psc_exp", True),
+        ("loihi2", "hh_psc_alpha", True),
+        ("spinnaker", "iaf_cond_exp", True),
+    ],
+)
+def test_chips_say_which_models_they_run(profile, model, runs):
+    """A hardware mapping refuses a model the chip cannot run, naming the population, the
+    model, the profile and the chip's neuron models (with their source)."""
+    from distsim.errors import HardwareError
+    from distsim.partition.hardware_mapping import hardware
+
+    net = Network(dt=0.1)
+    net.add_population("Cells", model, 50)
+    net.connect("Cells", "Cells", "all_to_all", weight=1.0, delay=1.0)
+    if runs:
+        assert hardware(net, 1, profile=profile).n_ranks == 1
+    else:
+        with pytest.raises(HardwareError, match=f"'Cells' is {model}.*'{profile}'.*hardware.md"):
+            hardware(net, 1, profile=profile)
+
+
+def test_nir_export_refuses_these_models_and_short_term_synapses():
+    from distsim.errors import NIRError
+    from distsim.nir_convert import export_nir
+
+    net = Network(dt=0.1)
+    net.add_population("A", "aeif_cond_exp", 3, {"t_ref": 0.0})
+    with pytest.raises(NIRError, match="'aeif_cond_exp' has no NIR node"):
+        export_nir(net)
+    net = Network(dt=0.1)
+    net.add_population("A", "iaf_psc_exp", 3, {"t_ref": 0.0})
+    net.connect("A", "A", "all_to_all", weight=1.0, delay=1.0, synapse="tsodyks2_synapse")
+    with pytest.raises(NIRError, match="tsodyks2_synapse changes what its spikes send"):
+        export_nir(net)

@@ -264,7 +264,7 @@ def test_plastic_synapses_devices_and_weight_recorders_round_trip(tmp_path):
     )
     net.connect("post", "post", "all_to_all", weight=5.0, device={"device": "rram"})
     net.record_weights("stdp_synapse", interval=5.0, neurons=[0, 2], bins=[0.0, 50.0, 100.0])
-    net.record_weights("src->parrot#9")
+    net.record_weights(f"src->parrot#{len(SYNAPSES) + 1}")  # after one projection per model
     net.record_spikes("post")
     for suffix in (".toml", ".yaml"):
         write_model_file(net, tmp_path / f"plastic{suffix}")

@@ -1,9 +1,10 @@
 """Plastic synapse models with NEST's semantics (stdp_synapse, its nearest-neighbour
 variants stdp_nn_symm_synapse, stdp_nn_pre_centered_synapse and stdp_nn_restr_synapse,
 stdp_pl_synapse_hom, stdp_triplet_synapse and its nearest-spike variant
-stdp_triplet_nn_synapse, stdp_dopamine_synapse).  A plastic synapse lives with its target;
-its weight changes only when a presynaptic spike is delivered, from the spike times alone
-(kernels/plasticity.py).
+stdp_triplet_nn_synapse, stdp_dopamine_synapse; the short-term tsodyks2_synapse and
+tsodyks_synapse, whose weights stay and whose state scales what a spike sends).  A plastic
+synapse lives with its target; its weight changes only when a presynaptic spike is
+delivered, from the spike times alone (kernels/plasticity.py).
 
 With d the synaptic delay (all of it dendritic, as in NEST), at a presynaptic spike at t
 after the previous one at t_last:
@@ -39,6 +40,7 @@ from .stdp_synapse import (
     StdpSynapse,
 )
 from .stdp_triplet_synapse import StdpTripletNnSynapse, StdpTripletSynapse
+from .tsodyks_synapse import Tsodyks2Synapse, TsodyksSynapse
 
 SYNAPSES = {
     cls.name: cls
@@ -51,6 +53,8 @@ SYNAPSES = {
         StdpTripletSynapse,
         StdpTripletNnSynapse,
         StdpDopamineSynapse,
+        Tsodyks2Synapse,
+        TsodyksSynapse,
     )
 }
 

@@ -20,6 +20,8 @@ class PlasticRule:
     nest_names: ClassVar[dict] = {}  # NEST parameter name -> field, where they differ
     # float64 values kept per synapse besides its weight (the kernels' syn_dopa columns)
     per_synapse_state: ClassVar[int] = 0
+    reads_post: ClassVar[bool] = True  # reads its targets' spike history (STDP)
+    may_be_zero: ClassVar[tuple] = ()  # time constants for which 0 means "off"
 
     def __post_init__(self):
         """Parameters are finite numbers (kept as floats), time constants positive; ``vt``,
@@ -36,11 +38,20 @@ class PlasticRule:
                         error=ModelError,
                     ),
                 )
-            if f.name.startswith("tau") and not getattr(self, f.name) > 0:
+            value = getattr(self, f.name)
+            if f.name.startswith("tau") and not (
+                value > 0 or (value == 0 and f.name in self.may_be_zero)
+            ):
+                zero = " (0 switches it off)" if f.name in self.may_be_zero else ""
                 raise ModelError(
-                    f"{self.name} {f.name} = {getattr(self, f.name)} ms is not "
-                    f"positive; use a positive time constant"
+                    f"{self.name} {f.name} = {value} ms is not positive; use a positive time "
+                    f"constant{zero}"
                 )
+
+    def initial_state(self):
+        """The segment's initial row of the kernels' pl_state (STDP: traces 0, last spike at
+        step 0)."""
+        return np.zeros(4)
 
     def rule_row(self):
         """The kernels' row: kind, the numeric fields in declaration order, zeros, and the
