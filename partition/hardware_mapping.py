@@ -90,14 +90,18 @@ _CHECKABLE = (
 ROUTE_PROBABILITY = 0.5  # a random projection's chip counts as a destination from here
 
 
-def hardware(network, n_ranks, rates=None, profile="loihi", fabric=None, bits_per_synapse=None):
+def hardware(network, n_ranks, rates=None, profile=None, fabric=None, bits_per_synapse=None):
     """Map ``network`` onto chips of ``profile`` on ``fabric`` (a spec such as "mesh:2x2";
     default: the smallest square mesh with enough chips) and the chips onto ``n_ranks``
     ranks.  ``rates`` maps population -> expected Hz; ``bits_per_synapse`` overrides the
-    profile's (needed to check synapse memory where the profile does not know it)."""
+    profile's (needed to check synapse memory where the profile does not know it).  A
+    named ``profile`` is the chip the network runs on: its neuron models are checked
+    (``check_models``); without one (the ``hardware`` balancer as a partitioning method)
+    Loihi's limits shape the partition and any model goes."""
     _check(network, n_ranks)
-    prof = load_profile(profile)
-    check_models(network, prof)
+    prof = load_profile(profile or "loihi")
+    if profile is not None:
+        check_models(network, prof)
     limits, unchecked = _limits(prof, bits_per_synapse)
     stats = _Stats(network, prof, limits)
     n_core, why = stats.core_sizes()

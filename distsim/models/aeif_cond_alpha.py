@@ -5,12 +5,9 @@ import dataclasses
 import math
 
 import numba as nb
-import numpy as np
 
-from ..kernels.fixed import FIXED_INV
-from ..kernels.rkf45 import WORK_ROWS
 from .aeif_cond_exp import AeifCondExp
-from .base import P_E_L, P_I_E, P_THETA, P_V_RESET, S_I0
+from .base import P_E_L, P_I_E, P_THETA, P_V_RESET
 from .gsl import (
     P_A,
     P_C_M,
@@ -18,15 +15,11 @@ from .gsl import (
     P_E_EX,
     P_E_IN,
     P_G_L,
-    P_JUMP_EX,
-    P_JUMP_IN,
     P_TAU_EX,
     P_TAU_IN,
     P_TAU_W,
     P_V_PEAK,
-    adex_step,
-    load,
-    store,
+    adex_update,
 )
 
 MODEL_ID = 10
@@ -82,22 +75,7 @@ def derivs(y, f, par, c, refractory, i_stim):
 
 @nb.njit(cache=True)
 def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line, spiked, nspk):
-    """One step of neurons lo..hi-1 (NEST's update, gsl.adex_step), then this step's input;
-    returns the new count of ``spiked``.  ``h``: the step (ms)."""
-    y = np.empty(6)
-    w = np.empty((WORK_ROWS, 6))
-    for i in range(lo, hi):
-        c = pbase + (i - lo) * pstride
-        ex = ex_line[i] * FIXED_INV
-        inh = in_line[i] * FIXED_INV
-        current = cur_line[i]
-        ex_line[i] = 0
-        in_line[i] = 0
-        cur_line[i] = 0.0
-        load(st, i, y)
-        nspk = adex_step(derivs, y, st, i, refr, h, w, par, c, spiked, nspk)
-        y[DG_EX] += ex * par[P_JUMP_EX, c]
-        y[DG_IN] += -inh * par[P_JUMP_IN, c]  # NEST: (sum of -w) * g0_in
-        store(y, st, i)
-        st[S_I0, i] = current
-    return nspk
+    """One step of neurons lo..hi-1 (NEST's update: gsl.adex_update); returns the new count
+    of ``spiked``.  ``h``: the step (ms)."""
+    return adex_update(derivs, 6, DG_EX, DG_IN, lo, hi, pbase, pstride, par, st, refr, h,
+                       ex_line, in_line, cur_line, spiked, nspk)  # fmt: skip

@@ -5,11 +5,8 @@ import dataclasses
 import math
 
 import numba as nb
-import numpy as np
 
-from ..kernels.fixed import FIXED_INV
-from ..kernels.rkf45 import WORK_ROWS
-from .base import P_E_L, P_I_E, P_THETA, P_V_RESET, S_I0
+from .base import P_E_L, P_I_E, P_THETA, P_V_RESET
 from .gsl import (
     P_A,
     P_C_M,
@@ -22,9 +19,7 @@ from .gsl import (
     P_TAU_W,
     P_V_PEAK,
     AdExModel,
-    adex_step,
-    load,
-    store,
+    adex_update,
 )
 
 MODEL_ID = 9
@@ -85,22 +80,7 @@ def derivs(y, f, par, c, refractory, i_stim):
 
 @nb.njit(cache=True)
 def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line, spiked, nspk):
-    """One step of neurons lo..hi-1 (NEST's update, gsl.adex_step), then this step's input;
-    returns the new count of ``spiked``.  ``h``: the step (ms)."""
-    y = np.empty(4)
-    w = np.empty((WORK_ROWS, 4))
-    for i in range(lo, hi):
-        c = pbase + (i - lo) * pstride
-        ex = ex_line[i] * FIXED_INV
-        inh = in_line[i] * FIXED_INV
-        current = cur_line[i]
-        ex_line[i] = 0
-        in_line[i] = 0
-        cur_line[i] = 0.0
-        load(st, i, y)
-        nspk = adex_step(derivs, y, st, i, refr, h, w, par, c, spiked, nspk)
-        y[G_EX] += ex
-        y[G_IN] -= inh  # inh: the sum of the negative weights
-        store(y, st, i)
-        st[S_I0, i] = current
-    return nspk
+    """One step of neurons lo..hi-1 (NEST's update: gsl.adex_update); returns the new count
+    of ``spiked``.  ``h``: the step (ms)."""
+    return adex_update(derivs, 4, G_EX, G_IN, lo, hi, pbase, pstride, par, st, refr, h,
+                       ex_line, in_line, cur_line, spiked, nspk)  # fmt: skip

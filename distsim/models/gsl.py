@@ -22,7 +22,8 @@ from typing import ClassVar
 import numba as nb
 import numpy as np
 
-from ..kernels.rkf45 import evolve_apply
+from ..kernels.fixed import FIXED_INV
+from ..kernels.rkf45 import WORK_ROWS, evolve_apply
 from .base import (
     P_E_L,
     P_I_E,
@@ -240,4 +241,39 @@ def adex_step(derivs, y, st, i, refr, h, w, par, c, spiked, nspk):
     if fired:
         spiked[nspk] = i
         nspk += 1
+    return nspk
+
+
+@nb.njit(cache=True, inline="always")
+def take_input(i, ex_line, in_line, cur_line):
+    """Neuron i's input of this step (read and cleared): the sums of its excitatory and of
+    its inhibitory weights (the latter negative), and the stimulus current (pA) it brings
+    for the next step."""
+    ex = ex_line[i] * FIXED_INV
+    inh = in_line[i] * FIXED_INV
+    current = cur_line[i]
+    ex_line[i] = 0
+    in_line[i] = 0
+    cur_line[i] = 0.0
+    return ex, inh, current
+
+
+@nb.njit(cache=True, inline="always")
+def adex_update(derivs, n_y, ex_row, in_row, lo, hi, pbase, pstride, par, st, refr, h, ex_line,
+                in_line, cur_line, spiked, nspk):  # fmt: skip
+    """The update of every aeif model (NEST's): ``adex_step``, then the step's input: the
+    excitatory weights times P_JUMP_EX onto y[ex_row], the magnitude of the inhibitory ones
+    times P_JUMP_IN onto y[in_row] (jumps of 1 for exponential synapses: the same bits as
+    adding the weights)."""
+    y = np.empty(n_y)
+    w = np.empty((WORK_ROWS, n_y))
+    for i in range(lo, hi):
+        c = pbase + (i - lo) * pstride
+        ex, inh, current = take_input(i, ex_line, in_line, cur_line)
+        load(st, i, y)
+        nspk = adex_step(derivs, y, st, i, refr, h, w, par, c, spiked, nspk)
+        y[ex_row] += ex * par[P_JUMP_EX, c]
+        y[in_row] += -inh * par[P_JUMP_IN, c]
+        store(y, st, i)
+        st[S_I0, i] = current
     return nspk

@@ -5,7 +5,6 @@ import dataclasses
 import numba as nb
 import numpy as np
 
-from ..kernels.fixed import FIXED_INV
 from ..kernels.rkf45 import WORK_ROWS, evolve_apply
 from .base import P_E_L, P_I_E, P_REFR, P_THETA, P_V_RESET, S_I0
 from .gsl import (
@@ -20,6 +19,7 @@ from .gsl import (
     GslModel,
     load,
     store,
+    take_input,
 )
 
 MODEL_ID = 7
@@ -91,12 +91,7 @@ def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line,
     w = np.empty((WORK_ROWS, 3))
     for i in range(lo, hi):
         c = pbase + (i - lo) * pstride
-        ex = ex_line[i] * FIXED_INV
-        inh = in_line[i] * FIXED_INV
-        current = cur_line[i]
-        ex_line[i] = 0
-        in_line[i] = 0
-        cur_line[i] = 0.0
+        ex, inh, current = take_input(i, ex_line, in_line, cur_line)
         load(st, i, y)
         refractory = refr[i] > 0
         t, step = 0.0, st[S_H, i]
