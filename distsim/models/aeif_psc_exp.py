@@ -2,21 +2,16 @@
 (NEST)."""
 
 import dataclasses
-import math
 
 import numba as nb
 
-from .base import P_E_L, P_I_E, P_THETA, P_V_RESET
+from .base import P_V_RESET
 from .gsl import (
-    P_A,
-    P_C_M,
-    P_DELTA_T,
-    P_G_L,
     P_TAU_EX,
     P_TAU_IN,
-    P_TAU_W,
     P_V_PEAK,
     AdExModel,
+    adex_membrane,
     adex_update,
 )
 
@@ -57,17 +52,9 @@ class AeifPscExp(AdExModel):
 def derivs(y, f, par, c, refractory, i_stim):
     """NEST's aeif_psc_exp_dynamics."""
     v = par[P_V_RESET, c] if refractory else min(y[0], par[P_V_PEAK, c])
-    g_l, delta_t = par[P_G_L, c], par[P_DELTA_T, c]
-    i_spike = 0.0 if delta_t == 0.0 else (g_l * delta_t * math.exp((v - par[P_THETA, c]) / delta_t))
-    f[0] = (
-        0.0
-        if refractory
-        else (-g_l * (v - par[P_E_L, c]) + i_spike + y[I_EX] - y[I_IN] - y[W] + par[P_I_E, c]
-              + i_stim) / par[P_C_M, c]
-    )  # fmt: skip
+    adex_membrane(v, y[I_EX], y[I_IN], y[W], par, c, refractory, i_stim, f)
     f[I_EX] = -y[I_EX] / par[P_TAU_EX, c]
     f[I_IN] = -y[I_IN] / par[P_TAU_IN, c]
-    f[W] = (par[P_A, c] * (v - par[P_E_L, c]) - y[W]) / par[P_TAU_W, c]
 
 
 @nb.njit(cache=True)

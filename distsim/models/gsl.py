@@ -245,6 +245,23 @@ def adex_step(derivs, y, st, i, refr, h, w, par, c, spiked, nspk):
 
 
 @nb.njit(cache=True, inline="always")
+def adex_membrane(v, a, b, w_ad, par, c, refractory, i_stim, f):
+    """NEST's aeif_* derivatives of V and w (f[0], f[-1]) at the V of the derivatives (min(V,
+    V_peak), V_reset while refractory), with the synaptic input entering as ``+ a - b`` in
+    NEST's order (conductances: a = -I_syn_exc, b = I_syn_inh; currents: a = I_ex,
+    b = I_in) and adaptation current ``w_ad``."""
+    g_l, delta_t = par[P_G_L, c], par[P_DELTA_T, c]
+    i_spike = 0.0 if delta_t == 0.0 else (g_l * delta_t * math.exp((v - par[P_THETA, c]) / delta_t))
+    f[0] = (
+        0.0
+        if refractory
+        else (-g_l * (v - par[P_E_L, c]) + i_spike + a - b - w_ad + par[P_I_E, c] + i_stim)
+        / par[P_C_M, c]
+    )
+    f[f.shape[0] - 1] = (par[P_A, c] * (v - par[P_E_L, c]) - w_ad) / par[P_TAU_W, c]
+
+
+@nb.njit(cache=True, inline="always")
 def take_input(i, ex_line, in_line, cur_line):
     """Neuron i's input of this step (read and cleared): the sums of its excitatory and of
     its inhibitory weights (the latter negative), and the stimulus current (pA) it brings

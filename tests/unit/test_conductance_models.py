@@ -10,6 +10,7 @@ from pathlib import Path
 import numba as nb
 import numpy as np
 import pytest
+from test_nest_reference import simulate  # a case of a NEST reference file, run by distsim
 
 from distsim import Network, Simulation
 from distsim.errors import ModelError
@@ -28,24 +29,6 @@ BUILT = (
     "hh_psc_alpha",
 )
 CASES = {c["name"]: c for c in DATA["cases"] if c["model"] in BUILT}
-
-
-def simulate(case, dt, threads=1):
-    net = Network(dt=dt, seed=1)
-    net.add_population("N", case["model"], 1, case["params"])
-    for k, inp in enumerate(case["inputs"]):
-        net.add_population(f"S{k}", "spike_source", 1, {"spike_times": [inp["spike_times"]]})
-        net.connect(f"S{k}", "N", "all_to_all", weight=inp["weight"], delay=inp["delay"])
-    for dc in case["dc"]:
-        net.add_dc_input(
-            "N", dc["amplitude"], start=dc["start"], stop=dc["stop"], delay=dc["delay"]
-        )
-    variables = [v for v in case["record"] if v != "times"]
-    net.record_state("N", variables, interval=dt)
-    net.record_spikes("N")
-    sim = Simulation(net, threads=threads)
-    sim.run(case["t_sim"])
-    return sim.states(), sim.spikes()[0]
 
 
 def test_reference_covers_every_built_model():
