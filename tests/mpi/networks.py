@@ -123,7 +123,7 @@ OPTIONS = {"two_areas_far": {"ring_slots": 12}}
 PARTIAL = {
     "two_areas_far": (("block", "round_robin"), None),
     "two_areas": (("block",), ("collective",)),
-    "conductance_stp": (("block", "round_robin"), ("collective", "async")),
+    "conductance_stp": (("block", "round_robin"), ("collective",)),
 }
 
 

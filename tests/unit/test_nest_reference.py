@@ -13,9 +13,13 @@ DATA = json.loads((Path(__file__).parents[1] / "data" / "nest_single_neuron.json
 CASES = {c["name"]: c for c in DATA["cases"]}
 
 
-def simulate(case, dt):
+def simulate(case, dt, companions=()):
+    """States and spike times of the case's neuron; ``companions``: models of one unconnected
+    neuron each beside it (so that cases of several models share one compiled plan)."""
     net = Network(dt=dt, seed=1)
     net.add_population("N", case["model"], 1, case["params"])
+    for k, model in enumerate(companions):
+        net.add_population(f"C{k}", model, 1)
     for k, inp in enumerate(case["inputs"]):
         net.add_population(f"S{k}", "spike_source", 1, {"spike_times": [inp["spike_times"]]})
         net.connect(f"S{k}", "N", "all_to_all", weight=inp["weight"], delay=inp["delay"])

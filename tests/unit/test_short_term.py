@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from distsim import FixedIndegree, FromList, Network, Simulation
+from distsim import FixedIndegree, FromList, Network, Simulation, Uniform
 from distsim.errors import ModelError
 from distsim.models.synapses import SYNAPSES
 
@@ -33,6 +33,11 @@ def simulate(case):
         delay=[c["delay"] for c in conns],
         synapse={"synapse_model": case["synapse_model"], **case["syn_spec"]},
     )
+    # the other model too, between two neurons of their own: one compiled plan for all cases
+    other = {"tsodyks2_synapse": "tsodyks_synapse", "tsodyks_synapse": "tsodyks2_synapse"}
+    net.add_population("Q", "parrot_neuron", 1)
+    net.add_population("R", case["target_model"], 1)
+    net.connect("Q", "R", "all_to_all", weight=1.0, delay=1.0, synapse=other[case["synapse_model"]])
     net.record_state("N", ["I_syn_ex", "I_syn_in", "V_m"], interval=DATA["dt"])
     sim = Simulation(net)
     sim.run(case["t_sim"])
@@ -64,33 +69,42 @@ def test_state_after_the_run_is_nests(name):
     arr = sim.plasticity.arrays
     names = ("x", "u") if case["synapse_model"] == "tsodyks2_synapse" else ("x", "y", "u")
     state = arr.pl_state[:, : len(names)]
-    sources = sim.table.row_gid[
-        np.searchsorted(sim.table.seg_ptr, np.flatnonzero(arr.seg_plastic >= 0), side="right") - 1
-    ]
+    segs = np.flatnonzero(arr.seg_plastic >= 0)  # plastic segments, their rows of pl_state
+    sources = sim.table.row_gid[np.searchsorted(sim.table.seg_ptr, segs, side="right") - 1]
     first_parrot = sim.network.populations["P"].first_gid
     for c in case["connections"]:
-        row = state[np.flatnonzero(sources == first_parrot + c["source"])[0]]
+        row = state[arr.seg_plastic[segs[sources == first_parrot + c["source"]][0]]]
         want = [c["state_after"][k] for k in names]
         assert np.allclose(row, want, rtol=0, atol=1e-12), (c, row)
 
 
-def _network(synapse):
+def _network(stp):
+    """Conductance-based, adaptive and Hodgkin-Huxley neurons coupled through both
+    short-term rules with parameters ``stp`` (the models and rules of
+    tests/mpi/networks.conductance_stp: the same compiled plan)."""
     net = Network(dt=0.1, seed=9)
-    net.add_population("E", "iaf_psc_exp", 150, {"V_m": -65.0})
-    net.connect("E", "E", FixedIndegree(20), weight=60.0, delay=1.5, synapse=synapse)
-    net.add_poisson_input("E", rate=12000.0, weight=30.0)
+    net.add_population("E", "aeif_cond_alpha", 120, {"V_m": Uniform(-70.0, -55.0), "I_e": 400.0})
+    net.add_population("I", "iaf_cond_exp", 30, {"V_m": -60.0})
+    net.add_population("H", "hh_psc_alpha", 10, {"I_e": 800.0})
+    fac = {"synapse_model": "tsodyks2_synapse", **stp}
+    dep = {"synapse_model": "tsodyks_synapse", **stp}
+    net.connect("E", "E", FixedIndegree(16), weight=4.0, delay=1.5, synapse=fac)
+    net.connect("E", "I", FixedIndegree(16), weight=6.0, delay=Uniform(0.5, 2.0), synapse=dep)
+    net.connect("I", "E", FixedIndegree(8), weight=-3.0, delay=1.0)
+    net.connect("E", "H", FixedIndegree(10), weight=30.0, delay=1.0, synapse=fac)
+    net.add_poisson_input("E", rate=10000.0, weight=3.0, delay=1.0)
     net.record_spikes("E")
+    net.record_spikes("I")
     return net
 
 
-@pytest.mark.parametrize("model", ["tsodyks2_synapse", "tsodyks_synapse"])
-def test_checkpoint_and_threads_keep_the_state(tmp_path, model):
+def test_checkpoint_and_threads_keep_the_state(tmp_path):
     """A run split by a checkpoint equals an uninterrupted one, and 2 threads give the same
-    spikes; the depression matters (the static network spikes differently)."""
-    synapse = {"synapse_model": model, "U": 0.4, "tau_rec": 300.0, "tau_fac": 50.0}
-    full = Simulation(_network(synapse))
+    spikes; the short-term state matters (other parameters give other spikes)."""
+    stp = {"U": 0.4, "tau_rec": 300.0, "tau_fac": 50.0}
+    full = Simulation(_network(stp))
     full.run(150.0)
-    part = Simulation(_network(synapse))
+    part = Simulation(_network(stp))
     part.run(80.0)
     part.checkpoint(str(tmp_path / "ck.zarr"))
     back = Simulation.restore(str(tmp_path / "ck.zarr"))
@@ -98,17 +112,17 @@ def test_checkpoint_and_threads_keep_the_state(tmp_path, model):
     steps = np.sort(np.concatenate((part.spike_steps()[0], back.spike_steps()[0])))
     assert steps.size > 500
     assert np.array_equal(steps, np.sort(full.spike_steps()[0]))
-    threads = Simulation(_network(synapse), threads=2)
+    threads = Simulation(_network(stp), threads=2)
     threads.run(150.0)
     assert threads.digest() == full.digest()
-    static = Simulation(_network(None))
-    static.run(150.0)
-    assert static.digest() != full.digest()
+    other = Simulation(_network({**stp, "tau_rec": 30.0}))
+    other.run(150.0)
+    assert other.digest() != full.digest()
 
 
 def test_targets_keep_no_spike_history():
     """Short-term rules read no postsynaptic spikes: their targets archive none."""
-    sim = Simulation(_network("tsodyks2_synapse"))
+    sim = Simulation(_network({}))
     assert not sim.plasticity.arrays.n_in.any()
     assert not sim.plasticity.remote_may_wait
 
