@@ -103,12 +103,14 @@ class _Backend:
         self.sim.deliver_pending()
         self.counters["remote_s"] += time.perf_counter() - t0
 
-    def _count_sent(self, per_rank, header_words=0):
-        for a in per_rank:
-            if a.size or header_words:
+    def _count_sent(self, sizes, header_words=0):
+        """Messages of ``sizes`` spikes (int64 words) each, besides ``header_words`` words
+        (a message is sent when it has either)."""
+        for n in sizes:
+            if n or header_words:
                 self.counters["messages_sent"] += 1
-            self.counters["spikes_sent"] += int(a.size)
-            self.counters["bytes_sent"] += int(a.nbytes) + 8 * header_words
+            self.counters["spikes_sent"] += int(n)
+            self.counters["bytes_sent"] += 8 * (int(n) + header_words)
 
 
 class CollectiveExchange(_Backend):
@@ -141,9 +143,7 @@ class CollectiveExchange(_Backend):
             base = sim.step
             self._compute(min(end, base + self.window))
             packed, counts = pack_outgoing(sim, base)
-            self.counters["messages_sent"] += int(np.count_nonzero(counts))
-            self.counters["spikes_sent"] += packed.size
-            self.counters["bytes_sent"] += packed.nbytes
+            self._count_sent(counts)
             buf, counts, waited = sim.context.alltoallv_packed(packed, counts)
             self.counters["wait_s"] += waited
             self.counters["messages_received"] += int(np.count_nonzero(counts))
@@ -216,7 +216,7 @@ class AsyncExchange(_Backend):
         for r in self.out_ranks:
             msg = np.concatenate(([self.sim.step, base], per_rank[r]))
             self.requests.append((ctx.send(msg, r), msg))
-        self._count_sent([per_rank[r] for r in self.out_ranks], header_words=2)
+        self._count_sent([per_rank[r].size for r in self.out_ranks], header_words=2)
 
     def _receive(self, block):
         ctx = self.sim.context

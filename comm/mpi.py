@@ -61,38 +61,13 @@ def release_shared_memory():
             pass
 
 
-class TwoPhaseAlltoallv:
-    """An all-to-all of int64 arrays in two phases (see module docstring): rank r gets
-    ``sendbuf``'s next ``sendcounts[r]`` entries."""
-
-    def __init__(self, comm, sendbuf, sendcounts):
-        self.comm = comm
-        self.sendbuf, self.sendcounts = sendbuf, sendcounts
-        self.recvcounts = np.empty(comm.Get_size(), np.int64)
-        self.request = comm.Ialltoall(self.sendcounts, self.recvcounts)
-        self.wait_seconds = 0.0
-
-    def _wait(self):
-        t0 = time.perf_counter()
-        while not self.request.Test():
-            os.sched_yield()  # as probe_recv
-        self.wait_seconds += time.perf_counter() - t0
-
-    def post_data(self):
-        self._wait()
-        sdispl = np.cumsum(self.sendcounts) - self.sendcounts
-        rdispl = np.cumsum(self.recvcounts)
-        self.recvbuf = np.empty(int(rdispl[-1]), np.int64)
-        rdispl -= self.recvcounts
-        self.request = self.comm.Ialltoallv(
-            [self.sendbuf, (self.sendcounts, sdispl), MPI.INT64_T],
-            [self.recvbuf, (self.recvcounts, rdispl), MPI.INT64_T],
-        )
-
-    def finish(self):
-        """Received data: (concatenated int64 array, counts per source rank)."""
-        self._wait()
-        return self.recvbuf, self.recvcounts
+def _wait(request):
+    """Seconds spent testing ``request`` until it completes, yielding the core between tests
+    (as probe_recv)."""
+    t0 = time.perf_counter()
+    while not request.Test():
+        os.sched_yield()
+    return time.perf_counter() - t0
 
 
 class MPIContext:
@@ -130,13 +105,20 @@ class MPIContext:
         return np.split(buf, np.cumsum(counts)[:-1])
 
     def alltoallv_packed(self, sendbuf, sendcounts):
-        """All-to-all: rank r gets ``sendbuf``'s next ``sendcounts[r]`` int64s; returns
-        (the int64s received, concatenated; their counts per source rank; seconds spent
-        waiting for the other ranks)."""
-        handle = TwoPhaseAlltoallv(self.comm, sendbuf, sendcounts)
-        handle.post_data()
-        buf, counts = handle.finish()
-        return buf, counts, handle.wait_seconds
+        """All-to-all in two phases (module docstring): rank r gets ``sendbuf``'s next
+        ``sendcounts[r]`` int64s; returns (the int64s received, concatenated; their counts
+        per source rank; seconds spent waiting for the other ranks)."""
+        recvcounts = np.empty(self.size, np.int64)
+        waited = _wait(self.comm.Ialltoall(sendcounts, recvcounts))
+        sdispl = np.cumsum(sendcounts) - sendcounts
+        rdispl = np.cumsum(recvcounts)
+        recvbuf = np.empty(int(rdispl[-1]), np.int64)
+        rdispl -= recvcounts
+        request = self.comm.Ialltoallv(
+            [sendbuf, (sendcounts, sdispl), MPI.INT64_T],
+            [recvbuf, (recvcounts, rdispl), MPI.INT64_T],
+        )
+        return recvbuf, recvcounts, waited + _wait(request)
 
     def send(self, array, dest, grid=False):
         """Non-blocking send (on the Cartesian communicator of ``cartesian`` when ``grid``);

@@ -23,6 +23,14 @@ def ring_pos(wq, slot, ns, n_cols, i):
     return (slot + (0 if wq >= 0 else ns)) * n_cols + np.int64(i)
 
 
+@nb.njit(cache=True, inline="always")
+def slot_after(t_slot, d, ns):
+    """The ring slot (t + d) % ns from t_slot = t % ns, without an integer division: the ring
+    holds every delay (0 < d < ns)."""
+    slot = t_slot + d
+    return slot - ns if slot >= ns else slot
+
+
 @nb.njit(cache=True)
 def static_positions(t, a, b, a0, wq, d, wofs, now, ns, n_cols, base, syn_target, syn_weight,
                      syn_delay, ibuf, qbuf):  # fmt: skip
@@ -41,9 +49,7 @@ def static_positions(t, a, b, a0, wq, d, wofs, now, ns, n_cols, base, syn_target
             dd = np.int64(syn_delay[-d - 1 + m - a0])
             if t + dd <= now:
                 late += 1
-            slot = t_slot + dd  # (t + dd) % ns without a division: 0 < dd < ns
-            if slot >= ns:
-                slot -= ns
+            slot = slot_after(t_slot, dd, ns)
         ibuf[m - a] = ring_pos(wq, slot, ns, n_cols, base + np.int64(syn_target[m]))
         qbuf[m - a] = wq
     return late

@@ -176,12 +176,21 @@ def dopamine_segment(
         plast.da_time,
         plast.da_mult,
     )
-    out_w = plast.out_w
+    return put_segment(t, a, b, d_seg, now, ns, n_cols, base, syn_target, syn_delay, plast.out_w,
+                       0, 1.0, ibuf, qbuf)  # fmt: skip
+
+
+@nb.njit(cache=True, inline="always")
+def put_segment(t, a, b, d_seg, now, ns, n_cols, base, syn_target, syn_delay, w, w0, scale,
+                ibuf, qbuf):  # fmt: skip
+    """The ring positions and fixed-point weights ``scale * w[w0 + m - a]`` of the synapses
+    m = a .. b - 1 of a segment at a spike of step t, into ibuf/qbuf (``_put``); returns
+    (late synapses (step + d <= now), entries)."""
     late, n_out = 0, 0
     for m in range(a, b):
         dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
         late += t + dd <= now
-        wq = to_fixed(out_w[m - a])
+        wq = to_fixed(scale * w[w0 + m - a])
         i = base + np.int64(syn_target[m])
         n_out = _put(ring_pos(wq, (t + dd) % ns, ns, n_cols, i), wq, n_out, ibuf, qbuf)
     return late, n_out

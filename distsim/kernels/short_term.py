@@ -25,8 +25,7 @@ import math
 import numba as nb
 import numpy as np
 
-from .fixed import ring_pos, to_fixed
-from .plasticity import TSODYKS2, _put
+from .plasticity import TSODYKS2, put_segment
 
 MS_PER_TIC = 1.0 / 1000.0  # NEST's Time::Range::MS_PER_TIC (1000 tics per ms)
 
@@ -43,7 +42,7 @@ def stp_segment(kind, p, t, a, b, d_seg, now, ns, n_cols, base, syn_target, syn_
     """Segment p (synapses a..b, targets base + syn_target) at a spike of its source in
     step t: the rule ``kind`` (rule_par[r, 1:] = U, then its time constants) updates the
     segment's state, and the synapses' weights (syn_pw from pl_meta[p, 0]) scaled by it go
-    to ``ibuf``/``qbuf`` as in plasticity.stdp_segment.  Returns (late synapses, entries)."""
+    to ``ibuf``/``qbuf`` (plasticity.put_segment).  Returns (late synapses, entries)."""
     ofs, r = pl_meta[p, 0], pl_meta[p, 1]
     t_ms = nest_ms(t, h)
     if kind == TSODYKS2:
@@ -79,11 +78,5 @@ def stp_segment(kind, p, t, a, b, d_seg, now, ns, n_cols, base, syn_target, syn_
         x -= scale
         y += scale
         pl_state[p, 0], pl_state[p, 1], pl_state[p, 2], pl_state[p, 3] = x, y, u, t_ms
-    late, n_out = 0, 0
-    for m in range(a, b):
-        dd = d_seg if d_seg > 0 else np.int64(syn_delay[-d_seg - 1 + m - a])
-        late += t + dd <= now
-        wq = to_fixed(scale * syn_pw[ofs + m - a])
-        i = base + np.int64(syn_target[m])
-        n_out = _put(ring_pos(wq, (t + dd) % ns, ns, n_cols, i), wq, n_out, ibuf, qbuf)
-    return late, n_out
+    return put_segment(t, a, b, d_seg, now, ns, n_cols, base, syn_target, syn_delay, syn_pw, ofs,
+                       scale, ibuf, qbuf)  # fmt: skip

@@ -14,7 +14,7 @@ import numba as nb
 import numpy as np
 
 from .engine import C_CYC_STIM, C_CYC_UPDATE
-from .fixed import ring_pos, to_fixed
+from .fixed import ring_pos, slot_after, to_fixed
 
 
 @nb.njit(cache=True, inline="always")
@@ -153,9 +153,7 @@ def unsorted_part(t, a, b, wq, d, wofs, ns, lo, hi, flat, n_cols, base, syn_targ
         if i < lo or i >= hi:
             continue
         w = wq if wofs < 0 else to_fixed(np.float64(syn_weight[wofs + m - a]))
-        slot = t_slot + (d if d > 0 else np.int64(syn_delay[-d - 1 + m - a]))
-        if slot >= ns:  # (t + delay) % ns without a division: 0 < delay < ns
-            slot -= ns
-        flat[ring_pos(w, slot, ns, n_cols, i)] += w
+        dd = d if d > 0 else np.int64(syn_delay[-d - 1 + m - a])
+        flat[ring_pos(w, slot_after(t_slot, dd, ns), ns, n_cols, i)] += w
         n += 1
     return n

@@ -22,6 +22,7 @@ from typing import ClassVar
 import numba as nb
 import numpy as np
 
+from ..errors import ModelError
 from ..kernels.fixed import FIXED_INV
 from ..kernels.rkf45 import WORK_ROWS, evolve_apply
 from .base import (
@@ -29,7 +30,6 @@ from .base import (
     P_I_E,
     P_REFR,
     P_THETA,
-    P_V_MIN,
     P_V_RESET,
     S_I0,
     S_V,
@@ -49,9 +49,8 @@ IAF_COND_EPS_ABS = 1e-3
 @dataclasses.dataclass(frozen=True)
 class GslModel(NeuronModel):
     """Base of the GSL-integrated models: ``state`` names the variables of y after V_m, in
-    NEST's order (each a field: its initial value); ``jump`` is the increment of the
-    variable a weight of 1 adds to, per unit weight (1 for exponential synapses, e/tau_syn
-    for alpha ones: NEST's PSConInit)."""
+    NEST's order (each a field: its initial value); ``alpha``: a weight w makes dg_x jump by
+    e/tau_syn w (NEST's PSConInit; P_JUMP_*), else g_x by w (a jump of 1)."""
 
     state: ClassVar[tuple] = ()
     alpha: ClassVar[bool] = False  # alpha-shaped synapses (dg_x jumps, g_x follows)
@@ -90,7 +89,6 @@ class GslModel(NeuronModel):
         par, st = empty_rows(v["V_m"].shape[0])
         par[P_THETA] = v["V_th"]
         par[P_V_RESET] = v["V_reset"]
-        par[P_V_MIN] = -np.inf
         par[P_I_E] = v["I_e"]
         par[P_E_L] = v["E_L"]
         par[P_REFR] = refractory_steps(v["t_ref"], dt)
@@ -188,8 +186,7 @@ class AdExModel(GslModel):
 
 
 def _rule(model, rule, v, name, bad, fix):
-    from ..errors import ModelError
-
+    """The ModelError of a rule between parameters that the first ``bad`` neuron breaks."""
     return ModelError(
         f"model {model}: parameter {name} = {float(v[name][bad][0])!r} violates {rule}; {fix}"
     )
@@ -209,6 +206,18 @@ def store(y, st, i):
     st[S_V, i] = y[0]
     for k in range(1, y.shape[0]):
         st[S_Y + k - 1, i] = y[k]
+
+
+@nb.njit(cache=True, inline="always")
+def integrate_step(derivs, y, st, i, h, w, par, c, refractory):
+    """NEST's ``while t < dt: gsl_odeiv_evolve_apply(...)`` for neuron i over one step of h
+    ms with the control of iaf_cond_* and hh_psc_alpha (errors against IAF_COND_EPS_ABS),
+    starting from and keeping its suggested integration step st[S_H, i]."""
+    t, step = 0.0, st[S_H, i]
+    while t < h:
+        t, step = evolve_apply(derivs, t, h, step, y, IAF_COND_EPS_ABS, 0.0, 1.0, 0.0, w, par, c,
+                               refractory, st[S_I0, i])  # fmt: skip
+    st[S_H, i] = step
 
 
 @nb.njit(cache=True, inline="always")

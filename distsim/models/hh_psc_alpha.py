@@ -6,10 +6,9 @@ import math
 import numba as nb
 import numpy as np
 
-from ..kernels.rkf45 import WORK_ROWS, evolve_apply
+from ..kernels.rkf45 import WORK_ROWS
 from .base import P_E_L, P_I_E, P_REFR, S_I0, NeuronModel, empty_rows, refractory_steps
 from .gsl import (
-    IAF_COND_EPS_ABS,
     P_C_M,
     P_G_L,
     P_JUMP_EX,
@@ -20,6 +19,7 @@ from .gsl import (
     S_V,
     S_Y,
     GslModel,
+    integrate_step,
     load,
     store,
     take_input,
@@ -160,11 +160,7 @@ def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line,
         ex, inh, current = take_input(i, ex_line, in_line, cur_line)
         load(st, i, y)
         v_old = y[0]
-        t, step = 0.0, st[S_H, i]
-        while t < h:
-            t, step = evolve_apply(derivs, t, h, step, y, IAF_COND_EPS_ABS, 0.0, 1.0, 0.0, w, par,
-                                   c, False, st[S_I0, i])  # fmt: skip
-        st[S_H, i] = step
+        integrate_step(derivs, y, st, i, h, w, par, c, False)
         y[DI_EX] += ex * par[P_JUMP_EX, c]
         y[DI_IN] += inh * par[P_JUMP_IN, c]  # NEST keeps inhibitory weights negative here
         if refr[i] > 0:

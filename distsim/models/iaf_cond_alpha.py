@@ -5,10 +5,9 @@ import dataclasses
 import numba as nb
 import numpy as np
 
-from ..kernels.rkf45 import WORK_ROWS, evolve_apply
+from ..kernels.rkf45 import WORK_ROWS
 from .base import P_E_L, P_I_E, P_REFR, P_THETA, P_V_RESET, S_I0
 from .gsl import (
-    IAF_COND_EPS_ABS,
     P_C_M,
     P_E_EX,
     P_E_IN,
@@ -17,7 +16,7 @@ from .gsl import (
     P_JUMP_IN,
     P_TAU_EX,
     P_TAU_IN,
-    S_H,
+    integrate_step,
     load,
     store,
     take_input,
@@ -86,11 +85,7 @@ def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line,
         ex, inh, current = take_input(i, ex_line, in_line, cur_line)
         load(st, i, y)
         refractory = refr[i] > 0
-        t, step = 0.0, st[S_H, i]
-        while t < h:
-            t, step = evolve_apply(derivs, t, h, step, y, IAF_COND_EPS_ABS, 0.0, 1.0, 0.0, w, par,
-                                   c, refractory, st[S_I0, i])  # fmt: skip
-        st[S_H, i] = step
+        integrate_step(derivs, y, st, i, h, w, par, c, refractory)
         if refractory:
             refr[i] -= 1
             y[0] = par[P_V_RESET, c]

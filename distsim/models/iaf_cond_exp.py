@@ -5,18 +5,17 @@ import dataclasses
 import numba as nb
 import numpy as np
 
-from ..kernels.rkf45 import WORK_ROWS, evolve_apply
-from .base import P_E_L, P_I_E, P_REFR, P_THETA, P_V_RESET, S_I0
+from ..kernels.rkf45 import WORK_ROWS
+from .base import P_E_L, P_I_E, P_REFR, P_THETA, P_V_RESET, S_I0, iaf_checks
 from .gsl import (
-    IAF_COND_EPS_ABS,
     P_C_M,
     P_E_EX,
     P_E_IN,
     P_G_L,
     P_TAU_EX,
     P_TAU_IN,
-    S_H,
     GslModel,
+    integrate_step,
     load,
     store,
     take_input,
@@ -54,13 +53,7 @@ class IafCondExp(GslModel):
     g_in: object = 0.0
 
     def check(self, v):
-        super().check(v)
-        if "V_reset" in v and "V_th" in v:
-            bad = ~(v["V_reset"] < v["V_th"])
-            if np.any(bad):
-                from .gsl import _rule
-
-                raise _rule(self.name, "V_reset < V_th", v, "V_reset", bad, "lower V_reset")
+        iaf_checks(self.name, v)
 
     def lower(self, v, dt):
         return self.lower_gsl(v, dt)
@@ -94,11 +87,7 @@ def update(lo, hi, pbase, pstride, par, st, refr, h, ex_line, in_line, cur_line,
         ex, inh, current = take_input(i, ex_line, in_line, cur_line)
         load(st, i, y)
         refractory = refr[i] > 0
-        t, step = 0.0, st[S_H, i]
-        while t < h:
-            t, step = evolve_apply(derivs, t, h, step, y, IAF_COND_EPS_ABS, 0.0, 1.0, 0.0, w, par,
-                                   c, refractory, st[S_I0, i])  # fmt: skip
-        st[S_H, i] = step
+        integrate_step(derivs, y, st, i, h, w, par, c, refractory)
         y[G_EX] += ex
         y[G_IN] -= inh  # inh: the sum of the negative weights
         if refractory:

@@ -42,9 +42,10 @@ class PlasticSynapses:
     """The plastic state of the synapses in ``table`` onto ``neurons`` (NeuronGroups);
     ``arrays``: the kernels' Plastic, replaced when a history or the dopamine arrivals
     grow; ``row_plastic``/``row_lead``: per source row, whether it has plastic synapses here
-    and how many steps before this rank computes a step a remote spike of it may be
-    processed (its shortest delay; 0 with dopamine of simulated neurons);
-    ``remote_may_wait``: some row has (else ``too_early`` is never true); ``da_proj``: the
+    whose rule reads the targets' spikes (STDP; not the short-term rules) and how many steps
+    before this rank computes a step a remote spike of it may be processed (its shortest
+    delay; 0 with dopamine of simulated neurons); ``remote_may_wait``: some row has (else
+    ``too_early`` is never true); ``da_proj``: the
     projection of each rule, ``da_live``/``da_present``/``da_save``: the rules whose volume
     transmitter is simulated neurons, of those the ones with synapses here, and the ones
     whose arrivals this rank writes into checkpoints."""
