@@ -53,7 +53,7 @@ from .connectivity import CHUNK, rank_target_dtypes
 from .distributions import LogNormal, Normal, Uniform, is_distribution, varies_per_synapse
 from .errors import ConfigError
 from .memory_limit import budget
-from .models.base import N_PAR_ROWS, state_rows_of
+from .models.base import par_rows_of, state_rows_of
 from .simulation.plasticity import DA_INITIAL_CAPACITY
 from .simulation.procedural import delay_cdf
 from .simulation.recording import INITIAL_RECORD_CAPACITY
@@ -229,7 +229,7 @@ def rank_memory(network, dec, n_syn, store=True, rates=None):
             for pop in network.populations.values()
             if share[pop.name][r] > 0 and not pop.model.is_source_only
         )
-        state = n * 8 * state_rows_of(network) + cols * 8 * N_PAR_ROWS
+        state = n * 8 * state_rows_of(network) + cols * 8 * par_rows_of(network)
         sizes = [
             network.populations[p.source].size + network.populations[p.target].size for p in stored
         ]

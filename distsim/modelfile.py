@@ -1,7 +1,8 @@
 """Model files: a network described in TOML (or YAML), validated before anything is built.
 
 Hierarchy: a network of areas, areas of populations (areas may nest).  ``params`` and
-``model`` are inherited downwards (network defaults < area < population); an inherited
+``model`` (or ``nestml``, a NESTML file relative to the model file: models/nestml.py) are
+inherited downwards (network defaults < area < population); an inherited
 parameter applies to the populations whose model has it, and must be a parameter of at least
 one of them.  A population is named by its path, e.g. ``V1.L23E``; a *group* is a
 population path, an area path (all populations below it) or ``"*"`` (all).  A connection
@@ -105,7 +106,7 @@ SPIKE_SOURCE_BYTES_PER_NEURON = 128
 
 _TOP = {"network", "defaults", "areas", "populations", "projections", "stimuli", "record"}
 _NETWORK = {"dt", "seed"}
-_NODE = {"model", "params"}
+_NODE = {"model", "nestml", "params"}
 _AREA = _NODE | {"areas", "populations"}
 _POPULATION = _NODE | {"size"}
 _PROJECTION = {
@@ -170,6 +171,22 @@ class _Reader:
         for name in names:
             if name not in spec:
                 raise self.error(_key(key, name), f"missing; every {what} needs {name}")
+
+    def model(self, spec, key, inherited):
+        """The model name a node gives (``model``, or ``nestml``: a NESTML file relative to
+        the model file, loaded and registered under its model's name), else ``inherited``."""
+        if "model" in spec and "nestml" in spec:
+            raise self.error(
+                _key(key, "nestml"), "give either model or nestml (a NESTML file), not both"
+            )
+        if "nestml" not in spec:
+            return spec.get("model", inherited)
+        name = spec["nestml"]
+        if not isinstance(name, str) or not name.endswith(".nestml"):
+            self.fail(_key(key, "nestml"), name, "name a .nestml file, relative to the model file")
+        from .models.nestml import load_nestml
+
+        return self.call(_key(key, "nestml"), load_nestml, self.path.parent / name).name
 
     def call(self, key, fn, *args, **kwargs):
         """``fn(*args, **kwargs)``; a DistsimError becomes a ModelFileError at ``key``."""
@@ -456,7 +473,7 @@ def _network(r, doc):
     def add_population(name, spec, key, inherited):
         """Add the population; the names of its model's parameters."""
         spec = r.table(spec, key, _POPULATION)
-        model = spec.get("model", inherited["model"])
+        model = r.model(spec, key, inherited["model"])
         if model is None:
             r.fail(_key(key, "model"), None, "give a model here or in an enclosing area/defaults")
         cls = r.call(key, get_model, model, f"Population '{name}'")
@@ -487,7 +504,7 @@ def _network(r, doc):
         params_key = _key(key, "params") if key else "defaults.params"
         own = r.table(spec.get("params", {}), params_key, None)
         here = {
-            "model": spec.get("model", inherited["model"]),
+            "model": r.model(spec, key or "defaults", inherited["model"]),
             "params": {**inherited["params"], **own},
         }
         members, known = [], set()
@@ -516,7 +533,7 @@ def _network(r, doc):
         return members, known
 
     root = {
-        "model": defaults.get("model"),
+        **{k: defaults[k] for k in ("model", "nestml") if k in defaults},
         "params": defaults.get("params", {}),
         "populations": doc.get("populations", {}),
         "areas": doc.get("areas", {}),
@@ -667,7 +684,7 @@ def _document(net, arrays):
     doc = {
         "network": {"dt": d["dt"], "seed": d["seed"]},
         "populations": {
-            p["name"]: {"model": p["model"], "size": p["size"], "params": p["params"]}
+            p["name"]: {**_model_key(net, p), "size": p["size"], "params": p["params"]}
             for p in d["populations"]
         },
     }
@@ -707,6 +724,12 @@ def _document(net, arrays):
         if value:
             doc[key] = value
     return doc
+
+
+def _model_key(net, p):
+    """``model`` of a population, or ``nestml`` (the absolute path of its NESTML file)."""
+    origin = getattr(net.populations[p["name"]].model, "nestml", None)
+    return {"nestml": origin["path"]} if origin else {"model": p["model"]}
 
 
 def _with_side_files(value, arrays, path, key, taken):

@@ -27,7 +27,7 @@ from .distributions import (
 from .errors import ConnectionRuleError, DelayError, ModelError, NetworkError
 from .kernels.fixed import FIXED_BITS
 from .messages import did_you_mean, listing, shown
-from .models import get_model
+from .models import get_model, load_nestml
 from .models.synapses import synapse_from_spec
 from .rules import (
     FixedIndegree,
@@ -747,7 +747,15 @@ class Network:
             "dt": self.dt,
             "seed": int(self.seed),
             "populations": [
-                {"name": p.name, "model": p.model.name, "size": p.size, "params": params(p.model)}
+                {
+                    "name": p.name,
+                    "model": p.model.name,
+                    **(
+                        {"nestml": dict(p.model.nestml)} if getattr(p.model, "nestml", None) else {}
+                    ),
+                    "size": p.size,
+                    "params": params(p.model),
+                }
                 for p in self.populations.values()
             ],
             "projections": [
@@ -831,6 +839,8 @@ class Network:
             d = resolve(d)
         net = cls(dt=d["dt"], seed=d["seed"])
         for p in d.get("populations", []):
+            if "nestml" in p:  # the same NESTML file, unchanged, loaded (and registered) again
+                load_nestml(**p["nestml"])
             net.add_population(p["name"], p["model"], p["size"], p.get("params"))
         for p in d.get("projections", []):
             net.connect(

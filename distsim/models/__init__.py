@@ -13,6 +13,7 @@ from .iaf_psc_delta import IafPscDelta
 from .iaf_psc_exp import IafPscExp
 from .izhikevich import Izhikevich
 from .loihi_cuba_lif import LoihiCubaLif
+from .nestml import library_file, load_nestml
 from .parrot_neuron import ParrotNeuron
 from .spike_source import SpikeSource
 
@@ -63,4 +64,6 @@ __all__ = [
     "AeifCondAlpha",
     "AeifPscExp",
     "HhPscAlpha",
+    "load_nestml",
+    "library_file",
 ]

@@ -44,6 +44,8 @@ class NeuronModel:
     event_driven: ClassVar[bool] = False  # has update_events and catch_up (iaf_psc_delta)
     infinite: ClassVar[dict] = {}  # parameter -> the infinity it may take (and what it means)
     state_rows: ClassVar[int] = N_STATE_ROWS  # rows of st it needs (state_rows_of: a network's)
+    par_rows: ClassVar[int] = N_PAR_ROWS  # rows of par it needs (par_rows_of: a network's)
+    nestml: ClassVar[dict] = None  # a NESTML model's origin: its file, step control, hash
 
     def __post_init__(self):
         constants = {}
@@ -137,6 +139,12 @@ def state_rows_of(network):
     """Rows of the state matrix of ``network``'s neurons: the most any of its models needs."""
     rows = [getattr(p.model, "state_rows", N_STATE_ROWS) for p in network.populations.values()]
     return max([N_STATE_ROWS] + rows)
+
+
+def par_rows_of(network):
+    """Rows of the parameter matrix of ``network``'s neurons: the most any of its models needs."""
+    rows = [getattr(p.model, "par_rows", N_PAR_ROWS) for p in network.populations.values()]
+    return max([N_PAR_ROWS] + rows)
 
 
 def refractory_steps(t_ref, dt):

@@ -17,7 +17,7 @@ from ..distributions import is_distribution
 from ..errors import ModelError
 from ..kernels import connect as ck
 from ..kernels.state import Neurons
-from ..models.base import N_PAR_ROWS, state_rows_of
+from ..models.base import par_rows_of, state_rows_of
 from ..rng import PARAM, stream_id
 
 
@@ -35,6 +35,7 @@ class NeuronGroups:
         refr = arrays.zeros(n, np.int32)
         model, lo_, hi_, pbase, pstride, par_blocks = [], [], [], [], [], []
         n_cols = 0
+        par_rows = par_rows_of(network)
         self.local_by_pop, self.pop_slice = {}, {}
         sched_step, sched_local = [], []
         lo = 0
@@ -61,10 +62,12 @@ class NeuronGroups:
                     par = par[:, :1]  # one parameter set shared by the population
                 else:
                     pstride[-1] = 1
+                if par.shape[0] < par_rows:  # a model with fewer rows than another's
+                    par = np.pad(par, ((0, par_rows - par.shape[0]), (0, 0)))
                 par_blocks.append(par)
                 n_cols += par.shape[1]
             lo = hi
-        par = np.concatenate(par_blocks, axis=1) if par_blocks else arrays.zeros((N_PAR_ROWS, 1))
+        par = np.concatenate(par_blocks, axis=1) if par_blocks else arrays.zeros((par_rows, 1))
         if sched_step:
             s, loc = np.concatenate(sched_step), np.concatenate(sched_local)
             order = np.lexsort((loc, s))

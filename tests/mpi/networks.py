@@ -134,3 +134,39 @@ def combinations_of(name):
 
     balancers, backends = PARTIAL.get(name, (None, None))
     return [(b, e) for b in balancers or BALANCERS for e in backends or BACKENDS]
+
+
+def nestml_network(seed=17):
+    """Three NESTML models (models/nestml.py): distsim's two-compartment neuron with an
+    adaptive threshold (integrated by RKF45), the nestml library's iaf_psc_exp_neuron (exact
+    propagators) and aeif_cond_exp_neuron (both: conductances propagated, the rest by RKF45;
+    with the step control tests/unit/test_nestml.py uses, so that both compile one plan),
+    coupled with drawn delays, under Poisson and DC input.  Loaded here, not at import: the
+    other networks do not need NESTML."""
+    from pathlib import Path
+
+    from distsim.models import library_file, load_nestml
+
+    two = load_nestml(
+        Path(__file__).parents[2] / "distsim/examples/data/two_compartment_adaptive.nestml"
+    )
+    iaf = load_nestml(library_file("iaf_psc_exp_neuron"))
+    aeif = load_nestml(library_file("aeif_cond_exp_neuron"), step_control="derivative")
+    net = Network(dt=0.1, seed=seed)
+    net.add_population("E", two.name, 120, {"V_s": Uniform(-70.0, -58.0), "I_e": 150.0})
+    net.add_population("I", iaf.name, 40, {"V_m": Uniform(-70.0, -56.0)})
+    net.add_population("A", aeif.name, 20, {"I_e": Uniform(300.0, 700.0), "refr_T": 0.5})
+    delay = Uniform(0.1, 4.0)
+    net.connect("E", "E", FixedIndegree(12), weight=30.0, delay=delay)
+    net.connect("E", "I", FixedIndegree(20), weight=50.0, delay=delay)
+    net.connect("I", "E", FixedIndegree(10), weight=-60.0, delay=delay)
+    net.connect("I", "I", FixedOutdegree(5), weight=-40.0, delay=0.5)
+    net.connect("E", "A", FixedIndegree(10), weight=3.0, delay=delay)
+    net.connect("A", "I", FixedIndegree(4), weight=60.0, delay=1.2)
+    net.connect("I", "A", FixedIndegree(5), weight=-4.0, delay=delay)
+    net.add_poisson_input("E", rate=9000.0, weight=20.0, delay=1.0)
+    net.add_poisson_input("I", rate=7000.0, weight=40.0, delay=1.0)
+    net.add_dc_input("I", 120.0, start=40.0, stop=110.0)
+    for pop in net.populations:
+        net.record_spikes(pop)
+    return net

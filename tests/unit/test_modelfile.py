@@ -119,7 +119,7 @@ def test_yaml_describes_the_same_network(tmp_path):
         ),
         (
             ("size = 80", "size = 80\ncolour = 3"),
-            r"areas.V1.populations.E.colour: unknown key; allowed keys here: model, params, size",
+            r"areas.V1.populations.E.colour: unknown key; allowed keys here: model, nestml, params, size",
         ),
         (
             ('model = "iaf_psc_alpha"', 'model = "iaf_psc_beta"'),
@@ -403,7 +403,7 @@ def _bad_files(tmp_path):
         (
             "key.toml",
             population.replace("size", "sise").encode(),
-            r"populations.E.sise: unknown key; allowed keys here: model, params, size; did you "
+            r"populations.E.sise: unknown key; allowed keys here: model, nestml, params, size; did you "
             r"mean 'size'\?",
         ),
         (
