@@ -5,6 +5,7 @@ from ..messages import did_you_mean, shown
 from .aeif_cond_alpha import AeifCondAlpha
 from .aeif_cond_exp import AeifCondExp
 from .aeif_psc_exp import AeifPscExp
+from .equations import equations_model
 from .hh_psc_alpha import HhPscAlpha
 from .iaf_cond_alpha import IafCondAlpha
 from .iaf_cond_exp import IafCondExp
@@ -65,5 +66,6 @@ __all__ = [
     "AeifPscExp",
     "HhPscAlpha",
     "load_nestml",
+    "equations_model",
     "library_file",
 ]

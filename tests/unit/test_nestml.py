@@ -18,7 +18,7 @@ import pytest
 from distsim import FixedIndegree, Network, Simulation
 from distsim.errors import ModelError, ModelFileError
 from distsim.modelfile import load_model_file, write_model_file
-from distsim.models import MODELS, library_file, load_nestml
+from distsim.models import MODELS, equations_model, library_file, load_nestml
 
 DATA = Path(__file__).parents[1] / "data"
 EXAMPLE = (
@@ -53,16 +53,16 @@ DT_IAF, IAF_CASES = cases("nest_single_neuron.json", "iaf_psc_exp")
 DT_AEIF, AEIF_CASES = cases("nest_conductance_neurons.json", "aeif_cond_exp")
 
 
-def simulate(cls, case, dt):
+def simulate(cls, case, dt, companions=(IAF, AEIF, TWO)):
     """Run a NEST reference case on the NESTML model ``cls``: NEST's defaults of the built-in
     model (NESTML's library defaults differ, e.g. aeif's refractory period), then the case's
-    parameters, by NESTML's names.  Every case has the three NESTML models (one compiled
-    plan)."""
+    parameters, by NESTML's names.  Every case has one neuron of each of ``companions`` (one
+    compiled plan for the cases of all three library models)."""
     fields = set(cls.parameter_names())
     given = {NAMES.get(k, k): v for k, v in {**case["nest_defaults"], **case["params"]}.items()}
     net = Network(dt=dt, seed=1)
     net.add_population("N", cls.name, 1, {k: v for k, v in given.items() if k in fields})
-    for k, other in enumerate({IAF, AEIF, TWO} - {cls}):
+    for k, other in enumerate(sorted(set(companions) - {cls}, key=lambda c: c.name)):
         net.add_population(f"C{k}", other.name, 1)
     for k, inp in enumerate(case["inputs"]):
         net.add_population(f"S{k}", "spike_source", 1, {"spike_times": [inp["spike_times"]]})
@@ -264,3 +264,52 @@ def test_errors_users_can_cause(tmp_path, monkeypatch):
     with pytest.raises(ModelError, match=r"pip install 'distsim\[nestml\]'"):
         load_nestml(fresh)
     assert os.path.exists(EXAMPLE)
+
+
+LIF_EQUATIONS = dict(
+    equations="""
+        I_syn_exc' = -I_syn_exc / tau_syn_exc
+        I_syn_inh' = -I_syn_inh / tau_syn_inh
+        V_m' = -(V_m - E_L) / tau_m + (I_syn_exc - I_syn_inh + I_e + I_stim) / C_m
+    """,
+    state={"V_m": "-70 mV", "I_syn_exc": "0 pA", "I_syn_inh": "0 pA"},
+    parameters={
+        "C_m": "250 pF",
+        "tau_m": "10 ms",
+        "tau_syn_exc": "2 ms",
+        "tau_syn_inh": "2 ms",
+        "E_L": "-70 mV",
+        "V_reset": "-70 mV",
+        "V_th": "-55 mV",
+        "I_e": "0 pA",
+    },
+    threshold="V_m >= V_th",
+    reset="V_m = V_reset",
+    refractory="2 ms",
+    on_spike={
+        "excitatory": "I_syn_exc += weight * 1 pA",
+        "inhibitory": "I_syn_inh += weight * 1 pA",
+    },
+)
+
+
+@pytest.mark.parametrize("name", ["iaf_psc_exp_spikes", "iaf_psc_exp_dc"])
+def test_equations_model_of_iaf_psc_exp_gives_nest_builtin_traces(name):
+    """iaf_psc_exp written as equation strings (models/equations.py) goes through NESTML's
+    analysis to the same propagators: NEST's built-in trace to 1e-9 mV, the same spikes."""
+    cls = equations_model("lif_from_equations", **LIF_EQUATIONS)
+    case = IAF_CASES[name]
+    traces, spikes = simulate(cls, case, DT_IAF, companions=())
+    for var, got in traces.items():
+        assert np.max(np.abs(got - np.array(case["record"][var]))) < 1e-9, var
+    assert np.array_equal(spikes, np.round(np.array(case["spike_times"]) / DT_IAF))
+    assert cls.nestml["path"].endswith(".nestml") and Path(cls.nestml["path"]).exists()
+
+
+def test_equations_model_errors():
+    with pytest.raises(ModelError, match="a model name is an identifier"):
+        equations_model("my model", **LIF_EQUATIONS)
+    with pytest.raises(ModelError, match="keys excitatory and inhibitory"):
+        equations_model("lif_x", **{**LIF_EQUATIONS, "on_spike": {"ampa": "x"}})
+    with pytest.raises(ModelError, match=r"NESTML refuses it: line \d+"):
+        equations_model("lif_y", **{**LIF_EQUATIONS, "threshold": "V_m >= V_top"})
