@@ -10,10 +10,10 @@ iaf_psc_exp against iaf_psc_exp_neuron ("exp", tau_syn 0.5 ms, weights in pA).  
 JSON object: per pair and model ``generate_s`` (NESTML's analysis and the module's text,
 models/nestml_codegen.py; the cache is bypassed), ``jit_warmup_s`` (a tiny network of the
 model built and run first: numba's compilation, or its cache), ``build_s``, ``rtf`` (wall
-seconds per model second), ``mean_rate_hz`` and the ratio of the NESTML model's RTF to the
-built-in's.  The NESTML models' spikes are not the built-ins' bit for bit (their
-propagators are other expressions of the same numbers: the chaotic network then diverges),
-so the rates are the check.
+seconds per model second), ``mean_rate_hz``, the spike ``digest``, and per pair the ratio of
+the NESTML model's RTF to the built-in's and whether their spikes are the same (the
+propagators are other expressions of the same numbers: a last-bit difference would make the
+chaotic network diverge, and only the rates could be compared).
 """
 
 import argparse
@@ -73,6 +73,7 @@ def run(model, extra, scale, order, t_sim, nestml):
     out["rtf"] = (time.perf_counter() - t0) / (t_sim / 1000.0)
     n = 5 * order
     out["mean_rate_hz"] = sim.spike_steps()[0].size / n / (t_sim / 1000.0)
+    out["digest"] = sim.digest()
     return out
 
 
@@ -87,7 +88,12 @@ def main():
         builtin, nestml, extra, scale = PAIRS[name]
         b = run(builtin, extra, scale, a.order, a.t_sim, False)
         n = run(nestml, extra, scale, a.order, a.t_sim, True)
-        result["pairs"][name] = {"builtin": b, "nestml": n, "rtf_ratio": n["rtf"] / b["rtf"]}
+        result["pairs"][name] = {
+            "builtin": b,
+            "nestml": n,
+            "rtf_ratio": n["rtf"] / b["rtf"],
+            "same_spikes": n["digest"] == b["digest"],
+        }
     print(json.dumps(result, indent=1))
 
 
