@@ -1,0 +1,385 @@
+"""PyNN's standard cell and synapse types on distsim: translation tables from PyNN's names
+and units (mV, nA, nF, uS, ms) to distsim's models, which take NEST's names and units (mV, pA,
+pF, nS, ms).  A cell type names its distsim model (``model``), maps its recordable and
+initial state variables to the model's (``variable_map``) with their scale from the model's
+units to PyNN's (``scale_factors``); ``_distsim(population)`` gives the model and its
+per-neuron parameters for the network."""
+
+import numpy as np
+from pyNN.standardmodels import build_translations, cells, electrodes, synapses
+
+from ..errors import ConfigError
+from . import simulator
+
+__all__ = [
+    "IF_curr_exp",
+    "IF_curr_alpha",
+    "IF_curr_delta",
+    "IF_cond_exp",
+    "IF_cond_alpha",
+    "EIF_cond_exp_isfa_ista",
+    "EIF_cond_alpha_isfa_ista",
+    "Izhikevich",
+    "SpikeSourceArray",
+    "SpikeSourcePoisson",
+    "StaticSynapse",
+    "TsodyksMarkramSynapse",
+    "STDPMechanism",
+    "SpikePairRule",
+    "AdditiveWeightDependence",
+    "MultiplicativeWeightDependence",
+    "AdditivePotentiationMultiplicativeDepression",
+    "DCSource",
+    "StepCurrentSource",
+    "ACSource",
+    "NoisyCurrentSource",
+]
+
+NA = 1000.0  # nA -> pA, nF -> pF, uS -> nS
+
+_IAF = (
+    ("v_rest", "E_L"),
+    ("v_reset", "V_reset"),
+    ("cm", "C_m", NA),
+    ("tau_m", "tau_m"),
+    ("tau_refrac", "t_ref"),
+    ("v_thresh", "V_th"),
+    ("i_offset", "I_e", NA),
+)
+_SYN = (("tau_syn_E", "tau_syn_ex"), ("tau_syn_I", "tau_syn_in"))
+_COND = (
+    ("v_rest", "E_L"),
+    ("v_reset", "V_reset"),
+    ("cm", "C_m", NA),
+    ("tau_m", "g_L", "cm/tau_m*1000.0", "C_m/g_L"),  # g_L = C_m / tau_m, in nS
+    ("tau_refrac", "t_ref"),
+    ("v_thresh", "V_th"),
+    ("i_offset", "I_e", NA),
+    ("e_rev_E", "E_ex"),
+    ("e_rev_I", "E_in"),
+) + _SYN
+_ADEX = (
+    ("cm", "C_m", NA),
+    ("tau_refrac", "t_ref"),
+    ("v_spike", "V_peak"),
+    ("v_reset", "V_reset"),
+    ("v_rest", "E_L"),
+    ("tau_m", "g_L", "cm/tau_m*1000.0", "C_m/g_L"),
+    ("i_offset", "I_e", NA),
+    ("a", "a"),
+    ("b", "b", NA),
+    ("delta_T", "Delta_T"),
+    ("tau_w", "tau_w"),
+    ("v_thresh", "V_th"),
+    ("e_rev_E", "E_ex"),
+    ("tau_syn_E", "tau_syn_ex"),
+    ("e_rev_I", "E_in"),
+    ("tau_syn_I", "tau_syn_in"),
+)
+_CURR_VARS = ({"v": "V_m", "isyn_exc": "I_syn_ex", "isyn_inh": "I_syn_in"},
+              {"v": 1.0, "isyn_exc": 1 / NA, "isyn_inh": 1 / NA})  # fmt: skip
+_COND_VARS = ({"v": "V_m", "gsyn_exc": "g_ex", "gsyn_inh": "g_in"},
+              {"v": 1.0, "gsyn_exc": 1 / NA, "gsyn_inh": 1 / NA})  # fmt: skip
+_ADEX_VARS = ({**_COND_VARS[0], "w": "w"}, {**_COND_VARS[1], "w": 1 / NA})
+
+
+class DistsimCell:
+    """What distsim needs of a standard cell type (module docstring)."""
+
+    model = ""
+    variable_map, scale_factors = {}, {}
+    weight_scale = NA  # PyNN's weight unit -> the model's (nA -> pA, uS -> nS)
+
+    def _distsim(self, population):
+        """(model name, parameters) of ``population`` for distsim's network."""
+        from distsim.models import get_model
+
+        settable = get_model(self.model, population.label).parameter_names()
+        params = {name: _per_neuron(v) for name, v in population._parameters.items()}
+        for name, values in population._initial.items():
+            native = self.variable_map.get(name, name)
+            if native in settable:  # PyNN units -> the model's
+                params[native] = _per_neuron(np.asarray(values) / self.scale_factors[name])
+            elif np.any(np.asarray(values) != self.default_initial_values.get(name)):
+                raise ConfigError(
+                    f"Population '{population.label}': the initial value of {name} cannot be "
+                    f"set (model {self.model} starts it at {self.default_initial_values[name]})"
+                )
+        return self.model, params
+
+
+def _per_neuron(values):
+    """One number when all neurons share it, else one per neuron."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 0:
+        return float(values)
+    return float(values[0]) if np.all(values == values[0]) else values
+
+
+def _cell(base, model, table, variables, **extra):
+    """The distsim cell type of PyNN's ``base``."""
+    return type(
+        base.__name__,
+        (DistsimCell, base),
+        {
+            "__doc__": base.__doc__,
+            "translations": build_translations(*table),
+            "model": model,
+            "variable_map": variables[0],
+            "scale_factors": variables[1],
+            **extra,
+        },
+    )
+
+
+IF_curr_exp = _cell(cells.IF_curr_exp, "iaf_psc_exp", _IAF + _SYN, _CURR_VARS)
+IF_curr_alpha = _cell(cells.IF_curr_alpha, "iaf_psc_alpha", _IAF + _SYN, _CURR_VARS)
+IF_curr_delta = _cell(
+    cells.IF_curr_delta, "iaf_psc_delta", _IAF, ({"v": "V_m"}, {"v": 1.0}), weight_scale=1.0
+)  # weights are mV jumps
+IF_cond_exp = _cell(cells.IF_cond_exp, "iaf_cond_exp", _COND, _COND_VARS)
+IF_cond_alpha = _cell(cells.IF_cond_alpha, "iaf_cond_alpha", _COND, _COND_VARS)
+EIF_cond_exp_isfa_ista = _cell(cells.EIF_cond_exp_isfa_ista, "aeif_cond_exp", _ADEX, _ADEX_VARS)
+EIF_cond_alpha_isfa_ista = _cell(
+    cells.EIF_cond_alpha_isfa_ista, "aeif_cond_alpha", _ADEX, _ADEX_VARS
+)
+Izhikevich = _cell(
+    cells.Izhikevich,
+    "izhikevich",
+    (("a", "a"), ("b", "b"), ("c", "c"), ("d", "d"), ("i_offset", "I_e", NA)),
+    ({"v": "V_m", "u": "U_m"}, {"v": 1.0, "u": 1.0}),
+    weight_scale=1.0,  # weights are mV jumps
+)
+
+
+class SpikeSourceArray(DistsimCell, cells.SpikeSourceArray):
+    __doc__ = cells.SpikeSourceArray.__doc__
+    translations = build_translations(("spike_times", "spike_times"))
+    model = "spike_source"
+
+    def _distsim(self, population):
+        times = population._parameters["spike_times"]
+        if hasattr(times, "value"):  # one Sequence for every neuron
+            times = [times] * population.size
+        elif np.ndim(times) and not hasattr(times[0], "value"):  # the train of one neuron
+            times = [np.asarray(times, float)]
+        trains = [list(np.asarray(getattr(s, "value", s), float)) for s in times]
+        return self.model, {"spike_times": trains}
+
+
+class SpikeSourcePoisson(DistsimCell, cells.SpikeSourcePoisson):
+    """Poisson trains, one per neuron (PyNN's semantics: each neuron's train reaches all its
+    targets), drawn when the network is built from a stream keyed by the session's seed, the
+    population and the neuron (the same on every rank count), on the time grid: up to the
+    end of the first run, or ``setup(poisson_horizon=T)`` ms."""
+
+    translations = build_translations(
+        ("rate", "rate"), ("start", "start"), ("duration", "stop", "start+duration", "stop-start")
+    )
+    model = "spike_source"
+
+    def _distsim(self, population):
+        st = simulator.state
+        p = {k: np.broadcast_to(np.asarray(population._parameters[k], float), (population.size,))
+             for k in ("rate", "start", "stop")}  # fmt: skip
+        horizon = st.horizon
+        trains = []
+        for i in range(population.size):
+            rng = np.random.default_rng([st.seed, population._index, i])
+            stop = min(p["stop"][i], horizon)
+            n_steps = int(round(stop / st.dt))
+            first = int(round(p["start"][i] / st.dt)) + 1
+            steps = np.arange(first, n_steps + 1)
+            fire = rng.random(steps.size) < p["rate"][i] * st.dt / 1000.0
+            trains.append(list(steps[fire] * st.dt))
+        return self.model, {"spike_times": trains}
+
+
+# ------------------------------------------------------------------------------ synapses
+class _Delays:
+    def _get_minimum_delay(self):
+        return simulator.state.min_delay
+
+
+class StaticSynapse(_Delays, synapses.StaticSynapse):
+    __doc__ = synapses.StaticSynapse.__doc__
+    translations = build_translations(("weight", "weight"), ("delay", "delay"))
+
+    def _distsim(self):
+        return None
+
+
+class TsodyksMarkramSynapse(_Delays, synapses.TsodyksMarkramSynapse):
+    """NEST's tsodyks_synapse (as pyNN.nest): U, tau_rec, tau_facil; its tau_psc is NEST's
+    default (3 ms) unless the synapse is given ``tau_psc``."""
+
+    __doc__ = synapses.TsodyksMarkramSynapse.__doc__
+    translations = build_translations(
+        ("weight", "weight"),
+        ("delay", "delay"),
+        ("U", "U"),
+        ("tau_rec", "tau_rec"),
+        ("tau_facil", "tau_fac"),
+    )
+
+    def _distsim(self):
+        params = _homogeneous(self, ("U", "tau_rec", "tau_fac"))
+        return {"synapse_model": "tsodyks_synapse", **params}
+
+
+class AdditiveWeightDependence(synapses.AdditiveWeightDependence):
+    __doc__ = synapses.AdditiveWeightDependence.__doc__
+    translations = build_translations(("w_max", "Wmax"), ("w_min", "w_min"))
+    mu = (0.0, 0.0)
+
+
+class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
+    __doc__ = synapses.MultiplicativeWeightDependence.__doc__
+    translations = build_translations(("w_max", "Wmax"), ("w_min", "w_min"))
+    mu = (1.0, 1.0)
+
+
+class AdditivePotentiationMultiplicativeDepression(
+    synapses.AdditivePotentiationMultiplicativeDepression
+):
+    __doc__ = synapses.AdditivePotentiationMultiplicativeDepression.__doc__
+    translations = build_translations(("w_max", "Wmax"), ("w_min", "w_min"))
+    mu = (0.0, 1.0)
+
+
+class SpikePairRule(synapses.SpikePairRule):
+    __doc__ = synapses.SpikePairRule.__doc__
+    translations = build_translations(
+        ("tau_plus", "tau_plus"),
+        ("tau_minus", "tau_minus"),
+        ("A_plus", "lambda"),
+        ("A_minus", "alpha", "A_minus/A_plus", "alpha*lambda"),
+    )
+
+
+class STDPMechanism(_Delays, synapses.STDPMechanism):
+    """NEST's stdp_synapse (as pyNN.nest): the pair rule, an additive or multiplicative
+    weight dependence (mu_plus, mu_minus 0 or 1), w_min 0, all delays dendritic; tau_minus
+    is the postsynaptic neuron's."""
+
+    __doc__ = synapses.STDPMechanism.__doc__
+    base_translations = build_translations(
+        ("weight", "weight"),
+        ("delay", "delay"),
+        ("dendritic_delay_fraction", "dendritic_delay_fraction"),
+    )
+
+    def _distsim(self):
+        p = _homogeneous(self, ("tau_plus", "lambda", "alpha", "Wmax", "w_min"))
+        if p.pop("w_min") != 0.0:
+            raise ConfigError("STDPMechanism: w_min must be 0 (NEST's stdp_synapse)")
+        if self.dendritic_delay_fraction != 1.0:
+            raise ConfigError(
+                "STDPMechanism: dendritic_delay_fraction must be 1 (every delay dendritic, "
+                "as in NEST)"
+            )
+        mu_plus, mu_minus = self.weight_dependence.mu
+        return {"synapse_model": "stdp_synapse", **p, "mu_plus": mu_plus, "mu_minus": mu_minus}
+
+    def _tau_minus(self):
+        return _homogeneous(self, ("tau_minus",))["tau_minus"]
+
+
+def _homogeneous(synapse, names):
+    """The native parameters ``names`` of a synapse type, one value each (distsim's plastic
+    and short-term rules have one parameter set per projection)."""
+    out = {}
+    for name, value in synapse.native_parameters.items():
+        if name in names:
+            if not value.is_homogeneous:
+                raise ConfigError(
+                    f"{type(synapse).__name__}: {name} differs between synapses; distsim "
+                    f"takes one value per projection"
+                )
+            value.shape = (1,)
+            out[name] = float(value.evaluate(simplify=True))
+    return out
+
+
+# ------------------------------------------------------------------------------ currents
+class _Injected:
+    """A current source's cells; its currents become DC inputs of the network (native pA,
+    each window moved one minimum delay earlier and delivered after it, as pyNN.nest does
+    with NEST's generators)."""
+
+    def inject_into(self, cells):
+        for cell in cells:
+            if not cell.celltype.injectable:
+                raise TypeError(f"cannot inject a current into a spike source ({cell})")
+        if simulator.state.sim is not None:
+            raise ConfigError("inject_into after the network was built by run(); inject first")
+        self._cells = list(cells)
+        if self not in simulator.state.current_sources:
+            simulator.state.current_sources.append(self)
+
+    def _windows(self):
+        """(start, stop, amplitude in nA) of the current."""
+        raise NotImplementedError
+
+    def _add_to(self, net, min_delay):
+        pops = simulator.state.populations
+        ids = np.array([int(c) for c in self._cells], np.int64)
+        firsts = np.array([int(p.first_id) for p in pops])
+        which = np.searchsorted(firsts, ids, side="right") - 1
+        for k in np.unique(which):
+            offsets = sorted(ids[which == k] - firsts[k])
+            for start, stop, amplitude in self._windows():
+                if amplitude == 0.0 or stop <= start:
+                    continue
+                net.add_dc_input(
+                    pops[k]._name, amplitude * NA, start=max(start - min_delay, 0.0),
+                    stop=max(stop - min_delay, 0.0), delay=min_delay, neurons=offsets,
+                )  # fmt: skip
+
+    def _value(self, name):
+        value = self.parameter_space[name]
+        return getattr(value, "base_value", value)
+
+
+class DCSource(_Injected, electrodes.DCSource):
+    __doc__ = electrodes.DCSource.__doc__
+    translations = build_translations(
+        ("amplitude", "amplitude"), ("start", "start"), ("stop", "stop")
+    )
+
+    def _windows(self):
+        return [(self._value("start"), self._value("stop"), self._value("amplitude"))]
+
+
+class StepCurrentSource(_Injected, electrodes.StepCurrentSource):
+    __doc__ = electrodes.StepCurrentSource.__doc__
+    translations = build_translations(("amplitudes", "amplitudes"), ("times", "times"))
+
+    def _windows(self):
+        times = np.asarray(self._value("times").value, float)
+        amps = np.asarray(self._value("amplitudes").value, float)
+        if times.size and (np.min(times) < 0 or np.any(np.diff(times) <= 0)):
+            raise ValueError("StepCurrentSource: times must be non-negative and increasing")
+        stops = np.append(times[1:], 1e12)
+        return list(zip(times, stops, amps))
+
+
+def _unsupported(base, why):
+    class Unsupported(base):
+        __doc__ = base.__doc__
+
+        def __init__(self, **parameters):
+            raise ConfigError(f"{base.__name__} is not supported by distsim.pynn: {why}")
+
+    Unsupported.__name__ = Unsupported.__qualname__ = base.__name__
+    return Unsupported
+
+
+ACSource = _unsupported(
+    electrodes.ACSource, "distsim has no sinusoidal current yet; approximate it with a "
+    "StepCurrentSource"
+)  # fmt: skip
+NoisyCurrentSource = _unsupported(
+    electrodes.NoisyCurrentSource, "distsim has no noise current yet (its draws would have to "
+    "be keyed per neuron and step to stay the same on every rank count)"
+)  # fmt: skip

@@ -1,0 +1,226 @@
+"""PyNN scripts that run on any PyNN backend: ``CASES[name](sim, setup_options)`` runs one on
+the backend module ``sim`` (pyNN.nest or distsim.pynn) and returns its results as JSON-able
+data.  scripts/pynn_reference.py runs them on pyNN.nest (NEST 3.10) into
+tests/data/pynn_nest_reference.json; tests/unit/test_pynn.py runs them on distsim.pynn and
+compares."""
+
+import numpy as np
+
+T_CELLS = 300.0
+
+
+def _spikes(segment):
+    return [list(map(float, st.magnitude)) for st in segment.spiketrains]
+
+
+def _signal(segment, name):
+    for sig in segment.analogsignals:
+        if sig.name == name:
+            return np.asarray(sig.magnitude).T.tolist()
+    return []
+
+
+def single_cells(sim, options):
+    """One neuron of every standard cell type under a DC pulse, a step current and spike
+    input through static excitatory and inhibitory synapses; their spikes and traces."""
+    sim.setup(timestep=0.1, min_delay=0.1, **options)
+    types = {
+        "IF_curr_exp": (sim.IF_curr_exp(tau_syn_E=2.0, tau_syn_I=4.0), 0.5, -0.5, ["v"]),
+        "IF_curr_alpha": (sim.IF_curr_alpha(tau_syn_E=1.5), 0.5, -0.5, ["v"]),
+        "IF_curr_delta": (sim.IF_curr_delta(), 1.0, -1.0, []),  # pyNN.nest cannot record its v
+        "IF_cond_exp": (sim.IF_cond_exp(), 0.01, 0.02, ["v", "gsyn_exc", "gsyn_inh"]),
+        "IF_cond_alpha": (sim.IF_cond_alpha(), 0.01, 0.02, ["v", "gsyn_exc"]),
+        "EIF_cond_exp_isfa_ista": (sim.EIF_cond_exp_isfa_ista(), 0.01, 0.02, ["v", "w"]),
+        "EIF_cond_alpha_isfa_ista": (sim.EIF_cond_alpha_isfa_ista(), 0.01, 0.02, ["v"]),
+        "Izhikevich": (sim.Izhikevich(), 2.0, -2.0, ["v", "u"]),
+    }
+    source = sim.Population(
+        2, sim.SpikeSourceArray(spike_times=[[20.0, 22.0, 24.0, 150.0], [60.0, 61.0, 200.0]])
+    )
+    pops = {}
+    for name, (celltype, w_exc, w_inh, variables) in types.items():
+        p = sim.Population(1, celltype, label=name)
+        if name == "IF_curr_delta":  # pyNN.nest leaves its v at NEST's -70 mV (no variable map)
+            p.initialize(v=-70.0)
+        sim.Projection(
+            source[0:1],
+            p,
+            sim.AllToAllConnector(),
+            sim.StaticSynapse(weight=w_exc, delay=1.0),
+            receptor_type="excitatory",
+        )
+        sim.Projection(
+            source[1:2],
+            p,
+            sim.AllToAllConnector(),
+            sim.StaticSynapse(weight=w_inh, delay=1.5),
+            receptor_type="inhibitory",
+        )
+        amp = 0.02 if name == "Izhikevich" else 1.0
+        sim.DCSource(amplitude=amp, start=50.0, stop=110.0).inject_into(p)
+        sim.StepCurrentSource(
+            times=[180.0, 230.0, 260.0], amplitudes=[0.8 * amp, 1.2 * amp, 0.0]
+        ).inject_into(p)
+        p.record(["spikes"] + variables, sampling_interval=0.5)
+        pops[name] = (p, variables)
+    sim.run(T_CELLS)
+    out = {}
+    for name, (p, variables) in pops.items():
+        seg = p.get_data().segments[0]
+        out[name] = {"spikes": _spikes(seg)[0], **{v: _signal(seg, v)[0] for v in variables}}
+    sim.end()
+    return out
+
+
+def connectors(sim, options):
+    """The connections every connector makes between two populations (PyNN's random
+    numbers, seed 42), as (pre, post) index lists."""
+    sim.setup(timestep=0.1, min_delay=0.1, **options)
+    pre = sim.Population(36, sim.IF_curr_exp(), structure=sim.space.Grid2D(aspect_ratio=1.0))
+    post = sim.Population(25, sim.IF_curr_exp(), structure=sim.space.Grid2D(aspect_ratio=1.0))
+    rng = sim.NumpyRNG(seed=42)
+    conns = {
+        "AllToAll": sim.AllToAllConnector(),
+        "OneToOne": sim.OneToOneConnector(),
+        "FixedProbability": sim.FixedProbabilityConnector(0.2, rng=rng),
+        "FixedNumberPre": sim.FixedNumberPreConnector(5, rng=rng),
+        "FixedNumberPost": sim.FixedNumberPostConnector(4, rng=rng),
+        "FixedTotalNumber": sim.FixedTotalNumberConnector(150, rng=rng),
+        "FromList": sim.FromListConnector([(0, 1, 0.1, 1.0), (3, 2, 0.2, 2.0), (7, 7, 0.3, 1.5)]),
+        "DistanceDependentProbability": sim.DistanceDependentProbabilityConnector(
+            "exp(-d/2.0)", rng=rng
+        ),
+    }
+    out = {}
+    for name, connector in conns.items():
+        target = post if name != "OneToOne" else pre
+        prj = sim.Projection(pre, target, connector, sim.StaticSynapse(weight=0.1, delay=1.0))
+        pairs = sorted((int(c[0]), int(c[1])) for c in prj.get(["weight"], format="list"))
+        out[name] = pairs
+    sim.end()
+    return out
+
+
+def short_term(sim, options):
+    """A burst and a pause through a TsodyksMarkramSynapse (depressing, then
+    facilitating) onto a current-based cell: its synaptic current and potential."""
+    sim.setup(timestep=0.1, min_delay=0.1, **options)
+    times = [10.0, 20.0, 30.0, 40.0, 50.0, 300.0, 310.0, 320.0]
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=times))
+    out = {}
+    for name, syn in (
+        (
+            "depressing",
+            sim.TsodyksMarkramSynapse(U=0.5, tau_rec=200.0, tau_facil=0.0, weight=1.0, delay=1.0),
+        ),
+        (
+            "facilitating",
+            sim.TsodyksMarkramSynapse(U=0.1, tau_rec=50.0, tau_facil=400.0, weight=1.0, delay=1.0),
+        ),
+    ):
+        cell = sim.Population(1, sim.IF_curr_exp(tau_syn_E=3.0, v_thresh=100.0), label=name)
+        sim.Projection(src, cell, sim.AllToAllConnector(), syn, receptor_type="excitatory")
+        cell.record("v")
+        out[name] = cell
+    sim.run(400.0)
+    result = {}
+    for name, cell in out.items():
+        seg = cell.get_data().segments[0]
+        result[name] = {"v": _signal(seg, "v")[0]}
+    sim.end()
+    return result
+
+
+def stdp(sim, options):
+    """Pair-based STDP with an additive and a multiplicative weight dependence: the weights
+    of 10 synapses (one presynaptic train each) onto a cell driven to fire regularly, read
+    every 100 ms."""
+    sim.setup(timestep=0.1, min_delay=0.1, **options)
+    rng = np.random.default_rng(3)
+    # whole milliseconds: pyNN.nest moves a SpikeSourceArray's times min_delay earlier for its
+    # parrot neurons, and NEST rounds such a time up when the subtraction leaves it a last bit
+    # above the grid (74.4 ms fires at 74.5)
+    trains = [sorted(set(np.round(rng.uniform(1, 500, 20)).tolist())) for _ in range(10)]
+    pre = sim.Population(10, sim.SpikeSourceArray(spike_times=trains))
+    out = {}
+    for name, wdep in (
+        ("additive", sim.AdditiveWeightDependence(w_min=0.0, w_max=0.05)),
+        ("multiplicative", sim.MultiplicativeWeightDependence(w_min=0.0, w_max=0.05)),
+    ):
+        post = sim.Population(1, sim.IF_curr_exp(i_offset=0.8, tau_refrac=2.0), label=name)
+        mech = sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(
+                tau_plus=20.0, tau_minus=20.0, A_plus=0.01, A_minus=0.012
+            ),
+            weight_dependence=wdep,
+            weight=0.02,
+            delay=1.0,
+            dendritic_delay_fraction=1.0,
+        )
+        out[name] = sim.Projection(
+            pre, post, sim.AllToAllConnector(), mech, receptor_type="excitatory"
+        )
+    weights = {name: [] for name in out}
+    for _ in range(5):
+        sim.run(100.0)
+        for name, prj in out.items():
+            w = sorted((int(a), float(x)) for a, _, x in prj.get("weight", format="list"))
+            weights[name].append([x for _, x in w])
+    sim.end()
+    return weights
+
+
+def balanced(sim, options, seed=1):
+    """A sparse balanced network (Brunel's model A, 1,000 neurons, IF_curr_exp), Poisson
+    input from a SpikeSourcePoisson population (12 of its 1,000 trains per neuron),
+    connectivity from PyNN's random numbers: the mean rate and CV of the interspike
+    intervals of the excitatory neurons."""
+    sim.setup(timestep=0.1, min_delay=1.5, **options)
+    rng = sim.NumpyRNG(seed=seed)
+    params = {"tau_m": 20.0, "cm": 0.25, "tau_refrac": 2.0, "v_rest": -70.0, "v_reset": -60.0,
+              "v_thresh": -50.0, "tau_syn_E": 0.5, "tau_syn_I": 0.5}  # fmt: skip
+    exc = sim.Population(800, sim.IF_curr_exp(**params), label="E")
+    inh = sim.Population(200, sim.IF_curr_exp(**params), label="I")
+    exc.initialize(v=sim.RandomDistribution("uniform", (-70.0, -50.0), rng=rng))
+    inh.initialize(v=sim.RandomDistribution("uniform", (-70.0, -50.0), rng=rng))
+    noise = sim.Population(1000, sim.SpikeSourcePoisson(rate=500.0))  # 0.05 spikes per step
+    cells = exc + inh
+    j = 0.12
+    sim.Projection(
+        noise,
+        cells,
+        sim.FixedNumberPreConnector(12, rng=rng),
+        sim.StaticSynapse(weight=j, delay=1.5),
+        receptor_type="excitatory",
+    )
+    sim.Projection(
+        exc,
+        cells,
+        sim.FixedNumberPreConnector(80, rng=rng),
+        sim.StaticSynapse(weight=j, delay=1.5),
+        receptor_type="excitatory",
+    )
+    sim.Projection(
+        inh,
+        cells,
+        sim.FixedNumberPreConnector(20, rng=rng),
+        sim.StaticSynapse(weight=-5 * j, delay=1.5),
+        receptor_type="inhibitory",
+    )
+    exc.record("spikes")
+    sim.run(1000.0)
+    trains = exc.get_data().segments[0].spiketrains
+    sim.end()
+    counts = np.array([len(st) for st in trains])
+    cvs = [np.std(np.diff(st.magnitude)) / np.mean(np.diff(st.magnitude))
+           for st in trains if len(st) > 2]  # fmt: skip
+    return {"rate_hz": float(counts.mean()), "cv_isi": float(np.mean(cvs))}
+
+
+CASES = {
+    "single_cells": single_cells,
+    "connectors": connectors,
+    "short_term": short_term,
+    "stdp": stdp,
+    "balanced": balanced,
+}

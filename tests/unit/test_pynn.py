@@ -1,0 +1,153 @@
+"""distsim as a PyNN backend (distsim.pynn) against pyNN.nest: the PyNN scripts of
+scripts/pynn_cases.py run on both; pyNN.nest's results (NEST 3.10, PyNN 0.13) are
+tests/data/pynn_nest_reference.json, made by scripts/pynn_reference.py.  Single cells,
+short-term and STDP synapses give NEST's numbers; the connectors the same connections (PyNN's
+own random numbers); the balanced network NEST's statistics.  distsim's own options of setup
+(backend, store, checkpoint_dir, hardware and fabric) work from PyNN, and a PyNN script runs
+under mpiexec."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import distsim.pynn as sim
+from distsim import Simulation
+from distsim.errors import ConfigError
+from distsim.store import open_run
+
+ROOT = Path(__file__).parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from pynn_cases import CASES  # noqa: E402
+
+REF = json.loads((ROOT / "tests/data/pynn_nest_reference.json").read_text())
+DT = 0.1
+
+
+def steps(times):
+    return np.round(np.asarray(times) / DT).astype(int).tolist()
+
+
+def test_reference_made_by_nest_and_pynn():
+    assert REF["nest_version"].startswith("3.10") and REF["pynn_version"] == "0.13.0"
+
+
+def test_single_cells_give_nest_traces_and_spikes():
+    got = CASES["single_cells"](sim, {})
+    ref = REF["cases"]["single_cells"]
+    assert set(got) == set(ref) and len(ref) == 8
+    for cell, expected in ref.items():
+        assert len(expected["spikes"]) >= 3, cell
+        assert steps(got[cell]["spikes"]) == steps(expected["spikes"]), cell
+        for var, trace in expected.items():
+            if var != "spikes":
+                err = np.max(np.abs(np.array(got[cell][var]) - np.array(trace)))
+                assert len(got[cell][var]) == len(trace) and err < 1e-9, (cell, var, err)
+
+
+def test_connectors_make_the_same_connections():
+    got = CASES["connectors"](sim, {})
+    ref = REF["cases"]["connectors"]
+    assert len(ref) == 8
+    for name, pairs in ref.items():
+        assert [tuple(p) for p in got[name]] == [tuple(p) for p in pairs], name
+    assert len(ref["FixedTotalNumber"]) == 150 and len(ref["AllToAll"]) == 36 * 25
+
+
+def test_short_term_synapses_give_nest_potentials():
+    got = CASES["short_term"](sim, {})
+    for name, expected in REF["cases"]["short_term"].items():
+        err = np.max(np.abs(np.array(got[name]["v"]) - np.array(expected["v"])))
+        assert err < 1e-9, (name, err)
+        assert np.ptp(expected["v"]) > 0.5  # the synapse acts
+
+
+def test_stdp_gives_nest_weights():
+    got = CASES["stdp"](sim, {})
+    for name, expected in REF["cases"]["stdp"].items():
+        expected = np.array(expected)
+        assert np.max(np.abs(np.array(got[name]) - expected)) < 1e-12, name
+        assert np.ptp(expected[-1]) > 1e-3  # the weights moved apart
+
+
+def test_balanced_network_statistics_within_nest_spread():
+    """Rates and CVs of the ISIs over 3 seeds.  The networks differ (distsim draws the
+    SpikeSourcePoisson trains from its own streams, with at most one spike per step where
+    NEST's generator draws Poisson counts), so only statistics compare: the mean rate within
+    3 standard deviations of NEST's seeds (+1 %), the CV within 5 % (one spike per step: the
+    input's variance is 5 % lower at 0.05 spikes per step)."""
+    ref = REF["cases"]["balanced"]
+    got = [CASES["balanced"](sim, {"seed": s}, seed=s) for s in (1, 2, 3)]
+    for key, tol in (("rate_hz", None), ("cv_isi", 0.05)):
+        nest = np.array([r[key] for r in ref])
+        mine = np.array([g[key] for g in got])
+        if tol is None:
+            assert abs(mine.mean() - nest.mean()) < 3 * nest.std() + 0.01 * nest.mean(), key
+        else:
+            assert abs(mine.mean() / nest.mean() - 1) < tol, key
+    assert 20 < np.mean([r["rate_hz"] for r in ref]) < 80  # an asynchronous irregular state
+
+
+def _small(extra):
+    sim.setup(timestep=0.1, min_delay=0.5, **extra)
+    src = sim.Population(5, sim.SpikeSourcePoisson(rate=50.0))
+    cells = sim.Population(20, sim.IF_curr_exp(i_offset=0.8), label="cells")
+    sim.Projection(src, cells, sim.FixedProbabilityConnector(0.5, rng=sim.NumpyRNG(seed=2)),
+                   sim.StaticSynapse(weight=0.5, delay=1.0))  # fmt: skip
+    cells.record(["spikes", "v"])
+    sim.run(100.0)
+    return cells
+
+
+def test_distsim_options_from_setup(tmp_path):
+    store, ck = tmp_path / "run.zarr", tmp_path / "ck"
+    cells = _small({"backend": "async", "store": str(store), "checkpoint_dir": str(ck),
+                    "hardware": "loihi", "fabric": "mesh:2x2"})  # fmt: skip
+    spikes = cells.get_data().segments[0].spiketrains
+    n = sum(len(s) for s in spikes)
+    state = sim.simulator.state
+    assert n > 20 and state.sim.decomposition.to_dict()["hardware"]["profile"] == "loihi"
+    assert state.sim.hardware_counts()  # the chip's counters, for the energy report
+    assert (ck / "checkpoint.zarr").exists()
+    sim.end()
+    run = open_run(store)
+    assert run.complete and run.spikes()[0].size == n
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / "distsim"), "analyze", str(store)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert Simulation.restore(ck / "checkpoint.zarr").t == 100.0
+
+
+def test_errors_users_can_cause():
+    with pytest.raises(ConfigError, match="option 'bakend' is not known"):
+        sim.setup(timestep=0.1, bakend="async")
+    with pytest.raises(ConfigError, match="ACSource is not supported"):
+        sim.ACSource(amplitude=1.0)
+    cells = _small({})
+    with pytest.raises(ConfigError, match="network was built by run"):
+        sim.Projection(cells, cells, sim.AllToAllConnector())
+    with pytest.raises(ConfigError, match="SpikeSourcePoisson trains were drawn up to 100.0 ms"):
+        sim.run(50.0)
+    sim.end()
+
+
+def test_pynn_script_under_mpiexec_gives_the_spikes_of_one_process():
+    script = (
+        f"import sys, json; sys.path.insert(0, {str(ROOT / 'scripts')!r})\n"
+        "import distsim.pynn as sim\n"
+        "from pynn_cases import CASES\n"
+        "out = CASES['single_cells'](sim, {'decomposition': 'round_robin'})\n"
+        "if sim.rank() == 0: print(json.dumps({k: v['spikes'] for k, v in out.items()}))\n"
+    )
+    mpiexec = str(Path(sys.executable).parent / "mpiexec")
+    r = subprocess.run([mpiexec, "-n", "2", sys.executable, "-c", script],
+                       capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    ref = REF["cases"]["single_cells"]
+    assert {k: steps(v) for k, v in got.items()} == {k: steps(v["spikes"]) for k, v in ref.items()}
