@@ -45,15 +45,12 @@ class PopulationView(common.PopulationView):
     def _set_parameters(self, parameter_space):
         self.parent._unbuilt("set parameters")
         for name, value in parameter_space.items():
-            column = np.asarray(self.parent._parameters[name], dtype=object)
-            column[self.mask] = value.evaluate(simplify=True)
-            self.parent._parameters[name] = column
+            self.parent._parameters[name][self.mask] = value.evaluate(simplify=True)
 
     def _set_initial_value_array(self, variable, initial_values):
         self.parent._unbuilt("initialize")
         values = self.parent._initial.setdefault(variable, np.full(self.parent.size, np.nan))
-        values[self.mask] = initial_values.evaluate(simplify=False)[: self.size] if (
-            hasattr(initial_values, "evaluate")) else initial_values  # fmt: skip
+        values[self.mask] = _evaluated(initial_values, self.size)
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
@@ -97,12 +94,7 @@ class Population(common.Population):
 
     def _set_initial_value_array(self, variable, initial_values):
         self._unbuilt("initialize")
-        values = (
-            initial_values.evaluate(simplify=False)
-            if hasattr(initial_values, "evaluate")
-            else initial_values
-        )
-        self._initial[variable] = np.broadcast_to(np.asarray(values, float), (self.size,)).copy()
+        self._initial[variable] = _evaluated(initial_values, self.size)
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
@@ -132,3 +124,10 @@ class Population(common.Population):
         assert net.n_neurons == int(self.first_id)
         model, params = self.celltype._distsim(self)
         net.add_population(self._name, model, self.size, params)
+
+
+def _evaluated(values, size):
+    """Initial values (a LazyArray or numbers) as ``size`` floats."""
+    if hasattr(values, "evaluate"):
+        values = values.evaluate(simplify=False)
+    return np.broadcast_to(np.asarray(values, float), (size,)).copy()

@@ -9,7 +9,7 @@ from pyNN.space import Space
 
 from ..errors import ConfigError
 from . import simulator
-from .standardmodels import StaticSynapse
+from .standardmodels import StaticSynapse, STDPMechanism
 
 
 class Connection(common.Connection):
@@ -18,15 +18,7 @@ class Connection(common.Connection):
     def __init__(self, projection, index):
         self.projection, self.index = projection, index
 
-    @property
-    def presynaptic_index(self):
-        return self.projection._pre[self.index]
-
-    @property
-    def postsynaptic_index(self):
-        return self.projection._post[self.index]
-
-    def __getattr__(self, name):  # weight, delay and synapse parameters, in PyNN's units
+    def __getattr__(self, name):  # indices, weight, delay, synapse parameters (PyNN's units)
         values = self.__dict__["projection"]._attribute(name)
         return values[self.__dict__["index"]]
 
@@ -81,10 +73,15 @@ class Projection(common.Projection):
             self._params.setdefault(name, []).append(values)
 
     def _attribute(self, name):
-        """PyNN's values of attribute ``name`` (native names are PyNN's here, except the
-        synapse dynamics', translated back) for every connection; after the build, weights
-        are read from the simulation (they change when plastic)."""
-        if name == "weight" and simulator.state.sim is not None:
+        """The values of attribute ``name`` for every connection (PyNN's units; synapse
+        parameters by their native names or PyNN's); the weights of plastic synapses are read
+        from the simulation once it is built."""
+        if name == "presynaptic_index":
+            return self._pre
+        if name == "postsynaptic_index":
+            return self._post
+        plastic = isinstance(self.synapse_type, STDPMechanism)
+        if name == "weight" and plastic and simulator.state.sim is not None:
             return self._weights_now()
         if name not in self._params:  # a synapse parameter: PyNN's name -> native
             native = self.synapse_type.get_native_names(name)
@@ -93,6 +90,19 @@ class Projection(common.Projection):
             raise AttributeError(name)
         return self._params[name]
 
+    def _get_attributes_as_list(self, names):
+        return list(zip(*(self._attribute(n) for n in names)))
+
+    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+        combine = self.MULTI_SYNAPSE_OPERATIONS[multiple_synapses]
+        out = []
+        for name in names:
+            values = np.full((self.pre.size, self.post.size), np.nan)
+            for i, j, v in zip(self._pre, self._post, self._attribute(name.removesuffix("s"))):
+                values[i, j] = v if np.isnan(values[i, j]) else combine(values[i, j], v)
+            out.append(values)
+        return out
+
     def _set_attributes(self, parameter_space):
         if simulator.state.sim is not None:
             raise ConfigError(
@@ -100,9 +110,10 @@ class Projection(common.Projection):
                 f"network was built by run()"
             )
         parameter_space.evaluate(mask=(slice(None), slice(None)))
+        shape = (self.pre.size, self.post.size)
         for name, value in parameter_space.items():
-            full = np.asarray(value, float)
-            self._params[name] = full[self._pre, self._post]
+            full = np.broadcast_to(np.asarray(value, float), shape)
+            self._params[name] = full[self._pre, self._post].copy()
 
     # ------------------------------------------------------------------ the network
     def _groups(self):

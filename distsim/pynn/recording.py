@@ -17,6 +17,7 @@ class Recorder(recording.Recorder):
     def __init__(self, population, file=None):
         super().__init__(population, file)
         self._state_index = {}  # variable name -> index of its state recorder in the network
+        self._cache = None  # (simulation and step, spikes, samples): see _collected
 
     def _record(self, variable, new_ids, sampling_interval=None):
         if simulator.state.sim is not None:
@@ -49,15 +50,40 @@ class Recorder(recording.Recorder):
                 self._state_index[variable.name] = len(net.state_recorders)
                 net.record_state(pop._name, [native], self.sampling_interval, offsets)
 
+    def _collected(self):
+        """Everything the population recorded, from every rank, on every rank: (spike times,
+        spike gids, {variable: (gids, samples x neurons in PyNN's units)}).  One collective
+        call per run (PyNN asks for the variables in an order that can differ between
+        processes: a collective call per variable could pair different ones)."""
+        sim = simulator.state.sim
+        key = (id(sim), sim.step)
+        if self._cache is None or self._cache[0] != key:
+            times, gids = sim.spikes(self.population._name)
+            states = {}
+            for name, index in sorted(self._state_index.items()):
+                data = sim.states(index)
+                g = np.ravel(data["gids"])
+                native = self.population.celltype.variable_map[name]
+                values = np.asarray(data[native], float).reshape(-1, g.size) if g.size else None
+                scale = self.population.celltype.scale_factors[name]
+                states[name] = (g, values * scale if g.size else None)
+            parts = _everywhere(sim, (np.ravel(times), np.ravel(gids).astype(np.int64), states))
+            merged = {}
+            for name in self._state_index:
+                got = [p[2][name] for p in parts if p[2][name][0].size]
+                merged[name] = (
+                    np.concatenate([g for g, _ in got]),
+                    np.concatenate([v for _, v in got], axis=1),
+                )
+            spikes = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+            self._cache = (key, spikes, merged)
+        return self._cache[1], self._cache[2]
+
     def _spikes(self):
         """(times, gids) of the population's recorded spikes, on every rank."""
-        sim = simulator.state.sim
-        if sim is None:
+        if simulator.state.sim is None:
             return np.empty(0), np.empty(0, np.int64)
-        times, gids = sim.spikes(self.population._name)
-        got = _everywhere(sim, (np.ravel(times), np.ravel(gids)))
-        return (np.concatenate([g[0] for g in got]),
-                np.concatenate([g[1] for g in got]).astype(np.int64))  # fmt: skip
+        return self._collected()[0]
 
     def _get_spiketimes(self, ids, clear=False):
         times, gids = self._spikes()
@@ -74,14 +100,7 @@ class Recorder(recording.Recorder):
         sim = simulator.state.sim
         if sim is None or variable.name not in self._state_index:
             return np.zeros((0, len(ids))), None
-        data = sim.states(self._state_index[variable.name])
-        native = self.population.celltype.variable_map[variable.name]
-        gids = np.ravel(data["gids"])
-        local = np.asarray(data[native], float).reshape(-1, gids.size) if gids.size else None
-        got = [g for g in _everywhere(sim, (gids, local)) if g[0].size]
-        gids = np.concatenate([g[0] for g in got])
-        scale = self.population.celltype.scale_factors[variable.name]
-        values = np.concatenate([g[1] for g in got], axis=1) * scale
+        gids, values = self._collected()[1][variable.name]
         column = {int(g): k for k, g in enumerate(gids)}
         cols = [column[int(i)] for i in ids]
         initial = np.array([self._initial_value(variable.name, i) for i in ids])
