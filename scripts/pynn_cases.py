@@ -72,6 +72,22 @@ def single_cells(sim, options):
     return out
 
 
+def hh_cell(sim, options):
+    """HH_cond_exp (NEST's hh_cond_exp_traub; on distsim the nestml library's model of it)
+    under spike input and a DC pulse: its spikes and membrane potential."""
+    sim.setup(timestep=0.1, min_delay=0.1, **options)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[20.0, 22.0, 24.0, 150.0]))
+    cell = sim.Population(1, sim.HH_cond_exp(), label="hh")
+    sim.Projection(src, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.05, delay=1.0),
+                   receptor_type="excitatory")  # fmt: skip
+    sim.DCSource(amplitude=0.5, start=50.0, stop=110.0).inject_into(cell)
+    cell.record(["spikes", "v"], sampling_interval=0.5)
+    sim.run(200.0)
+    seg = cell.get_data().segments[0]
+    sim.end()
+    return {"spikes": _spikes(seg)[0], "v": _signal(seg, "v")[0]}
+
+
 def connectors(sim, options):
     """The connections every connector makes between two populations (PyNN's random
     numbers, seed 42), as (pre, post) index lists."""
@@ -219,6 +235,7 @@ def balanced(sim, options, seed=1):
 
 CASES = {
     "single_cells": single_cells,
+    "hh_cell": hh_cell,
     "connectors": connectors,
     "short_term": short_term,
     "stdp": stdp,
