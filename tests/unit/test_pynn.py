@@ -133,6 +133,21 @@ def test_distsim_options_from_setup(tmp_path):
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     assert Simulation.restore(ck / "checkpoint.zarr").t == 100.0
+    cells.write_data(str(tmp_path / "cells.pkl"))  # Neo's formats, through PyNN
+    import neo
+
+    block = neo.io.PickleIO(str(tmp_path / "cells.pkl")).read_block()
+    assert sum(len(s) for s in block.segments[0].spiketrains) == n
+
+
+def test_readme_pynn_example_runs(tmp_path, monkeypatch):
+    text = (ROOT / "README.md").read_text()
+    code = text[text.index("import distsim.pynn as sim") : text.index("sim.end()") + 9]
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(code, scope)  # the README's PyNN example, as written there
+    assert len(scope["block"].segments[0].spiketrains) == 100
+    assert open_run(tmp_path / "run.zarr").complete
 
 
 def test_errors_users_can_cause():
