@@ -13,13 +13,11 @@ out removes its code, not a branch taken: the results are the same bits as with 
 """
 
 import hashlib
-import importlib.util
 import os
-import sys
 from dataclasses import dataclass
 from string import Template
 
-from .kernel_cache import kernel_cache_dir
+from .kernel_cache import import_file, kernel_cache_dir, write_once
 
 # ---------------------------------------------------------------------------------------------
 # the templates (engine.py documents the schedule of a step and the ring layout)
@@ -571,18 +569,7 @@ def kernels(plan):
     os.makedirs(folder, exist_ok=True)
     name = f"distsim_kernels_{key}"
     path = os.path.join(folder, f"{name}.py")
-    if not os.path.exists(path):  # written once: its mtime keys numba's cache, so a rank
-        tmp = f"{path}.{os.getpid()}.tmp"  # never replaces a file another one wrote
-        with open(tmp, "w") as f:
-            f.write(text)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        os.unlink(tmp)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    write_once(path, text)
+    module = import_file(name, path)
     _LOADED[key] = module
     return module

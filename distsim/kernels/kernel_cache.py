@@ -13,6 +13,7 @@ defined (numba reads the folder when it defines one).
 import hashlib
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import numba
@@ -61,3 +62,30 @@ def configure():
         numba.config.CACHE_DIR = str(folder)
         _CONFIGURED.append(str(folder))
     return _CONFIGURED[0]
+
+
+def write_once(path, text):
+    """Write ``text`` to ``path`` unless it exists, atomically: ranks that race write the same
+    text, and a file is never replaced once written (its mtime keys numba's cache)."""
+    path = str(path)
+    if os.path.exists(path):
+        return
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    os.unlink(tmp)
+
+
+def import_file(name, path):
+    """The module ``name`` of the file ``path`` (imported once per process)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, str(path))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -22,12 +22,11 @@ equations.
 """
 
 import hashlib
-import os
 import re
 from pathlib import Path
 
 from ..errors import ModelError
-from ..kernels.kernel_cache import kernel_cache_dir
+from ..kernels.kernel_cache import kernel_cache_dir, write_once
 from .nestml import load_nestml
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -51,10 +50,7 @@ def equations_model(
     folder = Path(kernel_cache_dir()) / "nestml"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"equations_{name}_{key}.nestml"
-    if not path.exists():
-        tmp = f"{path}.{os.getpid()}.tmp"
-        Path(tmp).write_text(text)
-        os.replace(tmp, path)
+    write_once(path, text)
     return load_nestml(path, step_control)
 
 

@@ -19,17 +19,14 @@ loads it).
 import dataclasses
 import hashlib
 import importlib.metadata
-import importlib.util
 import math
-import os
-import sys
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
 from ..errors import ModelError
-from ..kernels.kernel_cache import kernel_cache_dir
+from ..kernels.kernel_cache import import_file, kernel_cache_dir, write_once
 from .base import N_PAR_ROWS, NeuronModel
 from .nestml_codegen import generate
 
@@ -112,15 +109,8 @@ def load_nestml(path, step_control="solution", sha256=None):
         name, source = generate(path, step_control)
         folder.mkdir(parents=True, exist_ok=True)
         module_path = folder / f"nestml_{name}_{key}.py"
-        tmp = f"{module_path}.{os.getpid()}.tmp"  # written once, atomically (ranks race)
-        with open(tmp, "w") as f:
-            f.write(source)
-        try:
-            os.link(tmp, module_path)
-        except FileExistsError:
-            pass
-        os.unlink(tmp)
-    kernel = _import(module_path)
+        write_once(module_path, source)
+    kernel = import_file(module_path.stem, module_path)
     origin = {"path": str(path), "step_control": step_control, "sha256": digest}
     cls = _model_class(kernel, origin, int(key[:7], 16) + 1000)
     known = MODELS.get(cls.name)
@@ -156,17 +146,6 @@ def library_file(name):
             f"{', '.join(sorted(neurons))}"
         )
     return Path(neurons[name].locate()).resolve()
-
-
-def _import(module_path):
-    name = module_path.stem
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, module_path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _model_class(k, origin, model_id):

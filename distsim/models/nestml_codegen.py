@@ -381,7 +381,7 @@ class _Writer:
             ]
         lines += ["    for i in range(lo, hi):", "        c = pbase + (i - lo) * pstride"]
         lines += self.load_par(" " * 8)
-        for k, (n, _, _) in enumerate(self.state_rows()):
+        for k, n in enumerate([n for n, _ in self.states] + self.continuous):
             lines.append(f"        {_name(n)} = st[{k}, i]")
         if n_y:
             lines.append(f"        gsl_step = st[{len(self.states) + len(self.continuous)}, i]")
@@ -437,9 +437,6 @@ class _Writer:
             "    return nspk",
         ]
         return "\n".join(lines) + "\n"
-
-    def state_rows(self):
-        return [(n, 0, 0) for n, _ in self.states] + [(n, 0, 0) for n in self.continuous]
 
     # ------------------------------------------------------------------ statements
     def body(self, stmts_body, ind):
