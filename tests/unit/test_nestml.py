@@ -127,6 +127,8 @@ def test_two_compartment_adaptive_threshold_follows_its_equations():
     threshold adapts; its sub-threshold soma follows the closed form of the linear system."""
     net = Network(dt=0.1, seed=1)
     net.add_population("N", TWO.name, 2, {"V_s": [-70.0, -60.0], "V_d": -70.0})
+    net.add_population("C0", IAF.name, 1)  # the compiled plan of the other tests
+    net.add_population("C1", AEIF.name, 1)
     net.add_dc_input("N", 600.0, start=100.0, stop=400.0, neurons=[0])
     net.record_state("N", ["V_s", "V_d", "theta"], interval=0.1)
     net.record_spikes("N")
@@ -160,11 +162,15 @@ def test_generated_module_is_cached_and_needs_no_nestml(tmp_path):
     and runs the model."""
     script = (
         "import sys; sys.modules['pynestml'] = None\n"
+        "IAF, AEIF = 'iaf_psc_exp_neuron', 'aeif_cond_exp_neuron'\n"
         "from distsim import Network, Simulation\n"
-        "from distsim.models import load_nestml\n"
+        "from distsim.models import library_file, load_nestml\n"
         f"cls = load_nestml({str(EXAMPLE)!r})\n"
         "net = Network(dt=0.1, seed=1)\n"
         "net.add_population('N', cls.name, 1, {'I_e': 700.0})\n"
+        "for k, (name, control) in enumerate(((IAF, 'solution'), (AEIF, 'derivative'))):\n"
+        "    other = load_nestml(library_file(name), control)\n"
+        "    net.add_population(f'C{k}', other.name, 1)  # the plan of the other tests\n"
         "net.record_spikes('N')\n"
         "sim = Simulation(net); sim.run(100.0)\n"
         "print(sim.spikes()[0].size)\n"
@@ -208,6 +214,7 @@ def test_checkpoint_of_a_nestml_network_continues_bit_identically(tmp_path):
         n = Network(dt=0.1, seed=3)
         n.add_population("E", TWO.name, 60, {"I_e": 300.0})
         n.add_population("I", IAF.name, 20)
+        n.add_population("A", AEIF.name, 5, {"I_e": 500.0})
         n.connect("E", "I", FixedIndegree(10), weight=40.0, delay=1.5)
         n.connect("I", "E", FixedIndegree(5), weight=-30.0, delay=0.8)
         n.add_poisson_input("E", rate=6000.0, weight=25.0, delay=1.0)
