@@ -88,6 +88,25 @@ def hh_cell(sim, options):
     return {"spikes": _spikes(seg)[0], "v": _signal(seg, "v")[0]}
 
 
+def current_sources(sim, options):
+    """A cell under an ACSource (its potential), and 50 cells under a NoisyCurrentSource (the
+    mean and standard deviation of their potentials over the last 900 ms: the noise's draws
+    differ between simulators)."""
+    sim.setup(timestep=0.1, min_delay=0.1, **options)
+    ac = sim.Population(1, sim.IF_curr_exp(v_thresh=100.0), label="ac")
+    sim.ACSource(amplitude=0.5, offset=0.1, frequency=20.0, phase=30.0, start=10.0,
+                 stop=160.0).inject_into(ac)  # fmt: skip
+    noisy = sim.Population(50, sim.IF_curr_exp(v_thresh=100.0), label="noisy")
+    sim.NoisyCurrentSource(mean=0.2, stdev=0.5, start=50.0, stop=1000.0, dt=1.0).inject_into(noisy)
+    ac.record("v", sampling_interval=0.5)
+    noisy.record("v", sampling_interval=0.5)
+    sim.run(1000.0)
+    v_ac = _signal(ac.get_data().segments[0], "v")[0]
+    v = np.array(_signal(noisy.get_data().segments[0], "v"))[:, -1800:]
+    sim.end()
+    return {"ac_v": v_ac, "noise_mean": float(v.mean()), "noise_std": float(v.std())}
+
+
 def connectors(sim, options):
     """The connections every connector makes between two populations (PyNN's random
     numbers, seed 42), as (pre, post) index lists."""
@@ -236,6 +255,7 @@ def balanced(sim, options, seed=1):
 CASES = {
     "single_cells": single_cells,
     "hh_cell": hh_cell,
+    "current_sources": current_sources,
     "connectors": connectors,
     "short_term": short_term,
     "stdp": stdp,

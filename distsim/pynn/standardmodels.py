@@ -405,22 +405,68 @@ class StepCurrentSource(_Injected, electrodes.StepCurrentSource):
         return list(zip(times, stops, amps))
 
 
-def _unsupported(base, why):
-    class Unsupported(base):
-        __doc__ = base.__doc__
+class ACSource(_Injected, electrodes.ACSource):
+    """A sine current, constant within each step as NEST's ac_generator computes it (with
+    pyNN.nest's phase: ``phase`` degrees at ``start``): one window per step, up to the end of
+    the first run or ``setup(poisson_horizon=...)`` (the windows are drawn at the build)."""
 
-        def __init__(self, **parameters):
-            raise ConfigError(f"{base.__name__} is not supported by distsim.pynn: {why}")
+    __doc__ = electrodes.ACSource.__doc__
+    translations = build_translations(
+        ("amplitude", "amplitude"),
+        ("start", "start"),
+        ("stop", "stop"),
+        ("frequency", "frequency"),
+        ("offset", "offset"),
+        ("phase", "phase"),
+    )
 
-    Unsupported.__name__ = Unsupported.__qualname__ = base.__name__
-    return Unsupported
+    def _windows(self):
+        st = simulator.state
+        h = st.dt
+        start, stop = self._value("start"), min(self._value("stop"), st.horizon + st.min_delay)
+        first, last = round(start / h), round(stop / h)
+        omega = 2.0 * np.pi * self._value("frequency") / 1000.0
+        phase = self._value("phase") * np.pi / 180.0 - omega * start
+        k = np.arange(first, last)
+        values = self._value("offset") + self._value("amplitude") * np.sin(
+            omega * (k + 1) * h - omega * st.min_delay + phase
+        )
+        return list(zip(k * h, (k + 1) * h, values))
 
 
-ACSource = _unsupported(
-    electrodes.ACSource, "distsim has no sinusoidal current yet; approximate it with a "
-    "StepCurrentSource"
-)  # fmt: skip
-NoisyCurrentSource = _unsupported(
-    electrodes.NoisyCurrentSource, "distsim has no noise current yet (its draws would have to "
-    "be keyed per neuron and step to stay the same on every rank count)"
-)  # fmt: skip
+class NoisyCurrentSource(_Injected, electrodes.NoisyCurrentSource):
+    """Gaussian white noise: per cell, a new current mean + stdev N(0, 1) every ``dt`` ms
+    (NEST's noise_generator), independent between cells, drawn at the build from a stream
+    keyed by the session's seed, the source and the cell (the same on every rank count), up
+    to the end of the first run or ``setup(poisson_horizon=...)``.  Each interval of each
+    cell is a DC input of the network: the stimuli of a step are scanned every step, so keep
+    cells x intervals to some 10^5."""
+
+    __doc__ = electrodes.NoisyCurrentSource.__doc__
+    translations = build_translations(
+        ("mean", "mean"), ("start", "start"), ("stop", "stop"), ("stdev", "stdev"), ("dt", "dt")
+    )
+    MAX_WINDOWS = 200_000
+
+    def _add_to(self, net, min_delay):
+        st = simulator.state
+        start, stop = self._value("start"), min(self._value("stop"), st.horizon + min_delay)
+        step = max(self._value("dt"), st.dt)
+        edges = np.arange(start, stop, step)
+        if edges.size * len(self._cells) > self.MAX_WINDOWS:
+            raise ConfigError(
+                f"NoisyCurrentSource: {len(self._cells)} cells x {edges.size} intervals of "
+                f"{step} ms are more than {self.MAX_WINDOWS:,} DC inputs; inject it into "
+                f"fewer cells, use a longer dt or a shorter run"
+            )
+        index = st.current_sources.index(self)
+        for cell in self._cells:
+            pop = cell.parent
+            rng = np.random.default_rng([st.seed, 1_000_003, index, int(cell)])
+            values = self._value("mean") + self._value("stdev") * rng.standard_normal(edges.size)
+            for a, v in zip(edges, values):
+                net.add_dc_input(
+                    pop._name, v * NA, start=max(a - min_delay, 0.0),
+                    stop=min(a + step, stop) - min_delay, delay=min_delay,
+                    neurons=[int(cell) - int(pop.first_id)],
+                )  # fmt: skip
