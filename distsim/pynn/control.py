@@ -12,9 +12,9 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     max_delay = extra_params.get("max_delay", "auto")
     common.setup(timestep, min_delay, **extra_params)
     simulator.state.clear()
-    extra = {k: v for k, v in extra_params.items() if k not in ("max_delay", "poisson_horizon")}
+    extra = {k: v for k, v in extra_params.items() if k not in ("max_delay", "horizon")}
     simulator.state.configure(timestep, min_delay, max_delay, extra)
-    simulator.state.poisson_horizon = extra_params.get("poisson_horizon")
+    simulator.state.horizon_given = extra_params.get("horizon")
     return rank()
 
 

@@ -9,7 +9,8 @@ writes it into a ``distsim.Network`` and builds the ``Simulation``; later runs c
 Options of ``setup`` beyond PyNN's go to distsim: ``backend``, ``threads``,
 ``decomposition``, ``store`` (a zarr run store), ``checkpoint_dir`` (a checkpoint after each
 run, as ``distsim run --checkpoint-dir``), ``hardware`` and ``fabric`` (a chip mapping and
-its counters), ``seed``.
+its counters), ``seed``, and ``horizon`` (ms): how far the inputs drawn at the build reach
+(SpikeSourcePoisson trains, AC and noise currents; default: the end of the first run).
 """
 
 from pyNN import common
@@ -37,7 +38,7 @@ class State(common.control.BaseState):
         self.mpi_rank, self.num_processes = _mpi()
         self.dt, self.min_delay, self.max_delay = 0.1, 0.1, 10.0
         self.seed, self.options = 1, {}
-        self.poisson_horizon, self.horizon = None, 0.0
+        self.horizon_given, self.horizon = None, 0.0  # how far drawn inputs reach (ms)
         self.clear()
 
     def clear(self):
@@ -80,13 +81,13 @@ class State(common.control.BaseState):
 
     def run_until(self, tstop):
         if self.sim is None:
-            self.horizon = self.poisson_horizon or tstop  # of the SpikeSourcePoisson trains
+            self.horizon = self.horizon_given or tstop
             self.sim = self.build()
-        elif tstop > self.horizon + 1e-9 and self._poisson():
+        elif tstop > self.horizon + 1e-9 and self._drawn():
             raise ConfigError(
-                f"distsim.pynn: run to {tstop} ms, but the SpikeSourcePoisson trains were "
-                f"drawn up to {self.horizon} ms (the end of the first run); give "
-                f"setup(poisson_horizon=...) the whole duration"
+                f"distsim.pynn: run to {tstop} ms, but the inputs of {', '.join(self._drawn())} "
+                f"were drawn up to {self.horizon} ms (the end of the first run); give "
+                f"setup(horizon=...) the whole duration"
             )
         steps = round((tstop - self.t) / self.dt)
         if steps > 0:
@@ -96,8 +97,15 @@ class State(common.control.BaseState):
         if self.folder is not None:
             self.folder.write(self.sim)
 
-    def _poisson(self):
-        return any(type(p.celltype).__name__ == "SpikeSourcePoisson" for p in self.populations)
+    def _drawn(self):
+        """What is drawn at the build up to the horizon: SpikeSourcePoisson populations, AC
+        and noise current sources."""
+        drawn = [
+            p.label for p in self.populations if type(p.celltype).__name__ == "SpikeSourcePoisson"
+        ]
+        drawn += [type(c).__name__ for c in self.current_sources
+                  if type(c).__name__ in ("ACSource", "NoisyCurrentSource")]  # fmt: skip
+        return drawn
 
     def build(self):
         """The distsim Network of the session's description, and its Simulation."""

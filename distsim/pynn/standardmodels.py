@@ -212,7 +212,7 @@ class SpikeSourcePoisson(DistsimCell, cells.SpikeSourcePoisson):
     """Poisson trains, one per neuron (PyNN's semantics: each neuron's train reaches all its
     targets), drawn when the network is built from a stream keyed by the session's seed, the
     population and the neuron (the same on every rank count), on the time grid: up to the
-    end of the first run, or ``setup(poisson_horizon=T)`` ms."""
+    end of the first run, or ``setup(horizon=T)`` ms."""
 
     translations = build_translations(
         ("rate", "rate"), ("start", "start"), ("duration", "stop", "start+duration", "stop-start")
@@ -408,7 +408,7 @@ class StepCurrentSource(_Injected, electrodes.StepCurrentSource):
 class ACSource(_Injected, electrodes.ACSource):
     """A sine current, constant within each step as NEST's ac_generator computes it (with
     pyNN.nest's phase: ``phase`` degrees at ``start``): one window per step, up to the end of
-    the first run or ``setup(poisson_horizon=...)`` (the windows are drawn at the build)."""
+    the first run or ``setup(horizon=...)`` (the windows are drawn at the build)."""
 
     __doc__ = electrodes.ACSource.__doc__
     translations = build_translations(
@@ -438,7 +438,7 @@ class NoisyCurrentSource(_Injected, electrodes.NoisyCurrentSource):
     """Gaussian white noise: per cell, a new current mean + stdev N(0, 1) every ``dt`` ms
     (NEST's noise_generator), independent between cells, drawn at the build from a stream
     keyed by the session's seed, the source and the cell (the same on every rank count), up
-    to the end of the first run or ``setup(poisson_horizon=...)``.  Each interval of each
+    to the end of the first run or ``setup(horizon=...)``.  Each interval of each
     cell is a DC input of the network: the stimuli of a step are scanned every step, so keep
     cells x intervals to some 10^5."""
 

@@ -175,7 +175,7 @@ def test_errors_users_can_cause():
     cells = _small({})
     with pytest.raises(ConfigError, match="network was built by run"):
         sim.Projection(cells, cells, sim.AllToAllConnector())
-    with pytest.raises(ConfigError, match="SpikeSourcePoisson trains were drawn up to 100.0 ms"):
+    with pytest.raises(ConfigError, match=r"the inputs of population\d+ were drawn up to 100.0 ms"):
         sim.run(50.0)
     sim.end()
 
