@@ -207,7 +207,7 @@ def stdp(sim, options):
 
 def balanced(sim, options, seed=1):
     """A sparse balanced network (Brunel's model A, 1,000 neurons, IF_curr_exp), Poisson
-    input from a SpikeSourcePoisson population (12 of its 1,000 trains per neuron),
+    input from a SpikeSourcePoisson population (a train of its own per neuron),
     connectivity from PyNN's random numbers: the mean rate and CV of the interspike
     intervals of the excitatory neurons."""
     sim.setup(timestep=0.1, min_delay=1.5, **options)
@@ -218,13 +218,13 @@ def balanced(sim, options, seed=1):
     inh = sim.Population(200, sim.IF_curr_exp(**params), label="I")
     exc.initialize(v=sim.RandomDistribution("uniform", (-70.0, -50.0), rng=rng))
     inh.initialize(v=sim.RandomDistribution("uniform", (-70.0, -50.0), rng=rng))
-    noise = sim.Population(1000, sim.SpikeSourcePoisson(rate=500.0))  # 0.05 spikes per step
+    noise = sim.Population(1000, sim.SpikeSourcePoisson(rate=6000.0))  # one train per cell
     cells = exc + inh
     j = 0.12
     sim.Projection(
         noise,
         cells,
-        sim.FixedNumberPreConnector(12, rng=rng),
+        sim.OneToOneConnector(),
         sim.StaticSynapse(weight=j, delay=1.5),
         receptor_type="excitatory",
     )

@@ -82,6 +82,7 @@ class Population(common.Population):
         ps.evaluate(simplify=False)
         self._parameters = ps.as_dict()
         self._initial = {}
+        self._private = False  # Poisson trains that become Poisson inputs (projections.py)
         st.id_counter += self.size
         st.populations.append(self)
 

@@ -139,6 +139,11 @@ class Projection(common.Projection):
             weight = self._params["weight"][mask] * scale
             if self.receptor_type == "inhibitory" and target.conductance_based:
                 weight = -weight  # NEST's (and distsim's) sign of inhibitory conductances
+            if pops[a]._private:
+                _poisson_inputs(
+                    net, pops[a], pops[b], pre, post, weight, self._params["delay"][mask]
+                )
+                continue
             spec = None
             if synapse is not None:
                 spec = dict(synapse)
@@ -193,3 +198,50 @@ def _resolve(cells, indices):
     firsts = np.array([int(p.first_id) for p in simulator.state.populations])
     pop = np.searchsorted(firsts, ids, side="right") - 1
     return pop, ids - firsts[pop]
+
+
+MAX_POISSON_GROUPS = 1000  # distinct (rate, start, stop, weight, delay) of one source population
+
+
+def private_poisson_sources(populations, projections):
+    """The SpikeSourcePoisson populations that may become Poisson inputs of their targets:
+    not recorded, every train reaching one synapse at most (a train of its own is a Poisson
+    input, drawn as NEST draws it: counts per step, no horizon), with few distinct
+    (rate, start, stop, weight, delay)."""
+    private = set()
+    for pop in populations:
+        if type(pop.celltype).__name__ != "SpikeSourcePoisson" or any(
+            ids for ids in pop.recorder.recorded.values()
+        ):
+            continue
+        uses, combos = np.zeros(pop.size, np.int64), set()
+        for prj in projections:
+            for a, _, mask, pre, _ in prj._groups():
+                if populations[a] is pop:
+                    np.add.at(uses, pre, 1)
+                    trains = [np.broadcast_to(pop._parameters[k], pop.size)[pre]
+                              for k in ("rate", "start", "stop")]  # fmt: skip
+                    params = (prj._params["weight"][mask], prj._params["delay"][mask])
+                    combos |= set(zip(*trains, *params))
+        if uses.max(initial=0) <= 1 and len(combos) <= MAX_POISSON_GROUPS:
+            private.add(pop._index)
+    return private
+
+
+def _poisson_inputs(net, source, target, pre, post, weight, delay):
+    """The synapses from the private Poisson trains ``pre`` of ``source`` as Poisson inputs
+    of ``target`` (a neuron with several such trains gets several inputs)."""
+    p = {k: np.broadcast_to(np.asarray(source._parameters[k], float), (source.size,))[pre]
+         for k in ("rate", "start", "stop")}  # fmt: skip
+    keys = np.stack([p["rate"], p["start"], p["stop"], weight, delay], axis=1)
+    combos, which = np.unique(keys, axis=0, return_inverse=True)
+    for g, (rate, start, stop, w, d) in enumerate(combos):
+        neurons = np.sort(post[which.ravel() == g])
+        level = 0
+        while neurons.size:  # one input per train: a neuron listed twice gets two
+            first = np.r_[True, neurons[1:] != neurons[:-1]]
+            net.add_poisson_input(
+                target._name, rate, weight=w, delay=d, start=start, stop=stop,
+                neurons=neurons[first], name=f"{source._name}->{target._name}#{g}.{level}",
+            )  # fmt: skip
+            neurons, level = neurons[~first], level + 1

@@ -101,7 +101,9 @@ class State(common.control.BaseState):
         """What is drawn at the build up to the horizon: SpikeSourcePoisson populations, AC
         and noise current sources."""
         drawn = [
-            p.label for p in self.populations if type(p.celltype).__name__ == "SpikeSourcePoisson"
+            p.label
+            for p in self.populations
+            if type(p.celltype).__name__ == "SpikeSourcePoisson" and not p._private
         ]
         drawn += [type(c).__name__ for c in self.current_sources
                   if type(c).__name__ in ("ACSource", "NoisyCurrentSource")]  # fmt: skip
@@ -111,8 +113,12 @@ class State(common.control.BaseState):
         """The distsim Network of the session's description, and its Simulation."""
         from distsim import Network, Simulation
 
+        from .projections import private_poisson_sources
+
         net = Network(dt=self.dt, seed=self.seed)
+        private = private_poisson_sources(self.populations, self.projections)
         for pop in self.populations:
+            pop._private = pop._index in private  # its trains become Poisson inputs
             pop._add_to(net)
         for prj in self.projections:
             prj._add_to(net)

@@ -210,9 +210,12 @@ class SpikeSourceArray(DistsimCell, cells.SpikeSourceArray):
 
 class SpikeSourcePoisson(DistsimCell, cells.SpikeSourcePoisson):
     """Poisson trains, one per neuron (PyNN's semantics: each neuron's train reaches all its
-    targets), drawn when the network is built from a stream keyed by the session's seed, the
-    population and the neuron (the same on every rank count), on the time grid: up to the
-    end of the first run, or ``setup(horizon=T)`` ms."""
+    targets).  A population whose trains reach one synapse each and that is not recorded
+    becomes Poisson inputs of the targets (projections.private_poisson_sources: counts per
+    step as NEST's generator draws them, for any duration).  Otherwise the trains are drawn
+    when the network is built, from a stream keyed by the session's seed, the population and
+    the neuron (the same on every rank count), at most one spike per step: up to the end of
+    the first run, or ``setup(horizon=T)`` ms."""
 
     translations = build_translations(
         ("rate", "rate"), ("start", "start"), ("duration", "stop", "start+duration", "stop-start")
@@ -220,6 +223,8 @@ class SpikeSourcePoisson(DistsimCell, cells.SpikeSourcePoisson):
     model = "spike_source"
 
     def _distsim(self, population):
+        if population._private:  # its trains are Poisson inputs of the targets
+            return self.model, {"spike_times": [[] for _ in range(population.size)]}
         st = simulator.state
         p = {k: np.broadcast_to(np.asarray(population._parameters[k], float), (population.size,))
              for k in ("rate", "start", "stop")}  # fmt: skip
