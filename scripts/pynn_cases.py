@@ -252,6 +252,70 @@ def balanced(sim, options, seed=1):
     return {"rate_hz": float(counts.mean()), "cv_isi": float(np.mean(cvs))}
 
 
+def microcircuit(sim, options, seed=55, scale=0.05, t_sim=600.0):
+    """The Potjans-Diesmann microcircuit written in PyNN (IF_curr_exp; the numbers of
+    distsim.examples.microcircuit.scaled_parameters, with its DC compensation of the scaled
+    in-degrees; Poisson background as one SpikeSourcePoisson train per neuron): the mean rate
+    and CV of the ISIs of each population after the first 100 ms."""
+    from importlib import import_module
+
+    pd14 = import_module("distsim.examples.microcircuit")  # the module, not its function
+
+    p = pd14.scaled_parameters(scale, poisson_input=True)
+    sim.setup(timestep=0.1, min_delay=0.1, **options)
+    rng = sim.NumpyRNG(seed=seed)
+    nrn = pd14.NEURON
+    pops = []
+    for i, name in enumerate(pd14.POPULATIONS):
+        cell = sim.IF_curr_exp(
+            cm=nrn["C_m"] / 1000.0, tau_m=nrn["tau_m"], tau_syn_E=nrn["tau_syn_ex"],
+            tau_syn_I=nrn["tau_syn_in"], tau_refrac=nrn["t_ref"], v_rest=nrn["E_L"],
+            v_thresh=nrn["V_th"], v_reset=nrn["V_reset"], i_offset=p["dc"][i] / 1000.0,
+        )  # fmt: skip
+        pop = sim.Population(int(p["n"][i]), cell, label=name)
+        pop.initialize(
+            v=sim.RandomDistribution("normal", (pd14.V0_MEAN[i], pd14.V0_STD[i]), rng=rng)
+        )
+        pop.record("spikes")
+        background = sim.Population(
+            pop.size, sim.SpikeSourcePoisson(rate=pd14.BG_RATE_HZ * float(p["k_ext"][i]))
+        )
+        sim.Projection(background, pop, sim.OneToOneConnector(),
+                       sim.StaticSynapse(weight=p["psc_ext"] / 1000.0, delay=pd14.DELAY_POISSON),
+                       receptor_type="excitatory")  # fmt: skip
+        pops.append(pop)
+    for t, target in enumerate(pops):
+        for s, source in enumerate(pops):
+            if p["n_syn"][t, s] <= 0:
+                continue
+            w = p["psc"][t, s] / 1000.0  # nA
+            low, high = (0.0, np.inf) if w > 0 else (-np.inf, 0.0)
+            weight = sim.RandomDistribution("normal_clipped", mu=w, sigma=abs(w) * pd14.WEIGHT_REL_STD,
+                                            low=low, high=high, rng=rng)  # fmt: skip
+            d = pd14.DELAY_E if s % 2 == 0 else pd14.DELAY_I
+            delay = sim.RandomDistribution("normal_clipped", mu=d, sigma=d * pd14.DELAY_REL_STD,
+                                           low=0.1, high=np.inf, rng=rng)  # fmt: skip
+            sim.Projection(source, target,
+                           sim.FixedTotalNumberConnector(int(p["n_syn"][t, s]), with_replacement=True, rng=rng),
+                           sim.StaticSynapse(weight=weight, delay=delay),
+                           receptor_type="excitatory" if w > 0 else "inhibitory")  # fmt: skip
+    sim.run(t_sim)
+    out = {}
+    for pop in pops:
+        trains = [
+            st.magnitude[st.magnitude > 100.0] for st in pop.get_data().segments[0].spiketrains
+        ]
+        isi = [np.diff(t) for t in trains if t.size > 2]
+        out[pop.label] = {
+            "rate_hz": float(
+                sum(t.size for t in trains) / len(trains) / ((t_sim - 100.0) / 1000.0)
+            ),
+            "cv_isi": float(np.mean([np.std(i) / np.mean(i) for i in isi])) if isi else 0.0,
+        }
+    sim.end()
+    return out
+
+
 CASES = {
     "single_cells": single_cells,
     "hh_cell": hh_cell,
@@ -260,4 +324,5 @@ CASES = {
     "short_term": short_term,
     "stdp": stdp,
     "balanced": balanced,
+    "microcircuit": microcircuit,
 }

@@ -4,8 +4,10 @@ pyNN.nest (NEST 3.10, spikes on the time grid), written to tests/data/pynn_nest_
 
     /path/to/python/with/nest/and/pyNN scripts/pynn_reference.py [--out FILE]
 
-The balanced network runs with seeds 1, 2 and 3 (PyNN's and NEST's random numbers), so that
-tests/unit/test_pynn.py can compare distsim's statistics with NEST's spread over seeds.
+The balanced network and the microcircuit run with seeds 1, 2 and 3 (PyNN's and NEST's random
+numbers), so that tests/unit/test_pynn.py can compare distsim's statistics with NEST's spread
+over seeds.  The microcircuit takes its numbers from distsim.examples.microcircuit: distsim
+must be importable in the NEST environment (pip install -e this checkout there).
 """
 
 import argparse
@@ -31,7 +33,7 @@ def main():
     a = ap.parse_args()
     out = {"nest_version": nest.__version__, "pynn_version": pyNN.__version__, "cases": {}}
     for name, case in CASES.items():
-        if name == "balanced":
+        if name in ("balanced", "microcircuit"):
             out["cases"][name] = [case(sim, {**OPTIONS, "rng_seed": s}, seed=s) for s in (1, 2, 3)]
         else:
             out["cases"][name] = case(sim, OPTIONS)

@@ -107,9 +107,11 @@ def full_synapse_numbers():
         return np.log(1.0 - CONN_PROBS) / np.log((prod - 1.0) / prod)
 
 
-def microcircuit(scale=1.0, dt=0.1, seed=55, poisson_input=True, record=True, storage="stored"):
-    """The microcircuit with neuron numbers and in-degrees scaled by ``scale``; ``storage``
-    of its projections: "stored" or "procedural" (the same rule, another draw)."""
+def scaled_parameters(scale=1.0, poisson_input=True):
+    """The numbers of the microcircuit scaled by ``scale`` (module docstring): neurons ``n``,
+    synapses ``n_syn`` [target, source], mean PSCs ``psc`` [target, source] and ``psc_ext``
+    (pA), background in-degrees ``k_ext`` and DC currents ``dc`` (pA).  Any simulator's
+    script can build it from these (scripts/pynn_cases.py does, for PyNN)."""
     n = np.round(N_FULL * scale).astype(int)
     k_scaling = scale
     n_syn = np.round(full_synapse_numbers() * scale * k_scaling).astype(np.int64)
@@ -140,6 +142,16 @@ def microcircuit(scale=1.0, dt=0.1, seed=55, poisson_input=True, record=True, st
         psc = psc / np.sqrt(k_scaling)
         psc_ext = psc_ext / np.sqrt(k_scaling)
     k_ext = np.round(K_EXT * k_scaling).astype(int)
+    return {"n": n, "n_syn": n_syn, "psc": psc, "psc_ext": psc_ext, "k_ext": k_ext, "dc": dc}
+
+
+def microcircuit(scale=1.0, dt=0.1, seed=55, poisson_input=True, record=True, storage="stored"):
+    """The microcircuit with neuron numbers and in-degrees scaled by ``scale``; ``storage``
+    of its projections: "stored" or "procedural" (the same rule, another draw)."""
+    p = scaled_parameters(scale, poisson_input)
+    n, n_syn, psc, psc_ext, k_ext, dc = (
+        p[k] for k in ("n", "n_syn", "psc", "psc_ext", "k_ext", "dc")
+    )
     net = Network(dt=dt, seed=seed)
     for i, name in enumerate(POPULATIONS):
         params = {**NEURON, "I_e": float(dc[i]), "V_m": Normal(V0_MEAN[i], V0_STD[i])}
