@@ -13,11 +13,14 @@ DATA = json.loads((Path(__file__).parents[1] / "data" / "nest_single_neuron.json
 CASES = {c["name"]: c for c in DATA["cases"]}
 
 
-def simulate(case, dt, companions=()):
+def simulate(case, dt, companions=(), model=None, params=None, rename=None):
     """States and spike times of the case's neuron; ``companions``: models of one unconnected
-    neuron each beside it (so that cases of several models share one compiled plan)."""
+    neuron each beside it (so that cases of several models share one compiled plan).
+    ``model``, ``params`` and ``rename`` (the model's name of a recorded variable) run the
+    case on another model than the reference's."""
+    rename = rename or {}
     net = Network(dt=dt, seed=1)
-    net.add_population("N", case["model"], 1, case["params"])
+    net.add_population("N", model or case["model"], 1, case["params"] if params is None else params)
     for k, model in enumerate(companions):
         net.add_population(f"C{k}", model, 1)
     for k, inp in enumerate(case["inputs"]):
@@ -27,7 +30,7 @@ def simulate(case, dt, companions=()):
         net.add_dc_input(
             "N", dc["amplitude"], start=dc["start"], stop=dc["stop"], delay=dc["delay"]
         )
-    variables = [v for v in case["record"] if v != "times"]
+    variables = [rename.get(v, v) for v in case["record"] if v != "times"]
     net.record_state("N", variables, interval=dt)
     net.record_spikes("N")
     sim = Simulation(net)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_nest_reference import simulate as nest_reference_simulate
 
 from distsim import FixedIndegree, Network, Simulation
 from distsim.errors import ModelError, ModelFileError
@@ -54,32 +55,21 @@ DT_AEIF, AEIF_CASES = cases("nest_conductance_neurons.json", "aeif_cond_exp")
 
 
 def simulate(cls, case, dt, companions=(IAF, AEIF, TWO)):
-    """Run a NEST reference case on the NESTML model ``cls``: NEST's defaults of the built-in
-    model (NESTML's library defaults differ, e.g. aeif's refractory period), then the case's
-    parameters, by NESTML's names.  Every case has one neuron of each of ``companions`` (one
-    compiled plan for the cases of all three library models)."""
+    """Run a NEST reference case on the NESTML model ``cls`` (test_nest_reference.simulate):
+    NEST's defaults of the built-in model (NESTML's library defaults differ, e.g. aeif's
+    refractory period), then the case's parameters, by NESTML's names.  Every case has one
+    neuron of each of ``companions`` (one compiled plan for the cases of all three library
+    models).  Returns the traces by NEST's names, in NEST's signs, and the spike steps."""
     fields = set(cls.parameter_names())
     given = {NAMES.get(k, k): v for k, v in {**case["nest_defaults"], **case["params"]}.items()}
-    net = Network(dt=dt, seed=1)
-    net.add_population("N", cls.name, 1, {k: v for k, v in given.items() if k in fields})
-    for k, other in enumerate(sorted(set(companions) - {cls}, key=lambda c: c.name)):
-        net.add_population(f"C{k}", other.name, 1)
-    for k, inp in enumerate(case["inputs"]):
-        net.add_population(f"S{k}", "spike_source", 1, {"spike_times": [inp["spike_times"]]})
-        net.connect(f"S{k}", "N", "all_to_all", weight=inp["weight"], delay=inp["delay"])
-    for dc in case["dc"]:
-        net.add_dc_input(
-            "N", dc["amplitude"], start=dc["start"], stop=dc["stop"], delay=dc["delay"]
-        )
-    recorded = [v for v in case["record"] if v != "times"]
-    net.record_state("N", [NAMES.get(v, v) for v in recorded], interval=dt)
-    net.record_spikes("N")
-    sim = Simulation(net)
-    sim.run(case["t_sim"])
-    states = sim.states()
+    others = [c.name for c in sorted(set(companions) - {cls}, key=lambda c: c.name)]
+    states, spikes = nest_reference_simulate(
+        case, dt, others, cls.name, {k: v for k, v in given.items() if k in fields}, NAMES
+    )
     n = len(case["record"]["times"])
+    recorded = [v for v in case["record"] if v != "times"]
     traces = {v: SIGN.get(v, 1.0) * states[NAMES.get(v, v)][:n, 0] for v in recorded}
-    return traces, np.round(sim.spikes()[0] / dt)
+    return traces, np.round(spikes / dt)
 
 
 @pytest.mark.parametrize("name", ["iaf_psc_exp_spikes", "iaf_psc_exp_dc"])
