@@ -140,7 +140,7 @@ def plausible_documents(draw):
     for name in draw(
         st.lists(st.sampled_from(["A", "B", "C"]), min_size=1, max_size=3, unique=True)
     ):
-        model = draw(st.sampled_from(sorted(MODELS)))
+        model = draw(st.sampled_from(sorted([*DEFAULTS, "spike_source"])))  # as imported
         size = draw(st.integers(1, 8))
         spec = {"model": model, "size": size, "params": draw(parameters(model, size))}
         in_area = draw(st.booleans())
