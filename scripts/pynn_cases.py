@@ -122,6 +122,7 @@ def connectors(sim, options):
         "FixedNumberPost": sim.FixedNumberPostConnector(4, rng=rng),
         "FixedTotalNumber": sim.FixedTotalNumberConnector(150, rng=rng),
         "FromList": sim.FromListConnector([(0, 1, 0.1, 1.0), (3, 2, 0.2, 2.0), (7, 7, 0.3, 1.5)]),
+        "FromFile": sim.FromFileConnector(_connection_file()),
         "DistanceDependentProbability": sim.DistanceDependentProbabilityConnector(
             "exp(-d/2.0)", rng=rng
         ),
@@ -134,6 +135,18 @@ def connectors(sim, options):
         out[name] = pairs
     sim.end()
     return out
+
+
+def _connection_file():
+    """A connection file of PyNN's text format (i j weight delay), in a new folder."""
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "connections.txt"
+    path.write_text(
+        "# columns = ['i', 'j', 'weight', 'delay']\n0 4 0.1 1.0\n5 2 0.2 1.5\n9 9 0.1 2.0\n"
+    )
+    return str(path)
 
 
 def short_term(sim, options):
@@ -167,7 +180,8 @@ def short_term(sim, options):
 
 
 def stdp(sim, options):
-    """Pair-based STDP with an additive and a multiplicative weight dependence: the weights
+    """Pair-based STDP with an additive, a multiplicative and a power-law (Gutig) weight
+    dependence: the weights
     of 10 synapses (one presynaptic train each) onto a cell driven to fire regularly, read
     every 100 ms."""
     sim.setup(timestep=0.1, min_delay=0.1, **options)
@@ -181,6 +195,8 @@ def stdp(sim, options):
     for name, wdep in (
         ("additive", sim.AdditiveWeightDependence(w_min=0.0, w_max=0.05)),
         ("multiplicative", sim.MultiplicativeWeightDependence(w_min=0.0, w_max=0.05)),
+        # mu 0.5: pyNN.nest leaves NEST's mu_plus and mu_minus at 0.5 whatever it is given
+        ("power_law", sim.GutigWeightDependence(w_min=0.0, w_max=0.05, mu_plus=0.5, mu_minus=0.5)),
     ):
         post = sim.Population(1, sim.IF_curr_exp(i_offset=0.8, tau_refrac=2.0), label=name)
         mech = sim.STDPMechanism(

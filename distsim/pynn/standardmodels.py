@@ -30,6 +30,7 @@ __all__ = [
     "AdditiveWeightDependence",
     "MultiplicativeWeightDependence",
     "AdditivePotentiationMultiplicativeDepression",
+    "GutigWeightDependence",
     "DCSource",
     "StepCurrentSource",
     "ACSource",
@@ -293,6 +294,15 @@ class AdditivePotentiationMultiplicativeDepression(
     mu = (0.0, 1.0)
 
 
+class GutigWeightDependence(synapses.GutigWeightDependence):
+    """(w_max - w)^mu_plus and (w - w_min)^mu_minus: NEST's stdp_synapse with its mu."""
+
+    __doc__ = synapses.GutigWeightDependence.__doc__
+    translations = build_translations(
+        ("w_max", "Wmax"), ("w_min", "w_min"), ("mu_plus", "mu_plus"), ("mu_minus", "mu_minus")
+    )
+
+
 class SpikePairRule(synapses.SpikePairRule):
     __doc__ = synapses.SpikePairRule.__doc__
     translations = build_translations(
@@ -304,9 +314,9 @@ class SpikePairRule(synapses.SpikePairRule):
 
 
 class STDPMechanism(_Delays, synapses.STDPMechanism):
-    """NEST's stdp_synapse (as pyNN.nest): the pair rule, an additive or multiplicative
-    weight dependence (mu_plus, mu_minus 0 or 1), w_min 0, all delays dendritic; tau_minus
-    is the postsynaptic neuron's."""
+    """NEST's stdp_synapse (as pyNN.nest): the pair rule, an additive, multiplicative, mixed
+    or power-law (Gutig: its mu_plus, mu_minus) weight dependence, w_min 0, all delays
+    dendritic; tau_minus is the postsynaptic neuron's."""
 
     __doc__ = synapses.STDPMechanism.__doc__
     base_translations = build_translations(
@@ -316,7 +326,8 @@ class STDPMechanism(_Delays, synapses.STDPMechanism):
     )
 
     def _distsim(self):
-        p = _homogeneous(self, ("tau_plus", "lambda", "alpha", "Wmax", "w_min"))
+        names = ("tau_plus", "lambda", "alpha", "Wmax", "w_min", "mu_plus", "mu_minus")
+        p = _homogeneous(self, names)
         if p.pop("w_min") != 0.0:
             raise ConfigError("STDPMechanism: w_min must be 0 (NEST's stdp_synapse)")
         if self.dendritic_delay_fraction != 1.0:
@@ -324,8 +335,9 @@ class STDPMechanism(_Delays, synapses.STDPMechanism):
                 "STDPMechanism: dendritic_delay_fraction must be 1 (every delay dendritic, "
                 "as in NEST)"
             )
-        mu_plus, mu_minus = self.weight_dependence.mu
-        return {"synapse_model": "stdp_synapse", **p, "mu_plus": mu_plus, "mu_minus": mu_minus}
+        if hasattr(self.weight_dependence, "mu"):  # additive (0, 0), multiplicative (1, 1)...
+            p["mu_plus"], p["mu_minus"] = self.weight_dependence.mu
+        return {"synapse_model": "stdp_synapse", **p}
 
     def _tau_minus(self):
         return _homogeneous(self, ("tau_minus",))["tau_minus"]

@@ -75,10 +75,11 @@ def test_ac_and_noisy_current_sources():
 def test_connectors_make_the_same_connections():
     got = CASES["connectors"](sim, {})
     ref = REF["cases"]["connectors"]
-    assert len(ref) == 8
+    assert len(ref) == 9
     for name, pairs in ref.items():
         assert [tuple(p) for p in got[name]] == [tuple(p) for p in pairs], name
     assert len(ref["FixedTotalNumber"]) == 150 and len(ref["AllToAll"]) == 36 * 25
+    assert ref["FromFile"] == [[0, 4], [5, 2], [9, 9]]
 
 
 def test_short_term_synapses_give_nest_potentials():
@@ -172,6 +173,24 @@ def test_readme_pynn_example_runs(tmp_path, monkeypatch):
     exec(code, scope)  # the README's PyNN example, as written there
     assert len(scope["block"].segments[0].spiketrains) == 100
     assert open_run(tmp_path / "run.zarr").complete
+
+
+def test_get_and_set_reach_the_network():
+    sim.setup(timestep=0.1)
+    cells = sim.Population(4, sim.IF_cond_exp(tau_m=15.0, cm=0.3), label="cells")
+    cells[1:3].set(tau_m=12.0)
+    assert np.allclose(cells.get("tau_m"), [15.0, 12.0, 12.0, 15.0])  # back from g_L
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[[5.0], [6.0]]))
+    prj = sim.Projection(src, cells, sim.AllToAllConnector(),
+                         sim.StaticSynapse(weight=0.01, delay=1.0), receptor_type="inhibitory")  # fmt: skip
+    prj.set(weight=0.02)
+    assert prj.get("weight", format="list", with_address=False) == [0.02] * 8
+    sim.run(10.0)
+    net = sim.simulator.state.sim.network
+    g_l = net.populations["cells"].model.g_L  # NEST's g_L = C_m / tau_m, in nS
+    assert np.allclose(g_l, [20.0, 25.0, 25.0, 20.0])
+    assert np.allclose(net.projections[0].weight, -20.0)  # nS, negative: inhibitory
+    sim.end()
 
 
 def test_errors_users_can_cause():
