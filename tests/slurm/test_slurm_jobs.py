@@ -246,7 +246,9 @@ def test_chain_holds_a_signal_that_comes_before_distsim_catches_signals(slurm, t
     (compiling: and, no requeue allowed, the job ends there), and the chain goes on as for a
     later signal (starting)."""
     out = tmp_path / "early"
-    t_sim = 10000.0
+    # 60 s of model time: about 2 s of run after distsim catches signals, longer than the
+    # script's 1 s wait before it passes on the held signal (10 s ran out before it came)
+    t_sim = 60000.0
     cache = tmp_path / "kernels"  # empty: distsim compile compiles every kernel
     job = submit(
         slurm,
