@@ -91,10 +91,7 @@ class Recorder(recording.Recorder):
             return {}
         wanted = np.asarray([int(i) for i in ids], np.int64)
         keep = np.isin(gids, wanted) & (times > self._recording_start_time.magnitude - 1e-9)
-        return gids[keep].astype(int), times[keep] - self._t_offset()
-
-    def _t_offset(self):
-        return 0.0
+        return gids[keep].astype(int), times[keep]
 
     def _get_all_signals(self, variable, ids, clear=False):
         sim = simulator.state.sim
