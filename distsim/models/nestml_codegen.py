@@ -234,10 +234,16 @@ class _Writer:
         self.where = f"NESTML model {path}"
         self.params = _declared(self.neuron.get_parameters_blocks())
         self.internals = _declared(self.neuron.get_internals_blocks())
-        self.states = _declared(self.neuron.get_state_blocks())
+        # the model's own states in their order, then the convolutions NESTML adds, sorted
+        # (NESTML adds them in a set's order, which differs between processes; the rows of st
+        # are a checkpoint's layout)
+        states = _declared(self.neuron.get_state_blocks())
+        own = [x for x in states if "__X__" not in x[0]]
+        self.states = own + sorted((x for x in states if "__X__" in x[0]), key=lambda x: x[0])
         self.numeric = list(ns["numeric_state_variables"]) if ns["uses_numeric_solver"] else []
         self.analytic = list(ns["analytic_state_variables"]) if ns["uses_analytic_solver"] else []
         self.ports()
+        self.row_step = len(self.states) + len(self.continuous)  # the suggested RKF45 step
         self.derivs = {}  # integrate_odes arguments -> name of their derivatives function
 
     def ports(self):
@@ -293,12 +299,12 @@ class _Writer:
             parameters.append((name, env[_name(name)]))
         # users set the model's own state variables, not the convolutions NESTML adds
         states = [(n, env.get(_name(n), 0.0), "__X__" not in n) for n, _ in self.states]
-        n_state = len(states) + len(self.continuous) + (1 if self.numeric else 0)
+        n_state = self.row_step + (1 if self.numeric else 0)
         text = _HEADER.format(
             name=self.ns["neuronName"], path=self.path, version=self.version,
             parameters=tuple(parameters), internals=tuple(n for n, _ in self.internals),
             states=tuple(states), continuous=tuple(self.continuous),
-            row_step=n_state - 1 if self.numeric else -1,
+            row_step=self.row_step if self.numeric else -1,
             n_par=len(self.params) + len(self.internals),
             n_state=n_state, control=self.control,
         )  # fmt: skip
@@ -384,7 +390,7 @@ class _Writer:
         for k, n in enumerate([n for n, _ in self.states] + self.continuous):
             lines.append(f"        {_name(n)} = st[{k}, i]")
         if n_y:
-            lines.append(f"        gsl_step = st[{len(self.states) + len(self.continuous)}, i]")
+            lines.append(f"        gsl_step = st[{self.row_step}, i]")
         lines += [
             "        ex = ex_line[i] * FIXED_INV",
             "        inh = in_line[i] * FIXED_INV",
@@ -429,7 +435,7 @@ class _Writer:
         for k, _ in enumerate(self.continuous):
             lines.append(f"        st[{len(self.states) + k}, i] = current")
         if n_y:
-            lines.append(f"        st[{len(self.states) + len(self.continuous)}, i] = gsl_step")
+            lines.append(f"        st[{self.row_step}, i] = gsl_step")
         lines += [
             "        if fired:",
             "            spiked[nspk] = i",
