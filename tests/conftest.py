@@ -3,7 +3,10 @@ starts) writes to a default or relative path lands there, never in the checkout.
 
 Tiers: tests under tests/mpi are marked ``mpi``, under tests/slurm ``slurm``; long ones
 ``slow``.  ``pytest`` alone runs the fast tier (neither of the three, a few minutes);
-``pytest -m ""`` runs everything (CI, the README's test command)."""
+``pytest -m ""`` runs everything (CI, the README's test command, which runs it on two
+pytest-xdist workers with ``--dist loadgroup``: a test file stays on one worker, so its
+module fixtures are computed once, and the tests under mpi and slurm share one worker, one
+after the other, so that at most one multi-rank job and one Slurm cluster run at a time)."""
 
 from pathlib import Path
 
@@ -17,6 +20,8 @@ def pytest_collection_modifyitems(config, items):
         part = Path(item.fspath).relative_to(_HERE).parts[0]
         if part in ("mpi", "slurm"):
             item.add_marker(getattr(pytest.mark, part))
+        group = "ranks" if part in ("mpi", "slurm") else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)

@@ -434,7 +434,7 @@ def folder(tmp_path, monkeypatch):
     return tmp_path
 
 
-@settings(FUZZ, max_examples=500)
+@settings(FUZZ, max_examples=200)
 @given(
     doc=documents(),
     yaml_format=st.booleans(),
