@@ -5,8 +5,8 @@ Tiers: tests under tests/mpi are marked ``mpi``, under tests/slurm ``slurm``; lo
 ``slow``.  ``pytest`` alone runs the fast tier (neither of the three, a few minutes);
 ``pytest -m ""`` runs everything (CI, the README's test command, which runs it on two
 pytest-xdist workers with ``--dist loadgroup``: a test file stays on one worker, so its
-module fixtures are computed once, and the tests under mpi and slurm share one worker, one
-after the other, so that at most one multi-rank job and one Slurm cluster run at a time)."""
+module fixtures are computed once, and the tests under mpi, and those under slurm, each run
+on one worker, one after the other: one multi-rank test at a time, one Slurm cluster)."""
 
 from pathlib import Path
 
@@ -20,7 +20,7 @@ def pytest_collection_modifyitems(config, items):
         part = Path(item.fspath).relative_to(_HERE).parts[0]
         if part in ("mpi", "slurm"):
             item.add_marker(getattr(pytest.mark, part))
-        group = "ranks" if part in ("mpi", "slurm") else item.nodeid.split("::")[0]
+        group = part if part in ("mpi", "slurm") else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
 
 

@@ -28,9 +28,12 @@ def run_digest(name, balancer, backend, threads=1):
 
 
 def main():
+    from mpi4py import MPI
+
+    size = MPI.COMM_WORLD.Get_size()
     out = {}
     for name in NETWORKS:
-        for balancer, backend in combinations_of(name):
+        for balancer, backend in combinations_of(name, size):
             out[f"{name}/{balancer}/{backend}"], rank = run_digest(name, balancer, backend)
     if rank == 0:
         print(json.dumps(out))
