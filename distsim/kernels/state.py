@@ -165,7 +165,8 @@ class Threads(NamedTuple):
     rows: np.ndarray  # int64 [W n]: scratch, the rows of a window's spikes ...
     steps: np.ndarray  # int64 [W n]: ... and their steps
     events: np.ndarray  # int64 [T]: synaptic events delivered by each thread
-    cyc: np.ndarray  # int64 [T, 3]: processor cycles of each thread in stimuli, update, deliver
+    cyc: np.ndarray  # int64 [T, 4]: processor cycles of each thread in stimuli, update,
+    #                  deliver (in the current window), and in all three since the last balance
 
 
 # dtype and number of dimensions of every field (the builders make them so; a test holds

@@ -109,14 +109,60 @@ def group_segments(seg, movable, syn_target, syn_weight, syn_delay, bounds):
 
 
 @nb.njit(cache=True)
+def _part(a, b, a0, cut, wofs, d, base, syn_target, syn_weight, syn_delay):
+    """Reorder the synapses a .. b - 1 of a segment that starts at synapse a0 (fields as in
+    group_segments) in place so that those onto neurons below ``cut`` come first; returns
+    where the others begin."""
+    lo, hi = a, b - 1
+    while True:
+        while lo <= hi and base + np.int64(syn_target[lo]) < cut:
+            lo += 1
+        while lo <= hi and base + np.int64(syn_target[hi]) >= cut:
+            hi -= 1
+        if lo >= hi:
+            return lo
+        syn_target[lo], syn_target[hi] = syn_target[hi], syn_target[lo]
+        if wofs >= 0:
+            i, j = wofs + lo - a0, wofs + hi - a0
+            syn_weight[i], syn_weight[j] = syn_weight[j], syn_weight[i]
+        if d <= 0:
+            i, j = -d - 1 + lo - a0, -d - 1 + hi - a0
+            syn_delay[i], syn_delay[j] = syn_delay[j], syn_delay[i]
+
+
+@nb.njit(cache=True, parallel=True)
+def move_cuts(seg, movable, syn_target, syn_weight, syn_delay, old, new, split):
+    """Regroup the synapses of group_segments' ``split`` (bounds ``old``) for the bounds
+    ``new`` in place, moving only the synapses onto neurons that change thread: each cut
+    k moves within the old ranges of threads k - 1 and k, so the part of the thread that
+    gives neurons away is partitioned at the new cut.  A segment that is not movable keeps
+    its order: its split points are looked up again (-1 when no longer in thread order)."""
+    n_threads = old.shape[0] - 1
+    for s in nb.prange(seg.shape[0] - 1):
+        if split[s, 0] < 0:
+            continue
+        a, b, d, wofs, base = seg[s, 0], seg[s + 1, 0], seg[s, 2], seg[s, 3], seg[s, 4]
+        if not movable[s]:
+            if not _splits_if_ordered(a, b, base, syn_target, new, split, s):
+                split[s, :] = -1
+            continue
+        for k in range(1, n_threads):
+            giver = k if new[k] > old[k] else k - 1  # the thread that gives neurons away
+            split[s, k] = _part(split[s, giver], split[s, giver + 1], a, new[k], wofs, d,
+                                base, syn_target, syn_weight, syn_delay)  # fmt: skip
+
+
+@nb.njit(cache=True)
 def share_cycles(wall, cyc, counters):
     """Split the ``wall`` processor cycles of a parallel part of a step over the phases
     stimuli, update and delivery (counters C_CYC_STIM, C_CYC_UPDATE, C_CYC_DELIVER) in
-    proportion to the threads' own cycles in each (``cyc[k, phase]``), and reset those."""
+    proportion to the threads' own cycles in each (``cyc[k, phase]``), and reset those; each
+    thread's own cycles add up in cyc[k, 3] (its work, simulation/threads.py balances it)."""
     total = 0
     for k in range(cyc.shape[0]):
         for p in range(3):
             total += cyc[k, p]
+            cyc[k, 3] += cyc[k, p]
     if total <= 0:
         counters[C_CYC_UPDATE] += wall
         return

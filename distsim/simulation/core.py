@@ -58,7 +58,7 @@ from .recording import Recorders
 from .remote import RemoteSpikes
 from .stimuli import build_stimuli
 from .synaptic_input import DENSE_RING_BYTES, NEAR_RING_SLOTS, SynapticInput
-from .threads import RankThreads
+from .threads import BALANCE_STEPS, RankThreads
 
 log = logging.getLogger(__name__)
 
@@ -331,8 +331,13 @@ class Simulation:
         """Compute the steps up to ``upto`` on this rank (the exchange calls it between its
         messages; spikes for other ranks queue up in the outgoing buffer)."""
         counters, plasticity, recorders = self.counters, self.plasticity, self.recorders
+        threads = self.threads
+        if threads.balance_at is None:
+            threads.balance_at = self.step + BALANCE_STEPS
         while self.step < upto:
             stop = upto
+            if threads.balance_at > self.step:
+                stop = min(stop, threads.balance_at)
             nxt = recorders.next_sample(self.step)
             if nxt is not None:
                 stop = min(stop, nxt)
@@ -370,6 +375,8 @@ class Simulation:
                 recorders.grow()
             if reached == stop:
                 recorders.sample(self.step, self.neurons, plasticity.arrays.syn_pw)
+            if reached == threads.balance_at:
+                threads.balance()
             if self.writer is not None and self.step >= self._last_flush + self.flush_steps:
                 self.flush()
 

@@ -9,6 +9,8 @@ from ..kernels import threads as kt
 from ..kernels.state import Threads
 
 WINDOW_BYTES = 64 << 20  # the threads' spike buffers of a window: at most this many bytes
+BALANCE_STEPS = 1000  # steps the threads run before their ranges are balanced by their work
+BALANCE_TOLERANCE = 0.02  # ... unless the busiest thread did at most 2 % more than the mean
 
 
 def check_threads(threads):
@@ -25,15 +27,32 @@ def check_threads(threads):
     return int(threads)
 
 
-def thread_bounds(n_threads, indegree):
-    """Contiguous ranges of local neurons of about equal work, counted as one neuron update
-    plus its incoming synapses relative to the mean (int64 [T + 1])."""
-    n = indegree.size
-    mean = indegree.mean() if n else 0.0
-    cost = np.cumsum(1.0 + (indegree / mean if mean > 0 else 0.0))
+def neuron_work(indegree):
+    """The expected work of each local neuron before any is measured: one update plus its
+    incoming synapses relative to the mean (float64 [n])."""
+    mean = indegree.mean() if indegree.size else 0.0
+    return 1.0 + (indegree / mean if mean > 0 else 0.0)
+
+
+def thread_bounds(n_threads, work):
+    """Contiguous ranges of local neurons of about equal summed ``work`` (int64 [T + 1])."""
+    n = work.size
+    cost = np.cumsum(work)
     total = cost[-1] if n else 0.0
     cuts = np.searchsorted(cost, total * np.arange(1, n_threads) / n_threads, side="right")
     return np.concatenate(([0], cuts, [n])).astype(np.int64)
+
+
+def measured_work(work, bounds, cycles):
+    """``work`` rescaled in each thread's range so that the range sums to the processor
+    ``cycles`` the thread spent on it: w_i * cycles_k / sum_{j in k} w_j (how a neuron's
+    synaptic events depend on its inputs' rates, which the in-degree does not tell)."""
+    out = np.array(work, np.float64)
+    for k in range(bounds.size - 1):
+        part = out[bounds[k] : bounds[k + 1]]
+        if part.size and part.sum() > 0:
+            part *= cycles[k] / part.sum()
+    return out
 
 
 class RankThreads:
@@ -46,6 +65,7 @@ class RankThreads:
     def __init__(self, threads, n_local, table, stimuli, network):
         self.n = check_threads(threads)
         self.n_local = n_local
+        self.balance_at = -1  # the step at which the threads' work is measured (-1: never)
         empty1, empty2 = np.zeros(0, np.int64), np.zeros((0, 0), np.int64)
         if self.n == 1:
             bounds = np.array([0, n_local], np.int64)
@@ -53,27 +73,67 @@ class RankThreads:
                 bounds, np.ones(1, np.int64), *[empty2] * 4, *[empty1] * 3, empty2
             )
             return
-        bounds = thread_bounds(self.n, kt.in_degree(table.seg, table.syn_target, n_local))
+        self._table, self._stimuli = table, stimuli
+        self._movable = _movable(network, table)
+        self.work = neuron_work(kt.in_degree(table.seg, table.syn_target, n_local))
+        self.balance_at = None  # BALANCE_STEPS after the first step computed
         self.arrays = Threads(
-            bounds=bounds,
+            bounds=empty1,
             window=np.ones(1, np.int64),
-            seg_split=kt.group_segments(
-                table.seg,
-                _movable(network, table),
-                table.syn_target,
-                table.syn_weight,
-                table.syn_delay,
-                bounds,
-            ),
-            pz_split=kt.list_splits(stimuli.pz_ptr, stimuli.pz_local, bounds),
+            seg_split=empty2,
+            pz_split=empty2,
             spiked=empty2,
             spk_end=empty2,
             rows=empty1,
             steps=empty1,
             events=np.zeros(self.n, np.int64),
-            cyc=np.zeros((self.n, 3), np.int64),
+            cyc=np.zeros((self.n, 4), np.int64),
         )
+        self._split(thread_bounds(self.n, self.work))
         self.set_window(1)
+
+    def _split(self, bounds):
+        """Give thread k the neurons bounds[k] .. bounds[k + 1] - 1, and group the synapses."""
+        table = self._table
+        self.arrays = self.arrays._replace(
+            bounds=bounds,
+            seg_split=kt.group_segments(
+                table.seg,
+                self._movable,
+                table.syn_target,
+                table.syn_weight,
+                table.syn_delay,
+                bounds,
+            ),
+            pz_split=kt.list_splits(self._stimuli.pz_ptr, self._stimuli.pz_local, bounds),
+        )
+
+    def balance(self):
+        """Once, after BALANCE_STEPS steps (``balance_at``): move the ranges so that the
+        work each thread measured (its processor cycles) would be shared equally, unless
+        the busiest thread did at most BALANCE_TOLERANCE more than the mean; only the
+        synapses onto neurons that change thread move (kernels/threads.move_cuts).  Call between
+        two spans of steps (nothing is left to deliver); the spikes do not change (input
+        is a sum of integers: kernels/threads.py).  Returns whether the ranges moved."""
+        self.balance_at = -1
+        cycles = self.arrays.cyc[:, 3].astype(np.float64)
+        self.arrays.cyc[:, 3] = 0
+        if cycles.min() <= 0 or cycles.max() <= (1.0 + BALANCE_TOLERANCE) * cycles.mean():
+            return False
+        old = self.arrays.bounds
+        self.work = measured_work(self.work, old, cycles)
+        bounds = thread_bounds(self.n, self.work)
+        if np.array_equal(bounds, old):
+            return False
+        if np.all(bounds[1:-1] >= old[:-2]) and np.all(bounds[1:-1] <= old[2:]):
+            table, split = self._table, self.arrays.seg_split.copy()
+            kt.move_cuts(table.seg, self._movable, table.syn_target, table.syn_weight,
+                         table.syn_delay, old, bounds, split)  # fmt: skip
+            pz_split = kt.list_splits(self._stimuli.pz_ptr, self._stimuli.pz_local, bounds)
+            self.arrays = self.arrays._replace(bounds=bounds, seg_split=split, pz_split=pz_split)
+        else:  # a cut passes another's old place: group every synapse again
+            self._split(bounds)
+        return True
 
     def set_window(self, steps):
         """Let the threads compute up to ``steps`` steps between two deliveries (at most the
