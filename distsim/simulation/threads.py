@@ -31,7 +31,7 @@ def neuron_work(indegree):
     """The expected work of each local neuron before any is measured: one update plus its
     incoming synapses relative to the mean (float64 [n])."""
     mean = indegree.mean() if indegree.size else 0.0
-    return 1.0 + (indegree / mean if mean > 0 else 0.0)
+    return 1.0 + (indegree / mean if mean > 0 else np.zeros(indegree.size))
 
 
 def thread_bounds(n_threads, work):

@@ -434,7 +434,7 @@ def folder(tmp_path, monkeypatch):
     return tmp_path
 
 
-@settings(FUZZ, max_examples=200)
+@settings(FUZZ, max_examples=100)
 @given(
     doc=documents(),
     yaml_format=st.booleans(),

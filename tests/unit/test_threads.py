@@ -29,7 +29,8 @@ def test_thread_bounds_balance_updates_and_synapses():
     assert bounds[0] == 0 and bounds[-1] == 400
     halves = cost[: bounds[1]].sum(), cost[bounds[1] :].sum()
     assert abs(halves[0] - halves[1]) <= 2 * cost.max()  # a neuron on either side of the cut
-    assert thread_bounds(3, np.zeros(0)).tolist() == [0, 0, 0, 0]
+    assert thread_bounds(3, neuron_work(np.zeros(0))).tolist() == [0, 0, 0, 0]
+    assert thread_bounds(2, neuron_work(np.zeros(4))).tolist() == [0, 2, 4]  # no synapses
 
 
 def _grouped(seg, split, syn_target, bounds):
