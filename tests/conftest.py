@@ -3,10 +3,11 @@ starts) writes to a default or relative path lands there, never in the checkout.
 
 Tiers: tests under tests/mpi are marked ``mpi``, under tests/slurm ``slurm``; long ones
 ``slow``.  ``pytest`` alone runs the fast tier (neither of the three, a few minutes);
-``pytest -m ""`` runs everything (CI, the README's test command, which runs it on two
-pytest-xdist workers with ``--dist loadgroup``: a test file stays on one worker, so its
-module fixtures are computed once, and the tests under mpi, and those under slurm, each run
-on one worker, one after the other: one multi-rank test at a time, one Slurm cluster)."""
+``pytest -m ""`` runs everything (CI, the README's test command).  That command runs
+tests/unit on two pytest-xdist workers with ``--dist loadgroup`` (a test file stays on one
+worker, so its module fixtures are computed once), then tests/mpi and tests/slurm in one
+process: their ranks oversubscribe the cores, and beside a second worker they ran 2-3 times
+slower (MPI ranks spin while they wait), so that the whole took longer than serially."""
 
 from pathlib import Path
 
@@ -20,8 +21,7 @@ def pytest_collection_modifyitems(config, items):
         part = Path(item.fspath).relative_to(_HERE).parts[0]
         if part in ("mpi", "slurm"):
             item.add_marker(getattr(pytest.mark, part))
-        group = part if part in ("mpi", "slurm") else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(autouse=True)
