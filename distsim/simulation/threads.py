@@ -92,21 +92,21 @@ class RankThreads:
         self._split(thread_bounds(self.n, self.work))
         self.set_window(1)
 
-    def _split(self, bounds):
-        """Give thread k the neurons bounds[k] .. bounds[k + 1] - 1, and group the synapses."""
+    def _split(self, bounds, seg_split=None):
+        """Give thread k the neurons bounds[k] .. bounds[k + 1] - 1: the synapses grouped by
+        thread (``seg_split``, or grouped here) and the Poisson targets' split points."""
         table = self._table
-        self.arrays = self.arrays._replace(
-            bounds=bounds,
-            seg_split=kt.group_segments(
+        if seg_split is None:
+            seg_split = kt.group_segments(
                 table.seg,
                 self._movable,
                 table.syn_target,
                 table.syn_weight,
                 table.syn_delay,
                 bounds,
-            ),
-            pz_split=kt.list_splits(self._stimuli.pz_ptr, self._stimuli.pz_local, bounds),
-        )
+            )
+        pz_split = kt.list_splits(self._stimuli.pz_ptr, self._stimuli.pz_local, bounds)
+        self.arrays = self.arrays._replace(bounds=bounds, seg_split=seg_split, pz_split=pz_split)
 
     def balance(self):
         """Once, after BALANCE_STEPS steps (``balance_at``): move the ranges so that the
@@ -129,8 +129,7 @@ class RankThreads:
             table, split = self._table, self.arrays.seg_split.copy()
             kt.move_cuts(table.seg, self._movable, table.syn_target, table.syn_weight,
                          table.syn_delay, old, bounds, split)  # fmt: skip
-            pz_split = kt.list_splits(self._stimuli.pz_ptr, self._stimuli.pz_local, bounds)
-            self.arrays = self.arrays._replace(bounds=bounds, seg_split=split, pz_split=pz_split)
+            self._split(bounds, split)
         else:  # a cut passes another's old place: group every synapse again
             self._split(bounds)
         return True
